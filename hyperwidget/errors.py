@@ -1,0 +1,36 @@
+"""Exception and warning classes (a leaf module: imports nothing from hyperwidget)."""
+
+from __future__ import annotations
+
+
+class HyperwidgetError(Exception):
+    """Base class of every error raised by hyperwidget."""
+
+
+class SearchSpaceError(HyperwidgetError, ValueError):
+    """A search-space expression or a whole space is declared wrongly."""
+
+
+class SweepConfigError(HyperwidgetError, ValueError):
+    """A sweep, sampler, policy or executor setting is wrong."""
+
+
+class TrialStopped(HyperwidgetError):
+    """Raised inside a trial by ``log`` when the sweep asks the trial to stop.
+
+    It is control flow, not a failure: the trial ends cleanly and keeps every
+    value it logged. Catching it in user code only delays the stop: the next
+    ``log`` call raises it again.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TrialTimeout(HyperwidgetError):
+    """Raised inside a trial that ran past its ``trial_timeout``."""
+
+
+class HyperwidgetWarning(UserWarning):
+    """Warning class of hyperwidget (filter it with ``warnings.filterwarnings``)."""

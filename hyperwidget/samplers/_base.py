@@ -1,0 +1,74 @@
+"""The sampler interface: propose one configuration at a time from the sweep's history."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from hyperwidget.space import SearchSpace
+from hyperwidget.trial import Goal, TrialRecord
+
+
+class Sampler(abc.ABC):
+    """Proposes configurations; never runs, stores or stops trials.
+
+    Parameters
+    ----------
+    parameter_space : mapping
+        Hyperparameter names to expressions (``choice``, ``uniform``, ...) or constants.
+    seed : int, optional
+        Makes proposals reproducible. Proposal ``i`` uses its own generator
+        ``numpy.random.default_rng([seed, i])``, so resumed and parallel sweeps
+        reproduce too.
+
+    Notes
+    -----
+    ``suggest`` sees every trial of the sweep so far: finished ones (with their
+    metrics) and the ones still queued or running (with their parameters), so
+    that concurrent proposals can spread out. A sampler keeps no state that
+    cannot be rebuilt from that history, which is what makes resuming work.
+    """
+
+    #: Name used in stored sweep configurations and in the ``%%sweep`` magic.
+    name: str = "base"
+
+    def __init__(self, parameter_space: Mapping[str, Any], *, seed: int | None = None) -> None:
+        self.space = SearchSpace(parameter_space)
+        self.seed = seed
+        self.validate_space()
+
+    def validate_space(self) -> None:
+        """Raise ``SearchSpaceError`` when this sampler cannot handle the space."""
+
+    @abc.abstractmethod
+    def suggest(self, history: Sequence[TrialRecord], metric: str, goal: Goal) -> dict[str, Any] | None:
+        """The next configuration, or ``None`` when the space is exhausted.
+
+        Parameters
+        ----------
+        history : sequence of TrialRecord
+            Every trial created so far, in creation order (``len(history)`` is
+            the index of the proposal being made).
+        metric, goal : str, Goal
+            The primary metric and its goal, for model-based samplers.
+        """
+
+    def max_trials(self) -> int | None:
+        """The number of distinct configurations (grid size), or ``None`` when unbounded."""
+        return None
+
+    def rng(self, index: int) -> np.random.Generator:
+        """The generator for proposal ``index``: independent of other proposals."""
+        if self.seed is None:
+            return np.random.default_rng()
+        return np.random.default_rng([int(self.seed), int(index)])
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data describing this sampler (stored with the sweep)."""
+        return {"name": self.name, "seed": self.seed, "space": self.space.to_json()}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({dict(self.space)!r}, seed={self.seed!r})"

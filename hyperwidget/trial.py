@@ -1,0 +1,124 @@
+"""Trial records, trial states and metric goals: the plain data every layer shares."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from hyperwidget.errors import SweepConfigError
+
+
+class Goal(str, enum.Enum):
+    """Whether larger (``MAXIMIZE``) or smaller (``MINIMIZE``) metric values are better."""
+
+    MAXIMIZE = "maximize"
+    MINIMIZE = "minimize"
+
+    @classmethod
+    def parse(cls, value: Any, setting: str = "goal") -> Goal:
+        """Accept a Goal, ``PrimaryMetricGoal``, or a string such as ``"Maximize"`` / ``"min"``."""
+        if isinstance(value, Goal):
+            return value
+        text = str(getattr(value, "value", value)).strip().lower()
+        if text in ("max", "maximize", "maximise"):
+            return cls.MAXIMIZE
+        if text in ("min", "minimize", "minimise"):
+            return cls.MINIMIZE
+        raise SweepConfigError(
+            f"{setting}: unknown goal {value!r}; use 'maximize' or 'minimize' "
+            "(or PrimaryMetricGoal.MAXIMIZE / PrimaryMetricGoal.MINIMIZE)."
+        )
+
+    def better(self, a: float, b: float) -> bool:
+        """True when ``a`` is strictly better than ``b``."""
+        return a > b if self is Goal.MAXIMIZE else a < b
+
+    def best_of(self, values: list[float] | tuple[float, ...]) -> float:
+        """The best of finite ``values`` (``nan`` when there is none)."""
+        finite = [v for v in values if math.isfinite(v)]
+        if not finite:
+            return math.nan
+        return max(finite) if self is Goal.MAXIMIZE else min(finite)
+
+    def sign(self) -> float:
+        """+1 for minimize, -1 for maximize: ``sign * value`` is a loss."""
+        return -1.0 if self is Goal.MAXIMIZE else 1.0
+
+
+class TrialStatus(str, enum.Enum):
+    """Lifecycle of a child run. Values are the names shown to users."""
+
+    QUEUED = "Queued"
+    RUNNING = "Running"
+    COMPLETED = "Completed"
+    STOPPED_EARLY = "StoppedEarly"
+    FAILED = "Failed"
+    TIMED_OUT = "TimedOut"
+    CRASHED = "Crashed"
+    CANCELED = "Canceled"
+
+    @property
+    def is_finished(self) -> bool:
+        """True for every terminal state."""
+        return self not in (TrialStatus.QUEUED, TrialStatus.RUNNING)
+
+    @property
+    def is_failure(self) -> bool:
+        """True for the states that carry an error text."""
+        return self in (TrialStatus.FAILED, TrialStatus.TIMED_OUT, TrialStatus.CRASHED)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialRecord:
+    """An immutable snapshot of one child run.
+
+    ``metrics`` maps each logged name to its series, in logging order; the
+    n-th value of the primary metric is evaluation interval n of the
+    termination policies.
+    """
+
+    id: str
+    index: int
+    params: Mapping[str, Any]
+    status: TrialStatus = TrialStatus.QUEUED
+    metrics: Mapping[str, tuple[float, ...]] = dataclasses.field(default_factory=dict)
+    created_at: float = dataclasses.field(default_factory=time.time)
+    started_at: float | None = None
+    ended_at: float | None = None
+    error: str | None = None
+    worker: str | None = None
+
+    def series(self, name: str) -> tuple[float, ...]:
+        """All values logged under ``name`` (empty when never logged)."""
+        return self.metrics.get(name, ())
+
+    def last(self, name: str) -> float:
+        """The latest value logged under ``name`` (``nan`` when never logged)."""
+        values = self.metrics.get(name, ())
+        return values[-1] if values else math.nan
+
+    def best(self, name: str, goal: Goal) -> float:
+        """The best finite value logged under ``name`` (``nan`` when none)."""
+        return goal.best_of(self.metrics.get(name, ()))
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end (or to now while running)."""
+        if self.started_at is None:
+            return None
+        end = self.ended_at if self.ended_at is not None else time.time()
+        return max(0.0, end - self.started_at)
+
+    def replace(self, **changes: Any) -> TrialRecord:
+        """A copy with ``changes`` applied."""
+        return dataclasses.replace(self, **changes)
+
+    def with_value(self, name: str, value: float) -> TrialRecord:
+        """A copy with ``value`` appended to the series ``name``."""
+        metrics = dict(self.metrics)
+        metrics[name] = (*metrics.get(name, ()), value)
+        return dataclasses.replace(self, metrics=metrics)
