@@ -1,0 +1,165 @@
+"""What a trial runs: a Python function, or a training script as a child-run command."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import math
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from hyperwidget.errors import SweepConfigError
+
+
+def kwarg_name(name: str) -> str:
+    """The Python keyword for a hyperparameter name: ``'--batch_size'`` -> ``'batch_size'``."""
+    return name.lstrip("-").replace("-", "_")
+
+
+def flag_name(name: str) -> str:
+    """The command-line flag for a hyperparameter name: ``'batch_size'`` -> ``'--batch_size'``."""
+    return name if name.startswith("-") else f"--{name}"
+
+
+def normalize_returned(value: Any, metric: str) -> dict[str, float]:
+    """A function's return value as metrics: a number is the primary metric, a dict names its metrics."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return {str(k): _to_float(k, v) for k, v in value.items()}
+    if isinstance(value, (bool, str, bytes)) or not _is_number_like(value):
+        raise TypeError(
+            f"the objective returned {type(value).__name__} {value!r:.80}; return a number (the value of "
+            f"{metric!r}), a dict of metric values, or None and log with log(name, value)."
+        )
+    return {metric: float(value)}
+
+
+def _is_number_like(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _to_float(name: Any, value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"the objective returned {name!r}: {value!r}, which is not a number.") from None
+
+
+@dataclasses.dataclass(frozen=True)
+class FunctionObjective:
+    """A Python function called with the sampled hyperparameters.
+
+    It receives them as keyword arguments (leading dashes stripped, so
+    ``'--batch_size'`` arrives as ``batch_size``), or as one dict when it takes a
+    single parameter that names no hyperparameter (Syne Tune's ``objective(config)``).
+    """
+
+    function: Callable[..., Any]
+    as_dict: bool = False
+
+    @classmethod
+    def wrap(cls, function: Callable[..., Any], names: Sequence[str]) -> FunctionObjective:
+        """Check ``function`` against the hyperparameter ``names`` and wrap it."""
+        try:
+            signature = inspect.signature(function)
+        except (TypeError, ValueError):
+            return cls(function)
+        params = signature.parameters
+        keywords = {kwarg_name(n) for n in names}
+        if any(p.kind is p.VAR_KEYWORD for p in params.values()) or keywords <= set(params):
+            return cls(function)
+        positional = [p for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        if len(positional) == 1 and positional[0].name not in keywords:
+            return cls(function, as_dict=True)
+        missing = sorted(keywords - set(params))
+        raise SweepConfigError(
+            f"objective {getattr(function, '__name__', function)}{signature} has no parameter for "
+            f"hyperparameter(s) {missing}; add them to its signature, or accept **params."
+        )
+
+    def __call__(self, params: Mapping[str, Any]) -> Any:
+        if self.as_dict:
+            return self.function(dict(params))
+        return self.function(**{kwarg_name(k): v for k, v in params.items()})
+
+    @property
+    def label(self) -> str:
+        """A short description for logs and stored configurations."""
+        return f"function {getattr(self.function, '__qualname__', repr(self.function))}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Script:
+    """A training script run as a child-run command: ``python train.py <arguments> --name value ...``.
+
+    Parameters
+    ----------
+    script : str
+        Path of the script, relative to ``source_directory``.
+    arguments : sequence
+        Fixed arguments placed before the hyperparameters.
+    source_directory : str
+        The folder holding the script and its files. Each child run gets its own
+        working folder whose entries link to this folder's (HyperDrive's snapshot),
+        so files the script writes, such as ``outputs/model.pkl``, stay per run.
+    python : str
+        The interpreter (default: the one running the sweep).
+    environment : mapping, optional
+        Extra environment variables.
+    """
+
+    script: str
+    arguments: tuple[Any, ...] = ()
+    source_directory: str = "."
+    python: str = sys.executable
+    environment: Mapping[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "arguments", tuple(self.arguments))
+        object.__setattr__(self, "source_directory", str(Path(self.source_directory).resolve()))
+        if not self.path.is_file():
+            raise SweepConfigError(
+                f"Script: {self.script!r} does not exist in source_directory {self.source_directory!r}; "
+                "check the file name, or set source_directory to the folder that holds it."
+            )
+
+    @property
+    def path(self) -> Path:
+        """Absolute path of the script."""
+        return Path(self.source_directory, self.script)
+
+    def command(self, params: Mapping[str, Any]) -> list[str]:
+        """The child run's command line for ``params``."""
+        command = [self.python, str(self.path), *(str(a) for a in self.arguments)]
+        for name, value in params.items():
+            command += [flag_name(name), _format_arg(value)]
+        return command
+
+    def prepare_workdir(self, workdir: Path) -> None:
+        """Create ``workdir`` with links to every entry of the source directory."""
+        workdir.mkdir(parents=True, exist_ok=True)
+        for entry in Path(self.source_directory).iterdir():
+            link = workdir / entry.name
+            if entry.name in ("outputs", "logs", "hyperwidget_runs") or entry.suffix in (".db", ".db-wal", ".db-shm"):
+                continue
+            if not link.exists() and not link.is_symlink():
+                os.symlink(entry, link)
+
+    @property
+    def label(self) -> str:
+        """A short description for logs and stored configurations."""
+        return f"script {self.path}"
+
+
+def _format_arg(value: Any) -> str:
+    if isinstance(value, float) and math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+        return repr(value)
+    return str(value)

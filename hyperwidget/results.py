@@ -1,0 +1,308 @@
+"""Reviewing a sweep: children, ranking by the primary metric, best run, Pareto front, DataFrames.
+
+The names follow HyperDrive's ``HyperDriveRun`` so that review code written for
+Azure runs unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import operator
+import re
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hyperwidget.errors import SweepConfigError
+from hyperwidget.trial import Goal, TrialRecord, TrialStatus
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_OPERATORS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt}
+_CONSTRAINT = re.compile(r"^\s*([A-Za-z_][\w.\-/]*)\s*(<=|>=|<|>)\s*([-+0-9.eE]+|inf)\s*$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Constraint:
+    """A bound on a metric's final value, e.g. ``Constraint.parse("latency <= 5")``.
+
+    A child whose final value breaks the bound, or that never logged the metric,
+    is *infeasible*: it is never chosen as the best run nor put on a Pareto front.
+    """
+
+    metric: str
+    op: str
+    bound: float
+
+    @classmethod
+    def parse(cls, text: str | Constraint) -> Constraint:
+        """Read ``"<metric> <op> <number>"`` with op one of ``<= < >= >``."""
+        if isinstance(text, Constraint):
+            return text
+        match = _CONSTRAINT.match(str(text))
+        if not match:
+            raise SweepConfigError(
+                f"constraints: cannot read {text!r}; write '<metric> <op> <number>' with op one of "
+                "<=, <, >=, >, e.g. 'latency <= 5'."
+            )
+        return cls(match[1], match[2], float(match[3]))
+
+    def satisfied_by(self, record: TrialRecord) -> bool:
+        """Whether ``record``'s final value of the metric meets the bound."""
+        value = record.last(self.metric)
+        return math.isfinite(value) and _OPERATORS[self.op](value, self.bound)
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.op} {self.bound:g}"
+
+
+class ChildRun:
+    """One child run (trial) of a sweep, with HyperDrive's review methods."""
+
+    def __init__(self, record: TrialRecord, metric: str, goal: Goal, outputs_dir: Path | None = None) -> None:
+        self.record = record
+        self.metric = metric
+        self.goal = goal
+        self.outputs_dir = outputs_dir
+
+    @property
+    def id(self) -> str:
+        """The run id, ``<sweep name>_<index>``."""
+        return self.record.id
+
+    @property
+    def status(self) -> str:
+        """``Completed``, ``StoppedEarly``, ``Failed``, ``TimedOut``, ``Crashed``, ``Canceled``, ..."""
+        return self.record.status.value
+
+    def get_status(self) -> str:
+        """The status (Azure's method name)."""
+        return self.status
+
+    @property
+    def error(self) -> str | None:
+        """The traceback or reason text of a failed, stopped or canceled run."""
+        return self.record.error
+
+    @property
+    def start_time(self) -> float | None:
+        """Start, in seconds since the epoch."""
+        return self.record.started_at
+
+    @property
+    def end_time(self) -> float | None:
+        """End, in seconds since the epoch."""
+        return self.record.ended_at
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end."""
+        return self.record.duration
+
+    def get_metrics(self, name: str | None = None) -> dict[str, Any]:
+        """Every logged metric: a value logged once is a number, a series is a list (as in Azure)."""
+        items = self.record.metrics.items() if name is None else [(name, self.record.series(name))]
+        return {k: (list(v) if len(v) != 1 else v[0]) for k, v in items if v}
+
+    def get_hyperparameters(self) -> dict[str, Any]:
+        """The sampled hyperparameters, named as in the search space."""
+        return dict(self.record.params)
+
+    @property
+    def best_primary_metric(self) -> float:
+        """The best value of the primary metric this child logged (``nan`` when none)."""
+        return self.record.best(self.metric, self.goal)
+
+    def get_details(self) -> dict[str, Any]:
+        """A summary dict: id, status, times, hyperparameters, error and worker."""
+        r = self.record
+        return {"runId": r.id, "status": r.status.value, "startTimeUtc": r.started_at, "endTimeUtc": r.ended_at,
+                "hyperparameters": dict(r.params), "error": r.error, "worker": r.worker}
+
+    def get_file_names(self) -> list[str]:
+        """Files the child-run script wrote in its working folder (``outputs/model.pkl``, ...)."""
+        if self.outputs_dir is None or not self.outputs_dir.is_dir():
+            return []
+        return sorted(str(p.relative_to(self.outputs_dir)) for p in self.outputs_dir.rglob("*")
+                      if p.is_file() and not p.is_symlink() and not any(q.is_symlink() for q in p.parents))
+
+    def download_file(self, name: str, output_file_path: str | None = None) -> str:
+        """Copy the child's file ``name`` (e.g. ``outputs/model.pkl``) to ``output_file_path``."""
+        if self.outputs_dir is None or not (self.outputs_dir / name).is_file():
+            raise FileNotFoundError(f"child run {self.id} has no file {name!r}; it has {self.get_file_names()}.")
+        target = output_file_path or Path(name).name
+        shutil.copyfile(self.outputs_dir / name, target)
+        return str(target)
+
+    def __repr__(self) -> str:
+        return f"ChildRun(id={self.id!r}, status={self.status!r}, {self.metric}={self.best_primary_metric:.6g})"
+
+
+class SweepResults:
+    """The results of a sweep: HyperDrive's review calls over its child runs.
+
+    Subclassed by the live :class:`~hyperwidget.sweep.SweepRun`; a finished or
+    running sweep is also opened read-only with :func:`hyperwidget.load_sweep`.
+    """
+
+    def __init__(self, name: str, metric: str, goal: Goal, trials: Sequence[TrialRecord] = (),
+                 constraints: Sequence[Constraint] = (), status: str = "Completed",
+                 runs_dir: Path | None = None) -> None:
+        self.name = name
+        self.metric = metric
+        self.goal = goal
+        self.constraints = tuple(constraints)
+        self._trials = list(trials)
+        self._status = status
+        self.runs_dir = runs_dir
+
+    @property
+    def trials(self) -> list[TrialRecord]:
+        """Snapshots of every child run, in creation order."""
+        return list(self._trials)
+
+    @property
+    def status(self) -> str:
+        """``Running``, ``Completed``, ``Canceled`` or ``Failed``."""
+        return self._status
+
+    def get_status(self) -> str:
+        """The status (Azure's method name)."""
+        return self.status
+
+    @property
+    def id(self) -> str:
+        """The sweep's name (Azure's run id)."""
+        return self.name
+
+    def _child(self, record: TrialRecord) -> ChildRun:
+        outputs = self.runs_dir / record.id if self.runs_dir is not None else None
+        return ChildRun(record, self.metric, self.goal, outputs)
+
+    def get_children(self, status: str | None = None) -> list[ChildRun]:
+        """Every child run, in creation order (only those in ``status`` when given)."""
+        return [self._child(r) for r in self.trials if status is None or r.status.value == status]
+
+    def is_feasible(self, record: TrialRecord) -> bool:
+        """Whether ``record`` meets every constraint."""
+        return all(c.satisfied_by(record) for c in self.constraints)
+
+    def _ranked(self, records: Sequence[TrialRecord]) -> list[TrialRecord]:
+        scored = [r for r in records if math.isfinite(r.best(self.metric, self.goal))]
+        return sorted(scored, key=lambda r: self.goal.sign() * r.best(self.metric, self.goal))
+
+    def get_children_sorted_by_primary_metric(self, top: int = 0, reverse: bool = False,
+                                              discard_no_metric: bool = False) -> list[dict[str, Any]]:
+        """Children as dicts (``run_id``, ``hyperparameters``, ``best_primary_metric``, ``status``), best first.
+
+        As in HyperDrive: ``best_primary_metric`` is the best value a child logged;
+        ``reverse`` flips the order of the children that have the metric; those
+        without it come last unless ``discard_no_metric``; ``top=0`` keeps all.
+        """
+        if not isinstance(top, int) or top < 0:
+            raise SweepConfigError(f"top must be an int >= 0 (0 = all), got top={top!r}.")
+        trials = self.trials
+        ranked = self._ranked(trials)
+        if reverse:
+            ranked.reverse()
+        rest = [] if discard_no_metric else [r for r in trials if r not in ranked]
+        rows = [{"run_id": r.id, "hyperparameters": json.dumps(dict(r.params)),
+                 "best_primary_metric": (v if math.isfinite(v := r.best(self.metric, self.goal)) else None),
+                 "status": r.status.value} for r in ranked + rest]
+        return rows[:top] if top else rows
+
+    def get_best_run_by_primary_metric(self, include_failed: bool = False, include_canceled: bool = True,
+                                       include_resume_from_runs: bool = True) -> ChildRun | None:
+        """The child with the best primary metric among feasible ones, or ``None``.
+
+        Unlike Azure, failed children (which include those whose final primary
+        metric was NaN or infinite) are left out unless ``include_failed=True``,
+        so a diverged trial is never the best. Early-stopped children count with
+        the values they logged. Ties go to the earliest child.
+        """
+        excluded = set()
+        if not include_failed:
+            excluded |= {TrialStatus.FAILED, TrialStatus.TIMED_OUT, TrialStatus.CRASHED}
+        if not include_canceled:
+            excluded.add(TrialStatus.CANCELED)
+        candidates = [r for r in self.trials if r.status not in excluded and self.is_feasible(r)]
+        ranked = self._ranked(candidates)
+        return self._child(ranked[0]) if ranked else None
+
+    def get_metrics(self) -> dict[str, dict[str, Any]]:
+        """``{child run id: child.get_metrics()}``."""
+        return {c.id: c.get_metrics() for c in self.get_children()}
+
+    def get_hyperparameters(self) -> dict[str, str]:
+        """``{child run id: JSON text of its hyperparameters}`` (HyperDrive's format)."""
+        return {r.id: json.dumps(dict(r.params)) for r in self.trials}
+
+    def pareto_front(self, objectives: Mapping[str, Goal | str]) -> list[ChildRun]:
+        """Feasible children not dominated on ``objectives`` (metric name -> goal), by final values.
+
+        Examples
+        --------
+        ``run.pareto_front({"error": "minimize", "model_size": "minimize"})``
+        """
+        if len(objectives) < 2:
+            raise SweepConfigError("pareto_front needs two or more metrics, e.g. {'error': 'min', 'size': 'min'}.")
+        goals = {name: Goal.parse(goal, f"pareto_front[{name!r}]") for name, goal in objectives.items()}
+        points = []
+        for r in self.trials:
+            losses = [goal.sign() * r.last(name) for name, goal in goals.items()]
+            if r.status in (TrialStatus.COMPLETED, TrialStatus.STOPPED_EARLY) and self.is_feasible(r) \
+                    and all(math.isfinite(v) for v in losses):
+                points.append((r, losses))
+        front = [r for r, p in points if not any(_dominates(q, p) for _, q in points)]
+        return [self._child(r) for r in front]
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per child: id, status, times, hyperparameters, final and best metrics, error."""
+        import pandas as pd
+
+        rows = []
+        for r in self.trials:
+            row: dict[str, Any] = {"run_id": r.id, "status": r.status.value}
+            row.update({f"param:{k}" if k in ("run_id", "status") else k: v for k, v in r.params.items()})
+            for name, values in r.metrics.items():
+                row[name] = values[-1]
+            row[f"best_{self.metric}"] = r.best(self.metric, self.goal)
+            row["steps"] = len(r.series(self.metric))
+            row.update(started_at=pd.to_datetime(r.started_at, unit="s") if r.started_at else pd.NaT,
+                       duration_s=r.duration, feasible=self.is_feasible(r), error=_first_line(r.error))
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def best_so_far(self) -> list[float]:
+        """The best primary metric among children finished so far, by creation order."""
+        best, out = math.nan, []
+        for r in self.trials:
+            value = r.best(self.metric, self.goal) if self.is_feasible(r) and r.status.is_finished \
+                and not r.status.is_failure else math.nan
+            if math.isfinite(value) and (not math.isfinite(best) or self.goal.better(value, best)):
+                best = value
+            out.append(best)
+        return out
+
+    def __repr__(self) -> str:
+        counts: dict[str, int] = {}
+        for r in self.trials:
+            counts[r.status.value] = counts.get(r.status.value, 0) + 1
+        best = self.get_best_run_by_primary_metric()
+        best_text = f", best {self.metric}={best.best_primary_metric:.6g} ({best.id})" if best else ""
+        return f"<{type(self).__name__} {self.name!r} {self.status}: {counts}{best_text}>"
+
+
+def _dominates(a: Sequence[float], b: Sequence[float]) -> bool:
+    return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
+
+
+def _first_line(text: str | None) -> str | None:
+    if not text:
+        return None
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else None
