@@ -1,0 +1,122 @@
+"""Sweep settings: validated when declared, with errors that name the setting and the fix."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+import secrets
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hyperwidget.errors import HyperwidgetWarning, SweepConfigError
+from hyperwidget.executor import check_backend
+from hyperwidget.objective import FunctionObjective, Script
+from hyperwidget.policies import EarlyTerminationPolicy, NoTerminationPolicy
+from hyperwidget.results import Constraint
+from hyperwidget.samplers import RandomParameterSampling, Sampler
+from hyperwidget.space import SearchSpace
+from hyperwidget.trial import Goal
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepConfig:
+    """A validated sweep definition (see :func:`run_sweep` for the meaning of each field)."""
+
+    name: str
+    metric: str
+    goal: Goal
+    sampler: Sampler
+    policy: EarlyTerminationPolicy
+    max_total_runs: int
+    max_concurrent_runs: int
+    max_duration_minutes: float | None
+    trial_timeout: float | None
+    backend: str
+    constraints: tuple[Constraint, ...] = ()
+
+    def to_json(self, objective_label: str = "") -> dict[str, Any]:
+        """Plain data stored with the sweep (the objective itself is never stored)."""
+        return {"name": self.name, "metric": self.metric, "goal": self.goal.value,
+                "sampler": self.sampler.to_json(), "policy": self.policy.to_json(),
+                "max_total_runs": self.max_total_runs, "max_concurrent_runs": self.max_concurrent_runs,
+                "max_duration_minutes": self.max_duration_minutes, "trial_timeout": self.trial_timeout,
+                "backend": self.backend, "constraints": [str(c) for c in self.constraints],
+                "objective": objective_label}
+
+
+def _positive_int(setting: str, value: Any, fix: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SweepConfigError(f"{setting} must be an int >= 1, got {setting}={value!r}; {fix}")
+    return value
+
+
+def _positive_float(setting: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise SweepConfigError(f"{setting} must be a number > 0 (or None for no limit), got {setting}={value!r}.")
+    return float(value)
+
+
+def make_config(space: Mapping[str, Any] | None, *, metric: str, goal: Any, sampler: Sampler | None,
+                policy: EarlyTerminationPolicy | None, max_total_runs: int | None, max_concurrent_runs: int | None,
+                max_duration_minutes: float | None, trial_timeout: float | None, backend: str,
+                seed: int | None, name: str | None, constraints: Sequence[str | Constraint]) -> SweepConfig:
+    """Validate every setting, naming the setting and the fix in each error."""
+    if not isinstance(metric, str) or not metric:
+        raise SweepConfigError(f"metric must be the non-empty name the trial logs, got metric={metric!r}.")
+    goal = Goal.parse(goal)
+    sampler = _make_sampler(space, sampler, seed)
+    if policy is not None and not isinstance(policy, EarlyTerminationPolicy):
+        raise SweepConfigError(f"policy must be an early-termination policy such as BanditPolicy(...) or None, "
+                               f"got {policy!r}.")
+    if max_total_runs is None:
+        max_total_runs = sampler.max_trials() or 20
+    max_total_runs = _positive_int("max_total_runs", max_total_runs, "it is the number of trials to run.")
+    grid = sampler.max_trials()
+    if grid is not None and grid < max_total_runs:
+        warnings.warn(f"the grid has {grid} points but max_total_runs={max_total_runs}; running {grid}.",
+                      HyperwidgetWarning, stacklevel=3)
+    check_backend(backend)
+    if max_concurrent_runs is None:
+        max_concurrent_runs = 1 if backend == "sequential" else min(max_total_runs, os.cpu_count() or 1)
+    max_concurrent_runs = _positive_int("max_concurrent_runs", max_concurrent_runs,
+                                        "use 1 to run one trial at a time.")
+    if backend == "sequential" and max_concurrent_runs > 1:
+        raise SweepConfigError(f"backend='sequential' runs one trial at a time, but max_concurrent_runs="
+                               f"{max_concurrent_runs}; use backend='loky' (processes) or 'threads'.")
+    return SweepConfig(
+        name=name or _new_name(), metric=metric, goal=goal, sampler=sampler, policy=policy or NoTerminationPolicy(),
+        max_total_runs=max_total_runs, max_concurrent_runs=max_concurrent_runs,
+        max_duration_minutes=_positive_float("max_duration_minutes", max_duration_minutes),
+        trial_timeout=_positive_float("trial_timeout", trial_timeout), backend=backend,
+        constraints=tuple(Constraint.parse(c) for c in constraints))
+
+
+def _make_sampler(space: Mapping[str, Any] | None, sampler: Sampler | None, seed: int | None) -> Sampler:
+    if sampler is None:
+        if space is None:
+            raise SweepConfigError("give a search space (space={...}) or a sampler built on one.")
+        return RandomParameterSampling(space, seed=seed)
+    if not isinstance(sampler, Sampler):
+        raise SweepConfigError(f"sampler must be a sampler object such as RandomParameterSampling(space), got "
+                               f"{sampler!r}.")
+    if space is not None and SearchSpace(space) != sampler.space:
+        raise SweepConfigError("space differs from the sampler's own search space; pass only one of them.")
+    return sampler
+
+
+def _new_name() -> str:
+    return f"sweep_{datetime.datetime.now():%Y%m%d_%H%M%S}_{secrets.token_hex(2)}"
+
+
+def make_objective(objective: Any, space: SearchSpace) -> FunctionObjective | Script:
+    if isinstance(objective, Script):
+        return objective
+    if not callable(objective):
+        raise SweepConfigError(f"objective must be a function or a Script(...), got {objective!r}.")
+    return FunctionObjective.wrap(objective, space.names + tuple(space.constants))
+
+
