@@ -1,53 +1,66 @@
 """hyperwidget: HyperDrive-style hyperparameter tuning in the notebook, on joblib, with a live monitor.
 
 The engine runs without Jupyter; ``%load_ext hyperwidget`` adds the ``%%sweep``
-cell magic and the live monitor widget.
+cell magic and the live monitor widget. Public names are imported on first use
+(PEP 562), so that a training script's ``from hyperwidget import Run`` starts fast.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
-
-from hyperwidget.context import Run, log
-from hyperwidget.errors import (
-    HyperwidgetError,
-    HyperwidgetWarning,
-    SearchSpaceError,
-    SweepConfigError,
-    TrialStopped,
-    TrialTimeout,
-)
-from hyperwidget.objective import Script
-from hyperwidget.policies import EarlyTerminationPolicy, NoTerminationPolicy
-from hyperwidget.results import ChildRun, Constraint, SweepResults
-from hyperwidget.samplers import RandomParameterSampling, Sampler
-from hyperwidget.space import (
-    SearchSpace,
-    choice,
-    loguniform,
-    lognormal,
-    normal,
-    qloguniform,
-    qlognormal,
-    qnormal,
-    quniform,
-    randint,
-    uniform,
-)
-from hyperwidget.storage import SqliteStorage
-from hyperwidget.sweep import SweepConfig, SweepRun, load_sweep, resume_sweep, run_sweep, start_sweep
-from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "ChildRun", "Constraint", "EarlyTerminationPolicy", "Goal", "HyperwidgetError", "HyperwidgetWarning",
-    "NoTerminationPolicy", "RandomParameterSampling", "Run", "Sampler", "Script", "SearchSpace",
-    "SearchSpaceError", "SqliteStorage", "SweepConfig", "SweepConfigError", "SweepResults", "SweepRun",
-    "TrialRecord", "TrialStatus", "TrialStopped", "TrialTimeout", "choice", "load_sweep", "log", "loguniform",
-    "lognormal", "normal", "qloguniform", "qlognormal", "qnormal", "quniform", "randint", "resume_sweep",
-    "run_sweep", "start_sweep", "uniform", "__version__",
-]
+_EXPORTS: dict[str, str] = {
+    # in-trial logging
+    "Run": "context", "log": "context",
+    # errors
+    "HyperwidgetError": "errors", "HyperwidgetWarning": "errors", "SearchSpaceError": "errors",
+    "SweepConfigError": "errors", "TrialStopped": "errors", "TrialTimeout": "errors",
+    # search spaces (HyperDrive v1 functions, v2 classes, natural-bound types)
+    **{name: "space" for name in (
+        "SearchSpace", "choice", "randint", "uniform", "quniform", "loguniform", "qloguniform", "normal",
+        "qnormal", "lognormal", "qlognormal", "Choice", "Randint", "Uniform", "QUniform", "LogUniform",
+        "QLogUniform", "Normal", "QNormal", "LogNormal", "QLogNormal", "log_uniform", "log_randint",
+        "intrange", "finrange", "logfinrange")},
+    # samplers and policies
+    **{name: "samplers" for name in (
+        "Sampler", "RandomParameterSampling", "GridParameterSampling", "BayesianParameterSampling")},
+    **{name: "policies" for name in (
+        "EarlyTerminationPolicy", "NoTerminationPolicy", "BanditPolicy", "MedianStoppingPolicy",
+        "TruncationSelectionPolicy", "ASHAPolicy", "HyperbandPolicy", "replay")},
+    # records, results, storage, the engine
+    "Goal": "trial", "TrialRecord": "trial", "TrialStatus": "trial",
+    "ChildRun": "results", "Constraint": "results", "SweepResults": "results",
+    "Script": "objective", "SqliteStorage": "storage",
+    **{name: "sweep" for name in (
+        "SweepConfig", "SweepRun", "run_sweep", "start_sweep", "resume_sweep", "load_sweep")},
+    # Azure HyperDrive (SDK v1) and sweep jobs (SDK v2)
+    **{name: "hyperdrive" for name in (
+        "HyperDriveConfig", "HyperDriveRun", "PrimaryMetricGoal", "Experiment", "Workspace", "ScriptRunConfig",
+        "Dataset")},
+    **{name: "sweep_job" for name in (
+        "command", "CommandJob", "SweepJob", "MLClient", "RandomSamplingAlgorithm", "GridSamplingAlgorithm",
+        "BayesianSamplingAlgorithm")},
+    # the notebook layer (imports IPython/ipywidgets only when used)
+    "RunDetails": "notebook.monitor",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__", "load_ipython_extension"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hyperwidget' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"hyperwidget.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
 
 
 def load_ipython_extension(ipython: Any) -> None:

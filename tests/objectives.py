@@ -1,0 +1,70 @@
+"""Objectives used by the engine tests (module-level, so worker processes can import them)."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+from hyperwidget import log
+
+
+def quadratic(x: float, y: float = 0.0) -> float:
+    """Returns the metric: a smooth bowl with its top at (0.3, 0)."""
+    return 1.0 - (x - 0.3) ** 2 - y**2
+
+
+def curve(x: float, epochs: int = 6, delay: float = 0.0) -> None:
+    """Logs a learning curve ``x * (1 - 1/(e+1))``."""
+    for epoch in range(epochs):
+        log("acc", x * (1 - 1 / (epoch + 2)))
+        time.sleep(delay)
+
+
+def faulty(kind: str, x: float = 0.5) -> float:
+    """Fails in the way ``kind`` says, else logs a short curve and returns ``x``."""
+    if kind == "raise":
+        raise ValueError("boom from the trial")
+    if kind == "nan":
+        return math.nan
+    if kind == "inf":
+        return math.inf
+    if kind == "missing":
+        log("loss", 1.0)
+        return None  # type: ignore[return-value]
+    if kind == "crash":
+        time.sleep(0.2)
+        os._exit(3)
+    if kind == "hang":
+        time.sleep(120)
+    if kind == "spin":
+        while True:
+            pass
+    for step in range(3):
+        log("acc", x - 0.1 * (2 - step))
+        time.sleep(0.05)
+    return x
+
+
+def slow_logger(x: float, pid_dir: str = "") -> None:
+    """Logs 40 values, 0.1 s apart, recording its process id in ``pid_dir``."""
+    if pid_dir:
+        Path(pid_dir, str(os.getpid())).touch()
+    for step in range(40):
+        log("acc", x + step)
+        time.sleep(0.1)
+
+
+def busy(x: float, seconds: float = 1.0) -> float:
+    """Burns CPU for ``seconds`` then returns ``x``."""
+    end = time.process_time() + seconds
+    total = 0.0
+    while time.process_time() < end:
+        total += math.sqrt(x + total % 7)
+    return x
+
+
+def two_metrics(size: int, quality: float) -> dict[str, float]:
+    """Error falls with size and quality; latency grows with size."""
+    return {"error": 1.0 / (1 + size * quality), "latency": size / 10}
