@@ -26,7 +26,8 @@ _EXPORTS: dict[str, str] = {
         "intrange", "finrange", "logfinrange")},
     # samplers and policies
     **{name: "samplers" for name in (
-        "Sampler", "RandomParameterSampling", "GridParameterSampling", "BayesianParameterSampling")},
+        "Sampler", "RandomParameterSampling", "GridParameterSampling", "BayesianParameterSampling",
+        "RandomSamplingAlgorithm", "GridSamplingAlgorithm")},
     **{name: "policies" for name in (
         "EarlyTerminationPolicy", "NoTerminationPolicy", "BanditPolicy", "MedianStoppingPolicy",
         "TruncationSelectionPolicy", "ASHAPolicy", "HyperbandPolicy", "replay")},
@@ -41,8 +42,9 @@ _EXPORTS: dict[str, str] = {
         "HyperDriveConfig", "HyperDriveRun", "PrimaryMetricGoal", "Experiment", "Workspace", "ScriptRunConfig",
         "Dataset")},
     **{name: "sweep_job" for name in (
-        "command", "CommandJob", "SweepJob", "MLClient", "RandomSamplingAlgorithm", "GridSamplingAlgorithm",
+        "command", "CommandJob", "SweepJob", "MLClient",
         "BayesianSamplingAlgorithm")},
+    "mlflow": "mlflow",
     # the notebook layer (imports IPython/ipywidgets only when used)
     "RunDetails": "notebook.monitor",
 }
@@ -54,7 +56,8 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'hyperwidget' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"hyperwidget.{module}"), name)
+    imported = importlib.import_module(f"hyperwidget.{module}")
+    value = imported if module == name else getattr(imported, name)
     globals()[name] = value
     return value
 

@@ -114,6 +114,7 @@ def _new_name() -> str:
 
 def make_objective(objective: Any, space: SearchSpace) -> FunctionObjective | Script:
     if isinstance(objective, Script):
+        objective.check_names(space.names)
         return objective
     if not callable(objective):
         raise SweepConfigError(f"objective must be a function or a Script(...), got {objective!r}.")

@@ -26,6 +26,7 @@ ENV_TRIAL_ID = "HYPERWIDGET_TRIAL_ID"
 ENV_REPORT_FD = "HYPERWIDGET_REPORT_FD"
 ENV_ACK_FD = "HYPERWIDGET_ACK_FD"
 ENV_PARAMS = "HYPERWIDGET_PARAMS"
+ENV_INPUT_PREFIX = "HYPERWIDGET_INPUT_"
 
 
 class Reporter(Protocol):
@@ -135,6 +136,14 @@ class Run:
 
     def complete(self) -> None:
         """Azure compatibility: a run ends when its function or script returns."""
+
+    @property
+    def input_datasets(self) -> dict[str, Any]:
+        """Datasets passed with ``Dataset...as_named_input(name)``, by name (Azure's ``run.input_datasets``)."""
+        from hyperwidget.hyperdrive import TabularDataset
+
+        return {key[len(ENV_INPUT_PREFIX):]: TabularDataset(path) for key, path in os.environ.items()
+                if key.startswith(ENV_INPUT_PREFIX)}
 
     def get_hyperparameters(self) -> dict[str, Any]:
         """The hyperparameters of this trial (empty offline)."""

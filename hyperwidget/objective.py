@@ -6,6 +6,8 @@ import dataclasses
 import inspect
 import math
 import os
+import re
+import shlex
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -114,6 +116,10 @@ class Script:
         The interpreter (default: the one running the sweep).
     environment : mapping, optional
         Extra environment variables.
+    template : str, optional
+        A whole command line with ``${{inputs.name}}`` placeholders (Azure ML v2's
+        command jobs); ``inputs`` gives the fixed values. Build it with
+        :meth:`from_command`.
     """
 
     script: str
@@ -121,6 +127,29 @@ class Script:
     source_directory: str = "."
     python: str = sys.executable
     environment: Mapping[str, str] | None = None
+    template: str | None = None
+    inputs: Mapping[str, Any] | None = None
+
+    @classmethod
+    def from_command(cls, command: str, source_directory: str = ".", inputs: Mapping[str, Any] | None = None,
+                     environment: Mapping[str, str] | None = None) -> Script:
+        """A child run given as a command line, e.g. ``"python train.py --lr ${{inputs.lr}}"``."""
+        scripts = [t for t in shlex.split(command) if t.endswith(".py")]
+        if not scripts:
+            raise SweepConfigError(f"command: {command!r} names no .py script; write e.g. "
+                                   "'python train.py --lr ${{inputs.lr}}'.")
+        return cls(scripts[0], source_directory=source_directory, environment=environment, template=command,
+                   inputs=dict(inputs or {}))
+
+    def check_names(self, names: Sequence[str]) -> None:
+        """With a template, every hyperparameter must appear as ``${{inputs.<name>}}``."""
+        if self.template is None:
+            return
+        used = set(_PLACEHOLDER.findall(self.template))
+        missing = [n for n in names if n not in used]
+        if missing:
+            raise SweepConfigError(f"command: hyperparameter(s) {missing} do not appear in {self.template!r}; "
+                                   f"add e.g. --{missing[0]} ${{{{inputs.{missing[0]}}}}} to the command.")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "arguments", tuple(self.arguments))
@@ -138,10 +167,25 @@ class Script:
 
     def command(self, params: Mapping[str, Any]) -> list[str]:
         """The child run's command line for ``params``."""
+        if self.template is not None:
+            return self._from_template(params)
         command = [self.python, str(self.path), *(str(a) for a in self.arguments)]
         for name, value in params.items():
             command += [flag_name(name), _format_arg(value)]
         return command
+
+    def _from_template(self, params: Mapping[str, Any]) -> list[str]:
+        values = {**(self.inputs or {}), **params}
+
+        def fill(match: re.Match[str]) -> str:
+            if match[1] not in values:
+                raise KeyError(f"the command uses ${{{{inputs.{match[1]}}}}}, but no input {match[1]!r} is given")
+            return shlex.quote(_format_arg(values[match[1]]))
+
+        tokens = shlex.split(_PLACEHOLDER.sub(fill, self.template or ""))
+        if tokens and tokens[0] in ("python", "python3"):
+            tokens[0] = self.python  # the interpreter running the sweep, where hyperwidget is installed
+        return tokens
 
     def prepare_workdir(self, workdir: Path) -> None:
         """Create ``workdir`` with links to every entry of the source directory."""
@@ -157,6 +201,9 @@ class Script:
     def label(self) -> str:
         """A short description for logs and stored configurations."""
         return f"script {self.path}"
+
+
+_PLACEHOLDER = re.compile(r"\$\{\{\s*inputs\.([A-Za-z_][\w]*)\s*\}\}")
 
 
 def _format_arg(value: Any) -> str:

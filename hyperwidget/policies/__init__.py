@@ -1,5 +1,82 @@
-"""Early-termination policies: pure decisions over the recorded metric series."""
+"""Early-termination policies: pure decisions over the recorded metric series.
 
+HyperDrive's :class:`BanditPolicy`, :class:`MedianStoppingPolicy`,
+:class:`TruncationSelectionPolicy` and :class:`NoTerminationPolicy`, the
+multi-fidelity :class:`ASHAPolicy` and :class:`HyperbandPolicy`, and the
+what-if :func:`replay` of any of them over a finished sweep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hyperwidget.errors import SweepConfigError
+from hyperwidget.policies._asha import ASHAPolicy
+from hyperwidget.policies._bandit import BanditPolicy
 from hyperwidget.policies._base import EarlyTerminationPolicy, NoTerminationPolicy
+from hyperwidget.policies._hyperband import HyperbandPolicy
+from hyperwidget.policies._median import MedianStoppingPolicy
+from hyperwidget.policies._replay import ReplayReport, compare_policies, plot_replay, replay
+from hyperwidget.policies._truncation import TruncationSelectionPolicy
 
-__all__ = ["EarlyTerminationPolicy", "NoTerminationPolicy"]
+_BY_NAME: dict[str, type[EarlyTerminationPolicy]] = {
+    cls.name: cls
+    for cls in (
+        NoTerminationPolicy,
+        BanditPolicy,
+        MedianStoppingPolicy,
+        TruncationSelectionPolicy,
+        ASHAPolicy,
+        HyperbandPolicy,
+    )
+}
+
+
+def policy_from_json(data: Mapping[str, Any] | None) -> EarlyTerminationPolicy:
+    """Rebuild a policy from the plain data its ``to_json()`` returned.
+
+    Parameters
+    ----------
+    data : mapping or None
+        ``{"name": "bandit", "slack_factor": 0.1, ...}``; ``None`` (no policy
+        stored) gives :class:`NoTerminationPolicy`.
+
+    Raises
+    ------
+    SweepConfigError
+        For an unknown name or keywords the policy does not take.
+    """
+    if data is None:
+        return NoTerminationPolicy()
+    if not isinstance(data, Mapping) or "name" not in data:
+        raise SweepConfigError(
+            f"policy_from_json: expected a mapping with a 'name' key (from policy.to_json()), got {data!r}."
+        )
+    params = dict(data)
+    name = params.pop("name")
+    cls = _BY_NAME.get(name)
+    if cls is None:
+        raise SweepConfigError(
+            f"policy_from_json: unknown policy name {name!r}; known: {', '.join(sorted(_BY_NAME))}."
+        )
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise SweepConfigError(f"policy_from_json: cannot rebuild {cls.__name__} from {data!r}: {exc}.") from exc
+
+
+__all__ = [
+    "ASHAPolicy",
+    "BanditPolicy",
+    "EarlyTerminationPolicy",
+    "HyperbandPolicy",
+    "MedianStoppingPolicy",
+    "NoTerminationPolicy",
+    "ReplayReport",
+    "TruncationSelectionPolicy",
+    "compare_policies",
+    "plot_replay",
+    "policy_from_json",
+    "replay",
+]

@@ -1,6 +1,18 @@
 """Samplers: propose configurations from the search space and the sweep's history."""
 
 from hyperwidget.samplers._base import Sampler
-from hyperwidget.samplers._random import RandomParameterSampling
+from hyperwidget.samplers._grid import GridParameterSampling, GridSamplingAlgorithm
+from hyperwidget.samplers._random import RandomParameterSampling, RandomSamplingAlgorithm
+from hyperwidget.samplers._registry import register_sampler, sampler_from_json
 
-__all__ = ["Sampler", "RandomParameterSampling"]
+# BayesianParameterSampling is imported here by its module's owner (hyperwidget/samplers/_bayesian.py).
+
+__all__ = [
+    "GridParameterSampling",
+    "GridSamplingAlgorithm",
+    "RandomParameterSampling",
+    "RandomSamplingAlgorithm",
+    "Sampler",
+    "register_sampler",
+    "sampler_from_json",
+]

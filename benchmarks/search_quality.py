@@ -1,0 +1,279 @@
+"""Search-quality benchmark: hyperwidget's samplers against Optuna, Hyperopt and scikit-optimize.
+
+Run ``python3 benchmarks/search_quality.py`` (``--quick`` for a small smoke run).
+Every (problem, method, seed) run minimises a loss for ``--evals`` evaluations;
+the score of a run is its *regret*, best loss found minus the optimum (for the
+two tuning tasks, minus the best loss any run found). Per problem the report
+gives each method's median regret over seeds and ranks the methods by it
+(ties share the mean rank); the mean of these ranks over problems summarises a
+method. It also counts the problems where hyperwidget's Bayesian sampler has a
+lower median regret than Optuna's default TPE, and times one Bayesian proposal
+against history size.
+
+Outputs: ``benchmarks/results/search_quality.json`` (every run) and
+``benchmarks/results/search_quality.md`` (the tables).
+"""
+
+from __future__ import annotations
+
+import os
+
+# One BLAS/OpenMP thread per worker: the workers are the parallelism (set before numpy loads).
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE)]
+
+import numpy as np  # noqa: E402
+
+from _methods import METHODS  # noqa: E402
+from _problems import all_problems, optimum_of  # noqa: E402
+
+QUICK_PROBLEMS = ["bbob-f08-rosenbrock-d2", "bbob-f15-rastrigin-d5", "branin", "hartmann6", "svc-digits"]
+HISTORY_SIZES = (25, 50, 100, 200)
+REFERENCE = "optuna-tpe"
+OURS = "hw-bayesian"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=10, help="seeds per (problem, method) (default 10)")
+    parser.add_argument("--evals", type=int, default=50, help="evaluations per run (default 50)")
+    parser.add_argument("--problems", nargs="*", help="problem names or prefixes (default: all)")
+    parser.add_argument("--methods", nargs="*", choices=list(METHODS), help="methods (default: all)")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--quick", action="store_true", help="3 seeds on 5 problems, for development")
+    parser.add_argument("--out", type=Path, default=HERE / "results", help="output folder")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seeds = min(args.seeds, 3)
+        args.problems = args.problems or QUICK_PROBLEMS
+    return args
+
+
+def select_problems(patterns: list[str] | None) -> list[str]:
+    names = list(all_problems())
+    if not patterns:
+        return names
+    chosen = [n for n in names if any(n == p or n.startswith(p) for p in patterns)]
+    if not chosen:
+        raise SystemExit(f"--problems {patterns} matches none of: {', '.join(names)}")
+    return chosen
+
+
+# -- one run (in a worker process) ------------------------------------------------------------
+def run_one(problem_name: str, method: str, seed: int, evals: int) -> dict[str, Any]:
+    """Run ``method`` on ``problem_name`` with ``seed``; never raises (errors are recorded)."""
+    problem = all_problems()[problem_name]
+    start = time.perf_counter()
+    try:
+        losses = METHODS[method](problem.space, problem.loss, evals, seed)
+        error = None
+    except Exception as exc:  # a broken method must not end the benchmark
+        losses, error = [], f"{type(exc).__name__}: {exc}"
+    return {
+        "problem": problem_name,
+        "method": method,
+        "seed": seed,
+        "losses": [float(v) for v in losses],
+        "best": float(np.min(losses)) if losses else None,
+        "seconds": time.perf_counter() - start,
+        "error": error,
+    }
+
+
+def run_all(problems: list[str], methods: list[str], seeds: int, evals: int, jobs: int, log: Any) -> list[dict]:
+    # Slow methods and the tuning tasks first, so the pool ends balanced.
+    slow = {"optuna-gp": 0, "skopt-gp": 0, "hw-bayesian": 1}
+    tasks = sorted(
+        ((p, m, s) for p in problems for m in methods for s in range(seeds)),
+        key=lambda t: (not t[0].startswith(("svc", "hgb")), slow.get(t[1], 2)),
+    )
+    results = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(run_one, p, m, s, evals) for p, m, s in tasks]
+        for done, future in enumerate(as_completed(futures), 1):
+            result = future.result()
+            results.append(result)
+            status = result["error"] or f"best={result['best']:.6g}"
+            print(
+                f"[{done}/{len(tasks)}] {result['problem']} {result['method']} seed={result['seed']} "
+                f"{result['seconds']:.1f}s {status}",
+                file=log,
+                flush=True,
+            )
+    return results
+
+
+# -- analysis ------------------------------------------------------------------------------------
+def regrets(results: list[dict], problems: list[str]) -> dict[str, dict[str, list[float]]]:
+    """problem -> method -> regrets over seeds (failed runs are left out)."""
+    table: dict[str, dict[str, list[float]]] = {p: {} for p in problems}
+    catalogue = all_problems()
+    for problem in problems:
+        runs = [r for r in results if r["problem"] == problem and r["best"] is not None]
+        optimum = optimum_of(catalogue[problem])
+        if optimum is None:
+            optimum = min(r["best"] for r in runs)
+        for r in sorted(runs, key=lambda r: (r["method"], r["seed"])):
+            table[problem].setdefault(r["method"], []).append(max(0.0, r["best"] - optimum))
+    return table
+
+
+def ranks(medians: dict[str, dict[str, float]], methods: list[str]) -> dict[str, dict[str, float]]:
+    """problem -> method -> rank of its median regret (1 = best; ties share the mean rank)."""
+    from scipy.stats import rankdata
+
+    out = {}
+    for problem, by_method in medians.items():
+        present = [m for m in methods if m in by_method]
+        values = [by_method[m] for m in present]
+        out[problem] = dict(zip(present, (float(r) for r in rankdata(values))))
+    return out
+
+
+def decision_times(sizes: tuple[int, ...] = HISTORY_SIZES, repeats: int = 7) -> dict[str, dict[int, float]]:
+    """Median seconds of one Bayesian proposal after ``n`` finished trials, on two spaces."""
+    from hyperwidget.samplers._bayesian import BayesianParameterSampling
+    from hyperwidget.space import SearchSpace
+    from hyperwidget.trial import Goal, TrialRecord, TrialStatus
+
+    catalogue = all_problems()
+    out: dict[str, dict[int, float]] = {}
+    for name in ("hartmann6", "hgb-cancer"):
+        problem = catalogue[name]
+        loss = problem.loss if name == "hartmann6" else _cheap_mixed_loss
+        space = SearchSpace(problem.space)
+        rng = np.random.default_rng(0)
+        out[name] = {}
+        for n in sizes:
+            history = []
+            for i in range(n):
+                params = space.sample(rng)
+                metrics = {"loss": (float(loss(params)),)}
+                history.append(TrialRecord(f"t{i}", i, params, TrialStatus.COMPLETED, metrics))
+            sampler = BayesianParameterSampling(problem.space, seed=0)
+            sampler.suggest(history, "loss", Goal.MINIMIZE)  # imports and per-record encoding, once
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                sampler.suggest(history, "loss", Goal.MINIMIZE)
+                times.append(time.perf_counter() - start)
+            out[name][n] = float(np.median(times))
+    return out
+
+
+def _cheap_mixed_loss(params: dict[str, Any]) -> float:
+    """A stand-in loss on the HGB space for timing (the sampler's cost does not depend on it)."""
+    return float(
+        (np.log(params["learning_rate"]) + 2.3) ** 2
+        + (params["max_depth"] - 5) ** 2 / 10
+        + np.log(params["max_leaf_nodes"]) / 3
+        + params["max_features"]
+        + (params["class_weight"] == "balanced")
+    )
+
+
+def summarise(results: list[dict], problems: list[str], methods: list[str], args: argparse.Namespace) -> dict:
+    table = regrets(results, problems)
+    medians = {p: {m: float(np.median(v)) for m, v in by.items()} for p, by in table.items()}
+    rank_table = ranks(medians, methods)
+    mean_rank = {m: float(np.mean([rank_table[p][m] for p in problems if m in rank_table[p]])) for m in methods}
+    comparable = [p for p in problems if OURS in medians[p] and REFERENCE in medians[p]]
+    wins = [p for p in comparable if medians[p][OURS] < medians[p][REFERENCE]]
+    ties = [p for p in comparable if medians[p][OURS] == medians[p][REFERENCE]]
+    seconds = {m: float(np.mean([r["seconds"] for r in results if r["method"] == m])) for m in methods}
+    return {
+        "settings": {"seeds": args.seeds, "evals": args.evals, "problems": problems, "methods": methods},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load": os.getloadavg()},
+        "median_regret": medians,
+        "ranks": rank_table,
+        "mean_rank": mean_rank,
+        "wins_vs_reference": {"reference": REFERENCE, "wins": wins, "ties": ties, "of": len(comparable)},
+        "mean_seconds_per_run": seconds,
+        "errors": [r for r in results if r["error"]],
+    }
+
+
+# -- report --------------------------------------------------------------------------------------
+def markdown(summary: dict, times: dict[str, dict[int, float]]) -> str:
+    methods = summary["settings"]["methods"]
+    s = summary["settings"]
+    lines = [
+        "# Search-quality benchmark",
+        "",
+        f"{s['evals']} evaluations per run, {s['seeds']} seeds, {len(s['problems'])} problems; "
+        "generated by `python3 benchmarks/search_quality.py` (see its docstring for the protocol).",
+        "",
+        "## Median regret per problem (lower is better; rank in parentheses)",
+        "",
+        "| problem | " + " | ".join(methods) + " |",
+        "|---|" + "---|" * len(methods),
+    ]
+    for problem, by_method in summary["median_regret"].items():
+        cells = []
+        for m in methods:
+            if m in by_method:
+                best = summary["ranks"][problem][m] == min(summary["ranks"][problem].values())
+                cell = f"{by_method[m]:.3g} ({summary['ranks'][problem][m]:g})"
+                cells.append(f"**{cell}**" if best else cell)
+            else:
+                cells.append("n/a")
+        lines.append(f"| {problem} | " + " | ".join(cells) + " |")
+    order = sorted(methods, key=lambda m: summary["mean_rank"][m])
+    lines += ["", "## Mean rank over problems (1 = best)", "", "| method | mean rank | mean seconds per run |", "|---|---|---|"]
+    lines += [f"| {m} | {summary['mean_rank'][m]:.2f} | {summary['mean_seconds_per_run'][m]:.1f} |" for m in order]
+    w = summary["wins_vs_reference"]
+    lines += [
+        "",
+        f"## {OURS} against {w['reference']}",
+        "",
+        f"Lower median regret on **{len(w['wins'])} of {w['of']}** problems "
+        f"({100 * len(w['wins']) / max(w['of'], 1):.0f} %); ties: {len(w['ties'])}.",
+        "",
+        "## Decision time of one Bayesian proposal vs history size",
+        "",
+        "Median of 7 proposals, after n finished trials, in one process (load average at the end "
+        f"of the run: {', '.join(f'{x:.2f}' for x in summary['machine']['load'])}; "
+        f"{summary['machine']['cpus']} CPUs).",
+        "",
+        "| space | " + " | ".join(f"n={n}" for n in HISTORY_SIZES) + " |",
+        "|---|" + "---|" * len(HISTORY_SIZES),
+    ]
+    for name, curve in times.items():
+        lines.append(f"| {name} | " + " | ".join(f"{1000 * curve[n]:.0f} ms" for n in HISTORY_SIZES) + " |")
+    if summary["errors"]:
+        lines += ["", "## Errors", ""] + [f"- {e['problem']} {e['method']} seed {e['seed']}: {e['error']}" for e in summary["errors"]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    problems = select_problems(args.problems)
+    methods = args.methods or list(METHODS)
+    args.out.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    results = run_all(problems, methods, args.seeds, args.evals, args.jobs, sys.stdout)
+    summary = summarise(results, problems, methods, args)
+    times = decision_times()
+    summary["decision_seconds"] = times
+    summary["wall_seconds"] = time.time() - started
+    stem = "search_quality_quick" if args.quick else "search_quality"
+    (args.out / f"{stem}.json").write_text(json.dumps({"summary": summary, "runs": results}, indent=1))
+    report = markdown(summary, times)
+    (args.out / f"{stem}.md").write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""Jupyter layer of hyperwidget: the live sweep monitor and its helpers.
+
+Names are loaded on first use, so importing this package (for instance from
+the ``%%sweep`` magic) does not import anywidget until a monitor is needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = ["RunDetails", "SweepMonitor", "TextProgress", "run_with_monitor", "show_run"]
+
+_WHERE = {
+    "RunDetails": "hyperwidget.notebook.monitor",
+    "SweepMonitor": "hyperwidget.notebook.monitor",
+    "TextProgress": "hyperwidget.notebook.live",
+    "run_with_monitor": "hyperwidget.notebook.live",
+    "show_run": "hyperwidget.notebook.live",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'hyperwidget.notebook' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,282 @@
+"""Run a sweep with a live monitor: the one entry point of the magic and the
+Python API in notebooks.
+
+In a kernel with a widget front end, :func:`run_with_monitor` displays a
+:class:`~hyperwidget.notebook.monitor.SweepMonitor`, starts the sweep on a
+background thread and keeps the cell waiting while it processes the kernel's
+incoming widget messages (``jupyter_ui_poll.ui_events``), so the stop buttons
+work while the cell is busy. ipykernel does not deliver widget messages while
+a cell runs (ipykernel#65, ipywidgets#3468); polling the queue from the waiting
+cell is the known way around it, and ``ui_events`` also holds back cells the
+user queues meanwhile and replays them after this one.
+
+Elsewhere (terminal IPython, a plain script) it prints a throttled progress
+line and, at the end, the final table. When the sweep ends in a notebook, a
+static HTML table is displayed as well, so a saved notebook keeps the final
+table even where widgets are not rendered (reopened without a kernel,
+nbconvert, GitHub).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from hyperwidget.notebook import _snapshot
+from hyperwidget.trial import Goal, TrialRecord
+
+#: Seconds between two progress lines of the text fallback.
+TEXT_INTERVAL = 2.0
+#: Seconds between two checks of the run while the cell waits.
+WAIT_STEP = 0.05
+
+StartFn = Callable[[list], Any]
+
+
+def widget_frontend_available() -> bool:
+    """True inside a Jupyter kernel (ipykernel), where widgets can be shown.
+
+    A kernel cannot tell whether a browser is attached: under nbconvert or
+    nbclient the widget is created too and its state saved; the static final
+    table covers the text view there.
+    """
+    if "IPython" not in sys.modules:
+        return False
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def run_with_monitor(start: StartFn, *, show: bool = True) -> Any:
+    """Start a sweep with a live monitor and wait for it to end.
+
+    Parameters
+    ----------
+    start : callable
+        Called once as ``start(observers)``; must start the sweep in the
+        background and return its run at once, e.g.
+        ``lambda obs: start_sweep(objective, space, observers=obs, ...)``.
+    show : bool
+        Display the monitor (default). False runs the sweep without any
+        display and still waits for it.
+
+    Returns
+    -------
+    SweepRun
+        The finished run. Interrupting the kernel (the notebook's stop button,
+        Ctrl-C) cancels the sweep, waits for it, keeps finished trials and
+        returns the run instead of raising.
+    """
+    if not show:
+        return _wait_text(start([]), None)
+    if widget_frontend_available():
+        return _run_in_notebook(start)
+    progress = TextProgress()
+    return _wait_text(start([progress]), progress)
+
+
+def _run_in_notebook(start: StartFn) -> Any:
+    from IPython.display import display
+
+    from hyperwidget.notebook.monitor import SweepMonitor
+
+    monitor = SweepMonitor()
+    display(monitor)
+    run = start([monitor])
+    try:
+        _wait_polling_ui(run, monitor)
+    except KeyboardInterrupt:
+        _cancel_after_interrupt(run)
+    monitor.wait_ended(timeout=10.0)
+    display_final_table(monitor)
+    return run
+
+
+def _wait_polling_ui(run: Any, monitor: Any) -> None:
+    """Wait for the run to end, processing widget messages meanwhile."""
+    try:
+        from jupyter_ui_poll import ui_events
+    except ImportError:  # optional: without it the stop buttons act after the cell
+        _wait_plain(run, monitor)
+        return
+    with ui_events() as poll:
+        while not _finished(run, monitor):
+            poll(20)
+            monitor.wait_ended(WAIT_STEP)
+    run.wait()
+
+
+def _wait_plain(run: Any, monitor: Any | None) -> None:
+    while not _finished(run, monitor):
+        if monitor is not None:
+            monitor.wait_ended(WAIT_STEP)
+        else:
+            time.sleep(WAIT_STEP)
+    run.wait()
+
+
+def _finished(run: Any, monitor: Any | None) -> bool:
+    if monitor is not None and monitor.ended:
+        return True
+    return not _snapshot.run_is_running(run)
+
+
+def _cancel_after_interrupt(run: Any) -> None:
+    print(
+        "Interrupted: canceling the sweep; finished trials are kept. Waiting for running trials to stop...",
+        file=sys.stderr,
+    )
+    run.cancel()
+    run.wait()
+
+
+def _wait_text(run: Any, progress: TextProgress | None) -> Any:
+    try:
+        _wait_plain(run, None)
+    except KeyboardInterrupt:
+        _cancel_after_interrupt(run)
+    if progress is not None:
+        progress.finish(run)
+    return run
+
+
+def display_final_table(monitor: Any) -> None:
+    """Display the monitor's final table as static HTML (plus plain text)."""
+    from IPython.display import display
+
+    display({"text/html": monitor.static_html(), "text/plain": monitor.static_text()}, raw=True)
+
+
+def show_run(run: Any) -> Any:
+    """Show an existing run: the live monitor in a notebook, text elsewhere.
+
+    Returns the monitor, or None when only text was printed.
+    """
+    if widget_frontend_available():
+        from IPython.display import display
+
+        from hyperwidget.notebook.monitor import SweepMonitor
+
+        monitor = SweepMonitor().follow(run)
+        display(monitor)
+        if monitor.ended:
+            display_final_table(monitor)
+        return monitor
+    progress = TextProgress()
+    progress.on_sweep_start(run)
+    for record in list(run.trials):
+        progress.on_trial_update(record)
+    progress.finish(run)
+    return None
+
+
+class TextProgress:
+    """Observer for terminals and scripts: a progress line at most every
+    ``interval`` seconds, and the final table.
+
+    Parameters
+    ----------
+    stream : file-like, optional
+        Where to write (default ``sys.stdout`` at write time).
+    interval : float
+        Least seconds between two progress lines.
+    """
+
+    def __init__(self, stream: TextIO | None = None, interval: float = TEXT_INTERVAL) -> None:
+        self.stream = stream
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._rows: dict[str, dict[str, Any]] = {}
+        self._run: Any = None
+        self._goal = Goal.MAXIMIZE
+        self._metric = "metric"
+        self._started_at = time.time()
+        self._last_line = 0.0
+        self._finished = False
+
+    def _write(self, text: str) -> None:
+        stream = self.stream or sys.stdout
+        stream.write(text + "\n")
+        stream.flush()
+
+    def on_sweep_start(self, run: Any) -> None:
+        """Engine hook: remember the run's metric and goal."""
+        self._run = run
+        self._goal = Goal.parse(getattr(run, "goal", Goal.MAXIMIZE))
+        self._metric = str(getattr(run, "metric", "") or "metric")
+        self._started_at = _snapshot.time_of(getattr(run, "started_at", None)) or self._started_at
+
+    def on_trial_update(self, record: TrialRecord) -> None:
+        """Engine hook: update the row; print a line if ``interval`` has passed."""
+        try:
+            row = _snapshot.row_from_record(record, self._metric, self._goal)
+            with self._lock:
+                self._rows[row["id"]] = row
+                due = time.monotonic() - self._last_line >= self.interval
+                if due:
+                    self._last_line = time.monotonic()
+            if due:
+                self._write(self.line())
+        except Exception:  # never break the sweep over a progress line
+            pass
+
+    def on_sweep_end(self, run: Any) -> None:
+        """Engine hook (the final table is printed by :meth:`finish`)."""
+        self._run = run
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows seen so far, in trial order."""
+        with self._lock:
+            return sorted(self._rows.values(), key=lambda r: r["index"])
+
+    def _state(self, status: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        rows = self.rows()
+        run = self._run
+        total, seconds = _snapshot.budget_of(run)
+        summary = _snapshot.summarize(
+            rows, goal=self._goal, status=status, started_at=self._started_at,
+            max_total_runs=total, max_duration=seconds,
+        )
+        info = _snapshot.sweep_info(run, rows)
+        info.update(metric=self._metric, goal=self._goal.value)
+        return summary, info
+
+    def line(self, status: str = "Running") -> str:
+        """The current progress line."""
+        summary, info = self._state(status)
+        return _snapshot.progress_line(summary, info)
+
+    def finish(self, run: Any) -> None:
+        """Print the last progress line and the final table (once)."""
+        if self._finished:
+            return
+        self._finished = True
+        self._run = run
+        for record in list(getattr(run, "trials", ()) or ()):
+            self.on_trial_update_quiet(record)
+        status = str(getattr(run, "status", "") or "Completed")
+        summary, info = self._state(status)
+        self._write(_snapshot.progress_line(summary, info))
+        self._write(final_table_text(run, self.rows(), info))
+
+    def on_trial_update_quiet(self, record: TrialRecord) -> None:
+        """Update a row without printing."""
+        row = _snapshot.row_from_record(record, self._metric, self._goal)
+        with self._lock:
+            self._rows[row["id"]] = row
+
+
+def final_table_text(run: Any, rows: Sequence[dict[str, Any]], info: dict[str, Any]) -> str:
+    """``run.to_dataframe()`` as text when pandas is there, else our own table."""
+    to_dataframe = getattr(run, "to_dataframe", None)
+    if callable(to_dataframe):
+        try:
+            frame = to_dataframe()
+            return frame.to_string(max_rows=200, max_cols=30)
+        except Exception:  # e.g. pandas missing: fall back to the plain table
+            pass
+    return _snapshot.text_table(rows, info)

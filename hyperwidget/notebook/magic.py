@@ -1,0 +1,296 @@
+"""The ``%%sweep`` cell magic: the cell is the trial, the magic line is the sweep's configuration.
+
+``%load_ext hyperwidget`` registers it. Reading the cell is done by the pure
+:mod:`hyperwidget.notebook._cell`, reading the options by the pure
+:mod:`hyperwidget.notebook._options` (the one table of option words); this module
+only wires them to the engine (``start_sweep``) and the live monitor
+(:func:`hyperwidget.notebook.live.run_with_monitor`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from hyperwidget.errors import HyperwidgetError
+from hyperwidget.notebook import _options
+from hyperwidget.notebook._cell import CELL_PREFIX, CompiledCell, compile_cell
+from hyperwidget.trial import TrialRecord, TrialStatus
+
+#: The sweep is canceled when this many first finished trials all failed (fewer if max_total_runs is smaller).
+FAIL_FAST_AFTER = 3
+
+
+class TrialsFailedError(HyperwidgetError):
+    """Every one of the sweep's first trials failed: the cell itself is broken.
+
+    IPython shows the first trial's traceback (which points at the cell's lines)
+    instead of the magic's frames.
+    """
+
+    def __init__(self, first: TrialRecord, count: int, sweep_name: str) -> None:
+        super().__init__(
+            f"%%sweep: the first {count} trial{'s' if count > 1 else ''} of sweep {sweep_name!r} failed, so the "
+            f"sweep was stopped; above is the error of trial {first.id} (params {dict(first.params)})."
+        )
+        self.first = first
+
+    def _render_traceback_(self) -> list[str]:
+        error = trim_traceback(self.first.error or "(no error text was recorded)")
+        return [*error.rstrip("\n").splitlines(), "", f"{type(self).__name__}: {self}"]
+
+
+def trim_traceback(text: str) -> str:
+    """Drop the engine's frames from a trial's traceback: keep it from the cell's first frame on.
+
+    Text without a cell frame (e.g. "the primary metric was never logged") is returned unchanged.
+    """
+    lines = text.splitlines(keepends=True)
+    first = next((i for i, line in enumerate(lines) if line.lstrip().startswith(f'File "{CELL_PREFIX}')), None)
+    if first is None or not lines[0].startswith("Traceback"):
+        return text
+    return lines[0] + "".join(lines[first:])
+
+
+class FailFast:
+    """Engine observer: cancel the sweep when its first ``limit`` finished trials all failed.
+
+    A trial that completes, stops early or times out disarms it (the cell runs;
+    some configurations may still fail). Only ``Failed`` and ``Crashed`` count;
+    canceled trials are ignored. Called from engine threads, so it locks.
+    """
+
+    FAILURES = (TrialStatus.FAILED, TrialStatus.CRASHED)
+
+    def __init__(self, limit: int = FAIL_FAST_AFTER) -> None:
+        self.limit = limit
+        self.failures: list[TrialRecord] = []
+        self.armed = True
+        self.tripped = False
+        self._seen: set[str] = set()
+        self._run: Any = None
+        self._lock = threading.Lock()
+
+    def on_sweep_start(self, run: Any) -> None:
+        """Remember the run (to cancel it) and lower the limit to ``max_total_runs``."""
+        self._run = run
+        total = getattr(getattr(run, "config", None), "max_total_runs", None)
+        if isinstance(total, int) and total > 0:
+            self.limit = min(self.limit, total)
+
+    def on_trial_update(self, record: TrialRecord) -> None:
+        """Count the first final state of each trial; cancel the run at the limit."""
+        if not record.status.is_finished or record.status is TrialStatus.CANCELED:
+            return
+        with self._lock:
+            if not self.armed or record.id in self._seen:
+                return
+            self._seen.add(record.id)
+            if record.status not in self.FAILURES:
+                self.armed = False
+                return
+            self.failures.append(record)
+            if len(self.failures) < self.limit:
+                return
+            self.armed, self.tripped = False, True
+        if self._run is not None:
+            self._run.cancel()
+
+    def check(self, run: Any) -> None:
+        """Raise :class:`TrialsFailedError` when the observer canceled ``run``."""
+        if self.tripped:
+            first = min(self.failures, key=lambda r: (r.ended_at or 0.0, r.index))
+            raise TrialsFailedError(first, len(self.failures), str(getattr(run, "name", "?")))
+
+
+def _unquote(value: Any) -> Any:
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def _parse_line(magic: Any, line: str) -> argparse.Namespace:
+    """``parse_argstring``, then quotes removed: IPython splits non-POSIX style and keeps them."""
+    args = parse_argstring(magic, line)
+    for key, value in vars(args).items():
+        setattr(args, key, _unquote(value))
+    return args
+
+
+def _fallback_names() -> dict[str, Any]:
+    """Names a cell may use without importing them: ``log``, ``Run`` and the search-space functions."""
+    import hyperwidget
+    from hyperwidget.notebook._cell import expression_factories
+
+    return {"log": hyperwidget.log, "Run": hyperwidget.Run, **expression_factories()}
+
+
+def _primary_metric(args: argparse.Namespace, compiled: CompiledCell) -> str:
+    if args.metric:
+        return str(args.metric)
+    if args.resume:
+        return ""  # the stored sweep's metric is used
+    default = compiled.default_metric
+    if default is None:
+        logged = ", ".join(repr(m) for m in compiled.logged_metrics) or "nothing by name"
+        ending = "ends with a value" if compiled.returns_value else "does not end with a value"
+        raise UsageError(
+            f"%%sweep: give --metric NAME: the cell logs {logged} and {ending}, so the primary metric is "
+            "ambiguous; e.g. --metric accuracy --goal maximize (a value the cell ends with is logged as --metric)."
+        )
+    return default
+
+
+def _check_resume(args: argparse.Namespace) -> None:
+    if not args.resume:
+        return
+    if not args.name:
+        raise UsageError("%%sweep: --resume needs --name NAME (the sweep to continue) and its --storage file.")
+    if _options.parse_storage(args.storage or "hyperwidget.db") is None:
+        raise UsageError("%%sweep: --resume cannot continue an in-memory sweep (--storage none); give its file.")
+    given = [flag for flag, value in (("--sampler", args.sampler), ("--policy", args.policy)) if value]
+    if given:
+        raise UsageError(
+            f"%%sweep: --resume continues the stored sweep with its stored sampler and policy; drop {', '.join(given)}."
+        )
+
+
+def _space_dict(shell: Any, name: str | None) -> dict[str, Any] | None:
+    if name is None:
+        return None
+    if name not in shell.user_ns:
+        raise UsageError(f"%%sweep: --space {name}: no variable {name!r} in the notebook; define the dict first.")
+    value = shell.user_ns[name]
+    if not hasattr(value, "items"):
+        raise UsageError(f"%%sweep: --space {name}: expected a dict of name -> expression, got {type(value).__name__}.")
+    return dict(value.items())
+
+
+@magics_class
+class SweepMagics(Magics):
+    """Registers ``%%sweep``."""
+
+    @magic_arguments()
+    @argument(
+        "--metric",
+        metavar="NAME",
+        help="primary metric (default: the one name the cell logs, or 'metric' when the cell ends with a value)",
+    )
+    @argument("--goal", default="maximize", metavar="maximize|minimize", help="goal of the metric (default maximize)")
+    @argument(
+        "--sampler",
+        metavar="SAMPLER",
+        help='grid | random | sobol | bayesian, optionally with keywords: "bayesian(n_initial=5)" (default random)',
+    )
+    @argument("--seed", type=int, metavar="INT", help="seed of the sampler")
+    @argument(
+        "--policy",
+        metavar="POLICY",
+        help='early termination: "bandit(slack_factor=0.1, delay_evaluation=5)"'
+        ' | "median(...)" | "truncation(truncation_percentage=20)" | "asha(max_resource=27)" | '
+        '"hyperband(...)" | none (default none)',
+    )
+    @argument(
+        "--max-total-runs",
+        type=_options.positive_int,
+        metavar="N",
+        help="trials to run (default: the grid size, else 20)",
+    )
+    @argument(
+        "--max-concurrent-runs",
+        type=_options.positive_int,
+        metavar="N",
+        help="trials at once (default: 1 for sequential, else the number of CPUs)",
+    )
+    @argument(
+        "--backend",
+        default="loky",
+        metavar="sequential|threads|loky|dask",
+        help="where trials run (default loky: worker processes, which receive the notebook names the cell uses)",
+    )
+    @argument("--trial-timeout", type=_options.positive_float, metavar="SECONDS", help="stop a trial after this")
+    @argument(
+        "--max-duration-minutes",
+        type=_options.positive_float,
+        metavar="MINUTES",
+        help="budget of the whole sweep; then it is canceled, finished trials kept",
+    )
+    @argument("--name", metavar="NAME", help="sweep name (default: a timestamped one)")
+    @argument(
+        "--storage",
+        metavar="PATH|none",
+        help="SQLite file of the records (default hyperwidget.db); none keeps the sweep in memory",
+    )
+    @argument("--resume", action="store_true", help="continue the stored sweep --name (same cell)")
+    @argument("--space", metavar="DICTNAME", help="take (more) hyperparameters from this dict of the notebook")
+    @argument("-o", "--out", metavar="VAR", help="store the sweep's run object in this variable")
+    @argument("--no-monitor", action="store_true", help="do not display the live monitor")
+    @cell_magic
+    def sweep(self, line: str, cell: str) -> None:
+        """Run a hyperparameter sweep whose trial is this cell.
+
+        Declare the hyperparameters at the top of the cell, then write the trial;
+        log metrics with ``log("accuracy", acc)`` (or ``Run.get_context().log``) or
+        end the cell with the metric's value. The cell sees the notebook's variables,
+        also in worker processes. ``log``, ``Run`` and the search-space functions
+        need no import. Example::
+
+            %%sweep --metric accuracy --max-total-runs 20 --policy "bandit(slack_factor=0.1)" -o result
+            lr = loguniform(-9, -2)
+            depth = choice(2, 4, 8)
+            model = train(X_train, y_train, lr=lr, depth=depth)
+            for epoch in range(10):
+                model.step()
+                log("accuracy", model.score(X_val, y_val))
+
+        If the first trials all fail, the sweep stops and shows the first error.
+        """
+        args = _parse_line(self.sweep, line)
+        _check_resume(args)
+        settings = _options.engine_settings(args)
+        sampler_spec = _options.parse_sampler(args.sampler)
+        compiled = compile_cell(
+            self.shell.transform_cell(cell),
+            self.shell.user_ns,
+            space=_space_dict(self.shell, args.space),
+            fallbacks=_fallback_names(),
+            magic_line=f"%%sweep {line}",
+        )
+        metric = _primary_metric(args, compiled)
+        if args.resume:
+            settings["resume"] = True
+        else:
+            settings["sampler"] = sampler_spec.build(compiled.space, args.seed)
+        guard = FailFast()
+        run = _run(compiled, metric, settings, guard, monitor=not args.no_monitor)
+        if args.out:
+            self.shell.user_ns[args.out] = run
+        guard.check(run)
+
+
+def _run(compiled: CompiledCell, metric: str, settings: dict[str, Any], guard: FailFast, *, monitor: bool) -> Any:
+    """Start the sweep through the live monitor, wait for it, and return the run."""
+    import hyperwidget
+    from hyperwidget.notebook.live import run_with_monitor
+
+    def start(observers: list[Any]) -> Any:
+        return hyperwidget.start_sweep(
+            compiled.trial, compiled.space, metric=metric, observers=[guard, *observers], **settings
+        )
+
+    try:
+        return run_with_monitor(start, show=monitor)
+    except HyperwidgetError as exc:  # a setting the engine rejects (SweepConfigError, SearchSpaceError)
+        if not isinstance(exc, ValueError):
+            raise
+        raise UsageError(f"%%sweep: {exc}") from None
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the ``%%sweep`` magic (``%load_ext hyperwidget``)."""
+    ipython.register_magics(SweepMagics)

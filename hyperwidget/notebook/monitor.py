@@ -1,0 +1,362 @@
+"""The live sweep monitor: an anywidget that is also an engine observer.
+
+Engine threads call :meth:`SweepMonitor.on_trial_update` for every change of
+every trial; that call only stores the record and wakes a flusher thread. The
+flusher sends at most one message per ``interval`` (0.1 s: at most about 10
+front-end messages per second, whatever the trial rate) holding the rows that
+changed since the last message, not the whole table. Kernel-to-front-end
+messages get through while a cell is busy, so the table is live during a
+blocking cell too. When the sweep ends, the final table is written to the
+synced traits ``rows``, ``summary`` and ``sweep`` (one message), so a saved
+widget state holds it.
+
+Front-end messages: ``stop_sweep`` calls ``run.cancel()``, ``stop_trial``
+calls ``run.stop_trial(id)``, and ``snapshot_request`` (sent by each new view)
+makes the next message carry every row. They reach the kernel while a cell
+runs only when the cell polls the kernel's queue: ``live.run_with_monitor``
+does that.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import anywidget
+import traitlets
+
+from hyperwidget.notebook import _snapshot
+from hyperwidget.notebook._assets import css_source, esm_source
+from hyperwidget.trial import Goal, TrialRecord
+
+logger = logging.getLogger(__name__)
+
+#: Seconds between two messages to the front end (10 per second at most).
+DEFAULT_INTERVAL = 0.1
+#: Seconds between two reads of ``run.trials`` when following a run that was
+#: started without this monitor as an observer (``RunDetails``).
+POLL_INTERVAL = 0.5
+
+
+class SweepMonitor(anywidget.AnyWidget):
+    """Live table of a sweep's child runs, with progress, best configuration,
+    learning curves and stop buttons.
+
+    Parameters
+    ----------
+    interval : float
+        Least seconds between two front-end messages (default 0.1).
+    page_size : int
+        Rows per table page in the front end (default 50).
+
+    Examples
+    --------
+    >>> monitor = SweepMonitor()                          # doctest: +SKIP
+    >>> display(monitor)                                  # doctest: +SKIP
+    >>> run = start_sweep(objective, space, observers=[monitor])  # doctest: +SKIP
+    """
+
+    _esm = esm_source()
+    _css = css_source()
+
+    rows = traitlets.List(help="Final rows (set when the sweep ends).").tag(sync=True)
+    summary = traitlets.Dict(help="Counts, best trial, time and budget.").tag(sync=True)
+    sweep = traitlets.Dict(help="Name, metric, goal and hyperparameter names.").tag(sync=True)
+    page_size = traitlets.Int(50, help="Rows per page in the table.").tag(sync=True)
+
+    def __init__(self, *, interval: float = DEFAULT_INTERVAL, **kwargs: Any) -> None:
+        if not (isinstance(interval, (int, float)) and interval > 0):
+            raise ValueError(
+                f"SweepMonitor(interval=...): must be a positive number of seconds, got {interval!r}; "
+                "use e.g. interval=0.1 for at most 10 messages per second."
+            )
+        super().__init__(**kwargs)
+        self.interval = float(interval)
+        self._lock = threading.RLock()
+        self._send_lock = threading.RLock()
+        self._wake = threading.Event()
+        self._ended = threading.Event()
+        self._run: Any = None
+        self._goal = Goal.MAXIMIZE
+        self._metric = "metric"
+        self._records: dict[str, TrialRecord] = {}
+        self._rows: dict[str, dict[str, Any]] = {}
+        self._seq: dict[str, int] = {}
+        self._counter = 0
+        self._dirty: set[str] = set()
+        self._full_requested = False
+        self._status = "Running"
+        self._started_at: float | None = None
+        self._ended_at: float | None = None
+        self._budget: tuple[int | None, float | None] = (None, None)
+        self._flusher: threading.Thread | None = None
+        self._last_send = 0.0
+        #: Unix times of the messages sent (for tests and the benchmark).
+        self.message_times: list[float] = []
+        self.on_msg(self._on_front_msg)
+
+    def __repr__(self) -> str:
+        return f"SweepMonitor({self.sweep.get('name', 'sweep')!r}, {len(self._rows)} trials, {self._status})"
+
+    # ----------------------------------------------------------- observer API
+    def on_sweep_start(self, run: Any) -> None:
+        """Engine hook: remember the run and start the flusher thread."""
+        try:
+            with self._lock:
+                self._attach(run)
+            self._start_flusher()
+        except Exception:  # a monitor bug must never break a sweep
+            logger.exception("hyperwidget monitor: on_sweep_start failed")
+
+    def on_trial_update(self, record: TrialRecord) -> None:
+        """Engine hook: store the newest record of a trial; cheap and thread-safe."""
+        try:
+            with self._lock:
+                self._counter += 1
+                self._records[record.id] = record
+                self._seq[record.id] = self._counter
+                self._dirty.add(record.id)
+            self._wake.set()
+        except Exception:
+            logger.exception("hyperwidget monitor: on_trial_update failed")
+
+    def on_sweep_end(self, run: Any) -> None:
+        """Engine hook: stop the flusher and publish the final table."""
+        try:
+            for record in list(getattr(run, "trials", ()) or ()):
+                if self._records.get(record.id) is not record:
+                    self.on_trial_update(record)
+            with self._lock:
+                if self._run is None:
+                    self._attach(run)
+                status = str(getattr(run, "status", "") or "Completed")
+                self._status = "Completed" if status == "Running" else status
+                self._ended_at = _snapshot.time_of(getattr(run, "ended_at", None)) or time.time()
+            self._stop_flusher()
+            self._publish_final()
+        except Exception:
+            logger.exception("hyperwidget monitor: on_sweep_end failed")
+        finally:
+            self._ended.set()
+
+    # ------------------------------------------------------------- public API
+    @property
+    def run(self) -> Any:
+        """The sweep run being shown (None before ``on_sweep_start``)."""
+        return self._run
+
+    @property
+    def ended(self) -> bool:
+        """True once ``on_sweep_end`` has published the final table."""
+        return self._ended.is_set()
+
+    def wait_ended(self, timeout: float | None = None) -> bool:
+        """Block until the sweep has ended; False on timeout."""
+        return self._ended.wait(timeout)
+
+    def current_rows(self) -> list[dict[str, Any]]:
+        """All rows, in trial order, including changes not yet sent."""
+        self._refresh_rows()
+        with self._lock:
+            return sorted(self._rows.values(), key=lambda r: r["index"])
+
+    def current_summary(self) -> dict[str, Any]:
+        """The summary of :meth:`current_rows`."""
+        return self._summary(self.current_rows())
+
+    def static_html(self) -> str:
+        """The current table as static, escaped HTML (see ``_snapshot.html_table``)."""
+        rows = self.current_rows()
+        return _snapshot.html_table(rows, self._summary(rows), self._sweep_info(rows))
+
+    def static_text(self) -> str:
+        """The current table as plain text, with a progress line on top."""
+        rows = self.current_rows()
+        info = self._sweep_info(rows)
+        return _snapshot.progress_line(self._summary(rows), info) + "\n" + _snapshot.text_table(rows, info)
+
+    def follow(self, run: Any) -> SweepMonitor:
+        """Show an existing run (running or finished) that was not started with
+        this monitor as an observer: load its trials, then poll ``run.trials``
+        every 0.5 s until it ends. Returns ``self``."""
+        self.on_sweep_start(run)
+        self._feed(getattr(run, "trials", ()) or ())
+        if _snapshot.run_is_running(run):
+            threading.Thread(target=self._poll_run, args=(run,), name="hyperwidget-follow", daemon=True).start()
+        else:
+            self.on_sweep_end(run)
+        return self
+
+    # -------------------------------------------------------------- internals
+    def _attach(self, run: Any) -> None:
+        self._run = run
+        self._goal = Goal.parse(getattr(run, "goal", Goal.MAXIMIZE))
+        self._metric = str(getattr(run, "metric", "") or "metric")
+        self._started_at = _snapshot.time_of(getattr(run, "started_at", None)) or time.time()
+        self._budget = _snapshot.budget_of(run)
+        self._status = "Running"
+        self._full_requested = True
+
+    def _feed(self, records: Iterable[TrialRecord]) -> None:
+        for record in records:
+            if self._records.get(record.id) is not record:
+                self.on_trial_update(record)
+
+    def _poll_run(self, run: Any) -> None:
+        while _snapshot.run_is_running(run):
+            self._feed(list(getattr(run, "trials", ()) or ()))
+            time.sleep(POLL_INTERVAL)
+        self.on_sweep_end(run)
+
+    def _sweep_info(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        info = _snapshot.sweep_info(self._run, rows)
+        info.update(metric=self._metric, goal=self._goal.value)
+        return info
+
+    def _summary(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        total, seconds = self._budget
+        return _snapshot.summarize(
+            rows,
+            goal=self._goal,
+            status=self._status,
+            started_at=self._started_at,
+            ended_at=self._ended_at,
+            max_total_runs=total,
+            max_duration=seconds,
+        )
+
+    def _refresh_rows(self) -> list[dict[str, Any]]:
+        """Rebuild the rows of dirty trials; return them (the changed rows)."""
+        with self._lock:
+            dirty = [(self._records[i], self._seq[i]) for i in self._dirty]
+            self._dirty.clear()
+        changed = [_snapshot.row_from_record(rec, self._metric, self._goal, seq) for rec, seq in dirty]
+        with self._lock:
+            for row in changed:
+                old = self._rows.get(row["id"])
+                if old is None or old["seq"] <= row["seq"]:
+                    self._rows[row["id"]] = row
+        return changed
+
+    def _flush(self) -> None:
+        """Send one ``update`` message: changed rows (or all rows) + summary."""
+        with self._send_lock:
+            changed = self._refresh_rows()
+            with self._lock:
+                full = self._full_requested
+                self._full_requested = False
+                rows = sorted(self._rows.values(), key=lambda r: r["index"])
+            message = {
+                "type": "update",
+                "full": full,
+                "rows": rows if full else changed,
+                "summary": self._summary(rows),
+                "sweep": self._sweep_info(rows),
+            }
+            self._send_message(message)
+
+    def _send_message(self, message: dict[str, Any]) -> None:
+        self._last_send = time.monotonic()
+        self.message_times.append(time.time())
+        self.send(message)
+
+    def _publish_final(self) -> None:
+        """Write the final state to the synced traits: one message."""
+        with self._send_lock:
+            rows = self.current_rows()
+            with self.hold_sync():
+                self.sweep = self._sweep_info(rows)
+                self.summary = self._summary(rows)
+                self.rows = rows
+            self._last_send = time.monotonic()
+            self.message_times.append(time.time())
+
+    def _start_flusher(self) -> None:
+        with self._lock:
+            if self._flusher is not None and self._flusher.is_alive():
+                return
+            self._ended.clear()
+            self._flusher = threading.Thread(target=self._flush_loop, name="hyperwidget-monitor", daemon=True)
+            self._flusher.start()
+        self._wake.set()
+
+    def _stop_flusher(self) -> None:
+        flusher = self._flusher
+        self._flusher = None
+        self._wake.set()
+        if flusher is not None and flusher is not threading.current_thread():
+            flusher.join(timeout=5.0)
+
+    def _flush_loop(self) -> None:
+        """Wait for changes, keep ``interval`` between messages, send."""
+        me = threading.current_thread()
+        while True:
+            self._wake.wait()
+            if self._flusher is not me:
+                return
+            delay = self._last_send + self.interval - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            if self._flusher is not me:
+                return
+            self._wake.clear()
+            try:
+                self._flush()
+            except Exception:
+                logger.exception("hyperwidget monitor: sending an update failed")
+
+    def _on_front_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """Handle ``stop_sweep``, ``stop_trial`` and ``snapshot_request``."""
+        try:
+            kind = content.get("type") if isinstance(content, dict) else None
+            if kind == "snapshot_request":
+                self._on_snapshot_request()
+            elif kind == "stop_sweep" and self._run is not None:
+                self._run.cancel()
+            elif kind == "stop_trial" and self._run is not None:
+                self._run.stop_trial(str(content.get("id")), reason="stopped from the monitor")
+        except Exception:
+            logger.exception("hyperwidget monitor: handling %r failed", content)
+
+    def _on_snapshot_request(self) -> None:
+        with self._lock:
+            self._full_requested = True
+            live = self._flusher is not None
+        if live:
+            self._wake.set()
+        else:
+            self._flush()
+
+
+class RunDetails:
+    """Show the monitor for an existing sweep run, like Azure's
+    ``RunDetails(hyperdrive_run).show()``.
+
+    Parameters
+    ----------
+    run : SweepRun
+        A running or finished sweep (``start_sweep``, ``run_sweep`` or
+        ``load_sweep``).
+    """
+
+    def __init__(self, run: Any) -> None:
+        if not hasattr(run, "trials"):
+            raise TypeError(
+                f"RunDetails(run): expected a sweep run with a .trials list (from start_sweep, run_sweep or "
+                f"load_sweep), got {type(run).__name__}."
+            )
+        self.run = run
+
+    def show(self) -> SweepMonitor | None:
+        """Display the live monitor (or a text table outside a widget front end).
+
+        Returns the monitor, or None when only text was shown.
+        """
+        from hyperwidget.notebook.live import show_run
+
+        return show_run(self.run)
+
+

@@ -1,0 +1,556 @@
+"""Matplotlib figures of a sweep: pure functions of its trial records.
+
+Every plot takes a *results* object: anything with ``.trials`` (a list of
+:class:`~hyperwidget.trial.TrialRecord`), ``.metric`` (the primary metric's name)
+and ``.goal`` (a :class:`~hyperwidget.trial.Goal` or ``"maximize"``/``"minimize"``),
+such as a ``SweepRun`` -- also while it is still running.
+
+As in optuna's ``visualization`` package, each plot first computes its data in a
+small ``*_info`` function returning a NamedTuple (testable numbers, no
+matplotlib), then draws it. Each ``plot_*`` function draws into ``ax`` when given
+and returns its Figure; otherwise it returns a new Figure that is *not* left
+open in pyplot, so a notebook shows it once (as the cell's value) rather than
+twice; save it with ``fig.savefig(...)``. matplotlib is imported only when drawing.
+
+A trial's *value* is its best value of the primary metric (HyperDrive's
+``best_primary_metric``); the Pareto front pairs the *last* values of two
+metrics, so both come from the same point of training.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from hyperwidget.trial import Goal, TrialRecord, TrialStatus
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+_X_CHOICES = ("trial", "time")
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def _goal(results: Any) -> Goal:
+    return Goal.parse(results.goal)
+
+
+def _finished(results: Any) -> list[TrialRecord]:
+    """Finished trials in completion order (end time, then index)."""
+    done = [t for t in results.trials if t.status.is_finished]
+    return sorted(done, key=lambda t: (t.ended_at if t.ended_at is not None else math.inf, t.index))
+
+
+def _value(trial: TrialRecord, metric: str, goal: Goal) -> float:
+    return trial.best(metric, goal)
+
+
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)) or _is_numpy_number(value)
+
+
+def _is_numpy_number(value: Any) -> bool:
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    return kind in ("i", "u", "f") and getattr(value, "ndim", 1) == 0
+
+
+def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax  # type: ignore[return-value]
+    import matplotlib.pyplot as plt
+
+    fig, new_ax = plt.subplots(figsize=figsize, layout="constrained")
+    plt.close(fig)  # returned, not left in pyplot's list: a notebook shows it once
+    return fig, new_ax
+
+
+def _no_data(ax: Axes, message: str) -> None:
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="0.4")
+
+
+# ----------------------------------------------------------------------------------------- best so far
+
+
+class BestSoFarInfo(NamedTuple):
+    """Anytime performance: each finished trial's value and the best value so far.
+
+    ``x`` is the number of finished trials (1, 2, ...; failed ones count, they
+    used budget) or the seconds from the sweep's first start to each trial's end.
+    ``values`` is ``nan`` for a trial without a finite value; ``best`` is the
+    running best (``nan`` until the first finite value).
+    """
+
+    x: list[float]
+    values: list[float]
+    best: list[float]
+    trial_ids: list[str]
+    x_label: str
+    metric: str
+
+
+def best_so_far_info(results: Any, x: str = "trial") -> BestSoFarInfo:
+    """The data of :func:`plot_best_so_far`."""
+    if x not in _X_CHOICES:
+        raise ValueError(f"plot_best_so_far: x must be one of {_X_CHOICES}, got x={x!r}.")
+    metric, goal = results.metric, _goal(results)
+    trials = _finished(results)
+    values = [_value(t, metric, goal) for t in trials]
+    best: list[float] = []
+    for value in values:
+        best.append(goal.best_of([best[-1] if best else math.nan, value]))
+    if x == "trial":
+        xs = [float(i) for i in range(1, len(trials) + 1)]
+        label = "finished trials"
+    else:
+        starts = [t.started_at or t.created_at for t in results.trials]
+        origin = min(starts) if starts else 0.0
+        xs = [(t.ended_at if t.ended_at is not None else origin) - origin for t in trials]
+        label = "seconds since the sweep started"
+    return BestSoFarInfo(xs, values, best, [t.id for t in trials], label, metric)
+
+
+def plot_best_so_far(results: Any, x: str = "trial", ax: Axes | None = None) -> Figure:
+    """Best value of the primary metric so far, against finished trials or wall-clock time.
+
+    Parameters
+    ----------
+    results : SweepRun or similar
+        Anything with ``.trials``, ``.metric`` and ``.goal``.
+    x : {"trial", "time"}
+        Horizontal axis: number of finished trials, or seconds since the sweep started.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure by default.
+    """
+    info = best_so_far_info(results, x)
+    fig, ax = _new_axes(ax, (7, 4))
+    points = [(px, v) for px, v in zip(info.x, info.values) if math.isfinite(v)]
+    if points:
+        ax.scatter(*zip(*points), s=18, color="tab:blue", alpha=0.6, label="trial value")
+        ax.step(info.x, info.best, where="post", color="tab:red", lw=2, label="best so far")
+        ax.legend(loc="best", fontsize=9)
+    else:
+        _no_data(ax, f"no finished trial has a value of {info.metric!r} yet")
+    ax.set_xlabel(info.x_label)
+    ax.set_ylabel(f"{info.metric} ({_goal(results).value})")
+    ax.set_title("Best so far", fontsize=10)
+    return fig
+
+
+# ------------------------------------------------------------------------------------- learning curves
+
+
+class CurveInfo(NamedTuple):
+    """One trial's series: ``steps`` are the evaluation intervals 1, 2, ..."""
+
+    trial_id: str
+    steps: list[int]
+    values: list[float]
+    status: TrialStatus
+    stopped: bool
+    best: bool
+
+
+class LearningCurvesInfo(NamedTuple):
+    """Every trial that logged ``metric``, in creation order."""
+
+    metric: str
+    curves: list[CurveInfo]
+
+
+def learning_curves_info(results: Any, metric: str | None = None) -> LearningCurvesInfo:
+    """The data of :func:`plot_learning_curves`; ``best`` marks the best trial by the primary metric."""
+    metric = metric or results.metric
+    goal = _goal(results)
+    trials = sorted((t for t in results.trials if t.series(metric)), key=lambda t: t.index)
+    values = [_value(t, results.metric, goal) for t in trials]
+    best_value = goal.best_of(values)
+    best_index = next((i for i, v in enumerate(values) if v == best_value), None)
+    curves = [
+        CurveInfo(
+            t.id,
+            list(range(1, len(t.series(metric)) + 1)),
+            [float(v) for v in t.series(metric)],
+            t.status,
+            t.status is TrialStatus.STOPPED_EARLY,
+            i == best_index,
+        )
+        for i, t in enumerate(trials)
+    ]
+    return LearningCurvesInfo(metric, curves)
+
+
+def plot_learning_curves(results: Any, metric: str | None = None, ax: Axes | None = None) -> Figure:
+    """Every trial's series of ``metric`` (the primary metric by default); stopped trials marked.
+
+    Trials stopped early by the policy are grey with a red ``x`` where they were
+    stopped; the best trial is drawn thicker.
+    """
+    info = learning_curves_info(results, metric)
+    fig, ax = _new_axes(ax, (7, 4))
+    for curve in info.curves:
+        _draw_curve(ax, curve)
+    if info.curves:
+        _curve_legend(ax, any(c.stopped for c in info.curves))
+    else:
+        _no_data(ax, f"no trial has logged {info.metric!r} yet")
+    ax.set_xlabel("evaluation interval (values logged)")
+    ax.set_ylabel(info.metric)
+    ax.set_title("Learning curves", fontsize=10)
+    return fig
+
+
+def _draw_curve(ax: Axes, curve: CurveInfo) -> None:
+    if curve.stopped:
+        ax.plot(curve.steps, curve.values, color="0.6", lw=1, alpha=0.8)
+        ax.plot(curve.steps[-1:], curve.values[-1:], "x", color="tab:red", ms=7, mew=2)
+    elif curve.best:
+        ax.plot(curve.steps, curve.values, color="tab:green", lw=2.5, zorder=3)
+    else:
+        ax.plot(curve.steps, curve.values, color="tab:blue", lw=1, alpha=0.7)
+
+
+def _curve_legend(ax: Axes, any_stopped: bool) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], color="tab:blue", lw=1, label="trial"),
+        Line2D([], [], color="tab:green", lw=2.5, label="best trial"),
+    ]
+    if any_stopped:
+        handles.append(Line2D([], [], color="0.6", marker="x", mec="tab:red", mew=2, label="stopped early"))
+    ax.legend(handles=handles, loc="best", fontsize=9)
+
+
+# --------------------------------------------------------------------------------- parameter relations
+
+
+def _param_names(trials: Sequence[TrialRecord], params: Sequence[str] | None, owner: str) -> list[str]:
+    """``params`` checked against the trials, or every parameter taking more than one value."""
+    known: dict[str, list[Any]] = {}
+    for t in trials:
+        for name, value in t.params.items():
+            known.setdefault(name, []).append(value)
+    if params is not None:
+        unknown = [p for p in params if p not in known]
+        if unknown:
+            raise ValueError(f"{owner}: unknown params {unknown}; the trials have: {sorted(known)}.")
+        return list(params)
+    return [n for n, values in known.items() if len({repr(v) for v in values}) > 1]
+
+
+def _scored(results: Any) -> list[tuple[TrialRecord, float]]:
+    metric, goal = results.metric, _goal(results)
+    pairs = [(t, _value(t, metric, goal)) for t in sorted(results.trials, key=lambda t: t.index)]
+    return [(t, v) for t, v in pairs if math.isfinite(v)]
+
+
+class AxisInfo(NamedTuple):
+    """One vertical axis of a parallel-coordinates plot.
+
+    ``positions`` are the trials' places on the axis in [0, 1]; ``ticks`` and
+    ``tick_labels`` label it in the parameter's own units. Numbers spanning 100x
+    or more (all positive) get a log axis; non-numbers are categories, evenly spaced.
+    """
+
+    name: str
+    positions: list[float]
+    ticks: list[float]
+    tick_labels: list[str]
+    categorical: bool
+    log: bool
+
+
+class ParallelCoordinatesInfo(NamedTuple):
+    """Parameter axes then the metric axis; one line per trial with a finite value."""
+
+    axes: list[AxisInfo]
+    values: list[float]
+    trial_ids: list[str]
+    metric: str
+    goal: Goal
+
+
+def _is_log(values: Sequence[float]) -> bool:
+    return min(values) > 0 and max(values) / min(values) >= 100
+
+
+def _format(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def _axis(name: str, raw: Sequence[Any], allow_log: bool = True) -> AxisInfo:
+    if not all(_is_number(v) for v in raw):
+        categories = sorted({repr(v): v for v in raw}.values(), key=repr)
+        labels = [repr(c) if not isinstance(c, str) else c for c in categories]
+        spots = [i / (len(categories) - 1) if len(categories) > 1 else 0.5 for i in range(len(categories))]
+        where = {repr(c): s for c, s in zip(categories, spots)}
+        return AxisInfo(name, [where[repr(v)] for v in raw], spots, labels, True, False)
+    numbers = [float(v) for v in raw]
+    log = allow_log and _is_log(numbers)
+    scaled = [math.log10(v) for v in numbers] if log else numbers
+    low, high = min(scaled), max(scaled)
+    span = high - low
+    positions = [(s - low) / span if span else 0.5 for s in scaled]
+    ticks = [0.0, 0.25, 0.5, 0.75, 1.0] if span else [0.5]
+    tick_values = [low + t * span for t in ticks] if span else [low]
+    labels = [_format(10**v if log else v) for v in tick_values]
+    return AxisInfo(name, positions, ticks, labels, False, log)
+
+
+def parallel_coordinates_info(results: Any, params: Sequence[str] | None = None) -> ParallelCoordinatesInfo:
+    """The data of :func:`plot_parallel_coordinates`."""
+    scored = _scored(results)
+    names = _param_names([t for t, _ in scored], params, "plot_parallel_coordinates")
+    scored = [(t, v) for t, v in scored if all(n in t.params for n in names)]
+    axes = [_axis(n, [t.params[n] for t, _ in scored]) for n in names] if scored else []
+    values = [v for _, v in scored]
+    if scored:
+        axes.append(_axis(results.metric, values, allow_log=False))
+    return ParallelCoordinatesInfo(axes, values, [t.id for t, _ in scored], results.metric, _goal(results))
+
+
+def plot_parallel_coordinates(results: Any, params: Sequence[str] | None = None, ax: Axes | None = None) -> Figure:
+    """One line per trial across the hyperparameter axes and the metric axis, coloured by the metric.
+
+    The best values get the brightest colour whatever the goal.
+    """
+    info = parallel_coordinates_info(results, params)
+    fig, ax = _new_axes(ax, (max(6.0, 1.6 * len(info.axes)), 4.5))
+    if not info.values:
+        _no_data(ax, f"no trial has a value of {info.metric!r} yet")
+        return fig
+    from matplotlib import colormaps
+    from matplotlib.colors import Normalize
+
+    cmap = colormaps["viridis" if info.goal is Goal.MAXIMIZE else "viridis_r"]
+    norm = Normalize(min(info.values), max(info.values))
+    xs = list(range(len(info.axes)))
+    for i, value in sorted(enumerate(info.values), key=lambda p: info.goal.sign() * -p[1]):
+        ax.plot(xs, [axis.positions[i] for axis in info.axes], color=cmap(norm(value)), alpha=0.8, lw=1.2)
+    _draw_parallel_axes(ax, info.axes)
+    fig.colorbar(_mappable(cmap, norm), ax=ax, label=info.metric, pad=0.02)
+    ax.set_title("Parallel coordinates", fontsize=10)
+    return fig
+
+
+def _mappable(cmap: Any, norm: Any) -> Any:
+    from matplotlib.cm import ScalarMappable
+
+    return ScalarMappable(norm=norm, cmap=cmap)
+
+
+def _draw_parallel_axes(ax: Axes, axes: list[AxisInfo]) -> None:
+    for x, axis in enumerate(axes):
+        ax.axvline(x, color="0.3", lw=0.8)
+        for tick, label in zip(axis.ticks, axis.tick_labels):
+            ax.text(x + 0.03, tick, label, fontsize=7, va="center", color="0.25")
+    ax.set_xticks(range(len(axes)), [a.name + (" (log)" if a.log else "") for a in axes], fontsize=9)
+    ax.set_yticks([])
+    ax.set_xlim(-0.2, len(axes) - 0.6)
+    ax.set_ylim(-0.05, 1.05)
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+
+
+class SliceInfo(NamedTuple):
+    """The metric against one parameter: ``x`` raw values (``positions`` for categories)."""
+
+    name: str
+    x: list[Any]
+    positions: list[float]
+    y: list[float]
+    order: list[int]
+    categories: list[str]
+    log: bool
+
+
+class SlicesInfo(NamedTuple):
+    """One :class:`SliceInfo` per parameter."""
+
+    metric: str
+    slices: list[SliceInfo]
+
+
+def slices_info(results: Any, params: Sequence[str] | None = None) -> SlicesInfo:
+    """The data of :func:`plot_slices`: ``order`` is each point's trial index (for the colour)."""
+    scored = _scored(results)
+    names = _param_names([t for t, _ in scored], params, "plot_slices")
+    slices = []
+    for name in names:
+        pairs = [(t, v) for t, v in scored if name in t.params]
+        raw = [t.params[name] for t, _ in pairs]
+        axis = _axis(name, raw) if raw else AxisInfo(name, [], [], [], False, False)
+        positions = [float(v) for v in raw] if raw and not axis.categorical else axis.positions
+        categories = axis.tick_labels if axis.categorical else []
+        slices.append(
+            SliceInfo(name, raw, positions, [v for _, v in pairs], [t.index for t, _ in pairs], categories, axis.log)
+        )
+    return SlicesInfo(results.metric, slices)
+
+
+def plot_slices(results: Any, params: Sequence[str] | None = None) -> Figure:
+    """The metric against each hyperparameter, one panel per parameter, coloured by trial order."""
+    info = slices_info(results, params)
+    import matplotlib.pyplot as plt
+
+    count = max(1, len(info.slices))
+    cols = min(count, 4)
+    rows = math.ceil(count / cols)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(3.2 * cols, 3.0 * rows), sharey=True, squeeze=False, layout="constrained"
+    )
+    plt.close(fig)
+    for panel, piece in zip(axes.flat, info.slices):
+        _draw_slice(panel, piece)
+    for panel in list(axes.flat)[len(info.slices) :]:
+        panel.set_visible(False)
+    if not info.slices:
+        axes.flat[0].set_visible(True)
+        _no_data(axes.flat[0], f"no trial has a value of {info.metric!r} yet")
+    for row in axes:
+        row[0].set_ylabel(info.metric)
+    fig.suptitle("Slices", fontsize=10)
+    return fig
+
+
+def _draw_slice(ax: Axes, piece: SliceInfo) -> None:
+    ax.scatter(piece.positions, piece.y, c=piece.order, cmap="Blues", edgecolors="0.3", linewidths=0.4, s=22)
+    if piece.categories:
+        ticks = sorted(set(piece.positions))
+        ax.set_xticks(ticks, piece.categories, fontsize=8)
+        ax.set_xlim(-0.15, 1.15)
+    elif piece.log:
+        ax.set_xscale("log")
+    ax.set_xlabel(piece.name)
+
+
+# -------------------------------------------------------------------------------------------- pareto
+
+
+class ParetoInfo(NamedTuple):
+    """Finished trials' last values of two metrics and the non-dominated ones.
+
+    ``front`` lists indices into ``trial_ids``/``x``/``y``, sorted by ``x``.
+    """
+
+    x_metric: str
+    y_metric: str
+    goals: tuple[Goal, Goal]
+    trial_ids: list[str]
+    x: list[float]
+    y: list[float]
+    front: list[int]
+
+
+def _pareto_goals(
+    results: Any, x_metric: str, y_metric: str, goals: Mapping[str, Any] | Sequence[Any] | None
+) -> tuple[Goal, Goal]:
+    if goals is not None and not isinstance(goals, Mapping):
+        if len(goals) != 2:
+            raise ValueError(f"plot_pareto_front: goals must have two entries (x, y), got goals={goals!r}.")
+        return Goal.parse(goals[0], "goals[0]"), Goal.parse(goals[1], "goals[1]")
+    given = dict(goals or {})
+    if results.metric not in given:
+        given[results.metric] = _goal(results)
+    missing = [m for m in (x_metric, y_metric) if m not in given]
+    if missing:
+        raise ValueError(
+            f"plot_pareto_front: the goal of {missing[0]!r} is unknown; pass it, e.g. "
+            f"goals={{{missing[0]!r}: 'minimize'}}."
+        )
+    return Goal.parse(given[x_metric], f"goals[{x_metric!r}]"), Goal.parse(given[y_metric], f"goals[{y_metric!r}]")
+
+
+def pareto_indices(losses: Sequence[tuple[float, float]]) -> list[int]:
+    """Indices of the points no other point dominates (all coordinates are losses: smaller is better).
+
+    A point dominates another when it is no worse in both coordinates and better
+    in one; equal points do not dominate each other.
+    """
+    import numpy as np
+
+    if not losses:
+        return []
+    pts = np.asarray(losses, dtype=float)
+    no_worse = (pts[:, None, :] <= pts[None, :, :]).all(axis=2)
+    better = (pts[:, None, :] < pts[None, :, :]).any(axis=2)
+    dominated = (no_worse & better).any(axis=0)
+    return [int(i) for i in np.flatnonzero(~dominated)]
+
+
+def pareto_front_info(
+    results: Any, x_metric: str, y_metric: str, goals: Mapping[str, Any] | Sequence[Any] | None = None
+) -> ParetoInfo:
+    """The data of :func:`plot_pareto_front`."""
+    gx, gy = _pareto_goals(results, x_metric, y_metric, goals)
+    rows = [(t.id, t.last(x_metric), t.last(y_metric)) for t in _finished(results)]
+    rows = [r for r in rows if math.isfinite(r[1]) and math.isfinite(r[2])]
+    front = pareto_indices([(gx.sign() * x, gy.sign() * y) for _, x, y in rows])
+    front.sort(key=lambda i: (rows[i][1], rows[i][2]))
+    return ParetoInfo(
+        x_metric, y_metric, (gx, gy), [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], front
+    )
+
+
+def plot_pareto_front(
+    results: Any,
+    x_metric: str,
+    y_metric: str,
+    goals: Mapping[str, Any] | Sequence[Any] | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Two logged metrics of every finished trial, with the Pareto front highlighted.
+
+    Parameters
+    ----------
+    results : SweepRun or similar
+        Anything with ``.trials``, ``.metric`` and ``.goal``.
+    x_metric, y_metric : str
+        The metrics on each axis (each trial's last logged value).
+    goals : mapping or pair, optional
+        ``{"error": "minimize", "size": "minimize"}`` or ``("minimize", "minimize")``;
+        the primary metric's goal is known, other metrics must be given.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure by default.
+    """
+    info = pareto_front_info(results, x_metric, y_metric, goals)
+    fig, ax = _new_axes(ax, (6, 4.5))
+    if not info.x:
+        _no_data(ax, f"no finished trial has both {x_metric!r} and {y_metric!r}")
+    else:
+        on_front = set(info.front)
+        rest = [i for i in range(len(info.x)) if i not in on_front]
+        ax.scatter([info.x[i] for i in rest], [info.y[i] for i in rest], color="0.65", s=18, label="dominated")
+        fx, fy = [info.x[i] for i in info.front], [info.y[i] for i in info.front]
+        ax.plot(fx, fy, "o-", color="tab:red", ms=6, lw=1.5, label="Pareto front")
+        ax.legend(loc="best", fontsize=9)
+    ax.set_xlabel(f"{x_metric} ({info.goals[0].value})")
+    ax.set_ylabel(f"{y_metric} ({info.goals[1].value})")
+    ax.set_title("Pareto front", fontsize=10)
+    return fig
+
+
+__all__ = [
+    "AxisInfo",
+    "BestSoFarInfo",
+    "CurveInfo",
+    "LearningCurvesInfo",
+    "ParallelCoordinatesInfo",
+    "ParetoInfo",
+    "SliceInfo",
+    "SlicesInfo",
+    "best_so_far_info",
+    "learning_curves_info",
+    "parallel_coordinates_info",
+    "pareto_front_info",
+    "pareto_indices",
+    "plot_best_so_far",
+    "plot_learning_curves",
+    "plot_parallel_coordinates",
+    "plot_pareto_front",
+    "plot_slices",
+]

@@ -1,0 +1,167 @@
+"""Asynchronous successive halving (ASHA), stopping variant, over a resource the trial reports."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from hyperwidget.errors import SweepConfigError
+from hyperwidget.policies._base import EarlyTerminationPolicy, _fmt
+from hyperwidget.trial import Goal, TrialRecord
+
+
+def _check_number(owner: str, name: str, value: Any, minimum: float, integer: bool) -> Any:
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not value >= minimum:
+        kind = "an int" if integer else "a number"
+        raise SweepConfigError(f"{owner}: {name} must be {kind} >= {minimum:g}, got {name}={value!r}.")
+    if not math.isfinite(value):
+        raise SweepConfigError(f"{owner}: {name} must be finite, got {name}={value!r}.")
+    return value
+
+
+class ASHAPolicy(EarlyTerminationPolicy):
+    """Asynchronous successive halving: at each rung, keep only the top ``1/reduction_factor``.
+
+    Rung levels are ``min_resource * reduction_factor**k`` below ``max_resource``
+    (1, 3, 9, 27 for 1, 3, 30). When a trial's resource first reaches a rung, its
+    metric value there is compared with the values every trial recorded at that
+    rung so far (itself included); it continues only if it ranks among the best
+    ``max(1, floor(n / reduction_factor))`` of those ``n`` values. This is the
+    stopping variant of ASHA (Li et al. 2020; d2l.ai "Asynchronous Successive
+    Halving"; Syne Tune ``type="stopping"``) with Optuna's
+    ``SuccessiveHalvingPruner`` ranking rule, so the first trials are never held
+    back waiting for peers, as HyperDrive never pauses a run.
+
+    Parameters
+    ----------
+    max_resource : int
+        The resource of a full training (e.g. 30 epochs); no rung at or above it.
+    min_resource : int
+        The first rung (the "grace period"): no trial is stopped before it.
+    reduction_factor : float
+        ``eta`` >= 2: rungs grow by this factor and ``1/eta`` of trials go on.
+    resource_attr : str, optional
+        By default the resource of a report is the interval count (the number
+        of primary-metric values logged so far). Give the name of another logged
+        metric (``"epoch"``) to use its k-th value as the resource at interval k;
+        log it before the primary metric at each step.
+
+    Notes
+    -----
+    The rung value is the metric at the first interval whose resource is at or
+    beyond the rung (not the best so far), as in Syne Tune and Optuna. Ties rank
+    in the trial's favour. A NaN/inf value at a rung stops the trial.
+    ``evaluation_interval`` and ``delay_evaluation`` do not apply: the rungs
+    are the evaluation points.
+    """
+
+    name = "asha"
+
+    def __init__(
+        self,
+        max_resource: int,
+        min_resource: int = 1,
+        reduction_factor: float = 3,
+        resource_attr: str | None = None,
+    ) -> None:
+        super().__init__(1, 0)
+        owner = type(self).__name__
+        self.max_resource = _check_number(owner, "max_resource", max_resource, 1, integer=True)
+        self.min_resource = _check_number(owner, "min_resource", min_resource, 1, integer=True)
+        if self.min_resource >= self.max_resource:
+            raise SweepConfigError(
+                f"{owner}: min_resource must be < max_resource, got min_resource={min_resource!r}, "
+                f"max_resource={max_resource!r}; with no rung in between nothing can be stopped."
+            )
+        self.reduction_factor = _check_number(owner, "reduction_factor", reduction_factor, 2, integer=False)
+        if resource_attr is not None and not (isinstance(resource_attr, str) and resource_attr):
+            raise SweepConfigError(
+                f"{owner}: resource_attr must be a metric name or None, got resource_attr={resource_attr!r}."
+            )
+        self.resource_attr = resource_attr
+
+    def params(self) -> dict[str, Any]:
+        return {k: v for k, v in super().params().items() if k not in ("evaluation_interval", "delay_evaluation")}
+
+    # -- brackets (one for ASHA; HyperbandPolicy overrides these two) -------------------------
+    def bracket_of(self, trial: TrialRecord) -> int:
+        """The bracket of ``trial`` (always 0 for ASHA)."""
+        return 0
+
+    def rung_levels(self, bracket: int = 0) -> list[float]:
+        """The rung resources of ``bracket``: ``min_resource * eta**(bracket + k)`` below max."""
+        levels = []
+        level = self.min_resource * self.reduction_factor**bracket
+        while level < self.max_resource:
+            levels.append(level)
+            level *= self.reduction_factor
+        return levels
+
+    # -- decision --------------------------------------------------------------------------------
+    def resource(self, trial: TrialRecord, metric: str, interval: int) -> float | None:
+        """The resource ``trial`` had used at its ``interval``-th value of ``metric``."""
+        if self.resource_attr is None:
+            return float(interval)
+        values = trial.series(self.resource_attr)
+        return values[interval - 1] if len(values) >= interval else None
+
+    def rung_value(self, trial: TrialRecord, metric: str, level: float) -> tuple[int, float] | None:
+        """``(interval, value)`` of ``trial`` at the rung ``level``, or ``None`` if not reached."""
+        series = trial.series(metric)
+        for k in range(1, len(series) + 1):
+            resource = self.resource(trial, metric, k)
+            if resource is not None and resource >= level:
+                return k, series[k - 1]
+        return None
+
+    def on_report(
+        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal
+    ) -> str | None:
+        """Decide at the rungs the latest value of ``metric`` reached for the first time."""
+        interval = len(trial.series(metric))
+        if interval == 0:
+            return None
+        return self.should_stop(trial, trials, metric, goal, interval)
+
+    def should_stop(
+        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal, interval: int
+    ) -> str | None:
+        """The stop reason if ``trial``'s value at a rung first reached at ``interval`` is not kept."""
+        bracket = self.bracket_of(trial)
+        peers = [t for t in trials if t.id != trial.id and self.bracket_of(t) == bracket]
+        for level in self.rung_levels(bracket):
+            reached = self.rung_value(trial, metric, level)
+            if reached is None or reached[0] > interval:
+                return None
+            if reached[0] == interval:
+                reason = self._judge(reached[1], level, peers, metric, goal, interval)
+                if reason is not None:
+                    return reason + self._bracket_text(bracket)
+        return None
+
+    def _judge(
+        self, value: float, level: float, peers: Sequence[TrialRecord], metric: str, goal: Goal, interval: int
+    ) -> str | None:
+        head = f"stopped by {self.name} policy at interval {interval} (rung {level:g})"
+        if not math.isfinite(value):
+            return f"{head}: {value} is not a finite value of {metric!r}"
+        values = [value]
+        for peer in peers:
+            at_rung = self.rung_value(peer, metric, level)
+            if at_rung is not None and math.isfinite(at_rung[1]):
+                values.append(at_rung[1])
+        keep = max(1, int(len(values) // self.reduction_factor))
+        n_better = sum(goal.better(v, value) for v in values)
+        if n_better < keep:
+            return None
+        cutoff = sorted(values, key=goal.sign().__mul__)[keep - 1]
+        sign = "<" if goal is Goal.MAXIMIZE else ">"
+        return (
+            f"{head}: {_fmt(value)} {sign} {_fmt(cutoff)}, not in the top {keep} of "
+            f"{len(values)} trials at this rung"
+        )
+
+    def _bracket_text(self, bracket: int) -> str:
+        return ""

@@ -1,0 +1,9 @@
+"""Gaussian-process maths behind :class:`~hyperwidget.samplers.BayesianParameterSampling`.
+
+Private, numpy/scipy only, and split by concept (as optuna splits ``_gp``):
+
+- ``encoding``: search space <-> mixed unit cube (continuous, rounded and categorical columns);
+- ``kernel``: the Matern-5/2 ARD kernel with a Hamming distance for categorical columns;
+- ``gp``: the GP posterior and its hyperparameter fit (MAP of the marginal likelihood);
+- ``acquisition``: log expected improvement and its optimiser over the mixed cube.
+"""

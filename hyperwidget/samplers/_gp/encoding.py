@@ -1,0 +1,184 @@
+"""Map a search space to the mixed unit cube the GP works in, and back.
+
+Every expression becomes one column:
+
+- **continuous** (``uniform``, ``loguniform``, ``normal``, ``lognormal``): the
+  expression's own quantile ``to_unit(value)``, so log scales and the normal
+  priors are handled by the expression's inverse CDF;
+- **rounded** (``quniform``, ``qloguniform``, ``qnormal``, ``qlognormal``, and
+  ``choice`` of monotonic numbers, treated as ordered): a unit coordinate that is
+  *snapped* to the coordinate of the value it rounds to, so the acquisition is
+  evaluated at points that can really be run (and sees their observed twins);
+- **categorical** (other ``choice``, and ``randint`` whose values HyperDrive
+  declares unrelated): the index of the option, compared by the kernel with a
+  Hamming distance.
+
+Snapping is vectorised for the ten built-in expressions; expression types
+registered by users fall back to calling their ``from_unit`` / ``to_unit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from scipy.special import ndtr, ndtri
+
+from hyperwidget import space as sp
+
+_EPS = 1e-12
+
+
+def _is_ordinal_choice(expr: sp.Expression) -> bool:
+    """A choice of at least three plain numbers in monotonic order is treated as ordered."""
+    if not isinstance(expr, sp.Choice) or len(expr.options) < 3:
+        return False
+    opts = expr.options
+    if not all(isinstance(o, (int, float)) and not isinstance(o, bool) for o in opts):
+        return False
+    diffs = np.diff(np.asarray(opts, dtype=float))
+    return bool(np.all(diffs > 0) or np.all(diffs < 0))
+
+
+def _snap_quniform(expr: sp.QUniform, u: np.ndarray) -> np.ndarray:
+    lo, hi, q = float(expr.min_value), float(expr.max_value), float(expr.q)
+    value = np.round((lo + u * (hi - lo)) / q) * q
+    return np.clip((value - lo) / (hi - lo), 0.0, 1.0)
+
+
+def _snap_qloguniform(expr: sp.QLogUniform, u: np.ndarray) -> np.ndarray:
+    lo, hi, q = float(expr.min_value), float(expr.max_value), float(expr.q)
+    span = hi - lo
+    if span == 0:
+        return np.full_like(u, 0.5)
+    value = np.round(np.exp(lo + u * span) / q) * q
+    value = np.maximum(value, np.exp(lo))
+    return np.clip((np.log(value) - lo) / span, 0.0, 1.0)
+
+
+def _normal_of(expr: sp.Normal, u: np.ndarray) -> np.ndarray:
+    return expr.mu + expr.sigma * ndtri(np.clip(u, _EPS, 1 - _EPS))
+
+
+def _snap_qnormal(expr: sp.QNormal, u: np.ndarray) -> np.ndarray:
+    q = float(expr.q)
+    value = np.round(_normal_of(expr, u) / q) * q
+    return ndtr((value - expr.mu) / expr.sigma)
+
+
+def _snap_qlognormal(expr: sp.QLogNormal, u: np.ndarray) -> np.ndarray:
+    q = float(expr.q)
+    value = np.round(np.exp(_normal_of(expr, u)) / q) * q
+    value = np.maximum(value, q / 2)
+    return ndtr((np.log(value) - expr.mu) / expr.sigma)
+
+
+def _snap_ordinal(n: int, u: np.ndarray) -> np.ndarray:
+    index = np.minimum(np.floor(u * n), n - 1)
+    return (index + 0.5) / n
+
+
+# Exact types: a user subclass may change the law, so it takes the generic path.
+_CONTINUOUS = (sp.Uniform, sp.LogUniform, sp.Normal, sp.LogNormal)
+_SNAPPERS: dict[type, Any] = {
+    sp.QUniform: _snap_quniform,
+    sp.QLogUniform: _snap_qloguniform,
+    sp.QNormal: _snap_qnormal,
+    sp.QLogNormal: _snap_qlognormal,
+}
+
+
+class Encoder:
+    """The search space as columns of a mixed unit cube.
+
+    Parameters
+    ----------
+    space : SearchSpace
+        The validated space; only its expressions become columns.
+
+    Attributes
+    ----------
+    is_cat : ndarray of bool
+        Which columns are categorical (hold an option index).
+    n_options : ndarray of int
+        Number of options of each categorical column (0 for the others).
+    """
+
+    def __init__(self, space: sp.SearchSpace) -> None:
+        self.space = space
+        self.expressions = space.expressions
+        self.dims = len(self.expressions)
+        self.is_cat = np.array([e.is_categorical and not _is_ordinal_choice(e) for e in self.expressions])
+        self.n_options = np.array(
+            [len(e.grid_values() or ()) if cat else 0 for e, cat in zip(self.expressions, self.is_cat)],
+            dtype=int,
+        )
+
+    # -- observations ---------------------------------------------------------------------------
+    def encode(self, params: Mapping[str, Any]) -> np.ndarray:
+        """The cube point of a configuration; raises ``ValueError``/``KeyError`` if it is not in the space."""
+        row = np.empty(self.dims)
+        for j, (name, expr) in enumerate(zip(self.space.names, self.expressions)):
+            value = params[name]
+            if self.is_cat[j]:
+                row[j] = self._option_index(expr, value)
+            else:
+                row[j] = float(expr.to_unit(value))
+        if not np.all(np.isfinite(row)):
+            raise ValueError(f"configuration {dict(params)!r} has no finite cube point")
+        return row
+
+    @staticmethod
+    def _option_index(expr: sp.Expression, value: Any) -> int:
+        options = expr.grid_values() or []
+        if isinstance(expr, sp.Randint):
+            index = int(value)
+            if not 0 <= index < len(options) or index != value:
+                raise ValueError(f"{value!r} is not a value of {expr!r}")
+            return index
+        return options.index(value)
+
+    def decode(self, row: np.ndarray) -> dict[str, Any]:
+        """The configuration at a cube point (categorical columns hold option indices)."""
+        unit = np.where(self.is_cat, (row + 0.5) / np.maximum(self.n_options, 1), row)
+        return self.space.from_unit(unit)
+
+    # -- candidates -----------------------------------------------------------------------------
+    def random(self, m: int, rng: np.random.Generator) -> np.ndarray:
+        """``m`` uniformly random, snapped cube points."""
+        points = rng.random((m, self.dims))
+        for j in np.flatnonzero(self.is_cat):
+            points[:, j] = rng.integers(self.n_options[j], size=m)
+        return self.snap(points)
+
+    def perturb(self, centers: np.ndarray, scale: float, rng: np.random.Generator) -> np.ndarray:
+        """Gaussian steps of ``scale`` from ``centers`` (m x d), reflected into the cube, then snapped.
+
+        Each categorical column is redrawn with probability ``min(0.5, 1/d)``, so
+        the local search also moves across options.
+        """
+        points = centers + rng.normal(0.0, scale, size=centers.shape)
+        points = np.abs(points)
+        points = 1.0 - np.abs(1.0 - points)
+        points = np.clip(points, 0.0, 1.0)
+        flip_p = min(0.5, 1.0 / max(self.dims, 1))
+        for j in np.flatnonzero(self.is_cat):
+            flip = rng.random(len(points)) < flip_p
+            points[:, j] = np.where(flip, rng.integers(self.n_options[j], size=len(points)), centers[:, j])
+        return self.snap(points)
+
+    def snap(self, points: np.ndarray) -> np.ndarray:
+        """Move every rounded column to the coordinate of the value it rounds to."""
+        out = points.copy()
+        for j, expr in enumerate(self.expressions):
+            if self.is_cat[j] or type(expr) in _CONTINUOUS:
+                continue
+            snapper = _SNAPPERS.get(type(expr))
+            if snapper is not None:
+                out[:, j] = snapper(expr, points[:, j])
+            elif isinstance(expr, sp.Choice):
+                out[:, j] = _snap_ordinal(len(expr.options), points[:, j])
+            else:
+                out[:, j] = [expr.to_unit(expr.from_unit(float(u))) for u in points[:, j]]
+        return out

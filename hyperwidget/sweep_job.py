@@ -1,0 +1,220 @@
+"""Azure ML v2 sweep jobs (``azure.ai.ml``), running locally on hyperwidget's engine.
+
+Code written for ``azure.ai.ml`` runs with only its import lines changed::
+
+    from hyperwidget import command, Choice, Uniform, BanditPolicy, MLClient
+
+    job = command(code="./src", command="python train.py --batch_size ${{inputs.batch_size}} "
+                  "--learning_rate ${{inputs.learning_rate}}", inputs={"batch_size": 32, "learning_rate": 0.01})
+    command_job_for_sweep = job(batch_size=Choice(values=[16, 32, 64]),
+                                learning_rate=Uniform(min_value=0.05, max_value=0.1))
+    sweep_job = command_job_for_sweep.sweep(sampling_algorithm="bayesian", primary_metric="accuracy",
+                                            goal="Maximize")
+    sweep_job.early_termination = BanditPolicy(slack_amount=0.2, delay_evaluation=5, evaluation_interval=1)
+    sweep_job.set_limits(max_total_trials=20, max_concurrent_trials=2, timeout=7200, trial_timeout=600)
+    returned = MLClient().jobs.create_or_update(sweep_job)
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hyperwidget.errors import SweepConfigError
+from hyperwidget.objective import Script
+from hyperwidget.policies import EarlyTerminationPolicy
+from hyperwidget.samplers import GridSamplingAlgorithm, RandomSamplingAlgorithm, Sampler
+from hyperwidget.space import Expression
+from hyperwidget.sweep import DEFAULT_STORAGE, SweepRun, launch, load_sweep, prepare_sweep
+
+
+@dataclasses.dataclass(frozen=True)
+class BayesianSamplingAlgorithm:
+    """Azure ML v2's ``BayesianSamplingAlgorithm()``: model-based sampling (see :meth:`build`)."""
+
+    def build(self, space: Mapping[str, Any]) -> Sampler:
+        """The Bayesian sampler for ``space``."""
+        from hyperwidget.samplers import BayesianParameterSampling
+
+        return BayesianParameterSampling(space)
+
+
+_ALGORITHMS = {"random": RandomSamplingAlgorithm, "grid": GridSamplingAlgorithm,
+               "bayesian": BayesianSamplingAlgorithm}
+
+
+def _algorithm(value: Any) -> Any:
+    if isinstance(value, str):
+        if value.lower() not in _ALGORITHMS:
+            raise SweepConfigError(f"sampling_algorithm: unknown {value!r}; use one of {sorted(_ALGORITHMS)} "
+                                   "or RandomSamplingAlgorithm(seed=..., rule='sobol').")
+        return _ALGORITHMS[value.lower()]()
+    if not hasattr(value, "build"):
+        raise SweepConfigError(f"sampling_algorithm must be 'grid', 'random', 'bayesian' or a "
+                               f"*SamplingAlgorithm object, got {value!r}.")
+    return value
+
+
+@dataclasses.dataclass
+class SweepJobLimits:
+    """Azure's sweep limits: counts, and times in seconds."""
+
+    max_total_trials: int = 1000
+    max_concurrent_trials: int | None = None
+    timeout: float | None = None
+    trial_timeout: float | None = None
+
+
+class CommandJob:
+    """A command with ``${{inputs.name}}`` placeholders; call it with expressions to make a sweepable job."""
+
+    def __init__(self, command: str, code: str = ".", inputs: Mapping[str, Any] | None = None,
+                 environment: Any = None, compute: str | None = None, display_name: str | None = None,
+                 experiment_name: str | None = None) -> None:
+        self.command = command
+        self.code = code
+        self.inputs = dict(inputs or {})
+        self.environment = environment if isinstance(environment, Mapping) else None
+        self.compute = compute
+        self.display_name = display_name
+        self.experiment_name = experiment_name
+
+    def __call__(self, **inputs: Any) -> CommandJob:
+        """A copy whose inputs are updated; search-space expressions make them hyperparameters."""
+        job = copy.copy(self)
+        job.inputs = {**self.inputs, **inputs}
+        return job
+
+    @property
+    def search_space(self) -> dict[str, Expression]:
+        """The inputs that are search-space expressions."""
+        return {k: v for k, v in self.inputs.items() if isinstance(v, Expression)}
+
+    def sweep(self, *, primary_metric: str, goal: str, sampling_algorithm: Any = "random",
+              compute: str | None = None, max_total_trials: int | None = None,
+              max_concurrent_trials: int | None = None, timeout: float | None = None,
+              trial_timeout: float | None = None, early_termination_policy: EarlyTerminationPolicy | None = None,
+              **_azure_only: Any) -> SweepJob:
+        """A :class:`SweepJob` over this job's search-space inputs."""
+        if not self.search_space:
+            raise SweepConfigError("sweep(): no input is a search-space expression; call the job with e.g. "
+                                   "job(learning_rate=Uniform(min_value=0.01, max_value=0.1)) first.")
+        job = SweepJob(self, primary_metric=primary_metric, goal=goal,
+                       sampling_algorithm=_algorithm(sampling_algorithm), compute=compute or self.compute,
+                       early_termination=early_termination_policy)
+        job.set_limits(max_total_trials=max_total_trials, max_concurrent_trials=max_concurrent_trials,
+                       timeout=timeout, trial_timeout=trial_timeout)
+        return job
+
+    def script(self) -> Script:
+        """The child-run command as a :class:`~hyperwidget.objective.Script`."""
+        fixed = {k: v for k, v in self.inputs.items() if not isinstance(v, Expression)}
+        return Script.from_command(self.command, source_directory=self.code, inputs=fixed,
+                                   environment=self.environment)
+
+
+def command(*, command: str, code: str = ".", inputs: Mapping[str, Any] | None = None, environment: Any = None,
+            compute: str | None = None, display_name: str | None = None, experiment_name: str | None = None,
+            **_azure_only: Any) -> CommandJob:
+    """Azure's ``command(...)`` builder: a child run given as a command line."""
+    return CommandJob(command, code=code, inputs=inputs, environment=environment, compute=compute,
+                      display_name=display_name, experiment_name=experiment_name)
+
+
+class SweepJob:
+    """A sweep over a command job (Azure's ``SweepJob``); submit it with ``MLClient().jobs.create_or_update``."""
+
+    def __init__(self, trial: CommandJob, *, primary_metric: str, goal: str, sampling_algorithm: Any,
+                 compute: str | None = None, early_termination: EarlyTerminationPolicy | None = None) -> None:
+        self.trial = trial
+        self.primary_metric = primary_metric
+        self.goal = goal
+        self.sampling_algorithm = sampling_algorithm
+        self.compute = compute
+        self.early_termination = early_termination
+        self.limits = SweepJobLimits()
+        self.name: str | None = None
+        self.display_name = trial.display_name
+        self.experiment_name = trial.experiment_name
+
+    @property
+    def search_space(self) -> dict[str, Expression]:
+        """The hyperparameters being swept."""
+        return self.trial.search_space
+
+    def set_limits(self, *, max_concurrent_trials: int | None = None, max_total_trials: int | None = None,
+                   timeout: float | None = None, trial_timeout: float | None = None) -> None:
+        """Set the limits given (counts; ``timeout`` and ``trial_timeout`` in seconds)."""
+        for name, value in (("max_concurrent_trials", max_concurrent_trials),
+                            ("max_total_trials", max_total_trials), ("timeout", timeout),
+                            ("trial_timeout", trial_timeout)):
+            if value is not None:
+                setattr(self.limits, name, value)
+
+    def prepare(self, name: str, storage: str | None, observers: Sequence[Any] = ()) -> SweepRun:
+        """A :class:`SweepRun` for this job, not started."""
+        backend = "loky" if self.compute in (None, "local", "cpu-cluster") else str(self.compute)
+        limits = self.limits
+        concurrency = limits.max_concurrent_trials or min(limits.max_total_trials, os.cpu_count() or 1)
+        return prepare_sweep(
+            self.trial.script(), None, metric=self.primary_metric, goal=self.goal,
+            sampler=self.sampling_algorithm.build(self.search_space), policy=self.early_termination,
+            max_total_runs=limits.max_total_trials, max_concurrent_runs=1 if backend == "sequential" else concurrency,
+            max_duration_minutes=None if limits.timeout is None else limits.timeout / 60,
+            trial_timeout=limits.trial_timeout, backend=backend, name=name, storage=storage, observers=observers)
+
+
+class _Jobs:
+    def __init__(self, client: MLClient) -> None:
+        self._client = client
+        self._runs: dict[str, SweepRun] = {}
+
+    def create_or_update(self, job: SweepJob, *, experiment_name: str | None = None, **_azure_only: Any) -> SweepRun:
+        """Start the sweep job in the background; returns its run at once."""
+        if not isinstance(job, SweepJob):
+            raise SweepConfigError(f"jobs.create_or_update takes a SweepJob (from command_job.sweep(...)), got "
+                                   f"{job!r}.")
+        prefix = experiment_name or job.experiment_name or "sweep"
+        job.name = job.name or f"{prefix}_{datetime.datetime.now():%Y%m%d_%H%M%S_%f}"
+        run = launch(job.prepare(job.name, self._client.storage, self._client.observers))
+        self._runs[job.name] = run
+        return run
+
+    def stream(self, name: str) -> None:
+        """Wait for job ``name`` to end, then print its summary."""
+        run = self.get(name)
+        if isinstance(run, SweepRun):
+            run.wait()
+        print(run)
+
+    def get(self, name: str) -> Any:
+        """The run of job ``name`` (live when started by this client, else read from storage)."""
+        if name in self._runs:
+            return self._runs[name]
+        if self._client.storage is None:
+            raise SweepConfigError(f"no job named {name!r} in this client.")
+        return load_sweep(name, self._client.storage)
+
+
+class MLClient:
+    """A local stand-in for Azure's ``MLClient``: jobs run on this machine and are stored in a sweep file.
+
+    The Azure identifiers (credential, subscription, resource group, workspace) are accepted and ignored.
+    """
+
+    def __init__(self, credential: Any = None, subscription_id: str | None = None,
+                 resource_group_name: str | None = None, workspace_name: str | None = None, *,
+                 storage: str | None = DEFAULT_STORAGE, observers: Sequence[Any] = ()) -> None:
+        self.workspace_name = workspace_name or "local"
+        self.storage = storage
+        self.observers = list(observers)
+        self.jobs = _Jobs(self)
+
+    @classmethod
+    def from_config(cls, credential: Any = None, **kwargs: Any) -> MLClient:
+        """Azure's constructor from a config file: here, a local client."""
+        return cls(credential, **kwargs)

@@ -1,0 +1,244 @@
+"""%%sweep driven through a real IPython shell: results in user_ns, errors, help, notebook globals in workers."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.testing.globalipapp import get_ipython
+
+from hyperwidget.notebook._cell import CellError
+from hyperwidget.notebook.magic import FailFast, TrialsFailedError, trim_traceback
+from hyperwidget.trial import TrialRecord, TrialStatus
+
+QUIET = "--storage none --no-monitor --backend sequential"
+
+
+@pytest.fixture(scope="module")
+def ip():
+    shell = get_ipython()
+    shell.run_line_magic("load_ext", "hyperwidget")
+    return shell
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a stray default storage file would land here
+
+
+def test_declared_space_logged_metric_and_output_variable(ip):
+    ip.user_ns["scale"] = 10.0
+    ip.run_cell_magic(
+        "sweep",
+        f"{QUIET} --max-total-runs 5 --seed 3 -o result",
+        "lr = uniform(0, 1)\nk = choice(1, 2)\nfor epoch in range(3):\n    log('acc', lr * k * scale * (epoch + 1))\n",
+    )
+    run = ip.user_ns["result"]
+    assert run.status == "Completed" and run.metric == "acc"
+    assert len(run.trials) == 5 and all(t.status is TrialStatus.COMPLETED for t in run.trials)
+    for t in run.trials:
+        assert 0 <= t.params["lr"] <= 1 and t.params["k"] in (1, 2)
+        assert t.series("acc") == pytest.approx([t.params["lr"] * t.params["k"] * 10.0 * e for e in (1, 2, 3)])
+
+
+def test_final_value_is_the_metric_with_goal_and_grid(ip):
+    ip.run_cell_magic(
+        "sweep",
+        f"{QUIET} --goal minimize --sampler grid -o r2",
+        "x = choice(-2, -1, 0, 1, 2)\n(x - 1) ** 2\n",
+    )
+    run = ip.user_ns["r2"]
+    assert run.metric == "metric" and len(run.trials) == 5  # max_total_runs defaults to the grid size
+    best = run.get_best_run_by_primary_metric()
+    assert best.get_hyperparameters()["x"] == 1
+
+
+def test_space_from_a_notebook_dict_and_policy(ip):
+    ip.run_cell("import hyperwidget as hw\nsearch = {'--lr': hw.uniform(0.1, 1.0)}")
+    ip.run_cell_magic(
+        "sweep",
+        f"{QUIET} --space search --max-total-runs 4 --metric loss --goal minimize "
+        "--policy 'median(delay_evaluation=2)' -o r3",
+        "for step in range(1, 6):\n    log('loss', lr / step)\n",
+    )
+    run = ip.user_ns["r3"]
+    assert type(run.config.policy).__name__ == "MedianStoppingPolicy" and run.config.policy.delay_evaluation == 2
+    assert all(0.1 <= t.params["--lr"] <= 1.0 for t in run.trials)
+
+
+def test_notebook_globals_reach_loky_worker_processes(ip):
+    ip.run_cell(
+        "import numpy as np\n"
+        "features = np.arange(6.0)\n"
+        "def weigh(v, w):\n    return float((v * w).sum())\n"
+        "class Config:\n    bias = 0.5\n"
+    )
+    ip.run_cell_magic(
+        "sweep",
+        "--storage none --no-monitor --backend loky --max-total-runs 2 --max-concurrent-runs 2 --metric score -o r4",
+        "w = uniform(0, 1)\nimport os\nlog('pid', os.getpid())\nlog('score', weigh(features, w) + Config.bias)\n",
+    )
+    run = ip.user_ns["r4"]
+    assert [t.status for t in run.trials] == [TrialStatus.COMPLETED] * 2, [t.error for t in run.trials]
+    for t in run.trials:
+        assert t.last("score") == pytest.approx(15.0 * t.params["w"] + 0.5)
+        assert t.last("pid") != os.getpid()  # really ran in another process
+
+
+def test_failing_cell_stops_after_the_first_failures_with_the_cell_traceback(ip):
+    with pytest.raises(TrialsFailedError) as info:
+        ip.run_cell_magic(
+            "sweep",
+            "--storage none --no-monitor --backend threads --max-concurrent-runs 1 --max-total-runs 50 "
+            "--metric acc -o r5",
+            "lr = uniform(0, 1)\nratio = 1\nacc = ratio / (lr - lr)\nlog('acc', acc)\n",
+        )
+    run = ip.user_ns["r5"]  # bound even though the cell raised
+    failed = [t for t in run.trials if t.status is TrialStatus.FAILED]
+    assert len(failed) == 3 and len(run.trials) < 10 and run.status == "Canceled"
+    rendered = "\n".join(info.value._render_traceback_())
+    assert "line 4, in trial" in rendered and "acc = ratio / (lr - lr)" in rendered
+    assert "ZeroDivisionError" in rendered and "_worker.py" not in rendered  # engine frames trimmed
+    assert "the first 3 trials" in rendered
+
+
+def test_some_failing_configurations_do_not_stop_the_sweep(ip):
+    ip.run_cell_magic(
+        "sweep",
+        f"{QUIET} --sampler grid -o r6",
+        "k = choice(1, 'a', 'b', 'c', 2)\n1 / k\n",
+    )
+    statuses = [t.status for t in ip.user_ns["r6"].trials]
+    assert statuses.count(TrialStatus.FAILED) == 3 and statuses.count(TrialStatus.COMPLETED) == 2
+
+
+def test_fail_fast_observer_rules():
+    canceled = []
+    guard = FailFast(limit=3)
+    guard.on_sweep_start(
+        type(
+            "Run", (), {"config": type("C", (), {"max_total_runs": 2})(), "cancel": lambda self: canceled.append(True)}
+        )()
+    )
+    assert guard.limit == 2
+
+    def rec(i, status):
+        return TrialRecord(id=f"t{i}", index=i, params={}, status=status, error="boom")
+
+    guard.on_trial_update(rec(0, TrialStatus.RUNNING))
+    guard.on_trial_update(rec(0, TrialStatus.FAILED))
+    guard.on_trial_update(rec(0, TrialStatus.FAILED))  # the same trial counts once
+    guard.on_trial_update(rec(1, TrialStatus.CANCELED))  # ignored
+    assert not canceled
+    guard.on_trial_update(rec(2, TrialStatus.CRASHED))
+    assert canceled == [True] and guard.tripped
+    disarmed = FailFast(limit=2)
+    disarmed.on_trial_update(rec(0, TrialStatus.TIMED_OUT))
+    disarmed.on_trial_update(rec(1, TrialStatus.FAILED))
+    disarmed.on_trial_update(rec(2, TrialStatus.FAILED))
+    assert not disarmed.tripped
+
+
+def test_trim_traceback_keeps_the_cell_frames():
+    text = (
+        'Traceback (most recent call last):\n  File "/x/_worker.py", line 1, in run\n    f()\n'
+        '  File "<%%sweep cell ab12cd34>", line 3, in trial\n    1 / 0\nZeroDivisionError: division by zero\n'
+    )
+    assert trim_traceback(text) == (
+        'Traceback (most recent call last):\n  File "<%%sweep cell ab12cd34>", line 3, '
+        "in trial\n    1 / 0\nZeroDivisionError: division by zero\n"
+    )
+    assert trim_traceback("the primary metric 'acc' was never logged") == "the primary metric 'acc' was never logged"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("--polcy bandit", r"unrecognized arguments: --polcy"),
+        ("--max-total-runs 0", r"argument --max-total-runs: must be an int >= 1, got '0'"),
+        ("--policy 'bandit(slack=0.1)'", r"--policy bandit: .*unexpected keyword argument 'slack'"),
+        ("--sampler sobel", r"unknown --sampler 'sobel'; choose one of: grid, random, sobol, bayesian"),
+        ("--sampler grid", r"--sampler grid: .*'lr'"),
+        ("--goal upward", r"unknown --goal 'upward'"),
+        ("--backend spark", r"unknown --backend 'spark'"),
+        ("--space nowhere", r"--space nowhere: no variable 'nowhere'"),
+        ("--resume", r"--resume needs --name"),
+        ("--resume --name s", r"--resume cannot continue an in-memory sweep"),
+        ("--resume --name s --storage s.db --sampler sobol", r"drop --sampler"),
+        ("--backend sequential --max-concurrent-runs 2", r"backend='sequential' runs one trial at a time"),
+    ],
+)
+def test_option_errors_are_usage_errors_naming_the_option(ip, line, message):
+    with pytest.raises(UsageError, match=message):
+        ip.run_cell_magic("sweep", f"--storage none --no-monitor {line}", "lr = uniform(0, 1)\nlr\n")
+
+
+def test_ambiguous_metric_asks_for_metric(ip):
+    with pytest.raises(UsageError, match=r"give --metric NAME: the cell logs 'acc' and ends with a value"):
+        ip.run_cell_magic("sweep", QUIET, "lr = uniform(0, 1)\nlog('acc', lr)\nlr\n")
+
+
+def test_cell_errors_point_at_the_notebook_line(ip):
+    with pytest.raises(CellError) as info:
+        ip.run_cell_magic("sweep", QUIET, "lr = uniform(0, 1)\n\nx = [1, 2\n")
+    assert info.value.lineno == 4
+    with pytest.raises(CellError, match="name 'undefined_data' is not defined") as info:
+        ip.run_cell_magic("sweep", QUIET, "lr = uniform(0, 1)\nlen(undefined_data)\n")
+    assert info.value.lineno == 3
+
+
+def test_cell_errors_display_without_the_magic_frames(ip, capsys):
+    ip.run_cell("%%sweep --storage none --no-monitor\nlr = uniform(0, 1)\nx = (1 +\n")
+    out = capsys.readouterr()
+    shown = out.out + out.err
+    assert "x = (1 +" in shown and "line 3" in shown and "magic.py" not in shown
+
+
+def test_help_lists_the_options(ip, capsys):
+    ip.run_cell("%%sweep?")
+    shown = capsys.readouterr().out
+    for option in (
+        "--metric",
+        "--goal",
+        "--sampler",
+        "--policy",
+        "--max-total-runs",
+        "--max-concurrent-runs",
+        "--backend",
+        "--trial-timeout",
+        "--max-duration-minutes",
+        "--name",
+        "--storage",
+        "--resume",
+        "--space",
+        "--out",
+        "--no-monitor",
+        "Declare the hyperparameters at the top",
+    ):
+        assert option in shown
+
+
+def test_monitor_text_fallback_prints_progress_and_table(ip, capsys):
+    ip.run_cell_magic(
+        "sweep", "--storage none --backend sequential --max-total-runs 2 --name shown", "a = uniform(0, 1)\na\n"
+    )
+    out = capsys.readouterr().out
+    assert "[shown] Completed: 2/2 finished" in out
+
+
+def test_resume_continues_the_stored_sweep(ip, tmp_path):
+    db = tmp_path / "sweeps.db"
+    body = "a = uniform(0, 1)\na\n"
+    ip.run_cell_magic(
+        "sweep", f"--storage {db} --no-monitor --backend sequential --max-total-runs 2 --name s1 -o first", body
+    )
+    before = [t.params for t in ip.user_ns["first"].trials]
+    ip.run_cell_magic(
+        "sweep",
+        f"--storage {db} --no-monitor --backend sequential --max-total-runs 4 --name s1 --resume -o again",
+        body,
+    )
+    trials = ip.user_ns["again"].trials
+    assert len(trials) == 4 and [t.params for t in trials[:2]] == before
+    assert all(t.status is TrialStatus.COMPLETED for t in trials)

@@ -1,0 +1,418 @@
+"""The live monitor without a browser: snapshot rows, throttling, messages, fallbacks."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+
+from hyperwidget.notebook import _assets, _snapshot, live
+from hyperwidget.notebook.monitor import RunDetails, SweepMonitor
+from hyperwidget.trial import Goal, TrialRecord, TrialStatus
+
+XSS = "<img src=x onerror=alert(1)>"
+REPO = Path(__file__).resolve().parent.parent
+
+
+class FakeRun:
+    """The slice of SweepRun the monitor uses, recording control calls."""
+
+    def __init__(self, records: list[TrialRecord] = (), *, status: str = "Running", goal: str = "maximize") -> None:
+        self.name = "fake-sweep"
+        self.metric = "accuracy"
+        self.goal = Goal.parse(goal)
+        self.config = SimpleNamespace(max_total_runs=10, max_duration_minutes=2)
+        self.started_at = time.time() - 5
+        self.ended_at: float | None = None
+        self._status = status
+        self.trials = list(records)
+        self.canceled = 0
+        self.stopped: list[tuple[str, str | None]] = []
+        self.done = threading.Event()
+
+    @property
+    def status(self) -> str:
+        return self._status
+
+    @property
+    def is_running(self) -> bool:
+        return self._status == "Running"
+
+    def finish(self, status: str = "Completed") -> None:
+        self._status = status
+        self.ended_at = time.time()
+        self.done.set()
+
+    def cancel(self) -> bool:
+        self.canceled += 1
+        return True
+
+    def stop_trial(self, trial_id: str, reason: str | None = None) -> None:
+        self.stopped.append((trial_id, reason))
+
+    def wait(self, timeout: float | None = None) -> FakeRun:
+        self.done.wait(timeout)
+        return self
+
+    def to_dataframe(self) -> Any:
+        raise ImportError("no pandas in this fake")
+
+
+def record(i: int, status: TrialStatus = TrialStatus.COMPLETED, values: tuple[float, ...] = (0.5,), **kw: Any) -> TrialRecord:
+    return TrialRecord(
+        id=f"t{i}", index=i, params={"lr": 0.1 * (i + 1), "kernel": kw.pop("kernel", "rbf")}, status=status,
+        metrics={"accuracy": values}, created_at=100.0, started_at=100.0,
+        ended_at=None if status in (TrialStatus.RUNNING, TrialStatus.QUEUED) else 102.5, **kw,
+    )
+
+
+class Recorder:
+    """Captures what a monitor sends instead of a comm."""
+
+    def __init__(self, monitor: SweepMonitor) -> None:
+        self.messages: list[dict[str, Any]] = []
+        monitor.send = self.send  # type: ignore[method-assign]
+
+    def send(self, content: dict[str, Any], buffers: Any = None) -> None:
+        json.dumps(content, allow_nan=False)  # must be valid JSON: no NaN
+        self.messages.append(content)
+
+
+@pytest.fixture
+def monitor() -> SweepMonitor:
+    return SweepMonitor(interval=0.05)
+
+
+# ------------------------------------------------------------------ _snapshot
+def test_row_from_record_maps_every_field_and_drops_nan() -> None:
+    rec = record(3, values=(0.2, float("nan"), 0.9, 0.7), error="Traceback...\n  File x\nValueError: bad")
+    row = _snapshot.row_from_record(rec, "accuracy", Goal.MAXIMIZE, seq=7)
+    assert row["id"] == "t3" and row["index"] == 3 and row["status"] == "Completed"
+    assert row["latest"] == 0.7 and row["best"] == 0.9 and row["step"] == 4
+    assert row["curve"] == [0.2, None, 0.9, 0.7]
+    assert row["duration"] == pytest.approx(2.5)
+    assert row["error"] == "ValueError: bad"
+    assert row["seq"] == 7
+    json.dumps(row, allow_nan=False)
+
+
+def test_row_from_record_minimize_and_missing_metric() -> None:
+    assert _snapshot.row_from_record(record(0, values=(3.0, 1.0, 2.0)), "accuracy", Goal.MINIMIZE)["best"] == 1.0
+    empty = _snapshot.row_from_record(record(0, status=TrialStatus.QUEUED, values=()), "accuracy", Goal.MAXIMIZE)
+    assert (empty["latest"], empty["best"], empty["step"], empty["curve"]) == (None, None, 0, [])
+
+
+def test_jsonable_params_numpy_nan_and_objects() -> None:
+    assert _snapshot.jsonable(np.float32(0.5)) == 0.5
+    assert _snapshot.jsonable(np.int64(3)) == 3 and isinstance(_snapshot.jsonable(np.int64(3)), int)
+    assert _snapshot.jsonable(float("nan")) == "nan"
+    assert _snapshot.jsonable((1, "a")) == [1, "a"]
+    assert _snapshot.jsonable(object).startswith("<class")
+    assert _snapshot.jsonable(XSS) == XSS  # escaping is the renderer's job
+
+
+def test_long_curves_are_downsampled_with_both_ends() -> None:
+    rec = record(0, values=tuple(float(v) for v in range(1000)))
+    curve = _snapshot.row_from_record(rec, "accuracy", Goal.MAXIMIZE)["curve"]
+    assert len(curve) == _snapshot.MAX_CURVE_POINTS and curve[0] == 0.0 and curve[-1] == 999.0
+
+
+def test_summarize_counts_best_elapsed_and_budget() -> None:
+    rows = [
+        _snapshot.row_from_record(record(0, values=(0.5,)), "accuracy", Goal.MAXIMIZE),
+        _snapshot.row_from_record(record(1, TrialStatus.FAILED, values=(0.99,)), "accuracy", Goal.MAXIMIZE),
+        _snapshot.row_from_record(record(2, TrialStatus.STOPPED_EARLY, values=(0.8,)), "accuracy", Goal.MAXIMIZE),
+        _snapshot.row_from_record(record(3, TrialStatus.RUNNING, values=(0.1,)), "accuracy", Goal.MAXIMIZE),
+    ]
+    s = _snapshot.summarize(rows, goal=Goal.MAXIMIZE, status="Running", started_at=100.0, max_total_runs=10,
+                            max_duration=60.0, now=130.0)
+    assert s["counts"] == {"Completed": 1, "Failed": 1, "StoppedEarly": 1, "Running": 1}
+    assert (s["n_trials"], s["n_finished"]) == (4, 3)
+    assert (s["best_id"], s["best_value"]) == ("t2", 0.8)  # the failed trial's 0.99 does not count
+    assert s["elapsed"] == 30.0 and s["max_total_runs"] == 10 and s["max_duration"] == 60.0
+    low = _snapshot.summarize(rows, goal=Goal.MINIMIZE, status="Completed", started_at=100.0, ended_at=110.0, now=500.0)
+    assert low["best_id"] == "t3" and low["elapsed"] == 10.0
+
+
+def test_best_row_ties_go_to_the_earlier_trial() -> None:
+    rows = [_snapshot.row_from_record(record(i, values=(0.5,)), "accuracy", Goal.MAXIMIZE) for i in (4, 2, 7)]
+    assert _snapshot.best_row(rows, Goal.MAXIMIZE)["id"] == "t2"
+
+
+def test_static_html_table_escapes_values_and_marks_the_best() -> None:
+    rows = [_snapshot.row_from_record(record(i, kernel=XSS, values=(0.1 * i,)), "accuracy", Goal.MAXIMIZE) for i in range(3)]
+    summary = _snapshot.summarize(rows, goal=Goal.MAXIMIZE, status="Completed", started_at=1.0, ended_at=2.0)
+    info = {"name": XSS, "metric": "accuracy", "goal": "maximize", "param_names": ["lr", "kernel"]}
+    out = _snapshot.html_table(rows, summary, info)
+    assert "<img" not in out and "&lt;img src=x onerror=alert(1)&gt;" in out
+    assert out.count('data-best="true"') == 1 and out.index('data-best="true"') > out.index("<td>1</td>")
+    assert 'class="hw-final-table"' in out
+
+
+def test_text_table_and_progress_line() -> None:
+    rows = [_snapshot.row_from_record(record(i, values=(0.25 * i,)), "accuracy", Goal.MAXIMIZE) for i in range(3)]
+    summary = _snapshot.summarize(rows, goal=Goal.MAXIMIZE, status="Completed", started_at=1.0, ended_at=3.0,
+                                  max_total_runs=3)
+    info = {"name": "s", "metric": "accuracy", "goal": "maximize", "param_names": ["lr", "kernel"]}
+    text = _snapshot.text_table(rows, info)
+    assert text.splitlines()[0].split() == ["#", "run", "id", "status", "lr", "kernel", "latest", "best", "step", "duration"]
+    assert len(text.splitlines()) == 4 and "0.5" in text.splitlines()[3]
+    assert _snapshot.progress_line(summary, info) == (
+        "[s] Completed: 3/3 finished (Completed 3); best accuracy 0.5 (t2); elapsed 2.0 s"
+    )
+
+
+def test_budget_of_reads_config_and_ignores_missing() -> None:
+    assert _snapshot.budget_of(FakeRun()) == (10, 120.0)
+    assert _snapshot.budget_of(SimpleNamespace()) == (None, None)
+
+
+# --------------------------------------------------------------- SweepMonitor
+def test_monitor_throttles_many_updates_from_many_threads(monitor: SweepMonitor) -> None:
+    rec = Recorder(monitor)
+    run = FakeRun()
+    monitor.on_sweep_start(run)
+
+    def worker(offset: int) -> None:
+        for i in range(offset, 400, 4):
+            for step in range(5):
+                monitor.on_trial_update(record(i, TrialStatus.RUNNING, values=tuple(0.1 * s for s in range(step + 1))))
+            monitor.on_trial_update(record(i, values=(0.001 * i,)))
+            time.sleep(0.001)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    run.trials = [record(i, values=(0.001 * i,)) for i in range(400)]
+    run.finish()
+    monitor.on_sweep_end(run)
+    updates = [m for m in rec.messages if m["type"] == "update"]
+    # 2400 updates -> at most one message per interval (0.05 s here), plus the first one
+    assert len(updates) <= elapsed / monitor.interval + 2
+    gaps = np.diff(monitor.message_times[: len(updates)])
+    assert (gaps >= monitor.interval * 0.9).all()
+    assert updates[0]["full"] is True
+    assert len(monitor.rows) == 400 and monitor.summary["status"] == "Completed"
+    assert monitor.summary["best_id"] == "t399" and monitor.summary["counts"] == {"Completed": 400}
+    assert monitor.ended
+
+
+def test_monitor_sends_only_changed_rows_after_the_first_message(monitor: SweepMonitor) -> None:
+    rec = Recorder(monitor)
+    monitor.on_sweep_start(FakeRun())
+    for i in range(5):
+        monitor.on_trial_update(record(i, TrialStatus.RUNNING))
+    _wait_for(lambda: len(rec.messages) >= 1)
+    time.sleep(0.1)
+    monitor.on_trial_update(record(2, values=(0.9,)))
+    _wait_for(lambda: any(m["rows"] and m["rows"][0]["id"] == "t2" and not m["full"] for m in rec.messages))
+    last = rec.messages[-1]
+    assert [r["id"] for r in last["rows"]] == ["t2"] and last["rows"][0]["status"] == "Completed"
+    assert last["summary"]["counts"] == {"Running": 4, "Completed": 1}
+    assert last["sweep"]["param_names"] == ["lr", "kernel"] and last["sweep"]["metric"] == "accuracy"
+    seqs = [r["seq"] for m in rec.messages for r in m["rows"] if r["id"] == "t2"]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    monitor.on_sweep_end(FakeRun())
+
+
+def test_front_end_messages_stop_the_sweep_and_trials(monitor: SweepMonitor) -> None:
+    Recorder(monitor)
+    run = FakeRun()
+    monitor.on_sweep_start(run)
+    monitor._on_front_msg(monitor, {"type": "stop_trial", "id": "t1"}, [])
+    monitor._on_front_msg(monitor, {"type": "stop_sweep"}, [])
+    monitor._on_front_msg(monitor, {"type": "unknown"}, [])
+    monitor._on_front_msg(monitor, "not a dict", [])
+    assert run.canceled == 1 and run.stopped == [("t1", "stopped from the monitor")]
+    run.finish("Canceled")
+    monitor.on_sweep_end(run)
+    assert monitor.summary["status"] == "Canceled"
+
+
+def test_snapshot_request_makes_the_next_message_full(monitor: SweepMonitor) -> None:
+    rec = Recorder(monitor)
+    monitor.on_sweep_start(FakeRun())
+    for i in range(3):
+        monitor.on_trial_update(record(i))
+    _wait_for(lambda: len(rec.messages) >= 1)
+    time.sleep(0.1)
+    monitor._on_front_msg(monitor, {"type": "snapshot_request"}, [])
+    _wait_for(lambda: len(rec.messages) >= 2)
+    assert rec.messages[-1]["full"] is True and len(rec.messages[-1]["rows"]) == 3
+    run = FakeRun()
+    run.finish()
+    monitor.on_sweep_end(run)
+    # after the end there is no flusher: the request is answered at once
+    count = len(rec.messages)
+    monitor._on_front_msg(monitor, {"type": "snapshot_request"}, [])
+    assert len(rec.messages) == count + 1 and rec.messages[-1]["full"] is True
+
+
+def test_observer_errors_are_logged_not_raised(monitor: SweepMonitor, caplog: pytest.LogCaptureFixture) -> None:
+    monitor.on_trial_update("not a record")  # type: ignore[arg-type]
+    assert "on_trial_update failed" in caplog.text
+    broken = FakeRun()
+    broken.cancel = None  # type: ignore[assignment]
+    monitor.on_sweep_start(broken)
+    monitor._on_front_msg(monitor, {"type": "stop_sweep"}, [])
+    assert "handling" in caplog.text
+    broken.finish()
+    monitor.on_sweep_end(broken)
+
+
+def test_monitor_rejects_a_bad_interval() -> None:
+    with pytest.raises(ValueError, match=r"interval=.*positive.*got -1"):
+        SweepMonitor(interval=-1)
+
+
+def test_final_state_includes_records_only_seen_in_run_trials(monitor: SweepMonitor) -> None:
+    Recorder(monitor)
+    run = FakeRun()
+    monitor.on_sweep_start(run)
+    monitor.on_trial_update(record(0))
+    run.trials = [record(0), record(1, TrialStatus.CANCELED, values=())]
+    run.finish("Canceled")
+    monitor.on_sweep_end(run)
+    assert [r["status"] for r in monitor.rows] == ["Completed", "Canceled"]
+
+
+def test_follow_shows_a_finished_run_at_once() -> None:
+    run = FakeRun([record(i, values=(i / 10,)) for i in range(4)])
+    run.finish()
+    monitor = SweepMonitor().follow(run)
+    assert monitor.ended and len(monitor.rows) == 4 and monitor.summary["best_id"] == "t3"
+    assert monitor.sweep["name"] == "fake-sweep" and monitor.sweep["param_names"] == ["lr", "kernel"]
+
+
+def test_follow_polls_a_running_run_until_it_ends(monitor: SweepMonitor) -> None:
+    Recorder(monitor)
+    run = FakeRun([record(0, TrialStatus.RUNNING)])
+    monitor.follow(run)
+    assert not monitor.ended
+    run.trials = [record(0), record(1, values=(0.9,))]
+    run.finish()
+    assert monitor.wait_ended(5.0)
+    assert [r["id"] for r in monitor.rows] == ["t0", "t1"] and monitor.summary["best_id"] == "t1"
+
+
+def test_run_details_needs_a_run() -> None:
+    with pytest.raises(TypeError, match=r"RunDetails\(run\).*got int"):
+        RunDetails(3)
+
+
+def test_static_html_of_the_monitor_escapes(monitor: SweepMonitor) -> None:
+    Recorder(monitor)
+    run = FakeRun()
+    monitor.on_sweep_start(run)
+    monitor.on_trial_update(record(0, kernel=XSS))
+    run.finish()
+    monitor.on_sweep_end(run)
+    assert "<img" not in monitor.static_html() and XSS in monitor.static_text()
+
+
+# ------------------------------------------------------------- text fallback
+def _background_run(n: int, delay: float = 0.01) -> tuple[FakeRun, list]:
+    run = FakeRun()
+    observers: list = []
+
+    def body() -> None:
+        for o in observers:
+            o.on_sweep_start(run)
+        for i in range(n):
+            rec = record(i, values=(i / n,))
+            run.trials.append(rec)
+            for o in observers:
+                o.on_trial_update(rec)
+            time.sleep(delay)
+        run.finish()
+        for o in observers:
+            o.on_sweep_end(run)
+
+    def start(obs: list) -> FakeRun:
+        observers.extend(obs)
+        threading.Thread(target=body, daemon=True).start()
+        return run
+
+    return run, [start]
+
+
+def test_run_with_monitor_prints_progress_and_the_final_table_outside_jupyter(capsys: pytest.CaptureFixture[str]) -> None:
+    assert not live.widget_frontend_available()
+    run, (start,) = _background_run(30)
+    assert live.run_with_monitor(start) is run
+    out = capsys.readouterr().out
+    assert "[fake-sweep] Running:" in out  # a throttled progress line
+    assert "[fake-sweep] Completed: 30/10 finished" in out
+    assert out.count("\n") < 45  # throttled: not one line per update
+    assert "t29" in out.splitlines()[-1]  # the final table ends the output
+
+
+def test_text_progress_is_throttled() -> None:
+    stream = io.StringIO()
+    progress = live.TextProgress(stream=stream, interval=10.0)
+    progress.on_sweep_start(FakeRun())
+    for i in range(100):
+        progress.on_trial_update(record(i))
+    assert stream.getvalue().count("\n") == 1
+
+
+def test_interrupt_cancels_and_returns_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    run = FakeRun()
+
+    def interrupted(*_: Any) -> None:
+        run.finish("Canceled")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(live, "_wait_plain", interrupted)
+    assert live.run_with_monitor(lambda obs: run, show=False) is run
+    assert run.canceled == 1
+
+
+# -------------------------------------------------------------- the ES module
+def test_bundle_inlines_format_js_and_rejects_other_imports() -> None:
+    text = _assets.esm_source()
+    assert 'from "./format.js"' not in text
+    assert "export default { render }" in text and "export function esc(" in text
+    with pytest.raises(ValueError, match="exactly one"):
+        _assets.bundle("export default {};", "")
+    with pytest.raises(ValueError, match="must not import"):
+        _assets.bundle('import { a } from "./format.js";', 'import x from "y";')
+
+
+def test_bundled_module_loads_in_node(tmp_path: Path) -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    module = tmp_path / "monitor.mjs"
+    module.write_text(_assets.esm_source(), "utf-8")
+    script = f"import(process.argv[1]).then(m => console.log(typeof m.default.render, typeof m.esc))"
+    out = subprocess.run([node, "--input-type=module", "-e", script, module.as_uri()], capture_output=True,
+                         text=True, timeout=60, check=True).stdout
+    assert out.split() == ["function", "function"]
+
+
+def test_asset_dir_is_the_source_tree_here() -> None:
+    assert _assets.asset_dir() == REPO / "js"
+    assert "hw-final-table" in _assets.css_source()
+
+
+def _wait_for(condition: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)

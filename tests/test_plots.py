@@ -1,0 +1,169 @@
+"""Plots: the numbers of each *_info function on hand-built records, and that each figure draws."""
+
+from __future__ import annotations
+
+import math
+import sys
+from types import SimpleNamespace
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+from hyperwidget import plots
+from hyperwidget.trial import Goal, TrialRecord, TrialStatus
+
+S = TrialStatus
+
+
+def _trial(index, params, status=S.COMPLETED, ended=None, **metrics):
+    return TrialRecord(
+        id=f"t{index}",
+        index=index,
+        params=params,
+        status=status,
+        metrics={k: tuple(v) for k, v in metrics.items()},
+        created_at=100.0,
+        started_at=100.0 + index,
+        ended_at=ended,
+    )
+
+
+def _results(trials, metric="acc", goal=Goal.MAXIMIZE):
+    return SimpleNamespace(trials=trials, metric=metric, goal=goal)
+
+
+# Trial 2 ends first, trial 0 last; trial 1 failed without a value; trial 4 still runs.
+TRIALS = [
+    _trial(0, {"lr": 0.001, "opt": "adam", "k": 1}, ended=150.0, acc=[0.2, 0.5, 0.7], size=[3.0]),
+    _trial(1, {"lr": 0.01, "opt": "sgd", "k": 1}, status=S.FAILED, ended=120.0),
+    _trial(2, {"lr": 0.1, "opt": "adam", "k": 1}, ended=110.0, acc=[0.6, 0.65], size=[2.0]),
+    _trial(3, {"lr": 1.0, "opt": "sgd", "k": 1}, status=S.STOPPED_EARLY, ended=130.0, acc=[0.1], size=[1.0]),
+    _trial(4, {"lr": 0.5, "opt": "sgd", "k": 1}, status=S.RUNNING, acc=[0.99]),
+]
+
+
+def test_best_so_far_by_trial_in_completion_order():
+    info = plots.best_so_far_info(_results(TRIALS))
+    assert info.trial_ids == ["t2", "t1", "t3", "t0"]  # finished ones, by end time; the running one is left out
+    assert info.x == [1.0, 2.0, 3.0, 4.0]
+    assert info.values[0] == 0.65 and math.isnan(info.values[1]) and info.values[2:] == [0.1, 0.7]
+    assert info.best == [0.65, 0.65, 0.65, 0.7]
+
+
+def test_best_so_far_by_time_and_minimize():
+    info = plots.best_so_far_info(_results(TRIALS, goal="minimize"), x="time")
+    assert info.x == [10.0, 20.0, 30.0, 50.0]  # seconds from the first start (100.0)
+    assert info.best == [0.6, 0.6, 0.1, 0.1]  # minimize: each trial's best is its smallest value
+    with pytest.raises(ValueError, match=r"x must be one of \('trial', 'time'\), got x='steps'"):
+        plots.best_so_far_info(_results(TRIALS), x="steps")
+
+
+def test_learning_curves_mark_stopped_and_best():
+    info = plots.learning_curves_info(_results(TRIALS))
+    by_id = {c.trial_id: c for c in info.curves}
+    assert list(by_id) == ["t0", "t2", "t3", "t4"]
+    assert by_id["t0"].steps == [1, 2, 3] and by_id["t0"].values == [0.2, 0.5, 0.7]
+    assert by_id["t3"].stopped and not by_id["t0"].stopped
+    assert [c.trial_id for c in info.curves if c.best] == ["t4"]  # best by the primary metric (0.99)
+    other = plots.learning_curves_info(_results(TRIALS), metric="size")
+    assert [c.trial_id for c in other.curves] == ["t0", "t2", "t3"]
+
+
+def test_parallel_coordinates_axes():
+    info = plots.parallel_coordinates_info(_results(TRIALS))
+    names = [a.name for a in info.axes]
+    assert names == ["lr", "opt", "acc"]  # 'k' never varies; the metric is the last axis
+    lr, opt, acc = info.axes
+    assert info.trial_ids == ["t0", "t2", "t3", "t4"]  # t1 has no value
+    assert lr.log and lr.positions == pytest.approx([0.0, 2 / 3, 1.0, (math.log10(0.5) + 3) / 3])
+    assert lr.tick_labels[0] == "0.001" and lr.tick_labels[-1] == "1"
+    assert opt.categorical and opt.tick_labels == ["adam", "sgd"] and opt.positions == [0.0, 0.0, 1.0, 1.0]
+    assert not acc.log and acc.positions[2] == 0.0 and acc.positions[3] == 1.0
+    only = plots.parallel_coordinates_info(_results(TRIALS), params=["opt"])
+    assert [a.name for a in only.axes] == ["opt", "acc"]
+    with pytest.raises(ValueError, match=r"unknown params \['depth'\]; the trials have: \['k', 'lr', 'opt'\]"):
+        plots.parallel_coordinates_info(_results(TRIALS), params=["depth"])
+
+
+def test_slices():
+    info = plots.slices_info(_results(TRIALS))
+    lr, opt = info.slices
+    assert lr.x == [0.001, 0.1, 1.0, 0.5] and lr.y == [0.7, 0.65, 0.1, 0.99] and lr.log
+    assert lr.order == [0, 2, 3, 4]
+    assert opt.categories == ["adam", "sgd"] and opt.positions == [0.0, 0.0, 1.0, 1.0]
+
+
+def test_pareto_indices_dominance_rules():
+    losses = [(1.0, 5.0), (2.0, 2.0), (3.0, 3.0), (5.0, 1.0), (2.0, 2.0), (1.0, 6.0)]
+    assert plots.pareto_indices(losses) == [0, 1, 3, 4]  # equal points both stay; (3, 3) and (1, 6) are dominated
+    assert plots.pareto_indices([]) == []
+
+
+def test_pareto_front_uses_last_values_and_goals():
+    results = _results(TRIALS)
+    info = plots.pareto_front_info(results, "acc", "size", goals={"size": "minimize"})
+    assert info.goals == (Goal.MAXIMIZE, Goal.MINIMIZE)
+    assert info.trial_ids == ["t2", "t3", "t0"]  # finished, with both metrics
+    assert [info.trial_ids[i] for i in info.front] == ["t3", "t2", "t0"]  # sorted by x; none dominates another
+    both_max = plots.pareto_front_info(results, "acc", "size", goals=("maximize", "maximize"))
+    assert [both_max.trial_ids[i] for i in both_max.front] == ["t0"]
+    with pytest.raises(ValueError, match=r"the goal of 'size' is unknown; pass it, e.g. goals=\{'size': 'minimize'\}"):
+        plots.pareto_front_info(results, "acc", "size")
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda r: plots.plot_best_so_far(r),
+        lambda r: plots.plot_best_so_far(r, x="time"),
+        lambda r: plots.plot_learning_curves(r),
+        lambda r: plots.plot_parallel_coordinates(r),
+        lambda r: plots.plot_slices(r),
+        lambda r: plots.plot_pareto_front(r, "acc", "size", goals={"size": "minimize"}),
+    ],
+)
+def test_every_plot_returns_a_figure_not_left_open_in_pyplot(draw):
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    before = plt.get_fignums()
+    fig = draw(_results(TRIALS))
+    assert isinstance(fig, Figure) and fig.axes
+    assert plt.get_fignums() == before  # a notebook shows the returned figure once
+    fig.canvas.draw()  # renders without error
+
+
+def test_plots_of_an_empty_sweep_say_so():
+    empty = _results([_trial(0, {"lr": 0.1}, status=S.RUNNING)])
+    for fig in (
+        plots.plot_best_so_far(empty),
+        plots.plot_learning_curves(empty),
+        plots.plot_parallel_coordinates(empty),
+        plots.plot_slices(empty),
+        plots.plot_pareto_front(empty, "acc", "size", goals=("max", "min")),
+    ):
+        texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+        assert any("no " in t for t in texts)
+
+
+def test_drawing_into_given_axes():
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2)
+    try:
+        assert plots.plot_best_so_far(_results(TRIALS), ax=a) is fig
+        assert plots.plot_learning_curves(_results(TRIALS), ax=b) is fig
+        red_x = [line for line in b.lines if line.get_marker() == "x"]
+        assert len(red_x) == 1 and list(red_x[0].get_ydata()) == [0.1]  # the stopped trial, where it stopped
+    finally:
+        plt.close(fig)
+
+
+def test_importing_plots_does_not_import_matplotlib():
+    import subprocess
+
+    code = "import hyperwidget.plots, sys; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
