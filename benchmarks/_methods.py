@@ -92,11 +92,16 @@ def optuna_tpe(space: Mapping[str, Any], loss: Loss, evals: int, seed: int) -> l
     return _run_optuna(optuna.samplers.TPESampler(seed=seed), space, loss, evals)
 
 
-def optuna_tpe_multivariate(space: Mapping[str, Any], loss: Loss, evals: int, seed: int) -> list[float]:
+def optuna_tpe_independent(space: Mapping[str, Any], loss: Loss, evals: int, seed: int) -> list[float]:
+    """The classic independent (univariate) TPE.
+
+    Optuna 5's default ``TPESampler()`` *is* the multivariate TPE for a single
+    objective (``multivariate=None`` means True), so ``optuna-tpe`` covers both
+    "default" and "multivariate"; this is the other variant.
+    """
     import optuna
 
-    sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, warn_independent_sampling=False)
-    return _run_optuna(sampler, space, loss, evals)
+    return _run_optuna(optuna.samplers.TPESampler(seed=seed, multivariate=False), space, loss, evals)
 
 
 def optuna_gp(space: Mapping[str, Any], loss: Loss, evals: int, seed: int) -> list[float]:
@@ -193,7 +198,7 @@ METHODS: dict[str, Callable[[Mapping[str, Any], Loss, int, int], list[float]]] =
     "hw-sobol": hw_sobol,
     "hw-bayesian": hw_bayesian,
     "optuna-tpe": optuna_tpe,
-    "optuna-tpe-mv": optuna_tpe_multivariate,
+    "optuna-tpe-indep": optuna_tpe_independent,
     "optuna-gp": optuna_gp,
     "hyperopt-tpe": hyperopt_tpe,
     "skopt-gp": skopt_gp,

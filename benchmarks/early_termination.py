@@ -217,6 +217,7 @@ def methods() -> list[Any]:
         OurPolicy("MedianStopping(delay=5)", lambda: MedianStoppingPolicy(delay_evaluation=5)),
         OurPolicy("TruncationSelection(20%, delay=5)", lambda: TruncationSelectionPolicy(20, delay_evaluation=5)),
         OurPolicy("ASHA(1..30, eta=3)", lambda: ASHAPolicy(max_resource=EPOCHS, min_resource=1, reduction_factor=3)),
+        OurPolicy("ASHA(3..30, eta=3)", lambda: ASHAPolicy(max_resource=EPOCHS, min_resource=3, reduction_factor=3)),
         OurPolicy("Hyperband(1..30, eta=3)", lambda: HyperbandPolicy(max_resource=EPOCHS, reduction_factor=3)),
         OptunaPruner("optuna MedianPruner()", p.MedianPruner),
         OptunaPruner("optuna SuccessiveHalving(1, eta=3)", lambda: p.SuccessiveHalvingPruner(1, 3)),
@@ -286,7 +287,7 @@ def summarise(outcomes: list[Outcome], labels: list[str]) -> list[dict[str, Any]
             "method": label,
             "reached": f"{len(reached)}/{len(mine)}",
             "median epochs to target": statistics.median(o.epochs_to_target for o in mine),
-            "mean epochs to target (reached)": statistics.fmean(o.epochs_to_target for o in reached) if reached else math.inf,
+            "mean epochs to target (reached)": _mean([o.epochs_to_target for o in reached]),
             "median epochs ratio to none": statistics.median(ratios),
             "median seconds to target": statistics.median(o.seconds_to_target for o in mine),
             "mean best acc at budget": statistics.fmean(o.best_at_budget for o in mine),
@@ -295,6 +296,10 @@ def summarise(outcomes: list[Outcome], labels: list[str]) -> list[dict[str, Any]
             "decision ms/sweep": 1000 * statistics.fmean(o.decision_seconds for o in mine),
         })  # fmt: skip
     return rows
+
+
+def _mean(values: list[float]) -> float:
+    return statistics.fmean(values) if values else math.inf
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
@@ -326,7 +331,9 @@ def plot_outcomes(outcomes: list[Outcome], labels: list[str], budget: int, path:
     right.boxplot(data, orientation="horizontal", tick_labels=[""] * len(labels))
     right.set_xlabel(f"best validation accuracy within {budget} epochs")
     right.invert_yaxis()
-    fig.suptitle("Early termination on digits / MLP partial_fit, 30 epochs (curves trained once per seed, replayed per method)")
+    fig.suptitle(
+        "Early termination on digits / MLP partial_fit, 30 epochs (curves trained once per seed, replayed per method)"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -340,7 +347,7 @@ def plot_example_replay(bank: CurveBank, n_trials: int, path: Path) -> dict[str,
     import matplotlib.pyplot as plt
 
     trials = [
-        TrialRecord(id=f"t{i}", index=i, params={}, status=TrialStatus.COMPLETED, metrics={METRIC: tuple(bank.full_curve(i))})
+        TrialRecord(f"t{i}", i, {}, TrialStatus.COMPLETED, metrics={METRIC: tuple(bank.full_curve(i))})
         for i in range(n_trials)
     ]  # fmt: skip
     report = replay(trials, ASHAPolicy(max_resource=EPOCHS), METRIC, Goal.MAXIMIZE)
@@ -384,8 +391,8 @@ def engine_check(seed: int, n_trials: int) -> list[str]:
     from hyperwidget.space import choice
 
     lines = []
-    for method in methods()[1:6]:
-        if method.label.startswith(("Median", "Truncation", "Hyperband")):
+    for method in methods()[1:]:
+        if not method.label.startswith(("Bandit", "ASHA(1..")):
             continue
         space = {"seed": seed, "config": choice(list(range(n_trials)))}
         start = time.perf_counter()
@@ -398,7 +405,7 @@ def engine_check(seed: int, n_trials: int) -> list[str]:
             int(t.params["config"]): len(t.series(METRIC)) for t in run.trials if t.status is TrialStatus.STOPPED_EARLY
         }
         sim_stops = simulate_stops(method, CurveBank(seed), n_trials)
-        same = "identical" if engine_stops == sim_stops else f"DIFFERENT: engine {engine_stops} vs simulation {sim_stops}"
+        same = "identical" if engine_stops == sim_stops else f"DIFFERENT: {engine_stops} vs {sim_stops}"
         epochs = sum(len(t.series(METRIC)) for t in run.trials)
         lines.append(
             f"- {method.label}: engine stopped {len(engine_stops)}/{n_trials} trials, {epochs} epochs, "
@@ -503,7 +510,8 @@ accuracy within 0.5 % (relative) of the reference, or has spent the {args.trials
 
 ASHA replayed over the no-termination sweep of seed 0 (`hyperwidget.policies.replay` + `plot_replay`):
 stops {replay_summary['stopped']}/{replay_summary['trials']} trials, saves
-{replay_summary['compute_saved_fraction']:.1%} of the epochs; best trial survives: {replay_summary['best_trial_survived']}
+{replay_summary['compute_saved_fraction']:.1%} of the epochs;
+best trial survives: {replay_summary['best_trial_survived']}
 (best kept {replay_summary['best_value_kept']:.4f} vs recorded {replay_summary['best_value_recorded']:.4f}).
 
 ![replay](early_termination_replay.png)

@@ -47,6 +47,7 @@ _EXPORTS: dict[str, str] = {
     "mlflow": "mlflow",
     # the notebook layer (imports IPython/ipywidgets only when used)
     "RunDetails": "notebook.monitor",
+    "ConsoleProgress": "console",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__", "load_ipython_extension"]

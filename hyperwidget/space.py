@@ -321,7 +321,7 @@ class Choice(Expression):
         return (keys.index(_key(value)) + 0.5) / len(self.values)
 
     def sample(self, rng: np.random.Generator) -> Any:
-        return self.values[int(rng.integers(len(self.values)))]
+        return self.values[_index(float(rng.random()), len(self.values))]
 
     def grid_values(self) -> list[Any]:
         distinct: dict[str, Any] = {}

@@ -3,12 +3,10 @@ Python API in notebooks.
 
 In a kernel with a widget front end, :func:`run_with_monitor` displays a
 :class:`~hyperwidget.notebook.monitor.SweepMonitor`, starts the sweep on a
-background thread and keeps the cell waiting while it processes the kernel's
-incoming widget messages (``jupyter_ui_poll.ui_events``), so the stop buttons
-work while the cell is busy. ipykernel does not deliver widget messages while
-a cell runs (ipykernel#65, ipywidgets#3468); polling the queue from the waiting
-cell is the known way around it, and ``ui_events`` also holds back cells the
-user queues meanwhile and replays them after this one.
+background thread and keeps the cell waiting, while the widget's messages are
+handled on a kernel subshell thread (ipykernel 7) or by polling the kernel's
+queue from the waiting cell (``jupyter_ui_poll``, ipykernel 6), so the stop
+buttons work while the cell is busy: see :mod:`hyperwidget.notebook._kernel`.
 
 Elsewhere (terminal IPython, a plain script) it prints a throttled progress
 line and, at the end, the final table. When the sweep ends in a notebook, a
@@ -25,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
-from hyperwidget.notebook import _snapshot
+from hyperwidget.notebook import _kernel, _snapshot
 from hyperwidget.trial import Goal, TrialRecord
 
 #: Seconds between two progress lines of the text fallback.
@@ -85,10 +83,14 @@ def _run_in_notebook(start: StartFn) -> Any:
     from hyperwidget.notebook.monitor import SweepMonitor
 
     monitor = SweepMonitor()
+    routed = _kernel.route_to_subshell(monitor)
     display(monitor)
     run = start([monitor])
     try:
-        _wait_polling_ui(run, monitor)
+        if routed or not _kernel.can_poll():
+            _wait_plain(run, monitor)
+        else:
+            _wait_polling_ui(run, monitor)
     except KeyboardInterrupt:
         _cancel_after_interrupt(run)
     monitor.wait_ended(timeout=10.0)
@@ -98,11 +100,8 @@ def _run_in_notebook(start: StartFn) -> Any:
 
 def _wait_polling_ui(run: Any, monitor: Any) -> None:
     """Wait for the run to end, processing widget messages meanwhile."""
-    try:
-        from jupyter_ui_poll import ui_events
-    except ImportError:  # optional: without it the stop buttons act after the cell
-        _wait_plain(run, monitor)
-        return
+    from jupyter_ui_poll import ui_events
+
     with ui_events() as poll:
         while not _finished(run, monitor):
             poll(20)

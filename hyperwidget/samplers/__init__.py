@@ -5,9 +5,10 @@ from hyperwidget.samplers._grid import GridParameterSampling, GridSamplingAlgori
 from hyperwidget.samplers._random import RandomParameterSampling, RandomSamplingAlgorithm
 from hyperwidget.samplers._registry import register_sampler, sampler_from_json
 
-# BayesianParameterSampling is imported here by its module's owner (hyperwidget/samplers/_bayesian.py).
+from hyperwidget.samplers._bayesian import BayesianParameterSampling
 
 __all__ = [
+    "BayesianParameterSampling",
     "GridParameterSampling",
     "GridSamplingAlgorithm",
     "RandomParameterSampling",

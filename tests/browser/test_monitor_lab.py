@@ -145,7 +145,8 @@ class Server:
         raise RuntimeError("jupyter server did not start within 60 s")
 
     def url(self, kind: str, name: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{kind}/{name}?token={self.token}&reset"
+        reset = "&reset" if kind.startswith("lab") else ""  # Notebook 7 has no workspaces to reset
+        return f"http://127.0.0.1:{self.port}/{kind}/{name}?token={self.token}{reset}"
 
     def stop(self) -> None:
         try:
