@@ -10,6 +10,7 @@ cancellation.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import threading
@@ -66,6 +67,7 @@ class SweepEngine:
         self.started_at = self.ended_at = None  # type: float | None
         self.done = threading.Event()
         self._warned_policy = False
+        self._warned_metric = False
         self.handle: SweepRun | None = None
 
     # -- records ------------------------------------------------------------------------------
@@ -204,11 +206,20 @@ class SweepEngine:
         metric, series = self.config.metric, record.series(self.config.metric)
         if not series:
             logged = sorted(record.metrics) or "nothing"
-            return TrialStatus.FAILED, (f"the primary metric {metric!r} was never logged (logged: {logged}); "
-                                        f"log it with log({metric!r}, value) or return it.")
+            text = f"the primary metric {metric!r} was never logged (logged: {logged})"
+            self._warn_metric_once(text, list(record.metrics))
+            return TrialStatus.FAILED, f"{text}; log it with log({metric!r}, value) or return it."
         if series[-1] != series[-1] or series[-1] in (float("inf"), float("-inf")):
             return TrialStatus.FAILED, f"the primary metric {metric!r} ended as {series[-1]}"
         return status, error
+
+    def _warn_metric_once(self, text: str, logged: list[str]) -> None:
+        if self._warned_metric:
+            return
+        self._warned_metric = True
+        close = difflib.get_close_matches(self.config.metric, logged, n=1)
+        hint = f"did you mean metric={close[0]!r}?" if close else "check the metric name given to the sweep."
+        warnings.warn(f"trial failed: {text}; {hint}", HyperwidgetWarning, stacklevel=2)
 
     def _check_policy_use(self, record: TrialRecord, status: TrialStatus) -> None:
         if self._warned_policy or isinstance(self.config.policy, NoTerminationPolicy):

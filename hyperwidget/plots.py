@@ -13,8 +13,12 @@ open in pyplot, so a notebook shows it once (as the cell's value) rather than
 twice; save it with ``fig.savefig(...)``. matplotlib is imported only when drawing.
 
 A trial's *value* is its best value of the primary metric (HyperDrive's
-``best_primary_metric``); the Pareto front pairs the *last* values of two
-metrics, so both come from the same point of training.
+``best_primary_metric``); failed trials (also those whose metric ended as NaN)
+and trials breaking a constraint (``results.is_feasible``, when present) have
+none, as in ``get_best_run_by_primary_metric``. The parameter plots show
+finished trials only. The Pareto front pairs the *last* values of two metrics
+of completed and early-stopped trials, as ``SweepResults.pareto_front`` does,
+so both values come from the same point of training.
 """
 
 from __future__ import annotations
@@ -45,8 +49,20 @@ def _finished(results: Any) -> list[TrialRecord]:
     return sorted(done, key=lambda t: (t.ended_at if t.ended_at is not None else math.inf, t.index))
 
 
-def _value(trial: TrialRecord, metric: str, goal: Goal) -> float:
-    return trial.best(metric, goal)
+def _feasible(results: Any, trial: TrialRecord) -> bool:
+    check = getattr(results, "is_feasible", None)
+    return bool(check(trial)) if callable(check) else True
+
+
+def _value(results: Any, trial: TrialRecord) -> float:
+    """The trial's best primary-metric value; ``nan`` for failed or infeasible trials.
+
+    The same rule as ``get_best_run_by_primary_metric``: a trial that failed
+    (including one whose metric ended as NaN) or breaks a constraint is never the best.
+    """
+    if trial.status.is_failure or not _feasible(results, trial):
+        return math.nan
+    return trial.best(results.metric, _goal(results))
 
 
 def _is_number(value: Any) -> bool:
@@ -98,7 +114,7 @@ def best_so_far_info(results: Any, x: str = "trial") -> BestSoFarInfo:
         raise ValueError(f"plot_best_so_far: x must be one of {_X_CHOICES}, got x={x!r}.")
     metric, goal = results.metric, _goal(results)
     trials = _finished(results)
-    values = [_value(t, metric, goal) for t in trials]
+    values = [_value(results, t) for t in trials]
     best: list[float] = []
     for value in values:
         best.append(goal.best_of([best[-1] if best else math.nan, value]))
@@ -166,7 +182,7 @@ def learning_curves_info(results: Any, metric: str | None = None) -> LearningCur
     metric = metric or results.metric
     goal = _goal(results)
     trials = sorted((t for t in results.trials if t.series(metric)), key=lambda t: t.index)
-    values = [_value(t, results.metric, goal) for t in trials]
+    values = [_value(results, t) for t in trials]
     best_value = goal.best_of(values)
     best_index = next((i for i, v in enumerate(values) if v == best_value), None)
     curves = [
@@ -243,8 +259,9 @@ def _param_names(trials: Sequence[TrialRecord], params: Sequence[str] | None, ow
 
 
 def _scored(results: Any) -> list[tuple[TrialRecord, float]]:
-    metric, goal = results.metric, _goal(results)
-    pairs = [(t, _value(t, metric, goal)) for t in sorted(results.trials, key=lambda t: t.index)]
+    """Finished trials with a value, in creation order."""
+    finished = sorted((t for t in results.trials if t.status.is_finished), key=lambda t: t.index)
+    pairs = [(t, _value(results, t)) for t in finished]
     return [(t, v) for t, v in pairs if math.isfinite(v)]
 
 
@@ -282,15 +299,33 @@ def _format(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
-def _axis(name: str, raw: Sequence[Any], allow_log: bool = True) -> AxisInfo:
+def _declared(results: Any) -> Mapping[str, Any]:
+    """The sweep's search space when the results carry it (a running or finished ``SweepRun``)."""
+    space = getattr(getattr(getattr(results, "config", None), "sampler", None), "space", None)
+    return space if isinstance(space, Mapping) else {}
+
+
+def _category_order(raw: Sequence[Any], expression: Any) -> list[Any]:
+    """The distinct values: in ``choice(...)`` order when declared, else sorted by their text."""
+    distinct = {repr(v): v for v in raw}
+    declared = expression.grid_values() if hasattr(expression, "grid_values") else None
+    if declared:
+        ordered = [distinct[repr(v)] for v in declared if repr(v) in distinct]
+        return ordered + [v for k, v in distinct.items() if k not in {repr(d) for d in declared}]
+    return sorted(distinct.values(), key=repr)
+
+
+def _axis(name: str, raw: Sequence[Any], allow_log: bool = True, expression: Any = None) -> AxisInfo:
+    """Place ``raw`` values on [0, 1]; the declared expression decides log scale and category order."""
     if not all(_is_number(v) for v in raw):
-        categories = sorted({repr(v): v for v in raw}.values(), key=repr)
+        categories = _category_order(raw, expression)
         labels = [repr(c) if not isinstance(c, str) else c for c in categories]
         spots = [i / (len(categories) - 1) if len(categories) > 1 else 0.5 for i in range(len(categories))]
         where = {repr(c): s for c, s in zip(categories, spots)}
         return AxisInfo(name, [where[repr(v)] for v in raw], spots, labels, True, False)
     numbers = [float(v) for v in raw]
-    log = allow_log and _is_log(numbers)
+    declared_log = getattr(expression, "is_log", None)
+    log = allow_log and min(numbers) > 0 and (declared_log if declared_log is not None else _is_log(numbers))
     scaled = [math.log10(v) for v in numbers] if log else numbers
     low, high = min(scaled), max(scaled)
     span = high - low
@@ -306,7 +341,8 @@ def parallel_coordinates_info(results: Any, params: Sequence[str] | None = None)
     scored = _scored(results)
     names = _param_names([t for t, _ in scored], params, "plot_parallel_coordinates")
     scored = [(t, v) for t, v in scored if all(n in t.params for n in names)]
-    axes = [_axis(n, [t.params[n] for t, _ in scored]) for n in names] if scored else []
+    declared = _declared(results)
+    axes = [_axis(n, [t.params[n] for t, _ in scored], expression=declared.get(n)) for n in names] if scored else []
     values = [v for _, v in scored]
     if scored:
         axes.append(_axis(results.metric, values, allow_log=False))
@@ -379,11 +415,12 @@ def slices_info(results: Any, params: Sequence[str] | None = None) -> SlicesInfo
     """The data of :func:`plot_slices`: ``order`` is each point's trial index (for the colour)."""
     scored = _scored(results)
     names = _param_names([t for t, _ in scored], params, "plot_slices")
+    declared = _declared(results)
     slices = []
     for name in names:
         pairs = [(t, v) for t, v in scored if name in t.params]
         raw = [t.params[name] for t, _ in pairs]
-        axis = _axis(name, raw) if raw else AxisInfo(name, [], [], [], False, False)
+        axis = _axis(name, raw, expression=declared.get(name)) if raw else AxisInfo(name, [], [], [], False, False)
         positions = [float(v) for v in raw] if raw and not axis.categorical else axis.positions
         categories = axis.tick_labels if axis.categorical else []
         slices.append(
@@ -487,7 +524,9 @@ def pareto_front_info(
 ) -> ParetoInfo:
     """The data of :func:`plot_pareto_front`."""
     gx, gy = _pareto_goals(results, x_metric, y_metric, goals)
-    rows = [(t.id, t.last(x_metric), t.last(y_metric)) for t in _finished(results)]
+    kept = (TrialStatus.COMPLETED, TrialStatus.STOPPED_EARLY)  # as SweepResults.pareto_front
+    eligible = [t for t in _finished(results) if t.status in kept and _feasible(results, t)]
+    rows = [(t.id, t.last(x_metric), t.last(y_metric)) for t in eligible]
     rows = [r for r in rows if math.isfinite(r[1]) and math.isfinite(r[2])]
     front = pareto_indices([(gx.sign() * x, gy.sign() * y) for _, x, y in rows])
     front.sort(key=lambda i: (rows[i][1], rows[i][2]))

@@ -9,7 +9,7 @@ from IPython.core.error import UsageError
 from IPython.testing.globalipapp import get_ipython
 
 from hyperwidget.notebook._cell import CellError
-from hyperwidget.notebook.magic import FailFast, TrialsFailedError, trim_traceback
+from hyperwidget.notebook.magic import FailFast, TrialsFailedError, as_options, trim_traceback
 from hyperwidget.trial import TrialRecord, TrialStatus
 
 QUIET = "--storage none --no-monitor --backend sequential"
@@ -77,13 +77,25 @@ def test_notebook_globals_reach_loky_worker_processes(ip):
     ip.run_cell_magic(
         "sweep",
         "--storage none --no-monitor --backend loky --max-total-runs 2 --max-concurrent-runs 2 --metric score -o r4",
-        "w = uniform(0, 1)\nimport os\nlog('pid', os.getpid())\nlog('score', weigh(features, w) + Config.bias)\n",
+        "w = uniform(0, 1)\nimport os\nRun.get_context().log('pid', os.getpid())\nlog('score', weigh(features, w) + Config.bias)\n",
     )
     run = ip.user_ns["r4"]
     assert [t.status for t in run.trials] == [TrialStatus.COMPLETED] * 2, [t.error for t in run.trials]
     for t in run.trials:
         assert t.last("score") == pytest.approx(15.0 * t.params["w"] + 0.5)
         assert t.last("pid") != os.getpid()  # really ran in another process
+
+
+def test_unpicklable_notebook_value_is_named_before_workers_start(ip):
+    ip.run_cell("import threading\nguard_lock = threading.Lock()")
+    with pytest.raises(CellError, match=r"'guard_lock' cannot be pickled .*--backend threads"):
+        ip.run_cell_magic(
+            "sweep", "--storage none --no-monitor --backend loky", "w = uniform(0, 1)\nwith guard_lock:\n    v = w\nv\n"
+        )
+    ip.run_cell_magic(
+        "sweep", f"{QUIET} --max-total-runs 1 -o r7", "w = uniform(0, 1)\nwith guard_lock:\n    v = w\nv\n"
+    )
+    assert ip.user_ns["r7"].trials[0].status is TrialStatus.COMPLETED
 
 
 def test_failing_cell_stops_after_the_first_failures_with_the_cell_traceback(ip):
@@ -101,6 +113,15 @@ def test_failing_cell_stops_after_the_first_failures_with_the_cell_traceback(ip)
     assert "line 4, in trial" in rendered and "acc = ratio / (lr - lr)" in rendered
     assert "ZeroDivisionError" in rendered and "_worker.py" not in rendered  # engine frames trimmed
     assert "the first 3 trials" in rendered
+
+
+def test_misspelled_metric_fails_fast_with_the_engine_message(ip):
+    with pytest.raises(TrialsFailedError) as info:
+        ip.run_cell_magic(
+            "sweep", f"{QUIET} --metric accuracy --max-total-runs 30", "lr = uniform(0, 1)\nlog('acc', lr)\n"
+        )
+    rendered = "\n".join(info.value._render_traceback_())
+    assert "the primary metric 'accuracy' was never logged (logged: ['acc'])" in rendered
 
 
 def test_some_failing_configurations_do_not_stop_the_sweep(ip):
@@ -140,6 +161,12 @@ def test_fail_fast_observer_rules():
     assert not disarmed.tripped
 
 
+def test_engine_messages_are_reworded_as_options():
+    message = "a sweep named 's' already exists in 'x.db'; pass resume=True to go on with it"
+    assert as_options(message) == "a sweep named 's' already exists in 'x.db'; pass --resume to go on with it"
+    assert as_options("got max_total_runs=0.") == "got --max-total-runs 0."
+
+
 def test_trim_traceback_keeps_the_cell_frames():
     text = (
         'Traceback (most recent call last):\n  File "/x/_worker.py", line 1, in run\n    f()\n'
@@ -166,7 +193,10 @@ def test_trim_traceback_keeps_the_cell_frames():
         ("--resume", r"--resume needs --name"),
         ("--resume --name s", r"--resume cannot continue an in-memory sweep"),
         ("--resume --name s --storage s.db --sampler sobol", r"drop --sampler"),
-        ("--backend sequential --max-concurrent-runs 2", r"backend='sequential' runs one trial at a time"),
+        (
+            "--backend sequential --max-concurrent-runs 2",
+            r"--backend sequential runs one trial at a time, but --max-concurrent-runs 2; use --backend loky",
+        ),
     ],
 )
 def test_option_errors_are_usage_errors_naming_the_option(ip, line, message):

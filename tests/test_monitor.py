@@ -416,3 +416,32 @@ def _wait_for(condition: Any, timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.01)
+
+
+# ------------------------------------------------------- headless notebook run
+@pytest.mark.slow
+def test_saved_notebook_keeps_the_final_table_and_widget_state(tmp_path: Path) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    source = (
+        "from hyperwidget import start_sweep, uniform, choice\n"
+        "from hyperwidget.notebook import run_with_monitor\n"
+        f"space = {{'x': uniform(0, 1), 'tag': choice({XSS!r}, 'b')}}\n"
+        "run = run_with_monitor(lambda obs: start_sweep(lambda x, tag: x, space, metric='accuracy',\n"
+        "    max_total_runs=6, backend='threads', storage=None, seed=0, observers=obs))\n"
+    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    path = tmp_path / "saved.ipynb"
+    nbformat.write(nb, path)
+    saved = nbformat.read(path, as_version=4)
+    outputs = saved.cells[0].outputs
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+    final = [o["data"]["text/html"] for o in outputs if "hw-final-table" in o.get("data", {}).get("text/html", "")]
+    assert len(final) == 1
+    assert "&lt;img src=x onerror=alert(1)&gt;" in final[0] and "<img" not in final[0]
+    assert final[0].count("<tr") == 7 and 'data-best="true"' in final[0]
+    state = saved.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    monitors = [m["state"] for m in state.values() if "rows" in m["state"] and "summary" in m["state"]]
+    assert len(monitors) == 1 and len(monitors[0]["rows"]) == 6
+    assert monitors[0]["summary"]["status"] == "Completed"

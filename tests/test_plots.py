@@ -34,28 +34,31 @@ def _results(trials, metric="acc", goal=Goal.MAXIMIZE):
     return SimpleNamespace(trials=trials, metric=metric, goal=goal)
 
 
-# Trial 2 ends first, trial 0 last; trial 1 failed without a value; trial 4 still runs.
+# Trial 2 ends first, trial 0 last; trial 1 failed without a value; trial 4 still runs;
+# trial 5 diverged (failed after good values: it never counts as the best).
 TRIALS = [
     _trial(0, {"lr": 0.001, "opt": "adam", "k": 1}, ended=150.0, acc=[0.2, 0.5, 0.7], size=[3.0]),
     _trial(1, {"lr": 0.01, "opt": "sgd", "k": 1}, status=S.FAILED, ended=120.0),
     _trial(2, {"lr": 0.1, "opt": "adam", "k": 1}, ended=110.0, acc=[0.6, 0.65], size=[2.0]),
     _trial(3, {"lr": 1.0, "opt": "sgd", "k": 1}, status=S.STOPPED_EARLY, ended=130.0, acc=[0.1], size=[1.0]),
     _trial(4, {"lr": 0.5, "opt": "sgd", "k": 1}, status=S.RUNNING, acc=[0.99]),
+    _trial(5, {"lr": 0.3, "opt": "sgd", "k": 1}, status=S.FAILED, ended=140.0, acc=[0.95, math.nan], size=[0.5]),
 ]
 
 
 def test_best_so_far_by_trial_in_completion_order():
     info = plots.best_so_far_info(_results(TRIALS))
-    assert info.trial_ids == ["t2", "t1", "t3", "t0"]  # finished ones, by end time; the running one is left out
-    assert info.x == [1.0, 2.0, 3.0, 4.0]
-    assert info.values[0] == 0.65 and math.isnan(info.values[1]) and info.values[2:] == [0.1, 0.7]
-    assert info.best == [0.65, 0.65, 0.65, 0.7]
+    assert info.trial_ids == ["t2", "t1", "t3", "t5", "t0"]  # finished ones, by end time; not the running one
+    assert info.x == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert info.values[0] == 0.65 and math.isnan(info.values[1]) and info.values[2] == 0.1
+    assert math.isnan(info.values[3]) and info.values[4] == 0.7  # the diverged trial's 0.95 does not count
+    assert info.best == [0.65, 0.65, 0.65, 0.65, 0.7]
 
 
 def test_best_so_far_by_time_and_minimize():
     info = plots.best_so_far_info(_results(TRIALS, goal="minimize"), x="time")
-    assert info.x == [10.0, 20.0, 30.0, 50.0]  # seconds from the first start (100.0)
-    assert info.best == [0.6, 0.6, 0.1, 0.1]  # minimize: each trial's best is its smallest value
+    assert info.x == [10.0, 20.0, 30.0, 40.0, 50.0]  # seconds from the first start (100.0)
+    assert info.best == [0.6, 0.6, 0.1, 0.1, 0.1]  # minimize: each trial's best is its smallest value
     with pytest.raises(ValueError, match=r"x must be one of \('trial', 'time'\), got x='steps'"):
         plots.best_so_far_info(_results(TRIALS), x="steps")
 
@@ -63,12 +66,12 @@ def test_best_so_far_by_time_and_minimize():
 def test_learning_curves_mark_stopped_and_best():
     info = plots.learning_curves_info(_results(TRIALS))
     by_id = {c.trial_id: c for c in info.curves}
-    assert list(by_id) == ["t0", "t2", "t3", "t4"]
+    assert list(by_id) == ["t0", "t2", "t3", "t4", "t5"]
     assert by_id["t0"].steps == [1, 2, 3] and by_id["t0"].values == [0.2, 0.5, 0.7]
     assert by_id["t3"].stopped and not by_id["t0"].stopped
-    assert [c.trial_id for c in info.curves if c.best] == ["t4"]  # best by the primary metric (0.99)
+    assert [c.trial_id for c in info.curves if c.best] == ["t4"]  # best by the primary metric (0.99, live)
     other = plots.learning_curves_info(_results(TRIALS), metric="size")
-    assert [c.trial_id for c in other.curves] == ["t0", "t2", "t3"]
+    assert [c.trial_id for c in other.curves] == ["t0", "t2", "t3", "t5"]
 
 
 def test_parallel_coordinates_axes():
@@ -76,23 +79,43 @@ def test_parallel_coordinates_axes():
     names = [a.name for a in info.axes]
     assert names == ["lr", "opt", "acc"]  # 'k' never varies; the metric is the last axis
     lr, opt, acc = info.axes
-    assert info.trial_ids == ["t0", "t2", "t3", "t4"]  # t1 has no value
-    assert lr.log and lr.positions == pytest.approx([0.0, 2 / 3, 1.0, (math.log10(0.5) + 3) / 3])
+    assert info.trial_ids == ["t0", "t2", "t3"]  # finished with a value: not t1, t5 (failed), t4 (running)
+    assert lr.log and lr.positions == pytest.approx([0.0, 2 / 3, 1.0])
     assert lr.tick_labels[0] == "0.001" and lr.tick_labels[-1] == "1"
-    assert opt.categorical and opt.tick_labels == ["adam", "sgd"] and opt.positions == [0.0, 0.0, 1.0, 1.0]
-    assert not acc.log and acc.positions[2] == 0.0 and acc.positions[3] == 1.0
+    assert opt.categorical and opt.tick_labels == ["adam", "sgd"] and opt.positions == [0.0, 0.0, 1.0]
+    assert not acc.log and acc.positions == pytest.approx([1.0, 0.55 / 0.6, 0.0])
     only = plots.parallel_coordinates_info(_results(TRIALS), params=["opt"])
     assert [a.name for a in only.axes] == ["opt", "acc"]
     with pytest.raises(ValueError, match=r"unknown params \['depth'\]; the trials have: \['k', 'lr', 'opt'\]"):
         plots.parallel_coordinates_info(_results(TRIALS), params=["depth"])
 
 
+def test_declared_space_sets_log_scale_and_category_order():
+    from hyperwidget import space as hs
+
+    results = _results(TRIALS)
+    sampler = SimpleNamespace(space={"lr": hs.uniform(0.001, 1.0), "opt": hs.choice("sgd", "adam")})
+    results.config = SimpleNamespace(sampler=sampler)
+    lr, opt, _ = plots.parallel_coordinates_info(results).axes
+    assert not lr.log and lr.positions == pytest.approx([0.0, 0.099 / 0.999, 1.0])  # uniform: linear axis
+    assert opt.tick_labels == ["sgd", "adam"] and opt.positions == [1.0, 1.0, 0.0]  # choice order
+    assert plots.slices_info(results).slices[1].categories == ["sgd", "adam"]
+
+
 def test_slices():
     info = plots.slices_info(_results(TRIALS))
     lr, opt = info.slices
-    assert lr.x == [0.001, 0.1, 1.0, 0.5] and lr.y == [0.7, 0.65, 0.1, 0.99] and lr.log
-    assert lr.order == [0, 2, 3, 4]
-    assert opt.categories == ["adam", "sgd"] and opt.positions == [0.0, 0.0, 1.0, 1.0]
+    assert lr.x == [0.001, 0.1, 1.0] and lr.y == [0.7, 0.65, 0.1] and lr.log
+    assert lr.order == [0, 2, 3]
+    assert opt.categories == ["adam", "sgd"] and opt.positions == [0.0, 0.0, 1.0]
+
+
+def test_infeasible_trials_have_no_value():
+    results = _results(TRIALS)
+    results.is_feasible = lambda t: t.id != "t0"  # e.g. a constraint "size <= 2.5"
+    assert plots.best_so_far_info(results).best[-1] == 0.65
+    assert "t0" not in plots.parallel_coordinates_info(results).trial_ids
+    assert "t0" not in plots.pareto_front_info(results, "acc", "size", goals={"size": "min"}).trial_ids
 
 
 def test_pareto_indices_dominance_rules():
@@ -105,7 +128,7 @@ def test_pareto_front_uses_last_values_and_goals():
     results = _results(TRIALS)
     info = plots.pareto_front_info(results, "acc", "size", goals={"size": "minimize"})
     assert info.goals == (Goal.MAXIMIZE, Goal.MINIMIZE)
-    assert info.trial_ids == ["t2", "t3", "t0"]  # finished, with both metrics
+    assert info.trial_ids == ["t2", "t3", "t0"]  # completed or stopped early, with both metrics (not t5)
     assert [info.trial_ids[i] for i in info.front] == ["t3", "t2", "t0"]  # sorted by x; none dominates another
     both_max = plots.pareto_front_info(results, "acc", "size", goals=("maximize", "maximize"))
     assert [both_max.trial_ids[i] for i in both_max.front] == ["t0"]

@@ -121,8 +121,37 @@ class CellTrial:
         """The notebook names the trial carries with it (sorted)."""
         return tuple(sorted(k for k in self.function.__globals__ if not k.startswith("__")))
 
+    def check_picklable(self) -> None:
+        """Raise :class:`CellError` naming the notebook variables that cannot go to worker processes.
+
+        Worker backends (loky, dask) receive the trial with cloudpickle; a lock, an
+        open file or a database connection cannot travel.
+        """
+        import cloudpickle
+
+        try:
+            cloudpickle.dumps(self)
+        except Exception as exc:  # noqa: BLE001 - pickling a user's object can raise anything
+            bad = [name for name in self.global_names if not _picklable(self.function.__globals__[name])]
+            culprits = ", ".join(repr(n) for n in bad) or "a value it uses"
+            raise CellError(
+                f"the trial cannot be sent to worker processes: {culprits} cannot be pickled "
+                f"({type(exc).__name__}: {exc}); create it inside the cell, or run in this process "
+                "with --backend threads or --backend sequential."
+            ) from None
+
     def __repr__(self) -> str:
         return f"<CellTrial {self.filename} globals={list(self.global_names)}>"
+
+
+def _picklable(value: Any) -> bool:
+    import cloudpickle
+
+    try:
+        cloudpickle.dumps(value)
+    except Exception:  # noqa: BLE001 - as above
+        return False
+    return True
 
 
 def register_source(filename: str, source: str) -> None:
@@ -450,6 +479,28 @@ def _first_use(name: str, body: list[ast.stmt]) -> int | None:
 # ------------------------------------------------------------------------------------------------ whole
 
 
+def _merge_space(
+    header: tuple[ast.Assign | ast.AnnAssign, ...], declared: dict[str, Any], space: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The ``--space`` dict's entries, then the cell's declarations; a name in both is an error."""
+    merged = dict(space or {})
+    from_dict = {kwarg_name(key) for key in merged}
+    for statement in header:
+        name = str(_target_name(statement))
+        if name in from_dict:
+            raise CellError(
+                f"{name!r} is both in the --space dict and declared in the cell; keep one of the two.",
+                lineno=statement.lineno,
+            )
+        merged[name] = declared[name]
+    if not merged:
+        raise CellError(
+            "no hyperparameters: declare them at the top of the cell (e.g. lr = loguniform(-9, -2)) "
+            "or name a dict of them with --space."
+        )
+    return merged
+
+
 def compile_cell(
     cell: str,
     namespace: Mapping[str, Any],
@@ -482,22 +533,7 @@ def compile_cell(
     filename = cell_filename(source)
     register_source(filename, source)
     parts = split_cell(parse_cell(cell, line_offset=1, filename=filename), namespace)
-    declared = evaluate_space(parts.header, namespace, filename=filename)
-    merged = dict(space or {})
-    from_dict = {kwarg_name(key) for key in merged}
-    for statement in parts.header:
-        name = str(_target_name(statement))
-        if name in from_dict:
-            raise CellError(
-                f"{name!r} is both in the --space dict and declared in the cell; keep one of the two.",
-                lineno=statement.lineno,
-            )
-        merged[name] = declared[name]
-    if not merged:
-        raise CellError(
-            "no hyperparameters: declare them at the top of the cell (e.g. lr = loguniform(-9, -2)) "
-            "or name a dict of them with --space."
-        )
+    merged = _merge_space(parts.header, evaluate_space(parts.header, namespace, filename=filename), space)
     param_names = [kwarg_name(name) for name in merged]
     trial = build_trial(parts.body, param_names, namespace, fallbacks=fallbacks, filename=filename, source=source)
     return CompiledCell(

@@ -10,6 +10,7 @@ only wires them to the engine (``start_sweep``) and the live monitor
 from __future__ import annotations
 
 import argparse
+import re
 import threading
 from typing import Any
 
@@ -266,6 +267,8 @@ class SweepMagics(Magics):
             settings["resume"] = True
         else:
             settings["sampler"] = sampler_spec.build(compiled.space, args.seed)
+        if settings["backend"] in ("loky", "dask"):
+            compiled.trial.check_picklable()
         guard = FailFast()
         run = _run(compiled, metric, settings, guard, monitor=not args.no_monitor)
         if args.out:
@@ -288,7 +291,23 @@ def _run(compiled: CompiledCell, metric: str, settings: dict[str, Any], guard: F
     except HyperwidgetError as exc:  # a setting the engine rejects (SweepConfigError, SearchSpaceError)
         if not isinstance(exc, ValueError):
             raise
-        raise UsageError(f"%%sweep: {exc}") from None
+        raise UsageError(f"%%sweep: {as_options(str(exc))}") from None
+
+
+_SETTING = re.compile(
+    r"\b(resume|backend|max_total_runs|max_concurrent_runs|trial_timeout|max_duration_minutes|seed|name|storage)"
+    r"=(['\"]?)([^\s'\",;)]+)\2"
+)
+
+
+def as_options(message: str) -> str:
+    """An engine message in the magic's words: ``max_concurrent_runs=2`` -> ``--max-concurrent-runs 2``."""
+
+    def option(match: re.Match[str]) -> str:
+        flag = "--" + match.group(1).replace("_", "-")
+        return flag if match.group(3) == "True" else f"{flag} {match.group(3)}"
+
+    return _SETTING.sub(option, message)
 
 
 def load_ipython_extension(ipython: Any) -> None:
