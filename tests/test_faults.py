@@ -68,7 +68,7 @@ def _interrupt_after(seconds: float) -> threading.Timer:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["loky", "threads"])
+@pytest.mark.parametrize("backend", ["loky", "threads", "sequential"])
 def test_keyboard_interrupt_cancels_keeps_finished_trials_and_leaves_no_worker(backend: str, tmp_path: Path) -> None:
     pid_dir = tmp_path / "pids"
     pid_dir.mkdir()
@@ -76,7 +76,8 @@ def test_keyboard_interrupt_cancels_keeps_finished_trials_and_leaves_no_worker(b
     start = time.time()
     with pytest.raises(KeyboardInterrupt):
         hw.run_sweep(slow_logger, {"x": hw.uniform(0, 1), "pid_dir": str(pid_dir)}, metric="acc",
-                     max_total_runs=30, max_concurrent_runs=2, backend=backend, storage="i.db", name="intr")
+                     max_total_runs=30, max_concurrent_runs=1 if backend == "sequential" else 2,
+                     backend=backend, storage="i.db", name="intr")
     assert time.time() - start < 10
     time.sleep(0.5)
     stored = hw.load_sweep("intr", "i.db")
@@ -85,7 +86,7 @@ def test_keyboard_interrupt_cancels_keeps_finished_trials_and_leaves_no_worker(b
     assert "Canceled" in statuses and "Running" not in statuses and "Queued" not in statuses
     assert all(len(t.series("acc")) >= 1 for t in stored.trials if t.started_at)
     workers = [int(p.name) for p in pid_dir.iterdir() if int(p.name) != os.getpid()]
-    assert backend == "threads" or workers, "the trials ran in worker processes"
+    assert backend != "loky" or workers, "the trials ran in worker processes"
     assert not [p for p in workers if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]
 
 
