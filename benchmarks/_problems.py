@@ -9,7 +9,7 @@
 
   * ``svc-digits``: an RBF SVC on a stratified 600-sample subset of ``digits``,
     3-fold CV error rate, over ``C`` and ``gamma`` (both log-scaled);
-  * ``hgb-cancer``: a HistGradientBoostingClassifier (30 iterations, 32 bins) on
+  * ``hgb-cancer``: a HistGradientBoostingClassifier (20 iterations, 32 bins) on
     ``breast_cancer``, 3-fold CV log loss, over a mixed 7-D space: two
     log-scaled reals, a real, two log-scaled integers, an integer and a
     categorical.
@@ -149,7 +149,7 @@ def _hgb_cancer(params: Mapping[str, Any]) -> float:
 
     x, y = load_breast_cancer(return_X_y=True)
     model = HistGradientBoostingClassifier(
-        max_iter=30,
+        max_iter=20,
         max_bins=32,
         early_stopping=False,
         random_state=0,

@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
+import json
 import math
 import os
 import statistics
@@ -448,6 +449,8 @@ def main(argv: list[str] | None = None) -> None:
     checks = [] if args.no_engine_check else engine_check(0, args.trials)
     write_report(args, rows, outcomes, labels, replay_summary, checks, time.perf_counter() - started,
                  time.process_time() - cpu_started)  # fmt: skip
+    raw = [dataclasses.asdict(o) | {"stops": {str(k): v for k, v in o.stops.items()}} for o in outcomes]
+    (args.out / "early_termination_outcomes.json").write_text(json.dumps(raw, indent=1))
     print(markdown_table(rows))
     print("\n".join(checks))
 
@@ -456,12 +459,15 @@ def targets(rows: list[dict[str, Any]]) -> list[str]:
     by = {r["method"]: r for r in rows}
     none, asha = by["no termination"], by["ASHA(1..30, eta=3)"]
     optuna = min((r for r in rows if r["method"].startswith("optuna")), key=lambda r: r["median epochs to target"])
+    mean_ratio = asha["mean epochs to target (reached)"] / none["mean epochs to target (reached)"]
     third = asha["median epochs to target"] <= none["median epochs to target"] / 3
     vs_optuna = asha["median epochs to target"] <= optuna["median epochs to target"]
     return [
         f"- ASHA median epochs to target {asha['median epochs to target']:.0f} vs no termination "
         f"{none['median epochs to target']:.0f} (a third: {none['median epochs to target'] / 3:.0f}): "
-        f"{'MET' if third else 'NOT MET'}; reached in {asha['reached']} seeds.",
+        f"{'MET' if third else 'NOT MET'}; reached in {asha['reached']} seeds; ratio of the medians "
+        f"{asha['median epochs to target'] / none['median epochs to target']:.2f}, of the means {mean_ratio:.2f}, "
+        f"median of the per-seed ratios {asha['median epochs ratio to none']:.2f}.",
         f"- vs Optuna's best pruner here ({optuna['method']}, median {optuna['median epochs to target']:.0f}): "
         f"{'MET' if vs_optuna else 'NOT MET'}.",
     ]

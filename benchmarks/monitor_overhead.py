@@ -44,8 +44,9 @@ class CountingMonitor(SweepMonitor):
     """A monitor whose outgoing messages are JSON-encoded and counted."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
         self.sent: list[tuple[float, int]] = []
+        super().__init__(**kwargs)
+        self.sent.clear()  # creation messages (comm open) are not part of the sweep
 
     def _send(self, msg: Any, buffers: Any = None) -> None:
         size = len(json.dumps(msg, allow_nan=False))

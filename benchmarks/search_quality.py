@@ -36,6 +36,9 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 import numpy as np  # noqa: E402
 
+# Imported before the workers fork, so that every run uses the code as it was at launch.
+import hyperwidget.samplers._bayesian  # noqa: E402,F401
+import hyperwidget.samplers._gp.acquisition  # noqa: E402,F401
 from _methods import METHODS  # noqa: E402
 from _problems import all_problems, optimum_of  # noqa: E402
 
@@ -54,6 +57,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--quick", action="store_true", help="3 seeds on 5 problems, for development")
     parser.add_argument("--out", type=Path, default=HERE / "results", help="output folder")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rebuild the report from the runs already logged in <out>/<stem>.jsonl (e.g. of an interrupted run)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds = min(args.seeds, 3)
@@ -92,27 +100,44 @@ def run_one(problem_name: str, method: str, seed: int, evals: int) -> dict[str, 
     }
 
 
-def run_all(problems: list[str], methods: list[str], seeds: int, evals: int, jobs: int, log: Any) -> list[dict]:
-    # Slow methods and the tuning tasks first, so the pool ends balanced.
+def run_all(
+    problems: list[str], methods: list[str], seeds: int, evals: int, jobs: int, journal: Path
+) -> list[dict]:
+    """Run every (problem, method, seed), appending each result to ``journal`` as it finishes.
+
+    Seeds are the outer loop: after ``k`` seeds the journal holds a complete
+    ``k``-seed benchmark, so an interrupted run still gives a fair comparison.
+    """
     slow = {"optuna-gp": 0, "skopt-gp": 0, "hw-bayesian": 1}
     tasks = sorted(
         ((p, m, s) for p in problems for m in methods for s in range(seeds)),
-        key=lambda t: (not t[0].startswith(("svc", "hgb")), slow.get(t[1], 2)),
+        key=lambda t: (t[2], not t[0].startswith(("svc", "hgb")), slow.get(t[1], 2)),
     )
     results = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    journal.write_text("")
+    with ProcessPoolExecutor(max_workers=jobs) as pool, journal.open("a") as log:
         futures = [pool.submit(run_one, p, m, s, evals) for p, m, s in tasks]
         for done, future in enumerate(as_completed(futures), 1):
             result = future.result()
             results.append(result)
+            log.write(json.dumps(result) + "\n")
+            log.flush()
             status = result["error"] or f"best={result['best']:.6g}"
             print(
                 f"[{done}/{len(tasks)}] {result['problem']} {result['method']} seed={result['seed']} "
                 f"{result['seconds']:.1f}s {status}",
-                file=log,
                 flush=True,
             )
     return results
+
+
+def read_journal(journal: Path) -> list[dict]:
+    """The runs logged so far, keeping only seeds that every (problem, method) pair completed."""
+    runs = [json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
+    pairs = {(r["problem"], r["method"]) for r in runs}
+    seeds = sorted({r["seed"] for r in runs})
+    complete = [s for s in seeds if sum(r["seed"] == s for r in runs) == len(pairs)]
+    return [r for r in runs if r["seed"] in complete]
 
 
 # -- analysis ------------------------------------------------------------------------------------
@@ -259,16 +284,24 @@ def markdown(summary: dict, times: dict[str, dict[int, float]]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    problems = select_problems(args.problems)
-    methods = args.methods or list(METHODS)
     args.out.mkdir(parents=True, exist_ok=True)
+    stem = "search_quality_quick" if args.quick else "search_quality"
+    journal = args.out / f"{stem}.jsonl"
     started = time.time()
-    results = run_all(problems, methods, args.seeds, args.evals, args.jobs, sys.stdout)
+    if args.report_only:
+        results = read_journal(journal)
+        problems = [p for p in all_problems() if any(r["problem"] == p for r in results)]
+        methods = [m for m in METHODS if any(r["method"] == m for r in results)]
+        args.seeds = len({r["seed"] for r in results})
+        args.evals = len(results[0]["losses"]) if results else args.evals
+    else:
+        problems = select_problems(args.problems)
+        methods = args.methods or list(METHODS)
+        results = run_all(problems, methods, args.seeds, args.evals, args.jobs, journal)
     summary = summarise(results, problems, methods, args)
     times = decision_times()
     summary["decision_seconds"] = times
     summary["wall_seconds"] = time.time() - started
-    stem = "search_quality_quick" if args.quick else "search_quality"
     (args.out / f"{stem}.json").write_text(json.dumps({"summary": summary, "runs": results}, indent=1))
     report = markdown(summary, times)
     (args.out / f"{stem}.md").write_text(report)

@@ -134,26 +134,40 @@ def plot_best_so_far(results: Any, x: str = "trial", ax: Axes | None = None) -> 
 
     Parameters
     ----------
-    results : SweepRun or similar
-        Anything with ``.trials``, ``.metric`` and ``.goal``.
+    results : SweepRun or similar, or a list of them
+        Anything with ``.trials``, ``.metric`` and ``.goal``. A list draws one
+        best-so-far line per sweep (labelled with its ``.name``) to compare them,
+        e.g. two samplers on the same problem; they should share metric and goal.
     x : {"trial", "time"}
         Horizontal axis: number of finished trials, or seconds since the sweep started.
     ax : matplotlib Axes, optional
         Where to draw; a new figure by default.
     """
-    info = best_so_far_info(results, x)
+    sweeps = list(results) if isinstance(results, (list, tuple)) else [results]
+    if not sweeps:
+        raise ValueError("plot_best_so_far: results is an empty list; pass a sweep or a list of sweeps.")
+    infos = [best_so_far_info(r, x) for r in sweeps]
     fig, ax = _new_axes(ax, (7, 4))
-    points = [(px, v) for px, v in zip(info.x, info.values) if math.isfinite(v)]
-    if points:
-        ax.scatter(*zip(*points), s=18, color="tab:blue", alpha=0.6, label="trial value")
-        ax.step(info.x, info.best, where="post", color="tab:red", lw=2, label="best so far")
-        ax.legend(loc="best", fontsize=9)
+    if len(infos) == 1:
+        _draw_single_best(ax, infos[0])
     else:
-        _no_data(ax, f"no finished trial has a value of {info.metric!r} yet")
-    ax.set_xlabel(info.x_label)
-    ax.set_ylabel(f"{info.metric} ({_goal(results).value})")
+        for sweep, info in zip(sweeps, infos):
+            ax.step(info.x, info.best, where="post", lw=2, label=str(getattr(sweep, "name", "sweep")))
+        ax.legend(loc="best", fontsize=9)
+    ax.set_xlabel(infos[0].x_label)
+    ax.set_ylabel(f"{infos[0].metric} ({_goal(sweeps[0]).value})")
     ax.set_title("Best so far", fontsize=10)
     return fig
+
+
+def _draw_single_best(ax: Axes, info: BestSoFarInfo) -> None:
+    points = [(px, v) for px, v in zip(info.x, info.values) if math.isfinite(v)]
+    if not points:
+        _no_data(ax, f"no finished trial has a value of {info.metric!r} yet")
+        return
+    ax.scatter(*zip(*points), s=18, color="tab:blue", alpha=0.6, label="trial value")
+    ax.step(info.x, info.best, where="post", color="tab:red", lw=2, label="best so far")
+    ax.legend(loc="best", fontsize=9)
 
 
 # ------------------------------------------------------------------------------------- learning curves

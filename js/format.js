@@ -14,12 +14,12 @@
  * @property {number|null} latest  latest value of the primary metric
  * @property {number|null} best  best value of the primary metric
  * @property {number} step  number of values logged for the primary metric
- * @property {number|null} duration  seconds (at the time the row was built)
  * @property {number|null} started_at  unix seconds
  * @property {number|null} ended_at  unix seconds
- * @property {Array<number|null>} curve  primary-metric series (downsampled)
- * @property {string|null} error
- * @property {number} seq  update sequence number; a higher one is newer
+ * @property {Array<number|null>} [curve]  primary-metric series (downsampled);
+ *   absent when it has one value (then it is `latest`) or none
+ * @property {number|null} [duration]  seconds, only for rows without times
+ * @property {string|null} [error]
  */
 
 /**
@@ -298,22 +298,52 @@ export function pageOf(rows, page, pageSize) {
 }
 
 /**
- * Merge incoming rows into `store` (id -> row), keeping the newer of two
- * versions by `seq`. Returns how many rows changed.
+ * Merge incoming rows into `store` (id -> row). Messages arrive in the order
+ * the kernel sent them, so an incoming row is always the newer one.
  * @param {Map<string, Row>} store
  * @param {Row[]} incoming
- * @returns {number}
+ * @returns {number} how many rows were merged
  */
 export function mergeRows(store, incoming) {
-  let changed = 0;
-  for (const row of incoming) {
-    const old = store.get(row.id);
-    if (!old || (row.seq ?? 0) >= (old.seq ?? 0)) {
-      store.set(row.id, row);
-      changed += 1;
-    }
-  }
-  return changed;
+  for (const row of incoming) store.set(row.id, row);
+  return incoming.length;
+}
+
+/**
+ * Rows from the kernel's positional wire format (`encode_rows` in
+ * hyperwidget/notebook/_snapshot.py: id|null, index, status, latest, best,
+ * step, started, ended, params, curve, error). Times are seconds from
+ * `origin`; a null id is `idPrefix + index`.
+ * @param {Array<Array<*>>} wire
+ * @param {string[]} paramNames
+ * @param {number} origin  unix seconds
+ * @param {string} idPrefix
+ * @returns {Row[]}
+ */
+export function decodeRows(wire, paramNames, origin, idPrefix) {
+  return wire.map((r) => {
+    /** @type {Object<string, *>} */
+    const params = {};
+    const values = Array.isArray(r[8]) ? r[8] : [];
+    paramNames.forEach((name, i) => {
+      if (i < values.length) params[name] = values[i];
+    });
+    /** @type {Row} */
+    const row = {
+      id: r[0] ?? `${idPrefix}${r[1]}`,
+      index: r[1],
+      status: r[2],
+      latest: r[3],
+      best: r[4],
+      step: r[5],
+      started_at: typeof r[6] === "number" ? origin + r[6] : null,
+      ended_at: typeof r[7] === "number" ? origin + r[7] : null,
+      params,
+    };
+    if (Array.isArray(r[9])) row.curve = r[9];
+    if (r[10]) row.error = r[10];
+    return row;
+  });
 }
 
 /**
@@ -376,6 +406,16 @@ export function polylinePoints(values, width, height, range = {}) {
     if (typeof v === "number" && Number.isFinite(v)) pts.push(`${sx(xs[i]).toFixed(1)},${sy(v).toFixed(1)}`);
   });
   return pts.join(" ");
+}
+
+/**
+ * The learning curve of a row: `curve`, or its one value `latest`.
+ * @param {Row} row
+ * @returns {Array<number|null>}
+ */
+export function curveOf(row) {
+  if (Array.isArray(row.curve)) return row.curve;
+  return typeof row.latest === "number" ? [row.latest] : [];
 }
 
 /**
@@ -523,7 +563,7 @@ function cellHtml(row, col, ctx, info) {
     case "duration":
       return html`<td class="hw-num">${formatDuration(rowDuration(row, ctx.now))}</td>`;
     case "curve":
-      return html`<td>${sparklineSvg(row.curve, `${ctx.metric} of ${row.id}`)}</td>`;
+      return html`<td>${sparklineSvg(curveOf(row), `${ctx.metric} of ${row.id}`)}</td>`;
     case "actions":
       return html`<td>${actionHtml(row, ctx)}</td>`;
     default:

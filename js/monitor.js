@@ -1,10 +1,11 @@
 // Front-end of hyperwidget's live sweep monitor (anywidget ESM, no build step).
 //
 // Data flow (see hyperwidget/notebook/monitor.py):
-// - the kernel sends custom messages {type: "update", full, rows, summary, sweep}
-//   at most ~10 per second, with only the rows that changed (`full` = all rows);
-// - the traits `rows`, `summary` and `sweep` hold the final state (set when the
-//   sweep ends, so a saved widget state shows the final table);
+// - the kernel sends custom messages {type: "update", full, rows, origin,
+//   id_prefix, summary, sweep} at most ~10 per second, with only the rows that
+//   changed (`full` = all rows), in a compact positional form (decodeRows);
+// - the traits `summary` and `sweep` are synced when the sweep ends (the rows
+//   are not: the final table is kept in the notebook as static HTML instead);
 // - each view asks for a full snapshot when it starts (`snapshot_request`),
 //   because custom messages sent before the view existed are not replayed;
 // - stop buttons send {type: "stop_sweep"} and {type: "stop_trial", id}.
@@ -14,6 +15,7 @@ import {
   bestPanelHtml,
   bestSoFar,
   columnsFor,
+  decodeRows,
   headerHtml,
   html,
   mergeRows,
@@ -54,7 +56,6 @@ class MonitorView {
     this.stopSweepRequested = false;
     this.clockOffset = 0; // kernel time - browser time, in seconds
     this.frame = 0;
-    mergeRows(this.rows, model.get("rows") ?? []);
     this.syncClock(this.summary);
     this.build();
   }
@@ -98,23 +99,22 @@ class MonitorView {
     return Date.now() / 1000 + this.clockOffset;
   }
 
-  /** @param {{type?: string, full?: boolean, rows?: Row[], summary?: Summary, sweep?: Sweep}} msg */
+  /** @param {{type?: string, full?: boolean, rows?: Array<Array<*>>, origin?: number, id_prefix?: string, summary?: Summary, sweep?: Sweep}} msg */
   onMessage(msg) {
     if (!msg || msg.type !== "update") return;
+    if (msg.sweep) this.sweep = msg.sweep;
     if (msg.full) this.rows.clear();
-    mergeRows(this.rows, msg.rows ?? []);
+    const rows = decodeRows(msg.rows ?? [], this.sweep.param_names ?? [], msg.origin ?? 0, msg.id_prefix ?? "");
+    mergeRows(this.rows, rows);
     if (msg.summary) {
       this.summary = msg.summary;
       this.syncClock(msg.summary);
     }
-    if (msg.sweep) this.sweep = msg.sweep;
     this.schedule();
   }
 
-  /** Final state arrived through the traits (sweep end, or restored state). */
+  /** Final summary arrived through the traits (sweep end, or restored state). */
   onTraits() {
-    this.rows.clear();
-    mergeRows(this.rows, this.model.get("rows") ?? []);
     this.summary = this.model.get("summary") ?? this.summary;
     this.sweep = this.model.get("sweep") ?? this.sweep;
     this.syncClock(this.summary);
@@ -282,7 +282,6 @@ function render({ model, el }) {
   const onMsg = (msg) => view.onMessage(msg);
   const onTraits = () => view.onTraits();
   model.on("msg:custom", onMsg);
-  model.on("change:rows", onTraits);
   model.on("change:summary", onTraits);
   // A one-second tick keeps elapsed time and running durations moving
   // between kernel messages.
@@ -294,7 +293,6 @@ function render({ model, el }) {
   return () => {
     clearInterval(tick);
     model.off("msg:custom", onMsg);
-    model.off("change:rows", onTraits);
     model.off("change:summary", onTraits);
     view.destroy();
   };

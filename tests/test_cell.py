@@ -185,8 +185,12 @@ def test_comprehensions_and_nested_functions_see_params_and_globals():
 
 
 def test_non_identifier_names_reach_the_body_through_params():
-    compiled = compile_cell("lr = uniform(0, 1)\nparams['model_depth'] + lr\n", {}, space={"model-depth": hs.choice(2)})
-    assert compiled.trial(model_depth=2, lr=0.5) == 2.5
+    compiled = compile_cell(
+        "lr = uniform(0, 1)\nparams['model_depth'] + params['class'] + lr\n",
+        {},
+        space={"model-depth": hs.choice(2), "class": hs.choice(1)},
+    )
+    assert compiled.trial(model_depth=2, lr=0.5, **{"class": 1}) == 3.5
 
 
 def test_expression_factories_are_the_space_functions():

@@ -22,11 +22,6 @@ def ip():
     return shell
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # a stray default storage file would land here
-
-
 def test_declared_space_logged_metric_and_output_variable(ip):
     ip.user_ns["scale"] = 10.0
     ip.run_cell_magic(
@@ -65,6 +60,17 @@ def test_space_from_a_notebook_dict_and_policy(ip):
     run = ip.user_ns["r3"]
     assert type(run.config.policy).__name__ == "MedianStoppingPolicy" and run.config.policy.delay_evaluation == 2
     assert all(0.1 <= t.params["--lr"] <= 1.0 for t in run.trials)
+
+
+def test_constraints_keep_violating_trials_from_being_best(ip):
+    ip.run_cell_magic(
+        "sweep",
+        f"{QUIET} --sampler grid --metric score --constraint 'size <= 2' --constraint \"size >= 0\" -o rc",
+        "k = choice(1, 2, 3)\nlog('size', k)\nlog('score', k * 10)\n",
+    )
+    run = ip.user_ns["rc"]
+    assert [str(c) for c in run.constraints] == ["size <= 2", "size >= 0"]
+    assert run.get_best_run_by_primary_metric().get_hyperparameters()["k"] == 2
 
 
 def test_notebook_globals_reach_loky_worker_processes(ip):
@@ -115,6 +121,7 @@ def test_failing_cell_stops_after_the_first_failures_with_the_cell_traceback(ip)
     assert "the first 3 trials" in rendered
 
 
+@pytest.mark.filterwarnings("ignore:trial failed:hyperwidget.errors.HyperwidgetWarning")
 def test_misspelled_metric_fails_fast_with_the_engine_message(ip):
     with pytest.raises(TrialsFailedError) as info:
         ip.run_cell_magic(
@@ -218,6 +225,17 @@ def test_cell_errors_point_at_the_notebook_line(ip):
     assert info.value.lineno == 3
 
 
+def test_line_numbers_survive_ipython_transforms(ip):
+    cell = "\n\nlr = uniform(0, 1)\n%time x = 1\ny = 1 / (lr - lr)\nlog('m', y)\n"
+    with pytest.raises(TrialsFailedError) as info:
+        ip.run_cell_magic("sweep", f"{QUIET} --max-total-runs 3", cell)
+    rendered = "\n".join(info.value._render_traceback_())
+    assert "line 6, in trial" in rendered and "y = 1 / (lr - lr)" in rendered  # IPython dropped the 2 blank lines
+    with pytest.raises(CellError) as syntax:
+        ip.run_cell_magic("sweep", QUIET, "\n\nlr = uniform(0, 1)\nx = (\n")
+    assert syntax.value.lineno == 5
+
+
 def test_cell_errors_display_without_the_magic_frames(ip, capsys):
     ip.run_cell("%%sweep --storage none --no-monitor\nlr = uniform(0, 1)\nx = (1 +\n")
     out = capsys.readouterr()
@@ -242,6 +260,7 @@ def test_help_lists_the_options(ip, capsys):
         "--storage",
         "--resume",
         "--space",
+        "--constraint",
         "--out",
         "--no-monitor",
         "Declare the hyperparameters at the top",

@@ -76,6 +76,18 @@ def record(i: int, status: TrialStatus = TrialStatus.COMPLETED, values: tuple[fl
     )
 
 
+def wire_rows(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of an update message, decoded as js/format.js decodeRows does."""
+    names = message["sweep"]["param_names"]
+    out = []
+    for wire in message["rows"]:
+        row = dict(zip(_snapshot.WIRE_COLUMNS, wire))
+        row["id"] = row["id"] or f"{message['id_prefix']}{row['index']}"
+        row["params"] = dict(zip(names, row["params"]))
+        out.append(row)
+    return out
+
+
 class Recorder:
     """Captures what a monitor sends instead of a comm."""
 
@@ -96,20 +108,24 @@ def monitor() -> SweepMonitor:
 # ------------------------------------------------------------------ _snapshot
 def test_row_from_record_maps_every_field_and_drops_nan() -> None:
     rec = record(3, values=(0.2, float("nan"), 0.9, 0.7), error="Traceback...\n  File x\nValueError: bad")
-    row = _snapshot.row_from_record(rec, "accuracy", Goal.MAXIMIZE, seq=7)
+    row = _snapshot.row_from_record(rec, "accuracy", Goal.MAXIMIZE)
     assert row["id"] == "t3" and row["index"] == 3 and row["status"] == "Completed"
     assert row["latest"] == 0.7 and row["best"] == 0.9 and row["step"] == 4
     assert row["curve"] == [0.2, None, 0.9, 0.7]
-    assert row["duration"] == pytest.approx(2.5)
+    assert _snapshot.row_duration(row) == pytest.approx(2.5)
     assert row["error"] == "ValueError: bad"
-    assert row["seq"] == 7
     json.dumps(row, allow_nan=False)
 
 
 def test_row_from_record_minimize_and_missing_metric() -> None:
     assert _snapshot.row_from_record(record(0, values=(3.0, 1.0, 2.0)), "accuracy", Goal.MINIMIZE)["best"] == 1.0
-    empty = _snapshot.row_from_record(record(0, status=TrialStatus.QUEUED, values=()), "accuracy", Goal.MAXIMIZE)
-    assert (empty["latest"], empty["best"], empty["step"], empty["curve"]) == (None, None, 0, [])
+    queued = record(0, status=TrialStatus.QUEUED, values=()).replace(started_at=None)
+    empty = _snapshot.row_from_record(queued, "accuracy", Goal.MAXIMIZE)
+    assert (empty["latest"], empty["best"], empty["step"]) == (None, None, 0)
+    assert "curve" not in empty and "error" not in empty  # kept small: absent, not null
+    assert _snapshot.row_duration(empty) is None
+    running = _snapshot.row_from_record(record(0, status=TrialStatus.RUNNING), "accuracy", Goal.MAXIMIZE)
+    assert _snapshot.row_duration(running, now=110.0) == 10.0
 
 
 def test_jsonable_params_numpy_nan_and_objects() -> None:
@@ -172,6 +188,18 @@ def test_text_table_and_progress_line() -> None:
     )
 
 
+def test_encode_rows_is_positional_relative_and_drops_predictable_ids() -> None:
+    rows = [
+        _snapshot.row_from_record(record(0, values=(0.1, 0.3)), "accuracy", Goal.MAXIMIZE),
+        _snapshot.row_from_record(record(1, status=TrialStatus.FAILED, values=(), error="E: x"), "accuracy", Goal.MAXIMIZE),
+    ]
+    wire = _snapshot.encode_rows(rows, ["kernel", "lr"], origin=99.0, id_prefix="t")
+    assert wire[0] == [None, 0, "Completed", 0.3, 0.3, 2, 1.0, 3.5, ["rbf", 0.1], [0.1, 0.3], None]
+    assert wire[1][0] is None and wire[1][8] == ["rbf", 0.2] and wire[1][10] == "E: x"
+    other = _snapshot.encode_rows(rows, [], origin=0.0, id_prefix="sweep_")
+    assert [w[0] for w in other] == ["t0", "t1"] and other[0][8] == []
+
+
 def test_budget_of_reads_config_and_ignores_missing() -> None:
     assert _snapshot.budget_of(FakeRun()) == (10, 120.0)
     assert _snapshot.budget_of(SimpleNamespace()) == (None, None)
@@ -206,7 +234,9 @@ def test_monitor_throttles_many_updates_from_many_threads(monitor: SweepMonitor)
     gaps = np.diff(monitor.message_times[: len(updates)])
     assert (gaps >= monitor.interval * 0.9).all()
     assert updates[0]["full"] is True
-    assert len(monitor.rows) == 400 and monitor.summary["status"] == "Completed"
+    assert len(monitor.current_rows()) == 400 and monitor.summary["status"] == "Completed"
+    sent = {r["id"]: r for m in updates for r in wire_rows(m)}
+    assert len(sent) == 400 and all(r["status"] == "Completed" for r in sent.values())
     assert monitor.summary["best_id"] == "t399" and monitor.summary["counts"] == {"Completed": 400}
     assert monitor.ended
 
@@ -219,13 +249,12 @@ def test_monitor_sends_only_changed_rows_after_the_first_message(monitor: SweepM
     _wait_for(lambda: len(rec.messages) >= 1)
     time.sleep(0.1)
     monitor.on_trial_update(record(2, values=(0.9,)))
-    _wait_for(lambda: any(m["rows"] and m["rows"][0]["id"] == "t2" and not m["full"] for m in rec.messages))
+    _wait_for(lambda: any(not m["full"] and [r["id"] for r in wire_rows(m)] == ["t2"] for m in rec.messages))
     last = rec.messages[-1]
-    assert [r["id"] for r in last["rows"]] == ["t2"] and last["rows"][0]["status"] == "Completed"
+    assert [(r["id"], r["status"]) for r in wire_rows(last)] == [("t2", "Completed")]
+    assert wire_rows(rec.messages[0])[0]["params"] == {"lr": 0.1, "kernel": "rbf"}
     assert last["summary"]["counts"] == {"Running": 4, "Completed": 1}
     assert last["sweep"]["param_names"] == ["lr", "kernel"] and last["sweep"]["metric"] == "accuracy"
-    seqs = [r["seq"] for m in rec.messages for r in m["rows"] if r["id"] == "t2"]
-    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     monitor.on_sweep_end(FakeRun())
 
 
@@ -252,7 +281,7 @@ def test_snapshot_request_makes_the_next_message_full(monitor: SweepMonitor) -> 
     time.sleep(0.1)
     monitor._on_front_msg(monitor, {"type": "snapshot_request"}, [])
     _wait_for(lambda: len(rec.messages) >= 2)
-    assert rec.messages[-1]["full"] is True and len(rec.messages[-1]["rows"]) == 3
+    assert rec.messages[-1]["full"] is True and [r["id"] for r in wire_rows(rec.messages[-1])] == ["t0", "t1", "t2"]
     run = FakeRun()
     run.finish()
     monitor.on_sweep_end(run)
@@ -287,14 +316,14 @@ def test_final_state_includes_records_only_seen_in_run_trials(monitor: SweepMoni
     run.trials = [record(0), record(1, TrialStatus.CANCELED, values=())]
     run.finish("Canceled")
     monitor.on_sweep_end(run)
-    assert [r["status"] for r in monitor.rows] == ["Completed", "Canceled"]
+    assert [r["status"] for r in monitor.current_rows()] == ["Completed", "Canceled"]
 
 
 def test_follow_shows_a_finished_run_at_once() -> None:
     run = FakeRun([record(i, values=(i / 10,)) for i in range(4)])
     run.finish()
     monitor = SweepMonitor().follow(run)
-    assert monitor.ended and len(monitor.rows) == 4 and monitor.summary["best_id"] == "t3"
+    assert monitor.ended and len(monitor.current_rows()) == 4 and monitor.summary["best_id"] == "t3"
     assert monitor.sweep["name"] == "fake-sweep" and monitor.sweep["param_names"] == ["lr", "kernel"]
 
 
@@ -306,7 +335,7 @@ def test_follow_polls_a_running_run_until_it_ends(monitor: SweepMonitor) -> None
     run.trials = [record(0), record(1, values=(0.9,))]
     run.finish()
     assert monitor.wait_ended(5.0)
-    assert [r["id"] for r in monitor.rows] == ["t0", "t1"] and monitor.summary["best_id"] == "t1"
+    assert [r["id"] for r in monitor.current_rows()] == ["t0", "t1"] and monitor.summary["best_id"] == "t1"
 
 
 def test_run_details_needs_a_run() -> None:
@@ -442,6 +471,6 @@ def test_saved_notebook_keeps_the_final_table_and_widget_state(tmp_path: Path) -
     assert "&lt;img src=x onerror=alert(1)&gt;" in final[0] and "<img" not in final[0]
     assert final[0].count("<tr") == 7 and 'data-best="true"' in final[0]
     state = saved.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
-    monitors = [m["state"] for m in state.values() if "rows" in m["state"] and "summary" in m["state"]]
-    assert len(monitors) == 1 and len(monitors[0]["rows"]) == 6
-    assert monitors[0]["summary"]["status"] == "Completed"
+    monitors = [m["state"] for m in state.values() if "summary" in m["state"] and "_esm" in m["state"]]
+    assert len(monitors) == 1 and monitors[0]["summary"]["status"] == "Completed"
+    assert monitors[0]["summary"]["counts"] == {"Completed": 6}

@@ -145,6 +145,7 @@ def test_engine_settings_pass_only_given_options():
         seed=3,
         name="s1",
         storage="none",
+        constraint=["size <= 2"],
     )
     settings = opt.engine_settings(args)
     assert isinstance(settings.pop("policy"), MedianStoppingPolicy)
@@ -156,4 +157,5 @@ def test_engine_settings_pass_only_given_options():
         "seed": 3,
         "name": "s1",
         "storage": None,
+        "constraints": ("size <= 2",),
     }

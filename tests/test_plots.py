@@ -171,6 +171,17 @@ def test_plots_of_an_empty_sweep_say_so():
         assert any("no " in t for t in texts)
 
 
+def test_best_so_far_compares_several_sweeps():
+    first, second = _results(TRIALS), _results(TRIALS[:3])
+    first.name, second.name = "random", "sobol"
+    fig = plots.plot_best_so_far([first, second])
+    lines = fig.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == ["random", "sobol"]
+    assert list(lines[1].get_ydata())[-1] == 0.7  # sobol's 3 trials: t2 (0.65), t1 (failed), t0 (0.7)
+    with pytest.raises(ValueError, match="empty list"):
+        plots.plot_best_so_far([])
+
+
 def test_drawing_into_given_axes():
     import matplotlib.pyplot as plt
 

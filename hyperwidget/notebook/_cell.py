@@ -24,6 +24,7 @@ import dataclasses
 import functools
 import hashlib
 import inspect
+import keyword
 import linecache
 import symtable
 import traceback
@@ -394,7 +395,7 @@ def build_trial(
         if "import *" in exc.msg:
             hint = "; the cell runs as a function: import the names you need, or do the import in an earlier cell"
         raise CellError(f"SyntaxError: {exc.msg}{hint}.", lineno=exc.lineno) from None
-    referenced = _global_reads(module, function_node.body)
+    referenced = _global_reads(module)
     trial_globals = _capture(referenced, namespace, fallbacks or {}, function_node.body)
     scope = {**trial_globals, "__builtins__": builtins, "__name__": TRIAL_MODULE}
     exec(code, scope)  # noqa: S102 - defines the function, runs nothing of the cell
@@ -405,7 +406,7 @@ def build_trial(
 def _function_node(body: tuple[ast.stmt, ...], param_names: list[str] | tuple[str, ...]) -> ast.FunctionDef:
     template = cast(ast.FunctionDef, ast.parse(f"def trial(**{PARAMS_ARG}):\n    pass").body[0])
     first = body[0].lineno
-    names = [n for n in param_names if n.isidentifier() and n != PARAMS_ARG]
+    names = [n for n in param_names if n.isidentifier() and not keyword.iskeyword(n) and n != PARAMS_ARG]
     if PARAMS_ARG in param_names:
         names.append(PARAMS_ARG)  # rebinding 'params' must come last
     prologue = [_bind_param(name, first) for name in names]
@@ -432,7 +433,7 @@ def _walk_tables(table: symtable.SymbolTable) -> Iterator[symtable.SymbolTable]:
         yield from _walk_tables(child)
 
 
-def _global_reads(module: ast.Module, body: list[ast.stmt]) -> dict[str, bool]:
+def _global_reads(module: ast.Module) -> dict[str, bool]:
     """Global names used by the function: ``{name: assigned_by_the_body}``."""
     table = symtable.symtable(ast.unparse(module), "<cell>", "exec").get_children()[0]
     found: dict[str, bool] = {}
@@ -501,6 +502,11 @@ def _merge_space(
     return merged
 
 
+def _leading_blank_lines(text: str) -> int:
+    lines = text.splitlines()
+    return next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+
+
 def compile_cell(
     cell: str,
     namespace: Mapping[str, Any],
@@ -508,6 +514,7 @@ def compile_cell(
     space: Mapping[str, Any] | None = None,
     fallbacks: Mapping[str, Any] | None = None,
     magic_line: str = "%%sweep",
+    typed: str | None = None,
 ) -> CompiledCell:
     """Build the search space and the trial of a ``%%sweep`` cell.
 
@@ -523,16 +530,22 @@ def compile_cell(
         Names the body may use without importing them (``log``, ``Run``).
     magic_line : str
         The first line of the cell, so that line numbers and tracebacks match the notebook.
+    typed : str, optional
+        The cell as the user typed it, when ``cell`` is IPython's transform of it:
+        tracebacks show the typed lines, and the blank lines IPython drops at the
+        top are counted back into the line numbers.
 
     Raises
     ------
     CellError
         With the cell line at fault.
     """
-    source = f"{magic_line.rstrip()}\n{cell}"
+    typed = cell if typed is None else typed
+    source = f"{magic_line.rstrip()}\n{typed}"
     filename = cell_filename(source)
     register_source(filename, source)
-    parts = split_cell(parse_cell(cell, line_offset=1, filename=filename), namespace)
+    dropped = _leading_blank_lines(typed) - _leading_blank_lines(cell)
+    parts = split_cell(parse_cell(cell, line_offset=1 + dropped, filename=filename), namespace)
     merged = _merge_space(parts.header, evaluate_space(parts.header, namespace, filename=filename), space)
     param_names = [kwarg_name(name) for name in merged]
     trial = build_trial(parts.body, param_names, namespace, fallbacks=fallbacks, filename=filename, source=source)

@@ -234,6 +234,8 @@ def engine_settings(args: argparse.Namespace) -> dict[str, Any]:
         "name": args.name,
     }
     settings.update({key: value for key, value in optional.items() if value is not None})
+    if getattr(args, "constraint", None):
+        settings["constraints"] = tuple(args.constraint)
     if args.storage is not None:
         settings["storage"] = parse_storage(args.storage)
     return settings

@@ -74,7 +74,22 @@ def _short_error(error: str | None) -> str | None:
     return text[:MAX_ERROR_CHARS]
 
 
-def row_from_record(record: TrialRecord, metric: str, goal: Goal, seq: int = 0) -> Row:
+def _param(value: Any) -> Any:
+    """``jsonable`` with a fast path for the common plain values."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool:
+        return value
+    if kind is float and value - value == 0.0:  # finite
+        return value
+    return jsonable(value)
+
+
+def _time(value: float | None) -> float | None:
+    """A timestamp rounded to the millisecond (shorter JSON), or None."""
+    return None if value is None else round(value, 3)
+
+
+def row_from_record(record: TrialRecord, metric: str, goal: Goal) -> Row:
     """The table row of one trial.
 
     Parameters
@@ -85,33 +100,76 @@ def row_from_record(record: TrialRecord, metric: str, goal: Goal, seq: int = 0) 
         Name of the primary metric.
     goal : Goal
         Whether larger or smaller values of ``metric`` are better.
-    seq : int
-        Update sequence number; the front end keeps the row with the highest.
 
     Returns
     -------
     dict
-        JSON-able: ``id, index, status, params, latest, best, step, duration,
-        created_at, started_at, ended_at, curve, error, seq``.
+        JSON-able: ``id, index, status, params, latest, best, step,
+        started_at, ended_at``, plus ``curve`` (the primary-metric series,
+        downsampled) when it has more than one value and ``error`` when the
+        trial failed. Durations are derived from the two times, and a
+        one-value curve is ``latest``. :func:`encode_rows` packs rows for the
+        front end.
     """
-    series = record.series(metric)
-    status = getattr(record.status, "value", record.status)
-    return {
+    series = record.metrics.get(metric, ())
+    row: Row = {
         "id": str(record.id),
-        "index": int(record.index),
-        "status": str(status),
-        "params": {str(k): jsonable(v) for k, v in record.params.items()},
-        "latest": finite_or_none(record.last(metric)),
-        "best": finite_or_none(record.best(metric, goal)),
+        "index": record.index,
+        "status": record.status.value if isinstance(record.status, TrialStatus) else str(record.status),
+        "params": {str(k): _param(v) for k, v in record.params.items()},
+        "latest": finite_or_none(series[-1]) if series else None,
+        "best": finite_or_none(goal.best_of(series)) if series else None,
         "step": len(series),
-        "duration": finite_or_none(record.duration),
-        "created_at": finite_or_none(record.created_at),
-        "started_at": finite_or_none(record.started_at),
-        "ended_at": finite_or_none(record.ended_at),
-        "curve": [finite_or_none(v) for v in downsample(series)],
-        "error": _short_error(record.error),
-        "seq": int(seq),
+        "started_at": _time(record.started_at),
+        "ended_at": _time(record.ended_at),
     }
+    if len(series) > 1:
+        row["curve"] = [finite_or_none(v) for v in downsample(series)]
+    if record.error:
+        row["error"] = _short_error(record.error)
+    return row
+
+
+#: Positions of a row's fields on the wire (js/format.js ``decodeRows`` reads them).
+WIRE_COLUMNS = ("id", "index", "status", "latest", "best", "step", "started", "ended", "params", "curve", "error")
+
+
+def _relative(value: float | None, origin: float) -> float | None:
+    return None if value is None else round(value - origin, 3)
+
+
+def encode_rows(rows: Iterable[Row], param_names: Sequence[str], *, origin: float, id_prefix: str) -> list[list[Any]]:
+    """Rows as positional lists (``WIRE_COLUMNS``) for the front end.
+
+    Every row is JSON-encoded once or more per sweep, so this is the monitor's
+    main cost with fast trials: lists instead of dicts, times in seconds from
+    ``origin`` (short numbers), parameters in ``param_names`` order, and the id
+    as null when it is ``id_prefix + str(index)`` (the engine's naming),
+    about halve the encoding time.
+    """
+    out = []
+    for r in rows:
+        rid = r["id"]
+        params = r["params"]
+        out.append([
+            None if rid == f"{id_prefix}{r['index']}" else rid,
+            r["index"], r["status"], r["latest"], r["best"], r["step"],
+            _relative(r["started_at"], origin), _relative(r["ended_at"], origin),
+            [params.get(n) for n in param_names],
+            r.get("curve"), r.get("error"),
+        ])
+    return out
+
+
+def row_duration(row: Row, now: float | None = None) -> float | None:
+    """Seconds a row's trial ran: to its end, or to ``now`` while running."""
+    start = row.get("started_at")
+    if start is None:
+        return None
+    end = row.get("ended_at")
+    if end is None:
+        end = time.time() if now is None else now
+    return max(0.0, end - start)
 
 
 def param_names(rows: Iterable[Row]) -> list[str]:
@@ -249,7 +307,7 @@ def table_cells(rows: Sequence[Row], names: Sequence[str]) -> tuple[list[str], l
             _fmt(row["latest"]),
             _fmt(row["best"]),
             str(row["step"]),
-            _duration(row["duration"]),
+            _duration(row_duration(row)),
         ]
         for row in sorted(rows, key=lambda r: r["index"])
     ]

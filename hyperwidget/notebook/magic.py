@@ -110,6 +110,8 @@ class FailFast:
 
 
 def _unquote(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_unquote(v) for v in value]
     if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         return value[1:-1]
     return value
@@ -221,6 +223,12 @@ class SweepMagics(Magics):
         metavar="MINUTES",
         help="budget of the whole sweep; then it is canceled, finished trials kept",
     )
+    @argument(
+        "--constraint",
+        action="append",
+        metavar="'METRIC <= VALUE'",
+        help="a bound on a logged metric, e.g. 'latency <= 5' (repeatable); violating trials are never the best",
+    )
     @argument("--name", metavar="NAME", help="sweep name (default: a timestamped one)")
     @argument(
         "--storage",
@@ -261,6 +269,7 @@ class SweepMagics(Magics):
             space=_space_dict(self.shell, args.space),
             fallbacks=_fallback_names(),
             magic_line=f"%%sweep {line}",
+            typed=cell,
         )
         metric = _primary_metric(args, compiled)
         if args.resume:

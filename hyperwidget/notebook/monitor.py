@@ -6,9 +6,12 @@ flusher sends at most one message per ``interval`` (0.1 s: at most about 10
 front-end messages per second, whatever the trial rate) holding the rows that
 changed since the last message, not the whole table. Kernel-to-front-end
 messages get through while a cell is busy, so the table is live during a
-blocking cell too. When the sweep ends, the final table is written to the
-synced traits ``rows``, ``summary`` and ``sweep`` (one message), so a saved
-widget state holds it.
+blocking cell too. When the sweep ends, the last changed rows are sent and the
+synced traits ``summary`` and ``sweep`` get their final values. The rows are
+not a synced trait: encoding the whole table once more at the end would cost
+more than the sweep itself for fast trials; a view that starts later asks for
+them (``snapshot_request``), and ``live.py`` keeps the final table in the
+notebook as static HTML.
 
 Front-end messages: ``stop_sweep`` calls ``run.cancel()``, ``stop_trial``
 calls ``run.stop_trial(id)``, and ``snapshot_request`` (sent by each new view)
@@ -62,7 +65,6 @@ class SweepMonitor(anywidget.AnyWidget):
     _esm = esm_source()
     _css = css_source()
 
-    rows = traitlets.List(help="Final rows (set when the sweep ends).").tag(sync=True)
     summary = traitlets.Dict(help="Counts, best trial, time and budget.").tag(sync=True)
     sweep = traitlets.Dict(help="Name, metric, goal and hyperparameter names.").tag(sync=True)
     page_size = traitlets.Int(50, help="Rows per page in the table.").tag(sync=True)
@@ -77,23 +79,21 @@ class SweepMonitor(anywidget.AnyWidget):
         self.interval = float(interval)
         self._lock = threading.RLock()
         self._send_lock = threading.RLock()
-        self._wake = threading.Event()
+        self._stop = threading.Event()
         self._ended = threading.Event()
         self._run: Any = None
         self._goal = Goal.MAXIMIZE
         self._metric = "metric"
         self._records: dict[str, TrialRecord] = {}
         self._rows: dict[str, dict[str, Any]] = {}
-        self._seq: dict[str, int] = {}
-        self._counter = 0
-        self._dirty: set[str] = set()
+        self._dirty: dict[str, TrialRecord] = {}
+        self._param_names: dict[str, None] = {}
         self._full_requested = False
         self._status = "Running"
         self._started_at: float | None = None
         self._ended_at: float | None = None
         self._budget: tuple[int | None, float | None] = (None, None)
         self._flusher: threading.Thread | None = None
-        self._last_send = 0.0
         #: Unix times of the messages sent (for tests and the benchmark).
         self.message_times: list[float] = []
         self.on_msg(self._on_front_msg)
@@ -115,11 +115,11 @@ class SweepMonitor(anywidget.AnyWidget):
         """Engine hook: store the newest record of a trial; cheap and thread-safe."""
         try:
             with self._lock:
-                self._counter += 1
                 self._records[record.id] = record
-                self._seq[record.id] = self._counter
-                self._dirty.add(record.id)
-            self._wake.set()
+                self._dirty[record.id] = record
+            # No thread signalling here: waking the flusher on every update
+            # costs a GIL hand-off per update (it doubled a 1,000-trial no-op
+            # sweep); the flusher polls every `interval` instead.
         except Exception:
             logger.exception("hyperwidget monitor: on_trial_update failed")
 
@@ -170,12 +170,12 @@ class SweepMonitor(anywidget.AnyWidget):
     def static_html(self) -> str:
         """The current table as static, escaped HTML (see ``_snapshot.html_table``)."""
         rows = self.current_rows()
-        return _snapshot.html_table(rows, self._summary(rows), self._sweep_info(rows))
+        return _snapshot.html_table(rows, self._summary(rows), self._sweep_info())
 
     def static_text(self) -> str:
         """The current table as plain text, with a progress line on top."""
         rows = self.current_rows()
-        info = self._sweep_info(rows)
+        info = self._sweep_info()
         return _snapshot.progress_line(self._summary(rows), info) + "\n" + _snapshot.text_table(rows, info)
 
     def follow(self, run: Any) -> SweepMonitor:
@@ -211,9 +211,9 @@ class SweepMonitor(anywidget.AnyWidget):
             time.sleep(POLL_INTERVAL)
         self.on_sweep_end(run)
 
-    def _sweep_info(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
-        info = _snapshot.sweep_info(self._run, rows)
-        info.update(metric=self._metric, goal=self._goal.value)
+    def _sweep_info(self) -> dict[str, Any]:
+        info = _snapshot.sweep_info(self._run)
+        info.update(metric=self._metric, goal=self._goal.value, param_names=list(self._param_names))
         return info
 
     def _summary(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -231,47 +231,55 @@ class SweepMonitor(anywidget.AnyWidget):
     def _refresh_rows(self) -> list[dict[str, Any]]:
         """Rebuild the rows of dirty trials; return them (the changed rows)."""
         with self._lock:
-            dirty = [(self._records[i], self._seq[i]) for i in self._dirty]
-            self._dirty.clear()
-        changed = [_snapshot.row_from_record(rec, self._metric, self._goal, seq) for rec, seq in dirty]
+            dirty, self._dirty = self._dirty, {}
+        changed = [_snapshot.row_from_record(rec, self._metric, self._goal) for rec in dirty.values()]
         with self._lock:
             for row in changed:
-                old = self._rows.get(row["id"])
-                if old is None or old["seq"] <= row["seq"]:
-                    self._rows[row["id"]] = row
+                self._rows[row["id"]] = row
+                for name in row["params"]:
+                    self._param_names.setdefault(name, None)
         return changed
 
     def _flush(self) -> None:
-        """Send one ``update`` message: changed rows (or all rows) + summary."""
+        """Send one ``update`` message: changed rows (or all rows) + summary.
+
+        Messages leave in order (one send lock), so a later message always
+        holds newer rows: the front end simply replaces rows by id.
+        """
         with self._send_lock:
             changed = self._refresh_rows()
             with self._lock:
                 full = self._full_requested
                 self._full_requested = False
                 rows = sorted(self._rows.values(), key=lambda r: r["index"])
+            summary = self._summary(rows)
+            sweep = self._sweep_info()
+            origin = summary["started_at"] or 0.0
             message = {
                 "type": "update",
                 "full": full,
-                "rows": rows if full else changed,
-                "summary": self._summary(rows),
-                "sweep": self._sweep_info(rows),
+                "origin": origin,
+                "id_prefix": f"{sweep['name']}_",
+                "rows": _snapshot.encode_rows(rows if full else changed, sweep["param_names"], origin=origin,
+                                              id_prefix=f"{sweep['name']}_"),
+                "summary": summary,
+                "sweep": sweep,
             }
             self._send_message(message)
 
     def _send_message(self, message: dict[str, Any]) -> None:
-        self._last_send = time.monotonic()
         self.message_times.append(time.time())
         self.send(message)
 
     def _publish_final(self) -> None:
-        """Write the final state to the synced traits: one message."""
+        """Send the last changed rows, then the final summary as traits."""
         with self._send_lock:
+            if self._has_news():
+                self._flush()
             rows = self.current_rows()
             with self.hold_sync():
-                self.sweep = self._sweep_info(rows)
+                self.sweep = self._sweep_info()
                 self.summary = self._summary(rows)
-                self.rows = rows
-            self._last_send = time.monotonic()
             self.message_times.append(time.time())
 
     def _start_flusher(self) -> None:
@@ -279,34 +287,31 @@ class SweepMonitor(anywidget.AnyWidget):
             if self._flusher is not None and self._flusher.is_alive():
                 return
             self._ended.clear()
-            self._flusher = threading.Thread(target=self._flush_loop, name="hyperwidget-monitor", daemon=True)
+            self._stop = threading.Event()
+            self._flusher = threading.Thread(target=self._flush_loop, args=(self._stop,),
+                                             name="hyperwidget-monitor", daemon=True)
             self._flusher.start()
-        self._wake.set()
 
     def _stop_flusher(self) -> None:
         flusher = self._flusher
         self._flusher = None
-        self._wake.set()
+        self._stop.set()
         if flusher is not None and flusher is not threading.current_thread():
             flusher.join(timeout=5.0)
 
-    def _flush_loop(self) -> None:
-        """Wait for changes, keep ``interval`` between messages, send."""
-        me = threading.current_thread()
-        while True:
-            self._wake.wait()
-            if self._flusher is not me:
-                return
-            delay = self._last_send + self.interval - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            if self._flusher is not me:
-                return
-            self._wake.clear()
-            try:
-                self._flush()
-            except Exception:
-                logger.exception("hyperwidget monitor: sending an update failed")
+    def _has_news(self) -> bool:
+        with self._lock:
+            return bool(self._dirty) or self._full_requested
+
+    def _flush_loop(self, stop: threading.Event) -> None:
+        """Every ``interval``: if anything changed, send one message (so two
+        messages are always at least ``interval`` apart)."""
+        while not stop.wait(self.interval):
+            if self._has_news():
+                try:
+                    self._flush()
+                except Exception:
+                    logger.exception("hyperwidget monitor: sending an update failed")
 
     def _on_front_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         """Handle ``stop_sweep``, ``stop_trial`` and ``snapshot_request``."""
@@ -325,9 +330,7 @@ class SweepMonitor(anywidget.AnyWidget):
         with self._lock:
             self._full_requested = True
             live = self._flusher is not None
-        if live:
-            self._wake.set()
-        else:
+        if not live:
             self._flush()
 
 

@@ -61,6 +61,12 @@ class EarlyTerminationPolicy(abc.ABC):
     ``n % evaluation_interval == 0 and n >= delay_evaluation``; so (1, 5) gives
     5, 6, 7, ...; (2, 5) gives 6, 8, 10, ...; (100, 200) gives 200, 300, ...
     ``evaluation_interval=0`` (the default of some Azure v2 pages) is read as 1.
+
+    A decision must be a pure function of the records passed in (no state kept
+    between calls), so it is the same in every backend, after a resume, and in
+    :func:`~hyperwidget.policies.replay`. Subclasses keep their constructor
+    keywords as public attributes: :meth:`params`, :meth:`to_json` and
+    ``policy_from_json`` rely on it.
     """
 
     name: str = "base"

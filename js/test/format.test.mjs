@@ -7,6 +7,8 @@ import {
   bestPanelHtml,
   bestSoFar,
   columnsFor,
+  curveOf,
+  decodeRows,
   downsample,
   esc,
   formatDuration,
@@ -46,7 +48,6 @@ function row(overrides = {}) {
     ended_at: 102,
     curve: [0.1, 0.3, 0.5],
     error: null,
-    seq: 1,
     ...overrides,
   };
 }
@@ -170,13 +171,29 @@ test("pageOf clamps the page and reports the range", () => {
   assert.equal(pageOf(items, -2, 50).page, 0);
 });
 
-test("mergeRows keeps the newer version by seq", () => {
+test("mergeRows replaces rows by id with the incoming version", () => {
   const store = new Map();
-  assert.equal(mergeRows(store, [row({ seq: 5, best: 1 })]), 1);
-  assert.equal(mergeRows(store, [row({ seq: 3, best: 0 })]), 0);
-  assert.equal(store.get("t-0").best, 1);
-  mergeRows(store, [row({ seq: 6, best: 2 })]);
+  assert.equal(mergeRows(store, [row({ best: 1 }), row({ id: "t-1", index: 1 })]), 2);
+  mergeRows(store, [row({ best: 2 })]);
+  assert.equal(store.size, 2);
   assert.equal(store.get("t-0").best, 2);
+});
+
+test("decodeRows reads the kernel's positional rows", () => {
+  const wire = [
+    [null, 3, "Running", 0.5, 0.7, 2, 1.25, null, [0.01, XSS], [0.7, 0.5], null],
+    ["custom-id", 4, "Failed", null, null, 0, 2, 3.5, [0.02], null, "ValueError: x"],
+  ];
+  const [a, b] = decodeRows(wire, ["lr", "name"], 1000, "sw_");
+  assert.deepEqual(a, {
+    id: "sw_3", index: 3, status: "Running", latest: 0.5, best: 0.7, step: 2,
+    started_at: 1001.25, ended_at: null, params: { lr: 0.01, name: XSS }, curve: [0.7, 0.5],
+  });
+  assert.equal(b.id, "custom-id");
+  assert.deepEqual(b.params, { lr: 0.02 });
+  assert.equal(b.ended_at, 1003.5);
+  assert.equal(b.error, "ValueError: x");
+  assert.equal(b.curve, undefined);
 });
 
 test("bestSoFar follows finish order and the goal", () => {
@@ -249,4 +266,10 @@ test("shortId drops the sweep-name prefix only when it is there", () => {
 test("the id cell keeps the full id in its title", () => {
   const out = rowHtml(row({ id: "s_3" }), columnsFor([], "acc"), { ...ctx, sweepName: "s" }).text;
   assert.match(out, /<td class="hw-id" title="s_3">…_3<\/td>/);
+});
+
+test("curveOf falls back to the one latest value", () => {
+  assert.deepEqual(curveOf(row({ curve: [1, 2] })), [1, 2]);
+  assert.deepEqual(curveOf({ ...row(), curve: undefined, latest: 0.3 }), [0.3]);
+  assert.deepEqual(curveOf({ ...row(), curve: undefined, latest: null }), []);
 });

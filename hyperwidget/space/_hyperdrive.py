@@ -1,0 +1,335 @@
+"""HyperDrive's bounded expressions: ``choice``, ``randint``, ``uniform``, ``quniform``, ``loguniform`` and
+``qloguniform``.
+
+Each is a frozen dataclass (the Azure ML v2 spelling, ``Uniform(min_value=0.05,
+max_value=0.1)``) with a v1 factory function beside it (``uniform(0.05, 0.1)``).
+The four normal-law expressions of HyperDrive's ten live in :mod:`._gaussian`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from typing import Any, ClassVar
+
+import numpy as np
+
+from hyperwidget.errors import HyperwidgetWarning, SearchSpaceError
+from hyperwidget.space._base import (
+    _MAX_EXPONENT,
+    Expression,
+    GridValues,
+    _check_number,
+    _check_order,
+    _check_plain,
+    _check_q,
+    _Finite,
+    _index,
+    _is_int,
+    _key,
+    _plain,
+    _quantize,
+    _step_range,
+    _user_stacklevel,
+)
+
+# --------------------------------------------------------------------------- HyperDrive's bounded six
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Choice(Expression):
+    """One of a discrete set: ``choice(16, 32, 64)`` or v2's ``Choice(values=[16, 32, 64])``.
+
+    Options must be plain data (they are stored as JSON). A repeated option is
+    drawn more often by random sampling, but is one grid point.
+    """
+
+    kind: ClassVar[str] = "choice"
+    values: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.values, np.ndarray):
+            object.__setattr__(self, "values", tuple(self.values.tolist()))
+        if isinstance(self.values, (list, range)):
+            object.__setattr__(self, "values", tuple(self.values))
+        if not isinstance(self.values, tuple):
+            raise SearchSpaceError(
+                f"Choice: values must be a list of options, got values={self.values!r}; "
+                "e.g. Choice(values=[16, 32, 64]) or choice(16, 32, 64)."
+            )
+        if not self.values:
+            raise SearchSpaceError("choice: needs at least one option, got none; e.g. choice(16, 32, 64).")
+        object.__setattr__(self, "values", tuple(_plain(v) for v in self.values))
+        for option in self.values:
+            _check_plain(
+                "choice", option, "store a name or an index instead and look the object up in the trial."
+            )
+
+    @property
+    def options(self) -> tuple[Any, ...]:
+        """The options, in declaration order (same as ``values``)."""
+        return self.values
+
+    def from_unit(self, u: float) -> Any:
+        return self.values[_index(u, len(self.values))]
+
+    def to_unit(self, value: Any) -> float:
+        keys = [_key(v) for v in self.values]
+        if _key(value) not in keys:
+            raise SearchSpaceError(f"{self!r}: {value!r} is not one of the options.")
+        return (keys.index(_key(value)) + 0.5) / len(self.values)
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        return self.values[_index(float(rng.random()), len(self.values))]
+
+    def grid_values(self) -> list[Any]:
+        distinct: dict[str, Any] = {}
+        for option in self.values:
+            distinct.setdefault(_key(option), option)
+        return list(distinct.values())
+
+    @property
+    def bounds(self) -> None:
+        return None
+
+    @property
+    def is_categorical(self) -> bool:
+        return True
+
+    def args(self) -> list[Any]:
+        return [list(self.values)]
+
+    def __repr__(self) -> str:
+        return f"choice({', '.join(repr(v) for v in self.values)})"
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Randint(_Finite):
+    """A random integer in ``[0, upper)``, with no order assumed between values (e.g. seeds)."""
+
+    kind: ClassVar[str] = "randint"
+    upper: int
+
+    def __post_init__(self) -> None:
+        if not _is_int(self.upper) or self.upper < 1:
+            raise SearchSpaceError(
+                f"randint: upper must be a positive int, got upper={self.upper!r}; randint(upper) samples "
+                "from [0, upper). For integers in [lower, upper] use intrange(lower, upper)."
+            )
+        object.__setattr__(self, "upper", int(self.upper))
+
+    def grid_values(self) -> GridValues:
+        return GridValues(self.upper, int)
+
+    def _position(self, value: Any) -> int:
+        return min(max(int(value), 0), self.upper - 1)
+
+    @property
+    def is_categorical(self) -> bool:
+        return True
+
+    @property
+    def is_integer(self) -> bool:
+        return True
+
+    def args(self) -> list[Any]:
+        return [self.upper]
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Uniform(Expression):
+    """A real value uniformly distributed in ``[min_value, max_value]`` (both inclusive)."""
+
+    kind: ClassVar[str] = "uniform"
+    min_value: float
+    max_value: float
+
+    def __post_init__(self) -> None:
+        _check_number(self.kind, "min_value", self.min_value)
+        _check_number(self.kind, "max_value", self.max_value)
+        _check_order(self, "min_value", "max_value")
+
+    def _uniform(self, u: float) -> float:
+        return float(self.min_value + u * (self.max_value - self.min_value))
+
+    def from_unit(self, u: float) -> Any:
+        return self._uniform(u)
+
+    def to_unit(self, value: Any) -> float:
+        return float(np.clip((float(value) - self.min_value) / (self.max_value - self.min_value), 0.0, 1.0))
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return _plain(self.min_value), _plain(self.max_value)
+
+    def args(self) -> list[Any]:
+        return [_plain(self.min_value), _plain(self.max_value)]
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class QUniform(Uniform):
+    """``round(uniform(min_value, max_value) / q) * q``; ints when all three arguments are ints.
+
+    Values can fall outside ``[min_value, max_value]`` when the bounds are not
+    multiples of ``q`` (a consequence of the formula, as in HyperDrive).
+    """
+
+    kind: ClassVar[str] = "quniform"
+    q: float
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_q(self.kind, self.q)
+
+    @property
+    def is_integer(self) -> bool:
+        return all(_is_int(v) for v in (self.min_value, self.max_value, self.q))
+
+    def from_unit(self, u: float) -> Any:
+        steps = _step_range(self.min_value, self.max_value, self.q)
+        return _quantize(self._uniform(u), self.q, self.is_integer, steps)
+
+    def grid_values(self) -> GridValues:
+        lo, hi = _step_range(self.min_value, self.max_value, self.q)
+        return GridValues(hi - lo + 1, lambda i: _quantize((lo + i) * self.q, self.q, self.is_integer))
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        values = self.grid_values()
+        return values[0], values[-1]
+
+    def args(self) -> list[Any]:
+        return [*super().args(), _plain(self.q)]
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class LogUniform(Expression):
+    """``exp(uniform(min_value, max_value))``: the bounds are *exponents* (HyperDrive's meaning).
+
+    ``loguniform(-4.6, 0)`` samples in ``[exp(-4.6), 1] ~ [0.01, 1]``. For natural
+    bounds use :func:`log_uniform`; declaring ``loguniform(1e-5, 1e-1)`` (which
+    samples in ``[1.00001, 1.105]``) warns with that fix.
+    """
+
+    kind: ClassVar[str] = "loguniform"
+    min_value: float
+    max_value: float
+
+    def __post_init__(self) -> None:
+        _check_number(self.kind, "min_value", self.min_value)
+        _check_number(self.kind, "max_value", self.max_value)
+        _check_order(self, "min_value", "max_value")
+        if self.max_value > _MAX_EXPONENT:
+            raise SearchSpaceError(
+                f"{self!r}: exp(max_value) overflows, got max_value={self.max_value!r}; the bounds of "
+                f"loguniform are exponents. For values up to {self.max_value!r} write "
+                f"log_uniform(lower, {self.max_value!r})."
+            )
+        if self.min_value > 0 and self.max_value / self.min_value >= 10:
+            self._warn_natural_bounds()
+
+    def _warn_natural_bounds(self) -> None:
+        lo, hi = self.min_value, self.max_value
+        warnings.warn(
+            f"{self!r} takes exponents, as in HyperDrive: it samples exp(uniform({lo!r}, {hi!r})), i.e. "
+            f"values in [{math.exp(lo):.6g}, {math.exp(hi):.6g}]. For values between {lo!r} and {hi!r} "
+            f"write log_uniform({lo!r}, {hi!r}), or loguniform({math.log(lo):.6g}, {math.log(hi):.6g}) "
+            "(exponents). Silence with warnings.filterwarnings('ignore', category=HyperwidgetWarning).",
+            HyperwidgetWarning,
+            stacklevel=_user_stacklevel(),
+        )
+
+    def _loguniform(self, u: float) -> float:
+        return math.exp(self.min_value + u * (self.max_value - self.min_value))
+
+    def from_unit(self, u: float) -> Any:
+        return self._loguniform(u)
+
+    def to_unit(self, value: Any) -> float:
+        log = math.log(max(float(value), 1e-300))
+        return float(np.clip((log - self.min_value) / (self.max_value - self.min_value), 0.0, 1.0))
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return math.exp(self.min_value), math.exp(self.max_value)
+
+    @property
+    def is_log(self) -> bool:
+        return True
+
+    def args(self) -> list[Any]:
+        return [_plain(self.min_value), _plain(self.max_value)]
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class QLogUniform(LogUniform):
+    """``round(exp(uniform(min_value, max_value)) / q) * q``; ints when ``q`` is an int."""
+
+    kind: ClassVar[str] = "qloguniform"
+    q: float
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_q(self.kind, self.q)
+
+    @property
+    def is_integer(self) -> bool:
+        return _is_int(self.q)
+
+    def from_unit(self, u: float) -> Any:
+        steps = _step_range(math.exp(self.min_value), math.exp(self.max_value), self.q)
+        return _quantize(self._loguniform(u), self.q, self.is_integer, steps)
+
+    def to_unit(self, value: Any) -> float:
+        # The value 0 stands for exp(.) in (0, q/2): map it inside that cell.
+        return super().to_unit(max(float(value), min(self.q / 4, math.exp(self.min_value))))
+
+    def grid_values(self) -> GridValues:
+        lo, hi = _step_range(math.exp(self.min_value), math.exp(self.max_value), self.q)
+        return GridValues(hi - lo + 1, lambda i: _quantize((lo + i) * self.q, self.q, self.is_integer))
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        values = self.grid_values()
+        return values[0], values[-1]
+
+    def args(self) -> list[Any]:
+        return [*super().args(), _plain(self.q)]
+
+
+# --------------------------------------------------------------------------- v1 factory functions
+
+
+def choice(*options: Any) -> Choice:
+    """One of ``options``: ``choice(16, 32, 64)``, ``choice([16, 32, 64])`` or ``choice(range(1, 10))``."""
+    if len(options) == 1 and isinstance(options[0], (list, tuple, range, np.ndarray)):
+        return Choice(options[0] if isinstance(options[0], np.ndarray) else tuple(options[0]))
+    if any(isinstance(o, range) for o in options):
+        raise SearchSpaceError("choice: a range must be the only argument, e.g. choice(range(1, 10)).")
+    return Choice(tuple(options))
+
+
+def randint(upper: int) -> Randint:
+    """A random integer in ``[0, upper)``."""
+    return Randint(upper)
+
+
+def uniform(min_value: float, max_value: float) -> Uniform:
+    """A real value uniformly distributed in ``[min_value, max_value]``."""
+    return Uniform(min_value, max_value)
+
+
+def quniform(min_value: float, max_value: float, q: float) -> QUniform:
+    """``round(uniform(min_value, max_value) / q) * q``."""
+    return QUniform(min_value, max_value, q)
+
+
+def loguniform(min_value: float, max_value: float) -> LogUniform:
+    """``exp(uniform(min_value, max_value))``: the bounds are exponents (see :func:`log_uniform`)."""
+    return LogUniform(min_value, max_value)
+
+
+def qloguniform(min_value: float, max_value: float, q: float) -> QLogUniform:
+    """``round(exp(uniform(min_value, max_value)) / q) * q``."""
+    return QLogUniform(min_value, max_value, q)

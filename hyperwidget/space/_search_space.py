@@ -1,0 +1,177 @@
+"""``SearchSpace`` and the JSON form of expressions (``expression_from_json``, ``register_expression``)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from hyperwidget.errors import HyperwidgetWarning, SearchSpaceError
+from hyperwidget.space._base import Expression, _check_plain, _plain
+from hyperwidget.space._gaussian import LogNormal, Normal, QLogNormal, QNormal
+from hyperwidget.space._hyperdrive import Choice, LogUniform, QLogUniform, QUniform, Randint, Uniform
+from hyperwidget.space._natural import FinRange, IntRange, LogFinRange, LogScaleRandint, LogScaleUniform
+
+# --------------------------------------------------------------------------- JSON
+
+
+def _positional(cls: type[Expression]) -> Callable[[list[Any]], Expression]:
+    """The factory ``args -> cls(*args)``; a function per class, so each lambda keeps its own ``cls``."""
+    return lambda args: cls(*args)
+
+
+_FACTORIES: dict[str, Callable[[list[Any]], Expression]] = {
+    "choice": lambda args: Choice(tuple(args[0])),
+    **{
+        cls.kind: _positional(cls)
+        for cls in (
+            Randint,
+            Uniform,
+            QUniform,
+            LogUniform,
+            QLogUniform,
+            Normal,
+            QNormal,
+            LogNormal,
+            QLogNormal,
+            LogScaleUniform,
+            LogScaleRandint,
+            IntRange,
+            FinRange,
+            LogFinRange,
+        )
+    },
+}
+
+
+def expression_from_json(data: Sequence[Any]) -> Expression:
+    """Rebuild an expression from its ``to_json`` form (plain data; runs no code, never warns)."""
+    if not isinstance(data, Sequence) or len(data) != 2 or not isinstance(data[1], Sequence):
+        raise SearchSpaceError(f"an expression is stored as [kind, [args...]], got {data!r}.")
+    kind, args = data[0], list(data[1])
+    if kind not in _FACTORIES:
+        raise SearchSpaceError(f"unknown expression kind {kind!r}; known: {', '.join(sorted(_FACTORIES))}.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HyperwidgetWarning)
+        return _FACTORIES[kind](args)
+
+
+def register_expression(kind: str, factory: Callable[[list[Any]], Expression]) -> None:
+    """Let :func:`expression_from_json` rebuild an expression of ``kind`` from its args list."""
+    _FACTORIES[kind] = factory
+
+
+# --------------------------------------------------------------------------- SearchSpace
+
+
+class SearchSpace(Mapping[str, Any]):
+    """A validated mapping from hyperparameter names to expressions or constants.
+
+    Constants (plain data) are passed through unchanged to every trial, as in
+    Syne Tune's config spaces. Names keep their spelling, including HyperDrive's
+    ``'--batch_size'`` style; two names equal once leading dashes are dropped are
+    rejected, since the objective receives them as the same keyword.
+    """
+
+    def __init__(self, space: Mapping[str, Any]) -> None:
+        if isinstance(space, SearchSpace):
+            space = dict(space.items())
+        if not isinstance(space, Mapping):
+            raise SearchSpaceError(
+                f"a search space must be a dict of name -> expression, got {type(space).__name__}; "
+                "e.g. {'lr': loguniform(-9, -2), 'batch_size': choice(16, 32)}."
+            )
+        self._items: dict[str, Any] = {}
+        keywords: dict[str, str] = {}
+        for name, value in space.items():
+            if not isinstance(name, str) or not name.strip("-"):
+                raise SearchSpaceError(f"hyperparameter names must be non-empty strings, got {name!r}.")
+            if name.lstrip("-") in keywords:
+                raise SearchSpaceError(
+                    f"hyperparameters {keywords[name.lstrip('-')]!r} and {name!r} are the same keyword "
+                    f"{name.lstrip('-')!r} once leading dashes are dropped; keep one of them."
+                )
+            keywords[name.lstrip("-")] = name
+            if not isinstance(value, Expression):
+                _check_plain(
+                    f"hyperparameter {name!r}",
+                    value,
+                    "wrap the options in choice(...) or pass a name and build the object in the trial.",
+                )
+            self._items[name] = value
+        self.names: tuple[str, ...] = tuple(n for n, v in self._items.items() if isinstance(v, Expression))
+        self.expressions: tuple[Expression, ...] = tuple(self._items[n] for n in self.names)
+
+    def __getitem__(self, name: str) -> Any:
+        return self._items[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"SearchSpace({self._items!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and self.to_json() == SearchSpace(other).to_json()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def constants(self) -> dict[str, Any]:
+        """The pass-through constant entries."""
+        return {n: v for n, v in self._items.items() if not isinstance(v, Expression)}
+
+    @property
+    def dims(self) -> int:
+        """The number of non-constant hyperparameters."""
+        return len(self.names)
+
+    def sample(self, rng: np.random.Generator) -> dict[str, Any]:
+        """One configuration drawn from every expression's law."""
+        return self._assemble([e.sample(rng) for e in self.expressions])
+
+    def from_unit(self, point: Sequence[float]) -> dict[str, Any]:
+        """The configuration at ``point`` of the unit cube (one coordinate per expression, space order)."""
+        if len(point) != self.dims:
+            raise SearchSpaceError(
+                f"from_unit: expected a point with {self.dims} coordinates, got {len(point)}."
+            )
+        return self._assemble([e.from_unit(float(u)) for e, u in zip(self.expressions, point)])
+
+    def to_unit(self, params: Mapping[str, Any]) -> np.ndarray:
+        """The unit-cube point of a configuration (``from_unit`` maps it back to ``params``)."""
+        missing = [n for n in self.names if n not in params]
+        if missing:
+            raise SearchSpaceError(
+                f"to_unit: the configuration has no value for {', '.join(map(repr, missing))}."
+            )
+        return np.array([e.to_unit(params[n]) for n, e in zip(self.names, self.expressions)], dtype=float)
+
+    def _assemble(self, values: list[Any]) -> dict[str, Any]:
+        params = dict(zip(self.names, (_plain(v) for v in values)))
+        return {name: params.get(name, value) for name, value in self._items.items()}
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data: ``{name: [kind, args]}`` for expressions, ``{name: {"constant": v}}`` otherwise."""
+        return {
+            n: (v.to_json() if isinstance(v, Expression) else {"constant": v}) for n, v in self._items.items()
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SearchSpace:
+        """Rebuild a space from ``to_json`` output; an error names the hyperparameter."""
+        items: dict[str, Any] = {}
+        for name, value in data.items():
+            if isinstance(value, Mapping):
+                items[name] = value["constant"]
+                continue
+            try:
+                items[name] = expression_from_json(value)
+            except (SearchSpaceError, TypeError) as error:
+                raise SearchSpaceError(f"hyperparameter {name!r}: {error}") from error
+        return cls(items)
