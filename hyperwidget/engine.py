@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import cloudpickle
 
 from hyperwidget.config import SweepConfig
-from hyperwidget.errors import HyperwidgetWarning
+from hyperwidget.errors import HyperwidgetWarning, SweepConfigError
 from hyperwidget.executor import TrialExecutor, TrialOutcome, TrialTask, WorkerLost, is_in_process
 from hyperwidget.executor._channel import ChannelServer, register_local_host, unregister_local_host
 from hyperwidget.objective import FunctionObjective, Script
@@ -68,6 +68,8 @@ class SweepEngine:
         self.done = threading.Event()
         self._warned_policy = False
         self._warned_metric = False
+        self._server: ChannelServer | None = None
+        self._local_key = ""
         self.handle: SweepRun | None = None
 
     # -- records ------------------------------------------------------------------------------
@@ -320,17 +322,19 @@ class SweepEngine:
         self.started_at = self.started_at or time.time()
         self.status = "Running"
         watch_stop = threading.Event()
-        self._open_channel()
-        threading.Thread(target=self._watch, args=(watch_stop,), daemon=True, name="hyperwidget-watch").start()
-        self._emit("on_sweep_start", self.handle)
         try:
+            self._open_channel()
+            threading.Thread(target=self._watch, args=(watch_stop,), daemon=True, name="hyperwidget-watch").start()
+            self._emit("on_sweep_start", self.handle)
             executor = TrialExecutor(self.config.backend, self.config.max_concurrent_runs)
             for item in executor.run(self.next_task):
                 if isinstance(item, WorkerLost):
                     self._on_worker_lost(item)
                 else:
                     self._on_outcome(item)
-            self.status = "Failed" if self.error else ("Canceled" if self.cancel_reason else "Completed")
+            if self.error is not None:  # the sampler failed: the sweep was canceled, and the error is raised
+                raise self.error
+            self.status = "Canceled" if self.cancel_reason else "Completed"
         except KeyboardInterrupt:
             self.cancel("canceled: interrupted (KeyboardInterrupt)")
             self.status = "Canceled"
@@ -348,7 +352,14 @@ class SweepEngine:
         # Trials in other processes report over a socket; in-process trials (and the pipe relay of a
         # script's child process, which runs in-process too) call this engine directly.
         self._server = None if self._in_process else ChannelServer(self, *_channel_hosts(self.config.backend))
-        self._blob = None if self._in_process else cloudpickle.dumps(self.objective)
+        self._blob = None
+        if not self._in_process:
+            try:
+                self._blob = cloudpickle.dumps(self.objective)
+            except Exception as error:
+                raise SweepConfigError(
+                    f"the objective cannot be sent to {self.config.backend} worker processes ({type(error).__name__}"
+                    f": {error}); define what it uses at module level, or use backend='threads'.") from error
 
     def _close(self) -> None:
         with self.lock:

@@ -310,17 +310,16 @@ export function mergeRows(store, incoming) {
 }
 
 /**
- * Rows from the kernel's positional wire format (`encode_rows` in
+ * Rows from the kernel's positional wire format (`wire_row` in
  * hyperwidget/notebook/_snapshot.py: id|null, index, status, latest, best,
- * step, started, ended, params, curve, error). Times are seconds from
- * `origin`; a null id is `idPrefix + index`.
+ * step, started_at, ended_at, params, curve, error); a null id is
+ * `idPrefix + index`.
  * @param {Array<Array<*>>} wire
  * @param {string[]} paramNames
- * @param {number} origin  unix seconds
  * @param {string} idPrefix
  * @returns {Row[]}
  */
-export function decodeRows(wire, paramNames, origin, idPrefix) {
+export function decodeRows(wire, paramNames, idPrefix) {
   return wire.map((r) => {
     /** @type {Object<string, *>} */
     const params = {};
@@ -336,8 +335,8 @@ export function decodeRows(wire, paramNames, origin, idPrefix) {
       latest: r[3],
       best: r[4],
       step: r[5],
-      started_at: typeof r[6] === "number" ? origin + r[6] : null,
-      ended_at: typeof r[7] === "number" ? origin + r[7] : null,
+      started_at: typeof r[6] === "number" ? r[6] : null,
+      ended_at: typeof r[7] === "number" ? r[7] : null,
       params,
     };
     if (Array.isArray(r[9])) row.curve = r[9];

@@ -1,8 +1,8 @@
 // Front-end of hyperwidget's live sweep monitor (anywidget ESM, no build step).
 //
 // Data flow (see hyperwidget/notebook/monitor.py):
-// - the kernel sends custom messages {type: "update", full, rows, origin,
-//   id_prefix, summary, sweep} at most ~10 per second, with only the rows that
+// - the kernel sends custom messages {type: "update", full, rows, id_prefix,
+//   summary, sweep} at most ~10 per second, with only the rows that
 //   changed (`full` = all rows), in a compact positional form (decodeRows);
 // - the traits `summary` and `sweep` are synced when the sweep ends (the rows
 //   are not: the final table is kept in the notebook as static HTML instead);
@@ -99,12 +99,12 @@ class MonitorView {
     return Date.now() / 1000 + this.clockOffset;
   }
 
-  /** @param {{type?: string, full?: boolean, rows?: Array<Array<*>>, origin?: number, id_prefix?: string, summary?: Summary, sweep?: Sweep}} msg */
+  /** @param {{type?: string, full?: boolean, rows?: Array<Array<*>>, id_prefix?: string, summary?: Summary, sweep?: Sweep}} msg */
   onMessage(msg) {
     if (!msg || msg.type !== "update") return;
     if (msg.sweep) this.sweep = msg.sweep;
     if (msg.full) this.rows.clear();
-    const rows = decodeRows(msg.rows ?? [], this.sweep.param_names ?? [], msg.origin ?? 0, msg.id_prefix ?? "");
+    const rows = decodeRows(msg.rows ?? [], this.sweep.param_names ?? [], msg.id_prefix ?? "");
     mergeRows(this.rows, rows);
     if (msg.summary) {
       this.summary = msg.summary;

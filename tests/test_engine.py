@@ -257,3 +257,34 @@ def test_log_outside_a_sweep_prints(capsys: pytest.CaptureFixture[str]) -> None:
     hw.log("loss", 1)
     assert capsys.readouterr().out == "Accuracy: 0.93\nloss: 1.0\n"
     assert run.is_offline
+
+
+def test_an_objective_that_cannot_reach_worker_processes_fails_the_sweep_without_hanging() -> None:
+    import threading as _threading
+
+    lock = _threading.Lock()
+
+    def holds_a_lock(x: float) -> float:
+        with lock:
+            return x
+
+    run = hw.start_sweep(holds_a_lock, {"x": hw.uniform(0, 1)}, metric="m", max_total_runs=2, backend="loky",
+                         max_concurrent_runs=2, storage=None)
+    with pytest.raises(SweepConfigError, match="cannot be sent to loky worker processes"):
+        run.wait(timeout=30)
+    assert run.status == "Failed"
+
+
+class Exploding(hw.RandomParameterSampling):
+    def suggest(self, history, metric, goal):  # type: ignore[no-untyped-def]
+        if len(history) == 2:
+            raise RuntimeError("sampler bug")
+        return super().suggest(history, metric, goal)
+
+
+def test_a_failing_sampler_ends_the_sweep_with_its_error_and_keeps_the_trials() -> None:
+    with pytest.raises(RuntimeError, match="sampler bug"):
+        hw.run_sweep(quadratic, metric="m", sampler=Exploding({"x": hw.uniform(0, 1)}), max_total_runs=5,
+                     backend="sequential", storage="e.db", name="e")
+    stored = hw.load_sweep("e", "e.db")
+    assert stored.status == "Failed" and [t.status for t in stored.trials] == [TrialStatus.COMPLETED] * 2

@@ -79,13 +79,13 @@ def record(i: int, status: TrialStatus = TrialStatus.COMPLETED, values: tuple[fl
 def wire_rows(message: dict[str, Any]) -> list[dict[str, Any]]:
     """The rows of an update message, decoded as js/format.js decodeRows does."""
     names = message["sweep"]["param_names"]
-    out = []
-    for wire in message["rows"]:
-        row = dict(zip(_snapshot.WIRE_COLUMNS, wire))
-        row["id"] = row["id"] or f"{message['id_prefix']}{row['index']}"
-        row["params"] = dict(zip(names, row["params"]))
-        out.append(row)
-    return out
+    return [_snapshot.row_from_wire(wire, names, message["id_prefix"]) for wire in message["rows"]]
+
+
+def wire(i: int, *args: Any, **kw: Any) -> list[Any]:
+    """The wire row of ``record(i, ...)``."""
+    rec = record(i, *args, **kw)
+    return _snapshot.wire_row(rec, "accuracy", Goal.MAXIMIZE, list(rec.params))
 
 
 class Recorder:
@@ -145,10 +145,10 @@ def test_long_curves_are_downsampled_with_both_ends() -> None:
 
 def test_summarize_counts_best_elapsed_and_budget() -> None:
     rows = [
-        _snapshot.row_from_record(record(0, values=(0.5,)), "accuracy", Goal.MAXIMIZE),
-        _snapshot.row_from_record(record(1, TrialStatus.FAILED, values=(0.99,)), "accuracy", Goal.MAXIMIZE),
-        _snapshot.row_from_record(record(2, TrialStatus.STOPPED_EARLY, values=(0.8,)), "accuracy", Goal.MAXIMIZE),
-        _snapshot.row_from_record(record(3, TrialStatus.RUNNING, values=(0.1,)), "accuracy", Goal.MAXIMIZE),
+        wire(0, values=(0.5,)),
+        wire(1, TrialStatus.FAILED, values=(0.99,)),
+        wire(2, TrialStatus.STOPPED_EARLY, values=(0.8,)),
+        wire(3, TrialStatus.RUNNING, values=(0.1,)),
     ]
     s = _snapshot.summarize(rows, goal=Goal.MAXIMIZE, status="Running", started_at=100.0, max_total_runs=10,
                             max_duration=60.0, now=130.0)
@@ -161,13 +161,14 @@ def test_summarize_counts_best_elapsed_and_budget() -> None:
 
 
 def test_best_row_ties_go_to_the_earlier_trial() -> None:
-    rows = [_snapshot.row_from_record(record(i, values=(0.5,)), "accuracy", Goal.MAXIMIZE) for i in (4, 2, 7)]
-    assert _snapshot.best_row(rows, Goal.MAXIMIZE)["id"] == "t2"
+    rows = [wire(i, values=(0.5,)) for i in (4, 2, 7)]
+    assert _snapshot.best_row(rows, Goal.MAXIMIZE)[_snapshot.ID] == "t2"
 
 
 def test_static_html_table_escapes_values_and_marks_the_best() -> None:
     rows = [_snapshot.row_from_record(record(i, kernel=XSS, values=(0.1 * i,)), "accuracy", Goal.MAXIMIZE) for i in range(3)]
-    summary = _snapshot.summarize(rows, goal=Goal.MAXIMIZE, status="Completed", started_at=1.0, ended_at=2.0)
+    wires = [wire(i, kernel=XSS, values=(0.1 * i,)) for i in range(3)]
+    summary = _snapshot.summarize(wires, goal=Goal.MAXIMIZE, status="Completed", started_at=1.0, ended_at=2.0)
     info = {"name": XSS, "metric": "accuracy", "goal": "maximize", "param_names": ["lr", "kernel"]}
     out = _snapshot.html_table(rows, summary, info)
     assert "<img" not in out and "&lt;img src=x onerror=alert(1)&gt;" in out
@@ -177,8 +178,8 @@ def test_static_html_table_escapes_values_and_marks_the_best() -> None:
 
 def test_text_table_and_progress_line() -> None:
     rows = [_snapshot.row_from_record(record(i, values=(0.25 * i,)), "accuracy", Goal.MAXIMIZE) for i in range(3)]
-    summary = _snapshot.summarize(rows, goal=Goal.MAXIMIZE, status="Completed", started_at=1.0, ended_at=3.0,
-                                  max_total_runs=3)
+    summary = _snapshot.summarize([wire(i, values=(0.25 * i,)) for i in range(3)], goal=Goal.MAXIMIZE,
+                                  status="Completed", started_at=1.0, ended_at=3.0, max_total_runs=3)
     info = {"name": "s", "metric": "accuracy", "goal": "maximize", "param_names": ["lr", "kernel"]}
     text = _snapshot.text_table(rows, info)
     assert text.splitlines()[0].split() == ["#", "run", "id", "status", "lr", "kernel", "latest", "best", "step", "duration"]
@@ -188,16 +189,16 @@ def test_text_table_and_progress_line() -> None:
     )
 
 
-def test_encode_rows_is_positional_relative_and_drops_predictable_ids() -> None:
-    rows = [
-        _snapshot.row_from_record(record(0, values=(0.1, 0.3)), "accuracy", Goal.MAXIMIZE),
-        _snapshot.row_from_record(record(1, status=TrialStatus.FAILED, values=(), error="E: x"), "accuracy", Goal.MAXIMIZE),
-    ]
-    wire = _snapshot.encode_rows(rows, ["kernel", "lr"], origin=99.0, id_prefix="t")
-    assert wire[0] == [None, 0, "Completed", 0.3, 0.3, 2, 1.0, 3.5, ["rbf", 0.1], [0.1, 0.3], None]
-    assert wire[1][0] is None and wire[1][8] == ["rbf", 0.2] and wire[1][10] == "E: x"
-    other = _snapshot.encode_rows(rows, [], origin=0.0, id_prefix="sweep_")
-    assert [w[0] for w in other] == ["t0", "t1"] and other[0][8] == []
+def test_wire_rows_are_positional_and_drop_predictable_ids() -> None:
+    ok = record(0, values=(0.1, 0.3))
+    failed = record(1, status=TrialStatus.FAILED, values=(), error="E: x")
+    w0 = _snapshot.wire_row(ok, "accuracy", Goal.MAXIMIZE, ["kernel", "lr", "extra"], "t")
+    assert w0 == [None, 0, "Completed", 0.3, 0.3, 2, 100.0, 102.5, ["rbf", 0.1, None], [0.1, 0.3], None]
+    w1 = _snapshot.wire_row(failed, "accuracy", Goal.MAXIMIZE, ["kernel", "lr"], "sweep_")
+    assert w1[_snapshot.ID] == "t1" and w1[_snapshot.ERROR] == "E: x" and w1[_snapshot.CURVE] is None
+    back = _snapshot.row_from_wire(w0, ["kernel", "lr", "extra"], "t")
+    assert back["id"] == "t0" and back["params"] == {"kernel": "rbf", "lr": 0.1, "extra": None}
+    assert len(_snapshot.WIRE_COLUMNS) == len(w0)
 
 
 def test_budget_of_reads_config_and_ignores_missing() -> None:

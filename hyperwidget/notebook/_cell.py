@@ -170,7 +170,7 @@ def expression_factories() -> Mapping[str, Callable[..., Any]]:
     """The search-space functions a cell header may call without importing them (``choice``, ...)."""
     found = {}
     for name, value in vars(_space).items():
-        if name.startswith("_") or not inspect.isfunction(value) or value.__module__ != _space.__name__:
+        if name.startswith("_") or not inspect.isfunction(value) or not _is_hyperwidget_object(value):
             continue
         returned = getattr(_space, str(value.__annotations__.get("return", "")), None)
         if isinstance(returned, type) and issubclass(returned, _space.Expression) and returned is not _space.Expression:

@@ -84,13 +84,30 @@ def _param(value: Any) -> Any:
     return jsonable(value)
 
 
-def _time(value: float | None) -> float | None:
-    """A timestamp rounded to the millisecond (shorter JSON), or None."""
-    return None if value is None else round(value, 3)
+#: Positions of a wire row's fields (js/format.js ``decodeRows`` reads them).
+WIRE_COLUMNS = ("id", "index", "status", "latest", "best", "step", "started_at", "ended_at", "params", "curve",
+                "error")
+ID, INDEX, STATUS, LATEST, BEST, STEP, STARTED, ENDED, PARAMS, CURVE, ERROR = range(len(WIRE_COLUMNS))
+
+Wire = list  # one row as a positional list, see WIRE_COLUMNS
 
 
-def row_from_record(record: TrialRecord, metric: str, goal: Goal) -> Row:
-    """The table row of one trial.
+def _finite(value: Any) -> float | None:
+    """``finite_or_none`` with a fast path for Python floats."""
+    if type(value) is float:
+        return value if value - value == 0.0 else None
+    return finite_or_none(value)
+
+
+def wire_row(record: TrialRecord, metric: str, goal: Goal, names: Sequence[str], id_prefix: str = "") -> Wire:
+    """The row of one trial as a positional list (``WIRE_COLUMNS``).
+
+    This is the monitor's hot path: every trial's row is built and
+    JSON-encoded at least once, which with fast trials costs more than the
+    engine's own work per trial. Hence lists instead of dicts, times rounded to
+    the millisecond, parameters in ``names`` order (names must include the
+    record's own), no curve for a one-value series (it is ``latest``), and
+    the id as None when it is ``id_prefix + str(index)`` (the engine's naming).
 
     Parameters
     ----------
@@ -100,65 +117,63 @@ def row_from_record(record: TrialRecord, metric: str, goal: Goal) -> Row:
         Name of the primary metric.
     goal : Goal
         Whether larger or smaller values of ``metric`` are better.
-
-    Returns
-    -------
-    dict
-        JSON-able: ``id, index, status, params, latest, best, step,
-        started_at, ended_at``, plus ``curve`` (the primary-metric series,
-        downsampled) when it has more than one value and ``error`` when the
-        trial failed. Durations are derived from the two times, and a
-        one-value curve is ``latest``. :func:`encode_rows` packs rows for the
-        front end.
+    names : sequence of str
+        Hyperparameter names, in column order.
+    id_prefix : str
+        Ids equal to ``id_prefix + str(index)`` are sent as None.
     """
     series = record.metrics.get(metric, ())
+    n = len(series)
+    if n == 0:
+        latest = best = None
+    elif n == 1:
+        latest = best = _finite(series[0])
+    else:
+        latest, best = _finite(series[-1]), _finite(goal.best_of(series))
+    rid, index, started, ended = record.id, record.index, record.started_at, record.ended_at
+    params = record.params
+    status = record.status
+    return [
+        None if id_prefix and rid == f"{id_prefix}{index}" else str(rid),
+        index,
+        status.value if isinstance(status, TrialStatus) else str(status),
+        latest,
+        best,
+        n,
+        None if started is None else round(started, 3),
+        None if ended is None else round(ended, 3),
+        [_param(params[k]) if k in params else None for k in names],
+        [_finite(v) for v in downsample(series)] if n > 1 else None,
+        _short_error(record.error) if record.error else None,
+    ]
+
+
+def row_from_wire(wire: Wire, names: Sequence[str], id_prefix: str = "") -> Row:
+    """A wire row as a dict (``id, index, status, params, latest, best, step,
+    started_at, ended_at``, plus ``curve`` and ``error`` when present)."""
+    values = wire[PARAMS]
     row: Row = {
-        "id": str(record.id),
-        "index": record.index,
-        "status": record.status.value if isinstance(record.status, TrialStatus) else str(record.status),
-        "params": {str(k): _param(v) for k, v in record.params.items()},
-        "latest": finite_or_none(series[-1]) if series else None,
-        "best": finite_or_none(goal.best_of(series)) if series else None,
-        "step": len(series),
-        "started_at": _time(record.started_at),
-        "ended_at": _time(record.ended_at),
+        "id": wire[ID] if wire[ID] is not None else f"{id_prefix}{wire[INDEX]}",
+        "index": wire[INDEX],
+        "status": wire[STATUS],
+        "params": {name: values[i] for i, name in enumerate(names) if i < len(values)},
+        "latest": wire[LATEST],
+        "best": wire[BEST],
+        "step": wire[STEP],
+        "started_at": wire[STARTED],
+        "ended_at": wire[ENDED],
     }
-    if len(series) > 1:
-        row["curve"] = [finite_or_none(v) for v in downsample(series)]
-    if record.error:
-        row["error"] = _short_error(record.error)
+    if wire[CURVE] is not None:
+        row["curve"] = wire[CURVE]
+    if wire[ERROR] is not None:
+        row["error"] = wire[ERROR]
     return row
 
 
-#: Positions of a row's fields on the wire (js/format.js ``decodeRows`` reads them).
-WIRE_COLUMNS = ("id", "index", "status", "latest", "best", "step", "started", "ended", "params", "curve", "error")
-
-
-def _relative(value: float | None, origin: float) -> float | None:
-    return None if value is None else round(value - origin, 3)
-
-
-def encode_rows(rows: Iterable[Row], param_names: Sequence[str], *, origin: float, id_prefix: str) -> list[list[Any]]:
-    """Rows as positional lists (``WIRE_COLUMNS``) for the front end.
-
-    Every row is JSON-encoded once or more per sweep, so this is the monitor's
-    main cost with fast trials: lists instead of dicts, times in seconds from
-    ``origin`` (short numbers), parameters in ``param_names`` order, and the id
-    as null when it is ``id_prefix + str(index)`` (the engine's naming),
-    about halve the encoding time.
-    """
-    out = []
-    for r in rows:
-        rid = r["id"]
-        params = r["params"]
-        out.append([
-            None if rid == f"{id_prefix}{r['index']}" else rid,
-            r["index"], r["status"], r["latest"], r["best"], r["step"],
-            _relative(r["started_at"], origin), _relative(r["ended_at"], origin),
-            [params.get(n) for n in param_names],
-            r.get("curve"), r.get("error"),
-        ])
-    return out
+def row_from_record(record: TrialRecord, metric: str, goal: Goal) -> Row:
+    """The table row of one trial as a dict (see :func:`row_from_wire`)."""
+    names = [str(k) for k in record.params]
+    return row_from_wire(wire_row(record, metric, goal, names), names)
 
 
 def row_duration(row: Row, now: float | None = None) -> float | None:
@@ -172,36 +187,24 @@ def row_duration(row: Row, now: float | None = None) -> float | None:
     return max(0.0, end - start)
 
 
-def param_names(rows: Iterable[Row]) -> list[str]:
-    """Hyperparameter names in order of first appearance over ``rows``."""
-    seen: dict[str, None] = {}
+def best_row(rows: Iterable[Wire], goal: Goal) -> Wire | None:
+    """The wire row with the best primary-metric value, ignoring failed
+    trials. Ties go to the earlier trial (lower index)."""
+    best: Wire | None = None
     for row in rows:
-        for name in row["params"]:
-            seen.setdefault(name, None)
-    return list(seen)
-
-
-def best_row(rows: Iterable[Row], goal: Goal) -> Row | None:
-    """The row with the best primary-metric value, ignoring failed trials.
-
-    Ties go to the earlier trial (lower index).
-    """
-    best: Row | None = None
-    for row in rows:
-        value = row["best"]
-        if value is None or row["status"] in _FAILURES:
+        value = row[BEST]
+        if value is None or row[STATUS] in _FAILURES:
             continue
-        if best is None or goal.better(value, best["best"]) or (
-            value == best["best"] and row["index"] < best["index"]
-        ):
+        if best is None or goal.better(value, best[BEST]) or (value == best[BEST] and row[INDEX] < best[INDEX]):
             best = row
     return best
 
 
 def summarize(
-    rows: Iterable[Row],
+    rows: Iterable[Wire],
     *,
     goal: Goal,
+    id_prefix: str = "",
     status: str,
     started_at: float | None,
     ended_at: float | None = None,
@@ -209,7 +212,8 @@ def summarize(
     max_duration: float | None = None,
     now: float | None = None,
 ) -> dict[str, Any]:
-    """Counts by status, the best trial, elapsed time and the budget.
+    """Counts by status, the best trial, elapsed time and the budget of wire
+    rows.
 
     ``max_duration`` is in seconds. ``elapsed`` runs to ``ended_at`` once the
     sweep has ended, else to ``now``.
@@ -218,7 +222,7 @@ def summarize(
     now = time.time() if now is None else now
     counts: dict[str, int] = {}
     for row in rows:
-        counts[row["status"]] = counts.get(row["status"], 0) + 1
+        counts[row[STATUS]] = counts.get(row[STATUS], 0) + 1
     best = best_row(rows, goal)
     end = ended_at if ended_at is not None else now
     return {
@@ -226,8 +230,8 @@ def summarize(
         "counts": counts,
         "n_trials": len(rows),
         "n_finished": sum(n for s, n in counts.items() if s not in _ACTIVE),
-        "best_id": None if best is None else best["id"],
-        "best_value": None if best is None else best["best"],
+        "best_id": None if best is None else (best[ID] if best[ID] is not None else f"{id_prefix}{best[INDEX]}"),
+        "best_value": None if best is None else best[BEST],
         "started_at": started_at,
         "ended_at": ended_at,
         "elapsed": None if started_at is None else max(0.0, end - started_at),
@@ -255,14 +259,14 @@ def run_is_running(run: Any) -> bool:
     return str(getattr(run, "status", "")) in ("Running", "NotStarted")
 
 
-def sweep_info(run: Any, rows: Iterable[Row] = ()) -> dict[str, Any]:
+def sweep_info(run: Any, names: Sequence[str] = ()) -> dict[str, Any]:
     """Name, metric, goal and hyperparameter names of a sweep run object."""
     goal = Goal.parse(getattr(run, "goal", Goal.MAXIMIZE))
     return {
         "name": str(getattr(run, "name", "") or "sweep"),
         "metric": str(getattr(run, "metric", "") or "metric"),
         "goal": goal.value,
-        "param_names": param_names(rows),
+        "param_names": list(names),
     }
 
 

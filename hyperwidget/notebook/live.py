@@ -189,7 +189,8 @@ class TextProgress:
         self.stream = stream
         self.interval = interval
         self._lock = threading.Lock()
-        self._rows: dict[str, dict[str, Any]] = {}
+        self._rows: dict[str, list[Any]] = {}  # wire rows
+        self._names: dict[str, None] = {}
         self._run: Any = None
         self._goal = Goal.MAXIMIZE
         self._metric = "metric"
@@ -212,9 +213,8 @@ class TextProgress:
     def on_trial_update(self, record: TrialRecord) -> None:
         """Engine hook: update the row; print a line if ``interval`` has passed."""
         try:
-            row = _snapshot.row_from_record(record, self._metric, self._goal)
+            self._store(record)
             with self._lock:
-                self._rows[row["id"]] = row
                 due = time.monotonic() - self._last_line >= self.interval
                 if due:
                     self._last_line = time.monotonic()
@@ -223,25 +223,34 @@ class TextProgress:
         except Exception:  # never break the sweep over a progress line
             pass
 
+    def _store(self, record: TrialRecord) -> None:
+        with self._lock:
+            for k in record.params:
+                self._names.setdefault(k, None)
+            self._rows[record.id] = _snapshot.wire_row(record, self._metric, self._goal, list(self._names))
+
     def on_sweep_end(self, run: Any) -> None:
         """Engine hook (the final table is printed by :meth:`finish`)."""
         self._run = run
 
     def rows(self) -> list[dict[str, Any]]:
-        """The rows seen so far, in trial order."""
+        """The rows seen so far as dicts, in trial order."""
         with self._lock:
-            return sorted(self._rows.values(), key=lambda r: r["index"])
+            wires = sorted(self._rows.values(), key=lambda w: w[_snapshot.INDEX])
+            names = list(self._names)
+        return [_snapshot.row_from_wire(w, names) for w in wires]
 
     def _state(self, status: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        rows = self.rows()
-        run = self._run
-        total, seconds = _snapshot.budget_of(run)
+        with self._lock:
+            wires = list(self._rows.values())
+            names = list(self._names)
+        total, seconds = _snapshot.budget_of(self._run)
         summary = _snapshot.summarize(
-            rows, goal=self._goal, status=status, started_at=self._started_at,
+            wires, goal=self._goal, status=status, started_at=self._started_at,
             max_total_runs=total, max_duration=seconds,
         )
-        info = _snapshot.sweep_info(run, rows)
-        info.update(metric=self._metric, goal=self._goal.value)
+        info = _snapshot.sweep_info(self._run)
+        info.update(metric=self._metric, goal=self._goal.value, param_names=names)
         return summary, info
 
     def line(self, status: str = "Running") -> str:
@@ -256,17 +265,11 @@ class TextProgress:
         self._finished = True
         self._run = run
         for record in list(getattr(run, "trials", ()) or ()):
-            self.on_trial_update_quiet(record)
+            self._store(record)
         status = str(getattr(run, "status", "") or "Completed")
         summary, info = self._state(status)
         self._write(_snapshot.progress_line(summary, info))
         self._write(final_table_text(run, self.rows(), info))
-
-    def on_trial_update_quiet(self, record: TrialRecord) -> None:
-        """Update a row without printing."""
-        row = _snapshot.row_from_record(record, self._metric, self._goal)
-        with self._lock:
-            self._rows[row["id"]] = row
 
 
 def final_table_text(run: Any, rows: Sequence[dict[str, Any]], info: dict[str, Any]) -> str:

@@ -85,7 +85,8 @@ class SweepMonitor(anywidget.AnyWidget):
         self._goal = Goal.MAXIMIZE
         self._metric = "metric"
         self._records: dict[str, TrialRecord] = {}
-        self._rows: dict[str, dict[str, Any]] = {}
+        self._rows: dict[str, list[Any]] = {}  # wire rows (_snapshot.WIRE_COLUMNS)
+        self._prefix = ""
         self._dirty: dict[str, TrialRecord] = {}
         self._param_names: dict[str, None] = {}
         self._full_requested = False
@@ -158,25 +159,24 @@ class SweepMonitor(anywidget.AnyWidget):
         return self._ended.wait(timeout)
 
     def current_rows(self) -> list[dict[str, Any]]:
-        """All rows, in trial order, including changes not yet sent."""
-        self._refresh_rows()
-        with self._lock:
-            return sorted(self._rows.values(), key=lambda r: r["index"])
+        """All rows as dicts, in trial order, including changes not yet sent."""
+        wires = self._wire_rows()
+        names = list(self._param_names)
+        return [_snapshot.row_from_wire(w, names, self._prefix) for w in wires]
 
     def current_summary(self) -> dict[str, Any]:
-        """The summary of :meth:`current_rows`."""
-        return self._summary(self.current_rows())
+        """Counts, best trial, time and budget of the current rows."""
+        return self._summary(self._wire_rows())
 
     def static_html(self) -> str:
         """The current table as static, escaped HTML (see ``_snapshot.html_table``)."""
-        rows = self.current_rows()
-        return _snapshot.html_table(rows, self._summary(rows), self._sweep_info())
+        summary = self.current_summary()
+        return _snapshot.html_table(self.current_rows(), summary, self._sweep_info())
 
     def static_text(self) -> str:
         """The current table as plain text, with a progress line on top."""
-        rows = self.current_rows()
-        info = self._sweep_info()
-        return _snapshot.progress_line(self._summary(rows), info) + "\n" + _snapshot.text_table(rows, info)
+        summary, info = self.current_summary(), self._sweep_info()
+        return _snapshot.progress_line(summary, info) + "\n" + _snapshot.text_table(self.current_rows(), info)
 
     def follow(self, run: Any) -> SweepMonitor:
         """Show an existing run (running or finished) that was not started with
@@ -195,6 +195,7 @@ class SweepMonitor(anywidget.AnyWidget):
         self._run = run
         self._goal = Goal.parse(getattr(run, "goal", Goal.MAXIMIZE))
         self._metric = str(getattr(run, "metric", "") or "metric")
+        self._prefix = f"{getattr(run, 'name', '') or ''}_" if getattr(run, "name", "") else ""
         self._started_at = _snapshot.time_of(getattr(run, "started_at", None)) or time.time()
         self._budget = _snapshot.budget_of(run)
         self._status = "Running"
@@ -216,11 +217,12 @@ class SweepMonitor(anywidget.AnyWidget):
         info.update(metric=self._metric, goal=self._goal.value, param_names=list(self._param_names))
         return info
 
-    def _summary(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    def _summary(self, rows: list[list[Any]]) -> dict[str, Any]:
         total, seconds = self._budget
         return _snapshot.summarize(
             rows,
             goal=self._goal,
+            id_prefix=self._prefix,
             status=self._status,
             started_at=self._started_at,
             ended_at=self._ended_at,
@@ -228,17 +230,27 @@ class SweepMonitor(anywidget.AnyWidget):
             max_duration=seconds,
         )
 
-    def _refresh_rows(self) -> list[dict[str, Any]]:
-        """Rebuild the rows of dirty trials; return them (the changed rows)."""
+    def _refresh_rows(self) -> list[list[Any]]:
+        """Rebuild the wire rows of dirty trials; return them (the changed rows)."""
         with self._lock:
             dirty, self._dirty = self._dirty, {}
-        changed = [_snapshot.row_from_record(rec, self._metric, self._goal) for rec in dirty.values()]
+        names = self._param_names
+        for record in dirty.values():
+            for k in record.params:
+                if k not in names:
+                    names[k] = None
+        columns = list(names)
+        changed = [_snapshot.wire_row(rec, self._metric, self._goal, columns, self._prefix) for rec in dirty.values()]
         with self._lock:
-            for row in changed:
-                self._rows[row["id"]] = row
-                for name in row["params"]:
-                    self._param_names.setdefault(name, None)
+            for rec, row in zip(dirty.values(), changed):
+                self._rows[rec.id] = row
         return changed
+
+    def _wire_rows(self) -> list[list[Any]]:
+        """All wire rows in trial order, after rebuilding the dirty ones."""
+        self._refresh_rows()
+        with self._lock:
+            return sorted(self._rows.values(), key=lambda r: r[_snapshot.INDEX])
 
     def _flush(self) -> None:
         """Send one ``update`` message: changed rows (or all rows) + summary.
@@ -251,19 +263,14 @@ class SweepMonitor(anywidget.AnyWidget):
             with self._lock:
                 full = self._full_requested
                 self._full_requested = False
-                rows = sorted(self._rows.values(), key=lambda r: r["index"])
-            summary = self._summary(rows)
-            sweep = self._sweep_info()
-            origin = summary["started_at"] or 0.0
+                rows = list(self._rows.values())
             message = {
                 "type": "update",
                 "full": full,
-                "origin": origin,
-                "id_prefix": f"{sweep['name']}_",
-                "rows": _snapshot.encode_rows(rows if full else changed, sweep["param_names"], origin=origin,
-                                              id_prefix=f"{sweep['name']}_"),
-                "summary": summary,
-                "sweep": sweep,
+                "id_prefix": self._prefix,
+                "rows": rows if full else changed,
+                "summary": self._summary(rows),
+                "sweep": self._sweep_info(),
             }
             self._send_message(message)
 
@@ -276,10 +283,9 @@ class SweepMonitor(anywidget.AnyWidget):
         with self._send_lock:
             if self._has_news():
                 self._flush()
-            rows = self.current_rows()
             with self.hold_sync():
                 self.sweep = self._sweep_info()
-                self.summary = self._summary(rows)
+                self.summary = self.current_summary()
             self.message_times.append(time.time())
 
     def _start_flusher(self) -> None:

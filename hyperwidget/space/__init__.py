@@ -130,21 +130,3 @@ __all__ = [
     "register_expression",
     "uniform",
 ]
-
-
-def _publish_factories() -> None:
-    """Give the v1 functions ``hyperwidget.space`` as ``__module__``, as when this package was one module.
-
-    The ``%%sweep`` header namespace (``notebook._cell.expression_factories``)
-    finds the functions a cell may call without importing them by that module
-    name. Classes keep their defining module, so ``typing.get_type_hints`` and
-    ``inspect.getsource`` still resolve them.
-    """
-    for function in (
-        choice, randint, uniform, quniform, loguniform, qloguniform, normal, qnormal, lognormal, qlognormal,
-        log_uniform, log_randint, intrange, finrange, logfinrange,
-    ):  # fmt: skip
-        function.__module__ = __name__
-
-
-_publish_factories()

@@ -181,10 +181,10 @@ test("mergeRows replaces rows by id with the incoming version", () => {
 
 test("decodeRows reads the kernel's positional rows", () => {
   const wire = [
-    [null, 3, "Running", 0.5, 0.7, 2, 1.25, null, [0.01, XSS], [0.7, 0.5], null],
-    ["custom-id", 4, "Failed", null, null, 0, 2, 3.5, [0.02], null, "ValueError: x"],
+    [null, 3, "Running", 0.5, 0.7, 2, 1001.25, null, [0.01, XSS], [0.7, 0.5], null],
+    ["custom-id", 4, "Failed", null, null, 0, 1002, 1003.5, [0.02], null, "ValueError: x"],
   ];
-  const [a, b] = decodeRows(wire, ["lr", "name"], 1000, "sw_");
+  const [a, b] = decodeRows(wire, ["lr", "name"], "sw_");
   assert.deepEqual(a, {
     id: "sw_3", index: 3, status: "Running", latest: 0.5, best: 0.7, step: 2,
     started_at: 1001.25, ended_at: null, params: { lr: 0.01, name: XSS }, curve: [0.7, 0.5],
