@@ -473,6 +473,15 @@ def targets(rows: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def see_also(out: Path) -> str:
+    """Links to other runs of this benchmark stored in sub-directories of ``out``."""
+    others = sorted(p.parent.name for p in out.glob("*/early_termination.md"))
+    if not others:
+        return ""
+    links = "\n".join(f"- [{name}]({name}/early_termination.md)" for name in others)
+    return f"\n## Other runs of this benchmark\n\n{links}\n"
+
+
 def write_report(args: Any, rows: list[dict[str, Any]], outcomes: list[Outcome], labels: list[str],
                  replay_summary: dict[str, Any], checks: list[str], wall: float, cpu: float) -> None:
     per_seed = ["| method | " + " | ".join(f"s{s}" for s in range(args.seeds)) + " |", "|---|" + "---|" * args.seeds]
@@ -525,7 +534,7 @@ best trial survives: {replay_summary['best_trial_survived']}
 ## Check through the real engine (seed 0, first {args.trials} configurations, `backend="sequential"`)
 
 {chr(10).join(checks) if checks else "(skipped)"}
-"""
+{see_also(args.out)}"""
     (args.out / "early_termination.md").write_text(text)
 
 

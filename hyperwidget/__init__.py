@@ -30,7 +30,7 @@ _EXPORTS: dict[str, str] = {
         "RandomSamplingAlgorithm", "GridSamplingAlgorithm")},
     **{name: "policies" for name in (
         "EarlyTerminationPolicy", "NoTerminationPolicy", "BanditPolicy", "MedianStoppingPolicy",
-        "TruncationSelectionPolicy", "ASHAPolicy", "HyperbandPolicy", "replay")},
+        "TruncationSelectionPolicy", "ASHAPolicy", "HyperbandPolicy", "replay", "plot_replay", "compare_policies")},
     # records, results, storage, the engine
     "Goal": "trial", "TrialRecord": "trial", "TrialStatus": "trial",
     "ChildRun": "results", "Constraint": "results", "SweepResults": "results",

@@ -27,7 +27,6 @@ from hyperwidget.errors import HyperwidgetWarning, SweepConfigError
 from hyperwidget.executor import TrialExecutor, TrialOutcome, TrialTask, WorkerLost, is_in_process
 from hyperwidget.executor._channel import ChannelServer, register_local_host, unregister_local_host
 from hyperwidget.objective import FunctionObjective, Script
-from hyperwidget.policies import NoTerminationPolicy
 from hyperwidget.storage import SqliteStorage
 from hyperwidget.trial import TrialRecord, TrialStatus
 
@@ -224,15 +223,13 @@ class SweepEngine:
         warnings.warn(f"trial failed: {text}; {hint}", HyperwidgetWarning, stacklevel=2)
 
     def _check_policy_use(self, record: TrialRecord, status: TrialStatus) -> None:
-        if self._warned_policy or isinstance(self.config.policy, NoTerminationPolicy):
+        """Warn once when the policy had no intermediate values to act on (the policy words it)."""
+        if self._warned_policy:
             return
-        if status is TrialStatus.COMPLETED and len(record.series(self.config.metric)) <= 1:
+        text = self.config.policy.check_trial_end(record.replace(status=status), self.config.metric)
+        if text:
             self._warned_policy = True
-            warnings.warn(
-                f"{type(self.config.policy).__name__} needs intermediate values, but trial {record.id} logged "
-                f"{self.config.metric!r} only once: log it at every epoch/step (log({self.config.metric!r}, "
-                "value) inside the training loop) for early termination to act.", HyperwidgetWarning,
-                stacklevel=2)
+            warnings.warn(text, HyperwidgetWarning, stacklevel=2)
 
     def trial_lost(self, trial_id: str) -> None:
         with self.lock:

@@ -74,8 +74,9 @@ def test_sorted_children_follow_hyperdrive_semantics() -> None:
         if value is not None:
             hw.log("acc", value)
 
-    run = hw.run_sweep(objective, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=4, backend="sequential",
-                       storage=None)
+    with pytest.warns(hw.HyperwidgetWarning, match="'acc' was never logged"):
+        run = hw.run_sweep(objective, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=4,
+                           backend="sequential", storage=None)
     rows = run.get_children_sorted_by_primary_metric()
     assert [r["best_primary_metric"] for r in rows] == [0.9, 0.8, 0.7, None]
     assert set(rows[0]) == {"run_id", "hyperparameters", "best_primary_metric", "status"}
@@ -243,8 +244,9 @@ def test_dashed_names_reach_functions_as_keywords_and_single_argument_functions_
 
 
 def test_a_metric_never_logged_fails_the_trial_with_a_message_naming_it() -> None:
-    run = hw.run_sweep(lambda x: {"loss": x}, {"x": hw.uniform(0, 1)}, metric="accuracy", max_total_runs=1,
-                       backend="sequential", storage=None)
+    with pytest.warns(hw.HyperwidgetWarning, match="check the metric name"):
+        run = hw.run_sweep(lambda x: {"loss": x}, {"x": hw.uniform(0, 1)}, metric="accuracy", max_total_runs=1,
+                           backend="sequential", storage=None)
     child = run.get_children()[0]
     assert child.status == "Failed"
     assert "primary metric 'accuracy' was never logged (logged: ['loss'])" in child.error

@@ -60,7 +60,7 @@ def subshell_id(kernel: Any, timeout: float = 5.0) -> str | None:
         def create() -> None:  # must run on the shell-channel thread
             try:
                 created["id"] = manager._create_subshell()
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - ipykernel internals: any failure means no subshell
                 created["error"] = error
             finally:
                 done.set()

@@ -21,6 +21,7 @@ MAX_CURVE_POINTS = 64
 MAX_ERROR_CHARS = 300
 
 _FAILURES = frozenset(s.value for s in TrialStatus if s.is_failure)
+_STATUS_TEXT = {s: s.value for s in TrialStatus}  # Enum.value is slow on the hot path
 _ACTIVE = frozenset((TrialStatus.QUEUED.value, TrialStatus.RUNNING.value))
 
 Row = dict[str, Any]
@@ -133,25 +134,32 @@ def wire_row(record: TrialRecord, metric: str, goal: Goal, names: Sequence[str],
     rid, index, started, ended = record.id, record.index, record.started_at, record.ended_at
     params = record.params
     status = record.status
-    return [
+    row = [
         None if id_prefix and rid == f"{id_prefix}{index}" else str(rid),
         index,
-        status.value if isinstance(status, TrialStatus) else str(status),
+        _STATUS_TEXT.get(status) or str(status),
         latest,
         best,
         n,
         None if started is None else round(started, 3),
         None if ended is None else round(ended, 3),
         [_param(params[k]) if k in params else None for k in names],
-        [_finite(v) for v in downsample(series)] if n > 1 else None,
-        _short_error(record.error) if record.error else None,
     ]
+    # optional trailing fields, present only when needed (smaller JSON)
+    error = _short_error(record.error) if record.error else None
+    if n > 1 or error is not None:
+        row.append([_finite(v) for v in downsample(series)] if n > 1 else None)
+    if error is not None:
+        row.append(error)
+    return row
 
 
 def row_from_wire(wire: Wire, names: Sequence[str], id_prefix: str = "") -> Row:
     """A wire row as a dict (``id, index, status, params, latest, best, step,
     started_at, ended_at``, plus ``curve`` and ``error`` when present)."""
     values = wire[PARAMS]
+    curve = wire[CURVE] if len(wire) > CURVE else None
+    error = wire[ERROR] if len(wire) > ERROR else None
     row: Row = {
         "id": wire[ID] if wire[ID] is not None else f"{id_prefix}{wire[INDEX]}",
         "index": wire[INDEX],
@@ -163,10 +171,10 @@ def row_from_wire(wire: Wire, names: Sequence[str], id_prefix: str = "") -> Row:
         "started_at": wire[STARTED],
         "ended_at": wire[ENDED],
     }
-    if wire[CURVE] is not None:
-        row["curve"] = wire[CURVE]
-    if wire[ERROR] is not None:
-        row["error"] = wire[ERROR]
+    if curve is not None:
+        row["curve"] = curve
+    if error is not None:
+        row["error"] = error
     return row
 
 

@@ -17,6 +17,7 @@ nbconvert, GitHub).
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -32,6 +33,8 @@ TEXT_INTERVAL = 2.0
 WAIT_STEP = 0.05
 
 StartFn = Callable[[list], Any]
+
+logger = logging.getLogger(__name__)
 
 
 def widget_frontend_available() -> bool:
@@ -85,7 +88,11 @@ def _run_in_notebook(start: StartFn) -> Any:
     monitor = SweepMonitor()
     routed = _kernel.route_to_subshell(monitor)
     display(monitor)
-    run = start([monitor])
+    try:
+        run = start([monitor])
+    except BaseException:  # e.g. a bad setting: no sweep, so no empty monitor either
+        monitor.close()
+        raise
     try:
         if routed or not _kernel.can_poll():
             _wait_plain(run, monitor)
@@ -93,8 +100,9 @@ def _run_in_notebook(start: StartFn) -> Any:
             _wait_polling_ui(run, monitor)
     except KeyboardInterrupt:
         _cancel_after_interrupt(run)
-    monitor.wait_ended(timeout=10.0)
-    display_final_table(monitor)
+    finally:  # also when the engine failed (run.wait() re-raises): show what was done
+        monitor.wait_ended(timeout=10.0)
+        display_final_table(monitor)
     return run
 
 
@@ -221,7 +229,7 @@ class TextProgress:
             if due:
                 self._write(self.line())
         except Exception:  # never break the sweep over a progress line
-            pass
+            logger.debug("hyperwidget: progress line failed", exc_info=True)
 
     def _store(self, record: TrialRecord) -> None:
         with self._lock:
@@ -280,5 +288,5 @@ def final_table_text(run: Any, rows: Sequence[dict[str, Any]], info: dict[str, A
             frame = to_dataframe()
             return frame.to_string(max_rows=200, max_cols=30)
         except Exception:  # e.g. pandas missing: fall back to the plain table
-            pass
+            logger.debug("hyperwidget: run.to_dataframe() failed", exc_info=True)
     return _snapshot.text_table(rows, info)

@@ -1,12 +1,15 @@
 """The live sweep monitor: an anywidget that is also an engine observer.
 
 Engine threads call :meth:`SweepMonitor.on_trial_update` for every change of
-every trial; that call only stores the record and wakes a flusher thread. The
-flusher sends at most one message per ``interval`` (0.1 s: at most about 10
-front-end messages per second, whatever the trial rate) holding the rows that
-changed since the last message, not the whole table. Kernel-to-front-end
-messages get through while a cell is busy, so the table is live during a
-blocking cell too. When the sweep ends, the last changed rows are sent and the
+every trial; that call stores the record and, once ``interval`` (0.1 s) has
+passed since the last message, sends one message holding the rows that changed
+since then, not the whole table: at most about 10 front-end messages per
+second, whatever the trial rate. A timer thread (one per process, shared by all
+monitors) sends what is left when no update comes. (Sending only from the
+timer thread cost twice as much with fast trials: every batch then meant GIL
+hand-offs between the engine thread and the timer thread on top of the work
+itself.) Kernel-to-front-end messages get through while a cell is busy, so the
+table is live during a blocking cell too. When the sweep ends, the last changed rows are sent and the
 synced traits ``summary`` and ``sweep`` get their final values. The rows are
 not a synced trait: encoding the whole table once more at the end would cost
 more than the sweep itself for fast trials; a view that starts later asks for
@@ -15,9 +18,10 @@ notebook as static HTML.
 
 Front-end messages: ``stop_sweep`` calls ``run.cancel()``, ``stop_trial``
 calls ``run.stop_trial(id)``, and ``snapshot_request`` (sent by each new view)
-makes the next message carry every row. They reach the kernel while a cell
-runs only when the cell polls the kernel's queue: ``live.run_with_monitor``
-does that.
+makes the next message carry every row. While a cell runs they reach the
+kernel only on a subshell thread (ipykernel 7) or when the waiting cell polls
+the kernel's queue (ipykernel 6): ``live.run_with_monitor`` arranges that
+(see ``_kernel.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -79,7 +84,6 @@ class SweepMonitor(anywidget.AnyWidget):
         self.interval = float(interval)
         self._lock = threading.RLock()
         self._send_lock = threading.RLock()
-        self._stop = threading.Event()
         self._ended = threading.Event()
         self._run: Any = None
         self._goal = Goal.MAXIMIZE
@@ -94,7 +98,8 @@ class SweepMonitor(anywidget.AnyWidget):
         self._started_at: float | None = None
         self._ended_at: float | None = None
         self._budget: tuple[int | None, float | None] = (None, None)
-        self._flusher: threading.Thread | None = None
+        self._live = False  # between on_sweep_start and on_sweep_end
+        self._next_flush = 0.0  # time.monotonic() after which the next message may leave
         #: Unix times of the messages sent (for tests and the benchmark).
         self.message_times: list[float] = []
         self.on_msg(self._on_front_msg)
@@ -104,11 +109,12 @@ class SweepMonitor(anywidget.AnyWidget):
 
     # ----------------------------------------------------------- observer API
     def on_sweep_start(self, run: Any) -> None:
-        """Engine hook: remember the run and start the flusher thread."""
+        """Engine hook: remember the run and register with the flush timer."""
         try:
             with self._lock:
                 self._attach(run)
-            self._start_flusher()
+                self._live = True
+            _TIMER.add(self)
         except Exception:  # a monitor bug must never break a sweep
             logger.exception("hyperwidget monitor: on_sweep_start failed")
 
@@ -118,14 +124,16 @@ class SweepMonitor(anywidget.AnyWidget):
             with self._lock:
                 self._records[record.id] = record
                 self._dirty[record.id] = record
-            # No thread signalling here: waking the flusher on every update
-            # costs a GIL hand-off per update (it doubled a 1,000-trial no-op
-            # sweep); the flusher polls every `interval` instead.
+            # No thread signalling per update (a GIL hand-off each, which
+            # doubled a 1,000-trial no-op sweep): send inline when due, else the
+            # timer thread picks the change up within one tick.
+            if self._live and time.monotonic() >= self._next_flush:
+                self._try_flush()
         except Exception:
             logger.exception("hyperwidget monitor: on_trial_update failed")
 
     def on_sweep_end(self, run: Any) -> None:
-        """Engine hook: stop the flusher and publish the final table."""
+        """Engine hook: send the last changes and the final summary."""
         try:
             for record in list(getattr(run, "trials", ()) or ()):
                 if self._records.get(record.id) is not record:
@@ -136,7 +144,8 @@ class SweepMonitor(anywidget.AnyWidget):
                 status = str(getattr(run, "status", "") or "Completed")
                 self._status = "Completed" if status == "Running" else status
                 self._ended_at = _snapshot.time_of(getattr(run, "ended_at", None)) or time.time()
-            self._stop_flusher()
+            self._live = False
+            _TIMER.discard(self)
             self._publish_final()
         except Exception:
             logger.exception("hyperwidget monitor: on_sweep_end failed")
@@ -231,20 +240,25 @@ class SweepMonitor(anywidget.AnyWidget):
         )
 
     def _refresh_rows(self) -> list[list[Any]]:
-        """Rebuild the wire rows of dirty trials; return them (the changed rows)."""
-        with self._lock:
-            dirty, self._dirty = self._dirty, {}
-        names = self._param_names
-        for record in dirty.values():
-            for k in record.params:
-                if k not in names:
-                    names[k] = None
-        columns = list(names)
-        changed = [_snapshot.wire_row(rec, self._metric, self._goal, columns, self._prefix) for rec in dirty.values()]
-        with self._lock:
-            for rec, row in zip(dirty.values(), changed):
-                self._rows[rec.id] = row
-        return changed
+        """Rebuild the wire rows of dirty trials; return them (the changed rows).
+
+        Runs under the send lock, so two callers cannot store rows out of
+        order; the engine's updates only take the short ``_lock``.
+        """
+        with self._send_lock:
+            with self._lock:
+                dirty, self._dirty = self._dirty, {}
+            names = self._param_names
+            for record in dirty.values():
+                for k in record.params:
+                    if k not in names:
+                        names[k] = None
+            columns = list(names)
+            changed = [_snapshot.wire_row(r, self._metric, self._goal, columns, self._prefix) for r in dirty.values()]
+            with self._lock:
+                for rec, row in zip(dirty.values(), changed):
+                    self._rows[rec.id] = row
+            return changed
 
     def _wire_rows(self) -> list[list[Any]]:
         """All wire rows in trial order, after rebuilding the dirty ones."""
@@ -277,6 +291,19 @@ class SweepMonitor(anywidget.AnyWidget):
     def _send_message(self, message: dict[str, Any]) -> None:
         self.message_times.append(time.time())
         self.send(message)
+        self._next_flush = time.monotonic() + self.interval
+
+    def _try_flush(self) -> None:
+        """Flush if due and nobody else is flushing (never blocks)."""
+        if not self._send_lock.acquire(blocking=False):
+            return
+        try:
+            if time.monotonic() >= self._next_flush and self._has_news():
+                self._flush()
+        except Exception:
+            logger.exception("hyperwidget monitor: sending an update failed")
+        finally:
+            self._send_lock.release()
 
     def _publish_final(self) -> None:
         """Send the last changed rows, then the final summary as traits."""
@@ -288,36 +315,9 @@ class SweepMonitor(anywidget.AnyWidget):
                 self.summary = self.current_summary()
             self.message_times.append(time.time())
 
-    def _start_flusher(self) -> None:
-        with self._lock:
-            if self._flusher is not None and self._flusher.is_alive():
-                return
-            self._ended.clear()
-            self._stop = threading.Event()
-            self._flusher = threading.Thread(target=self._flush_loop, args=(self._stop,),
-                                             name="hyperwidget-monitor", daemon=True)
-            self._flusher.start()
-
-    def _stop_flusher(self) -> None:
-        flusher = self._flusher
-        self._flusher = None
-        self._stop.set()
-        if flusher is not None and flusher is not threading.current_thread():
-            flusher.join(timeout=5.0)
-
     def _has_news(self) -> bool:
         with self._lock:
             return bool(self._dirty) or self._full_requested
-
-    def _flush_loop(self, stop: threading.Event) -> None:
-        """Every ``interval``: if anything changed, send one message (so two
-        messages are always at least ``interval`` apart)."""
-        while not stop.wait(self.interval):
-            if self._has_news():
-                try:
-                    self._flush()
-                except Exception:
-                    logger.exception("hyperwidget monitor: sending an update failed")
 
     def _on_front_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         """Handle ``stop_sweep``, ``stop_trial`` and ``snapshot_request``."""
@@ -335,9 +335,49 @@ class SweepMonitor(anywidget.AnyWidget):
     def _on_snapshot_request(self) -> None:
         with self._lock:
             self._full_requested = True
-            live = self._flusher is not None
-        if not live:
+            live = self._live
+        if not live:  # else the timer sends it within one tick
             self._flush()
+
+
+class _FlushTimer:
+    """One daemon thread for every monitor of the process: each ``TICK`` it
+    lets live monitors send what changed (``_try_flush`` keeps each monitor's
+    own ``interval``). Shared and started once, so a sweep pays no thread
+    start and join, which cost milliseconds of wall time on a busy machine."""
+
+    TICK = 0.05
+    IDLE_TICK = 0.5
+
+    def __init__(self) -> None:
+        self._monitors: weakref.WeakSet[SweepMonitor] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, monitor: SweepMonitor) -> None:
+        with self._lock:
+            self._monitors.add(monitor)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="hyperwidget-monitor", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def discard(self, monitor: SweepMonitor) -> None:
+        with self._lock:
+            self._monitors.discard(monitor)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                monitors = list(self._monitors)
+            self._wake.wait(self.TICK if monitors else self.IDLE_TICK)
+            self._wake.clear()
+            for monitor in monitors:
+                monitor._try_flush()
+
+
+_TIMER = _FlushTimer()
 
 
 class RunDetails:
@@ -359,13 +399,15 @@ class RunDetails:
             )
         self.run = run
 
-    def show(self) -> SweepMonitor | None:
+    def show(self) -> None:
         """Display the live monitor (or a text table outside a widget front end).
 
-        Returns the monitor, or None when only text was shown.
+        Returns None, like Azure's, so that ``RunDetails(run).show()`` as the
+        last line of a cell does not display the monitor twice; use
+        ``hyperwidget.notebook.show_run(run)`` to get the monitor object.
         """
         from hyperwidget.notebook.live import show_run
 
-        return show_run(self.run)
+        show_run(self.run)
 
 

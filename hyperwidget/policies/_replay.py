@@ -28,7 +28,7 @@ _COLUMNS = [
 ]  # fmt: skip
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class ReplayReport:
     """What a policy would have done to a finished sweep.
 
@@ -264,6 +264,7 @@ def plot_replay(report: ReplayReport, ax: Axes | None = None) -> Figure:
 
     if ax is None:
         fig, ax = plt.subplots(figsize=(8, 4.5))
+        plt.close(fig)  # returned, not left in pyplot's list: a notebook shows it once
     else:
         fig = ax.figure
     best = report.best_trial_id

@@ -18,6 +18,7 @@ from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
 _VALUE_STATES = (TrialStatus.COMPLETED, TrialStatus.STOPPED_EARLY, TrialStatus.TIMED_OUT, TrialStatus.CANCELED)
 _FAILURE_STATES = (TrialStatus.FAILED, TrialStatus.CRASHED)
+_MAX_MODEL_POINTS = 300
 
 
 class BayesianParameterSampling(Sampler):
@@ -97,7 +98,7 @@ class BayesianParameterSampling(Sampler):
         self.n_initial = n_initial if n_initial is not None else min(10, max(5, dims + 3))
         self.max_fit_iterations = max_fit_iterations
         # The Sobol scrambling must be the same for every proposal of a sweep, also without a seed.
-        self._sobol_seed = int(seed) if seed is not None else int(np.random.default_rng().integers(2**31))
+        self._sobol_seed = int(self.seed) if self.seed is not None else int(np.random.default_rng().integers(2**31))
         self._encoder: Any = None
         self._rows: dict[str, tuple[dict[str, Any], np.ndarray | None]] = {}
 
@@ -143,12 +144,17 @@ class BayesianParameterSampling(Sampler):
         rng: np.random.Generator,
     ) -> dict[str, Any]:
         from hyperwidget.samplers._gp.acquisition import optimize_acquisition
-        from hyperwidget.samplers._gp.gp import GaussianProcess, fit_hyperparameters
+        from hyperwidget.samplers._gp.gp import GaussianProcess, fit_hyperparameters, subset
 
         encoder = self.encoder
         y = _warp(loss)
         x_all = np.vstack([x, failed]) if len(failed) else x
         y_all = np.r_[y, np.full(len(failed), y.max())]
+        taken = np.vstack([x_all, pending]) if len(pending) else x_all
+        if len(y_all) > _MAX_MODEL_POINTS:
+            # The posterior costs O(n^3) to build and O(n^2) per candidate: past a few hundred
+            # trials, condition on the best half and an even spread of the others.
+            x_all, y_all = subset(x_all, y_all, _MAX_MODEL_POINTS)
         hyper = fit_hyperparameters(x_all, y_all, encoder.is_cat, maxiter=self.max_fit_iterations)
         gp = GaussianProcess(x_all, y_all, encoder.is_cat, hyper)
         best = float(y.min())
@@ -156,7 +162,7 @@ class BayesianParameterSampling(Sampler):
             believed, _ = gp.predict(pending)
             gp = gp.condition(pending, np.maximum(believed, best))
         anchors = x[np.argsort(y, kind="stable")[:5]]
-        point = optimize_acquisition(gp, encoder, best, anchors, rng)
+        point = optimize_acquisition(gp, encoder, best, anchors, rng, taken)
         return encoder.decode(point)
 
     # -- history -> training data ---------------------------------------------------------------

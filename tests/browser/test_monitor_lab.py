@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -50,18 +49,18 @@ from hyperwidget import start_sweep, uniform, choice, log
 from hyperwidget.notebook import run_with_monitor
 """
 
-API_SWEEP = """\
+API_SWEEP = f"""\
 def objective(lr, name):
     for step in range(4):
         time.sleep(0.08)
         log("accuracy", lr * (step + 1) / 4)
 
-space = {"lr": uniform(0, 1), "name": choice(%r, "plain")}
+space = {{"lr": uniform(0, 1), "name": choice({XSS!r}, "plain")}}
 run = run_with_monitor(lambda obs: start_sweep(
-    objective, space, metric="accuracy", goal="maximize", max_total_runs=%d,
+    objective, space, metric="accuracy", goal="maximize", max_total_runs=12,
     max_concurrent_runs=1, backend="threads", storage=None, seed=3, observers=obs))
 print("DONE", run.status, len(run.trials), run.get_best_run_by_primary_metric().id)
-""" % (XSS, 12)
+"""
 
 LONG_SWEEP = """\
 def slow(lr):
@@ -75,11 +74,18 @@ run = run_with_monitor(lambda obs: start_sweep(
 print("DONE", run.status, len(run.trials))
 """
 
+BIG_SWEEP = """\
+big = run_with_monitor(lambda obs: start_sweep(
+    lambda lr: lr, {"lr": uniform(0, 1)}, metric="accuracy", max_total_runs=3000,
+    backend="sequential", storage=None, seed=4, observers=obs))
+print("BIG", big.status, len(big.trials))
+"""
+
 MAGIC_SWEEP = """\
-%%sweep --metric accuracy --goal maximize --max-total-runs 10 --backend threads --storage none --seed 2 -o result
+%%sweep --metric accuracy --goal maximize --max-total-runs 10 --max-concurrent-runs 1 --backend threads --storage none --seed 2 -o result
 x = uniform(0, 1)
 label = choice("<b>bold?</b>", "ok")
-time.sleep(0.1)
+time.sleep(0.25)
 log("accuracy", x)
 """
 
@@ -118,7 +124,7 @@ class Server:
             env[var] = str(tmp / var.lower())
         _write_settings(tmp / "jupyterlab_settings_dir")
         env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-        self.log = open(tmp / "server.log", "w")
+        self.log = open(tmp / "server.log", "w")  # noqa: SIM115 - open as long as the server runs; closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
              f"--port={self.port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
@@ -155,7 +161,7 @@ class Server:
         try:
             self._request("/api/shutdown", method="POST")
             self.proc.wait(timeout=10)
-        except Exception:
+        except (OSError, subprocess.TimeoutExpired):
             if self.proc.poll() is None:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
@@ -237,7 +243,10 @@ class Page:
             "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].some(p => p.textContent.includes('*'))"))
 
     def rows(self) -> int:
-        return int(self.page.evaluate("() => document.querySelectorAll('.hw-monitor .hw-table tbody tr').length"))
+        """Rows shown by the first monitor of the page."""
+        return int(self.page.evaluate(
+            "() => { const m = document.querySelector('.hw-monitor');"
+            " return m ? m.querySelectorAll('.hw-table tbody tr').length : 0; }"))
 
     def outputs_text(self) -> str:
         return str(self.page.evaluate(
@@ -248,9 +257,10 @@ class Page:
             "() => [...document.querySelectorAll('.jp-OutputArea-output[data-mime-type=\"application/vnd.jupyter.stderr\"]')]"
             ".map(o => o.innerText).filter(t => /Traceback|Error/.test(t))"))
 
-    def screenshot(self, name: str) -> None:
+    def screenshot(self, name: str, monitor_index: int = 0) -> None:
+        """Save a screenshot with the given monitor scrolled into view (pitfall 17)."""
         ARTIFACTS.mkdir(exist_ok=True)
-        monitor = self.page.locator(".hw-monitor").first
+        monitor = self.page.locator(".hw-monitor").nth(monitor_index)
         if monitor.count():
             monitor.scroll_into_view_if_needed()
         self.page.screenshot(path=str(ARTIFACTS / f"monitor-{name}.png"))
@@ -335,8 +345,9 @@ def _check_reopened(browser: Any, server: Server, best_id: str) -> None:
         page.context.close()
 
 
-def test_stop_buttons_stop_one_trial_then_the_whole_sweep(browser: Any, server: Server) -> None:
-    page = Page(browser, server, "stop.ipynb", [SETUP, LONG_SWEEP])
+def test_stop_buttons_and_interrupt_end_sweeps_while_the_cell_runs(browser: Any, server: Server) -> None:
+    """Cell 2: stop one trial, then the whole sweep. Cell 3: interrupt the kernel."""
+    page = Page(browser, server, "stop.ipynb", [SETUP, LONG_SWEEP, LONG_SWEEP.replace("DONE", "DONE2")])
     try:
         page.run_all()
         button = page.page.wait_for_selector('.hw-monitor tr[data-status="Running"] button[data-stop-trial]',
@@ -349,14 +360,24 @@ def test_stop_buttons_stop_one_trial_then_the_whole_sweep(browser: Any, server: 
         page.page.wait_for_function(
             "() => document.querySelectorAll('.hw-monitor tr[data-status=\"Running\"]').length >= 1", timeout=15_000)
         page.screenshot("lab-trial-stopped")
-        page.page.locator(".hw-monitor .hw-stop-sweep").click()
-        page.wait_done(timeout=30)
-        page.page.wait_for_selector('.hw-monitor[data-sweep-status="Canceled"]', timeout=10_000)
-        done = next(line for line in page.outputs_text().splitlines() if line.startswith("DONE"))
-        assert done.split()[1] == "Canceled" and int(done.split()[2]) < 50
-        statuses = page.page.locator(".hw-monitor .hw-table tbody tr").evaluate_all("rs => rs.map(r => r.dataset.status)")
+        page.page.locator(".hw-monitor .hw-stop-sweep").first.click()
+        page.page.wait_for_selector('.hw-monitor[data-sweep-status="Canceled"]', timeout=15_000)
+        done = page.page.wait_for_selector(".jp-OutputArea-output:has-text('DONE Canceled')", timeout=15_000)
+        assert int(done.inner_text().split()[2]) < 50
+        first = page.page.locator(".hw-monitor").first
+        statuses = first.locator(".hw-table tbody tr").evaluate_all("rs => rs.map(r => r.dataset.status)")
         assert "Running" not in statuses and "StoppedEarly" in statuses
         page.screenshot("lab-sweep-stopped")
+        # cell 3 starts once cell 2 has finished; interrupting the kernel cancels its sweep
+        page.page.wait_for_function(
+            "() => [...document.querySelectorAll('.hw-monitor')].length === 2 && document.querySelectorAll("
+            "'.hw-monitor')[1].querySelectorAll('tr[data-status=\"Running\"]').length > 0", timeout=30_000)
+        page.page.evaluate("() => { window.jupyterapp.commands.execute('notebook:interrupt-kernel'); }")
+        page.wait_done(timeout=30)
+        page.page.wait_for_selector(".jp-OutputArea-output:has-text('DONE2 Canceled')", timeout=10_000)
+        assert "Interrupted: canceling the sweep" in page.outputs_text()
+        page.page.wait_for_function(
+            "() => document.querySelectorAll('.hw-monitor')[1].dataset.sweepStatus === 'Canceled'", timeout=10_000)
         page.check_clean()
     finally:
         page.close()
@@ -364,7 +385,8 @@ def test_stop_buttons_stop_one_trial_then_the_whole_sweep(browser: Any, server: 
 
 def test_sweep_magic_cell_shows_the_monitor(browser: Any, server: Server) -> None:
     page = Page(browser, server, "magic.ipynb", ["%load_ext hyperwidget\nimport time", MAGIC_SWEEP,
-                                                 "print('BEST', result.get_best_run_by_primary_metric().id)"])
+                                                 "print('BEST', result.get_best_run_by_primary_metric().id)",
+                                                 "from hyperwidget.notebook import RunDetails\nRunDetails(result).show()"])
     try:
         page.run_all()
         page.page.wait_for_selector(".hw-monitor .hw-table tbody tr", timeout=30_000)
@@ -374,27 +396,62 @@ def test_sweep_magic_cell_shows_the_monitor(browser: Any, server: Server) -> Non
         page.page.wait_for_selector('.hw-monitor[data-sweep-status="Completed"]', timeout=10_000)
         assert page.rows() == 10
         best_id = next(line for line in page.outputs_text().splitlines() if line.startswith("BEST")).split()[1]
-        assert page.page.locator('.hw-monitor tr[data-best="true"]').get_attribute("data-trial-id") == best_id
-        assert "<b>bold?</b>" in page.page.locator(".hw-monitor td.hw-param").all_inner_texts()
+        first = page.page.locator(".hw-monitor").first
+        assert first.locator('tr[data-best="true"]').get_attribute("data-trial-id") == best_id
+        assert "<b>bold?</b>" in first.locator("td.hw-param").all_inner_texts()
         assert page.page.locator(".hw-monitor td.hw-param b").count() == 0
+        # RunDetails(run).show() of the finished run: one more monitor, filled by its snapshot request
+        assert page.page.locator(".hw-monitor").count() == 2
+        page.page.wait_for_function(
+            "() => { const m = document.querySelectorAll('.hw-monitor')[1]; return m && m.dataset.rowCount === '10'"
+            " && m.querySelector('tr[data-best=\"true\"]'); }", timeout=15_000)
+        assert page.page.locator(".hw-monitor").nth(1).locator('tr[data-best="true"]').get_attribute(
+            "data-trial-id") == best_id
         page.screenshot("lab-magic")
+        page.screenshot("lab-rundetails", monitor_index=1)
         page.check_clean()
     finally:
         page.close()
 
 
-def test_notebook7_renders_the_live_monitor(browser: Any, server: Server) -> None:
-    page = Page(browser, server, "nb7.ipynb", [SETUP, API_SWEEP], kind="notebooks")
+JANK_PROBE = """() => { window.__maxGap = 0; let last = performance.now();
+  const tick = (t) => { window.__maxGap = Math.max(window.__maxGap, t - last); last = t; requestAnimationFrame(tick); };
+  requestAnimationFrame(tick); }"""
+
+
+def test_notebook7_renders_the_live_monitor_and_pages_thousands_of_trials(browser: Any, server: Server) -> None:
+    page = Page(browser, server, "nb7.ipynb", [SETUP, API_SWEEP, BIG_SWEEP], kind="notebooks")
     try:
+        page.page.evaluate(JANK_PROBE)
         page.run_all()
         page.page.wait_for_selector(".hw-monitor .hw-table tbody tr", timeout=30_000)
         samples = _sample_rows_while_running(page, 30)
         page.wait_done()
         assert len({n for n, running in samples if running}) >= 2, samples
         page.page.wait_for_selector('.hw-monitor[data-sweep-status="Completed"]', timeout=10_000)
-        assert page.rows() == 12
-        assert page.page.locator('.hw-monitor tr[data-best="true"]').count() == 1
+        big = page.page.locator(".hw-monitor").nth(1)
+        page.page.wait_for_function(
+            "() => { const m = document.querySelectorAll('.hw-monitor')[1];"
+            " return m && m.dataset.sweepStatus === 'Completed' && m.dataset.rowCount === '3000'; }", timeout=30_000)
+        # the page stayed responsive: no frame took more than half a second
+        assert page.page.evaluate("() => window.__maxGap") < 500
+        first = page.page.locator(".hw-monitor").first
+        assert first.locator(".hw-table tbody tr").count() == 12
+        assert first.locator('tr[data-best="true"]').count() == 1
+        assert big.locator(".hw-table tbody tr").count() == 50
+        assert "rows 1–50 of 3000 (page 1/60)" in big.locator(".hw-page-info").inner_text()
+        big.locator('button[data-page="next"]').click()
+        page.page.wait_for_function(
+            "() => document.querySelectorAll('.hw-monitor')[1].querySelector('.hw-page-info').textContent"
+            ".startsWith('rows 51–100')", timeout=5_000)
+        started = time.monotonic()
+        big.locator('th[data-sort="best"]').click()
+        page.page.wait_for_function(
+            "() => document.querySelectorAll('.hw-monitor')[1].querySelector('.hw-table tbody tr').dataset.best === 'true'",
+            timeout=5_000)
+        assert time.monotonic() - started < 2.0
         page.screenshot("notebook7")
+        page.screenshot("notebook7-3000-trials", monitor_index=1)
         page.check_clean()
     finally:
         page.close()

@@ -57,6 +57,7 @@ def optimize_acquisition(
     best: float,
     anchors: np.ndarray,
     rng: np.random.Generator,
+    taken: np.ndarray | None = None,
     n_random: int = 1024,
     n_starts: int = 5,
     n_rounds: int = 8,
@@ -72,6 +73,11 @@ def optimize_acquisition(
         Good observed points (best first); the search also perturbs them.
     rng : numpy.random.Generator
         The proposal's generator: the result depends only on it and the inputs.
+    taken : ndarray, optional
+        Points already tried or running. In discrete spaces the best candidate
+        can be one of them (once the optimum is found, nothing else looks
+        better); the best candidate that is not taken is returned instead,
+        unless every candidate is taken.
     """
     pool = [encoder.random(n_random, rng)]
     for scale in (0.02, 0.1):
@@ -91,4 +97,16 @@ def optimize_acquisition(
         starts[improved] = moved.reshape(len(starts), n_steps, -1)[improved, pick[improved]]
         start_scores[improved] = moved_score[improved, pick[improved]]
         scale *= 0.55
-    return starts[int(np.argmax(start_scores))]
+    finalists = np.vstack([starts, cand[np.argsort(-score, kind="stable")[:64]]])
+    finalist_scores = np.r_[start_scores, np.sort(score)[::-1][:64]]
+    return _best_untaken(finalists, finalist_scores, taken)
+
+
+def _best_untaken(points: np.ndarray, scores: np.ndarray, taken: np.ndarray | None) -> np.ndarray:
+    order = np.argsort(-scores, kind="stable")
+    if taken is None or not len(taken):
+        return points[order[0]]
+    for i in order:
+        if not np.any(np.all(np.abs(taken - points[i]) < 1e-9, axis=1)):
+            return points[i]
+    return points[order[0]]

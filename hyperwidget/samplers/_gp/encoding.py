@@ -13,12 +13,14 @@ Every expression becomes one column:
   declares unrelated): the index of the option, compared by the kernel with a
   Hamming distance.
 
-Snapping is vectorised for the ten built-in expressions; expression types
-registered by users fall back to calling their ``from_unit`` / ``to_unit``.
+Snapping is vectorised for the ten HyperDrive expressions; any other type
+(the natural-bound ones, user-registered ones) gets a table of
+``to_unit(from_unit(u))`` built once per sampler.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,19 +43,24 @@ def _is_ordinal_choice(expr: sp.Expression) -> bool:
     return bool(np.all(diffs > 0) or np.all(diffs < 0))
 
 
+def _steps(low: float, high: float, q: float) -> tuple[int, int]:
+    """The rounding multipliers a bounded quantized expression can return (mirrors ``space._step_range``)."""
+    return math.floor(low / q - 0.5) + 1, math.ceil(high / q + 0.5) - 1
+
+
 def _snap_quniform(expr: sp.QUniform, u: np.ndarray) -> np.ndarray:
     lo, hi, q = float(expr.min_value), float(expr.max_value), float(expr.q)
-    value = np.round((lo + u * (hi - lo)) / q) * q
+    k_lo, k_hi = _steps(lo, hi, q)
+    value = np.clip(np.round((lo + u * (hi - lo)) / q), k_lo, k_hi) * q
     return np.clip((value - lo) / (hi - lo), 0.0, 1.0)
 
 
 def _snap_qloguniform(expr: sp.QLogUniform, u: np.ndarray) -> np.ndarray:
     lo, hi, q = float(expr.min_value), float(expr.max_value), float(expr.q)
     span = hi - lo
-    if span == 0:
-        return np.full_like(u, 0.5)
-    value = np.round(np.exp(lo + u * span) / q) * q
-    value = np.maximum(value, np.exp(lo))
+    k_lo, k_hi = _steps(math.exp(lo), math.exp(hi), q)
+    value = np.clip(np.round(np.exp(lo + u * span) / q), k_lo, k_hi) * q
+    value = np.maximum(value, min(q / 4, math.exp(lo)))
     return np.clip((np.log(value) - lo) / span, 0.0, 1.0)
 
 
@@ -69,8 +76,8 @@ def _snap_qnormal(expr: sp.QNormal, u: np.ndarray) -> np.ndarray:
 
 def _snap_qlognormal(expr: sp.QLogNormal, u: np.ndarray) -> np.ndarray:
     q = float(expr.q)
-    value = np.round(np.exp(_normal_of(expr, u)) / q) * q
-    value = np.maximum(value, q / 2)
+    value = np.round(np.exp(np.minimum(_normal_of(expr, u), 700.0)) / q) * q
+    value = np.maximum(value, q / 4)
     return ndtr((np.log(value) - expr.mu) / expr.sigma)
 
 
@@ -79,7 +86,25 @@ def _snap_ordinal(n: int, u: np.ndarray) -> np.ndarray:
     return (index + 0.5) / n
 
 
-# Exact types: a user subclass may change the law, so it takes the generic path.
+class _TabulatedSnap:
+    """Snapping for any other expression: ``to_unit(from_unit(u))`` tabulated on a fine grid.
+
+    Built once per expression (a few thousand calls), then a table look-up:
+    exact away from the cell edges of finite supports, within ``1/size`` at them.
+    """
+
+    def __init__(self, expr: sp.Expression) -> None:
+        values = expr.grid_values()
+        size = min(max(32 * len(values), 2048), 65536) if values is not None else 4096
+        grid = (np.arange(size) + 0.5) / size
+        self.size = size
+        self.table = np.array([expr.to_unit(expr.from_unit(float(u))) for u in grid])
+
+    def __call__(self, expr: sp.Expression, u: np.ndarray) -> np.ndarray:
+        return self.table[np.clip((u * self.size).astype(int), 0, self.size - 1)]
+
+
+# Exact types: a user subclass may change the law, so it takes the tabulated path.
 _CONTINUOUS = (sp.Uniform, sp.LogUniform, sp.Normal, sp.LogNormal)
 _SNAPPERS: dict[type, Any] = {
     sp.QUniform: _snap_quniform,
@@ -114,6 +139,17 @@ class Encoder:
             [len(e.grid_values() or ()) if cat else 0 for e, cat in zip(self.expressions, self.is_cat)],
             dtype=int,
         )
+        self._snappers = [self._snapper(e, cat) for e, cat in zip(self.expressions, self.is_cat)]
+
+    @staticmethod
+    def _snapper(expr: sp.Expression, categorical: bool) -> Any:
+        if categorical or type(expr) in _CONTINUOUS:
+            return None
+        if type(expr) in _SNAPPERS:
+            return _SNAPPERS[type(expr)]
+        if _is_ordinal_choice(expr):
+            return lambda e, u: _snap_ordinal(len(e.options), u)
+        return _TabulatedSnap(expr)
 
     # -- observations ---------------------------------------------------------------------------
     def encode(self, params: Mapping[str, Any]) -> np.ndarray:
@@ -137,7 +173,8 @@ class Encoder:
             if not 0 <= index < len(options) or index != value:
                 raise ValueError(f"{value!r} is not a value of {expr!r}")
             return index
-        return options.index(value)
+        # The choice's own matching (its to_unit gives (index + 0.5) / n, or raises for a foreign value).
+        return round(expr.to_unit(value) * len(options) - 0.5)
 
     def decode(self, row: np.ndarray) -> dict[str, Any]:
         """The configuration at a cube point (categorical columns hold option indices)."""
@@ -171,14 +208,7 @@ class Encoder:
     def snap(self, points: np.ndarray) -> np.ndarray:
         """Move every rounded column to the coordinate of the value it rounds to."""
         out = points.copy()
-        for j, expr in enumerate(self.expressions):
-            if self.is_cat[j] or type(expr) in _CONTINUOUS:
-                continue
-            snapper = _SNAPPERS.get(type(expr))
+        for j, (expr, snapper) in enumerate(zip(self.expressions, self._snappers)):
             if snapper is not None:
                 out[:, j] = snapper(expr, points[:, j])
-            elif isinstance(expr, sp.Choice):
-                out[:, j] = _snap_ordinal(len(expr.options), points[:, j])
-            else:
-                out[:, j] = [expr.to_unit(expr.from_unit(float(u))) for u in points[:, j]]
         return out

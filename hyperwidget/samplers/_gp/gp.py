@@ -77,7 +77,7 @@ def _neg_log_posterior(
 
 
 def fit_hyperparameters(
-    x: np.ndarray, y: np.ndarray, is_cat: np.ndarray, maxiter: int = 60, max_points: int = 128
+    x: np.ndarray, y: np.ndarray, is_cat: np.ndarray, maxiter: int = 60, max_points: int = 100
 ) -> Hyperparameters:
     """MAP hyperparameters for standardised targets ``y`` at cube points ``x``.
 
@@ -87,7 +87,7 @@ def fit_hyperparameters(
     the posterior itself still conditions on every observation.
     """
     if len(y) > max_points:
-        x, y = _fit_subset(x, y, max_points)
+        x, y = subset(x, y, max_points)
     d = x.shape[1]
     prior = _prior(d)
     dist = column_distances(x, x, is_cat)
@@ -106,7 +106,8 @@ def fit_hyperparameters(
     return Hyperparameters(np.exp(theta[:d]), math.exp(theta[d]), math.exp(theta[d + 1]))
 
 
-def _fit_subset(x: np.ndarray, y: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+def subset(x: np.ndarray, y: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """A deterministic subset of ``size`` points: the best half, then the others at an even stride."""
     order = np.argsort(y, kind="stable")
     best, rest = order[: size // 2], np.sort(order[size // 2 :])
     keep = np.r_[best, rest[np.linspace(0, len(rest) - 1, size - len(best)).astype(int)]]

@@ -1,0 +1,310 @@
+"""BayesianParameterSampling: search quality, every expression type, determinism, concurrency, failures."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy.stats import binomtest
+
+from hyperwidget.errors import SweepConfigError
+from hyperwidget.samplers import BayesianParameterSampling, RandomParameterSampling, sampler_from_json
+from hyperwidget.space import (
+    SearchSpace,
+    choice,
+    intrange,
+    log_randint,
+    lognormal,
+    loguniform,
+    normal,
+    qlognormal,
+    qloguniform,
+    qnormal,
+    quniform,
+    randint,
+    uniform,
+)
+from hyperwidget.trial import Goal, TrialRecord, TrialStatus
+
+Loss = Callable[[Mapping[str, Any]], float]
+
+
+def record(
+    i: int, params: Mapping[str, Any], value: float | None, status: TrialStatus = TrialStatus.COMPLETED
+) -> TrialRecord:
+    metrics = {} if value is None else {"loss": (value,)}
+    return TrialRecord(id=f"t{i}", index=i, params=dict(params), status=status, metrics=metrics)
+
+
+def run(sampler: Any, loss: Loss, evals: int) -> list[TrialRecord]:
+    """The engine's sequential loop, without the engine."""
+    history: list[TrialRecord] = []
+    for i in range(evals):
+        params = sampler.suggest(history, "loss", Goal.MINIMIZE)
+        history.append(record(i, params, loss(params)))
+    return history
+
+
+def best(history: list[TrialRecord]) -> float:
+    return min(r.last("loss") for r in history)
+
+
+# -- search quality ---------------------------------------------------------------------------------
+def _sphere(p: Mapping[str, Any]) -> float:
+    return (p["a"] - 1.3) ** 2 + (p["b"] + 2.1) ** 2 + (p["c"] - 0.4) ** 2
+
+
+def _branin(p: Mapping[str, Any]) -> float:
+    x1, x2 = p["x1"], p["x2"]
+    return (
+        (x2 - 5.1 / (4 * math.pi**2) * x1**2 + 5 / math.pi * x1 - 6) ** 2
+        + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x1)
+        + 10
+    )
+
+
+def _log_int(p: Mapping[str, Any]) -> float:
+    return (math.log10(p["lr"]) + 2.5) ** 2 + ((p["units"] - 37) / 20) ** 2
+
+
+PROBLEMS = [
+    ({"a": uniform(-5, 5), "b": uniform(-5, 5), "c": uniform(-5, 5)}, _sphere),
+    ({"x1": uniform(-5, 10), "x2": uniform(0, 15)}, _branin),
+    ({"lr": loguniform(math.log(1e-5), 0.0), "units": quniform(1, 100, 1)}, _log_int),
+]
+
+
+def test_beats_random_search_on_cheap_functions_over_seeds() -> None:
+    wins = trials = 0
+    for space, loss in PROBLEMS:
+        for seed in range(4):
+            bayes = best(run(BayesianParameterSampling(space, seed=seed), loss, 20))
+            rand = best(run(RandomParameterSampling(space, seed=seed), loss, 20))
+            wins += bayes < rand
+            trials += 1
+    # One-sided sign test over 12 paired runs: p < 0.02 needs at least 10 wins.
+    assert binomtest(wins, trials, 0.5, alternative="greater").pvalue < 0.02, f"{wins}/{trials} wins"
+
+
+# -- every expression type ------------------------------------------------------------------------
+ALL_TYPES = {
+    "choice": choice("relu", "tanh", "gelu"),
+    "ordered": choice(16, 32, 64, 128),
+    "randint": randint(5),
+    "uniform": uniform(-1.0, 2.0),
+    "quniform": quniform(0, 10, 2),
+    "loguniform": loguniform(-4.6, 0.0),
+    "qloguniform": qloguniform(0.0, 4.0, 5),
+    "normal": normal(1.0, 2.0),
+    "qnormal": qnormal(0.0, 3.0, 1),
+    "lognormal": lognormal(0.0, 1.0),
+    "qlognormal": qlognormal(1.0, 0.5, 1),
+    "log_randint": log_randint(8, 512),  # natural-bound types take the tabulated snapping path
+    "intrange": intrange(1, 6),
+    "epochs": 3,
+}
+
+
+def _valid(name: str, value: Any) -> bool:
+    expr = ALL_TYPES[name]
+    if name in ("choice", "ordered", "randint", "quniform", "qloguniform", "qnormal", "qlognormal"):
+        if name in ("qnormal", "qlognormal", "qloguniform", "randint", "ordered") and not isinstance(value, int):
+            return False
+        if name == "qnormal":
+            return True
+        if name == "qlognormal":
+            return value >= 0
+        if name == "qloguniform":
+            return value % 5 == 0 and 0 <= value <= round(math.exp(4.0) / 5) * 5
+        return value in expr.grid_values()
+    if name == "uniform":
+        return -1.0 <= value <= 2.0
+    if name == "loguniform":
+        return math.exp(-4.6) - 1e-12 <= value <= 1.0 + 1e-12
+    if name == "normal":
+        return math.isfinite(value)
+    if name == "lognormal":
+        return value > 0
+    if name in ("log_randint", "intrange"):
+        return isinstance(value, int) and value in expr.grid_values()
+    return value == 3
+
+
+def _mixed_loss(p: Mapping[str, Any]) -> float:
+    return (
+        (p["choice"] != "gelu")
+        + abs(math.log2(p["ordered"]) - 5) / 2
+        + (p["randint"] != 3)
+        + (p["uniform"] - 0.5) ** 2
+        + (p["quniform"] - 6) ** 2 / 20
+        + (math.log(p["loguniform"]) + 2) ** 2 / 4
+        + abs(p["qloguniform"] - 20) / 50
+        + (p["normal"] - 1.5) ** 2 / 8
+        + (p["qnormal"] + 1) ** 2 / 8
+        + (math.log(p["lognormal"]) - 0.5) ** 2 / 4
+        + abs(p["qlognormal"] - 3) / 10
+        + abs(math.log(p["log_randint"] / 100)) / 4
+        + abs(p["intrange"] - 4) / 5
+    )
+
+
+def test_handles_every_expression_type_and_returns_only_valid_values() -> None:
+    history = run(BayesianParameterSampling(ALL_TYPES, seed=1, n_initial=6), _mixed_loss, 30)
+    for r in history:
+        assert set(r.params) == set(ALL_TYPES)
+        for name, value in r.params.items():
+            assert _valid(name, value), (name, value)
+    # The model phase improves on the initial design in this 11-dimensional mixed space.
+    assert best(history[6:]) < min(r.last("loss") for r in history[:6]) - 1.0
+
+
+def test_learns_categorical_and_integer_dimensions() -> None:
+    space = {"act": choice("relu", "tanh", "gelu"), "seed": randint(5), "x": uniform(0, 1), "n": quniform(0, 20, 1)}
+
+    def loss(p: Mapping[str, Any]) -> float:
+        return (p["act"] != "gelu") + 0.8 * (p["seed"] != 3) + (p["x"] - 0.3) ** 2 + ((p["n"] - 12) / 10) ** 2
+
+    for seed in range(2):
+        late = [r.params for r in run(BayesianParameterSampling(space, seed=seed), loss, 30)[-10:]]
+        assert sum(p["act"] == "gelu" for p in late) >= 7, late
+        assert sum(p["seed"] == 3 for p in late) >= 7, late
+
+
+def test_quantized_proposals_are_not_repeated_needlessly() -> None:
+    space = {"a": quniform(0, 20, 1), "b": quniform(0, 20, 1)}
+    history = run(BayesianParameterSampling(space, seed=0), lambda p: (p["a"] - 7) ** 2 + (p["b"] - 13) ** 2, 30)
+    points = [(r.params["a"], r.params["b"]) for r in history]
+    assert len(set(points)) >= 25
+    assert best(history) == 0
+
+
+# -- determinism ----------------------------------------------------------------------------------
+def test_is_deterministic_for_a_seed() -> None:
+    space, loss = PROBLEMS[2]
+    first = [r.params for r in run(BayesianParameterSampling(space, seed=7, n_initial=5), loss, 12)]
+    second = [r.params for r in run(BayesianParameterSampling(space, seed=7, n_initial=5), loss, 12)]
+    other = [r.params for r in run(BayesianParameterSampling(space, seed=8, n_initial=5), loss, 12)]
+    assert first == second
+    assert first != other
+
+
+def test_a_proposal_depends_only_on_seed_index_and_history() -> None:
+    space, loss = PROBLEMS[0]
+    history = run(BayesianParameterSampling(space, seed=4, n_initial=5), loss, 10)
+    again = BayesianParameterSampling(space, seed=4, n_initial=5).suggest(history[:8], "loss", Goal.MINIMIZE)
+    assert again == history[8].params
+
+
+# -- concurrency ----------------------------------------------------------------------------------
+def _unit(space: Mapping[str, Any], params: Mapping[str, Any]) -> np.ndarray:
+    return SearchSpace(space).to_unit(params)
+
+
+def test_running_trials_make_concurrent_proposals_spread_out() -> None:
+    space, loss = PROBLEMS[0]
+    history = run(BayesianParameterSampling(space, seed=2), loss, 14)
+    sampler = BayesianParameterSampling(space, seed=2)
+    pending: list[TrialRecord] = []
+    for _ in range(4):
+        params = sampler.suggest(history + pending, "loss", Goal.MINIMIZE)
+        pending.append(record(len(history) + len(pending), params, None, TrialStatus.RUNNING))
+    points = np.array([_unit(space, r.params) for r in pending])
+    gaps = [np.linalg.norm(points[i] - points[j]) for i in range(4) for j in range(i)]
+    assert min(gaps) > 0.05, gaps
+
+
+def test_a_running_trial_moves_the_proposal_away_from_it() -> None:
+    space, loss = PROBLEMS[1]
+    history = run(BayesianParameterSampling(space, seed=5), loss, 15)
+    sampler = BayesianParameterSampling(space, seed=5)
+    # Same index (same generator) and same finished trials; only the running trial differs.
+    placeholder = record(15, {"unrelated": 1}, None, TrialStatus.RUNNING)  # not in the space: ignored
+    alone = sampler.suggest(history + [placeholder], "loss", Goal.MINIMIZE)
+    running = record(15, alone, None, TrialStatus.RUNNING)
+    beside = sampler.suggest(history + [running], "loss", Goal.MINIMIZE)
+    assert np.linalg.norm(_unit(space, beside) - _unit(space, alone)) > 0.05
+
+
+# -- failures -------------------------------------------------------------------------------------
+def test_failed_and_nan_trials_are_tolerated_and_avoided() -> None:
+    space = {"x": uniform(0, 1), "y": uniform(0, 1)}
+    sampler = BayesianParameterSampling(space, seed=3)
+    history: list[TrialRecord] = []
+    for i in range(30):
+        p = sampler.suggest(history, "loss", Goal.MINIMIZE)
+        if p["x"] > 0.6:
+            history.append(record(i, p, None, TrialStatus.FAILED))
+        elif p["y"] > 0.8:
+            history.append(record(i, p, math.nan))
+        else:
+            history.append(record(i, p, (p["x"] - 0.3) ** 2 + (p["y"] - 0.4) ** 2))
+    late = [r for r in history[15:]]
+    bad = sum(r.status is TrialStatus.FAILED or math.isnan(r.last("loss")) for r in late)
+    assert bad <= 3, bad  # uniform sampling would fail about half of them
+    assert (
+        min(r.last("loss") for r in history if r.status is TrialStatus.COMPLETED and not math.isnan(r.last("loss")))
+        < 0.01
+    )
+
+
+def test_a_history_of_failures_only_still_gives_valid_proposals() -> None:
+    space = {"x": uniform(0, 1), "k": choice("a", "b")}
+    sampler = BayesianParameterSampling(space, seed=0, n_initial=2)
+    history = [
+        record(i, SearchSpace(space).sample(np.random.default_rng(i)), None, TrialStatus.CRASHED) for i in range(6)
+    ]
+    params = sampler.suggest(history, "loss", Goal.MINIMIZE)
+    assert 0 <= params["x"] <= 1 and params["k"] in ("a", "b")
+
+
+def test_training_data_follows_the_documented_rules() -> None:
+    space = {"x": uniform(0, 1)}
+    sampler = BayesianParameterSampling(space, seed=0)
+    history = [
+        record(0, {"x": 0.1}, 1.0),
+        record(1, {"x": 0.2}, 2.0, TrialStatus.STOPPED_EARLY),
+        TrialRecord("t2", 2, {"x": 0.3}, TrialStatus.STOPPED_EARLY, {"loss": (0.5, 3.0)}),
+        record(3, {"x": 0.4}, None, TrialStatus.FAILED),
+        record(4, {"x": 0.5}, math.nan),
+        record(5, {"x": 0.6}, None, TrialStatus.CANCELED),
+        record(6, {"x": 0.7}, None, TrialStatus.RUNNING),
+        record(7, {"x": 0.8}, None, TrialStatus.QUEUED),
+        record(8, {"y": 0.9}, 0.0),  # not in the space: skipped
+    ]
+    x, loss, failed, pending = sampler._training_data(history, "loss", Goal.MAXIMIZE)
+    np.testing.assert_allclose(x[:, 0], [0.1, 0.2, 0.3])
+    np.testing.assert_allclose(loss, [-1.0, -2.0, -3.0])  # last value, as a loss to minimise
+    np.testing.assert_allclose(failed[:, 0], [0.4, 0.5])
+    np.testing.assert_allclose(pending[:, 0], [0.7, 0.8])
+
+
+# -- warm start -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("goal", [Goal.MINIMIZE, Goal.MAXIMIZE])
+def test_warm_starts_from_a_resumed_history(goal: Goal) -> None:
+    space = {"x": uniform(0, 1), "y": uniform(0, 1), "unused": choice("a", "b")}
+    rng = np.random.default_rng(5)
+    sign = goal.sign()
+    history = []
+    for i in range(25):
+        p = {"x": float(rng.random()), "y": float(rng.random()), "unused": "a"}
+        history.append(record(i, p, sign * ((p["x"] - 0.3) ** 2 + (p["y"] - 0.7) ** 2)))
+    history.append(record(25, {"x": 0.3, "y": 0.7, "unused": "c"}, sign * -5.0))  # another space: ignored
+    params = BayesianParameterSampling(space, seed=0).suggest(history, "loss", goal)
+    assert math.hypot(params["x"] - 0.3, params["y"] - 0.7) < 0.12
+
+
+# -- construction ---------------------------------------------------------------------------------
+def test_properties_json_and_errors() -> None:
+    space = {"x": uniform(0, 1), "n": quniform(1, 9, 1)}
+    sampler = BayesianParameterSampling(space, {"seed": 11, "n_initial": 4})
+    assert (sampler.seed, sampler.n_initial, sampler.name) == (11, 4, "bayesian")
+    rebuilt = sampler_from_json(sampler.to_json())
+    assert isinstance(rebuilt, BayesianParameterSampling) and rebuilt.to_json() == sampler.to_json()
+    loss = lambda p: (p["x"] - 0.2) ** 2 + (p["n"] - 3) ** 2
+    assert [r.params for r in run(sampler, loss, 8)] == [r.params for r in run(rebuilt, loss, 8)]
+    with pytest.raises(SweepConfigError, match="n_initial must be a positive int, got 0"):
+        BayesianParameterSampling(space, n_initial=0)
+    assert BayesianParameterSampling({"epochs": 3}).suggest([], "loss", Goal.MINIMIZE) == {"epochs": 3}
