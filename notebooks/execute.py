@@ -16,6 +16,7 @@ with an error and leaves that notebook unchanged.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -57,7 +58,10 @@ def execute(path: Path, cwd: Path, timeout: int = CELL_TIMEOUT) -> nbformat.Note
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", store_widget_state=True,
                             resources={"metadata": {"path": str(cwd)}})
-    client.execute()
+    # A kernel shows figures inline only with its own backend: an MPLBACKEND inherited from the caller
+    # (pytest's conftest sets Agg) would leave every figure out of the outputs.
+    env = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
+    client.execute(env=env)
     return notebook
 
 

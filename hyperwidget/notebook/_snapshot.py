@@ -103,12 +103,14 @@ def _finite(value: Any) -> float | None:
 def wire_row(record: TrialRecord, metric: str, goal: Goal, names: Sequence[str], id_prefix: str = "") -> Wire:
     """The row of one trial as a positional list (``WIRE_COLUMNS``).
 
-    This is the monitor's hot path: every trial's row is built and
-    JSON-encoded at least once, which with fast trials costs more than the
-    engine's own work per trial. Hence lists instead of dicts, times rounded to
-    the millisecond, parameters in ``names`` order (names must include the
-    record's own), no curve for a one-value series (it is ``latest``), and
-    the id as None when it is ``id_prefix + str(index)`` (the engine's naming).
+    This is the monitor's hot path: every trial's row is built and encoded at
+    least once, which with no-op trials costs a fair share of the engine's own
+    work per trial (benchmarks/monitor_overhead.py). Hence lists instead of
+    dicts, times rounded to the millisecond, parameters in ``names`` order
+    (names must include the record's own), the id as None when it is
+    ``id_prefix + str(index)`` (the engine's naming), and the optional
+    ``curve`` (absent for a one-value series: it is ``latest``) and ``error``
+    left off the end when not needed.
 
     Parameters
     ----------
