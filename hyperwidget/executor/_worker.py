@@ -72,9 +72,12 @@ class _ChannelReporter:
             return self._channel.poll(self._trial_id)
 
 
+_HOST = socket.gethostname()
+
+
 def worker_label() -> str:
     """``host:pid:thread`` of the code calling it."""
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    return f"{_HOST}:{os.getpid()}:{threading.get_ident()}"
 
 
 def _load_objective(task: TrialTask) -> Any:
