@@ -215,7 +215,8 @@ class SweepEngine:
         return status, error
 
     def _warn_metric_once(self, text: str, logged: list[str]) -> None:
-        if self._warned_metric:
+        """Warn once, and only while no trial has logged the metric: then its name is likely wrong."""
+        if self._warned_metric or any(r.series(self.config.metric) for r in self.records):
             return
         self._warned_metric = True
         close = difflib.get_close_matches(self.config.metric, logged, n=1)
