@@ -74,9 +74,8 @@ def test_sorted_children_follow_hyperdrive_semantics() -> None:
         if value is not None:
             hw.log("acc", value)
 
-    with pytest.warns(hw.HyperwidgetWarning, match="'acc' was never logged"):
-        run = hw.run_sweep(objective, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=4,
-                           backend="sequential", storage=None)
+    run = hw.run_sweep(objective, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=4,
+                       backend="sequential", storage=None)  # no warning: other trials logged "acc"
     rows = run.get_children_sorted_by_primary_metric()
     assert [r["best_primary_metric"] for r in rows] == [0.9, 0.8, 0.7, None]
     assert set(rows[0]) == {"run_id", "hyperparameters", "best_primary_metric", "status"}
