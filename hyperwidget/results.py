@@ -261,19 +261,26 @@ class SweepResults:
         return [self._child(r) for r in front]
 
     def to_dataframe(self) -> pd.DataFrame:
-        """One row per child: id, status, times, hyperparameters, final and best metrics, error."""
+        """One row per child: id, status, hyperparameters, final metrics, best primary metric, times, error.
+
+        Hyperparameters and metrics keep their names; one that collides with a
+        bookkeeping column (or a metric named like a hyperparameter) is prefixed
+        ``param:`` / ``metric:``.
+        """
         import pandas as pd
 
+        best_column = f"best_{self.metric}"
+        reserved = {*_BOOKKEEPING, best_column}
         rows = []
         for r in self.trials:
             row: dict[str, Any] = {"run_id": r.id, "status": r.status.value}
-            row.update({f"param:{k}" if k in ("run_id", "status") else k: v for k, v in r.params.items()})
+            row.update({f"param:{k}" if k in reserved else k: v for k, v in r.params.items()})
             for name, values in r.metrics.items():
-                row[name] = values[-1]
-            row[f"best_{self.metric}"] = r.best(self.metric, self.goal)
-            row["steps"] = len(r.series(self.metric))
-            row.update(started_at=pd.to_datetime(r.started_at, unit="s") if r.started_at else pd.NaT,
-                       duration_s=r.duration, feasible=self.is_feasible(r), error=_first_line(r.error))
+                row[f"metric:{name}" if name in reserved or name in r.params else name] = values[-1]
+            row[best_column] = r.best(self.metric, self.goal)
+            row.update(steps=len(r.series(self.metric)),
+                       started_at=pd.to_datetime(r.started_at, unit="s") if r.started_at else pd.NaT,
+                       duration_s=r.duration, feasible=self.is_feasible(r), error_message=_first_line(r.error))
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -295,6 +302,9 @@ class SweepResults:
         best = self.get_best_run_by_primary_metric()
         best_text = f", best {self.metric}={best.best_primary_metric:.6g} ({best.id})" if best else ""
         return f"<{type(self).__name__} {self.name!r} {self.status}: {counts}{best_text}>"
+
+
+_BOOKKEEPING = ("run_id", "status", "steps", "started_at", "duration_s", "feasible", "error_message")
 
 
 def _dominates(a: Sequence[float], b: Sequence[float]) -> bool:

@@ -289,3 +289,12 @@ def test_a_failing_sampler_ends_the_sweep_with_its_error_and_keeps_the_trials() 
                      backend="sequential", storage="e.db", name="e")
     stored = hw.load_sweep("e", "e.db")
     assert stored.status == "Failed" and [t.status for t in stored.trials] == [TrialStatus.COMPLETED] * 2
+
+
+def test_dataframe_keeps_metrics_named_like_bookkeeping_columns() -> None:
+    run = hw.run_sweep(lambda x: {"error": x, "status": 1.0}, {"x": hw.uniform(0, 1)}, metric="error",
+                       goal="minimize", max_total_runs=2, backend="sequential", storage=None, seed=0)
+    frame = run.to_dataframe()
+    assert list(frame["error"]) == [c.get_hyperparameters()["x"] for c in run.get_children()]
+    assert list(frame["status"]) == ["Completed", "Completed"] and list(frame["metric:status"]) == [1.0, 1.0]
+    assert frame["error_message"].isna().all()

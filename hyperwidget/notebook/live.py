@@ -172,6 +172,11 @@ def show_run(run: Any) -> Any:
         display(monitor)
         if monitor.ended:
             display_final_table(monitor)
+        else:  # Azure's pattern: submit, show, wait. The final table replaces a note when the run ends.
+            handle = display({"text/plain": "hyperwidget: the final table appears here when the sweep ends."},
+                             raw=True, display_id=True)
+            threading.Thread(target=_update_when_ended, args=(monitor, handle), daemon=True,
+                             name="hyperwidget-final-table").start()
         return monitor
     progress = TextProgress()
     progress.on_sweep_start(run)
@@ -179,6 +184,12 @@ def show_run(run: Any) -> Any:
         progress.on_trial_update(record)
     progress.finish(run)
     return None
+
+
+def _update_when_ended(monitor: Any, handle: Any) -> None:
+    while not monitor.ended:
+        time.sleep(0.25)
+    handle.update({"text/html": monitor.static_html(), "text/plain": monitor.static_text()}, raw=True)
 
 
 class TextProgress:

@@ -1,0 +1,33 @@
+"""Azure's pattern in a real kernel: submit, ``RunDetails(run).show()``, wait; the final table is then in the output."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+CELLS = [
+    "import time\nimport hyperwidget as hw\n"
+    "def train(x):\n    for i in range(3):\n        hw.log('acc', x + i)\n        time.sleep(0.2)\n",
+    "run = hw.start_sweep(train, {'x': hw.uniform(0, 1)}, metric='acc', max_total_runs=4, backend='threads',\n"
+    "                     max_concurrent_runs=2, storage=None, name='details')\n"
+    "hw.RunDetails(run).show()",
+    "run.wait(); print(run.status)",
+    "time.sleep(1.0)",
+]
+
+
+@pytest.mark.slow
+def test_run_details_of_a_running_sweep_leaves_the_final_table(tmp_path: Path) -> None:
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    client = NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": tmp_path}})
+    client.execute(env=env)
+    outputs = notebook.cells[1].outputs
+    html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    assert html, outputs
+    assert "details_3" in html[-1] and "Completed" in html[-1]
+    assert "Completed" in "".join(o.get("text", "") for o in notebook.cells[2].outputs)
