@@ -84,6 +84,7 @@ def max_per_second(times: list[float]) -> int:
 
 
 def measure(trials: int, repeats: int, backend: str) -> dict[str, Any]:
+    load_start = os.getloadavg()[0]
     sweep(50, backend, None)  # warm-up: imports, thread pools
     sweep(50, backend, CountingMonitor())
     base: list[tuple[float, float]] = []
@@ -98,7 +99,7 @@ def measure(trials: int, repeats: int, backend: str) -> dict[str, Any]:
     peaks = [max_per_second([t for t, _ in m.sent]) for m in monitors]
     sizes = [sum(s for _, s in m.sent) for m in monitors]
     out: dict[str, Any] = {
-        "trials": trials, "repeats": repeats, "backend": backend,
+        "trials": trials, "repeats": repeats, "backend": backend, "load_start": load_start,
         "base_all": [w for w, _ in base], "with_all": [w for w, _ in with_monitor],
         "messages": statistics.median(counts), "peak": max(peaks), "bytes": statistics.median(sizes),
     }
@@ -126,7 +127,7 @@ def report(r: dict[str, Any]) -> str:
 
 `python benchmarks/monitor_overhead.py --trials {r['trials']} --repeats {r['repeats']} --backend {r['backend']}`
 ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, Python {platform.python_version()}, {platform.machine()},
-{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end: the machine was shared with other jobs,
+{os.cpu_count()} CPUs, load average {r['load_start']:.1f} at the start and {os.getloadavg()[0]:.1f} at the end: the machine was shared with other jobs,
 hence alternating runs, medians and minima).
 
 A {r['trials']}-trial sweep of a no-op objective (in-memory storage), without and with a `SweepMonitor`
@@ -148,7 +149,7 @@ Wall seconds of every run: without {fmt}; with {fmt_w}.
 - **Messages to the front end**: {r['messages']:.0f} per sweep (median), at most {r['peak']} in any one-second
   window (target about 10 per second): {verdict_rate}.
 - JSON sent per sweep (median): {r['bytes'] / 1024:.0f} KiB: each trial's row about once (changed rows only,
-  positional lists), then the final summary.
+  positional tuples of raw values, formatted by the front end), then the final summary.
 """
 
 

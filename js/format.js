@@ -309,34 +309,40 @@ export function mergeRows(store, incoming) {
   return incoming.length;
 }
 
+/** Status names by code, for rows from a kernel that sent no `statuses`. */
+export const STATUSES = Object.freeze(["Queued", "Running", "Completed", "StoppedEarly", "Failed", "TimedOut", "Crashed", "Canceled"]);
+
 /**
  * Rows from the kernel's positional wire format (`wire_row` in
- * hyperwidget/notebook/_snapshot.py: id|null, index, status, latest, best,
- * step, started_at, ended_at, params, curve, error); a null id is
- * `idPrefix + index`.
+ * hyperwidget/notebook/_snapshot.py: index, status, latest, best, step,
+ * started_at, ended_at, params, then the optional id, curve and error). Values
+ * are raw (times in unix seconds, unrounded): formatting happens here, in the
+ * front end. A status is a code into `statuses` (or a name); a missing or
+ * null id is `idPrefix + index`.
  * @param {Array<Array<*>>} wire
  * @param {string[]} paramNames
  * @param {string} idPrefix
+ * @param {ReadonlyArray<string>} [statuses]  status names by code (message field `statuses`)
  * @returns {Row[]}
  */
-export function decodeRows(wire, paramNames, idPrefix) {
+export function decodeRows(wire, paramNames, idPrefix, statuses = STATUSES) {
   return wire.map((r) => {
     /** @type {Object<string, *>} */
     const params = {};
-    const values = Array.isArray(r[8]) ? r[8] : [];
+    const values = Array.isArray(r[7]) ? r[7] : [];
     paramNames.forEach((name, i) => {
       if (i < values.length) params[name] = values[i];
     });
     /** @type {Row} */
     const row = {
-      id: r[0] ?? `${idPrefix}${r[1]}`,
-      index: r[1],
-      status: r[2],
-      latest: r[3],
-      best: r[4],
-      step: r[5],
-      started_at: typeof r[6] === "number" ? r[6] : null,
-      ended_at: typeof r[7] === "number" ? r[7] : null,
+      id: r[8] ?? `${idPrefix}${r[0]}`,
+      index: r[0],
+      status: typeof r[1] === "number" ? statuses[r[1]] ?? String(r[1]) : String(r[1]),
+      latest: typeof r[2] === "number" ? r[2] : null,
+      best: typeof r[3] === "number" ? r[3] : null,
+      step: typeof r[4] === "number" ? r[4] : 0,
+      started_at: typeof r[5] === "number" ? r[5] : null,
+      ended_at: typeof r[6] === "number" ? r[6] : null,
       params,
     };
     if (Array.isArray(r[9])) row.curve = r[9];

@@ -2,8 +2,9 @@
 //
 // Data flow (see hyperwidget/notebook/monitor.py):
 // - the kernel sends custom messages {type: "update", full, rows, id_prefix,
-//   summary, sweep} at most ~10 per second, with only the rows that
-//   changed (`full` = all rows), in a compact positional form (decodeRows);
+//   statuses, summary, sweep} at most ~10 per second, with only the rows that
+//   changed (`full` = all rows), as positional lists of raw values that
+//   format.js decodes (decodeRows) and formats;
 // - the traits `summary` and `sweep` are synced when the sweep ends (the rows
 //   are not: the final table is kept in the notebook as static HTML instead);
 // - each view asks for a full snapshot when it starts (`snapshot_request`),
@@ -104,7 +105,7 @@ class MonitorView {
     if (!msg || msg.type !== "update") return;
     if (msg.sweep) this.sweep = msg.sweep;
     if (msg.full) this.rows.clear();
-    const rows = decodeRows(msg.rows ?? [], this.sweep.param_names ?? [], msg.id_prefix ?? "");
+    const rows = decodeRows(msg.rows ?? [], this.sweep.param_names ?? [], msg.id_prefix ?? "", msg.statuses ?? undefined);
     mergeRows(this.rows, rows);
     if (msg.summary) {
       this.summary = msg.summary;

@@ -81,7 +81,7 @@ def wire_rows(message: dict[str, Any]) -> list[dict[str, Any]]:
     return [_snapshot.row_from_wire(wire, names, message["id_prefix"]) for wire in message["rows"]]
 
 
-def wire(i: int, *args: Any, **kw: Any) -> list[Any]:
+def wire(i: int, *args: Any, **kw: Any) -> tuple[Any, ...]:
     """The wire row of ``record(i, ...)``."""
     rec = record(i, *args, **kw)
     return _snapshot.wire_row(rec, "accuracy", Goal.MAXIMIZE, list(rec.params))
@@ -188,18 +188,77 @@ def test_text_table_and_progress_line() -> None:
     )
 
 
-def test_wire_rows_are_positional_and_drop_predictable_ids() -> None:
-    ok = record(0, values=(0.1, 0.3))
+def test_wire_rows_are_positional_raw_and_drop_predictable_ids() -> None:
+    completed = _snapshot.STATUSES.index("Completed")
+    ok = record(0, values=(0.1, 0.3)).replace(started_at=100.0004567)
     failed = record(1, status=TrialStatus.FAILED, values=(), error="E: x")
     w0 = _snapshot.wire_row(ok, "accuracy", Goal.MAXIMIZE, ["kernel", "lr", "extra"], "t")
-    assert w0 == [None, 0, "Completed", 0.3, 0.3, 2, 100.0, 102.5, ["rbf", 0.1, None], [0.1, 0.3]]
+    # raw values (times not rounded), status as a code, the id left out, the curve at the end
+    assert w0 == (0, completed, 0.3, 0.3, 2, 100.0004567, 102.5, ("rbf", 0.1, None), None, (0.1, 0.3))
     w1 = _snapshot.wire_row(failed, "accuracy", Goal.MAXIMIZE, ["kernel", "lr"], "sweep_")
     assert w1[_snapshot.ID] == "t1" and w1[_snapshot.ERROR] == "E: x" and w1[_snapshot.CURVE] is None
-    plain = _snapshot.wire_row(record(2), "accuracy", Goal.MAXIMIZE, ["lr", "kernel"])
-    assert plain == ["t2", 2, "Completed", 0.5, 0.5, 1, 100.0, 102.5, [pytest.approx(0.3), "rbf"]]
+    assert _snapshot.status_name(w1[_snapshot.STATUS]) == "Failed"
+    plain = _snapshot.wire_row(record(2), "accuracy", Goal.MAXIMIZE, ["lr", "kernel"], "t")
+    assert plain == (2, completed, 0.5, 0.5, 1, 100.0, 102.5, (pytest.approx(0.3), "rbf"))  # nothing optional
     back = _snapshot.row_from_wire(w0, ["kernel", "lr", "extra"], "t")
     assert back["id"] == "t0" and back["params"] == {"kernel": "rbf", "lr": 0.1, "extra": None}
+    assert back["status"] == "Completed" and back["curve"] == [0.1, 0.3]
     assert len(_snapshot.WIRE_COLUMNS) == len(w1)
+    json.dumps([w0, w1, plain], allow_nan=False)
+
+
+def test_wire_row_best_ignores_nan_and_unknown_statuses_pass_as_names() -> None:
+    rec = record(0, values=(float("nan"), 0.4, float("inf"), 0.2))
+    row = _snapshot.wire_row(rec, "accuracy", Goal.MAXIMIZE, ["lr"])
+    assert (row[_snapshot.LATEST], row[_snapshot.BEST], row[_snapshot.STEP]) == (0.2, 0.4, 4)
+    assert row[_snapshot.CURVE] == (None, 0.4, None, 0.2)
+    assert _snapshot.wire_row(rec, "accuracy", Goal.MINIMIZE, ["lr"])[_snapshot.BEST] == 0.2
+    assert _snapshot.wire_row(record(0, values=(float("nan"),)), "accuracy", Goal.MAXIMIZE, [])[_snapshot.BEST] is None
+    odd = _snapshot.wire_row(rec.replace(status="Paused"), "accuracy", Goal.MAXIMIZE, ["lr"])
+    assert odd[_snapshot.STATUS] == "Paused" and _snapshot.row_from_wire(odd, ["lr"])["status"] == "Paused"
+    assert _snapshot.wire_row(rec.replace(status="Running"), "accuracy", Goal.MAXIMIZE, [])[_snapshot.STATUS] == \
+        _snapshot.STATUSES.index("Running")
+
+
+def test_kept_rows_are_left_alone_by_the_garbage_collector() -> None:
+    import gc
+
+    rows = [wire(i, values=(0.1, 0.2)) for i in range(3)] + [wire(3, TrialStatus.FAILED, values=(), error="E")]
+    gc.collect()  # untracks the inner tuples (params, curve) ...
+    gc.collect()  # ... and then the rows: none ever reaches the oldest generation
+    assert not any(gc.is_tracked(row) for row in rows)
+
+
+def test_wire_row_reuses_the_previous_params_unless_columns_grew() -> None:
+    first = _snapshot.wire_row(record(0, TrialStatus.RUNNING), "accuracy", Goal.MAXIMIZE, ["lr", "kernel"], "t")
+    again = _snapshot.wire_row(record(0, values=(0.1, 0.2)), "accuracy", Goal.MAXIMIZE, ["lr", "kernel"], "t", first)
+    assert again[_snapshot.PARAMS] is first[_snapshot.PARAMS] and again[_snapshot.ID] is None
+    grown = _snapshot.wire_row(record(0), "accuracy", Goal.MAXIMIZE, ["lr", "kernel", "new"], "t", first)
+    assert grown[_snapshot.PARAMS] == (pytest.approx(0.1), "rbf", None)
+    odd = record(0).replace(id="custom")
+    kept = _snapshot.wire_row(odd, "accuracy", Goal.MAXIMIZE, ["lr", "kernel"], "t",
+                              _snapshot.wire_row(odd, "accuracy", Goal.MAXIMIZE, ["lr", "kernel"], "t"))
+    assert kept[_snapshot.ID] == "custom"
+
+
+def test_tally_follows_replaced_rows_like_a_recount() -> None:
+    rng = np.random.default_rng(0)
+    statuses = [TrialStatus.RUNNING, TrialStatus.COMPLETED, TrialStatus.FAILED, TrialStatus.STOPPED_EARLY]
+    for goal in (Goal.MAXIMIZE, Goal.MINIMIZE):
+        tally, rows = _snapshot.Tally(goal), {}
+        for _ in range(400):
+            i = int(rng.integers(12))
+            values = tuple(float(v) for v in rng.integers(0, 5, size=int(rng.integers(0, 3))))
+            new = wire(i, statuses[int(rng.integers(4))], values=values)
+            tally.replace(rows.get(i), new)
+            rows[i] = new
+            expected = _snapshot.best_row(rows.values(), goal)
+            assert tally.best(rows.values()) is expected
+            recount: dict[str, int] = {}
+            for row in rows.values():
+                name = _snapshot.status_name(row[_snapshot.STATUS])
+                recount[name] = recount.get(name, 0) + 1
+            assert tally.counts() == recount
 
 
 def test_budget_of_reads_config_and_ignores_missing() -> None:
@@ -247,18 +306,63 @@ def test_monitor_throttles_many_updates_from_many_threads(monitor: SweepMonitor)
 def test_monitor_sends_only_changed_rows_after_the_first_message(monitor: SweepMonitor) -> None:
     rec = Recorder(monitor)
     monitor.on_sweep_start(FakeRun())
+    assert rec.messages[0]["full"] is True  # sent by on_sweep_start itself
     for i in range(5):
         monitor.on_trial_update(record(i, TrialStatus.RUNNING))
-    _wait_for(lambda: len(rec.messages) >= 1)
+    _wait_for(lambda: any(m["rows"] for m in rec.messages))
+    first = next(m for m in rec.messages if m["rows"])
+    assert [r["id"] for r in wire_rows(first)] == ["t0", "t1", "t2", "t3", "t4"]
     time.sleep(0.1)
     monitor.on_trial_update(record(2, values=(0.9,)))
     _wait_for(lambda: any(not m["full"] and [r["id"] for r in wire_rows(m)] == ["t2"] for m in rec.messages))
     last = rec.messages[-1]
     assert [(r["id"], r["status"]) for r in wire_rows(last)] == [("t2", "Completed")]
-    assert wire_rows(rec.messages[0])[0]["params"] == {"lr": 0.1, "kernel": "rbf"}
+    assert wire_rows(first)[0]["params"] == {"lr": 0.1, "kernel": "rbf"}
     assert last["summary"]["counts"] == {"Running": 4, "Completed": 1}
     assert last["sweep"]["param_names"] == ["lr", "kernel"] and last["sweep"]["metric"] == "accuracy"
     monitor.on_sweep_end(FakeRun())
+
+
+def test_updates_are_sent_by_the_timer_thread_not_the_engine_thread(monitor: SweepMonitor) -> None:
+    senders: list[str] = []
+    rec = Recorder(monitor)
+    record_send = rec.send
+
+    def send(content: dict[str, Any], buffers: Any = None) -> None:
+        senders.append(threading.current_thread().name)
+        record_send(content, buffers)
+
+    monitor.send = send  # type: ignore[method-assign]
+    monitor.on_sweep_start(FakeRun())
+    assert len(rec.messages) == 1 and senders == [threading.current_thread().name]  # the first (full) message
+    for i in range(50):
+        monitor.on_trial_update(record(i))
+    assert len(rec.messages) == 1  # on_trial_update itself never sends
+    _wait_for(lambda: sum(len(m["rows"]) for m in rec.messages) >= 50)
+    assert set(senders[1:]) == {"hyperwidget-monitor"}
+    assert tuple(rec.messages[-1]["statuses"]) == _snapshot.STATUSES
+    run = FakeRun()
+    run.finish()
+    monitor.on_sweep_end(run)
+
+
+def test_reading_the_rows_does_not_swallow_unsent_changes(monitor: SweepMonitor) -> None:
+    rec = Recorder(monitor)
+    run = FakeRun()
+    monitor.on_sweep_start(run)
+    _wait_for(lambda: len(rec.messages) >= 1)
+    monitor.on_trial_update(record(7, values=(0.3,)))
+    assert [r["id"] for r in monitor.current_rows()] == ["t7"]  # builds the row before the timer does
+    assert monitor.current_summary()["best_id"] == "t7"
+    _wait_for(lambda: any(r["id"] == "t7" for m in rec.messages for r in wire_rows(m)))
+    run.finish()
+    monitor.on_sweep_end(run)
+
+
+def test_the_front_end_status_table_matches_python() -> None:
+    source = (REPO / "js" / "format.js").read_text("utf-8")
+    line = next(x for x in source.splitlines() if x.startswith("export const STATUSES"))
+    assert json.loads(line[line.index("["):line.rindex("]") + 1]) == list(_snapshot.STATUSES)
 
 
 def test_front_end_messages_stop_the_sweep_and_trials(monitor: SweepMonitor) -> None:
@@ -296,7 +400,11 @@ def test_snapshot_request_makes_the_next_message_full(monitor: SweepMonitor) -> 
 
 
 def test_observer_errors_are_logged_not_raised(monitor: SweepMonitor, caplog: pytest.LogCaptureFixture) -> None:
+    monitor.on_trial_update(record(0))
     monitor.on_trial_update("not a record")  # type: ignore[arg-type]
+    monitor.on_trial_update(record(1))
+    # noted at once, checked when the batch is read: the bad entry is logged and skipped
+    assert [r["id"] for r in monitor.current_rows()] == ["t0", "t1"]
     assert "on_trial_update failed" in caplog.text
     broken = FakeRun()
     broken.cancel = None  # type: ignore[assignment]

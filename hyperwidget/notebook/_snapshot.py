@@ -20,10 +20,6 @@ MAX_CURVE_POINTS = 64
 #: Longest error text shown in a row's tooltip.
 MAX_ERROR_CHARS = 300
 
-_FAILURES = frozenset(s.value for s in TrialStatus if s.is_failure)
-_STATUS_TEXT = {s: s.value for s in TrialStatus}  # Enum.value is slow on the hot path
-_ACTIVE = frozenset((TrialStatus.QUEUED.value, TrialStatus.RUNNING.value))
-
 Row = dict[str, Any]
 
 
@@ -75,22 +71,33 @@ def _short_error(error: str | None) -> str | None:
     return text[:MAX_ERROR_CHARS]
 
 
-def _param(value: Any) -> Any:
-    """``jsonable`` with a fast path for the common plain values."""
-    kind = type(value)
-    if kind is str or kind is int or kind is bool:
-        return value
-    if kind is float and value - value == 0.0:  # finite
-        return value
-    return jsonable(value)
-
-
 #: Positions of a wire row's fields (js/format.js ``decodeRows`` reads them).
-WIRE_COLUMNS = ("id", "index", "status", "latest", "best", "step", "started_at", "ended_at", "params", "curve",
+#: The last three are optional: absent from the end of the row when not needed.
+WIRE_COLUMNS = ("index", "status", "latest", "best", "step", "started_at", "ended_at", "params", "id", "curve",
                 "error")
-ID, INDEX, STATUS, LATEST, BEST, STEP, STARTED, ENDED, PARAMS, CURVE, ERROR = range(len(WIRE_COLUMNS))
+INDEX, STATUS, LATEST, BEST, STEP, STARTED, ENDED, PARAMS, ID, CURVE, ERROR = range(len(WIRE_COLUMNS))
 
-Wire = list  # one row as a positional list, see WIRE_COLUMNS
+#: One row as a positional tuple, see WIRE_COLUMNS. Tuples, not lists: the
+#: garbage collector stops tracking a tuple of plain values after a pass or
+#: two, so thousands of kept rows add nothing to later collections, while a
+#: list stays tracked (and traversed) for ever.
+Wire = tuple
+
+#: Status names; a wire row holds a known status as its position in this tuple
+#: (update messages carry the tuple, so the front end needs no copy of it).
+STATUSES: tuple[str, ...] = tuple(s.value for s in TrialStatus)
+# Keyed by the enum members and by their names: a str enum's hash is its
+# member name's, so both kinds of key are needed.
+_STATUS_CODE: dict[Any, int] = {**{s.value: i for i, s in enumerate(TrialStatus)},
+                                **{s: i for i, s in enumerate(TrialStatus)}}
+_CODE_OF_VALUE = {s.value: i for i, s in enumerate(TrialStatus)}
+_FAILURE_CODES = frozenset(_STATUS_CODE[s] for s in TrialStatus if s.is_failure)
+_ACTIVE = frozenset((TrialStatus.QUEUED.value, TrialStatus.RUNNING.value))
+
+
+def status_name(code: Any) -> str:
+    """The status name of a wire row's ``status`` field (a code or a name)."""
+    return STATUSES[code] if type(code) is int and 0 <= code < len(STATUSES) else str(code)
 
 
 def _finite(value: Any) -> float | None:
@@ -100,17 +107,27 @@ def _finite(value: Any) -> float | None:
     return finite_or_none(value)
 
 
-def wire_row(record: TrialRecord, metric: str, goal: Goal, names: Sequence[str], id_prefix: str = "") -> Wire:
-    """The row of one trial as a positional list (``WIRE_COLUMNS``).
+def _series_fields(series: Sequence[Any], goal: Goal) -> tuple[float | None, float | None, tuple[Any, ...]]:
+    """``(latest, best, curve)`` of a primary-metric series of two or more values."""
+    curve = tuple([_finite(v) for v in downsample(series)])
+    finite = [v for v in map(_finite, series) if v is not None]
+    best = (max(finite) if goal is Goal.MAXIMIZE else min(finite)) if finite else None
+    return curve[-1], best, curve
+
+
+def wire_row(record: TrialRecord, metric: str, goal: Goal, names: Sequence[str], id_prefix: str = "",
+             previous: Wire | None = None) -> Wire:
+    """The row of one trial as a positional tuple of raw JSON values
+    (``WIRE_COLUMNS``); the front end formats them (js/format.js).
 
     This is the monitor's hot path: every trial's row is built and encoded at
-    least once, which with no-op trials costs a fair share of the engine's own
-    work per trial (benchmarks/monitor_overhead.py). Hence lists instead of
-    dicts, times rounded to the millisecond, parameters in ``names`` order
-    (names must include the record's own), the id as None when it is
-    ``id_prefix + str(index)`` (the engine's naming), and the optional
+    least once, which with no-op trials costs a share of the engine's own work
+    per trial (benchmarks/monitor_overhead.py). Hence a flat tuple, the status as
+    a code (``STATUSES``), times and values as they are (no rounding: that
+    alone cost more than the rest of the row), the id as None when it is
+    ``id_prefix + str(index)`` (the engine's naming), the optional ``id``,
     ``curve`` (absent for a one-value series: it is ``latest``) and ``error``
-    left off the end when not needed.
+    left off the end when not needed, and the common cases checked inline.
 
     Parameters
     ----------
@@ -124,35 +141,52 @@ def wire_row(record: TrialRecord, metric: str, goal: Goal, names: Sequence[str],
         Hyperparameter names, in column order.
     id_prefix : str
         Ids equal to ``id_prefix + str(index)`` are sent as None.
+    previous : list, optional
+        The trial's previous wire row: its ``params`` and ``id`` are reused
+        (a trial's parameters never change) when ``names`` has not grown since.
     """
     series = record.metrics.get(metric, ())
     n = len(series)
-    if n == 0:
+    curve = None
+    if n == 1:
+        latest = best = series[0]
+        if type(latest) is not float or latest - latest != 0.0:
+            latest = best = finite_or_none(latest)
+    elif n == 0:
         latest = best = None
-    elif n == 1:
-        latest = best = _finite(series[0])
     else:
-        latest, best = _finite(series[-1]), _finite(goal.best_of(series))
-    rid, index, started, ended = record.id, record.index, record.started_at, record.ended_at
-    params = record.params
+        latest, best, curve = _series_fields(series, goal)
+    index = record.index
+    if previous is not None and len(previous[PARAMS]) == len(names):
+        params = previous[PARAMS]
+        rid = previous[ID] if len(previous) > ID else None
+    else:
+        given = record.params
+        params = []
+        for name in names:
+            value = given.get(name)
+            kind = type(value)
+            if not (kind is float and value - value == 0.0 or kind is str or kind is int or value is None):
+                value = jsonable(value)
+            params.append(value)
+        params = tuple(params)
+        rid = record.id
+        if id_prefix and rid == f"{id_prefix}{index}":
+            rid = None
+        elif type(rid) is not str:
+            rid = str(rid)
     status = record.status
-    row = [
-        None if id_prefix and rid == f"{id_prefix}{index}" else str(rid),
-        index,
-        _STATUS_TEXT.get(status) or str(status),
-        latest,
-        best,
-        n,
-        None if started is None else round(started, 3),
-        None if ended is None else round(ended, 3),
-        [_param(params[k]) if k in params else None for k in names],
-    ]
-    # optional trailing fields, present only when needed (smaller JSON)
-    error = _short_error(record.error) if record.error else None
-    if n > 1 or error is not None:
-        row.append([_finite(v) for v in downsample(series)] if n > 1 else None)
-    if error is not None:
-        row.append(error)
+    # a str enum hashes in Python (slow): look its members up by value
+    code = _CODE_OF_VALUE.get(status._value_) if type(status) is TrialStatus else _STATUS_CODE.get(status)
+    row = (index, str(status) if code is None else code, latest, best, n, record.started_at, record.ended_at,
+           params)
+    error = record.error
+    if error:
+        return (*row, rid, curve, _short_error(error))
+    if curve is not None:
+        return (*row, rid, curve)
+    if rid is not None:
+        return (*row, rid)
     return row
 
 
@@ -160,12 +194,13 @@ def row_from_wire(wire: Wire, names: Sequence[str], id_prefix: str = "") -> Row:
     """A wire row as a dict (``id, index, status, params, latest, best, step,
     started_at, ended_at``, plus ``curve`` and ``error`` when present)."""
     values = wire[PARAMS]
+    rid = wire[ID] if len(wire) > ID else None
     curve = wire[CURVE] if len(wire) > CURVE else None
     error = wire[ERROR] if len(wire) > ERROR else None
     row: Row = {
-        "id": wire[ID] if wire[ID] is not None else f"{id_prefix}{wire[INDEX]}",
+        "id": rid if rid is not None else f"{id_prefix}{wire[INDEX]}",
         "index": wire[INDEX],
-        "status": wire[STATUS],
+        "status": status_name(wire[STATUS]),
         "params": {name: values[i] for i, name in enumerate(names) if i < len(values)},
         "latest": wire[LATEST],
         "best": wire[BEST],
@@ -174,7 +209,7 @@ def row_from_wire(wire: Wire, names: Sequence[str], id_prefix: str = "") -> Row:
         "ended_at": wire[ENDED],
     }
     if curve is not None:
-        row["curve"] = curve
+        row["curve"] = list(curve)
     if error is not None:
         row["error"] = error
     return row
@@ -197,17 +232,89 @@ def row_duration(row: Row, now: float | None = None) -> float | None:
     return max(0.0, end - start)
 
 
+def _beats(row: Wire, other: Wire, goal: Goal) -> bool:
+    """True when ``row`` ranks before ``other``: a better value, or the same
+    value and an earlier trial."""
+    value, ref = row[BEST], other[BEST]
+    return goal.better(value, ref) or (value == ref and row[INDEX] < other[INDEX])
+
+
 def best_row(rows: Iterable[Wire], goal: Goal) -> Wire | None:
     """The wire row with the best primary-metric value, ignoring failed
     trials. Ties go to the earlier trial (lower index)."""
     best: Wire | None = None
     for row in rows:
-        value = row[BEST]
-        if value is None or row[STATUS] in _FAILURES:
+        if row[BEST] is None or row[STATUS] in _FAILURE_CODES:
             continue
-        if best is None or goal.better(value, best[BEST]) or (value == best[BEST] and row[INDEX] < best[INDEX]):
+        if best is None or _beats(row, best, goal):
             best = row
     return best
+
+
+class Tally:
+    """Counts by status and the best row of a table of wire rows, kept up to
+    date one changed row at a time, so a summary costs nothing per row (a
+    recount at every message grew with the table: O(trials) ten times a
+    second).
+
+    Parameters
+    ----------
+    goal : Goal
+        Whether larger or smaller metric values are better.
+    """
+
+    __slots__ = ("goal", "codes", "_best", "_stale", "_maximize")
+
+    def __init__(self, goal: Goal) -> None:
+        self.goal = goal
+        self.codes: dict[Any, int] = {}  # wire status -> number of rows
+        self._best: Wire | None = None
+        self._stale = False  # the best row must be searched again
+        self._maximize = goal is Goal.MAXIMIZE
+
+    def replace(self, old: Wire | None, new: Wire) -> None:
+        """Count ``new`` instead of ``old`` (the same trial's previous row, or None).
+
+        Runs once per built row, so the comparisons of ``best_row`` are
+        written out here instead of called.
+        """
+        codes = self.codes
+        if old is not None:
+            codes[old[STATUS]] -= 1
+        status = new[STATUS]
+        codes[status] = codes.get(status, 0) + 1
+        if self._stale:
+            return
+        value = new[BEST]
+        eligible = value is not None and status not in _FAILURE_CODES
+        best = self._best
+        if best is None:
+            if eligible:
+                self._best = new
+            return
+        ref = best[BEST]
+        if old is best:
+            # A trial's best value only improves as it logs more; should it
+            # not (a failure), another trial may now lead: search again.
+            if eligible and (value >= ref if self._maximize else value <= ref):
+                self._best = new
+            else:
+                self._stale = True
+        elif eligible and ((value > ref if self._maximize else value < ref)
+                           or (value == ref and new[INDEX] < best[INDEX])):
+            self._best = new
+
+    def best(self, rows: Iterable[Wire]) -> Wire | None:
+        """The best row; ``rows`` (every current row) is read only when the
+        leader was lost since the last call."""
+        if self._stale:
+            self._best = best_row(rows, self.goal)
+            self._stale = False
+        return self._best
+
+    def counts(self) -> dict[str, int]:
+        """Rows per status name (statuses with no row left out)."""
+        return {status_name(code): n for code, n in self.codes.items() if n}
 
 
 def summarize(
@@ -221,26 +328,29 @@ def summarize(
     max_total_runs: int | None = None,
     max_duration: float | None = None,
     now: float | None = None,
+    tally: Tally | None = None,
 ) -> dict[str, Any]:
     """Counts by status, the best trial, elapsed time and the budget of wire
     rows.
 
     ``max_duration`` is in seconds. ``elapsed`` runs to ``ended_at`` once the
-    sweep has ended, else to ``now``.
+    sweep has ended, else to ``now``. ``tally``, when given, is the up-to-date
+    :class:`Tally` of ``rows`` and saves counting them again.
     """
-    rows = list(rows)
+    if tally is None:
+        tally = Tally(goal)
+        for row in rows:
+            tally.replace(None, row)
     now = time.time() if now is None else now
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row[STATUS]] = counts.get(row[STATUS], 0) + 1
-    best = best_row(rows, goal)
+    counts = tally.counts()
+    best = tally.best(rows)
     end = ended_at if ended_at is not None else now
     return {
         "status": status,
         "counts": counts,
-        "n_trials": len(rows),
+        "n_trials": sum(counts.values()),
         "n_finished": sum(n for s, n in counts.items() if s not in _ACTIVE),
-        "best_id": None if best is None else (best[ID] if best[ID] is not None else f"{id_prefix}{best[INDEX]}"),
+        "best_id": None if best is None else _row_id(best, id_prefix),
         "best_value": None if best is None else best[BEST],
         "started_at": started_at,
         "ended_at": ended_at,
@@ -249,6 +359,11 @@ def summarize(
         "max_duration": max_duration,
         "now": now,
     }
+
+
+def _row_id(row: Wire, id_prefix: str) -> str:
+    rid = row[ID] if len(row) > ID else None
+    return rid if rid is not None else f"{id_prefix}{row[INDEX]}"
 
 
 def time_of(value: Any) -> float | None:

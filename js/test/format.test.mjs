@@ -24,6 +24,7 @@ import {
   raw,
   rowDuration,
   rowHtml,
+  rowParts,
   shortId,
   sortRows,
   sparklineSvg,
@@ -179,21 +180,40 @@ test("mergeRows replaces rows by id with the incoming version", () => {
   assert.equal(store.get("t-0").best, 2);
 });
 
-test("decodeRows reads the kernel's positional rows", () => {
+test("decodeRows reads the kernel's positional rows of raw values", () => {
+  const statuses = ["Queued", "Running", "Completed", "StoppedEarly", "Failed"];
   const wire = [
-    [null, 3, "Running", 0.5, 0.7, 2, 1001.25, null, [0.01, XSS], [0.7, 0.5], null],
-    ["custom-id", 4, "Failed", null, null, 0, 1002, 1003.5, [0.02], null, "ValueError: x"],
+    [3, 1, 0.5, 0.7, 2, 1001.2512345, null, [0.01, XSS], null, [0.7, 0.5]],
+    [4, 4, null, null, 0, 1002, 1003.5, [0.02], "custom-id", null, "ValueError: x"],
+    [5, "Paused", 0.25, 0.25, 1, 1004, 1005, [0.5, "plain"]],
   ];
-  const [a, b] = decodeRows(wire, ["lr", "name"], "sw_");
+  const [a, b, c] = decodeRows(wire, ["lr", "name"], "sw_", statuses);
   assert.deepEqual(a, {
     id: "sw_3", index: 3, status: "Running", latest: 0.5, best: 0.7, step: 2,
-    started_at: 1001.25, ended_at: null, params: { lr: 0.01, name: XSS }, curve: [0.7, 0.5],
+    started_at: 1001.2512345, ended_at: null, params: { lr: 0.01, name: XSS }, curve: [0.7, 0.5],
   });
   assert.equal(b.id, "custom-id");
+  assert.equal(b.status, "Failed");
   assert.deepEqual(b.params, { lr: 0.02 });
   assert.equal(b.ended_at, 1003.5);
   assert.equal(b.error, "ValueError: x");
   assert.equal(b.curve, undefined);
+  // an unknown status passes as its name; no optional fields at all
+  assert.deepEqual(c, {
+    id: "sw_5", index: 5, status: "Paused", latest: 0.25, best: 0.25, step: 1,
+    started_at: 1004, ended_at: 1005, params: { lr: 0.5, name: "plain" },
+  });
+  // without a status table from the kernel the built-in one is used
+  assert.equal(decodeRows([[0, 5, null, null, 0, null, null, []]], [], "x_")[0].status, "TimedOut");
+});
+
+test("raw values from the kernel are formatted in the front end", () => {
+  const [r] = decodeRows([[7, 2, 0.123456789, 0.98765432, 1, 100.123456, 102.6, [0.000012345678]]], ["lr"], "s_");
+  const cells = rowParts(r, columnsFor(["lr"], "acc"), { ...ctx, canStop: false }).cells.join("");
+  assert.ok(cells.includes(">0.1235<"), cells);
+  assert.ok(cells.includes(">0.9877<"), cells);
+  assert.ok(cells.includes(">1.2346e-5<"), cells);
+  assert.ok(cells.includes(">2.5 s<"), cells);
 });
 
 test("bestSoFar follows finish order and the goal", () => {
