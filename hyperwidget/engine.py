@@ -50,6 +50,9 @@ class SweepEngine:
         self.objective = objective
         self.storage = storage
         self.observers = list(observers)
+        # Bound once: on_trial_update runs several times per trial, on the hot path.
+        self._handlers = {event: [m for o in self.observers if (m := getattr(o, event, None)) is not None]
+                          for event in ("on_sweep_start", "on_trial_update", "on_sweep_end")}
         self.runs_dir = runs_dir
         self.lock = threading.RLock()
         self.records: list[TrialRecord] = list(trials)
@@ -86,14 +89,11 @@ class SweepEngine:
         self._update(record.replace(status=status, error=error, ended_at=time.time()))
 
     def _emit(self, event: str, *args: Any) -> None:
-        for observer in self.observers:
-            method = getattr(observer, event, None)
-            if method is None:
-                continue
+        for method in self._handlers[event]:
             try:
                 method(*args)
             except Exception:  # an observer (e.g. a widget) must never break the sweep
-                logger.exception("hyperwidget observer %r failed in %s", observer, event)
+                logger.exception("hyperwidget observer %r failed in %s", method, event)
 
     # -- handing out trials (called from joblib's dispatch thread) ---------------------------
     def next_task(self) -> TrialTask | None:
