@@ -54,6 +54,10 @@ DEFAULT_INTERVAL = 0.1
 POLL_INTERVAL = 0.5
 
 
+#: What text-only viewers of a saved notebook see instead of the live view.
+PLAIN_TEXT = "hyperwidget live monitor (needs a widget front end; the final table follows it when the sweep ends)"
+
+
 class SweepMonitor(anywidget.AnyWidget):
     """Live table of a sweep's child runs, with progress, best configuration,
     learning curves and stop buttons.
@@ -121,6 +125,18 @@ class SweepMonitor(anywidget.AnyWidget):
 
     def __repr__(self) -> str:
         return f"SweepMonitor({self.sweep.get('name', 'sweep')!r}, {len(self._rows)} trials, {self._status})"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget view, with a plain-text stand-in that stays true once the notebook is saved.
+
+        The text is captured when the monitor is displayed, before the sweep
+        runs, so it says what the view is rather than a state that goes stale.
+        """
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        if isinstance(data, dict):
+            data["text/plain"] = PLAIN_TEXT
+        return bundle
 
     # ----------------------------------------------------------- observer API
     def on_sweep_start(self, run: Any) -> None:
