@@ -4,15 +4,15 @@
 "Unexpected improvements to expected improvement"), so the optimiser still
 sees a slope where plain EI underflows to zero.
 
-The optimiser starts derivative-free and vectorised, because rounded and
+The optimiser is derivative-free and fully vectorised, because rounded and
 categorical columns make the acquisition piecewise constant: a seeded batch of
 random points plus perturbations of the best observed points, then a few
-rounds of shrinking-step local search from the best few candidates, every
-candidate snapped to a runnable configuration before it is scored. The best
-few are then polished by L-BFGS-B with the analytic gradient of log EI along
-the continuous columns, which gives the precision that exploitation needs on
-ill-conditioned objectives. The budget is fixed (about 3 000 acquisition
-values and one capped quasi-Newton run), which bounds the time of a proposal.
+rounds of shrinking-step local search from the best few candidates. Every
+candidate is snapped to a runnable configuration before it is scored. The
+budget is fixed (about 3 000 acquisition values), which bounds the time of a
+proposal. (A polish of the best candidates by L-BFGS-B with the analytic
+gradient of log EI was tried and did not help on the benchmark: 16 better, 20
+worse over 36 paired runs; the local search is precise enough at these budgets.)
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.special import erfcx, log_ndtr
 
 from hyperwidget.samplers._gp.encoding import Encoder
@@ -54,54 +53,6 @@ def log_expected_improvement(gp: GaussianProcess, xs: np.ndarray, best: float) -
     return np.log(std) + log_h((best - mean) / std)
 
 
-def log_expected_improvement_and_gradient(
-    gp: GaussianProcess, xs: np.ndarray, best: float, columns: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """``log EI`` and its gradient along the continuous ``columns``."""
-    mean, var, d_mean, d_var = gp.predict_with_gradient(xs, columns)
-    std = np.sqrt(var)
-    z = (best - mean) / std
-    value = np.log(std) + log_h(z)
-    d_std = d_var / (2.0 * std[:, None])
-    # d log h / dz = Phi(z) / h(z), computed in logs.
-    dlogh_dz = np.exp(log_ndtr(z) - log_h(z))
-    dz = -(d_mean + z[:, None] * d_std) / std[:, None]
-    return value, d_std / std[:, None] + dlogh_dz[:, None] * dz
-
-
-def _polish(
-    gp: GaussianProcess, encoder: Encoder, best: float, starts: np.ndarray, scores: np.ndarray, maxiter: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """L-BFGS-B on the continuous columns of every start at once (their log EIs summed, as BoTorch does).
-
-    The sum's Hessian is block-diagonal, so one quasi-Newton run polishes all
-    starts; rounded and categorical columns stay where the local search left them.
-    """
-    columns = np.flatnonzero(encoder.is_continuous)
-    if not len(columns):
-        return starts, scores
-    points = starts.copy()
-
-    def negative(v: np.ndarray) -> tuple[float, np.ndarray]:
-        points[:, columns] = v.reshape(len(starts), len(columns))
-        value, grad = log_expected_improvement_and_gradient(gp, points, best, columns)
-        return -float(value.sum()), -grad.ravel()
-
-    result = minimize(
-        negative,
-        starts[:, columns].ravel(),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(0.0, 1.0)] * (len(starts) * len(columns)),
-        options={"maxiter": maxiter},
-    )
-    polished = starts.copy()
-    polished[:, columns] = np.clip(result.x.reshape(len(starts), len(columns)), 0.0, 1.0)
-    polished_scores = log_expected_improvement(gp, polished, best)
-    better = polished_scores > scores
-    return np.where(better[:, None], polished, starts), np.where(better, polished_scores, scores)
-
-
 def optimize_acquisition(
     gp: GaussianProcess,
     encoder: Encoder,
@@ -113,7 +64,6 @@ def optimize_acquisition(
     n_starts: int = 5,
     n_rounds: int = 8,
     n_steps: int = 32,
-    polish_iterations: int = 50,
 ) -> np.ndarray:
     """The cube point with the largest ``log EI`` found within a fixed budget.
 
@@ -149,7 +99,6 @@ def optimize_acquisition(
         starts[improved] = moved.reshape(len(starts), n_steps, -1)[improved, pick[improved]]
         start_scores[improved] = moved_score[improved, pick[improved]]
         scale *= 0.55
-    starts, start_scores = _polish(gp, encoder, best, starts, start_scores, maxiter=polish_iterations)
     finalists = np.vstack([starts, cand[np.argsort(-score, kind="stable")[:64]]])
     finalist_scores = np.r_[start_scores, np.sort(score)[::-1][:64]]
     return _best_untaken(finalists, finalist_scores, taken)

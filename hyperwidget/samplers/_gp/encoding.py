@@ -140,8 +140,6 @@ class Encoder:
             dtype=int,
         )
         self._snappers = [self._snapper(e, cat) for e, cat in zip(self.expressions, self.is_cat)]
-        #: Columns where every point of [0, 1] is a value of its own (no rounding, not categorical).
-        self.is_continuous = np.array([s is None and not c for s, c in zip(self._snappers, self.is_cat)], dtype=bool)
 
     @staticmethod
     def _snapper(expr: sp.Expression, categorical: bool) -> Any:

@@ -131,7 +131,6 @@ class GaussianProcess:
                 k.flat[:: len(x) + 1] += jitter
         self.alpha = cho_solve((chol, True), y, check_finite=False)
         self._chol_inv = solve_triangular(chol, np.eye(len(x)), lower=True, check_finite=False)
-        self._k_inv: np.ndarray | None = None
 
     def predict(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and variance (of the latent function) at the rows of ``xs``."""
@@ -140,26 +139,6 @@ class GaussianProcess:
         v = ks @ self._chol_inv.T
         var = np.maximum(self.hyper.variance - (v * v).sum(1), 1e-12)
         return mean, var
-
-    def predict_with_gradient(
-        self, xs: np.ndarray, columns: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Mean, variance and their gradients (``len(xs) x len(columns)``) along continuous ``columns``."""
-        if self._k_inv is None:
-            self._k_inv = self._chol_inv.T @ self._chol_inv
-        r2 = scaled_sq_dist(xs, self.x, self.hyper.inv_ls2, self.is_cat)
-        k, dk_dr2 = matern52_and_grad(r2, self.hyper.variance)
-        mean = k @ self.alpha
-        w = k @ self._k_inv
-        var = np.maximum(self.hyper.variance - (k * w).sum(1), 1e-12)
-        d_mean = np.empty((len(xs), len(columns)))
-        d_var = np.empty((len(xs), len(columns)))
-        for out, j in enumerate(columns):
-            # dk/dx_j = dk/dr2 * 2 (x_j - X_j) / l_j^2
-            dk = dk_dr2 * (2.0 * self.hyper.inv_ls2[j]) * (xs[:, j][:, None] - self.x[:, j][None, :])
-            d_mean[:, out] = dk @ self.alpha
-            d_var[:, out] = -2.0 * (dk * w).sum(1)
-        return mean, var, d_mean, d_var
 
     def condition(self, xp: np.ndarray, yp: np.ndarray) -> GaussianProcess:
         """The posterior with extra (fantasised) observations, same hyperparameters."""
