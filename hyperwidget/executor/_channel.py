@@ -162,9 +162,13 @@ class ChannelServer:
         self._thread.start()
 
     def close(self) -> None:
-        """Stop serving (open trial connections then read an end-of-file and stop)."""
-        self._server.shutdown()
-        self._server.server_close()
+        """Stop serving, without waiting: ``shutdown`` blocks until the serving loop's next poll."""
+
+        def stop() -> None:
+            self._server.shutdown()
+            self._server.server_close()
+
+        threading.Thread(target=stop, name="hyperwidget-channel-close", daemon=True).start()
 
 
 def register_local_host(host: TrialHost) -> str:
