@@ -10,7 +10,6 @@ training script works unchanged both ways.
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 import threading
@@ -180,8 +179,3 @@ def _process_run_from_env() -> Run | None:
 
 
 _process_run: Run | None = _process_run_from_env()
-
-
-def finite_or_nan(value: float) -> float:
-    """``value`` if finite, else ``nan`` (for storage and display)."""
-    return value if math.isfinite(value) else math.nan
