@@ -31,7 +31,7 @@ error_outputs, execute, notebook_paths = runner.error_outputs, runner.execute, r
 #: Text each executed notebook must show somewhere in its outputs: proof that it did what its prose says.
 EXPECTED: dict[str, list[str]] = {
     "01_quick_start.ipynb": ["Completed: 16/16 finished", "best trial:", "test accuracy", "same best trial: True",
-                             "SweepMonitor"],
+                             "hyperwidget live monitor"],
     "02_search_spaces.ipynb": ["takes exponents, as in HyperDrive", "logfinrange(lower=8, upper=256",
                                "infinitely many values", "min_value must be < max_value"],
     "03_sampling.ipynb": ["10 searches of 20 trials", "mean seconds per search: grid"],
