@@ -261,6 +261,72 @@ def test_tally_follows_replaced_rows_like_a_recount() -> None:
             assert tally.counts() == recount
 
 
+def test_tally_replace_many_follows_batches_like_a_recount() -> None:
+    rng = np.random.default_rng(1)
+    statuses = [TrialStatus.RUNNING, TrialStatus.COMPLETED, TrialStatus.FAILED, TrialStatus.STOPPED_EARLY]
+    for goal in (Goal.MAXIMIZE, Goal.MINIMIZE):
+        tally, rows = _snapshot.Tally(goal), {}
+        for _ in range(300):
+            batch = {}
+            for i in rng.integers(15, size=int(rng.integers(1, 6))):
+                values = tuple(float(v) for v in rng.integers(0, 5, size=int(rng.integers(0, 3))))
+                batch[int(i)] = wire(int(i), statuses[int(rng.integers(4))], values=values)
+            tally.replace_many([rows.get(i) for i in batch], list(batch.values()))
+            rows.update(batch)
+            assert tally.best(rows.values()) is _snapshot.best_row(rows.values(), goal)
+            recount: dict[str, int] = {}
+            for row in rows.values():
+                name = _snapshot.status_name(row[_snapshot.STATUS])
+                recount[name] = recount.get(name, 0) + 1
+            assert tally.counts() == recount
+
+
+def test_wire_rows_in_bulk_equal_wire_row_one_by_one() -> None:
+    """Column-by-column building gives the same tuples, odd records included."""
+    rng = np.random.default_rng(2)
+    statuses = list(TrialStatus)
+    records = []
+    for i in range(200):
+        kind = int(rng.integers(8))
+        values = {0: (), 1: (0.5,), 2: (0.1, 0.4), 3: (float("nan"),), 4: (3,)}.get(kind, (float(rng.random()),))
+        rec = TrialRecord(
+            id=f"s_{i}" if kind != 5 else f"custom{i}", index=i,
+            params={"lr": float(rng.random()) if kind != 6 else float("inf"), "kernel": "rbf",
+                    "flag": bool(kind == 7), "n": np.int64(i) if kind == 7 else i},
+            status=statuses[int(rng.integers(len(statuses)))], metrics={"accuracy": values},
+            started_at=100.0 + i, ended_at=None if kind == 0 else 101.0 + i,
+            error="Trace\nValueError: x" if kind == 3 else None)
+        records.append(rec)
+    names = ["lr", "kernel", "flag", "n", "missing"]
+    for goal in (Goal.MAXIMIZE, Goal.MINIMIZE):
+        one_by_one = [_snapshot.wire_row(r, "accuracy", goal, names, "s_") for r in records]
+        assert _snapshot.wire_rows(records, "accuracy", goal, names, "s_") == one_by_one
+        plain = [r for r in records if r.metrics["accuracy"] and type(r.metrics["accuracy"][0]) is float]
+        assert _snapshot.wire_rows(plain, "accuracy", goal, ["lr", "kernel"], "s_") == [
+            _snapshot.wire_row(r, "accuracy", goal, ["lr", "kernel"], "s_") for r in plain]
+    assert json.dumps(_snapshot.wire_rows(records, "accuracy", Goal.MAXIMIZE, names, "s_"), allow_nan=False)
+
+
+def test_static_table_shows_every_row_of_a_short_sweep_and_the_best_of_a_long_one() -> None:
+    short = [wire(i, values=(0.01 * i,)) for i in (3, 1, 2)]
+    assert [w[_snapshot.INDEX] for w in _snapshot.static_selection(short, Goal.MAXIMIZE)] == [1, 2, 3]
+    long = [wire(i, values=((i * 37) % 100 / 100,)) for i in range(100)]
+    long += [wire(100, TrialStatus.FAILED, values=(5.0,)), wire(101, TrialStatus.RUNNING, values=())]
+    top = _snapshot.static_selection(long, Goal.MAXIMIZE)
+    values = [w[_snapshot.BEST] for w in top]
+    assert len(top) == _snapshot.STATIC_TOP and values == sorted(values, reverse=True) and values[0] == 0.99
+    low = _snapshot.static_selection(long, Goal.MINIMIZE)
+    assert [w[_snapshot.BEST] for w in low][:2] == [0.0, 0.01]  # the failed trial's 5.0 is not shown either way
+    rows = [_snapshot.row_from_wire(w, ["lr", "kernel"]) for w in top]
+    info = {"name": "s", "metric": "accuracy", "goal": "maximize", "param_names": ["lr", "kernel"]}
+    summary = _snapshot.summarize(long, goal=Goal.MAXIMIZE, status="Completed", started_at=1.0, ended_at=2.0)
+    html_out = _snapshot.html_table(rows, summary, info, total=len(long))
+    assert html_out.count("<tr") == 1 + _snapshot.STATIC_TOP + 1  # header, rows, the note
+    assert "The 25 best of 102 child runs by accuracy" in html_out and 'data-best="true"' in html_out
+    assert "The 25 best of 102 child runs" in _snapshot.text_table(rows, info, total=len(long))
+    assert "best of" not in _snapshot.html_table(rows, summary, info, total=len(rows))
+
+
 def test_budget_of_reads_config_and_ignores_missing() -> None:
     assert _snapshot.budget_of(FakeRun()) == (10, 120.0)
     assert _snapshot.budget_of(SimpleNamespace()) == (None, None)
@@ -275,8 +341,8 @@ def test_monitor_throttles_many_updates_from_many_threads(monitor: SweepMonitor)
     def worker(offset: int) -> None:
         for i in range(offset, 400, 4):
             for step in range(5):
-                monitor.on_trial_update(record(i, TrialStatus.RUNNING, values=tuple(0.1 * s for s in range(step + 1))))
-            monitor.on_trial_update(record(i, values=(0.001 * i,)))
+                monitor.push(record(i, TrialStatus.RUNNING, values=tuple(0.1 * s for s in range(step + 1))))
+            monitor.push(record(i, values=(0.001 * i,)))
             time.sleep(0.001)
 
     started = time.monotonic()
@@ -308,12 +374,12 @@ def test_monitor_sends_only_changed_rows_after_the_first_message(monitor: SweepM
     monitor.on_sweep_start(FakeRun())
     assert rec.messages[0]["full"] is True  # sent by on_sweep_start itself
     for i in range(5):
-        monitor.on_trial_update(record(i, TrialStatus.RUNNING))
+        monitor.push(record(i, TrialStatus.RUNNING))
     _wait_for(lambda: any(m["rows"] for m in rec.messages))
     first = next(m for m in rec.messages if m["rows"])
     assert [r["id"] for r in wire_rows(first)] == ["t0", "t1", "t2", "t3", "t4"]
     time.sleep(0.1)
-    monitor.on_trial_update(record(2, values=(0.9,)))
+    monitor.push(record(2, values=(0.9,)))
     _wait_for(lambda: any(not m["full"] and [r["id"] for r in wire_rows(m)] == ["t2"] for m in rec.messages))
     last = rec.messages[-1]
     assert [(r["id"], r["status"]) for r in wire_rows(last)] == [("t2", "Completed")]
@@ -336,8 +402,8 @@ def test_updates_are_sent_by_the_timer_thread_not_the_engine_thread(monitor: Swe
     monitor.on_sweep_start(FakeRun())
     assert len(rec.messages) == 1 and senders == [threading.current_thread().name]  # the first (full) message
     for i in range(50):
-        monitor.on_trial_update(record(i))
-    assert len(rec.messages) == 1  # on_trial_update itself never sends
+        monitor.push(record(i))
+    assert len(rec.messages) == 1  # push itself never sends
     _wait_for(lambda: sum(len(m["rows"]) for m in rec.messages) >= 50)
     assert set(senders[1:]) == {"hyperwidget-monitor"}
     assert tuple(rec.messages[-1]["statuses"]) == _snapshot.STATUSES
@@ -351,7 +417,7 @@ def test_reading_the_rows_does_not_swallow_unsent_changes(monitor: SweepMonitor)
     run = FakeRun()
     monitor.on_sweep_start(run)
     _wait_for(lambda: len(rec.messages) >= 1)
-    monitor.on_trial_update(record(7, values=(0.3,)))
+    monitor.push(record(7, values=(0.3,)))
     assert [r["id"] for r in monitor.current_rows()] == ["t7"]  # builds the row before the timer does
     assert monitor.current_summary()["best_id"] == "t7"
     _wait_for(lambda: any(r["id"] == "t7" for m in rec.messages for r in wire_rows(m)))
@@ -383,7 +449,7 @@ def test_snapshot_request_makes_the_next_message_full(monitor: SweepMonitor) -> 
     rec = Recorder(monitor)
     monitor.on_sweep_start(FakeRun())
     for i in range(3):
-        monitor.on_trial_update(record(i))
+        monitor.push(record(i))
     _wait_for(lambda: not monitor._has_news())
     before = len(rec.messages)
     monitor._on_front_msg(monitor, {"type": "snapshot_request"}, [])
@@ -400,12 +466,12 @@ def test_snapshot_request_makes_the_next_message_full(monitor: SweepMonitor) -> 
 
 
 def test_observer_errors_are_logged_not_raised(monitor: SweepMonitor, caplog: pytest.LogCaptureFixture) -> None:
-    monitor.on_trial_update(record(0))
-    monitor.on_trial_update("not a record")  # type: ignore[arg-type]
-    monitor.on_trial_update(record(1))
+    monitor.push(record(0))
+    monitor.push("not a record")  # type: ignore[arg-type]
+    monitor.push(record(1))
     # noted at once, checked when the batch is read: the bad entry is logged and skipped
     assert [r["id"] for r in monitor.current_rows()] == ["t0", "t1"]
-    assert "on_trial_update failed" in caplog.text
+    assert "push failed" in caplog.text
     broken = FakeRun()
     broken.cancel = None  # type: ignore[assignment]
     monitor.on_sweep_start(broken)
@@ -424,7 +490,7 @@ def test_final_state_includes_records_only_seen_in_run_trials(monitor: SweepMoni
     Recorder(monitor)
     run = FakeRun()
     monitor.on_sweep_start(run)
-    monitor.on_trial_update(record(0))
+    monitor.push(record(0))
     run.trials = [record(0), record(1, TrialStatus.CANCELED, values=())]
     run.finish("Canceled")
     monitor.on_sweep_end(run)
@@ -450,6 +516,36 @@ def test_follow_polls_a_running_run_until_it_ends(monitor: SweepMonitor) -> None
     assert [r["id"] for r in monitor.current_rows()] == ["t0", "t1"] and monitor.summary["best_id"] == "t1"
 
 
+def test_the_monitor_reads_run_trials_and_costs_the_engine_nothing_per_trial() -> None:
+    from hyperwidget import run_sweep, uniform
+
+    monitor = SweepMonitor(interval=0.05)
+    assert not hasattr(monitor, "on_trial_update")  # the engine calls no hook per trial
+    Recorder(monitor)
+    run = run_sweep(lambda x: x, {"x": uniform(0, 1)}, metric="accuracy", max_total_runs=120,
+                    backend="threads", max_concurrent_runs=3, storage=None, seed=1, observers=[monitor])
+    assert monitor.wait_ended(10)
+    rows = monitor.current_rows()
+    assert [r["index"] for r in rows] == list(range(120)) and {r["status"] for r in rows} == {"Completed"}
+    best = run.get_best_run_by_primary_metric()
+    assert monitor.summary["best_id"] == best.id and monitor.summary["counts"] == {"Completed": 120}
+    assert f"The 25 best of 120 child runs" in monitor.static_text()
+
+
+def test_the_monitor_sends_trials_that_change_behind_its_cursor(monitor: SweepMonitor) -> None:
+    """Trials end out of order: one still running behind ended ones is read again until it ends."""
+    rec = Recorder(monitor)
+    run = FakeRun([record(0), record(1, TrialStatus.RUNNING), record(2)])
+    monitor.on_sweep_start(run)
+    _wait_for(lambda: len(monitor._rows) == 3)
+    run.trials = [record(0), record(1, values=(0.95,)), record(2), record(3, TrialStatus.RUNNING)]
+    _wait_for(lambda: any(r["id"] == "t1" and r["status"] == "Completed" for m in rec.messages for r in wire_rows(m)))
+    assert monitor.current_summary()["best_id"] == "t1"
+    run.finish()
+    monitor.on_sweep_end(run)
+    assert monitor.summary["counts"] == {"Completed": 3, "Running": 1}
+
+
 def test_run_details_needs_a_run() -> None:
     with pytest.raises(TypeError, match=r"RunDetails\(run\).*got int"):
         RunDetails(3)
@@ -459,7 +555,7 @@ def test_static_html_of_the_monitor_escapes(monitor: SweepMonitor) -> None:
     Recorder(monitor)
     run = FakeRun()
     monitor.on_sweep_start(run)
-    monitor.on_trial_update(record(0, kernel=XSS))
+    monitor.push(record(0, kernel=XSS))
     run.finish()
     monitor.on_sweep_end(run)
     assert "<img" not in monitor.static_html() and XSS in monitor.static_text()
@@ -476,8 +572,9 @@ def _background_run(n: int, delay: float = 0.01) -> tuple[FakeRun, list]:
         for i in range(n):
             rec = record(i, values=(i / n,))
             run.trials.append(rec)
-            for o in observers:
-                o.on_trial_update(rec)
+            for o in observers:  # the engine calls the hooks an observer has
+                if hasattr(o, "on_trial_update"):
+                    o.on_trial_update(rec)
             time.sleep(delay)
         run.finish()
         for o in observers:

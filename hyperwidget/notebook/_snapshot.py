@@ -7,9 +7,13 @@ static final table and the terminal output agree on every value.
 
 from __future__ import annotations
 
+import functools
+import heapq
 import html
 import math
+import operator
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -19,6 +23,9 @@ from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 MAX_CURVE_POINTS = 64
 #: Longest error text shown in a row's tooltip.
 MAX_ERROR_CHARS = 300
+#: Most rows of the static final table; a longer sweep shows its STATIC_TOP best.
+MAX_STATIC_ROWS = 60
+STATIC_TOP = 25
 
 Row = dict[str, Any]
 
@@ -190,6 +197,74 @@ def wire_row(record: TrialRecord, metric: str, goal: Goal, names: Sequence[str],
     return row
 
 
+#: Batches at least this large are built column by column (``wire_rows``).
+_BULK_MIN = 32
+_PLAIN_TYPES = frozenset((float, int, str, type(None)))
+_FLOAT_OR_NONE = frozenset((float, type(None)))
+
+
+def wire_rows(records: Sequence[TrialRecord], metric: str, goal: Goal, names: Sequence[str], id_prefix: str = "",
+              previous: Mapping[str, Wire] | None = None) -> list[Wire]:
+    """``wire_row`` of each record, the same tuples, built column by column
+    for large batches.
+
+    At the end of a sweep of fast trials the whole table is built at once.
+    Per row, ``wire_row`` spends its time in Python bytecode, while here each
+    column is a C-level ``map`` and the rows are ``zip``-ped from the
+    columns. Records that need more than the common fields (a curve, an
+    error, an id not of the engine's form ``id_prefix + str(index)``, a
+    primary-metric value that is not a finite float) go through ``wire_row``.
+    ``previous`` maps trial ids to their previous rows (see ``wire_row``).
+    """
+    previous = previous or {}
+    if len(records) < _BULK_MIN or not id_prefix or set(map(type, map(_STATUS, records))) != {TrialStatus}:
+        return [wire_row(r, metric, goal, names, id_prefix, previous.get(r.id)) for r in records]
+    series = list(map(operator.methodcaller("get", metric, ()), map(_METRICS, records)))
+    lengths = list(map(len, series))
+    index = list(map(_INDEX, records))
+    latest = [s[0] if s else None for s in series] if max(lengths) <= 1 else [
+        s[0] if n == 1 else None for s, n in zip(series, lengths)]
+    special: list[int] = []
+    if max(lengths) > 1 or any(map(_ERROR, records)):
+        special += [i for i, (n, r) in enumerate(zip(lengths, records)) if n > 1 or r.error]
+    ids = list(map(_ID, records))
+    if ids != list(map(id_prefix.__add__, map(str, index))):
+        special += [i for i, (rid, number) in enumerate(zip(ids, index)) if rid != f"{id_prefix}{number}"]
+    if not (set(map(type, latest)) <= _FLOAT_OR_NONE and _all_finite(latest)):
+        special += [i for i, v in enumerate(latest) if v is not None and (type(v) is not float or v - v != 0.0)]
+    params = list(map(_PARAMS, records))
+    columns = [_plain(list(map(operator.methodcaller("get", name), params))) for name in names]
+    codes = list(map(_CODE_OF_VALUE.__getitem__, map(_STATUS_VALUE, records)))
+    rows = list(zip(index, codes, latest, latest, lengths, map(_STARTED, records), map(_ENDED, records),
+                    zip(*columns) if columns else [()] * len(records)))
+    for i in special:
+        rows[i] = wire_row(records[i], metric, goal, names, id_prefix, previous.get(ids[i]))
+    return rows
+
+
+_STATUS, _STATUS_VALUE, _METRICS, _INDEX, _ERROR, _ID, _PARAMS, _STARTED, _ENDED = map(operator.attrgetter, (
+    "status", "status._value_", "metrics", "index", "error", "id", "params", "started_at", "ended_at"))
+
+
+def _all_finite(values: Sequence[float | None]) -> bool:
+    """True when no float of ``values`` (floats and Nones) is NaN or infinite."""
+    floats = list(filter(_NOT_NONE, values)) if None in values else values
+    return math.isfinite(sum(floats)) or all(map(math.isfinite, floats))
+
+
+def _plain(values: list[Any]) -> list[Any]:
+    """A column of hyperparameter values as JSON (see ``jsonable``), as it is
+    when every value is None, a str, an int or a finite float."""
+    kinds = set(map(type, values))
+    if kinds <= _PLAIN_TYPES and (float not in kinds or _all_finite(
+            values if kinds <= _FLOAT_OR_NONE else [v for v in values if type(v) is float])):
+        return values
+    return [jsonable(v) for v in values]
+
+
+_NOT_NONE = functools.partial(operator.is_not, None)
+
+
 def row_from_wire(wire: Wire, names: Sequence[str], id_prefix: str = "") -> Row:
     """A wire row as a dict (``id, index, status, params, latest, best, step,
     started_at, ended_at``, plus ``curve`` and ``error`` when present)."""
@@ -251,6 +326,22 @@ def best_row(rows: Iterable[Wire], goal: Goal) -> Wire | None:
     return best
 
 
+_STATUS_OF = operator.itemgetter(STATUS)
+_BEST_OF = operator.itemgetter(BEST)
+
+
+def _best_of_batch(rows: Sequence[Wire], maximize: bool) -> Wire | None:
+    """``best_row`` of ``rows`` with C-level scans (the earliest of equal values)."""
+    eligible = [row for row in rows if row[BEST] is not None and row[STATUS] not in _FAILURE_CODES]
+    if not eligible:
+        return None
+    value = (max if maximize else min)(map(_BEST_OF, eligible))
+    return min((row for row in eligible if row[BEST] == value), key=_INDEX_OF)
+
+
+_INDEX_OF = operator.itemgetter(INDEX)
+
+
 class Tally:
     """Counts by status and the best row of a table of wire rows, kept up to
     date one changed row at a time, so a summary costs nothing per row (a
@@ -303,6 +394,29 @@ class Tally:
         elif eligible and ((value > ref if self._maximize else value < ref)
                            or (value == ref and new[INDEX] < best[INDEX])):
             self._best = new
+
+    def replace_many(self, old: Sequence[Wire | None], new: Sequence[Wire]) -> None:
+        """``replace(o, n)`` for each pair of ``old`` and ``new``, with C-level
+        counting (a sweep's end counts its whole table at once)."""
+        codes = self.codes
+        gone = [row for row in old if row is not None]
+        for code, n in Counter(map(_STATUS_OF, gone)).items():
+            codes[code] -= n
+        for code, n in Counter(map(_STATUS_OF, new)).items():
+            codes[code] = codes.get(code, 0) + n
+        if self._stale:
+            return
+        leader = self._best
+        candidate = _best_of_batch(new, self._maximize)
+        if leader is not None and any(row is leader for row in gone):
+            # The leader's trial has a new row. The batch's best leads if it is
+            # better than the old leader, or equal and the same trial; else
+            # an unchanged row may lead: search again.
+            ok = candidate is not None and (self.goal.better(candidate[BEST], leader[BEST]) or (
+                candidate[BEST] == leader[BEST] and candidate[INDEX] == leader[INDEX]))
+            self._best, self._stale = (candidate, False) if ok else (None, True)
+        elif candidate is not None and (leader is None or _beats(candidate, leader, self.goal)):
+            self._best = candidate
 
     def best(self, rows: Iterable[Wire]) -> Wire | None:
         """The best row; ``rows`` (every current row) is read only when the
@@ -424,8 +538,27 @@ def _duration(seconds: float | None) -> str:
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
 
 
+def static_selection(rows: Iterable[Wire], goal: Goal, max_rows: int = MAX_STATIC_ROWS,
+                     top: int = STATIC_TOP) -> list[Wire]:
+    """The wire rows of the static final table, in display order: every row
+    in trial order when there are at most ``max_rows``, else the ``top``
+    best (failed trials and trials without a value left out), best first.
+
+    A saved notebook keeps this table, so a sweep of thousands of trials does
+    not put thousands of rows in it (pandas, likewise, shows at most 60 rows
+    of a frame); ``run.to_dataframe()`` has them all.
+    """
+    rows = sorted(rows, key=_INDEX_OF)
+    if len(rows) <= max_rows:
+        return rows
+    ranked = [row for row in rows if row[BEST] is not None and row[STATUS] not in _FAILURE_CODES]
+    # as stable as sorted(): of equal values, the earlier trial comes first
+    pick = heapq.nlargest if goal is Goal.MAXIMIZE else heapq.nsmallest
+    return pick(top, ranked, key=_BEST_OF)
+
+
 def table_cells(rows: Sequence[Row], names: Sequence[str]) -> tuple[list[str], list[list[str]]]:
-    """Header and cell texts of the final table, rows in trial order."""
+    """Header and cell texts of the final table, rows in the order given."""
     header = ["#", "run id", "status", *names, "latest", "best", "step", "duration"]
     body = [
         [
@@ -438,7 +571,7 @@ def table_cells(rows: Sequence[Row], names: Sequence[str]) -> tuple[list[str], l
             str(row["step"]),
             _duration(row_duration(row)),
         ]
-        for row in sorted(rows, key=lambda r: r["index"])
+        for row in rows
     ]
     return header, body
 
@@ -457,16 +590,28 @@ def progress_line(summary: Mapping[str, Any], sweep: Mapping[str, Any]) -> str:
     )
 
 
-def text_table(rows: Sequence[Row], sweep: Mapping[str, Any]) -> str:
-    """The final table as aligned plain text."""
+def shown_note(shown: int, total: int | None, metric: str) -> str:
+    """The note under a static table that shows only the best rows ("" when it shows all)."""
+    if total is None or total <= shown:
+        return ""
+    return (f"The {shown} best of {total:,} child runs by {metric}; "
+            "run.to_dataframe() and the sweep's storage hold them all.")
+
+
+def text_table(rows: Sequence[Row], sweep: Mapping[str, Any], total: int | None = None) -> str:
+    """The final table as aligned plain text; ``total`` rows in all (see
+    ``static_selection``) adds a note when fewer are shown."""
     header, body = table_cells(rows, sweep["param_names"])
     widths = [max(len(c) for c in col) for col in zip(header, *body)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in [header, *body]]
-    return "\n".join(lines)
+    note = shown_note(len(rows), total, sweep["metric"])
+    return "\n".join([*lines, note] if note else lines)
 
 
-def html_table(rows: Sequence[Row], summary: Mapping[str, Any], sweep: Mapping[str, Any]) -> str:
-    """The final table as static, escaped HTML (kept in saved notebooks).
+def html_table(rows: Sequence[Row], summary: Mapping[str, Any], sweep: Mapping[str, Any],
+               total: int | None = None) -> str:
+    """The final table as static, escaped HTML (kept in saved notebooks);
+    ``total`` rows in all (see ``static_selection``) adds a note when fewer are shown.
 
     The wrapper carries the class ``hw-final-table``: monitor.css hides it in
     an output area that also shows the live monitor, so a live session does
@@ -478,11 +623,13 @@ def html_table(rows: Sequence[Row], summary: Mapping[str, Any], sweep: Mapping[s
     best_id = summary.get("best_id")
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
     lines = []
-    for row, cells in zip(sorted(rows, key=lambda r: r["index"]), body):
+    for row, cells in zip(rows, body):
         mark = ' style="font-weight:bold;background:#fff3cd" data-best="true"' if row["id"] == best_id else ""
         lines.append(f"<tr{mark}>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
     caption = esc(progress_line(summary, sweep))
+    note = shown_note(len(rows), total, sweep["metric"])
+    foot = f'<tfoot><tr><td colspan="{len(header)}">{esc(note)}</td></tr></tfoot>' if note else ""
     return (
         f'<div class="hw-final-table"><table><caption style="text-align:left">{caption}</caption>'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table></div>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody>{foot}</table></div>"
     )

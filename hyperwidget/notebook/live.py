@@ -155,7 +155,7 @@ def display_final_table(monitor: Any) -> None:
     """Display the monitor's final table as static HTML (plus plain text)."""
     from IPython.display import display
 
-    display({"text/html": monitor.static_html(), "text/plain": monitor.static_text()}, raw=True)
+    display(monitor.static_bundle(), raw=True)
 
 
 def show_run(run: Any) -> Any:
@@ -189,7 +189,7 @@ def show_run(run: Any) -> Any:
 def _update_when_ended(monitor: Any, handle: Any) -> None:
     while not monitor.ended:
         time.sleep(0.25)
-    handle.update({"text/html": monitor.static_html(), "text/plain": monitor.static_text()}, raw=True)
+    handle.update(monitor.static_bundle(), raw=True)
 
 
 class TextProgress:

@@ -1,23 +1,24 @@
 """The live sweep monitor: an anywidget that is also an engine observer.
 
-Engine threads call :meth:`SweepMonitor.on_trial_update` for every change of
-every trial; that call only appends the record to a list (a C-level append: no
-Python frame, no lock, no clock, no thread signalling, as it runs two or
-three times per trial on the engine's hot path). ``on_sweep_start`` sends the
-first (full) message; then a timer thread (one per process, shared by all
-monitors) takes the newest record of each trial from that list and, once
-``interval`` (0.1 s) has passed since the last message, sends one message
+The monitor costs the engine nothing per trial: it is told when the sweep
+starts and ends (``on_sweep_start``, ``on_sweep_end``) and has no
+``on_trial_update`` hook. In between, a timer thread (one per process, shared
+by all monitors) reads the run's latest records (``run.trials``) once
+``interval`` (0.1 s) has passed since the last message, and sends one message
 holding the rows that changed since then, not the whole table: at most about
-10 front-end messages per second, whatever the trial rate. Rows are positional
-tuples of raw values (``_snapshot.wire_row``), built once per batch for each
-changed trial; the front end formats them. Kernel-to-front-end
-messages get through while a cell is busy, so the table is live during a
-blocking cell too. When the sweep ends, the last changed rows are sent and the
-synced traits ``summary`` and ``sweep`` get their final values. The rows are
-not a synced trait: encoding the whole table once more at the end would cost
-more than the sweep itself for fast trials; a view that starts later asks for
-them (``snapshot_request``), and ``live.py`` keeps the final table in the
-notebook as static HTML.
+10 front-end messages per second, whatever the trial rate. A cursor skips the
+leading trials that have ended and were sent, so a read costs about the number
+of trials still open, not the length of the sweep. Rows are positional tuples
+of raw values (``_snapshot.wire_row``), built once per batch for each changed
+trial; the front end formats them. Kernel-to-front-end messages get through
+while a cell is busy, so the table is live during a blocking cell too. When
+the sweep ends, the last changed rows are sent and the synced traits
+``summary`` and ``sweep`` get their final values. The rows are not a synced
+trait: encoding the whole table once more at the end would cost more than the
+sweep itself for fast trials; a view that starts later asks for them
+(``snapshot_request``), and ``live.py`` keeps the final table in the notebook
+as static HTML. Records of a run without ``trials`` can be given by hand with
+:meth:`SweepMonitor.push`.
 
 Front-end messages: ``stop_sweep`` calls ``run.cancel()``, ``stop_trial``
 calls ``run.stop_trial(id)``, and ``snapshot_request`` (sent by each new view)
@@ -29,6 +30,7 @@ the kernel's queue (ipykernel 6): ``live.run_with_monitor`` arranges that
 
 from __future__ import annotations
 
+import itertools
 import logging
 import operator
 import threading
@@ -42,15 +44,19 @@ import traitlets
 
 from hyperwidget.notebook import _snapshot
 from hyperwidget.notebook._assets import css_source, esm_source
-from hyperwidget.trial import Goal, TrialRecord
+from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
 logger = logging.getLogger(__name__)
 _RECORD_ID = operator.attrgetter("id")
+_RECORD_PARAMS = operator.attrgetter("params")
+_STATUS_VALUE = operator.attrgetter("status._value_")
+_OPEN_STATES = (TrialStatus.QUEUED.value, TrialStatus.RUNNING.value)
 
 #: Seconds between two messages to the front end (10 per second at most).
 DEFAULT_INTERVAL = 0.1
-#: Seconds between two reads of ``run.trials`` when following a run that was
-#: started without this monitor as an observer (``RunDetails``).
+#: Least seconds between two reads of ``run.trials`` when following a run that
+#: was started without this monitor as an observer (``RunDetails``): such a run
+#: may be read from storage.
 POLL_INTERVAL = 0.5
 
 
@@ -98,15 +104,12 @@ class SweepMonitor(anywidget.AnyWidget):
         self._goal = Goal.MAXIMIZE
         self._metric = "metric"
         self._prefix = ""
-        #: Records noted since the last batch, oldest first. Engine threads only
-        #: append (atomic, no lock); the flusher removes the head it has read.
+        #: Records given by hand (``push``) since the last batch, oldest first.
+        #: Callers only append (atomic, no lock); the flusher removes the head it has read.
         self._log: list[TrialRecord] = []
-        # The engine calls ``on_trial_update`` two or three times per trial:
-        # this instance attribute makes that call a C-level list append (three
-        # Python method calls per trial measured about 0.6 µs, a seventh of
-        # the monitor's budget with no-op trials). The method below documents
-        # the hook and does the same.
-        self.on_trial_update = self._log.append  # type: ignore[method-assign]
+        self._open_from = 0  # run.trials[:_open_from] have ended and their final rows are built
+        self._pull_every = 0.0  # least seconds between two reads of run.trials (0: at every batch)
+        self._next_pull = 0.0  # time.monotonic() of the next read of run.trials
         self._records: dict[str, TrialRecord] = {}  # the record each row was built from
         self._rows: dict[str, tuple[Any, ...]] = {}  # wire rows (_snapshot.WIRE_COLUMNS)
         self._unsent: list[tuple[Any, ...]] = []  # rows built since the last message
@@ -156,16 +159,13 @@ class SweepMonitor(anywidget.AnyWidget):
         except Exception:  # a monitor bug must never break a sweep
             logger.exception("hyperwidget monitor: on_sweep_start failed")
 
-    def on_trial_update(self, record: TrialRecord) -> None:
-        """Engine hook: note the newest record of a trial; cheap and thread-safe.
+    def push(self, record: TrialRecord) -> None:
+        """Note the newest record of a trial by hand; cheap and thread-safe.
 
-        Called two or three times per trial on the engine's hot path, so it
-        only appends the record to a list (each instance replaces this method
-        by that list's ``append``, see ``__init__``): no lock, no clock, no
-        signal to the timer thread (a wake-up per update, i.e. a GIL hand-off,
-        doubled the time of a 1,000-trial no-op sweep). The timer thread sends
-        the change within ``interval`` + ``_FlushTimer.TICK`` (the first batch
-        of a sweep within ``_FlushTimer.IDLE_TICK``); something that is not a
+        Not needed for sweeps of this package: the monitor reads
+        ``run.trials`` itself. This serves runs without a ``trials`` list and
+        tests. It only appends to a list; the timer thread sends the change
+        within ``interval`` + ``_FlushTimer.TICK``; something that is not a
         record is logged and skipped there.
         """
         self._log.append(record)
@@ -174,10 +174,10 @@ class SweepMonitor(anywidget.AnyWidget):
         """Engine hook: send the last changes and the final summary."""
         try:
             with self._lock:
-                self._refresh_rows()
-                self._feed(list(getattr(run, "trials", ()) or ()))
                 if self._run is None:
                     self._attach(run)
+                self._run = run
+                self._refresh_rows(rescan=True)
                 status = str(getattr(run, "status", "") or "Completed")
                 self._status = "Completed" if status == "Running" else status
                 self._ended_at = _snapshot.time_of(getattr(run, "ended_at", None)) or time.time()
@@ -219,23 +219,41 @@ class SweepMonitor(anywidget.AnyWidget):
             return self._summary()
 
     def static_html(self) -> str:
-        """The current table as static, escaped HTML (see ``_snapshot.html_table``)."""
-        summary = self.current_summary()
-        return _snapshot.html_table(self.current_rows(), summary, self._sweep_info())
+        """The final table as static, escaped HTML (see ``_snapshot.html_table``):
+        every row of a sweep of at most 60 trials, else the 25 best."""
+        return self.static_bundle()["text/html"]
 
     def static_text(self) -> str:
-        """The current table as plain text, with a progress line on top."""
+        """The final table as plain text, with a progress line on top (the
+        rows of :meth:`static_html`)."""
+        return self.static_bundle()["text/plain"]
+
+    def static_bundle(self) -> dict[str, str]:
+        """The final table as ``{"text/html": ..., "text/plain": ...}``, for
+        ``IPython.display.display(bundle, raw=True)``."""
+        rows, total = self._static_rows()
         summary, info = self.current_summary(), self._sweep_info()
-        return _snapshot.progress_line(summary, info) + "\n" + _snapshot.text_table(self.current_rows(), info)
+        return {
+            "text/html": _snapshot.html_table(rows, summary, info, total),
+            "text/plain": _snapshot.progress_line(summary, info) + "\n" + _snapshot.text_table(rows, info, total),
+        }
+
+    def _static_rows(self) -> tuple[list[dict[str, Any]], int]:
+        """The rows of the static table (``_snapshot.static_selection``) and the number of rows in all."""
+        with self._lock:
+            self._refresh_rows()
+            wires = _snapshot.static_selection(self._rows.values(), self._goal)
+            names, total = list(self._param_names), len(self._rows)
+        return [_snapshot.row_from_wire(w, names, self._prefix) for w in wires], total
 
     def follow(self, run: Any) -> SweepMonitor:
         """Show an existing run (running or finished) that was not started with
-        this monitor as an observer: load its trials, then poll ``run.trials``
-        every 0.5 s until it ends. Returns ``self``."""
+        this monitor as an observer: read its trials at most every 0.5 s until
+        it ends. Returns ``self``."""
+        self._pull_every = POLL_INTERVAL
         self.on_sweep_start(run)
-        self._feed(getattr(run, "trials", ()) or ())
         if _snapshot.run_is_running(run):
-            threading.Thread(target=self._poll_run, args=(run,), name="hyperwidget-follow", daemon=True).start()
+            threading.Thread(target=self._wait_run, args=(run,), name="hyperwidget-follow", daemon=True).start()
         else:
             self.on_sweep_end(run)
         return self
@@ -250,20 +268,14 @@ class SweepMonitor(anywidget.AnyWidget):
         self._budget = _snapshot.budget_of(run)
         self._status = "Running"
         self._full_requested = True
+        self._open_from = 0
+        self._next_pull = 0.0
         self._tally = _snapshot.Tally(self._goal)
         for row in self._rows.values():
             self._tally.replace(None, row)
 
-    def _feed(self, records: Iterable[TrialRecord]) -> None:
-        """Note each record that is not the one the trial's row was built from."""
-        seen, note = self._records, self._log.append
-        for record in records:
-            if seen.get(record.id) is not record:
-                note(record)
-
-    def _poll_run(self, run: Any) -> None:
+    def _wait_run(self, run: Any) -> None:
         while _snapshot.run_is_running(run):
-            self._feed(list(getattr(run, "trials", ()) or ()))
             time.sleep(POLL_INTERVAL)
         self.on_sweep_end(run)
 
@@ -287,8 +299,17 @@ class SweepMonitor(anywidget.AnyWidget):
             tally=self._tally,
         )
 
-    def _take_changes(self) -> list[TrialRecord]:
-        """The newest noted record of each trial, removing them from the log.
+    def _take_changes(self, rescan: bool = False) -> list[TrialRecord]:
+        """The newest record of each trial that changed since its row was
+        built: records pushed by hand, then those read from ``run.trials``."""
+        pushed = self._take_pushed()
+        pulled = self._pull_trials(rescan)
+        if pushed and pulled:  # later records of a trial replace earlier ones
+            return list(dict(zip(map(_RECORD_ID, pushed + pulled), pushed + pulled)).values())
+        return pushed or pulled
+
+    def _take_pushed(self) -> list[TrialRecord]:
+        """The newest pushed record of each trial, removing them from the log.
 
         Reads the first ``n`` entries, then deletes exactly those: appends
         made meanwhile stay for the next batch (no lock needed).
@@ -301,37 +322,52 @@ class SweepMonitor(anywidget.AnyWidget):
         del log[:n]
         try:  # all in C: later records of a trial replace earlier ones
             return list(dict(zip(map(_RECORD_ID, batch), batch)).values())
-        except Exception:  # something that is not a record was noted
+        except Exception:  # something that is not a record was pushed
             latest: dict[str, TrialRecord] = {}
             for record in batch:
                 try:
                     latest[record.id] = record
                 except Exception:
-                    logger.exception("hyperwidget monitor: on_trial_update failed for %r", record)
+                    logger.exception("hyperwidget monitor: push failed for %r", record)
             return list(latest.values())
 
-    def _refresh_rows(self) -> None:
+    def _pull_trials(self, rescan: bool) -> list[TrialRecord]:
+        """Records of ``run.trials`` that are not the ones their rows were
+        built from, reading from the first trial still open (all of them when
+        ``rescan``); the cursor then moves past the trials that have ended."""
+        if not rescan and (self._run is None or time.monotonic() < self._next_pull):
+            return []
+        self._next_pull = time.monotonic() + self._pull_every
+        try:
+            trials = getattr(self._run, "trials", None)
+            if not trials:
+                return []
+            start = 0 if rescan else self._open_from
+            seen = self._records
+            changed = [r for r in trials[start:] if seen.get(r.id) is not r]
+            # past the leading trials that have ended (C-level scans)
+            states = list(map(_STATUS_VALUE, trials[self._open_from:]))
+            self._open_from += min((states.index(s) for s in _OPEN_STATES if s in states), default=len(states))
+            return changed
+        except Exception:  # a run object without proper records
+            logger.exception("hyperwidget monitor: reading run.trials failed")
+            return []
+
+    def _refresh_rows(self, rescan: bool = False) -> None:
         """Build the wire rows of the trials that changed (under ``_lock``)."""
-        records = self._take_changes()
+        records = self._take_changes(rescan)
         if not records:
             return
         names = self._param_names
-        known = names.keys()
-        for record in records:
-            if not record.params.keys() <= known:
-                names.update(dict.fromkeys(k for k in record.params if k not in names))
-        columns = list(names)
-        rows, seen, tally, unsent = self._rows, self._records, self._tally, self._unsent
-        metric, goal, prefix = self._metric, self._goal, self._prefix
-        wire_row = _snapshot.wire_row
-        for record in records:
-            rid = record.id
-            old = rows.get(rid)
-            row = wire_row(record, metric, goal, columns, prefix, old)
-            rows[rid] = row
-            seen[rid] = record
-            tally.replace(old, row)
-            unsent.append(row)
+        names.update(dict.fromkeys(itertools.chain.from_iterable(map(_RECORD_PARAMS, records))))
+        ids = list(map(_RECORD_ID, records))
+        rows = self._rows
+        old = list(map(rows.get, ids))
+        new = _snapshot.wire_rows(records, self._metric, self._goal, list(names), self._prefix, rows)
+        rows.update(zip(ids, new))
+        self._records.update(zip(ids, records))
+        self._tally.replace_many(old, new)
+        self._unsent.extend(new)
 
     def _flush(self) -> None:
         """Send one ``update`` message: changed rows (or all rows) + summary.
@@ -363,12 +399,12 @@ class SweepMonitor(anywidget.AnyWidget):
 
     def _try_flush(self) -> None:
         """Flush if due, there is news and nobody else is flushing (never blocks)."""
-        if time.monotonic() < self._next_flush or not self._has_news():
-            return
-        if not self._lock.acquire(blocking=False):
+        if time.monotonic() < self._next_flush or not self._lock.acquire(blocking=False):
             return
         try:
-            self._flush()
+            self._refresh_rows()
+            if self._has_news():
+                self._flush()
         except Exception:
             logger.exception("hyperwidget monitor: sending an update failed")
         finally:
