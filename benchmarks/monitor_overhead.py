@@ -92,15 +92,18 @@ def measure(trials: int, repeats: int, backend: str) -> dict[str, Any]:
     sweep(50, backend, CountingMonitor())
     base: list[tuple[float, float]] = []
     with_monitor: list[tuple[float, float]] = []
-    monitors: list[CountingMonitor] = []
+    counts: list[int] = []
+    peaks: list[int] = []
+    sizes: list[int] = []
     for _ in range(repeats):
         base.append(sweep(trials, backend, None))
         monitor = CountingMonitor()
         with_monitor.append(sweep(trials, backend, monitor))
-        monitors.append(monitor)
-    counts = [len(m.sent) for m in monitors]
-    peaks = [max_per_second([t for t, _ in m.sent]) for m in monitors]
-    sizes = [sum(s for _, s in m.sent) for m in monitors]
+        # keep the numbers, not the monitor: a growing heap would slow later garbage collections
+        counts.append(len(monitor.sent))
+        peaks.append(max_per_second([t for t, _ in monitor.sent]))
+        sizes.append(sum(s for _, s in monitor.sent))
+        del monitor
     out: dict[str, Any] = {
         "trials": trials, "repeats": repeats, "backend": backend, "load_start": load_start,
         "base_all": [w for w, _ in base], "with_all": [w for w, _ in with_monitor],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import heapq
 import html
+import itertools
 import math
 import operator
 import time
@@ -551,7 +552,10 @@ def static_selection(rows: Iterable[Wire], goal: Goal, max_rows: int = MAX_STATI
     rows = sorted(rows, key=_INDEX_OF)
     if len(rows) <= max_rows:
         return rows
-    ranked = [row for row in rows if row[BEST] is not None and row[STATUS] not in _FAILURE_CODES]
+    # C-level filter: a value, and not a failed trial
+    has_value = map(operator.is_not, map(_BEST_OF, rows), itertools.repeat(None))
+    failed = map(_FAILURE_CODES.__contains__, map(_STATUS_OF, rows))
+    ranked = list(itertools.compress(rows, map(operator.gt, has_value, failed)))
     # as stable as sorted(): of equal values, the earlier trial comes first
     pick = heapq.nlargest if goal is Goal.MAXIMIZE else heapq.nsmallest
     return pick(top, ranked, key=_BEST_OF)

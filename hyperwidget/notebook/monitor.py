@@ -177,7 +177,7 @@ class SweepMonitor(anywidget.AnyWidget):
                 if self._run is None:
                     self._attach(run)
                 self._run = run
-                self._refresh_rows(rescan=True)
+                self._refresh_rows(force=True)
                 status = str(getattr(run, "status", "") or "Completed")
                 self._status = "Completed" if status == "Running" else status
                 self._ended_at = _snapshot.time_of(getattr(run, "ended_at", None)) or time.time()
@@ -299,11 +299,11 @@ class SweepMonitor(anywidget.AnyWidget):
             tally=self._tally,
         )
 
-    def _take_changes(self, rescan: bool = False) -> list[TrialRecord]:
+    def _take_changes(self, force: bool = False) -> list[TrialRecord]:
         """The newest record of each trial that changed since its row was
         built: records pushed by hand, then those read from ``run.trials``."""
         pushed = self._take_pushed()
-        pulled = self._pull_trials(rescan)
+        pulled = self._pull_trials(force)
         if pushed and pulled:  # later records of a trial replace earlier ones
             return list(dict(zip(map(_RECORD_ID, pushed + pulled), pushed + pulled)).values())
         return pushed or pulled
@@ -331,31 +331,32 @@ class SweepMonitor(anywidget.AnyWidget):
                     logger.exception("hyperwidget monitor: push failed for %r", record)
             return list(latest.values())
 
-    def _pull_trials(self, rescan: bool) -> list[TrialRecord]:
+    def _pull_trials(self, force: bool) -> list[TrialRecord]:
         """Records of ``run.trials`` that are not the ones their rows were
-        built from, reading from the first trial still open (all of them when
-        ``rescan``); the cursor then moves past the trials that have ended."""
-        if not rescan and (self._run is None or time.monotonic() < self._next_pull):
+        built from, from the first trial still open on (a trial's record does
+        not change once it has ended); the cursor then moves past the trials
+        that have ended. ``force`` reads even before ``_pull_every`` has passed."""
+        if self._run is None or not force and time.monotonic() < self._next_pull:
             return []
         self._next_pull = time.monotonic() + self._pull_every
         try:
             trials = getattr(self._run, "trials", None)
             if not trials:
                 return []
-            start = 0 if rescan else self._open_from
-            seen = self._records
-            changed = [r for r in trials[start:] if seen.get(r.id) is not r]
-            # past the leading trials that have ended (C-level scans)
-            states = list(map(_STATUS_VALUE, trials[self._open_from:]))
+            window = trials[self._open_from:]
+            # all C-level: the records whose id maps to another record (or none) in _records
+            built = map(self._records.get, map(_RECORD_ID, window))
+            changed = list(itertools.compress(window, map(operator.is_not, built, window)))
+            states = list(map(_STATUS_VALUE, window))
             self._open_from += min((states.index(s) for s in _OPEN_STATES if s in states), default=len(states))
             return changed
         except Exception:  # a run object without proper records
             logger.exception("hyperwidget monitor: reading run.trials failed")
             return []
 
-    def _refresh_rows(self, rescan: bool = False) -> None:
+    def _refresh_rows(self, force: bool = False) -> None:
         """Build the wire rows of the trials that changed (under ``_lock``)."""
-        records = self._take_changes(rescan)
+        records = self._take_changes(force)
         if not records:
             return
         names = self._param_names
