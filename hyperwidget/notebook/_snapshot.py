@@ -211,7 +211,7 @@ def wire_rows(records: Sequence[TrialRecord], metric: str, goal: Goal, names: Se
 
     At the end of a sweep of fast trials the whole table is built at once.
     Per row, ``wire_row`` spends its time in Python bytecode, while here each
-    column is a C-level ``map`` and the rows are ``zip``-ped from the
+    column is one comprehension or C-level ``map`` and the rows are ``zip``-ped from the
     columns. Records that need more than the common fields (a curve, an
     error, an id not of the engine's form ``id_prefix + str(index)``, a
     primary-metric value that is not a finite float) go through ``wire_row``.
@@ -220,22 +220,22 @@ def wire_rows(records: Sequence[TrialRecord], metric: str, goal: Goal, names: Se
     previous = previous or {}
     if len(records) < _BULK_MIN or not id_prefix or set(map(type, map(_STATUS, records))) != {TrialStatus}:
         return [wire_row(r, metric, goal, names, id_prefix, previous.get(r.id)) for r in records]
-    series = list(map(operator.methodcaller("get", metric, ()), map(_METRICS, records)))
+    series = [r.metrics.get(metric, ()) for r in records]
     lengths = list(map(len, series))
-    index = list(map(_INDEX, records))
+    index = [r.index for r in records]
     latest = [s[0] if s else None for s in series] if max(lengths) <= 1 else [
         s[0] if n == 1 else None for s, n in zip(series, lengths)]
     special: list[int] = []
     if max(lengths) > 1 or any(map(_ERROR, records)):
         special += [i for i, (n, r) in enumerate(zip(lengths, records)) if n > 1 or r.error]
-    ids = list(map(_ID, records))
-    if ids != list(map(id_prefix.__add__, map(str, index))):
+    ids = [r.id for r in records]
+    if ids != [f"{id_prefix}{i}" for i in index]:
         special += [i for i, (rid, number) in enumerate(zip(ids, index)) if rid != f"{id_prefix}{number}"]
     if not (set(map(type, latest)) <= _FLOAT_OR_NONE and _all_finite(latest)):
         special += [i for i, v in enumerate(latest) if v is not None and (type(v) is not float or v - v != 0.0)]
     params = list(map(_PARAMS, records))
     columns = [_plain(list(map(operator.methodcaller("get", name), params))) for name in names]
-    codes = list(map(_CODE_OF_VALUE.__getitem__, map(_STATUS_VALUE, records)))
+    codes = [_CODE_OF_VALUE[r.status._value_] for r in records]
     rows = list(zip(index, codes, latest, latest, lengths, map(_STARTED, records), map(_ENDED, records),
                     zip(*columns) if columns else [()] * len(records)))
     for i in special:
@@ -243,8 +243,8 @@ def wire_rows(records: Sequence[TrialRecord], metric: str, goal: Goal, names: Se
     return rows
 
 
-_STATUS, _STATUS_VALUE, _METRICS, _INDEX, _ERROR, _ID, _PARAMS, _STARTED, _ENDED = map(operator.attrgetter, (
-    "status", "status._value_", "metrics", "index", "error", "id", "params", "started_at", "ended_at"))
+_STATUS, _ERROR, _PARAMS, _STARTED, _ENDED = map(operator.attrgetter, (
+    "status", "error", "params", "started_at", "ended_at"))
 
 
 def _all_finite(values: Sequence[float | None]) -> bool:
