@@ -198,6 +198,41 @@ def test_a_proposal_depends_only_on_seed_index_and_history() -> None:
     assert again == history[8].params
 
 
+# -- acquisition portfolio ------------------------------------------------------------------------
+def test_every_third_model_proposal_maximises_the_confidence_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hyperwidget.samplers._gp.acquisition as acquisition
+
+    calls: list[float | None] = []
+    original = acquisition.optimize_acquisition
+
+    def spy(*args: Any, **kwargs: Any) -> np.ndarray:
+        calls.append(kwargs.get("ucb"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(acquisition, "optimize_acquisition", spy)
+    space, loss = PROBLEMS[1]
+    run(BayesianParameterSampling(space, seed=0, n_initial=5), loss, 12)
+    # Proposals 5..11 use the model; those with index % 3 == 2 (8 and 11) maximise the bound.
+    assert [beta is not None for beta in calls] == [i % 3 == 2 for i in range(5, 12)]
+    assert calls[3] is not None and calls[6] is not None and 0 < calls[3] < calls[6]
+
+
+def test_confidence_bound_trades_mean_for_spread() -> None:
+    from hyperwidget.samplers._gp.acquisition import negative_lower_bound, ucb_beta
+    from hyperwidget.samplers._gp.gp import GaussianProcess, Hyperparameters
+
+    assert ucb_beta(30, 2) < ucb_beta(60, 2) < ucb_beta(60, 5)
+    assert 2.0 < math.sqrt(ucb_beta(30, 2)) < 2.6
+    x = np.array([[0.1], [0.2], [0.3]])
+    gp = GaussianProcess(x, np.array([0.0, -1.0, 0.0]), np.array([False]), Hyperparameters(np.array([0.2]), 1.0, 1e-6))
+    xs = np.array([[0.2], [0.9]])
+    mean, var = gp.predict(xs)
+    np.testing.assert_allclose(negative_lower_bound(gp, xs, 4.0), 2.0 * np.sqrt(var) - mean)
+    # A small beta exploits the known minimum, a large one prefers the unexplored end.
+    assert np.argmax(negative_lower_bound(gp, xs, 0.01)) == 0
+    assert np.argmax(negative_lower_bound(gp, xs, 9.0)) == 1
+
+
 # -- concurrency ----------------------------------------------------------------------------------
 def _unit(space: Mapping[str, Any], params: Mapping[str, Any]) -> np.ndarray:
     return SearchSpace(space).to_unit(params)
@@ -216,16 +251,20 @@ def test_running_trials_make_concurrent_proposals_spread_out() -> None:
     assert min(gaps) > 0.05, gaps
 
 
-def test_a_running_trial_moves_the_proposal_away_from_it() -> None:
+@pytest.mark.parametrize("seed", range(6))
+def test_a_running_trial_moves_the_proposal_away_from_it(seed: int) -> None:
+    """Also once the model is sure of the basin (the believer alone then leaves the peak in place)."""
     space, loss = PROBLEMS[1]
-    history = run(BayesianParameterSampling(space, seed=5), loss, 15)
-    sampler = BayesianParameterSampling(space, seed=5)
-    # Same index (same generator) and same finished trials; only the running trial differs.
-    placeholder = record(15, {"unrelated": 1}, None, TrialStatus.RUNNING)  # not in the space: ignored
-    alone = sampler.suggest(history + [placeholder], "loss", Goal.MINIMIZE)
-    running = record(15, alone, None, TrialStatus.RUNNING)
-    beside = sampler.suggest(history + [running], "loss", Goal.MINIMIZE)
-    assert np.linalg.norm(_unit(space, beside) - _unit(space, alone)) > 0.05
+    full = run(BayesianParameterSampling(space, seed=seed), loss, 16)
+    for n in (14, 15, 16):  # proposals 15 and 16 maximise log EI, 17 the confidence bound
+        history = full[:n]
+        sampler = BayesianParameterSampling(space, seed=seed)
+        # Same index (same generator) and same finished trials; only the running trial differs.
+        placeholder = record(n, {"unrelated": 1}, None, TrialStatus.RUNNING)  # not in the space: ignored
+        alone = sampler.suggest(history + [placeholder], "loss", Goal.MINIMIZE)
+        running = record(n, alone, None, TrialStatus.RUNNING)
+        beside = sampler.suggest(history + [running], "loss", Goal.MINIMIZE)
+        assert np.linalg.norm(_unit(space, beside) - _unit(space, alone)) >= 0.1
 
 
 # -- failures -------------------------------------------------------------------------------------
