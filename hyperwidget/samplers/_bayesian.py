@@ -89,7 +89,7 @@ class BayesianParameterSampling(Sampler):
     Cost: the GP hyperparameters are fitted on at most 100 trials and the
     posterior conditions on at most 300 (in both cases the best half and an
     even spread of the others), and BLAS runs on one thread during a proposal;
-    a proposal after 200 finished trials takes about 50 ms of CPU
+    a proposal after 200 finished trials takes about 60 ms of CPU
     (``benchmarks/search_quality.py`` reports the curve).
     """
 
