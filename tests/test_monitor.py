@@ -529,7 +529,7 @@ def test_the_monitor_reads_run_trials_and_costs_the_engine_nothing_per_trial() -
     assert [r["index"] for r in rows] == list(range(120)) and {r["status"] for r in rows} == {"Completed"}
     best = run.get_best_run_by_primary_metric()
     assert monitor.summary["best_id"] == best.id and monitor.summary["counts"] == {"Completed": 120}
-    assert f"The 25 best of 120 child runs" in monitor.static_text()
+    assert "The 25 best of 120 child runs" in monitor.static_text()
 
 
 def test_the_monitor_sends_trials_that_change_behind_its_cursor(monitor: SweepMonitor) -> None:

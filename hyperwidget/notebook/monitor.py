@@ -36,7 +36,6 @@ import operator
 import threading
 import time
 import weakref
-from collections.abc import Iterable
 from typing import Any
 
 import anywidget
