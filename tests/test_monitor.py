@@ -241,6 +241,16 @@ def test_wire_row_reuses_the_previous_params_unless_columns_grew() -> None:
     assert kept[_snapshot.ID] == "custom"
 
 
+def _assert_tally_matches(tally: _snapshot.Tally, rows: dict[int, Any], goal: Goal) -> None:
+    """The tally's best row and counts equal a search and a recount of ``rows``."""
+    assert tally.best(rows.values()) is _snapshot.best_row(rows.values(), goal)
+    recount: dict[str, int] = {}
+    for row in rows.values():
+        name = _snapshot.status_name(row[_snapshot.STATUS])
+        recount[name] = recount.get(name, 0) + 1
+    assert tally.counts() == recount
+
+
 def test_tally_follows_replaced_rows_like_a_recount() -> None:
     rng = np.random.default_rng(0)
     statuses = [TrialStatus.RUNNING, TrialStatus.COMPLETED, TrialStatus.FAILED, TrialStatus.STOPPED_EARLY]
@@ -252,13 +262,7 @@ def test_tally_follows_replaced_rows_like_a_recount() -> None:
             new = wire(i, statuses[int(rng.integers(4))], values=values)
             tally.replace(rows.get(i), new)
             rows[i] = new
-            expected = _snapshot.best_row(rows.values(), goal)
-            assert tally.best(rows.values()) is expected
-            recount: dict[str, int] = {}
-            for row in rows.values():
-                name = _snapshot.status_name(row[_snapshot.STATUS])
-                recount[name] = recount.get(name, 0) + 1
-            assert tally.counts() == recount
+            _assert_tally_matches(tally, rows, goal)
 
 
 def test_tally_replace_many_follows_batches_like_a_recount() -> None:
@@ -273,12 +277,7 @@ def test_tally_replace_many_follows_batches_like_a_recount() -> None:
                 batch[int(i)] = wire(int(i), statuses[int(rng.integers(4))], values=values)
             tally.replace_many([rows.get(i) for i in batch], list(batch.values()))
             rows.update(batch)
-            assert tally.best(rows.values()) is _snapshot.best_row(rows.values(), goal)
-            recount: dict[str, int] = {}
-            for row in rows.values():
-                name = _snapshot.status_name(row[_snapshot.STATUS])
-                recount[name] = recount.get(name, 0) + 1
-            assert tally.counts() == recount
+            _assert_tally_matches(tally, rows, goal)
 
 
 def test_wire_rows_in_bulk_equal_wire_row_one_by_one() -> None:
