@@ -328,6 +328,16 @@ def test_asha_resource_attr_names_the_logged_resource():
     assert decide(policy, rec(1, [0.95, 0.1], epoch=[1, 9]), [leader]) is not None
 
 
+def test_grace_period_is_min_resource_by_its_syne_tune_name():
+    assert ASHAPolicy(max_resource=30, grace_period=3).rung_levels() == [3, 9, 27]
+    assert ASHAPolicy(max_resource=30, min_resource=3, grace_period=3).min_resource == 3
+    assert HyperbandPolicy(max_resource=30, grace_period=3).rung_levels(1) == [9, 27]
+    with pytest.raises(SweepConfigError, match="grace_period is another name for min_resource"):
+        ASHAPolicy(max_resource=30, min_resource=2, grace_period=3)
+    with pytest.raises(SweepConfigError, match="grace_period must be an int >= 1, got grace_period=0"):
+        ASHAPolicy(max_resource=30, grace_period=0)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

@@ -21,6 +21,18 @@ def _check_number(owner: str, name: str, value: Any, minimum: float, integer: bo
     return value
 
 
+def _grace_period_alias(owner: str, min_resource: Any, grace_period: Any) -> Any:
+    """``min_resource``, or ``grace_period`` when that was given instead."""
+    if grace_period is None:
+        return min_resource
+    if min_resource not in (1, grace_period):
+        raise SweepConfigError(
+            f"{owner}: grace_period is another name for min_resource; give one of them, got "
+            f"min_resource={min_resource!r} and grace_period={grace_period!r}."
+        )
+    return grace_period
+
+
 class ASHAPolicy(EarlyTerminationPolicy):
     """Asynchronous successive halving: at each rung, keep only the top ``1/reduction_factor``.
 
@@ -40,6 +52,9 @@ class ASHAPolicy(EarlyTerminationPolicy):
         The resource of a full training (e.g. 30 epochs); no rung at or above it.
     min_resource : int
         The first rung (the "grace period"): no trial is stopped before it.
+    grace_period : int, optional
+        Syne Tune's and Ray Tune's name for ``min_resource`` (keyword only);
+        give one or the other.
     reduction_factor : float
         ``eta`` >= 2: rungs grow by this factor and ``1/eta`` of trials go on.
     resource_attr : str, optional
@@ -65,11 +80,15 @@ class ASHAPolicy(EarlyTerminationPolicy):
         min_resource: int = 1,
         reduction_factor: float = 3,
         resource_attr: str | None = None,
+        *,
+        grace_period: int | None = None,
     ) -> None:
         super().__init__(1, 0)
         owner = type(self).__name__
+        min_resource = _grace_period_alias(owner, min_resource, grace_period)
         self.max_resource = _check_number(owner, "max_resource", max_resource, 1, integer=True)
-        self.min_resource = _check_number(owner, "min_resource", min_resource, 1, integer=True)
+        named = "min_resource" if grace_period is None else "grace_period"
+        self.min_resource = _check_number(owner, named, min_resource, 1, integer=True)
         if self.min_resource >= self.max_resource:
             raise SweepConfigError(
                 f"{owner}: min_resource must be < max_resource, got min_resource={min_resource!r}, "

@@ -36,7 +36,7 @@ class HyperbandPolicy(ASHAPolicy):
 
     Parameters
     ----------
-    max_resource, min_resource, reduction_factor, resource_attr
+    max_resource, min_resource, reduction_factor, resource_attr, grace_period
         As for :class:`ASHAPolicy`.
     brackets : int, optional
         Number of brackets; default ``floor(log_eta(max_resource / min_resource)) + 1``,
@@ -63,8 +63,10 @@ class HyperbandPolicy(ASHAPolicy):
         reduction_factor: float = 3,
         resource_attr: str | None = None,
         brackets: int | None = None,
+        *,
+        grace_period: int | None = None,
     ) -> None:
-        super().__init__(max_resource, min_resource, reduction_factor, resource_attr)
+        super().__init__(max_resource, min_resource, reduction_factor, resource_attr, grace_period=grace_period)
         most = math.floor(math.log(self.max_resource / self.min_resource, self.reduction_factor) + 1e-9) + 1
         if brackets is not None and (
             isinstance(brackets, bool) or not isinstance(brackets, int) or not 1 <= brackets <= most
