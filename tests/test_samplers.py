@@ -403,6 +403,16 @@ def test_sobol_without_seed_keeps_its_scrambling_across_a_json_resume() -> None:
     assert rebuilt.suggest(history, "m", Goal.MAXIMIZE) == sampler.suggest(history, "m", Goal.MAXIMIZE)
 
 
+def test_bayesian_without_seed_keeps_its_initial_sobol_points_across_a_json_resume() -> None:
+    sampler = BayesianParameterSampling(ALL_TEN)
+    rebuilt = sampler_from_json(json.loads(json.dumps(sampler.to_json())))
+    history: list[TrialRecord] = []
+    for i in range(4):
+        proposal = sampler.suggest(history, "m", Goal.MAXIMIZE)
+        assert rebuilt.suggest(history, "m", Goal.MAXIMIZE) == proposal
+        history.append(TrialRecord(f"t{i}", i, proposal, TrialStatus.RUNNING))
+
+
 def test_sobol_maps_all_ten_expressions_into_their_support() -> None:
     sampler = RandomParameterSampling(ALL_TEN, rule="sobol", seed=0)
     for i in range(64):

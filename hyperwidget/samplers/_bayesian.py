@@ -14,6 +14,7 @@ import numpy as np
 
 from hyperwidget.errors import SweepConfigError
 from hyperwidget.samplers._base import Sampler
+from hyperwidget.space import SearchSpace
 from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
 _VALUE_STATES = (TrialStatus.COMPLETED, TrialStatus.STOPPED_EARLY, TrialStatus.TIMED_OUT, TrialStatus.CANCELED)
@@ -247,11 +248,24 @@ class BayesianParameterSampling(Sampler):
         return row
 
     def to_json(self) -> dict[str, Any]:
+        """Plain data: name, seed, space, settings and the scrambling of the initial Sobol points."""
         return {
             **super().to_json(),
             "n_initial": self.n_initial,
             "max_fit_iterations": self.max_fit_iterations,
+            "sobol_seed": self._sobol_seed,
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> BayesianParameterSampling:
+        """Rebuild a sampler from ``to_json`` output (same initial points, also for ``seed=None``)."""
+        sampler = cls(
+            SearchSpace.from_json(data["space"]), seed=data.get("seed"), n_initial=data.get("n_initial"),
+            max_fit_iterations=data.get("max_fit_iterations", 60),
+        )  # fmt: skip
+        if data.get("sobol_seed") is not None:
+            sampler._sobol_seed = int(data["sobol_seed"])
+        return sampler
 
 
 _CONTROLLER: Any = None
