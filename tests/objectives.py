@@ -68,3 +68,10 @@ def busy(x: float, seconds: float = 1.0) -> float:
 def two_metrics(size: int, quality: float) -> dict[str, float]:
     """Error falls with size and quality; latency grows with size."""
     return {"error": 1.0 / (1 + size * quality), "latency": size / 10}
+
+
+def blas_threads(x: float) -> float:
+    """Reports how many threads the BLAS pools of this process may use (for the oversubscription guard)."""
+    from threadpoolctl import threadpool_info
+
+    return float(max(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"))

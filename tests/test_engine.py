@@ -11,7 +11,7 @@ import pytest
 import hyperwidget as hw
 from hyperwidget import SweepConfigError, TrialStatus
 from hyperwidget.policies import EarlyTerminationPolicy
-from objectives import curve, quadratic, slow_logger, two_metrics
+from objectives import blas_threads, curve, quadratic, slow_logger, two_metrics
 
 
 class StopBelow(EarlyTerminationPolicy):
@@ -42,6 +42,19 @@ def test_every_local_backend_runs_all_trials_and_records_their_series(backend: s
         assert child.start_time <= child.end_time and child.duration >= 0
     best = run.get_best_run_by_primary_metric()
     assert best.get_hyperparameters()["x"] == max(c.get_hyperparameters()["x"] for c in children)
+
+
+def test_concurrent_threads_share_the_cores_between_their_blas_pools() -> None:
+    import os
+
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=os.cpu_count(), user_api="blas"):  # as wide as the machine, as by default
+        before = blas_threads(0.0)
+        run = hw.run_sweep(blas_threads, {"x": hw.uniform(0, 1)}, metric="threads", max_total_runs=4,
+                           max_concurrent_runs=2, backend="threads", storage=None)
+        assert [c.get_metrics()["threads"] for c in run.get_children()] == [max(1, os.cpu_count() // 2)] * 4
+        assert blas_threads(0.0) == before  # lifted when the sweep ends
 
 
 def test_same_seed_gives_same_configurations_on_the_sequential_backend() -> None:

@@ -104,7 +104,28 @@ class TrialExecutor:
     def _config(self) -> contextlib.AbstractContextManager[Any]:
         if self.backend == "loky":
             return parallel_config(backend="loky", inner_max_num_threads=None)
+        if self.backend == "threads" and self.n_jobs > 1:
+            stack = contextlib.ExitStack()
+            stack.enter_context(parallel_config(backend="threading"))
+            stack.enter_context(_blas_share(self.n_jobs))
+            return stack
         return parallel_config(backend=_JOBLIB_NAMES[self.backend])
+
+
+def _blas_share(n_jobs: int) -> contextlib.AbstractContextManager[Any]:
+    """Limit BLAS/OpenMP pools to ``cpu_count // n_jobs`` threads while concurrent trials share the process.
+
+    What joblib's loky backend does for each worker process; without it, every
+    thread's BLAS calls start a pool as wide as the machine and they
+    oversubscribe the cores. The limit is process-wide and lifted when the
+    sweep ends; scipy's BLAS is loaded first so that it is limited too.
+    """
+    import os
+
+    import scipy.linalg  # noqa: F401  (loads scipy's BLAS so that the limit reaches it)
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=max(1, (os.cpu_count() or 1) // n_jobs))
 
 
 def _is_worker_loss(error: BaseException) -> bool:
