@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -120,8 +121,6 @@ def _blas_share(n_jobs: int) -> contextlib.AbstractContextManager[Any]:
     oversubscribe the cores. The limit is process-wide and lifted when the
     sweep ends; scipy's BLAS is loaded first so that it is limited too.
     """
-    import os
-
     import scipy.linalg  # noqa: F401  (loads scipy's BLAS so that the limit reaches it)
     from threadpoolctl import threadpool_limits
 
