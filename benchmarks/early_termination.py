@@ -27,7 +27,7 @@ Reported per method, over ``--seeds`` seeds:
 * epochs and wall time until a logged accuracy is within 0.5 % of the reference;
 * the best accuracy reached within a fixed budget of ``--budget`` epochs.
 
-Run: ``python3 benchmarks/early_termination.py`` (100 seeds, about 15 minutes on
+Run: ``python3 benchmarks/early_termination.py`` (200 seeds, about 30 minutes on
 2 cores; ``--quick`` for a smoke run).
 Writes ``benchmarks/results/early_termination.md`` and figures next to it.
 """
@@ -443,7 +443,8 @@ def run_seed(seed: int, args: Any) -> tuple[list[Outcome], CurveBank]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, default=100, help="number of seeds (default 100)")
+    parser.add_argument("--seeds", type=int, default=200, help="number of seeds (default 200)")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed, first-seed + 1, ...")
     parser.add_argument("--trials", type=int, default=40, help="configs of the full-training sweep (default 40)")
     parser.add_argument("--budget", type=int, default=300, help="fixed epoch budget (default 300 = 10 full trainings)")
     parser.add_argument("--quick", action="store_true", help="3 seeds, 12 trials, budget 120: a smoke run")
@@ -458,12 +459,13 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     labels = [m.label for m in methods()]
     with multiprocessing.get_context("fork").Pool(args.jobs) as pool:  # fork: this script's functions as they are
-        per_seed = pool.starmap(run_seed, [(seed, args) for seed in range(args.seeds)], chunksize=1)
+        seeds = range(args.first_seed, args.first_seed + args.seeds)
+        per_seed = pool.starmap(run_seed, [(seed, args) for seed in seeds], chunksize=1)
     outcomes = [o for seed_outcomes, _ in per_seed for o in seed_outcomes]
     rows = summarise(outcomes, labels)
     plot_outcomes(outcomes, labels, args.budget, args.out / "early_termination.png")
     replay_summary = plot_example_replay(per_seed[0][1], args.trials, args.out / "early_termination_replay.png")
-    checks = [] if args.no_engine_check else engine_check(0, args.trials)
+    checks = [] if args.no_engine_check else engine_check(args.first_seed, args.trials)
     write_report(args, rows, outcomes, labels, replay_summary, checks, time.perf_counter() - started)
     raw = [dataclasses.asdict(o) | {"stops": {str(k): v for k, v in o.stops.items()}} for o in outcomes]
     (args.out / "early_termination_outcomes.json").write_text("[\n" + ",\n".join(map(json.dumps, raw)) + "\n]\n")
@@ -527,7 +529,7 @@ def write_report(args: Any, rows: list[dict[str, Any]], outcomes: list[Outcome],
                  replay_summary: dict[str, Any], checks: list[str], wall: float) -> None:
     text = f"""# Early-termination benchmark
 
-`python3 benchmarks/early_termination.py --seeds {args.seeds} --trials {args.trials} --budget {args.budget} --jobs {args.jobs}`
+`python3 benchmarks/early_termination.py --seeds {args.seeds} --first-seed {args.first_seed} --trials {args.trials} --budget {args.budget} --jobs {args.jobs}`
 ({wall:.0f} s wall on a shared 2-core machine, {args.jobs} seed(s) at a time).
 
 **Task.** `MLPClassifier(solver="sgd")` trained epoch by epoch with `partial_fit` on scikit-learn's bundled
@@ -544,7 +546,7 @@ plus its own decision time. The **reference** is the best accuracy full training
 accuracy within 0.5 % (relative) of the reference, or has spent the {args.trials * EPOCHS} epochs of the full sweep
 (then "not reached", counted as inf). "Budget" = best accuracy logged within the first {args.budget} epochs.
 
-## Results over {args.seeds} seeds
+## Results over {args.seeds} seeds ({args.first_seed}..{args.first_seed + args.seeds - 1})
 
 {markdown_table(rows)}
 
@@ -558,9 +560,9 @@ accuracy within 0.5 % (relative) of the reference, or has spent the {args.trials
 
 {per_seed_table(outcomes, labels)}
 
-## What-if replay (seed 0)
+## What-if replay (seed {args.first_seed})
 
-ASHA replayed over the no-termination sweep of seed 0 (`hyperwidget.policies.replay` + `plot_replay`):
+ASHA replayed over the no-termination sweep of seed {args.first_seed} (`hyperwidget.policies.replay` + `plot_replay`):
 stops {replay_summary['stopped']}/{replay_summary['trials']} trials, saves
 {replay_summary['compute_saved_fraction']:.1%} of the epochs;
 best trial survives: {replay_summary['best_trial_survived']}
@@ -568,7 +570,7 @@ best trial survives: {replay_summary['best_trial_survived']}
 
 ![replay](early_termination_replay.png)
 
-## Check through the real engine (seed 0, first {args.trials} configurations, `backend="sequential"`)
+## Check through the real engine (seed {args.first_seed}, first {args.trials} configurations, `backend="sequential"`)
 
 {chr(10).join(checks) if checks else "(skipped)"}
 {see_also(args.out)}"""
