@@ -75,3 +75,8 @@ def blas_threads(x: float) -> float:
     from threadpoolctl import threadpool_info
 
     return float(max(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"))
+
+
+def divide(x: float) -> float:
+    """Fails with ZeroDivisionError for ``x == 0``, else returns ``1 / x``."""
+    return 1 / x

@@ -136,10 +136,24 @@ def _run_function(objective: Any, task: TrialTask, run: Run) -> TrialOutcome:
         if timer.fired:
             return TrialOutcome(task.trial_id, "TimedOut", f"stopped after trial_timeout={task.timeout} s")
         raise
-    except Exception:
-        return TrialOutcome(task.trial_id, "Failed", traceback.format_exc())
+    except Exception as exc:
+        return TrialOutcome(task.trial_id, "Failed", format_trial_error(exc))
     finally:
         set_thread_run(None)
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
+
+
+def format_trial_error(exc: BaseException) -> str:
+    """The traceback of a trial's exception from the user's first frame on (hyperwidget's own frames dropped).
+
+    When every frame is hyperwidget's (a bug or a check of ours), the whole traceback is kept.
+    """
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
 
 
 class _TimeoutWatchdog:

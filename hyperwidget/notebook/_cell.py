@@ -101,21 +101,29 @@ class CompiledCell:
 class CellTrial:
     """The trial built from a cell body: call it as ``trial(**params)``.
 
-    It pickles with cloudpickle (the class by reference, the compiled function by
-    value) and puts the cell's source into :mod:`linecache` of the process it runs
-    in, so that tracebacks from worker processes show the cell's lines too.
+    It pickles as its *source*, not as a code object: the generated function's AST,
+    the cell's text and the notebook values it reads travel to the worker, which
+    compiles the function there under the cell's pseudo file name and puts the
+    cell's text into :mod:`linecache`. Tracebacks from loky and Dask workers thus
+    show the cell's lines whatever cloudpickle does to the file names of the code
+    objects it pickles (cloudpickle 3.1 renames them ``<dynamic-code>``).
     """
 
-    def __init__(self, function: Callable[..., Any], filename: str, source: str) -> None:
+    def __init__(self, function: Callable[..., Any], filename: str, source: str, module: ast.Module) -> None:
         self.function = function
         self.filename = filename
         self.source = source
+        self.module = module
         self.__name__ = self.__qualname__ = "trial"
         self.__doc__ = "The body of a %%sweep cell, called once per trial with the hyperparameters."
 
     def __call__(self, **params: Any) -> Any:
         register_source(self.filename, self.source)
         return self.function(**params)
+
+    def __reduce__(self) -> tuple[Callable[..., CellTrial], tuple[Any, ...]]:
+        captured = {k: v for k, v in self.function.__globals__.items() if k not in _SCOPE_NAMES}
+        return _define_trial, (self.module, self.filename, self.source, captured)
 
     @property
     def global_names(self) -> tuple[str, ...]:
@@ -397,10 +405,21 @@ def build_trial(
         raise CellError(f"SyntaxError: {exc.msg}{hint}.", lineno=exc.lineno) from None
     referenced = _global_reads(module)
     trial_globals = _capture(referenced, namespace, fallbacks or {}, function_node.body)
+    return _define_trial(module, filename, source, trial_globals, code=code)
+
+
+#: Names :func:`_define_trial` puts into a trial's globals (not notebook values).
+_SCOPE_NAMES = frozenset({"__builtins__", "__name__"})
+
+
+def _define_trial(
+    module: ast.Module, filename: str, source: str, trial_globals: dict[str, Any], code: types.CodeType | None = None
+) -> CellTrial:
+    """Compile ``module`` (``def trial(**params)``) under ``filename`` and wrap it; also how a trial unpickles."""
+    register_source(filename, source)
     scope = {**trial_globals, "__builtins__": builtins, "__name__": TRIAL_MODULE}
-    exec(code, scope)  # noqa: S102 - defines the function, runs nothing of the cell
-    function = scope.pop("trial")
-    return CellTrial(function, filename, source)
+    exec(code or compile(module, filename, "exec"), scope)  # noqa: S102 - defines the function, runs nothing
+    return CellTrial(scope.pop("trial"), filename, source, module)
 
 
 def _function_node(body: tuple[ast.stmt, ...], param_names: list[str] | tuple[str, ...]) -> ast.FunctionDef:
