@@ -1,10 +1,19 @@
-"""Command line: ``python -m hyperwidget demo`` runs the quick-start sweep; ``show`` and ``list`` read sweep files."""
+"""Command line: ``python -m hyperwidget demo`` runs the quick-start sweep; ``show`` and ``list`` read sweep files.
+
+``python -m hyperwidget list hyperwidget.db`` lists the sweeps of a file;
+``python -m hyperwidget show hyperwidget.db NAME`` prints one (the newest without NAME).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+from hyperwidget.errors import HyperwidgetError
+
+DEFAULT_FILE = "hyperwidget.db"
 
 
 def train_digits(alpha: float, eta0: float, loss: str, epochs: int = 20) -> float:
@@ -62,9 +71,44 @@ def list_sweeps(args: argparse.Namespace) -> int:
     """Print the names of the sweeps in a file."""
     from hyperwidget.storage import SqliteStorage
 
-    for name in SqliteStorage(args.storage, read_only=True).sweep_names():
+    store = SqliteStorage(args.storage, read_only=True)
+    try:
+        names = store.sweep_names()
+    finally:
+        store.close()
+    for name in names:
         print(name)
     return 0
+
+
+def _is_file(text: str) -> bool:
+    return Path(text).is_file() or text.endswith((".db", ".sqlite", ".sqlite3"))
+
+
+def _storage_and_name(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Read ``FILE`` (and for ``show`` ``NAME``) from the positionals; ``--storage FILE`` also works.
+
+    ``show`` takes ``FILE NAME`` or ``NAME FILE``; a lone positional is the file when it is one
+    (or ends with ``.db``), else the sweep's name.
+    """
+    given = list(args.positionals)
+    most = 2 if args.command == "show" else 1
+    if len(given) > most:
+        expected = "[FILE] [NAME]" if most == 2 else "[FILE]"
+        parser.error(f"{args.command}: too many arguments {given}; expected {expected}.")
+    file, name = None, None
+    if args.command == "list" and given:
+        file = given[0]
+    elif len(given) == 1:
+        file, name = (given[0], None) if _is_file(given[0]) else (None, given[0])
+    elif len(given) == 2:
+        swapped = _is_file(given[1]) and not _is_file(given[0])
+        file, name = (given[1], given[0]) if swapped else (given[0], given[1])
+    if file is not None and args.storage is not None:
+        parser.error(f"{args.command}: the file is given twice ({file!r} and --storage {args.storage!r}); "
+                     "give it once.")
+    args.storage = file or args.storage or DEFAULT_FILE
+    args.name = name
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,20 +119,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_demo.add_argument("--workers", type=int, default=2)
     run_demo.add_argument("--backend", default="loky", choices=["loky", "threads", "sequential"])
     run_demo.add_argument("--seed", type=int, default=0)
-    run_demo.add_argument("--storage", default="hyperwidget.db")
+    run_demo.add_argument("--storage", default=DEFAULT_FILE)
     run_demo.add_argument("--name", default=None)
     run_demo.set_defaults(func=demo)
-    show_one = commands.add_parser("show", help="print a stored sweep")
-    show_one.add_argument("name", nargs="?", default=None)
-    show_one.add_argument("--storage", default="hyperwidget.db")
+    show_one = commands.add_parser(
+        "show", help="print a stored sweep (the newest one when no NAME is given)",
+        usage="python -m hyperwidget show [FILE] [NAME] [--storage FILE]")
+    show_one.add_argument("positionals", nargs="*", metavar="FILE NAME",
+                          help=f"the sweep file (default {DEFAULT_FILE}) and the sweep's name, in either order")
+    show_one.add_argument("--storage", default=None, metavar="FILE", help="the sweep file (same as FILE)")
     show_one.set_defaults(func=show)
-    listing = commands.add_parser("list", help="list the sweeps in a file")
-    listing.add_argument("--storage", default="hyperwidget.db")
+    listing = commands.add_parser("list", help="list the sweeps in a file",
+                                  usage="python -m hyperwidget list [FILE] [--storage FILE]")
+    listing.add_argument("positionals", nargs="*", metavar="FILE", help=f"the sweep file (default {DEFAULT_FILE})")
+    listing.add_argument("--storage", default=None, metavar="FILE", help="the sweep file (same as FILE)")
     listing.set_defaults(func=list_sweeps)
     args = parser.parse_args(argv)
+    if args.command in ("show", "list"):
+        _storage_and_name(parser, args)
     if getattr(args, "backend", None) == "sequential":
         args.workers = 1
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except HyperwidgetError as error:  # a missing or foreign file, an unknown sweep: the message, no traceback
+        print(f"python -m hyperwidget {args.command}: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import math
+import numbers
 import os
 import secrets
+import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -46,18 +49,60 @@ class SweepConfig:
                 "objective": objective_label}
 
 
-def _positive_int(setting: str, value: Any, fix: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+#: The longest ``trial_timeout`` in seconds (about 292 years): the worker's timer (``threading.Timer`` or
+#: ``signal.setitimer``) raises ``OverflowError`` past it.
+MAX_TIMEOUT_SECONDS = threading.TIMEOUT_MAX
+
+
+def check_count(setting: str, value: Any, fix: str) -> int:
+    """``value`` as an int >= 1, else a ``SweepConfigError`` naming ``setting``, the value and ``fix``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise SweepConfigError(f"{setting} must be an int >= 1, got {setting}={value!r}; {fix}")
-    return value
+    return int(value)
 
 
-def _positive_float(setting: str, value: Any) -> float | None:
+def check_optional_count(setting: str, value: Any, fix: str) -> int | None:
+    """Like :func:`check_count`, but ``None`` (unset) is kept; 0 is refused, not read as unset."""
+    return None if value is None else check_count(setting, value, f"{fix} (or None for the default)")
+
+
+def check_duration(setting: str, value: Any, *, unit: str = "seconds",
+                   maximum: float = MAX_TIMEOUT_SECONDS) -> float | None:
+    """A time limit: ``None`` (no limit) or a finite number > 0 and <= ``maximum`` (in ``unit``).
+
+    Infinity, NaN, 0 and negative numbers are refused: ``None`` is the way to say "no limit".
+    """
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise SweepConfigError(f"{setting} must be a number of {unit} > 0 (or None for no limit), got "
+                               f"{setting}={value!r}.")
+    number = float(value)
+    if not math.isfinite(number):
+        raise SweepConfigError(f"{setting} must be a finite number of {unit} (or None for no limit), got "
+                               f"{setting}={value!r}; use None for no limit.")
+    if not number > 0:
         raise SweepConfigError(f"{setting} must be a number > 0 (or None for no limit), got {setting}={value!r}.")
-    return float(value)
+    if number > maximum:
+        raise SweepConfigError(f"{setting} must be at most {maximum:.0f} {unit} (about 292 years, the longest "
+                               f"wait Python's timers accept), got {setting}={value!r}; use None for no limit.")
+    return number
+
+
+def cap_concurrency(max_concurrent_runs: int, backend: str, *, setting: str = "max_concurrent_runs",
+                    stacklevel: int = 4) -> int:
+    """At most this machine's cores for the local backends (``loky``, ``threads``), with a warning.
+
+    ``dask`` is left as given: joblib's Dask backend starts no worker, it only keeps that many
+    trials submitted to the cluster, whose own workers (which may scale) run them.
+    """
+    cores = os.cpu_count() or 1
+    if backend not in ("loky", "threads") or max_concurrent_runs <= cores:
+        return max_concurrent_runs
+    warnings.warn(f"{setting}={max_concurrent_runs} is more than this machine's {cores} cores; running {cores} "
+                  f"trials at a time. Pass {setting}={cores} (or fewer) to silence this warning.",
+                  HyperwidgetWarning, stacklevel=stacklevel)
+    return cores
 
 
 def make_config(space: Mapping[str, Any] | None, *, metric: str, goal: Any, sampler: Sampler | None,
@@ -74,7 +119,7 @@ def make_config(space: Mapping[str, Any] | None, *, metric: str, goal: Any, samp
                                f"got {policy!r}.")
     if max_total_runs is None:
         max_total_runs = sampler.max_trials() or 20
-    max_total_runs = _positive_int("max_total_runs", max_total_runs, "it is the number of trials to run.")
+    max_total_runs = check_count("max_total_runs", max_total_runs, "it is the number of trials to run.")
     grid = sampler.max_trials()
     if grid is not None and grid < max_total_runs:
         warnings.warn(f"the grid has {grid} points but max_total_runs={max_total_runs}; running {grid}.",
@@ -82,16 +127,18 @@ def make_config(space: Mapping[str, Any] | None, *, metric: str, goal: Any, samp
     check_backend(backend)
     if max_concurrent_runs is None:
         max_concurrent_runs = 1 if backend == "sequential" else min(max_total_runs, os.cpu_count() or 1)
-    max_concurrent_runs = _positive_int("max_concurrent_runs", max_concurrent_runs,
-                                        "use 1 to run one trial at a time.")
+    max_concurrent_runs = check_count("max_concurrent_runs", max_concurrent_runs,
+                                      "use 1 to run one trial at a time, or None for the default.")
     if backend == "sequential" and max_concurrent_runs > 1:
         raise SweepConfigError(f"backend='sequential' runs one trial at a time, but max_concurrent_runs="
                                f"{max_concurrent_runs}; use backend='loky' (processes) or 'threads'.")
+    max_concurrent_runs = cap_concurrency(max_concurrent_runs, backend)
     return SweepConfig(
         name=name or _new_name(), metric=metric, goal=goal, sampler=sampler, policy=policy or NoTerminationPolicy(),
         max_total_runs=max_total_runs, max_concurrent_runs=max_concurrent_runs,
-        max_duration_minutes=_positive_float("max_duration_minutes", max_duration_minutes),
-        trial_timeout=_positive_float("trial_timeout", trial_timeout), backend=backend,
+        max_duration_minutes=check_duration("max_duration_minutes", max_duration_minutes, unit="minutes",
+                                            maximum=math.inf),  # compared with elapsed time only: no overflow
+        trial_timeout=check_duration("trial_timeout", trial_timeout), backend=backend,
         constraints=tuple(Constraint.parse(c) for c in constraints))
 
 

@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from hyperwidget.config import check_count, check_duration, check_optional_count
 from hyperwidget.context import ENV_INPUT_PREFIX
 from hyperwidget.errors import HyperwidgetWarning, SweepConfigError
 from hyperwidget.objective import Script
@@ -214,6 +215,10 @@ class HyperDriveConfig:
             if value is not None:
                 raise SweepConfigError(f"HyperDriveConfig: {name} is not supported locally; to go on with a "
                                        "stored sweep use hyperwidget.resume_sweep(name, objective).")
+        check_count("max_total_runs", max_total_runs, "it is the number of child runs.")
+        check_optional_count("max_concurrent_runs", max_concurrent_runs, "use 1 to run one child run at a time")
+        check_duration("max_duration_minutes", max_duration_minutes, unit="minutes", maximum=float("inf"))
+        check_duration("trial_timeout", trial_timeout)
         if max_duration_minutes is not None and max_duration_minutes > MAX_DURATION_MINUTES:
             warnings.warn(f"max_duration_minutes={max_duration_minutes} is above the limit of "
                           f"{MAX_DURATION_MINUTES}; using {MAX_DURATION_MINUTES}.", HyperwidgetWarning, stacklevel=2)
@@ -222,7 +227,7 @@ class HyperDriveConfig:
         self.primary_metric_name = primary_metric_name
         self.primary_metric_goal = primary_metric_goal
         self.max_total_runs = max_total_runs
-        self.max_concurrent_runs = max_concurrent_runs or max_total_runs
+        self.max_concurrent_runs = max_total_runs if max_concurrent_runs is None else max_concurrent_runs
         self._concurrency_given = max_concurrent_runs is not None
         self.max_duration_minutes = max_duration_minutes
         self.policy = policy

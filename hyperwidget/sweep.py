@@ -107,10 +107,11 @@ class SweepRun(SweepResults):
         return not self._engine.done.is_set()
 
 
-def _open_storage(storage: str | os.PathLike[str] | SqliteStorage | None) -> SqliteStorage | None:
+def _open_storage(storage: str | os.PathLike[str] | SqliteStorage | None, *,
+                  create: bool = True) -> SqliteStorage | None:
     if storage is None or isinstance(storage, SqliteStorage):
         return storage
-    return SqliteStorage(storage)
+    return SqliteStorage(storage, create=create)  # resuming (create=False) refuses a missing file
 
 
 def _runs_dir(storage: SqliteStorage | None, name: str) -> Path:
@@ -127,7 +128,7 @@ def prepare_sweep(objective: Any, space: Mapping[str, Any] | None = None, *, met
                   constraints: Sequence[str | Constraint] = (), observers: Sequence[Any] = (),
                   resume: bool = False) -> SweepRun:
     """Validate everything and return a :class:`SweepRun` that has not started (see :func:`run_sweep`)."""
-    store = _open_storage(storage)
+    store = _open_storage(storage, create=not resume)
     if resume:
         if store is None or not name:
             raise SweepConfigError("resume=True needs the sweep's name and its storage file.")
@@ -193,11 +194,17 @@ def run_sweep(objective: Callable[..., Any] | Script, space: Mapping[str, Any] |
     max_total_runs : int, optional
         How many trials to create (default: the grid size, else 20).
     max_concurrent_runs : int, optional
-        How many run at once (default: 1 for ``sequential``, else the number of CPUs).
+        How many run at once (default: 1 for ``sequential``, else ``min(max_total_runs, CPUs)``).
+        On ``loky`` and ``threads`` more than this machine's cores are capped at the cores, with a
+        ``HyperwidgetWarning``; on ``dask`` the value is kept (the cluster's own workers run the
+        trials: use about its number of worker threads).
     max_duration_minutes : float, optional
         Wall-clock budget: when it is reached, the sweep is canceled (finished trials are kept).
+        ``None`` (the default) is no limit; infinity and NaN are refused.
     trial_timeout : float, optional
-        Seconds one trial may run; past it the trial is stopped (status ``TimedOut``).
+        Seconds one trial may run; past it the trial is stopped (status ``TimedOut``). ``None``
+        (the default) is no limit; it must be finite and at most ``threading.TIMEOUT_MAX``
+        (about 292 years), the longest wait Python's timers accept.
     backend : {"loky", "sequential", "threads", "dask"}
         Where trials run: worker processes (default), in this thread, in threads,
         or on the active ``dask.distributed`` client through joblib's Dask backend.
@@ -208,6 +215,8 @@ def run_sweep(objective: Callable[..., Any] | Script, space: Mapping[str, Any] |
     storage : str, path or None
         The SQLite file every record goes to as it happens (default
         ``hyperwidget.db`` in the working directory); ``None`` keeps the sweep in memory only.
+        Its directory must exist; an existing file must be a sweep file. When the sweep ends the
+        file alone holds it all (the write-ahead log is folded in), so it can be copied.
     constraints : sequence of str
         Bounds on metrics such as ``"latency <= 5"``; violating children are never the best.
     observers : sequence

@@ -24,6 +24,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hyperwidget.config import check_count, check_duration
 from hyperwidget.errors import SweepConfigError
 from hyperwidget.objective import Script
 from hyperwidget.policies import EarlyTerminationPolicy
@@ -148,7 +149,12 @@ class SweepJob:
 
     def set_limits(self, *, max_concurrent_trials: int | None = None, max_total_trials: int | None = None,
                    timeout: float | None = None, trial_timeout: float | None = None) -> None:
-        """Set the limits given (counts; ``timeout`` and ``trial_timeout`` in seconds)."""
+        """Set the limits given (counts; ``timeout`` and ``trial_timeout`` in seconds); ``None`` leaves one as is."""
+        for name, count in (("max_concurrent_trials", max_concurrent_trials), ("max_total_trials", max_total_trials)):
+            if count is not None:
+                check_count(name, count, "it is a number of trials (or None to leave it as is).")
+        for name, seconds in (("timeout", timeout), ("trial_timeout", trial_timeout)):
+            check_duration(name, seconds)
         for name, value in (("max_concurrent_trials", max_concurrent_trials),
                             ("max_total_trials", max_total_trials), ("timeout", timeout),
                             ("trial_timeout", trial_timeout)):
@@ -159,7 +165,9 @@ class SweepJob:
         """A :class:`SweepRun` for this job, not started."""
         backend = "loky" if self.compute in (None, "local", "cpu-cluster") else str(self.compute)
         limits = self.limits
-        concurrency = limits.max_concurrent_trials or min(limits.max_total_trials, os.cpu_count() or 1)
+        concurrency = limits.max_concurrent_trials
+        if concurrency is None:
+            concurrency = min(limits.max_total_trials, os.cpu_count() or 1)
         return prepare_sweep(
             self.trial.script(), None, metric=self.primary_metric, goal=self.goal,
             sampler=self.sampling_algorithm.build(self.search_space), policy=self.early_termination,

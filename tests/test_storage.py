@@ -116,3 +116,92 @@ def test_resume_of_an_unknown_sweep_names_what_the_file_holds() -> None:
         hw.resume_sweep("other", curve, storage="k.db")
     with pytest.raises(SweepConfigError, match="already exists"):
         hw.run_sweep(curve, {"x": hw.uniform(0, 1)}, metric="acc", storage="k.db", name="known")
+
+
+# --------------------------------------------------------------------------- files that are not sweep files
+
+
+def test_a_storage_path_in_a_missing_directory_names_the_setting_and_the_fix(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such"
+    with pytest.raises(SweepConfigError, match=rf"storage='{missing}/s.db': the directory '{missing}' does not "
+                                               r"exist; create it first \(os.makedirs"):
+        hw.run_sweep(curve, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=1, backend="sequential",
+                     storage=str(missing / "s.db"))
+    with pytest.raises(SweepConfigError, match=r"storage='.*' is a directory; pass a file path such as"):
+        SqliteStorage(tmp_path)
+    assert not missing.exists()
+
+
+def test_a_text_file_as_storage_is_refused_and_left_alone() -> None:
+    Path("notes.txt").write_text("my notes\n" * 200)
+    message = r"storage='notes.txt' is not a hyperwidget sweep file \(file is not a database\); pass the path"
+    with pytest.raises(SweepConfigError, match=message):
+        hw.run_sweep(curve, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=1, backend="sequential",
+                     storage="notes.txt")
+    with pytest.raises(SweepConfigError, match=message):
+        hw.load_sweep(storage="notes.txt")
+    assert Path("notes.txt").read_text() == "my notes\n" * 200
+
+
+def test_another_applications_database_is_refused_and_not_changed() -> None:
+    db = sqlite3.connect("app.db")
+    db.execute("CREATE TABLE users (id INTEGER, name TEXT)")
+    db.commit()
+    db.close()
+    message = r"storage='app.db' is not a hyperwidget sweep file \(its tables: users; a sweep file has sweeps, " \
+              r"trials, metrics\)"
+    with pytest.raises(SweepConfigError, match=message):
+        hw.run_sweep(curve, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=1, backend="sequential",
+                     storage="app.db")
+    with pytest.raises(SweepConfigError, match=message):
+        hw.load_sweep(storage="app.db")
+    db = sqlite3.connect("app.db")
+    assert [r[0] for r in db.execute("SELECT name FROM sqlite_master")] == ["users"]
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)  # not switched to WAL
+
+
+def test_resume_or_load_from_a_missing_file_is_refused_and_creates_nothing() -> None:
+    message = r"storage='gone.db': no such sweep file; check the path"
+    with pytest.raises(SweepConfigError, match=message):
+        hw.resume_sweep("old", curve, storage="gone.db")
+    with pytest.raises(SweepConfigError, match=message):
+        hw.load_sweep("old", "gone.db")
+    with pytest.raises(SweepConfigError, match=message):
+        hw.run_sweep(curve, metric="acc", name="old", storage="gone.db", resume=True)
+    assert not Path("gone.db").exists()
+
+
+# --------------------------------------------------------------------------- the file stands alone
+
+
+def test_a_finished_sweeps_file_alone_holds_everything_while_its_process_lives(tmp_path: Path) -> None:
+    """As in a notebook: the kernel (this process) keeps the file open; a copy of the .db file alone is complete."""
+    run = hw.run_sweep(curve, {"x": hw.uniform(0, 1), "epochs": 3}, metric="acc", max_total_runs=4,
+                       backend="threads", max_concurrent_runs=2, storage="kernel.db", name="k", seed=0)
+    reader = sqlite3.connect("kernel.db")  # another connection, alive too
+    assert reader.execute("SELECT count(*) FROM trials").fetchone() == (4,)
+    (tmp_path / "mailed").mkdir()
+    copy = tmp_path / "mailed" / "kernel.db"
+    copy.write_bytes(Path("kernel.db").read_bytes())  # the main file only: no -wal, no -shm
+    plain = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
+    assert plain.execute("SELECT status FROM sweeps WHERE name = 'k'").fetchone() == ("Completed",)
+    assert plain.execute("SELECT count(*) FROM metrics WHERE name = 'acc'").fetchone() == (12,)
+    plain.close()
+    loaded = hw.load_sweep("k", copy)
+    assert loaded.status == "Completed"
+    assert {t.id: t.metrics for t in loaded.trials} == {t.id: t.metrics for t in run.trials}
+    reader.close()
+
+
+def test_closing_the_storage_folds_the_log_into_the_file(tmp_path: Path) -> None:
+    store = SqliteStorage("closed.db")
+    store.create_sweep("c", {"metric": "acc"})
+    store.save_trial("c", TrialRecord("c_0", 0, {"x": 1}, TrialStatus.RUNNING))
+    store.append_value("c", "c_0", "acc", 0, 0.5)
+    keep = sqlite3.connect("closed.db")  # keeps the log from being deleted at close
+    keep.execute("SELECT 1 FROM sweeps").fetchall()
+    store.close()
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(Path("closed.db").read_bytes())
+    assert sqlite3.connect(copy).execute("SELECT value FROM metrics").fetchall() == [(0.5,)]
+    keep.close()

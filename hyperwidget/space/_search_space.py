@@ -83,6 +83,11 @@ class SearchSpace(Mapping[str, Any]):
                 f"a search space must be a dict of name -> expression, got {type(space).__name__}; "
                 "e.g. {'lr': loguniform(-9, -2), 'batch_size': choice(16, 32)}."
             )
+        if not space:
+            raise SearchSpaceError(
+                f"the search space is empty (got {dict(space)!r}): a sweep needs at least one hyperparameter; "
+                "give e.g. {'lr': loguniform(-9, -2), 'batch_size': choice(16, 32)}."
+            )
         self._items: dict[str, Any] = {}
         keywords: dict[str, str] = {}
         for name, value in space.items():
@@ -117,7 +122,7 @@ class SearchSpace(Mapping[str, Any]):
         return f"SearchSpace({self._items!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Mapping) and self.to_json() == SearchSpace(other).to_json()
+        return isinstance(other, Mapping) and len(other) > 0 and self.to_json() == SearchSpace(other).to_json()
 
     __hash__ = None  # type: ignore[assignment]
 

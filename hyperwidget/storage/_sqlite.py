@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
 import threading
 import time
@@ -42,33 +43,100 @@ def _value_in(value: float) -> float | None:
     return None if math.isnan(value) else value  # SQLite has no NaN: NULL stands for it
 
 
+_TABLES = {"sweeps": ("name", "config", "status", "created_at", "updated_at", "error"),
+           "trials": ("sweep", "id", "idx", "params", "status", "created_at", "started_at", "ended_at", "error",
+                      "worker"),
+           "metrics": ("sweep", "trial_id", "name", "seq", "value", "logged_at")}
+
+#: Sweep statuses after which nothing more is written: the write-ahead log is then folded into the file.
+_FINAL_STATUSES = frozenset({"Completed", "Canceled", "Failed"})
+
+
 class SqliteStorage:
     """A sweep file. Writes are committed as they happen (WAL, ``synchronous=NORMAL``).
+
+    When a sweep is created and when it ends, and when the storage is closed, the write-ahead
+    log is checkpointed into the main file (``PRAGMA wal_checkpoint(TRUNCATE)``), so the
+    ``.db`` file alone holds every finished sweep and can be copied while the process
+    that wrote it (a notebook kernel) is still alive.
 
     Parameters
     ----------
     path : str or Path
-        The file; created when missing. ``":memory:"`` keeps everything in memory.
+        The file; created when missing (unless ``read_only`` or ``create=False``).
+        ``":memory:"`` keeps everything in memory.
     read_only : bool
         Open for reading only (another process may be writing).
+    create : bool
+        Create the file when it is missing; ``False`` (to resume a sweep) refuses a missing file.
+
+    Raises
+    ------
+    SweepConfigError
+        When the file is missing (and must exist), its directory does not exist, or it is
+        not a hyperwidget sweep file (a text file, another application's SQLite database).
     """
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False, create: bool = True) -> None:
         self.path = str(path)
-        if read_only:
-            if not Path(self.path).exists():
-                raise SweepConfigError(f"storage: no sweep file at {self.path!r}; check the path.")
-            uri = f"file:{Path(self.path).resolve()}?mode=ro"
-            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
-        else:
-            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
+        if self.path != ":memory:":
+            _check_path(self.path, must_exist=read_only or not create)
+        try:
+            if read_only:
+                uri = f"file:{Path(self.path).resolve()}?mode=ro"
+                self._db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
+            else:
+                self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
+        except sqlite3.Error as error:
+            raise SweepConfigError(f"storage={self.path!r}: cannot open the file ({error}); check its permissions "
+                                   "or pass another path.") from None
+        try:
+            self._check_tables(read_only)
+            if not read_only:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as error:
+            self._db.close()
+            raise SweepConfigError(f"storage={self.path!r} is not a hyperwidget sweep file ({error}); pass the "
+                                   "path of a sweep file, or of a new file to create one.") from None
+        except SweepConfigError:
+            self._db.close()
+            raise
+
+    def _check_tables(self, read_only: bool) -> None:
+        """Refuse a database whose tables are not a sweep file's (a new, empty file is fine unless read-only)."""
+        names = [name for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        tables = {name: tuple(c for (c,) in self._db.execute("SELECT name FROM pragma_table_info(?)", (name,)))
+                  for name in names}
+        if not tables and not read_only:
+            return
+        wrong = {name for name, columns in _TABLES.items() if tables.get(name, columns) != columns}
+        if "sweeps" not in tables or wrong:
+            found = ", ".join(sorted(tables)) or "none"
+            raise SweepConfigError(
+                f"storage={self.path!r} is not a hyperwidget sweep file (its tables: {found}; a sweep file has "
+                f"{', '.join(_TABLES)}); pass the path of a sweep file, or of a new file to create one."
+            )
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the main file, so that the ``.db`` file alone holds everything."""
+        if self.path == ":memory:":
+            return
+        with self._lock:
+            try:  # another process reading an old snapshot delays it: wait 1 s at most, not 30
+                self._db.execute("PRAGMA busy_timeout = 1000")
+                try:
+                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                finally:
+                    self._db.execute("PRAGMA busy_timeout = 30000")
+            except sqlite3.Error:  # read-only, or closed: nothing of ours to fold in
+                pass
 
     def close(self) -> None:
-        """Close the file."""
+        """Checkpoint the write-ahead log into the file, then close it."""
+        self.checkpoint()
         with self._lock:
             self._db.close()
 
@@ -88,6 +156,7 @@ class SqliteStorage:
                 f"name: a sweep named {name!r} already exists in {self.path!r}; pass resume=True to go on "
                 "with it, or choose another name."
             ) from None
+        self.checkpoint()  # the file alone now shows the sweep, even before its first trial ends
 
     def update_sweep(self, name: str, *, status: str | None = None, config: dict[str, Any] | None = None,
                      error: str | None = None) -> None:
@@ -98,6 +167,8 @@ class SqliteStorage:
         if status is not None:
             self._write("UPDATE sweeps SET status = ?, error = ?, updated_at = ? WHERE name = ?",
                         (status, error, time.time(), name))
+            if status in _FINAL_STATUSES:
+                self.checkpoint()
 
     def sweep_names(self) -> list[str]:
         """Names of the sweeps in the file, oldest first."""
@@ -147,3 +218,21 @@ class SqliteStorage:
     def clear_values(self, sweep: str, trial_id: str) -> None:
         """Forget a trial's values (it is being run again from the start)."""
         self._write("DELETE FROM metrics WHERE sweep = ? AND trial_id = ?", (sweep, trial_id))
+
+
+def _check_path(path: str, *, must_exist: bool) -> None:
+    """Refuse a missing file (when it must exist), a directory, or a file in a missing directory."""
+    file = Path(path)
+    if file.is_dir():
+        raise SweepConfigError(f"storage={path!r} is a directory; pass a file path such as "
+                               f"storage={str(file / 'hyperwidget.db')!r}.")
+    if file.exists():
+        return
+    if must_exist:
+        raise SweepConfigError(f"storage={path!r}: no such sweep file; check the path (a sweep is stored in the "
+                               "file its storage= named when it ran: hyperwidget.db in the working directory by "
+                               "default).")
+    if not file.resolve().parent.is_dir():
+        parent = str(file.resolve().parent)
+        raise SweepConfigError(f"storage={path!r}: the directory {parent!r} does not exist; create it first "
+                               f"(os.makedirs({parent!r})) or pass a path in an existing directory.")
