@@ -17,7 +17,7 @@ _EXPORTS: dict[str, str] = {
     "Run": "context", "log": "context",
     # errors
     "HyperwidgetError": "errors", "HyperwidgetWarning": "errors", "SearchSpaceError": "errors",
-    "SweepConfigError": "errors", "TrialStopped": "errors", "TrialTimeout": "errors",
+    "SweepConfigError": "errors", "SweepFailedError": "errors", "TrialStopped": "errors", "TrialTimeout": "errors",
     # search spaces (HyperDrive v1 functions, v2 classes, natural-bound types)
     **{name: "space" for name in (
         "SearchSpace", "choice", "randint", "uniform", "quniform", "loguniform", "qloguniform", "normal",

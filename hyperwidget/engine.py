@@ -29,6 +29,7 @@ from hyperwidget.executor._channel import ChannelServer, register_local_host, un
 from hyperwidget.objective import FunctionObjective, Script
 from hyperwidget.storage import SqliteStorage
 from hyperwidget.trial import TrialRecord, TrialStatus
+from hyperwidget.verdict import FAIL_FAST_AFTER, FirstFailures, how_to_fix, sweep_verdict
 
 if TYPE_CHECKING:
     from hyperwidget.sweep import SweepRun
@@ -70,6 +71,10 @@ class SweepEngine:
         self.done = threading.Event()
         self._warned_policy = False
         self._warned_metric = False
+        # Only trials run by this engine count: a resumed sweep's objective may have been fixed since.
+        left = config.max_total_runs - sum(r.status.is_finished for r in self.records)
+        self._first_failures = FirstFailures(min(FAIL_FAST_AFTER, left))
+        self._out_of_budget = False
         self._server: ChannelServer | None = None
         self._local_key = ""
         self.handle: SweepRun | None = None
@@ -86,7 +91,18 @@ class SweepEngine:
 
     def _finish(self, record: TrialRecord, status: TrialStatus, error: str | None) -> None:
         self._inflight.discard(record.id)
-        self._update(record.replace(status=status, error=error, ended_at=time.time()))
+        record = record.replace(status=status, error=error, ended_at=time.time())
+        self._update(record)
+        self._fail_fast(record)
+
+    def _fail_fast(self, record: TrialRecord) -> None:
+        """Cancel the sweep when its first trials all failed alike: the objective itself is broken.
+
+        Checked after the observers heard of the trial: one that cancels the sweep
+        then (the ``%%sweep`` magic's own guard) makes the sweep ``Canceled``.
+        """
+        if self.cancel_reason is None and self._first_failures.add(record):
+            self.cancel(f"canceled: {self._first_failures.summary()}")
 
     def _emit(self, event: str, *args: Any) -> None:
         for method in self._handlers[event]:
@@ -110,6 +126,7 @@ class SweepEngine:
     def _out_of_time(self) -> bool:
         limit = self.config.max_duration_minutes
         if limit is not None and self.started_at is not None and time.time() - self.started_at > 60 * limit:
+            self._out_of_budget = self._out_of_budget or self.cancel_reason is None
             self.cancel(f"canceled: max_duration_minutes={limit:g} reached")
             return True
         return False
@@ -330,9 +347,10 @@ class SweepEngine:
                     self._on_worker_lost(item)
                 else:
                     self._on_outcome(item)
-            if self.error is not None:  # the sampler failed: the sweep was canceled, and the error is raised
+            if self.error is None:  # else the sampler failed: the sweep was canceled, and the error is raised
+                self.status, self.error = self._verdict()
+            if self.error is not None:
                 raise self.error
-            self.status = "Canceled" if self.cancel_reason else "Completed"
         except KeyboardInterrupt:
             self.cancel("canceled: interrupted (KeyboardInterrupt)")
             self.status = "Canceled"
@@ -343,6 +361,13 @@ class SweepEngine:
         finally:
             watch_stop.set()
             self._close()
+
+    def _verdict(self) -> tuple[str, BaseException | None]:
+        """The final status, and the error of a ``Failed`` sweep (see :func:`hyperwidget.verdict.sweep_verdict`)."""
+        storage = self.storage.path if self.storage is not None else None
+        return sweep_verdict(self.config.name, self.records, self._first_failures,
+                             fix=how_to_fix(self.config.name, self.objective.label, storage),
+                             canceled=self.cancel_reason is not None, out_of_budget=self._out_of_budget)
 
     def _open_channel(self) -> None:
         self._in_process = is_in_process(self.config.backend)

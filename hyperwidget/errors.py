@@ -32,5 +32,25 @@ class TrialTimeout(HyperwidgetError):
     """Raised inside a trial that ran past its ``trial_timeout``."""
 
 
+class SweepFailedError(HyperwidgetError):
+    """A sweep ended ``Failed`` because its trials did: its first ones all failed alike, or none completed.
+
+    Attributes
+    ----------
+    sweep_name : str
+        The sweep's name.
+    first : TrialRecord or None
+        The first trial that failed; its ``error`` holds the traceback or the message.
+    failures : int
+        How many trials failed (``Failed`` or ``Crashed``) before the sweep ended.
+    """
+
+    def __init__(self, message: str, *, sweep_name: str, first: object = None, failures: int = 0) -> None:
+        super().__init__(message)
+        self.sweep_name = sweep_name
+        self.first = first
+        self.failures = failures
+
+
 class HyperwidgetWarning(UserWarning):
     """Warning class of hyperwidget (filter it with ``warnings.filterwarnings``)."""

@@ -86,7 +86,15 @@ class SweepRun(SweepResults):
         self._engine.stop_trial(trial_id, reason or "stopped by the user")
 
     def wait(self, timeout: float | None = None) -> SweepRun:
-        """Block until the sweep ends (or ``timeout`` seconds pass); re-raise an engine error."""
+        """Block until the sweep ends (or ``timeout`` seconds pass); re-raise the error of a ``Failed`` sweep.
+
+        Raises
+        ------
+        SweepFailedError
+            When the sweep's first trials all failed alike, or none completed.
+        TimeoutError
+            When ``timeout`` seconds passed first.
+        """
         if not self._engine.done.wait(timeout):
             raise TimeoutError(f"sweep {self.name!r} still running after {timeout} s")
         if self._thread is not None and self._engine.error is not None:
@@ -95,11 +103,26 @@ class SweepRun(SweepResults):
 
     def wait_for_completion(self, show_output: bool = False, wait_post_processing: bool = False,
                             raise_on_error: bool = True) -> dict[str, Any]:
-        """Azure's name for :meth:`wait`; returns a details dict."""
-        self.wait()
+        """Azure's name for :meth:`wait`; returns a details dict (``runId``, ``status``, and ``error`` if any).
+
+        Parameters
+        ----------
+        show_output : bool
+            Print the sweep's summary when it ends.
+        raise_on_error : bool
+            Raise the error of a ``Failed`` sweep (as Azure does); ``False`` returns
+            its details instead, with ``status="Failed"`` and the error's text.
+        """
+        self._engine.done.wait()
         if show_output:
             print(self)
-        return {"runId": self.name, "status": self.status}
+        error = self._engine.error
+        if error is not None and raise_on_error:
+            raise error
+        details: dict[str, Any] = {"runId": self.name, "status": self.status}
+        if error is not None:
+            details["error"] = f"{type(error).__name__}: {error}"
+        return details
 
     @property
     def is_running(self) -> bool:
@@ -230,6 +253,17 @@ def run_sweep(objective: Callable[..., Any] | Script, space: Mapping[str, Any] |
     SweepRun
         Also when the sweep was canceled by its time budget; a ``KeyboardInterrupt``
         cancels the sweep, keeps every finished trial and is re-raised.
+
+    Raises
+    ------
+    SweepFailedError
+        When the first ``min(3, max_total_runs)`` trials to finish all failed the
+        same way (the same exception type, or e.g. the primary metric never
+        logged): the sweep then starts no more trials, cancels the running ones
+        and ends ``Failed``; the error holds the first trial's traceback and the
+        fix. Also when the sweep ends with no completed trial at all. Some failed
+        trials among completed ones are data, not an error (``status="Failed"``
+        on those children). :func:`start_sweep` raises it from ``run.wait()``.
     """
     run = prepare_sweep(objective, space, metric=metric, goal=goal, **settings)
     run._engine.run()

@@ -193,11 +193,13 @@ class _Jobs:
         return run
 
     def stream(self, name: str) -> None:
-        """Wait for job ``name`` to end, then print its summary."""
+        """Wait for job ``name`` to end, then print its summary; raise the error of a ``Failed`` job (as Azure)."""
         run = self.get(name)
-        if isinstance(run, SweepRun):
-            run.wait()
-        print(run)
+        try:
+            if isinstance(run, SweepRun):
+                run.wait()
+        finally:
+            print(run)
 
     def get(self, name: str) -> Any:
         """The run of job ``name`` (live when started by this client, else read from storage)."""

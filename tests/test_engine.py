@@ -11,7 +11,7 @@ import pytest
 import hyperwidget as hw
 from hyperwidget import SweepConfigError, TrialStatus
 from hyperwidget.policies import EarlyTerminationPolicy
-from objectives import blas_threads, curve, quadratic, slow_logger, two_metrics
+from objectives import blas_threads, curve, divide, faulty, quadratic, slow_logger, two_metrics
 
 
 class StopBelow(EarlyTerminationPolicy):
@@ -255,9 +255,11 @@ def test_dashed_names_reach_functions_as_keywords_and_single_argument_functions_
 
 
 def test_a_metric_never_logged_fails_the_trial_with_a_message_naming_it() -> None:
-    with pytest.warns(hw.HyperwidgetWarning, match="check the metric name"):
-        run = hw.run_sweep(lambda x: {"loss": x}, {"x": hw.uniform(0, 1)}, metric="accuracy", max_total_runs=1,
-                           backend="sequential", storage=None)
+    with pytest.warns(hw.HyperwidgetWarning, match="check the metric name"), \
+            pytest.raises(hw.SweepFailedError, match="its first trial failed"):
+        hw.run_sweep(lambda x: {"loss": x}, {"x": hw.uniform(0, 1)}, metric="accuracy", max_total_runs=1,
+                     backend="sequential", storage="m.db", name="m")
+    run = hw.load_sweep("m", "m.db")
     child = run.get_children()[0]
     assert child.status == "Failed"
     assert "primary metric 'accuracy' was never logged (logged: ['loss'])" in child.error
@@ -310,3 +312,137 @@ def test_dataframe_keeps_metrics_named_like_bookkeeping_columns() -> None:
     assert list(frame["error"]) == [c.get_hyperparameters()["x"] for c in run.get_children()]
     assert list(frame["status"]) == ["Completed", "Completed"] and list(frame["metric:status"]) == [1.0, 1.0]
     assert frame["error_message"].isna().all()
+
+
+# -- a sweep in which nothing works says so -------------------------------------------------------------
+
+
+class Scripted(hw.RandomParameterSampling):
+    """Proposes the given kinds of :func:`objectives.faulty` in order."""
+
+    def __init__(self, kinds: list[str]) -> None:
+        super().__init__({"kind": hw.choice(*sorted(set(kinds))), "x": hw.uniform(0, 1)})
+        self.kinds = kinds
+
+    def suggest(self, history, metric, goal):  # type: ignore[no-untyped-def]
+        i = len(history)
+        return None if i >= len(self.kinds) else {"kind": self.kinds[i], "x": 0.5 + i / 100}
+
+
+@pytest.mark.parametrize("backend", ["sequential", "loky"])
+def test_a_sweep_whose_first_trials_all_fail_alike_stops_and_raises_with_the_first_traceback(backend: str) -> None:
+    with pytest.raises(hw.SweepFailedError) as info:
+        hw.run_sweep(faulty, {"kind": hw.choice("raise"), "x": hw.uniform(0, 1)}, metric="acc", max_total_runs=12,
+                     max_concurrent_runs=1 if backend == "sequential" else 2, backend=backend, storage="f.db",
+                     name="f")
+    error = info.value
+    message = str(error)
+    assert "sweep 'f' failed: the first 3 trials all failed the same way (ValueError)" in message
+    assert "Traceback" in message and "ValueError: boom from the trial" in message  # the first trial's traceback
+    assert "Fix the objective (function faulty)" in message and "hyperwidget.resume_sweep('f'" in message
+    assert error.first.status is TrialStatus.FAILED and error.failures == 3 and error.sweep_name == "f"
+    stored = hw.load_sweep("f", "f.db")
+    statuses = [t.status for t in stored.trials]
+    assert stored.status == "Failed" and statuses.count(TrialStatus.FAILED) >= 3
+    # no trial started after the third failure: only one already running (loky, 2 at once) may end too
+    assert len(statuses) <= 4 and set(statuses) <= {TrialStatus.FAILED, TrialStatus.CANCELED}
+
+
+def test_start_sweep_raises_from_wait_and_wait_for_completion_follows_raise_on_error() -> None:
+    run = hw.start_sweep(divide, {"x": hw.choice(0)}, metric="m", max_total_runs=8, backend="threads",
+                         max_concurrent_runs=2, storage=None, name="d")
+    details = run.wait_for_completion(raise_on_error=False)
+    assert details["status"] == "Failed" == run.status
+    assert details["error"].startswith("SweepFailedError: sweep 'd' failed: the first 3 trials all failed the "
+                                       "same way (ZeroDivisionError)")
+    assert "then run the sweep again." in details["error"]  # an in-memory sweep cannot be resumed
+    with pytest.raises(hw.SweepFailedError, match="ZeroDivisionError"):
+        run.wait_for_completion()
+    with pytest.raises(hw.SweepFailedError, match="ZeroDivisionError"):
+        run.wait()
+
+
+def test_fewer_runs_than_three_fail_fast_after_that_many() -> None:
+    with pytest.raises(hw.SweepFailedError, match="the first 2 trials all failed the same way"):
+        hw.run_sweep(divide, {"x": hw.choice(0)}, metric="m", max_total_runs=2, backend="sequential", storage=None)
+
+
+@pytest.mark.filterwarnings("ignore:trial failed:hyperwidget.errors.HyperwidgetWarning")
+def test_failures_of_different_kinds_run_on_and_fail_the_sweep_when_none_completed() -> None:
+    kinds = ["raise", "nan", "missing", "raise", "nan"]
+    with pytest.raises(hw.SweepFailedError) as info:
+        hw.run_sweep(faulty, metric="acc", sampler=Scripted(kinds), max_total_runs=5, backend="sequential",
+                     storage="k.db", name="k")
+    assert "sweep 'k' failed: none of its 5 trials completed (5 Failed)" in str(info.value)
+    assert "ValueError: boom from the trial" in str(info.value)  # the first failure's traceback
+    stored = hw.load_sweep("k", "k.db")
+    assert stored.status == "Failed" and len(stored.trials) == 5  # different kinds: no early stop
+
+
+def test_a_sweep_whose_trials_all_timed_out_is_failed() -> None:
+    with pytest.raises(hw.SweepFailedError, match=r"none of its 2 trials completed \(2 TimedOut\)"):
+        hw.run_sweep(slow_logger, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=2, trial_timeout=0.3,
+                     backend="threads", max_concurrent_runs=2, storage=None)
+
+
+def test_a_time_budget_that_ends_before_any_trial_completed_fails_the_sweep() -> None:
+    with pytest.raises(hw.SweepFailedError, match=r"none of its 2 trials completed \(2 Canceled\)") as info:
+        hw.run_sweep(slow_logger, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=2,
+                     max_duration_minutes=0.5 / 60, backend="threads", max_concurrent_runs=2, storage=None)
+    assert "canceled: max_duration_minutes=0.00833333 reached" in str(info.value)
+
+
+def test_some_completed_trials_among_failures_end_completed() -> None:
+    kinds = ["raise", "raise", "ok", "raise", "raise", "raise"]
+    run = hw.run_sweep(faulty, metric="acc", sampler=Scripted(kinds), max_total_runs=6, backend="sequential",
+                       storage=None)
+    assert run.status == "Completed"
+    assert [c.status for c in run.get_children()] == ["Failed", "Failed", "Completed", "Failed", "Failed", "Failed"]
+    assert run.get_best_run_by_primary_metric().get_hyperparameters()["kind"] == "ok"
+
+
+def test_resuming_a_failed_sweep_with_the_objective_fixed_completes() -> None:
+    with pytest.raises(hw.SweepFailedError, match=r"hyperwidget.resume_sweep\('r', objective, storage="):
+        hw.run_sweep(lambda x: 1 / 0, {"x": hw.uniform(0, 1)}, metric="m", max_total_runs=5, backend="sequential",
+                     storage="r.db", name="r")
+    run = hw.resume_sweep("r", quadratic, "r.db", max_total_runs=6)
+    assert run.status == "Completed"
+    assert [c.status for c in run.get_children()] == ["Failed"] * 3 + ["Completed"] * 3
+
+
+# -- status honesty: a trial that ran to its end by itself is Completed -----------------------------------
+
+SWALLOWS_STOPS = """
+import argparse
+from hyperwidget import Run, TrialStopped
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--x", type=float)
+x = parser.parse_args().x
+run = Run.get_context()
+for epoch in range(3):
+    try:
+        run.log("acc", x)
+    except TrialStopped:
+        pass  # e.g. logging through a callback that swallows errors: the training goes on to its end
+"""
+
+
+def _swallows_stops(x: float) -> None:
+    for _ in range(3):
+        try:
+            hw.log("acc", x)
+        except hw.TrialStopped:
+            pass
+
+
+@pytest.mark.parametrize("kind", ["function", "script"])
+def test_a_trial_that_ran_to_its_end_despite_a_stop_is_completed_not_stopped_early(kind: str, tmp_path) -> None:
+    (tmp_path / "train.py").write_text(SWALLOWS_STOPS)
+    objective = _swallows_stops if kind == "function" else hw.Script("train.py", source_directory=str(tmp_path))
+    run = hw.run_sweep(objective, {"x": hw.choice(0.1)}, metric="acc", max_total_runs=1, policy=StopBelow(0.5),
+                       backend="threads", storage=None)
+    (child,) = run.get_children()
+    # stopped at interval 2 (later values are not recorded), yet it ran to its end: the stop saved nothing
+    assert len(child.get_metrics()["acc"]) == 2 and child.status == "Completed"
+    assert run.status == "Completed"

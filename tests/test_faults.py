@@ -95,3 +95,15 @@ def test_a_crashing_trial_fails_alone_and_innocent_trials_rerun_to_completion() 
     run = hw.run_sweep(faulty, sampler=Scripted(kinds), metric="acc", max_total_runs=4, max_concurrent_runs=2,
                        backend="loky", storage=None)
     assert [c.status for c in run.get_children()] == ["Completed", "Crashed", "Completed", "Completed"]
+
+
+@pytest.mark.slow
+def test_worker_crashes_in_every_first_trial_fail_the_sweep_fast() -> None:
+    with pytest.raises(hw.SweepFailedError) as info:
+        hw.run_sweep(faulty, sampler=Scripted(["crash"] * 8), metric="acc", max_total_runs=8, max_concurrent_runs=2,
+                     backend="loky", storage="c.db", name="c")
+    assert "the first 3 trials all failed the same way (the worker process running this trial died)" in \
+        str(info.value)
+    stored = hw.load_sweep("c", "c.db")
+    statuses = [t.status.value for t in stored.trials]
+    assert stored.status == "Failed" and statuses.count("Crashed") >= 3 and len(statuses) < 8

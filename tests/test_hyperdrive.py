@@ -215,3 +215,65 @@ def test_sdk_v2_errors_name_the_fix(tmp_path: Path) -> None:
         sweep = job(momentum=hw.Uniform(min_value=0.0, max_value=1.0)).sweep(primary_metric="acc", goal="Maximize")
     with pytest.raises(SweepConfigError, match=r"\['momentum'\] do not appear"):
         sweep.prepare("x", None)
+
+
+@pytest.mark.slow
+def test_sdk_v1_sweep_whose_runs_all_fail_ends_failed_and_wait_for_completion_raises(project: Path) -> None:
+    from hyperwidget import (Experiment, GridParameterSampling, HyperDriveConfig, PrimaryMetricGoal,
+                             ScriptRunConfig, Workspace, choice)
+
+    script_config = ScriptRunConfig(source_directory=".", script="train.py")  # inputs=[training_data] forgotten
+    param_sampling = GridParameterSampling({"--regularization": choice(0.001, 0.01, 0.1, 1.0, 10.0, 100.0)})
+    hyperdrive = HyperDriveConfig(run_config=script_config, hyperparameter_sampling=param_sampling, policy=None,
+                                  primary_metric_name="Accuracy", primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
+                                  max_total_runs=6, max_concurrent_runs=2)
+    hyperdrive_run = Experiment(workspace=Workspace.from_config(), name="hd").submit(config=hyperdrive)
+    with pytest.raises(hw.SweepFailedError, match=r"the first 3 trials all failed the same way \(KeyError\)") as info:
+        hyperdrive_run.wait_for_completion()
+    assert "run.input_datasets['training_data']" in str(info.value)  # the first child run's traceback
+    assert "Fix the objective (script " in str(info.value)
+    details = hyperdrive_run.wait_for_completion(raise_on_error=False)
+    assert details["status"] == "Failed" == hyperdrive_run.get_status()
+    statuses = [c.get_status() for c in hyperdrive_run.get_children()]
+    assert statuses.count("Failed") >= 3 and len(statuses) <= 4  # no child run started after the third failure
+
+
+# A v2 training script that logs with plain ``import mlflow``: the values go to a tracking server (here a
+# stand-in module next to the script), never to the sweep.
+PLAIN_MLFLOW_TRAIN = textwrap.dedent("""
+    import argparse
+    import mlflow
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--learning_rate', type=float)
+    args = parser.parse_args()
+    for epoch in range(3):
+        mlflow.log_metric('accuracy', 1 - abs(args.learning_rate - 0.07))
+""")
+
+
+@pytest.mark.filterwarnings("ignore:trial failed:hyperwidget.errors.HyperwidgetWarning")
+def test_sdk_v2_sweep_whose_script_never_logs_the_metric_fails_fast(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from hyperwidget import MLClient, Uniform, command
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text(PLAIN_MLFLOW_TRAIN)
+    (tmp_path / "src" / "mlflow.py").write_text("def log_metric(key, value, step=None):\n    pass\n")
+    job = command(code="./src", command="python train.py --learning_rate ${{inputs.learning_rate}}",
+                  inputs={"learning_rate": 0.01}, compute="local")
+    sweep_job = job(learning_rate=Uniform(min_value=0.05, max_value=0.1)).sweep(
+        sampling_algorithm="random", primary_metric="accuracy", goal="Maximize")
+    sweep_job.set_limits(max_total_trials=6, max_concurrent_trials=2)
+    ml_client = MLClient()
+    returned_job = ml_client.jobs.create_or_update(sweep_job)
+    with pytest.raises(hw.SweepFailedError) as info:
+        ml_client.jobs.stream(returned_job.name)
+    message = str(info.value)
+    assert "the first 3 trials all failed the same way (the primary metric 'accuracy' was never logged)" in message
+    assert "log it with log('accuracy', value)" in message and "Fix the objective (script " in message
+    assert "Failed" in capsys.readouterr().out  # stream printed the summary before raising
+    run = ml_client.jobs.get(returned_job.name)
+    statuses = [c.status for c in run.get_children()]
+    assert run.status == "Failed" and statuses.count("Failed") >= 3 and len(statuses) <= 4
+    assert hw.load_sweep(returned_job.name).status == "Failed"

@@ -388,6 +388,24 @@ def test_hyperband_bad_brackets_are_rejected():
 # -- common: no termination, JSON round trip, warning at trial end --------------------------------
 
 
+@pytest.mark.parametrize(
+    "policy",
+    [BanditPolicy(slack_factor=0.1), MedianStoppingPolicy(), TruncationSelectionPolicy(50), ASHAPolicy(max_resource=9),
+     HyperbandPolicy(max_resource=9)],
+    ids=["bandit", "median", "truncation", "asha", "hyperband"],
+)
+def test_on_report_takes_the_goal_as_a_string_in_any_case(policy):
+    for goal, sign in (("maximize", 1), ("MAXIMIZE", 1), ("Minimize", -1), ("min", -1)):
+        leaders = [rec(i, flat(sign * 0.9, 3)) for i in (0, 2, 4)]  # even indexes: Hyperband's bracket 0
+        enum = MAX if sign == 1 else MIN
+        trailing = rec(6, flat(sign * 0.1, 3))
+        assert decide(policy, trailing, leaders, goal) == decide(policy, trailing, leaders, enum) is not None
+        leading = rec(6, flat(sign * 0.95, 3))
+        assert decide(policy, leading, leaders, goal) is None
+    with pytest.raises(SweepConfigError, match="unknown goal 'biggest'"):
+        decide(policy, trailing, leaders, "biggest")
+
+
 def test_no_termination_never_stops():
     policy = NoTerminationPolicy()
     assert decide(policy, rec(1, flat(0.0, 5)), [rec(0, flat(1.0, 5))]) is None

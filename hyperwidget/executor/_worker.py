@@ -268,9 +268,9 @@ def _supervise(process: subprocess.Popen[bytes], run: Run, reporter: _ChannelRep
             return "TimedOut", f"stopped after trial_timeout={timeout} s"
         if reason and not _wait(process, 5.0):  # give it until its next log call, then end it
             _terminate(process)
-    if run._stop_reason:
+    if run._stop_reason and process.returncode != 0:
         return _stop_status(run._stop_reason), run._stop_reason
-    return "Completed", None
+    return "Completed", None  # exit code 0: the script ran to its end by itself, so a late stop saved nothing
 
 
 def _wait(process: subprocess.Popen[bytes], seconds: float) -> bool:

@@ -136,13 +136,13 @@ class ASHAPolicy(EarlyTerminationPolicy):
         return None
 
     def on_report(
-        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal
+        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str
     ) -> str | None:
         """Decide at the rungs the latest value of ``metric`` reached for the first time."""
         interval = len(trial.series(metric))
         if interval == 0:
             return None
-        return self.should_stop(trial, trials, metric, goal, interval)
+        return self.should_stop(trial, trials, metric, Goal.parse(goal), interval)
 
     def should_stop(
         self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal, interval: int

@@ -82,17 +82,18 @@ class EarlyTerminationPolicy(abc.ABC):
         return interval % self.evaluation_interval == 0 and interval >= self.delay_evaluation
 
     def on_report(
-        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal
+        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str
     ) -> str | None:
         """Called after ``trial`` logged a value of ``metric``; returns a stop reason or ``None``.
 
-        ``trials`` holds every trial of the sweep (``trial`` among them). The
-        default applies :meth:`should_stop` at the intervals :meth:`is_due` selects.
+        ``trials`` holds every trial of the sweep (``trial`` among them); ``goal``
+        is a :class:`~hyperwidget.trial.Goal` or a string such as ``"maximize"``.
+        The default applies :meth:`should_stop` at the intervals :meth:`is_due` selects.
         """
         interval = len(trial.series(metric))
         if interval == 0 or not self.is_due(interval):
             return None
-        return self.should_stop(trial, trials, metric, goal, interval)
+        return self.should_stop(trial, trials, metric, Goal.parse(goal), interval)
 
     @abc.abstractmethod
     def should_stop(
@@ -141,7 +142,7 @@ class NoTerminationPolicy(EarlyTerminationPolicy):
         super().__init__(1, 0)
 
     def on_report(
-        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal
+        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str
     ) -> str | None:
         return None
 
