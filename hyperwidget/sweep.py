@@ -8,6 +8,7 @@ return a :class:`SweepRun`. :func:`resume_sweep` goes on with a stored sweep and
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -149,8 +150,9 @@ def prepare_sweep(objective: Any, space: Mapping[str, Any] | None = None, *, met
                   backend: str = "loky", seed: int | None = None, name: str | None = None,
                   storage: str | os.PathLike[str] | SqliteStorage | None = DEFAULT_STORAGE,
                   constraints: Sequence[str | Constraint] = (), observers: Sequence[Any] = (),
-                  resume: bool = False) -> SweepRun:
+                  resume: bool = False, if_exists: str = "error") -> SweepRun:
     """Validate everything and return a :class:`SweepRun` that has not started (see :func:`run_sweep`)."""
+    _check_if_exists(if_exists, resume)
     store = _open_storage(storage, create=not resume)
     if resume:
         if store is None or not name:
@@ -163,10 +165,49 @@ def prepare_sweep(objective: Any, space: Mapping[str, Any] | None = None, *, met
                          max_duration_minutes=max_duration_minutes, trial_timeout=trial_timeout,
                          backend=backend, seed=seed, name=name, constraints=constraints)
     wrapped = make_objective(objective, config.sampler.space)
+    if store is not None and if_exists != "error" and config.name in store.sweep_names():
+        if if_exists == "resume":
+            _check_same_sweep(config, store)
+            return _prepare_resume(objective, store, config.name, observers=observers, backend=backend,
+                                   max_total_runs=max_total_runs, max_concurrent_runs=max_concurrent_runs,
+                                   max_duration_minutes=max_duration_minutes, trial_timeout=trial_timeout)
+        store.delete_sweep(config.name)  # if_exists="replace"
     if store is not None:
         store.create_sweep(config.name, config.to_json(wrapped.label))
     runs_dir = _runs_dir(store, config.name) if isinstance(wrapped, Script) else None
     return SweepRun(SweepEngine(config, wrapped, store, observers=observers, runs_dir=runs_dir))
+
+
+IF_EXISTS = ("error", "resume", "replace")
+
+
+def _check_if_exists(if_exists: Any, resume: bool) -> None:
+    """Refuse an unknown ``if_exists``, and ``if_exists="replace"`` together with ``resume=True``."""
+    if not isinstance(if_exists, str) or if_exists not in IF_EXISTS:
+        raise SweepConfigError(
+            f"if_exists must be one of {', '.join(map(repr, IF_EXISTS))}, got if_exists={if_exists!r}; 'error' "
+            "refuses a sweep name the storage file already holds, 'resume' goes on with the stored sweep, "
+            "'replace' deletes it and starts anew.")
+    if resume and if_exists == "replace":
+        raise SweepConfigError("resume=True goes on with the stored sweep, but if_exists='replace' deletes it; "
+                               "pass one of them (if_exists='resume' also starts the sweep when it is missing).")
+
+
+def _check_same_sweep(config: SweepConfig, store: SqliteStorage) -> None:
+    """For ``if_exists="resume"``: refuse a call that defines another sweep than the stored one of that name."""
+    stored = store.load_sweep(config.name)[0]
+    given = json.loads(json.dumps(config.to_json()))  # the stored form: tuples become lists
+    pairs = {"metric": (stored["metric"], given["metric"]), "goal": (stored["goal"], given["goal"]),
+             "space": (stored["sampler"]["space"], given["sampler"]["space"]),
+             "sampler": (stored["sampler"]["name"], given["sampler"]["name"]),
+             "policy": (stored["policy"], given["policy"]),
+             "constraints": (stored.get("constraints", []), given["constraints"])}
+    differ = [f"{key} (stored {old!r}, given {new!r})" for key, (old, new) in pairs.items() if old != new]
+    if differ:
+        raise SweepConfigError(
+            f"if_exists='resume': the sweep {config.name!r} stored in {store.path!r} differs from this call in "
+            f"{'; '.join(differ)}; pass if_exists='replace' to delete it and start anew with these settings, "
+            "or choose another name.")
 
 
 def _prepare_resume(objective: Any, store: SqliteStorage, name: str, *, observers: Sequence[Any],
@@ -246,7 +287,18 @@ def run_sweep(objective: Callable[..., Any] | Script, space: Mapping[str, Any] |
         Objects with optional ``on_sweep_start(run)``, ``on_trial_update(record)``
         and ``on_sweep_end(run)`` methods (the live monitor is one).
     resume : bool
-        Go on with the stored sweep ``name`` in ``storage`` up to its ``max_total_runs``.
+        Go on with the stored sweep ``name`` in ``storage`` up to its ``max_total_runs``
+        (an error when there is none).
+    if_exists : {"error", "resume", "replace"}
+        What to do when ``storage`` already holds a sweep named ``name`` (e.g. a script
+        run a second time): ``"error"`` (the default) refuses; ``"resume"`` goes on with
+        the stored sweep as :func:`resume_sweep` does, keeping its finished trials (like
+        Optuna's ``load_if_exists=True``; when there is none, the sweep starts as usual):
+        this call's metric, goal, space, sampler kind, policy and constraints must be the
+        stored ones, and its ``max_total_runs``, ``max_concurrent_runs``, ``backend``,
+        ``trial_timeout`` and ``max_duration_minutes``, when given, replace the stored
+        ones; ``"replace"`` deletes the stored sweep (its trials and logged values; a
+        script's ``hyperwidget_runs/<name>`` folders are kept and reused) and starts anew.
 
     Returns
     -------

@@ -1,19 +1,55 @@
 #!/usr/bin/env bash
 # Installs everything the tests need (Python packages, Debian's chromium for the browser tests)
 # and runs the whole suite: Python tests (engine, notebooks, browser) and the front-end's JS tests.
+#
+# Python packages go into the active virtual environment, or into the current python3 when pip may
+# install there (CI's pyenv Python). A system Python that refuses pip installs outside a virtual
+# environment (PEP 668, "externally-managed-environment": Debian's, Ubuntu's) gets ./.venv instead,
+# created on the first run and reused afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -m pip install --quiet --disable-pip-version-check -e ".[test]"
-if ! command -v chromium >/dev/null 2>&1; then
-    if [ "$(id -u)" = "0" ]; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-    else
-        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+as_root() {
+    if [ "$(id -u)" = "0" ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# Exit status 0 when pip would refuse to install into python3: outside a virtual environment, with
+# the EXTERNALLY-MANAGED marker of PEP 668 next to the standard library, and no override set.
+externally_managed() {
+    python3 - <<'EOF'
+import os, sys, sysconfig
+outside_venv = sys.prefix == sys.base_prefix
+marker = os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")
+override = os.environ.get("PIP_BREAK_SYSTEM_PACKAGES", "").lower() in ("1", "true", "yes", "on")
+sys.exit(0 if outside_venv and os.path.exists(marker) and not override else 1)
+EOF
+}
+
+PYTHON=python3
+if externally_managed; then
+    if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+        echo "== python3 is externally managed: creating the virtual environment .venv"
+        rm -rf .venv
+        if ! python3 -m venv .venv; then  # Debian ships venv's pip bootstrap separately
+            rm -rf .venv
+            apt_install python3-venv
+            python3 -m venv .venv
+        fi
     fi
+    PYTHON=.venv/bin/python
+fi
+
+"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test]"
+if ! command -v chromium >/dev/null 2>&1; then
+    apt_install chromium
 fi
 
 echo "== JavaScript tests (node --test)"
 node --test js/test/
 echo "== Python tests (pytest)"
-python3 -m pytest "$@"
+"$PYTHON" -m pytest "$@"

@@ -170,6 +170,23 @@ class SqliteStorage:
             if status in _FINAL_STATUSES:
                 self.checkpoint()
 
+    def delete_sweep(self, name: str) -> bool:
+        """Delete sweep ``name``, its trials and every logged value, in one transaction.
+
+        Returns ``False`` when the file holds no sweep of that name.
+        """
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("DELETE FROM metrics WHERE sweep = ?", (name,))
+                self._db.execute("DELETE FROM trials WHERE sweep = ?", (name,))
+                deleted = self._db.execute("DELETE FROM sweeps WHERE name = ?", (name,)).rowcount > 0
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return deleted
+
     def sweep_names(self) -> list[str]:
         """Names of the sweeps in the file, oldest first."""
         with self._lock:
