@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import _thread
 import os
+import re
+import threading
+import time
+from pathlib import Path
 
 import pytest
 from IPython.core.error import UsageError
 from IPython.testing.globalipapp import get_ipython
 
 from hyperwidget.notebook._cell import CellError
-from hyperwidget.notebook.magic import FailFast, TrialsFailedError, as_options, trim_traceback
+from hyperwidget.notebook.magic import (
+    FailFast,
+    SweepInterrupted,
+    SweepMagics,
+    TrialsFailedError,
+    as_options,
+    never_logged_message,
+    trim_traceback,
+)
 from hyperwidget.trial import TrialRecord, TrialStatus
 
 QUIET = "--storage none --no-monitor --backend sequential"
@@ -122,13 +135,66 @@ def test_failing_cell_stops_after_the_first_failures_with_the_cell_traceback(ip)
 
 
 @pytest.mark.filterwarnings("ignore:trial failed:hyperwidget.errors.HyperwidgetWarning")
-def test_misspelled_metric_fails_fast_with_the_engine_message(ip):
+def test_metric_missing_at_run_time_fails_fast_with_the_engine_message(ip):
+    # the name is computed at run time, so the magic cannot refuse it up front; the first trials tell
     with pytest.raises(TrialsFailedError) as info:
         ip.run_cell_magic(
-            "sweep", f"{QUIET} --metric accuracy --max-total-runs 30", "lr = uniform(0, 1)\nlog('acc', lr)\n"
+            "sweep", f"{QUIET} --metric accuracy --max-total-runs 30", "lr = uniform(0, 1)\nlog('ac' + 'c', lr)\n"
         )
     rendered = "\n".join(info.value._render_traceback_())
     assert "the primary metric 'accuracy' was never logged (logged: ['acc'])" in rendered
+
+
+@pytest.mark.parametrize(
+    ("metric", "cell", "message"),
+    [
+        (
+            "acuracy",
+            "for epoch in range(3):\n    log('accuracy', lr * epoch)\n",
+            "--metric 'acuracy' is never logged by the cell, which logs 'accuracy' (did you mean --metric accuracy?)",
+        ),
+        (
+            "Loss",
+            "run = Run.get_context()\nRun.get_context().log_metrics({'loss': -lr})\nrun.log('accuracy', lr)\n",
+            "which logs 'loss', 'accuracy' (did you mean --metric loss?)",
+        ),
+        ("acc", "import numpy\nlog('accuracy', numpy.log(lr))\n", "(did you mean --metric accuracy?)"),
+        ("f1", "log('accuracy', lr)\nlog('loss', -lr)\n", "which logs 'accuracy', 'loss'; pass one of these to --metric"),
+        ("score", "x = lr * 2\n", "which logs nothing by name; log it with log('score', value)"),
+    ],
+)
+def test_metric_the_cell_never_logs_is_refused_before_any_trial(ip, metric, cell, message):
+    ip.user_ns["trials_run"] = []
+    with pytest.raises(UsageError, match=re.escape(f"%%sweep: {message}" if "--metric '" in message else message)):
+        ip.run_cell_magic("sweep", f"{QUIET} --metric {metric}", f"lr = uniform(0, 1)\ntrials_run.append(lr)\n{cell}")
+    assert ip.user_ns["trials_run"] == []
+
+
+def test_never_logged_message_suggests_a_quoted_name():
+    assert never_logged_message("val los", ("val loss",)).endswith("(did you mean --metric 'val loss'?).")
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "name = 'accura' + 'cy'\nlog(name, lr)\n",  # a name computed at run time
+        "log_accuracy(lr)\ndone = True\n",  # a notebook function that logs
+        "log_later()\ndone = True\n",  # a partial of one
+        "callbacks['end'](lr)\ndone = True\n",  # one held in a dict
+        "report = log\nreport('accuracy', lr)\n",  # hyperwidget's log under another name
+        "log('loss', -lr)\nlr\n",  # the value the cell ends with is --metric
+    ],
+)
+def test_metric_is_not_refused_when_the_cell_may_log_it_otherwise(ip, cell):
+    ip.run_cell(
+        "import functools\nfrom hyperwidget import log\n"
+        "def log_accuracy(value):\n    log('accuracy', value)\n"
+        "log_later = functools.partial(log_accuracy, 0.5)\n"
+        "callbacks = {'end': log_accuracy}\n"
+    )
+    ip.run_cell_magic("sweep", f"{QUIET} --metric accuracy --max-total-runs 2 -o rm", f"lr = uniform(0, 1)\n{cell}")
+    run = ip.user_ns["rm"]
+    assert run.status == "Completed" and all(t.last("accuracy") is not None for t in run.trials)
 
 
 def test_some_failing_configurations_do_not_stop_the_sweep(ip):
@@ -241,6 +307,83 @@ def test_cell_errors_display_without_the_magic_frames(ip, capsys):
     out = capsys.readouterr()
     shown = out.out + out.err
     assert "x = (1 +" in shown and "line 3" in shown and "magic.py" not in shown
+
+
+def test_help_usage_line_reads_as_a_cell_magic(ip, capsys):
+    ip.run_cell("%%sweep?")
+    shown = capsys.readouterr().out
+    assert "  %%sweep [--metric NAME]" in shown and not re.search(r"(?<!%)%sweep \[", shown)
+    assert SweepMagics.sweep.__doc__.lstrip(": \n").startswith("%%sweep [--metric NAME]")
+
+
+def test_interrupt_cancels_binds_the_result_and_stops_the_cell(ip, tmp_path):
+    started = tmp_path / "started"
+    ip.user_ns["started_marker"] = str(started)
+
+    def interrupt_once_a_trial_ran():
+        deadline = time.monotonic() + 30
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.6)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt_once_a_trial_ran, daemon=True).start()
+    result = ip.run_cell(
+        "%%sweep --storage intr.db --name intr --no-monitor --backend sequential --max-total-runs 200 --metric m "
+        "-o ri\nx = uniform(0, 1)\nimport time, pathlib\npathlib.Path(started_marker).touch()\ntime.sleep(0.1)\n"
+        "log('m', x)\n"
+    )
+    assert isinstance(result.error_in_exec, SweepInterrupted) and isinstance(result.error_in_exec, KeyboardInterrupt)
+    run = ip.user_ns["ri"]  # bound before the interrupt surfaced
+    assert run.status == "Canceled"
+    import hyperwidget as hw
+
+    stored = hw.load_sweep("intr", "intr.db")
+    completed = [t for t in stored.trials if t.status is TrialStatus.COMPLETED]
+    assert 1 <= len(completed) < 200 and len(stored.trials) == len(run.trials)
+    kept = "trial is" if len(completed) == 1 else "trials are"
+    assert f"its {len(completed)} completed {kept} kept (the run is in 'ri')" in str(result.error_in_exec)
+    # a sweep canceled otherwise (here its time budget) is no interrupt: the cell ends normally
+    result = ip.run_cell(
+        f"%%sweep {QUIET} --max-duration-minutes 0.005 --max-total-runs 500 -o rs\n"
+        "x = uniform(0, 1)\nimport time\ntime.sleep(0.05)\nx\n"
+    )
+    assert result.success and ip.user_ns["rs"].status == "Canceled"
+
+
+@pytest.mark.slow
+def test_interrupting_a_sweep_cell_in_a_kernel_stops_run_all(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    from jupyter_client.manager import KernelManager
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("%load_ext hyperwidget"),
+        nbformat.v4.new_code_cell(
+            "%%sweep --storage k.db --name k --no-monitor --backend sequential --max-total-runs 500 --metric m -o r\n"
+            "x = uniform(0, 1)\nimport pathlib, time\npathlib.Path('started').touch()\ntime.sleep(0.1)\nlog('m', x)\n"
+        ),
+        nbformat.v4.new_code_cell("import pathlib\npathlib.Path('next cell ran').touch()"),
+    ]
+    kernel = KernelManager(kernel_name="python3")
+    client = nbclient.NotebookClient(notebook, km=kernel, timeout=120, resources={"metadata": {"path": str(tmp_path)}})
+
+    def interrupt_once_a_trial_ran():
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "started").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)
+        kernel.interrupt_kernel()
+
+    threading.Thread(target=interrupt_once_a_trial_ran, daemon=True).start()
+    with pytest.raises(nbclient.exceptions.CellExecutionError) as info:
+        client.execute()
+    assert info.value.ename == "SweepInterrupted"
+    assert not (tmp_path / "next cell ran").exists() and notebook.cells[2].execution_count is None
+    import hyperwidget as hw
+
+    stored = hw.load_sweep("k", tmp_path / "k.db")
+    assert stored.status == "Canceled" and any(t.status is TrialStatus.COMPLETED for t in stored.trials)
 
 
 def test_help_lists_the_options(ip, capsys):

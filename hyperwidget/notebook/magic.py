@@ -10,8 +10,13 @@ only wires them to the engine (``start_sweep``) and the live monitor
 from __future__ import annotations
 
 import argparse
+import contextlib
+import difflib
 import re
+import shlex
+import signal
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -21,6 +26,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from hyperwidget.errors import HyperwidgetError
 from hyperwidget.notebook import _options
 from hyperwidget.notebook._cell import CELL_PREFIX, CompiledCell, compile_cell
+from hyperwidget.notebook._logged import cell_logs
 from hyperwidget.trial import TrialRecord, TrialStatus
 
 #: The sweep is canceled when this many first finished trials all failed (fewer if max_total_runs is smaller).
@@ -44,6 +50,26 @@ class TrialsFailedError(HyperwidgetError):
     def _render_traceback_(self) -> list[str]:
         error = trim_traceback(self.first.error or "(no error text was recorded)")
         return [*error.rstrip("\n").splitlines(), "", f"{type(self).__name__}: {self}"]
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """The kernel was interrupted during ``%%sweep``: the sweep was canceled, its finished trials kept.
+
+    Raised after the run is bound to ``-o``, so the cell ends as interrupted and
+    "Run All" stops there, as with any interrupted cell. IPython shows one line.
+    """
+
+    def __init__(self, run: Any, out: str | None) -> None:
+        trials = list(getattr(run, "trials", []))
+        done = sum(1 for t in trials if t.status is TrialStatus.COMPLETED)
+        where = f" (the run is in {out!r})" if out else ""
+        super().__init__(
+            f"%%sweep interrupted: sweep {getattr(run, 'name', '?')!r} was canceled; its {done} completed "
+            f"{'trial is' if done == 1 else 'trials are'} kept{where}."
+        )
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"KeyboardInterrupt: {self}"]
 
 
 def trim_traceback(text: str) -> str:
@@ -149,6 +175,69 @@ def _primary_metric(args: argparse.Namespace, compiled: CompiledCell) -> str:
     return default
 
 
+def _check_metric_is_logged(metric: str, source: str, compiled: CompiledCell) -> None:
+    """Refuse a ``--metric`` the cell certainly never logs (a typo), before any trial starts.
+
+    Nothing is refused when the cell ends with a value (that value is logged as
+    ``--metric``) or may log names the source does not show (names computed at
+    run time, notebook functions that may log): see :mod:`hyperwidget.notebook._logged`.
+    """
+    if compiled.returns_value or metric in compiled.logged_metrics:
+        return  # the common case costs no analysis
+    found = cell_logs(source, compiled.trial.function.__globals__)
+    if found.uncertain is not None:
+        return
+    names = tuple(dict.fromkeys((*found.names, *compiled.logged_metrics)))  # in the order of the cell
+    if metric not in names:
+        raise UsageError(never_logged_message(metric, names))
+
+
+def never_logged_message(metric: str, names: tuple[str, ...]) -> str:
+    """The refusal of ``--metric metric`` for a cell that logs exactly ``names``."""
+    start = f"%%sweep: --metric {metric!r} is never logged by the cell"
+    if not names:
+        return (
+            f"{start}, which logs nothing by name; log it with log({metric!r}, value) in the cell, "
+            "or end the cell with its value."
+        )
+    logged = ", ".join(repr(n) for n in names)
+    lowered = {n.lower(): n for n in names}
+    close = [lowered[m] for m in difflib.get_close_matches(metric.lower(), list(lowered), n=1, cutoff=0.6)]
+    close = close or [n for n in names if n.lower().startswith(metric.lower()) or metric.lower().startswith(n.lower())]
+    if close:
+        return f"{start}, which logs {logged} (did you mean --metric {shlex.quote(close[0])}?)."
+    return f"{start}, which logs {logged}; pass one of these to --metric, or log {metric!r} with log({metric!r}, value)."
+
+
+@contextlib.contextmanager
+def noticing_interrupts() -> Iterator[threading.Event]:
+    """Set the yielded event when a kernel interrupt (SIGINT) raises ``KeyboardInterrupt`` meanwhile.
+
+    The interrupt still goes to the handler in place (IPython's raises
+    ``KeyboardInterrupt``, which the monitor turns into a cancel), so the magic
+    can tell an interrupt from a stop button or a time budget. Outside the main
+    thread, or when SIGINT has no Python handler, nothing is installed.
+    """
+    noticed = threading.Event()
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield noticed
+        return
+
+    def handler(signum: int, frame: Any) -> Any:
+        try:
+            return previous(signum, frame)
+        except KeyboardInterrupt:
+            noticed.set()
+            raise
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield noticed
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _check_resume(args: argparse.Namespace) -> None:
     if not args.resume:
         return
@@ -178,7 +267,7 @@ def _space_dict(shell: Any, name: str | None) -> dict[str, Any] | None:
 class SweepMagics(Magics):
     """Registers ``%%sweep``."""
 
-    @magic_arguments()
+    @magic_arguments(name="%sweep")  # the usage line is "%" + this name: it must read %%sweep
     @argument(
         "--metric",
         metavar="NAME",
@@ -258,13 +347,17 @@ class SweepMagics(Magics):
                 log("accuracy", model.score(X_val, y_val))
 
         If the first trials all fail, the sweep stops and shows the first error.
+        A ``--metric`` the cell never logs is refused before any trial starts.
+        Interrupting the kernel cancels the sweep, keeps its finished trials, binds
+        ``-o``, and then ends the cell as interrupted (so "Run All" stops there).
         """
         args = _parse_line(self.sweep, line)
         _check_resume(args)
         settings = _options.engine_settings(args)
         sampler_spec = _options.parse_sampler(args.sampler)
+        source = self.shell.transform_cell(cell)
         compiled = compile_cell(
-            self.shell.transform_cell(cell),
+            source,
             self.shell.user_ns,
             space=_space_dict(self.shell, args.space),
             fallbacks=_fallback_names(),
@@ -272,6 +365,8 @@ class SweepMagics(Magics):
             typed=cell,
         )
         metric = _primary_metric(args, compiled)
+        if args.metric:
+            _check_metric_is_logged(metric, source, compiled)
         if args.resume:
             settings["resume"] = True
         else:
@@ -279,10 +374,13 @@ class SweepMagics(Magics):
         if settings["backend"] in ("loky", "dask"):
             compiled.trial.check_picklable()
         guard = FailFast()
-        run = _run(compiled, metric, settings, guard, monitor=not args.no_monitor)
+        with noticing_interrupts() as interrupted:
+            run = _run(compiled, metric, settings, guard, monitor=not args.no_monitor)
         if args.out:
             self.shell.user_ns[args.out] = run
         guard.check(run)
+        if interrupted.is_set():  # the run is bound and stored: now stop the notebook as any interrupt does
+            raise SweepInterrupted(run, args.out)
 
 
 def _run(compiled: CompiledCell, metric: str, settings: dict[str, Any], guard: FailFast, *, monitor: bool) -> Any:
