@@ -51,6 +51,7 @@ def test_the_notebook_layer_uses_only_public_engine_modules(path: Path) -> None:
 
 
 def test_a_metric_never_logged_warns_with_a_did_you_mean() -> None:
-    with pytest.warns(hw.HyperwidgetWarning, match="did you mean metric='accuracy'"):
+    with pytest.warns(hw.HyperwidgetWarning, match="did you mean metric='accuracy'"), \
+            pytest.raises(hw.SweepFailedError, match="'acuracy' was never logged"):
         hw.run_sweep(lambda x: {"accuracy": x}, {"x": hw.uniform(0, 1)}, metric="acuracy", max_total_runs=2,
                      backend="sequential", storage=None)
