@@ -65,9 +65,9 @@ from hyperwidget.policies import (  # noqa: E402
     MedianStoppingPolicy,
     NoTerminationPolicy,
     TruncationSelectionPolicy,
-    plot_replay,
     replay,
 )
+from hyperwidget.plots import plot_replay  # noqa: E402
 from hyperwidget.trial import Goal, TrialRecord, TrialStatus  # noqa: E402
 
 EPOCHS = 30

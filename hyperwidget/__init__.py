@@ -30,7 +30,8 @@ _EXPORTS: dict[str, str] = {
         "RandomSamplingAlgorithm", "GridSamplingAlgorithm")},
     **{name: "policies" for name in (
         "EarlyTerminationPolicy", "NoTerminationPolicy", "BanditPolicy", "MedianStoppingPolicy",
-        "TruncationSelectionPolicy", "ASHAPolicy", "HyperbandPolicy", "replay", "plot_replay", "compare_policies")},
+        "TruncationSelectionPolicy", "ASHAPolicy", "HyperbandPolicy", "replay", "compare_policies")},
+    "plot_replay": "plots",
     # records, results, storage, the engine
     "Goal": "trial", "TrialRecord": "trial", "TrialStatus": "trial",
     "ChildRun": "results", "Constraint": "results", "SweepResults": "results",

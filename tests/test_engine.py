@@ -20,12 +20,13 @@ class StopBelow(EarlyTerminationPolicy):
     name = "stop_below"
 
     def __init__(self, threshold: float) -> None:
-        super().__init__(1, 2)
         self.threshold = threshold
 
-    def should_stop(self, trial, trials, metric, goal, interval):  # type: ignore[no-untyped-def]
-        value = trial.last(metric)
-        return f"stopped at interval {interval}: {value:.3f} < {self.threshold}" if value < self.threshold else None
+    def on_report(self, trial, trials, metric, goal):  # type: ignore[no-untyped-def]
+        interval, value = len(trial.series(metric)), trial.last(metric)
+        if interval < 2 or value >= self.threshold:
+            return None
+        return f"stopped at interval {interval}: {value:.3f} < {self.threshold}"
 
 
 @pytest.mark.parametrize("backend", ["sequential", "threads", "loky"])

@@ -482,3 +482,46 @@ def test_engine_stops_trials_early_in_loky_processes(policy):
         assert len(child.record.series("acc")) == int(match.group(1)) < 8
         assert child.get_hyperparameters()["x"] < 1.0  # the best curve is never stopped
     assert all(len(c.record.series("acc")) == 8 for c in children if c.status == "Completed")
+
+
+# -- the interface: one method --------------------------------------------------------------------
+
+
+class StopAfterTwoBelowHalf(EarlyTerminationPolicy):
+    """A user's policy: only ``on_report``, no timing settings, no base-class arguments."""
+
+    name = "below_half"
+
+    def on_report(self, trial, trials, metric, goal):  # type: ignore[no-untyped-def]
+        values = trial.series(metric)
+        return f"{values[-1]:.2f} < 0.5 at interval {len(values)}" if len(values) >= 2 and values[-1] < 0.5 else None
+
+
+def test_a_policy_is_one_method():
+    with pytest.raises(TypeError, match="on_report"):
+        type("Empty", (EarlyTerminationPolicy,), {})()
+    policy = StopAfterTwoBelowHalf()
+    assert decide(policy, rec(1, [0.2]), []) is None
+    assert decide(policy, rec(1, [0.2, 0.3]), []) == "0.30 < 0.5 at interval 2"
+    assert policy.to_json() == {"name": "below_half"} and repr(policy) == "StopAfterTwoBelowHalf()"
+
+
+def test_a_one_method_policy_stops_trials_in_run_sweep():
+    import hyperwidget as hw
+    from objectives import curve
+
+    grid = hw.GridParameterSampling({"x": hw.choice(0.2, 0.9), "epochs": hw.choice(5)})
+    run = hw.run_sweep(curve, metric="acc", max_total_runs=2, sampler=grid, policy=StopAfterTwoBelowHalf(),
+                       backend="sequential", storage=None)
+    by_x = {c.get_hyperparameters()["x"]: c for c in run.get_children()}
+    assert by_x[0.2].status == "StoppedEarly" and len(by_x[0.2].get_metrics()["acc"]) == 2
+    assert by_x[0.9].status == "Completed" and len(by_x[0.9].get_metrics()["acc"]) == 5
+
+
+def test_hyperdrive_timing_is_a_helper_that_asha_does_not_use():
+    from hyperwidget.policies._interval import EvaluationTiming
+
+    assert all(isinstance(p, EvaluationTiming) for p in (BanditPolicy(slack_amount=0.1), MedianStoppingPolicy(),
+                                                          TruncationSelectionPolicy(truncation_percentage=10)))
+    asha = ASHAPolicy(max_resource=9)
+    assert not isinstance(asha, EvaluationTiming) and "evaluation_interval" not in asha.to_json()

@@ -14,9 +14,9 @@ from hyperwidget.policies import (
     MedianStoppingPolicy,
     NoTerminationPolicy,
     compare_policies,
-    plot_replay,
     replay,
 )
+from hyperwidget.plots import plot_replay
 from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
 DONE = TrialStatus.COMPLETED

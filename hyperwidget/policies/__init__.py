@@ -3,7 +3,8 @@
 HyperDrive's :class:`BanditPolicy`, :class:`MedianStoppingPolicy`,
 :class:`TruncationSelectionPolicy` and :class:`NoTerminationPolicy`, the
 multi-fidelity :class:`ASHAPolicy` and :class:`HyperbandPolicy`, and the
-what-if :func:`replay` of any of them over a finished sweep.
+what-if :func:`replay` of any of them over a finished sweep (drawn by
+:func:`hyperwidget.plots.plot_replay`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from hyperwidget.policies._bandit import BanditPolicy
 from hyperwidget.policies._base import EarlyTerminationPolicy, NoTerminationPolicy
 from hyperwidget.policies._hyperband import HyperbandPolicy
 from hyperwidget.policies._median import MedianStoppingPolicy
-from hyperwidget.policies._replay import ReplayReport, compare_policies, plot_replay, replay
+from hyperwidget.policies._replay import ReplayReport, compare_policies, replay
 from hyperwidget.policies._truncation import TruncationSelectionPolicy
 
 _BY_NAME: dict[str, type[EarlyTerminationPolicy]] = {
@@ -76,7 +77,6 @@ __all__ = [
     "ReplayReport",
     "TruncationSelectionPolicy",
     "compare_policies",
-    "plot_replay",
     "policy_from_json",
     "replay",
 ]

@@ -68,8 +68,8 @@ class ASHAPolicy(EarlyTerminationPolicy):
     The rung value is the metric at the first interval whose resource is at or
     beyond the rung (not the best so far), as in Syne Tune and Optuna. Ties rank
     in the trial's favour. A NaN/inf value at a rung stops the trial.
-    ``evaluation_interval`` and ``delay_evaluation`` do not apply: the rungs
-    are the evaluation points.
+    HyperDrive's ``evaluation_interval`` and ``delay_evaluation`` do not apply:
+    the rungs are the evaluation points.
     """
 
     name = "asha"
@@ -83,7 +83,6 @@ class ASHAPolicy(EarlyTerminationPolicy):
         *,
         grace_period: int | None = None,
     ) -> None:
-        super().__init__(1, 0)
         owner = type(self).__name__
         min_resource = _grace_period_alias(owner, min_resource, grace_period)
         self.max_resource = _check_number(owner, "max_resource", max_resource, 1, integer=True)
@@ -100,9 +99,6 @@ class ASHAPolicy(EarlyTerminationPolicy):
                 f"{owner}: resource_attr must be a metric name or None, got resource_attr={resource_attr!r}."
             )
         self.resource_attr = resource_attr
-
-    def params(self) -> dict[str, Any]:
-        return {k: v for k, v in super().params().items() if k not in ("evaluation_interval", "delay_evaluation")}
 
     # -- brackets (one for ASHA; HyperbandPolicy overrides these two) -------------------------
     def bracket_of(self, trial: TrialRecord) -> int:
@@ -138,16 +134,10 @@ class ASHAPolicy(EarlyTerminationPolicy):
     def on_report(
         self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str
     ) -> str | None:
-        """Decide at the rungs the latest value of ``metric`` reached for the first time."""
+        """The stop reason if ``trial``'s value at a rung its latest value reached first is not kept, else ``None``."""
         interval = len(trial.series(metric))
         if interval == 0:
             return None
-        return self.should_stop(trial, trials, metric, Goal.parse(goal), interval)
-
-    def should_stop(
-        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal, interval: int
-    ) -> str | None:
-        """The stop reason if ``trial``'s value at a rung first reached at ``interval`` is not kept."""
         bracket = self.bracket_of(trial)
         peers = [t for t in trials if t.id != trial.id and self.bracket_of(t) == bracket]
         for level in self.rung_levels(bracket):
@@ -155,7 +145,7 @@ class ASHAPolicy(EarlyTerminationPolicy):
             if reached is None or reached[0] > interval:
                 return None
             if reached[0] == interval:
-                reason = self._judge(reached[1], level, peers, metric, goal, interval)
+                reason = self._judge(reached[1], level, peers, metric, Goal.parse(goal), interval)
                 if reason is not None:
                     return reason + self._bracket_text(bracket)
         return None

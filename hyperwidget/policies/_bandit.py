@@ -8,10 +8,11 @@ from typing import Any
 
 from hyperwidget.errors import SweepConfigError
 from hyperwidget.policies._base import EarlyTerminationPolicy, _fmt, _reached, _window_best, _worse
+from hyperwidget.policies._interval import EvaluationTiming
 from hyperwidget.trial import Goal, TrialRecord
 
 
-class BanditPolicy(EarlyTerminationPolicy):
+class BanditPolicy(EvaluationTiming, EarlyTerminationPolicy):
     """Stop a run whose best metric trails the best run's by more than a slack.
 
     Parameters
@@ -24,7 +25,7 @@ class BanditPolicy(EarlyTerminationPolicy):
         Allowed slack as an absolute distance: stop when ``Y < best - slack_amount``
         (maximize) or ``Y > best + slack_amount`` (minimize).
     evaluation_interval, delay_evaluation : int
-        When the policy is applied; see :class:`EarlyTerminationPolicy`.
+        When the policy is applied; see :class:`~hyperwidget.policies._interval.EvaluationTiming`.
 
     Notes
     -----
@@ -64,7 +65,7 @@ class BanditPolicy(EarlyTerminationPolicy):
         evaluation_interval: int = 1,
         delay_evaluation: int = 0,
     ) -> None:
-        super().__init__(evaluation_interval, delay_evaluation)
+        self._set_timing(evaluation_interval, delay_evaluation)
         if (slack_factor is None) == (slack_amount is None):
             given = "both" if slack_factor is not None else "neither"
             raise SweepConfigError(
@@ -84,10 +85,17 @@ class BanditPolicy(EarlyTerminationPolicy):
             return best / (1 + factor) if best >= 0 else best - abs(best) * factor / (1 + factor)
         return best * (1 + factor) if best >= 0 else best + abs(best) * factor
 
+    def on_report(
+        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str
+    ) -> str | None:
+        """The stop reason when ``trial`` reached an evaluation interval and is stopped there, else ``None``."""
+        interval = self.due_interval(trial, metric)
+        return None if interval is None else self.should_stop(trial, trials, metric, Goal.parse(goal), interval)
+
     def should_stop(
         self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal, interval: int
     ) -> str | None:
-        """See the class notes; returns the stop reason or ``None``."""
+        """The decision at evaluation interval ``interval`` (see the class notes): a stop reason or ``None``."""
         own = _window_best(trial.series(metric), interval, goal)
         if math.isnan(own):
             return f"stopped by bandit policy at interval {interval}: no finite value of {metric!r}"

@@ -7,14 +7,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from hyperwidget.errors import SweepConfigError
 from hyperwidget.trial import Goal, TrialRecord, TrialStatus
-
-
-def _check_int(owner: str, name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise SweepConfigError(f"{owner}: {name} must be an int >= {minimum}, got {name}={value!r}.")
-    return value
 
 
 def _fmt(value: float) -> str:
@@ -46,60 +39,40 @@ def _reached(trials: Sequence[TrialRecord], metric: str, interval: int) -> list[
 class EarlyTerminationPolicy(abc.ABC):
     """Decides, each time a trial logs its primary metric, whether to stop it.
 
-    Parameters
-    ----------
-    evaluation_interval : int
-        Apply the policy at every ``evaluation_interval``-th value of the primary
-        metric ("each time the training script logs the primary metric counts as
-        one interval").
-    delay_evaluation : int
-        Do not apply it before interval ``delay_evaluation``.
+    A policy implements one method, :meth:`on_report`. HyperDrive's
+    ``evaluation_interval``/``delay_evaluation`` timing is a helper
+    (:class:`~hyperwidget.policies._interval.EvaluationTiming`) that the bandit,
+    median and truncation policies use; ASHA and Hyperband decide at their rungs.
 
     Notes
     -----
-    Interval ``n`` (the n-th logged value, counted from 1) is evaluated iff
-    ``n % evaluation_interval == 0 and n >= delay_evaluation``; so (1, 5) gives
-    5, 6, 7, ...; (2, 5) gives 6, 8, 10, ...; (100, 200) gives 200, 300, ...
-    ``evaluation_interval=0`` (the default of some Azure v2 pages) is read as 1.
-
     A decision must be a pure function of the records passed in (no state kept
     between calls), so it is the same in every backend, after a resume, and in
     :func:`~hyperwidget.policies.replay`. Subclasses keep their constructor
     keywords as public attributes: :meth:`params`, :meth:`to_json` and
     ``policy_from_json`` rely on it.
+
+    Examples
+    --------
+    >>> class StopBelow(EarlyTerminationPolicy):
+    ...     def on_report(self, trial, trials, metric, goal):
+    ...         return "below 0.5" if trial.last(metric) < 0.5 else None
     """
 
-    name: str = "base"
+    name: str = "custom"
+    #: Whether the policy acts on intermediate values (the engine warns when a trial logged none).
+    uses_intermediate_values: bool = True
 
-    def __init__(self, evaluation_interval: int = 1, delay_evaluation: int = 0) -> None:
-        owner = type(self).__name__
-        evaluation_interval = _check_int(owner, "evaluation_interval", evaluation_interval, 0)
-        self.evaluation_interval = max(1, evaluation_interval)
-        self.delay_evaluation = _check_int(owner, "delay_evaluation", delay_evaluation, 0)
-
-    def is_due(self, interval: int) -> bool:
-        """Whether interval ``interval`` (1-based) is an evaluation point."""
-        return interval % self.evaluation_interval == 0 and interval >= self.delay_evaluation
-
+    @abc.abstractmethod
     def on_report(
         self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str
     ) -> str | None:
         """Called after ``trial`` logged a value of ``metric``; returns a stop reason or ``None``.
 
         ``trials`` holds every trial of the sweep (``trial`` among them); ``goal``
-        is a :class:`~hyperwidget.trial.Goal` or a string such as ``"maximize"``.
-        The default applies :meth:`should_stop` at the intervals :meth:`is_due` selects.
+        is a :class:`~hyperwidget.trial.Goal` or a string such as ``"maximize"``
+        (``Goal.parse(goal)`` gives the enum).
         """
-        interval = len(trial.series(metric))
-        if interval == 0 or not self.is_due(interval):
-            return None
-        return self.should_stop(trial, trials, metric, Goal.parse(goal), interval)
-
-    @abc.abstractmethod
-    def should_stop(
-        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal, interval: int
-    ) -> str | None:
-        """A stop reason (``"stopped by bandit policy at interval 12: 0.61 < 0.73"``) or ``None``."""
 
     def check_trial_end(self, trial: TrialRecord, metric: str) -> str | None:
         """A warning text when ``trial`` ended having logged ``metric`` at most once, else ``None``.
@@ -108,6 +81,8 @@ class EarlyTerminationPolicy(abc.ABC):
         trial that only returns its final value gives it nothing to act on.
         The engine calls this when a trial completes and warns once per sweep.
         """
+        if not self.uses_intermediate_values:
+            return None
         if trial.status is not TrialStatus.COMPLETED or len(trial.series(metric)) > 1:
             return None
         return (
@@ -137,23 +112,10 @@ class NoTerminationPolicy(EarlyTerminationPolicy):
     """Lets every trial run to completion (HyperDrive's default when ``policy=None``)."""
 
     name = "none"
-
-    def __init__(self) -> None:
-        super().__init__(1, 0)
+    uses_intermediate_values = False
 
     def on_report(
         self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str
     ) -> str | None:
-        return None
-
-    def check_trial_end(self, trial: TrialRecord, metric: str) -> str | None:
-        """Never warns: no intermediate values are needed when nothing is stopped."""
-        return None
-
-    def params(self) -> dict[str, Any]:
-        return {}
-
-    def should_stop(
-        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal, interval: int
-    ) -> str | None:
+        """Never stops a trial."""
         return None

@@ -7,6 +7,7 @@ import statistics
 from collections.abc import Sequence
 
 from hyperwidget.policies._base import EarlyTerminationPolicy, _fmt, _reached, _window_best, _worse
+from hyperwidget.policies._interval import EvaluationTiming
 from hyperwidget.trial import Goal, TrialRecord
 
 
@@ -16,7 +17,7 @@ def _running_average(values: Sequence[float], interval: int) -> float:
     return math.fsum(finite) / len(finite) if finite else math.nan
 
 
-class MedianStoppingPolicy(EarlyTerminationPolicy):
+class MedianStoppingPolicy(EvaluationTiming, EarlyTerminationPolicy):
     """Stop a run whose best value so far is worse than the median of the others' running averages.
 
     Azure: "a run will be canceled at interval N if its best primary metric
@@ -26,7 +27,7 @@ class MedianStoppingPolicy(EarlyTerminationPolicy):
     Parameters
     ----------
     evaluation_interval, delay_evaluation : int
-        When the policy is applied; see :class:`EarlyTerminationPolicy`.
+        When the policy is applied; see :class:`~hyperwidget.policies._interval.EvaluationTiming`.
 
     Notes
     -----
@@ -52,12 +53,19 @@ class MedianStoppingPolicy(EarlyTerminationPolicy):
     name = "median"
 
     def __init__(self, evaluation_interval: int = 1, delay_evaluation: int = 0) -> None:
-        super().__init__(evaluation_interval, delay_evaluation)
+        self._set_timing(evaluation_interval, delay_evaluation)
+
+    def on_report(
+        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str
+    ) -> str | None:
+        """The stop reason when ``trial`` reached an evaluation interval and is stopped there, else ``None``."""
+        interval = self.due_interval(trial, metric)
+        return None if interval is None else self.should_stop(trial, trials, metric, Goal.parse(goal), interval)
 
     def should_stop(
         self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal, interval: int
     ) -> str | None:
-        """See the class notes; returns the stop reason or ``None``."""
+        """The decision at evaluation interval ``interval`` (see the class notes): a stop reason or ``None``."""
         own = _window_best(trial.series(metric), interval, goal)
         if math.isnan(own):
             return f"stopped by median policy at interval {interval}: no finite value of {metric!r}"

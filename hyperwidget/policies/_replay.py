@@ -19,8 +19,6 @@ from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
 if TYPE_CHECKING:
     import pandas as pd
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 _COLUMNS = [
     "trial_id", "index", "status", "recorded_best", "intervals", "would_stop_at", "reason",
@@ -47,7 +45,7 @@ class ReplayReport:
         ``reason``, ``intervals_used``, ``intervals_saved`` and
         ``seconds_saved`` (duration times the saved share; NaN without times).
     curves : dict
-        ``trial_id -> recorded series`` of ``metric`` (for plotting).
+        ``trial_id -> recorded series`` of ``metric`` (drawn by :func:`hyperwidget.plots.plot_replay`).
     """
 
     policy: EarlyTerminationPolicy
@@ -251,47 +249,3 @@ def _table(
         rows.append([t.id, t.index, status, t.best(metric, goal), n, stop_at, reason, used, n - used, seconds])
     table = pd.DataFrame(rows, columns=_COLUMNS)
     return table.astype({"would_stop_at": "Int64", "recorded_best": float, "seconds_saved": float})
-
-
-def plot_replay(report: ReplayReport, ax: Axes | None = None) -> Figure:
-    """Learning curves with the would-be stops marked.
-
-    Each trial's recorded curve is drawn solid up to where the policy would
-    have stopped it (an ``x``) and faded beyond; the recorded best trial is
-    drawn thicker. Returns the matplotlib Figure (``ax``'s, or a new one).
-    """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-        plt.close(fig)  # returned, not left in pyplot's list: a notebook shows it once
-    else:
-        fig = ax.figure
-    best = report.best_trial_id
-    for row in report.table.itertuples():
-        _plot_trial(ax, report.curves[row.trial_id], row.intervals_used, row.trial_id == best)
-    ax.set_xlabel("evaluation interval (values of the primary metric)")
-    ax.set_ylabel(report.metric)
-    ax.set_title(_plot_title(report), fontsize=10)
-    return fig  # type: ignore[return-value]
-
-
-def _plot_trial(ax: Axes, curve: Sequence[float], used: int, is_best: bool) -> None:
-    xs = list(range(1, len(curve) + 1))
-    width = 2.4 if is_best else 1.0
-    color = "tab:red" if is_best else None
-    (line,) = ax.plot(xs[:used], curve[:used], lw=width, color=color, alpha=0.9)
-    if used < len(curve):
-        ax.plot(xs[used - 1 :], curve[used - 1 :], lw=width, color=line.get_color(), alpha=0.2, ls="--")
-        ax.plot([xs[used - 1]], [curve[used - 1]], marker="x", ms=7, color=line.get_color())
-
-
-def _plot_title(report: ReplayReport) -> str:
-    s = report.summary
-    survived = "survives" if s["best_trial_survived"] else "would be STOPPED"
-    given = {k: v for k, v in report.policy.params().items() if v is not None}
-    params = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in given.items())
-    return (
-        f"{type(report.policy).__name__}({params})\nstops {s['stopped']}/{s['trials']} trials, saves "
-        f"{s['compute_saved_fraction']:.0%} of intervals; best trial {survived}"
-    )

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 
 from hyperwidget.errors import SweepConfigError
 from hyperwidget.policies._base import EarlyTerminationPolicy, _fmt, _reached, _window_best
+from hyperwidget.policies._interval import EvaluationTiming
 from hyperwidget.trial import Goal, TrialRecord
 
 
-class TruncationSelectionPolicy(EarlyTerminationPolicy):
+class TruncationSelectionPolicy(EvaluationTiming, EarlyTerminationPolicy):
     """Stop a run that ranks in the lowest ``truncation_percentage`` % at an evaluation interval.
 
     Parameters
@@ -18,7 +19,7 @@ class TruncationSelectionPolicy(EarlyTerminationPolicy):
     truncation_percentage : int
         The percentage of lowest-ranked runs to stop, an int from 1 to 99.
     evaluation_interval, delay_evaluation : int
-        When the policy is applied; see :class:`EarlyTerminationPolicy`.
+        When the policy is applied; see :class:`~hyperwidget.policies._interval.EvaluationTiming`.
     exclude_finished_jobs : bool
         Leave finished runs (completed, stopped, failed...) out of the ranking
         (Azure's v2 documentation example; the SDK v1 always uses ``False``).
@@ -51,7 +52,7 @@ class TruncationSelectionPolicy(EarlyTerminationPolicy):
         delay_evaluation: int = 0,
         exclude_finished_jobs: bool = False,
     ) -> None:
-        super().__init__(evaluation_interval, delay_evaluation)
+        self._set_timing(evaluation_interval, delay_evaluation)
         value = truncation_percentage
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 99:
             raise SweepConfigError(
@@ -70,10 +71,17 @@ class TruncationSelectionPolicy(EarlyTerminationPolicy):
         """How many of ``n_runs`` ranked runs fall in the lowest ``truncation_percentage`` %."""
         return n_runs * self.truncation_percentage // 100
 
+    def on_report(
+        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str
+    ) -> str | None:
+        """The stop reason when ``trial`` reached an evaluation interval and is stopped there, else ``None``."""
+        interval = self.due_interval(trial, metric)
+        return None if interval is None else self.should_stop(trial, trials, metric, Goal.parse(goal), interval)
+
     def should_stop(
         self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal, interval: int
     ) -> str | None:
-        """See the class notes; returns the stop reason or ``None``."""
+        """The decision at evaluation interval ``interval`` (see the class notes): a stop reason or ``None``."""
         own = _window_best(trial.series(metric), interval, goal)
         if math.isnan(own):
             return f"stopped by truncation policy at interval {interval}: no finite value of {metric!r}"
