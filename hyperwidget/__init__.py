@@ -36,8 +36,8 @@ _EXPORTS: dict[str, str] = {
     "Goal": "trial", "TrialRecord": "trial", "TrialStatus": "trial",
     "ChildRun": "results", "Constraint": "results", "SweepResults": "results",
     "Script": "objective", "SqliteStorage": "storage",
-    **{name: "sweep" for name in ("SweepConfig", "SweepRun", "start_sweep", "load_sweep")},
-    "run_sweep": "api", "resume_sweep": "api",
+    "SweepConfig": "config", "SweepRun": "sweep",
+    **{name: "api" for name in ("run_sweep", "start_sweep", "resume_sweep", "load_sweep")},
     # Azure HyperDrive (SDK v1) and sweep jobs (SDK v2)
     **{name: "hyperdrive" for name in (
         "HyperDriveConfig", "HyperDriveRun", "PrimaryMetricGoal", "Experiment", "Workspace", "ScriptRunConfig",

@@ -23,7 +23,7 @@ def train_digits(alpha: float, eta0: float, loss: str, epochs: int = 20) -> floa
     from sklearn.linear_model import SGDClassifier
     from sklearn.model_selection import train_test_split
 
-    from hyperwidget import log
+    from hyperwidget.context import log
 
     X, y = load_digits(return_X_y=True)
     X_train, X_val, y_train, y_val = train_test_split(X / 16.0, y, test_size=0.3, random_state=0, stratify=y)
@@ -38,16 +38,19 @@ def train_digits(alpha: float, eta0: float, loss: str, epochs: int = 20) -> floa
 
 def demo(args: argparse.Namespace) -> int:
     """Tune an SGD classifier on the digits data: Bayesian sampling, median stopping, 2 worker processes."""
-    import hyperwidget as hw
+    from hyperwidget.api import run_sweep
     from hyperwidget.console import ConsoleProgress
+    from hyperwidget.policies import MedianStoppingPolicy
+    from hyperwidget.samplers import BayesianParameterSampling
+    from hyperwidget.space import choice, log_uniform
 
-    space = {"alpha": hw.log_uniform(1e-6, 1e-1), "eta0": hw.log_uniform(1e-4, 1.0),
-             "loss": hw.choice("hinge", "log_loss", "modified_huber")}
-    run = hw.run_sweep(train_digits, metric="accuracy", goal="maximize",
-                       sampler=hw.BayesianParameterSampling(space, seed=args.seed),
-                       policy=hw.MedianStoppingPolicy(evaluation_interval=1, delay_evaluation=5),
-                       max_total_runs=args.trials, max_concurrent_runs=args.workers, backend=args.backend,
-                       storage=args.storage, name=args.name, observers=[ConsoleProgress()])
+    space = {"alpha": log_uniform(1e-6, 1e-1), "eta0": log_uniform(1e-4, 1.0),
+             "loss": choice("hinge", "log_loss", "modified_huber")}
+    run = run_sweep(train_digits, metric="accuracy", goal="maximize",
+                    sampler=BayesianParameterSampling(space, seed=args.seed),
+                    policy=MedianStoppingPolicy(evaluation_interval=1, delay_evaluation=5),
+                    max_total_runs=args.trials, max_concurrent_runs=args.workers, backend=args.backend,
+                    storage=args.storage, name=args.name, observers=[ConsoleProgress()], monitor=False)
     print()
     print(run.to_dataframe()[["run_id", "status", "alpha", "eta0", "loss", "accuracy", "steps"]]
           .sort_values("accuracy", ascending=False).head(5).to_string(index=False))
@@ -57,9 +60,9 @@ def demo(args: argparse.Namespace) -> int:
 
 def show(args: argparse.Namespace) -> int:
     """Print a stored sweep's children, best first."""
-    import hyperwidget as hw
+    from hyperwidget.api import load_sweep
 
-    results = hw.load_sweep(args.name, args.storage)
+    results = load_sweep(args.name, args.storage)
     print(results)
     frame = results.to_dataframe()
     column = f"best_{results.metric}"

@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
 from hyperwidget.errors import TrialStopped, TrialTimeout
@@ -26,6 +27,33 @@ ENV_REPORT_FD = "HYPERWIDGET_REPORT_FD"
 ENV_ACK_FD = "HYPERWIDGET_ACK_FD"
 ENV_PARAMS = "HYPERWIDGET_PARAMS"
 ENV_INPUT_PREFIX = "HYPERWIDGET_INPUT_"
+
+
+class TabularDataset:
+    """A delimited file read with pandas (``Dataset.Tabular.from_delimited_files``; ``run.input_datasets``)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = str(Path(path).resolve())
+
+    def as_named_input(self, name: str) -> NamedInput:
+        """Pass the dataset to a child-run script, which reads ``run.input_datasets[name]``."""
+        return NamedInput(name, self)
+
+    def to_pandas_dataframe(self) -> Any:
+        """The data as a pandas DataFrame."""
+        import pandas as pd
+
+        return pd.read_csv(self.path)
+
+
+class NamedInput:
+    """A dataset handed to a script under a name; on the command line it is the file's path."""
+
+    def __init__(self, name: str, dataset: TabularDataset) -> None:
+        self.name, self.dataset = name, dataset
+
+    def __str__(self) -> str:
+        return self.dataset.path
 
 
 class Reporter(Protocol):
@@ -139,8 +167,6 @@ class Run:
     @property
     def input_datasets(self) -> dict[str, Any]:
         """Datasets passed with ``Dataset...as_named_input(name)``, by name (Azure's ``run.input_datasets``)."""
-        from hyperwidget.hyperdrive import TabularDataset
-
         return {key[len(ENV_INPUT_PREFIX):]: TabularDataset(path) for key, path in os.environ.items()
                 if key.startswith(ENV_INPUT_PREFIX)}
 

@@ -24,15 +24,24 @@ import cloudpickle
 
 from hyperwidget.config import SweepConfig
 from hyperwidget.errors import HyperwidgetWarning, SweepConfigError
-from hyperwidget.executor import TrialExecutor, TrialOutcome, TrialTask, WorkerLost, is_in_process
-from hyperwidget.executor._channel import ChannelServer, register_local_host, unregister_local_host
+from hyperwidget.executor import (
+    ChannelServer,
+    TrialExecutor,
+    TrialOutcome,
+    TrialTask,
+    WorkerLost,
+    dask_client,
+    is_in_process,
+    register_local_host,
+    unregister_local_host,
+)
 from hyperwidget.objective import FunctionObjective, Script
 from hyperwidget.storage import SqliteStorage
 from hyperwidget.trial import TrialRecord, TrialStatus
 from hyperwidget.verdict import FAIL_FAST_AFTER, FirstFailures, how_to_fix, sweep_verdict
 
 if TYPE_CHECKING:
-    from hyperwidget.sweep import SweepRun
+    from hyperwidget.results import SweepResults
 
 logger = logging.getLogger("hyperwidget")
 
@@ -77,7 +86,7 @@ class SweepEngine:
         self._out_of_budget = False
         self._server: ChannelServer | None = None
         self._local_key = ""
-        self.handle: SweepRun | None = None
+        self.handle: SweepResults | None = None  # the SweepRun observers receive (set by sweep.py)
 
     # -- records ------------------------------------------------------------------------------
     def _get(self, trial_id: str) -> TrialRecord:
@@ -410,8 +419,6 @@ def _channel_hosts(backend: str) -> tuple[str, str | None]:
     """Where the channel listens, and the address workers should use."""
     if backend != "dask":
         return "127.0.0.1", None
-    from hyperwidget.executor._joblib import dask_client
-
     scheduler = dask_client().scheduler.address
     host = scheduler.split("://")[-1].rsplit(":", 1)[0]
     if host in ("127.0.0.1", "localhost", "::1"):

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from hyperwidget.config import check_count, check_duration, check_optional_count
-from hyperwidget.context import ENV_INPUT_PREFIX
+from hyperwidget.context import ENV_INPUT_PREFIX, NamedInput, TabularDataset
 from hyperwidget.errors import HyperwidgetWarning, SweepConfigError
 from hyperwidget.objective import Script
 from hyperwidget.policies import EarlyTerminationPolicy
@@ -78,33 +78,6 @@ class Workspace:
 
     def __repr__(self) -> str:
         return f"Workspace(name={self.name!r}, path={str(self.path)!r})"
-
-
-class TabularDataset:
-    """A delimited file read with pandas (``Dataset.Tabular.from_delimited_files``)."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = str(Path(path).resolve())
-
-    def as_named_input(self, name: str) -> NamedInput:
-        """Pass the dataset to a child-run script, which reads ``run.input_datasets[name]``."""
-        return NamedInput(name, self)
-
-    def to_pandas_dataframe(self) -> Any:
-        """The data as a pandas DataFrame."""
-        import pandas as pd
-
-        return pd.read_csv(self.path)
-
-
-class NamedInput:
-    """A dataset handed to a script under a name; on the command line it is the file's path."""
-
-    def __init__(self, name: str, dataset: TabularDataset) -> None:
-        self.name, self.dataset = name, dataset
-
-    def __str__(self) -> str:
-        return self.dataset.path
 
 
 class _Tabular:

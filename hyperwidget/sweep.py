@@ -1,9 +1,10 @@
-"""The public entry points: :func:`run_sweep`, :func:`start_sweep`, :func:`resume_sweep`, :func:`load_sweep`.
+"""A sweep as an object: :class:`SweepRun`, and the steps that build and start one.
 
-:func:`run_sweep` runs a sweep to its end in the calling thread;
-:func:`start_sweep` runs it on a background thread and returns at once; both
-return a :class:`SweepRun`. :func:`resume_sweep` goes on with a stored sweep and
-:func:`load_sweep` opens one read-only (also while another process runs it).
+:func:`prepare_sweep` validates every setting and returns a :class:`SweepRun`
+that has not started; :func:`run_prepared` runs it in the calling thread and
+:func:`launch` on a background thread; :func:`load_results` opens a stored one
+read-only. The public entry points built on these, with their full
+documentation, are in :mod:`hyperwidget.api`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ logger = logging.getLogger("hyperwidget")
 
 DEFAULT_STORAGE = "hyperwidget.db"
 
-__all__ = ["SweepConfig", "SweepRun", "run_sweep", "start_sweep", "resume_sweep", "load_sweep"]
+__all__ = ["SweepConfig", "SweepRun", "launch", "load_results", "prepare_sweep", "run_prepared"]
 
 
 class SweepRun(SweepResults):
@@ -151,7 +152,11 @@ def prepare_sweep(objective: Any, space: Mapping[str, Any] | None = None, *, met
                   storage: str | os.PathLike[str] | SqliteStorage | None = DEFAULT_STORAGE,
                   constraints: Sequence[str | Constraint] = (), observers: Sequence[Any] = (),
                   resume: bool = False, if_exists: str = "error") -> SweepRun:
-    """Validate everything and return a :class:`SweepRun` that has not started (see :func:`run_sweep`)."""
+    """Validate everything and return a :class:`SweepRun` that has not started.
+
+    The settings are those of :func:`hyperwidget.api.run_sweep`; ``resume=True`` prepares
+    the stored sweep ``name`` instead (as :func:`hyperwidget.api.resume_sweep`).
+    """
     _check_if_exists(if_exists, resume)
     store = _open_storage(storage, create=not resume)
     if resume:
@@ -234,99 +239,10 @@ def _prepare_resume(objective: Any, store: SqliteStorage, name: str, *, observer
     return SweepRun(SweepEngine(config, wrapped, store, trials=trials, observers=observers, runs_dir=runs_dir))
 
 
-def run_sweep(objective: Callable[..., Any] | Script, space: Mapping[str, Any] | None = None, *,
-              metric: str, goal: Any = "maximize", **settings: Any) -> SweepRun:
-    """Run a hyperparameter sweep to its end and return its results.
-
-    Parameters
-    ----------
-    objective : callable or Script
-        A function called with the sampled hyperparameters as keyword arguments,
-        which logs with ``log(name, value)`` / ``Run.get_context().log(...)``
-        and/or returns the primary metric (or a dict of metrics); or a
-        :class:`~hyperwidget.objective.Script` run as ``python script --name value ...``.
-    space : dict
-        Hyperparameter names to expressions (``choice``, ``uniform``, ...) or constants.
-    metric : str
-        The primary metric, named exactly as the trial logs it.
-    goal : {"maximize", "minimize"} or Goal
-        Whether larger or smaller values of ``metric`` are better.
-    sampler : Sampler, optional
-        Default: ``RandomParameterSampling(space, seed=seed)``.
-    policy : EarlyTerminationPolicy, optional
-        Default: no early termination.
-    max_total_runs : int, optional
-        How many trials to create (default: the grid size, else 20).
-    max_concurrent_runs : int, optional
-        How many run at once (default: 1 for ``sequential``, else ``min(max_total_runs, CPUs)``).
-        On ``loky`` and ``threads`` more than this machine's cores are capped at the cores, with a
-        ``HyperwidgetWarning``; on ``dask`` the value is kept (the cluster's own workers run the
-        trials: use about its number of worker threads).
-    max_duration_minutes : float, optional
-        Wall-clock budget: when it is reached, the sweep is canceled (finished trials are kept).
-        ``None`` (the default) is no limit; infinity and NaN are refused.
-    trial_timeout : float, optional
-        Seconds one trial may run; past it the trial is stopped (status ``TimedOut``). ``None``
-        (the default) is no limit; it must be finite and at most ``threading.TIMEOUT_MAX``
-        (about 292 years), the longest wait Python's timers accept.
-    backend : {"loky", "sequential", "threads", "dask"}
-        Where trials run: worker processes (default), in this thread, in threads,
-        or on the active ``dask.distributed`` client through joblib's Dask backend.
-    seed : int, optional
-        Seed of the default random sampler.
-    name : str, optional
-        The sweep's name (default: a timestamped one); trial ids are ``<name>_<index>``.
-    storage : str, path or None
-        The SQLite file every record goes to as it happens (default
-        ``hyperwidget.db`` in the working directory); ``None`` keeps the sweep in memory only.
-        Its directory must exist; an existing file must be a sweep file. When the sweep ends the
-        file alone holds it all (the write-ahead log is folded in), so it can be copied.
-    constraints : sequence of str
-        Bounds on metrics such as ``"latency <= 5"``; violating children are never the best.
-    observers : sequence
-        Objects with optional ``on_sweep_start(run)``, ``on_trial_update(record)``
-        and ``on_sweep_end(run)`` methods (the live monitor is one).
-    resume : bool
-        Go on with the stored sweep ``name`` in ``storage`` up to its ``max_total_runs``
-        (an error when there is none).
-    if_exists : {"error", "resume", "replace"}
-        What to do when ``storage`` already holds a sweep named ``name`` (e.g. a script
-        run a second time): ``"error"`` (the default) refuses; ``"resume"`` goes on with
-        the stored sweep as :func:`resume_sweep` does, keeping its finished trials (like
-        Optuna's ``load_if_exists=True``; when there is none, the sweep starts as usual):
-        this call's metric, goal, space, sampler kind, policy and constraints must be the
-        stored ones, and its ``max_total_runs``, ``max_concurrent_runs``, ``backend``,
-        ``trial_timeout`` and ``max_duration_minutes``, when given, replace the stored
-        ones; ``"replace"`` deletes the stored sweep (its trials and logged values; a
-        script's ``hyperwidget_runs/<name>`` folders are kept and reused) and starts anew.
-
-    Returns
-    -------
-    SweepRun
-        Also when the sweep was canceled by its time budget; a ``KeyboardInterrupt``
-        cancels the sweep, keeps every finished trial and is re-raised.
-
-    Raises
-    ------
-    SweepFailedError
-        When the first ``min(3, max_total_runs)`` trials to finish all failed the
-        same way (the same exception type, or e.g. the primary metric never
-        logged): the sweep then starts no more trials, cancels the running ones
-        and ends ``Failed``; the error holds the first trial's traceback and the
-        fix. Also when the sweep ends with no completed trial at all. Some failed
-        trials among completed ones are data, not an error (``status="Failed"``
-        on those children). :func:`start_sweep` raises it from ``run.wait()``.
-    """
-    run = prepare_sweep(objective, space, metric=metric, goal=goal, **settings)
+def run_prepared(run: SweepRun) -> SweepRun:
+    """Run a prepared sweep to its end in the calling thread and return it."""
     run._engine.run()
     return run
-
-
-def start_sweep(objective: Callable[..., Any] | Script, space: Mapping[str, Any] | None = None, *,
-                metric: str, goal: Any = "maximize", **settings: Any) -> SweepRun:
-    """Like :func:`run_sweep`, but run on a background thread and return at once (``run.wait()`` waits)."""
-    run = prepare_sweep(objective, space, metric=metric, goal=goal, **settings)
-    return launch(run)
 
 
 def launch(run: SweepRun) -> SweepRun:
@@ -342,24 +258,7 @@ def launch(run: SweepRun) -> SweepRun:
     return run
 
 
-def resume_sweep(name: str, objective: Callable[..., Any] | Script,
-                 storage: str | os.PathLike[str] | SqliteStorage = DEFAULT_STORAGE, **overrides: Any) -> SweepRun:
-    """Go on with stored sweep ``name`` up to its ``max_total_runs``, without repeating finished trials.
-
-    Trials that were queued or running when the sweep's process ended are run
-    again from the start with the same hyperparameters; the sampler sees every
-    finished trial (warm start). ``overrides`` may change ``max_total_runs``,
-    ``max_concurrent_runs``, ``backend``, ``trial_timeout``, ``max_duration_minutes``
-    and ``observers``.
-    """
-    observers = overrides.pop("observers", ())
-    run = prepare_sweep(objective, None, metric="", name=name, storage=storage, resume=True,
-                        observers=observers, **overrides)
-    run._engine.run()
-    return run
-
-
-def load_sweep(name: str | None = None, storage: str | os.PathLike[str] = DEFAULT_STORAGE) -> SweepResults:
+def load_results(name: str | None = None, storage: str | os.PathLike[str] = DEFAULT_STORAGE) -> SweepResults:
     """Open a stored sweep read-only (the newest one when ``name`` is None); works while it runs."""
     store = SqliteStorage(storage, read_only=True)
     try:

@@ -30,7 +30,7 @@ from hyperwidget.objective import Script
 from hyperwidget.policies import EarlyTerminationPolicy
 from hyperwidget.samplers import GridSamplingAlgorithm, RandomSamplingAlgorithm, Sampler
 from hyperwidget.space import Expression
-from hyperwidget.sweep import DEFAULT_STORAGE, SweepRun, launch, load_sweep, prepare_sweep
+from hyperwidget.sweep import DEFAULT_STORAGE, SweepRun, launch, load_results, prepare_sweep
 
 
 @dataclasses.dataclass(frozen=True)
@@ -207,7 +207,7 @@ class _Jobs:
             return self._runs[name]
         if self._client.storage is None:
             raise SweepConfigError(f"no job named {name!r} in this client.")
-        return load_sweep(name, self._client.storage)
+        return load_results(name, self._client.storage)
 
 
 class MLClient:

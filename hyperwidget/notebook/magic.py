@@ -153,10 +153,10 @@ def _parse_line(magic: Any, line: str) -> argparse.Namespace:
 
 def _fallback_names() -> dict[str, Any]:
     """Names a cell may use without importing them: ``log``, ``Run`` and the search-space functions."""
-    import hyperwidget
+    from hyperwidget.context import Run, log
     from hyperwidget.notebook._cell import expression_factories
 
-    return {"log": hyperwidget.log, "Run": hyperwidget.Run, **expression_factories()}
+    return {"log": log, "Run": Run, **expression_factories()}
 
 
 def _primary_metric(args: argparse.Namespace, compiled: CompiledCell) -> str:
@@ -385,13 +385,13 @@ class SweepMagics(Magics):
 
 def _run(compiled: CompiledCell, metric: str, settings: dict[str, Any], guard: FailFast, *, monitor: bool) -> Any:
     """Start the sweep through the live monitor, wait for it, and return the run."""
-    import hyperwidget
     from hyperwidget.notebook.live import run_with_monitor
+    from hyperwidget.sweep import launch, prepare_sweep
 
     def start(observers: list[Any]) -> Any:
-        return hyperwidget.start_sweep(
+        return launch(prepare_sweep(
             compiled.trial, compiled.space, metric=metric, observers=[guard, *observers], **settings
-        )
+        ))
 
     try:
         return run_with_monitor(start, show=monitor)
