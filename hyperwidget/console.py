@@ -45,7 +45,7 @@ class ConsoleProgress:
                 self._best = value
             params = ", ".join(f"{k}={_short(v)}" for k, v in record.params.items())
             mark = "  * new best" if improved else ""
-            detail = f"  ({_first_line(record.error)})" if record.error and not improved else ""
+            detail = f"  ({_exception_line(record.error)})" if record.error and not improved else ""
             self._print(f"[{self._done:>4}] {record.id:<28} {record.status.value:<12} "
                         f"{self._run.metric}={value:.5g}  {params}{mark}{detail}")
 
@@ -67,6 +67,7 @@ def _short(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def _first_line(text: str | None) -> str:
+def _exception_line(text: str | None) -> str:
+    """The last non-blank line of a traceback (the exception and its message), cut at 120 characters."""
     lines = [line for line in (text or "").strip().splitlines() if line.strip()]
     return lines[-1][:120] if lines else ""

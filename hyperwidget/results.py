@@ -280,7 +280,7 @@ class SweepResults:
             row[best_column] = r.best(self.metric, self.goal)
             row.update(steps=len(r.series(self.metric)),
                        started_at=pd.to_datetime(r.started_at, unit="s") if r.started_at else pd.NaT,
-                       duration_s=r.duration, feasible=self.is_feasible(r), error_message=_first_line(r.error))
+                       duration_s=r.duration, feasible=self.is_feasible(r), error_message=_exception_line(r.error))
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -311,7 +311,8 @@ def _dominates(a: Sequence[float], b: Sequence[float]) -> bool:
     return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
 
 
-def _first_line(text: str | None) -> str | None:
+def _exception_line(text: str | None) -> str | None:
+    """The last non-blank line of a traceback: the exception and its message (``None`` without one)."""
     if not text:
         return None
     lines = [line for line in text.strip().splitlines() if line.strip()]

@@ -406,7 +406,9 @@ def test_registered_expression_kinds_round_trip() -> None:
     try:
         assert expression_from_json(["test_pair", [1, 2]]) == choice(1, 2)
     finally:
-        sp._FACTORIES.pop("test_pair")
+        from hyperwidget.space._search_space import _FACTORIES
+
+        _FACTORIES.pop("test_pair")
 
 
 # ----------------------------------------------------------------------------- Azure v2 spellings

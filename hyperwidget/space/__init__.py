@@ -42,25 +42,7 @@ form). Import from ``hyperwidget.space``; the private modules may move.
 from __future__ import annotations
 
 from hyperwidget.errors import HyperwidgetWarning, SearchSpaceError
-from hyperwidget.space._base import _EPS as _EPS
-from hyperwidget.space._base import _MAX_EXPONENT as _MAX_EXPONENT
-from hyperwidget.space._base import _PACKAGE_DIR as _PACKAGE_DIR
 from hyperwidget.space._base import Expression, GridValues
-from hyperwidget.space._base import _check_int as _check_int
-from hyperwidget.space._base import _check_number as _check_number
-from hyperwidget.space._base import _check_order as _check_order
-from hyperwidget.space._base import _check_plain as _check_plain
-from hyperwidget.space._base import _check_q as _check_q
-from hyperwidget.space._base import _Finite as _Finite
-from hyperwidget.space._base import _index as _index
-from hyperwidget.space._base import _is_int as _is_int
-from hyperwidget.space._base import _is_number as _is_number
-from hyperwidget.space._base import _key as _key
-from hyperwidget.space._base import _plain as _plain
-from hyperwidget.space._base import _quantize as _quantize
-from hyperwidget.space._base import _snap as _snap
-from hyperwidget.space._base import _step_range as _step_range
-from hyperwidget.space._base import _user_stacklevel as _user_stacklevel
 from hyperwidget.space._gaussian import LogNormal, Normal, QLogNormal, QNormal, lognormal, normal, qlognormal, qnormal
 from hyperwidget.space._hyperdrive import (
     Choice,
@@ -88,7 +70,6 @@ from hyperwidget.space._natural import (
     log_uniform,
     logfinrange,
 )
-from hyperwidget.space._search_space import _FACTORIES as _FACTORIES
 from hyperwidget.space._search_space import SearchSpace, expression_from_json, register_expression
 
 __all__ = [

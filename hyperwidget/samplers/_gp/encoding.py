@@ -44,7 +44,7 @@ def _is_ordinal_choice(expr: sp.Expression) -> bool:
 
 
 def _steps(low: float, high: float, q: float) -> tuple[int, int]:
-    """The rounding multipliers a bounded quantized expression can return (mirrors ``space._step_range``)."""
+    """The rounding multipliers a bounded quantized expression can return (mirrors ``space._base._step_range``)."""
     return math.floor(low / q - 0.5) + 1, math.ceil(high / q + 0.5) - 1
 
 
