@@ -10,6 +10,7 @@ training script works unchanged both ways.
 from __future__ import annotations
 
 import json
+import numbers
 import os
 import sys
 import threading
@@ -59,15 +60,15 @@ class NamedInput:
 class Reporter(Protocol):
     """Where a trial's values go: the sweep (through a channel) or the console."""
 
-    def report(self, name: str, value: float) -> str | None:
-        """Record one value; return a stop reason when the trial must stop."""
+    def report(self, name: str, value: float, step: int | None = None) -> str | None:
+        """Record one value (at training step ``step``, if given); return a stop reason when the trial must stop."""
 
 
 class _ConsoleReporter:
     """Used outside any sweep: print what the script logs."""
 
-    def report(self, name: str, value: float) -> str | None:
-        print(f"{name}: {value}", flush=True)
+    def report(self, name: str, value: float, step: int | None = None) -> str | None:
+        print(f"{name}: {value}" if step is None else f"{name} (step {step}): {value}", flush=True)
         return None
 
 
@@ -79,9 +80,10 @@ class _PipeReporter:
         self._in = os.fdopen(ack_fd, "r")
         self._lock = threading.Lock()
 
-    def report(self, name: str, value: float) -> str | None:
+    def report(self, name: str, value: float, step: int | None = None) -> str | None:
+        message = {"name": name, "value": value} if step is None else {"name": name, "value": value, "step": step}
         with self._lock:
-            self._out.write(json.dumps({"name": name, "value": value}) + "\n")
+            self._out.write(json.dumps(message) + "\n")
             self._out.flush()
             answer = self._in.readline()
         if not answer:  # the sweep went away: stop rather than run unobserved
@@ -95,6 +97,14 @@ def _as_float(name: str, value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         raise TypeError(f"log({name!r}, {value!r}): a metric value must be a number.") from None
+
+
+def _as_step(name: str, step: Any) -> int | None:
+    if step is None:
+        return None
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+        raise TypeError(f"log({name!r}, ..., step={step!r}): step must be an int (e.g. the epoch) or None.")
+    return int(step)
 
 
 class Run:
@@ -133,6 +143,18 @@ class Run:
     def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
         """Log one value of metric ``name``; repeated calls build a series.
 
+        Parameters
+        ----------
+        name : str
+            The metric's name.
+        value : number
+            Its value.
+        description : str
+            Accepted for Azure's ``Run.log``; has no effect here.
+        step : int, optional
+            The training step (e.g. the epoch) the value belongs to; stored with the
+            value (``ChildRun.get_metric_steps``). Policies count values, not steps.
+
         Raises
         ------
         TrialStopped
@@ -140,7 +162,7 @@ class Run:
             cancellation); the trial keeps every value logged before.
         """
         self.check_stop()
-        reason = self._reporter.report(str(name), _as_float(name, value))
+        reason = self._reporter.report(str(name), _as_float(name, value), _as_step(name, step))
         if reason:
             self._stop_reason = reason
         self.check_stop()
@@ -176,7 +198,7 @@ class Run:
 
 
 def log(name: str, value: Any, step: int | None = None) -> None:
-    """Log ``value`` under ``name`` for the current trial (prints outside a sweep)."""
+    """Log ``value`` under ``name`` (at training step ``step``) for the current trial (prints outside a sweep)."""
     Run.get_context().log(name, value, step=step)
 
 

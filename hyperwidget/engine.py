@@ -181,12 +181,12 @@ class SweepEngine:
             self._update(record.replace(status=TrialStatus.RUNNING, started_at=time.time(), worker=worker))
             return True
 
-    def trial_value(self, trial_id: str, name: str, value: float) -> str | None:
+    def trial_value(self, trial_id: str, name: str, value: float, step: int | None = None) -> str | None:
         with self.lock:
             record = self._get(trial_id)
             if record.status.is_finished:
                 return record.error or "canceled: the trial already ended"
-            record = self._append(record, name, value)
+            record = self._append(record, name, value, step)
             reason = self._stops.get(trial_id) or self.cancel_reason
             if not reason and name == self.config.metric:
                 reason = self._apply_policy(record)
@@ -195,10 +195,10 @@ class SweepEngine:
             self._update(record)
             return reason
 
-    def _append(self, record: TrialRecord, name: str, value: float) -> TrialRecord:
-        record = record.with_value(name, value)
+    def _append(self, record: TrialRecord, name: str, value: float, step: int | None = None) -> TrialRecord:
+        record = record.with_value(name, value, step)
         if self.storage is not None:
-            self.storage.append_value(self.config.name, record.id, name, len(record.series(name)) - 1, value)
+            self.storage.append_value(self.config.name, record.id, name, len(record.series(name)) - 1, value, step)
         self.records[record.index] = record
         return record
 
@@ -298,7 +298,7 @@ class SweepEngine:
         self._attempts[record.id] = attempts + 1
         if self.storage is not None:
             self.storage.clear_values(self.config.name, record.id)
-        self._update(record.replace(status=TrialStatus.QUEUED, metrics={}, started_at=None, worker=None))
+        self._update(record.replace(status=TrialStatus.QUEUED, metrics={}, steps={}, started_at=None, worker=None))
         self._requeue.append(record.index)
 
     # -- control ------------------------------------------------------------------------------

@@ -117,6 +117,9 @@ class ScriptRunConfig:
         Datasets given with ``as_named_input(name)`` that are not command-line
         arguments (as the v1 ``Estimator``'s ``inputs``): the script reads them
         with ``run.input_datasets[name]``.
+    **_azure_only
+        Azure's other keywords (``distributed_job_config``, ``max_run_duration_seconds``...)
+        are accepted so that Azure code runs unchanged; they have no effect.
     """
 
     def __init__(self, source_directory: str = ".", script: str | None = None,
@@ -260,6 +263,7 @@ class Experiment:
         """Start the sweep in the background and return its run at once (as Azure does).
 
         Wait with ``run.wait_for_completion()``, or watch it with ``RunDetails(run).show()``.
+        Azure's other keywords are accepted and have no effect.
         """
         if not isinstance(config, HyperDriveConfig):
             raise SweepConfigError(f"Experiment.submit: config must be a HyperDriveConfig, got {config!r}.")

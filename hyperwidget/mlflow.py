@@ -14,12 +14,12 @@ from hyperwidget.context import Run
 
 
 def log_metric(key: str, value: float, step: int | None = None) -> None:
-    """Log one value of metric ``key``."""
+    """Log one value of metric ``key`` (at training step ``step``, stored with the value)."""
     Run.get_context().log(key, value, step=step)
 
 
 def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
-    """Log one value of each metric."""
+    """Log one value of each metric (all at training step ``step``, if given)."""
     for key, value in metrics.items():
         log_metric(key, value, step)
 

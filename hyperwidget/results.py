@@ -108,6 +108,15 @@ class ChildRun:
         items = self.record.metrics.items() if name is None else [(name, self.record.series(name))]
         return {k: (list(v) if len(v) != 1 else v[0]) for k, v in items if v}
 
+    def get_metric_steps(self, name: str | None = None) -> dict[str, list[int | None]]:
+        """The training step of every value of each metric logged with ``log(name, value, step=...)``.
+
+        Parallel to the lists of :meth:`get_metrics` (``None`` for a value logged
+        without a step); metrics never logged with a step are left out.
+        """
+        names = self.record.steps if name is None else [name] if name in self.record.steps else []
+        return {k: list(self.record.steps_of(k)) for k in names}
+
     def get_hyperparameters(self) -> dict[str, Any]:
         """The sampled hyperparameters, named as in the search space."""
         return dict(self.record.params)
@@ -223,6 +232,8 @@ class SweepResults:
         metric was NaN or infinite) are left out unless ``include_failed=True``,
         so a diverged trial is never the best. Early-stopped children count with
         the values they logged. Ties go to the earliest child.
+        ``include_resume_from_runs`` is accepted for Azure's signature and has no
+        effect: a resumed sweep holds its earlier children itself.
         """
         excluded = set()
         if not include_failed:

@@ -111,6 +111,8 @@ class SweepRun(SweepResults):
         ----------
         show_output : bool
             Print the sweep's summary when it ends.
+        wait_post_processing : bool
+            Accepted for Azure's signature; has no effect (there is no post-processing to wait for).
         raise_on_error : bool
             Raise the error of a ``Failed`` sweep (as Azure does); ``False`` returns
             its details instead, with ``status="Failed"`` and the error's text.
@@ -229,7 +231,7 @@ def _prepare_resume(objective: Any, store: SqliteStorage, name: str, *, observer
                          policy=policy_from_json(data["policy"]), seed=None, name=name,
                          constraints=data.get("constraints", ()), **settings)
     wrapped = make_objective(objective, sampler.space)
-    trials = [t.replace(status=TrialStatus.QUEUED, metrics={}, started_at=None, worker=None)
+    trials = [t.replace(status=TrialStatus.QUEUED, metrics={}, steps={}, started_at=None, worker=None)
               if not t.status.is_finished else t for t in trials]
     for t in trials:
         if t.status is TrialStatus.QUEUED:

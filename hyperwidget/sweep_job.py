@@ -100,7 +100,7 @@ class CommandJob:
               max_concurrent_trials: int | None = None, timeout: float | None = None,
               trial_timeout: float | None = None, early_termination_policy: EarlyTerminationPolicy | None = None,
               **_azure_only: Any) -> SweepJob:
-        """A :class:`SweepJob` over this job's search-space inputs."""
+        """A :class:`SweepJob` over this job's search-space inputs (Azure's other keywords have no effect)."""
         if not self.search_space:
             raise SweepConfigError("sweep(): no input is a search-space expression; call the job with e.g. "
                                    "job(learning_rate=Uniform(min_value=0.01, max_value=0.1)) first.")
@@ -121,7 +121,7 @@ class CommandJob:
 def command(*, command: str, code: str = ".", inputs: Mapping[str, Any] | None = None, environment: Any = None,
             compute: str | None = None, display_name: str | None = None, experiment_name: str | None = None,
             **_azure_only: Any) -> CommandJob:
-    """Azure's ``command(...)`` builder: a child run given as a command line."""
+    """Azure's ``command(...)`` builder: a child run given as a command line (Azure's other keywords have no effect)."""
     return CommandJob(command, code=code, inputs=inputs, environment=environment, compute=compute,
                       display_name=display_name, experiment_name=experiment_name)
 
@@ -182,7 +182,7 @@ class _Jobs:
         self._runs: dict[str, SweepRun] = {}
 
     def create_or_update(self, job: SweepJob, *, experiment_name: str | None = None, **_azure_only: Any) -> SweepRun:
-        """Start the sweep job in the background; returns its run at once."""
+        """Start the sweep job in the background; returns its run at once (Azure's other keywords have no effect)."""
         if not isinstance(job, SweepJob):
             raise SweepConfigError(f"jobs.create_or_update takes a SweepJob (from command_job.sweep(...)), got "
                                    f"{job!r}.")

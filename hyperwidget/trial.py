@@ -78,7 +78,9 @@ class TrialRecord:
 
     ``metrics`` maps each logged name to its series, in logging order; the
     n-th value of the primary metric is evaluation interval n of the
-    termination policies.
+    termination policies. ``steps`` holds, for each name logged at least once
+    with ``log(name, value, step=...)``, the step of every value of its series
+    (``None`` for a value logged without one); see :meth:`steps_of`.
     """
 
     id: str
@@ -91,6 +93,7 @@ class TrialRecord:
     ended_at: float | None = None
     error: str | None = None
     worker: str | None = None
+    steps: Mapping[str, tuple[int | None, ...]] = dataclasses.field(default_factory=dict)
 
     def series(self, name: str) -> tuple[float, ...]:
         """All values logged under ``name`` (empty when never logged)."""
@@ -127,11 +130,20 @@ class TrialRecord:
         copy.__dict__.update(changes)
         return copy
 
-    def with_value(self, name: str, value: float) -> TrialRecord:
-        """A copy with ``value`` appended to the series ``name``."""
+    def steps_of(self, name: str) -> tuple[int | None, ...]:
+        """The step of each value of ``series(name)``: ``None`` for those logged without one."""
+        steps = self.steps.get(name)
+        return steps if steps is not None else (None,) * len(self.series(name))
+
+    def with_value(self, name: str, value: float, step: int | None = None) -> TrialRecord:
+        """A copy with ``value`` (logged at training step ``step``, if given) appended to the series ``name``."""
         metrics = dict(self.metrics)
         metrics[name] = (*metrics.get(name, ()), value)
-        return self.replace(metrics=metrics)
+        if step is None and name not in self.steps:
+            return self.replace(metrics=metrics)
+        steps = dict(self.steps)
+        steps[name] = (*self.steps_of(name), step)
+        return self.replace(metrics=metrics, steps=steps)
 
 
 _FIELDS = frozenset(f.name for f in dataclasses.fields(TrialRecord))

@@ -80,3 +80,10 @@ def blas_threads(x: float) -> float:
 def divide(x: float) -> float:
     """Fails with ZeroDivisionError for ``x == 0``, else returns ``1 / x``."""
     return 1 / x
+
+
+def stepped(x: float, epochs: int = 3) -> None:
+    """Logs ``acc`` at steps 10, 20, ... and ``loss`` without a step."""
+    for epoch in range(1, epochs + 1):
+        log("acc", x * epoch, step=10 * epoch)
+        log("loss", 1.0 / epoch)

@@ -20,6 +20,7 @@ TRAIN = textwrap.dedent("""
     parser.add_argument('--regularization', type=float, dest='reg_rate', default=0.01)
     parser.add_argument('--epochs', type=int, default=5)
     parser.add_argument('--mode', default='ok')
+    parser.add_argument('--steps', type=int, default=0)  # 1: log each value with its step
     args = parser.parse_args()
     run = Run.get_context()
     if args.mode == 'fail':
@@ -28,7 +29,7 @@ TRAIN = textwrap.dedent("""
         time.sleep(60)
     time.sleep(5 * args.reg_rate)  # a poorly regularized run starts later: the better one sets the bar first
     for epoch in range(args.epochs):
-        run.log('Accuracy', 1 - args.reg_rate * (1 + 1 / (epoch + 1)))
+        run.log('Accuracy', 1 - args.reg_rate * (1 + 1 / (epoch + 1)), step=epoch + 1 if args.steps else None)
     os.makedirs('outputs', exist_ok=True)
     with open('outputs/model.txt', 'w') as f:
         f.write(str(args.reg_rate))
@@ -45,7 +46,7 @@ def train_dir(tmp_path: Path) -> Path:
 
 
 def test_a_script_child_run_gets_its_arguments_logs_a_series_and_keeps_its_outputs(train_dir: Path) -> None:
-    script = Script("train.py", arguments=["--epochs", 4], source_directory=str(train_dir))
+    script = Script("train.py", arguments=["--epochs", 4, "--steps", 1], source_directory=str(train_dir))
     run = hw.run_sweep(script, {"--regularization": hw.choice(0.01, 0.1, 0.5)}, metric="Accuracy",
                        sampler=_grid({"--regularization": hw.choice(0.01, 0.1, 0.5)}), backend="loky",
                        max_concurrent_runs=2, storage="s.db", name="scr")
@@ -53,6 +54,7 @@ def test_a_script_child_run_gets_its_arguments_logs_a_series_and_keeps_its_outpu
     best = run.get_best_run_by_primary_metric()
     assert best.get_hyperparameters() == {"--regularization": 0.01}
     assert len(best.get_metrics()["Accuracy"]) == 4
+    assert hw.load_sweep("scr", "s.db").get_children()[0].get_metric_steps() == {"Accuracy": [1, 2, 3, 4]}
     assert best.get_file_names() == ["outputs/model.txt", "std_log.txt"]
     best.download_file("outputs/model.txt", "model.txt")
     assert Path("model.txt").read_text() == "0.01"

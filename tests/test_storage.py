@@ -15,7 +15,7 @@ import pytest
 
 import hyperwidget as hw
 from hyperwidget import SqliteStorage, SweepConfigError, TrialRecord, TrialStatus
-from objectives import curve, slow_logger
+from objectives import curve, slow_logger, stepped
 
 TESTS = Path(__file__).parent
 
@@ -205,3 +205,36 @@ def test_closing_the_storage_folds_the_log_into_the_file(tmp_path: Path) -> None
     copy.write_bytes(Path("closed.db").read_bytes())
     assert sqlite3.connect(copy).execute("SELECT value FROM metrics").fetchall() == [(0.5,)]
     keep.close()
+
+
+def test_a_step_given_to_log_is_stored_with_the_value_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "steps.db"
+    run = hw.run_sweep(stepped, {"x": hw.choice(0.5)}, metric="acc", max_total_runs=2, backend="loky",
+                       max_concurrent_runs=2, storage=str(path), name="s")
+    assert run.get_children()[0].get_metric_steps() == {"acc": [10, 20, 30]}
+    child = hw.load_sweep("s", str(path)).get_children()[1]
+    assert child.get_metrics() == {"acc": [0.5, 1.0, 1.5], "loss": [1.0, 0.5, pytest.approx(1 / 3)]}
+    assert child.get_metric_steps() == {"acc": [10, 20, 30]} and child.get_metric_steps("loss") == {}
+    assert child.record.steps_of("loss") == (None, None, None)
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT step FROM metrics WHERE trial_id = 's_1' AND name = 'acc' ORDER BY seq").fetchall() \
+        == [(10,), (20,), (30,)]
+
+
+def test_a_file_written_before_steps_opens_and_gains_the_column(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    hw.run_sweep(curve, {"x": hw.choice(0.5), "epochs": 2}, metric="acc", max_total_runs=1, backend="sequential",
+                 storage=str(path), name="old")
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE metrics DROP COLUMN step")
+    db.commit()
+    db.close()
+    assert len(hw.load_sweep("old", str(path)).get_children()[0].get_metrics()["acc"]) == 2  # read-only: as is
+    run = hw.resume_sweep("old", stepped, str(path), max_total_runs=2, backend="sequential")
+    assert run.get_children()[1].get_metric_steps() == {"acc": [10, 20]}  # the stored space: epochs=2
+    assert hw.load_sweep("old", str(path)).get_children()[0].get_metric_steps() == {}
+
+
+def test_log_refuses_a_step_that_is_not_an_int() -> None:
+    with pytest.raises(TypeError, match=r"step=1.5\): step must be an int"):
+        hw.log("acc", 0.5, step=1.5)

@@ -26,8 +26,8 @@ class TrialHost(Protocol):
     def trial_started(self, trial_id: str, worker: str) -> bool:
         """Mark a trial running; False means "do not run it" (it already ended)."""
 
-    def trial_value(self, trial_id: str, name: str, value: float) -> str | None:
-        """Record a value; return a stop reason or None."""
+    def trial_value(self, trial_id: str, name: str, value: float, step: int | None = None) -> str | None:
+        """Record a value (at training step ``step``, if given); return a stop reason or None."""
 
     def trial_poll(self, trial_id: str) -> str | None:
         """Return a stop reason or None, recording nothing."""
@@ -43,7 +43,7 @@ class Channel(Protocol):
     """The trial side of the channel."""
 
     def start(self, trial_id: str, worker: str) -> bool: ...
-    def value(self, trial_id: str, name: str, value: float) -> str | None: ...
+    def value(self, trial_id: str, name: str, value: float, step: int | None = None) -> str | None: ...
     def poll(self, trial_id: str) -> str | None: ...
     def end(self, trial_id: str, status: str, error: str | None, returned: dict[str, float]) -> None: ...
     def close(self) -> None: ...
@@ -58,8 +58,8 @@ class LocalChannel:
     def start(self, trial_id: str, worker: str) -> bool:
         return self._host.trial_started(trial_id, worker)
 
-    def value(self, trial_id: str, name: str, value: float) -> str | None:
-        return self._host.trial_value(trial_id, name, value)
+    def value(self, trial_id: str, name: str, value: float, step: int | None = None) -> str | None:
+        return self._host.trial_value(trial_id, name, value, step)
 
     def poll(self, trial_id: str) -> str | None:
         return self._host.trial_poll(trial_id)
@@ -91,8 +91,10 @@ class SocketChannel:
     def start(self, trial_id: str, worker: str) -> bool:
         return bool(self._ask(op="start", token=self._token, trial=trial_id, worker=worker).get("run", False))
 
-    def value(self, trial_id: str, name: str, value: float) -> str | None:
-        return self._ask(op="value", trial=trial_id, name=name, value=value).get("stop")
+    def value(self, trial_id: str, name: str, value: float, step: int | None = None) -> str | None:
+        if step is None:
+            return self._ask(op="value", trial=trial_id, name=name, value=value).get("stop")
+        return self._ask(op="value", trial=trial_id, name=name, value=value, step=step).get("stop")
 
     def poll(self, trial_id: str) -> str | None:
         return self._ask(op="poll", trial=trial_id).get("stop")
@@ -127,7 +129,7 @@ class _Handler(socketserver.StreamRequestHandler):
             elif trial_id is None:
                 return
             elif op == "value":
-                reply = {"stop": host.trial_value(trial_id, message["name"], message["value"])}
+                reply = {"stop": host.trial_value(trial_id, message["name"], message["value"], message.get("step"))}
             elif op == "poll":
                 reply = {"stop": host.trial_poll(trial_id)}
             elif op == "end":

@@ -63,9 +63,9 @@ class _ChannelReporter:
         self._channel, self._trial_id = channel, trial_id
         self._lock = threading.Lock()
 
-    def report(self, name: str, value: float) -> str | None:
+    def report(self, name: str, value: float, step: int | None = None) -> str | None:
         with self._lock:
-            return self._channel.value(self._trial_id, name, value)
+            return self._channel.value(self._trial_id, name, value, step)
 
     def poll(self) -> str | None:
         with self._lock:
@@ -239,7 +239,7 @@ def _relay(report_r: int, ack_w: int, run: Run) -> None:
         for line in reports:
             message = json.loads(line)
             try:
-                reason = run._reporter.report(message["name"], message["value"])
+                reason = run._reporter.report(message["name"], message["value"], message.get("step"))
             except Exception as error:  # the sweep went away
                 reason = f"canceled: {error}"
             if reason:

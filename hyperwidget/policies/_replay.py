@@ -212,7 +212,8 @@ def _visible(trial: TrialRecord, k: int, n: int, stopped: bool) -> TrialRecord:
         status = TrialStatus.RUNNING
     else:
         status = trial.status
-    return trial.replace(metrics=metrics, status=status)
+    steps = {name: tuple(values[:k]) for name, values in trial.steps.items()}
+    return trial.replace(metrics=metrics, steps=steps, status=status)
 
 
 def _simulate(

@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS trials (
     PRIMARY KEY (sweep, id));
 CREATE TABLE IF NOT EXISTS metrics (
     sweep TEXT NOT NULL, trial_id TEXT NOT NULL, name TEXT NOT NULL, seq INTEGER NOT NULL,
-    value REAL, logged_at REAL NOT NULL);
+    value REAL, logged_at REAL NOT NULL, step INTEGER);
 CREATE INDEX IF NOT EXISTS metrics_by_trial ON metrics (sweep, trial_id, name, seq);
 """
 
@@ -46,7 +46,10 @@ def _value_in(value: float) -> float | None:
 _TABLES = {"sweeps": ("name", "config", "status", "created_at", "updated_at", "error"),
            "trials": ("sweep", "id", "idx", "params", "status", "created_at", "started_at", "ended_at", "error",
                       "worker"),
-           "metrics": ("sweep", "trial_id", "name", "seq", "value", "logged_at")}
+           "metrics": ("sweep", "trial_id", "name", "seq", "value", "logged_at", "step")}
+
+#: Files written before values had a ``step`` lack that column; opening one for writing adds it.
+_OLDER_TABLES = {"metrics": _TABLES["metrics"][:-1]}
 
 #: Sweep statuses after which nothing more is written: the write-ahead log is then folded into the file.
 _FINAL_STATUSES = frozenset({"Completed", "Canceled", "Failed"})
@@ -97,6 +100,8 @@ class SqliteStorage:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
                 self._db.executescript(_SCHEMA)
+                self._add_step_column()
+            self._has_steps = "step" in self._columns("metrics")
         except sqlite3.DatabaseError as error:
             self._db.close()
             raise SweepConfigError(f"storage={self.path!r} is not a hyperwidget sweep file ({error}); pass the "
@@ -112,13 +117,22 @@ class SqliteStorage:
                   for name in names}
         if not tables and not read_only:
             return
-        wrong = {name for name, columns in _TABLES.items() if tables.get(name, columns) != columns}
+        wrong = {name for name, columns in _TABLES.items()
+                 if tables.get(name, columns) not in (columns, _OLDER_TABLES.get(name))}
         if "sweeps" not in tables or wrong:
             found = ", ".join(sorted(tables)) or "none"
             raise SweepConfigError(
                 f"storage={self.path!r} is not a hyperwidget sweep file (its tables: {found}; a sweep file has "
                 f"{', '.join(_TABLES)}); pass the path of a sweep file, or of a new file to create one."
             )
+
+    def _columns(self, table: str) -> tuple[str, ...]:
+        return tuple(c for (c,) in self._db.execute("SELECT name FROM pragma_table_info(?)", (table,)))
+
+    def _add_step_column(self) -> None:
+        """Migrate a file written before values had steps: add the ``step`` column (NULL for old values)."""
+        if "step" not in self._columns("metrics"):
+            self._db.execute("ALTER TABLE metrics ADD COLUMN step INTEGER")
 
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the main file, so that the ``.db`` file alone holds everything."""
@@ -205,18 +219,23 @@ class SqliteStorage:
 
     def _read_trials(self, sweep: str) -> Iterator[TrialRecord]:
         series: dict[str, dict[str, list[float]]] = {}
-        for trial_id, metric, value in self._db.execute(
-            "SELECT trial_id, name, value FROM metrics WHERE sweep = ? ORDER BY trial_id, name, seq", (sweep,)
+        steps: dict[str, dict[str, list[int | None]]] = {}
+        step = "step" if self._has_steps else "NULL"
+        for trial_id, metric, value, at in self._db.execute(
+            f"SELECT trial_id, name, value, {step} FROM metrics WHERE sweep = ? ORDER BY trial_id, name, seq",
+            (sweep,),
         ):
             series.setdefault(trial_id, {}).setdefault(metric, []).append(_value_out(value))
+            steps.setdefault(trial_id, {}).setdefault(metric, []).append(at)
         for row in self._db.execute(
             "SELECT id, idx, params, status, created_at, started_at, ended_at, error, worker "
             "FROM trials WHERE sweep = ? ORDER BY idx", (sweep,)
         ):
             metrics = {k: tuple(v) for k, v in series.get(row[0], {}).items()}
+            logged = {k: tuple(v) for k, v in steps.get(row[0], {}).items() if any(s is not None for s in v)}
             yield TrialRecord(id=row[0], index=row[1], params=json.loads(row[2]), status=TrialStatus(row[3]),
                               metrics=metrics, created_at=row[4], started_at=row[5], ended_at=row[6],
-                              error=row[7], worker=row[8])
+                              error=row[7], worker=row[8], steps=logged)
 
     # -- trials -------------------------------------------------------------------------------
     def save_trial(self, sweep: str, record: TrialRecord) -> None:
@@ -227,10 +246,11 @@ class SqliteStorage:
              record.created_at, record.started_at, record.ended_at, record.error, record.worker),
         )
 
-    def append_value(self, sweep: str, trial_id: str, name: str, seq: int, value: float) -> None:
-        """Append value number ``seq`` (0-based) of metric ``name``."""
-        self._write("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?)",
-                    (sweep, trial_id, name, seq, _value_in(value), time.time()))
+    def append_value(self, sweep: str, trial_id: str, name: str, seq: int, value: float,
+                     step: int | None = None) -> None:
+        """Append value number ``seq`` (0-based) of metric ``name``, logged at training step ``step`` (or none)."""
+        self._write("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (sweep, trial_id, name, seq, _value_in(value), time.time(), step))
 
     def clear_values(self, sweep: str, trial_id: str) -> None:
         """Forget a trial's values (it is being run again from the start)."""
