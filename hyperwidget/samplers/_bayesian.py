@@ -74,10 +74,7 @@ class BayesianParameterSampling(Sampler):
     their ``beta``). Log EI alone becomes greedy once the model is confident
     about a basin and stalls on rugged or multi-funnel losses (Rastrigin,
     Schaffer, Gallagher, the attractive sector); the bound keeps some
-    proposals on promising but uncertain regions. On the benchmark's 18
-    analytic problems (10 seeds each) this raised the bootstrapped expected
-    number of problems won against Optuna's TPE from 12.1 to 13.2 (UCB on
-    every other proposal: 12.6; a fixed ``beta = 4``: 12.9).
+    proposals on promising but uncertain regions.
 
     The targets are standardised and passed through a Yeo-Johnson power
     transform, which tames the heavy tails of losses such as Rosenbrock's or
@@ -89,9 +86,10 @@ class BayesianParameterSampling(Sampler):
 
     Cost: the GP hyperparameters are fitted on at most 100 trials and the
     posterior conditions on at most 300 (in both cases the best half and an
-    even spread of the others), and BLAS runs on one thread during a proposal;
-    a proposal after 200 finished trials takes about 60 ms of CPU
-    (``benchmarks/search_quality.py`` reports the curve).
+    even spread of the others), and BLAS runs on one thread during a proposal,
+    so the time of a proposal stops growing past a few hundred trials
+    (``benchmarks/search_quality.py`` measures it; the evidence for these
+    choices is in ``benchmarks/results/design_notes.md``).
     """
 
     name = "bayesian"
@@ -275,8 +273,7 @@ def _blas_single_thread() -> Any:
     """A context limiting BLAS to one thread.
 
     The matrices are small (a few hundred rows): a multi-threaded BLAS spends
-    more on synchronisation than on work (a 200 x 200 Cholesky took 2.6 ms with
-    two threads on a busy 2-core machine and 0.25 ms with one).
+    more on synchronisation than on work.
     """
     global _CONTROLLER
     from threadpoolctl import ThreadpoolController
@@ -290,8 +287,8 @@ def _warp(loss: np.ndarray) -> np.ndarray:
     """Standardise, Yeo-Johnson transform and standardise again (lower is still better).
 
     The transform's ``lambda`` maximises the Gaussian likelihood over a grid of
-    81 values in [-2, 2], vectorised: as good as ``scipy.stats.yeojohnson``'s
-    bounded search for this purpose, and 50 times faster.
+    81 values in [-2, 2], vectorised (in place of ``scipy.stats.yeojohnson``'s
+    bounded search, which is much slower).
     """
     y = _standardise(loss)
     if np.ptp(y) == 0 or len(y) < 3:

@@ -14,11 +14,8 @@ rounds of shrinking-step local search from the best few candidates. Every
 candidate is snapped to a runnable configuration before it is scored. The
 budget is fixed (about 5 000 acquisition values: 2 048 random points, 256
 perturbations, 8 rounds of 32 steps from each of 10 starts), which bounds the
-time of a proposal; doubling the random points and the starts from 1 024 and
-5 helped on the rugged benchmark problems, where the best basin of the
-acquisition is narrow. (A polish of the best candidates by L-BFGS-B with the analytic
-gradient of log EI was tried and did not help on the benchmark: 16 better, 20
-worse over 36 paired runs; the local search is precise enough at these budgets.)
+time of a proposal. The measurements behind these numbers are in
+``benchmarks/results/design_notes.md``.
 """
 
 from __future__ import annotations
