@@ -16,12 +16,12 @@ from scipy.stats import qmc
 
 from hyperwidget.errors import SearchSpaceError, SweepConfigError
 from hyperwidget.samplers import (
+    SAMPLERS as SAMPLER_NAMES,
     GridParameterSampling,
     GridSamplingAlgorithm,
     RandomParameterSampling,
     RandomSamplingAlgorithm,
     Sampler,
-    _registry,
     register_sampler,
     sampler_from_json,
 )
@@ -436,10 +436,10 @@ def test_sampler_from_json_errors() -> None:
         sampler_from_json({"seed": 1})
 
 
-def test_registered_sampler_factories_are_used() -> None:
-    register_sampler("fixed-grid", lambda data: GridParameterSampling(SearchSpace.from_json(data["space"])))
+def test_registered_samplers_are_rebuilt_from_stored_data() -> None:
+    register_sampler("fixed-grid", GridParameterSampling)
     try:
         rebuilt = sampler_from_json({"name": "fixed-grid", "space": SearchSpace(SPACE).to_json()})
         assert isinstance(rebuilt, GridParameterSampling)
     finally:
-        _registry._FACTORIES.pop("fixed-grid")
+        SAMPLER_NAMES.pop("fixed-grid")

@@ -20,18 +20,32 @@ from hyperwidget.policies._hyperband import HyperbandPolicy
 from hyperwidget.policies._median import MedianStoppingPolicy
 from hyperwidget.policies._replay import ReplayReport, compare_policies, replay
 from hyperwidget.policies._truncation import TruncationSelectionPolicy
+from hyperwidget.registry import Entry, Registry
 
-_BY_NAME: dict[str, type[EarlyTerminationPolicy]] = {
-    cls.name: cls
+#: THE table of policy names, read by ``run_sweep(policy="median")``, the ``%%sweep --policy`` option and
+#: :func:`policy_from_json` (each policy's ``to_json()`` stores its ``name``).
+POLICIES = Registry("policy", {
+    cls.name: Entry(cls)
     for cls in (
-        NoTerminationPolicy,
         BanditPolicy,
         MedianStoppingPolicy,
         TruncationSelectionPolicy,
         ASHAPolicy,
         HyperbandPolicy,
+        NoTerminationPolicy,
     )
-}
+})
+
+
+def make_policy(spec: str, *, setting: str = "policy") -> EarlyTerminationPolicy:
+    """The policy named by ``spec``: ``"median"``, ``"bandit(slack_factor=0.1)"`` (literal keywords only).
+
+    Raises
+    ------
+    SweepConfigError
+        For an unknown name (listing the registered ones) or keywords the policy refuses.
+    """
+    return POLICIES.build(spec, setting=setting)  # type: ignore[no-any-return]
 
 
 def policy_from_json(data: Mapping[str, Any] | None) -> EarlyTerminationPolicy:
@@ -56,11 +70,11 @@ def policy_from_json(data: Mapping[str, Any] | None) -> EarlyTerminationPolicy:
         )
     params = dict(data)
     name = params.pop("name")
-    cls = _BY_NAME.get(name)
-    if cls is None:
+    if name not in POLICIES:
         raise SweepConfigError(
-            f"policy_from_json: unknown policy name {name!r}; known: {', '.join(sorted(_BY_NAME))}."
+            f"policy_from_json: unknown policy name {name!r}; known: {', '.join(sorted(POLICIES))}."
         )
+    cls = POLICIES.load(name)
     try:
         return cls(**params)
     except TypeError as exc:
@@ -74,9 +88,11 @@ __all__ = [
     "HyperbandPolicy",
     "MedianStoppingPolicy",
     "NoTerminationPolicy",
+    "POLICIES",
     "ReplayReport",
     "TruncationSelectionPolicy",
     "compare_policies",
+    "make_policy",
     "policy_from_json",
     "replay",
 ]

@@ -3,7 +3,7 @@
 from hyperwidget.samplers._base import Sampler
 from hyperwidget.samplers._grid import GridParameterSampling, GridSamplingAlgorithm
 from hyperwidget.samplers._random import RandomParameterSampling, RandomSamplingAlgorithm
-from hyperwidget.samplers._registry import register_sampler, sampler_from_json
+from hyperwidget.samplers._registry import SAMPLERS, make_sampler, register_sampler, sampler_from_json
 
 from hyperwidget.samplers._bayesian import BayesianParameterSampling
 
@@ -13,7 +13,9 @@ __all__ = [
     "GridSamplingAlgorithm",
     "RandomParameterSampling",
     "RandomSamplingAlgorithm",
+    "SAMPLERS",
     "Sampler",
+    "make_sampler",
     "register_sampler",
     "sampler_from_json",
 ]
