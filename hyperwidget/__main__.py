@@ -115,12 +115,15 @@ def _storage_and_name(parser: argparse.ArgumentParser, args: argparse.Namespace)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from hyperwidget.executor import BACKENDS, DEFAULT_BACKEND, get_backend
+
     parser = argparse.ArgumentParser(prog="python -m hyperwidget", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run_demo = commands.add_parser("demo", help="run the quick-start sweep (SGD classifier on digits) and print the best")
     run_demo.add_argument("--trials", type=int, default=16)
     run_demo.add_argument("--workers", type=int, default=2)
-    run_demo.add_argument("--backend", default="loky", choices=["loky", "threads", "sequential"])
+    run_demo.add_argument("--backend", default=DEFAULT_BACKEND, choices=list(BACKENDS),
+                          help="where trials run (dask needs a running dask.distributed Client)")
     run_demo.add_argument("--seed", type=int, default=0)
     run_demo.add_argument("--storage", default=DEFAULT_FILE)
     run_demo.add_argument("--name", default=None)
@@ -140,8 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command in ("show", "list"):
         _storage_and_name(parser, args)
-    if getattr(args, "backend", None) == "sequential":
-        args.workers = 1
+    if args.command == "demo":
+        args.workers = get_backend(args.backend).limit_concurrency(args.workers)
     try:
         return int(args.func(args))
     except HyperwidgetError as error:  # a missing or foreign file, an unknown sweep: the message, no traceback

@@ -52,10 +52,14 @@ def run_sweep(objective: Callable[..., Any] | Script, space: Mapping[str, Any] |
         kernel with a widget front end, else run silently. ``True``: always
         (outside Jupyter it prints progress lines and the final table).
         ``False``: never (e.g. for sweeps in a loop).
-    sampler : Sampler, optional
+    sampler : Sampler or str, optional
+        A sampler object, or a name registered in ``hyperwidget.samplers.SAMPLERS``
+        (``"grid"``, ``"random"``, ``"sobol"``, ``"bayesian"``), optionally with literal
+        keywords: ``"bayesian(n_initial=5)"``; a name is built over ``space`` with ``seed``.
         Default: ``RandomParameterSampling(space, seed=seed)``.
-    policy : EarlyTerminationPolicy, optional
-        Default: no early termination.
+    policy : EarlyTerminationPolicy or str, optional
+        A policy object, or a name registered in ``hyperwidget.policies.POLICIES``, with
+        literal keywords: ``"median"``, ``"bandit(slack_factor=0.1)"``. Default: no early termination.
     max_total_runs : int, optional
         How many trials to create (default: the grid size, else 20).
     max_concurrent_runs : int, optional
@@ -72,7 +76,8 @@ def run_sweep(objective: Callable[..., Any] | Script, space: Mapping[str, Any] |
         (about 292 years), the longest wait Python's timers accept.
     backend : {"loky", "sequential", "threads", "dask"}
         Where trials run: worker processes (default), in this thread, in threads,
-        or on the active ``dask.distributed`` client through joblib's Dask backend.
+        or on the active ``dask.distributed`` client through joblib's Dask backend
+        (the names registered in ``hyperwidget.executor.BACKENDS``).
     seed : int, optional
         Seed of the default random sampler.
     name : str, optional

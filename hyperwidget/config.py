@@ -14,11 +14,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hyperwidget.errors import HyperwidgetWarning, SweepConfigError
-from hyperwidget.executor import check_backend
+from hyperwidget.executor import DEFAULT_BACKEND, Backend, backend_names, check_backend, get_backend
 from hyperwidget.objective import FunctionObjective, Script
-from hyperwidget.policies import EarlyTerminationPolicy, NoTerminationPolicy
+from hyperwidget.policies import EarlyTerminationPolicy, NoTerminationPolicy, make_policy
 from hyperwidget.results import Constraint
-from hyperwidget.samplers import RandomParameterSampling, Sampler
+from hyperwidget.samplers import RandomParameterSampling, Sampler, make_sampler
 from hyperwidget.space import SearchSpace
 from hyperwidget.trial import Goal
 
@@ -89,15 +89,17 @@ def check_duration(setting: str, value: Any, *, unit: str = "seconds",
     return number
 
 
-def cap_concurrency(max_concurrent_runs: int, backend: str, *, setting: str = "max_concurrent_runs",
+def cap_concurrency(max_concurrent_runs: int, backend: str | Backend, *, setting: str = "max_concurrent_runs",
                     stacklevel: int = 4) -> int:
-    """At most this machine's cores for the local backends (``loky``, ``threads``), with a warning.
+    """At most this machine's cores for backends whose workers run on it (``loky``, ``threads``), with a warning.
 
-    ``dask`` is left as given: joblib's Dask backend starts no worker, it only keeps that many
-    trials submitted to the cluster, whose own workers (which may scale) run them.
+    Backends without ``caps_at_cores`` are left as given: joblib's Dask backend starts no worker, it only
+    keeps that many trials submitted to the cluster, whose own workers (which may scale) run them.
     """
     cores = os.cpu_count() or 1
-    if backend not in ("loky", "threads") or max_concurrent_runs <= cores:
+    if isinstance(backend, str):
+        backend = get_backend(backend)
+    if not backend.caps_at_cores or max_concurrent_runs <= cores:
         return max_concurrent_runs
     warnings.warn(f"{setting}={max_concurrent_runs} is more than this machine's {cores} cores; running {cores} "
                   f"trials at a time. Pass {setting}={cores} (or fewer) to silence this warning.",
@@ -105,8 +107,8 @@ def cap_concurrency(max_concurrent_runs: int, backend: str, *, setting: str = "m
     return cores
 
 
-def make_config(space: Mapping[str, Any] | None, *, metric: str, goal: Any, sampler: Sampler | None,
-                policy: EarlyTerminationPolicy | None, max_total_runs: int | None, max_concurrent_runs: int | None,
+def make_config(space: Mapping[str, Any] | None, *, metric: str, goal: Any, sampler: Sampler | str | None,
+                policy: EarlyTerminationPolicy | str | None, max_total_runs: int | None, max_concurrent_runs: int | None,
                 max_duration_minutes: float | None, trial_timeout: float | None, backend: str,
                 seed: int | None, name: str | None, constraints: Sequence[str | Constraint]) -> SweepConfig:
     """Validate every setting, naming the setting and the fix in each error."""
@@ -114,9 +116,11 @@ def make_config(space: Mapping[str, Any] | None, *, metric: str, goal: Any, samp
         raise SweepConfigError(f"metric must be the non-empty name the trial logs, got metric={metric!r}.")
     goal = Goal.parse(goal)
     sampler = _make_sampler(space, sampler, seed)
+    if isinstance(policy, str):
+        policy = make_policy(policy)
     if policy is not None and not isinstance(policy, EarlyTerminationPolicy):
-        raise SweepConfigError(f"policy must be an early-termination policy such as BanditPolicy(...) or None, "
-                               f"got {policy!r}.")
+        raise SweepConfigError(f"policy must be an early-termination policy such as BanditPolicy(...), a "
+                               f"registered name such as 'median', or None, got {policy!r}.")
     if max_total_runs is None:
         max_total_runs = sampler.max_trials() or 20
     max_total_runs = check_count("max_total_runs", max_total_runs, "it is the number of trials to run.")
@@ -124,15 +128,18 @@ def make_config(space: Mapping[str, Any] | None, *, metric: str, goal: Any, samp
     if grid is not None and grid < max_total_runs:
         warnings.warn(f"the grid has {grid} points but max_total_runs={max_total_runs}; running {grid}.",
                       HyperwidgetWarning, stacklevel=3)
-    check_backend(backend)
+    backend = check_backend(backend)
+    runner = get_backend(backend)
     if max_concurrent_runs is None:
-        max_concurrent_runs = 1 if backend == "sequential" else min(max_total_runs, os.cpu_count() or 1)
+        max_concurrent_runs = runner.default_concurrency(max_total_runs)
     max_concurrent_runs = check_count("max_concurrent_runs", max_concurrent_runs,
                                       "use 1 to run one trial at a time, or None for the default.")
-    if backend == "sequential" and max_concurrent_runs > 1:
-        raise SweepConfigError(f"backend='sequential' runs one trial at a time, but max_concurrent_runs="
-                               f"{max_concurrent_runs}; use backend='loky' (processes) or 'threads'.")
-    max_concurrent_runs = cap_concurrency(max_concurrent_runs, backend)
+    if runner.max_concurrency is not None and max_concurrent_runs > runner.max_concurrency:
+        at_a_time = "one trial" if runner.max_concurrency == 1 else f"{runner.max_concurrency} trials"
+        threads = " or ".join(map(repr, backend_names(in_process=True, max_concurrency=None)))
+        raise SweepConfigError(f"backend={backend!r} runs {at_a_time} at a time, but max_concurrent_runs="
+                               f"{max_concurrent_runs}; use backend={DEFAULT_BACKEND!r} (processes) or {threads}.")
+    max_concurrent_runs = cap_concurrency(max_concurrent_runs, runner)
     return SweepConfig(
         name=name or _new_name(), metric=metric, goal=goal, sampler=sampler, policy=policy or NoTerminationPolicy(),
         max_total_runs=max_total_runs, max_concurrent_runs=max_concurrent_runs,
@@ -142,14 +149,16 @@ def make_config(space: Mapping[str, Any] | None, *, metric: str, goal: Any, samp
         constraints=tuple(Constraint.parse(c) for c in constraints))
 
 
-def _make_sampler(space: Mapping[str, Any] | None, sampler: Sampler | None, seed: int | None) -> Sampler:
-    if sampler is None:
+def _make_sampler(space: Mapping[str, Any] | None, sampler: Sampler | str | None, seed: int | None) -> Sampler:
+    if sampler is None or isinstance(sampler, str):
         if space is None:
             raise SweepConfigError("give a search space (space={...}) or a sampler built on one.")
+        if isinstance(sampler, str):
+            return make_sampler(sampler, space, seed=seed)
         return RandomParameterSampling(space, seed=seed)
     if not isinstance(sampler, Sampler):
-        raise SweepConfigError(f"sampler must be a sampler object such as RandomParameterSampling(space), got "
-                               f"{sampler!r}.")
+        raise SweepConfigError(f"sampler must be a sampler object such as RandomParameterSampling(space) or a "
+                               f"registered name such as 'sobol', got {sampler!r}.")
     if space is not None and SearchSpace(space) != sampler.space:
         raise SweepConfigError("space differs from the sampler's own search space; pass only one of them.")
     return sampler

@@ -63,12 +63,18 @@ class Reporter(Protocol):
     def report(self, name: str, value: float, step: int | None = None) -> str | None:
         """Record one value (at training step ``step``, if given); return a stop reason when the trial must stop."""
 
+    def poll(self) -> str | None:
+        """Return a stop reason when the trial must stop, recording nothing."""
+
 
 class _ConsoleReporter:
     """Used outside any sweep: print what the script logs."""
 
     def report(self, name: str, value: float, step: int | None = None) -> str | None:
         print(f"{name}: {value}" if step is None else f"{name} (step {step}): {value}", flush=True)
+        return None
+
+    def poll(self) -> str | None:
         return None
 
 
@@ -90,6 +96,10 @@ class _PipeReporter:
             return "canceled: the sweep ended"
         reason = json.loads(answer).get("stop")
         return str(reason) if reason else None
+
+    def poll(self) -> str | None:
+        """The pipe answers reports only: a stop reaches the script at its next ``log``."""
+        return None
 
 
 def _as_float(name: str, value: Any) -> float:
@@ -182,6 +192,36 @@ class Run:
     def request_stop(self, reason: str) -> None:
         """Make the next ``log`` call raise ``TrialStopped(reason)``."""
         self._stop_reason = reason
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the sweep asked this trial to stop, as far as this run knows (``None``: it did not)."""
+        return self._stop_reason
+
+    def pending_stop(self) -> str | None:
+        """The stop asked of this trial, asking the sweep when none is known yet; never raises."""
+        if self._stop_reason is None:
+            try:
+                reason = self._reporter.poll()
+            except Exception as error:  # the sweep went away
+                reason = f"canceled: {error}"
+            if reason:
+                self._stop_reason = reason
+        return self._stop_reason
+
+    def forward(self, name: str, value: float, step: int | None = None) -> str | None:
+        """Report one value of a child process to the sweep and return the stop reason; never raises.
+
+        A stop is recorded as with :meth:`request_stop`; the child process is told
+        by its relay (see ``objective.Script``).
+        """
+        try:
+            reason = self._reporter.report(str(name), float(value), step)
+        except Exception as error:  # the sweep went away
+            reason = f"canceled: {error}"
+        if reason:
+            self._stop_reason = reason
+        return reason
 
     def complete(self) -> None:
         """Azure compatibility: a run ends when its function or script returns."""

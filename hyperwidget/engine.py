@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import difflib
 import logging
-import os
 import threading
 import time
 import warnings
@@ -30,8 +29,8 @@ from hyperwidget.executor import (
     TrialOutcome,
     TrialTask,
     WorkerLost,
-    dask_client,
-    is_in_process,
+    backend_names,
+    get_backend,
     register_local_host,
     unregister_local_host,
 )
@@ -51,7 +50,13 @@ _MAX_ATTEMPTS = 3
 
 
 class SweepEngine:
-    """Runs one sweep: hands out trials, records what they report, applies the policy."""
+    """Runs one sweep: hands out trials, records what they report, applies the policy.
+
+    Where trials run is the business of ``config.backend``'s
+    :class:`~hyperwidget.executor.Backend` object: the engine asks it whether
+    trials share this process, whether one worker's death takes the others down,
+    where the trial channel listens and how to end a trial that will not stop.
+    """
 
     def __init__(self, config: SweepConfig, objective: FunctionObjective | Script,
                  storage: SqliteStorage | None, trials: Sequence[TrialRecord] = (),
@@ -64,6 +69,7 @@ class SweepEngine:
         self._handlers = {event: [m for o in self.observers if (m := getattr(o, event, None)) is not None]
                           for event in ("on_sweep_start", "on_trial_update", "on_sweep_end")}
         self.runs_dir = runs_dir
+        self.backend = get_backend(config.backend)
         self.lock = threading.RLock()
         self.records: list[TrialRecord] = list(trials)
         self._by_id = {r.id: r.index for r in self.records}
@@ -86,7 +92,7 @@ class SweepEngine:
         self._out_of_budget = False
         self._server: ChannelServer | None = None
         self._local_key = ""
-        self.handle: SweepResults | None = None  # the SweepRun observers receive (set by sweep.py)
+        self._view: SweepResults | None = None  # what observers' on_sweep_start/on_sweep_end receive (see run)
 
     # -- records ------------------------------------------------------------------------------
     def _get(self, trial_id: str) -> TrialRecord:
@@ -163,8 +169,8 @@ class SweepEngine:
     def _task(self, record: TrialRecord) -> TrialTask:
         return TrialTask(
             trial_id=record.id, params=dict(record.params), metric=self.config.metric,
-            objective=self.objective if self._in_process else None,
-            objective_blob=None if self._in_process else self._blob, timeout=self.config.trial_timeout,
+            objective=self.objective if self.backend.in_process else None,
+            objective_blob=None if self.backend.in_process else self._blob, timeout=self.config.trial_timeout,
             local_key=self._local_key, address=self._server.address if self._server else None,
             token=self._server.token if self._server else None,
             workdir=str(self.runs_dir / record.id) if self.runs_dir else None)
@@ -263,7 +269,7 @@ class SweepEngine:
             record = self._get(trial_id)
             if record.status.is_finished:
                 return
-            if self.config.backend == "loky":  # loky then kills every worker: judged in _on_worker_lost
+            if self.backend.loses_all_workers:  # the others die too: judged in _on_worker_lost
                 self._lost[trial_id] = time.monotonic()
             else:
                 self._finish(record, TrialStatus.CRASHED, "the worker process running this trial died")
@@ -276,7 +282,7 @@ class SweepEngine:
             self._inflight.discard(outcome.trial_id)
 
     def _on_worker_lost(self, lost: WorkerLost) -> None:
-        """One worker died and loky took the others down: blame the first lost trial, rerun the rest."""
+        """One worker died and took the others down (loky): blame the first lost trial, rerun the rest."""
         with self.lock:
             victims = [self._get(t) for t in sorted(self._inflight) if not self._get(t).status.is_finished]
             ordered = sorted((self._lost[v.id], v.id) for v in victims if v.id in self._lost)
@@ -331,26 +337,34 @@ class SweepEngine:
         overdue = timeout is not None and record.started_at is not None and \
             now - record.started_at > timeout + max(GRACE_SECONDS, 0.1 * timeout)
         canceled = self.cancel_reason is not None and time.monotonic() - self._canceled_at > GRACE_SECONDS
-        if not (overdue or canceled) or isinstance(self.objective, Script):
-            return  # a script's own supervisor ends it
+        if not (overdue or canceled) or self.objective.supervises_itself:
+            return  # e.g. a script's trial ends its own child process
         if overdue:
             self._finish(record, TrialStatus.TIMED_OUT, f"stopped after trial_timeout={timeout:g} s "
                                                         "(its worker was ended)")
         else:
             self._finish(record, TrialStatus.CANCELED, self.cancel_reason)
-        _interrupt_worker(record.worker, self.config.backend)
+        self.backend.interrupt(record.id, record.worker)
 
     # -- the run ------------------------------------------------------------------------------
-    def run(self) -> None:
-        """Run to the end; record the final status; re-raise an interruption or an engine error."""
+    def run(self, view: SweepResults | None = None) -> None:
+        """Run to the end; record the final status; re-raise an interruption or an engine error.
+
+        Parameters
+        ----------
+        view : SweepResults, optional
+            What observers' ``on_sweep_start`` and ``on_sweep_end`` receive: the
+            sweep's public handle (a :class:`~hyperwidget.sweep.SweepRun`).
+        """
+        self._view = view
         self.started_at = self.started_at or time.time()
         self.status = "Running"
         watch_stop = threading.Event()
         try:
             self._open_channel()
             threading.Thread(target=self._watch, args=(watch_stop,), daemon=True, name="hyperwidget-watch").start()
-            self._emit("on_sweep_start", self.handle)
-            executor = TrialExecutor(self.config.backend, self.config.max_concurrent_runs)
+            self._emit("on_sweep_start", self._view)
+            executor = TrialExecutor(self.backend, self.config.max_concurrent_runs)
             for item in executor.run(self.next_task):
                 if isinstance(item, WorkerLost):
                     self._on_worker_lost(item)
@@ -379,19 +393,20 @@ class SweepEngine:
                              canceled=self.cancel_reason is not None, out_of_budget=self._out_of_budget)
 
     def _open_channel(self) -> None:
-        self._in_process = is_in_process(self.config.backend)
         self._local_key = register_local_host(self)
         # Trials in other processes report over a socket; in-process trials (and the pipe relay of a
         # script's child process, which runs in-process too) call this engine directly.
-        self._server = None if self._in_process else ChannelServer(self, *_channel_hosts(self.config.backend))
+        in_process = self.backend.in_process
+        self._server = None if in_process else ChannelServer(self, *self.backend.channel_hosts())
         self._blob = None
-        if not self._in_process:
+        if not in_process:
             try:
                 self._blob = cloudpickle.dumps(self.objective)
             except Exception as error:
                 raise SweepConfigError(
                     f"the objective cannot be sent to {self.config.backend} worker processes ({type(error).__name__}"
-                    f": {error}); define what it uses at module level, or use backend='threads'.") from error
+                    f": {error}); define what it uses at module level, or use a backend that runs trials in this "
+                    f"process: {', '.join(backend_names(in_process=True))}.") from error
 
     def _close(self) -> None:
         with self.lock:
@@ -399,7 +414,7 @@ class SweepEngine:
                 record = self._get(trial_id)
                 if not record.status.is_finished:
                     self._finish(record, TrialStatus.CANCELED, self.cancel_reason or "canceled: the sweep ended")
-                    _interrupt_worker(record.worker, self.config.backend)
+                    self.backend.interrupt(record.id, record.worker)
             for index in self._requeue:
                 record = self.records[index]
                 if not record.status.is_finished:
@@ -411,44 +426,6 @@ class SweepEngine:
         if self._server is not None:
             self._server.close()
         unregister_local_host(self._local_key)
-        self._emit("on_sweep_end", self.handle)
+        self._emit("on_sweep_end", self._view)
         self.done.set()
-
-
-def _channel_hosts(backend: str) -> tuple[str, str | None]:
-    """Where the channel listens, and the address workers should use."""
-    if backend != "dask":
-        return "127.0.0.1", None
-    scheduler = dask_client().scheduler.address
-    host = scheduler.split("://")[-1].rsplit(":", 1)[0]
-    if host in ("127.0.0.1", "localhost", "::1"):
-        return "127.0.0.1", None
-    from distributed.utils import get_ip
-
-    return "0.0.0.0", get_ip(host)
-
-
-def _interrupt_worker(worker: str | None, backend: str) -> None:
-    """End a trial that will not stop by itself: kill its worker process, or interrupt its thread."""
-    if not worker:
-        return
-    import signal
-    import socket
-
-    host, pid, thread = worker.split(":")
-    if host != socket.gethostname():
-        return
-    if int(pid) != os.getpid():
-        if backend == "loky":
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-    elif backend == "threads":
-        import ctypes
-
-        from hyperwidget.errors import TrialStopped
-
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(int(thread)), ctypes.py_object(TrialStopped))
-
 

@@ -28,6 +28,19 @@ class TrialStopped(HyperwidgetError):
         self.reason = reason
 
 
+class TrialInterrupted(TrialStopped):
+    """Raised asynchronously in a trial's thread when the sweep ends it without waiting for its next ``log``.
+
+    The threads backend's way to end a trial that is canceled or past its
+    timeout. It takes no argument, because CPython builds it in the trial's
+    thread from the class alone; the reason is the trial's pending stop, which
+    the sweep already recorded (see ``hyperwidget.executor._interrupt``).
+    """
+
+    def __init__(self, reason: str = "canceled: the sweep ended the trial") -> None:
+        super().__init__(reason)
+
+
 class TrialTimeout(HyperwidgetError):
     """Raised inside a trial that ran past its ``trial_timeout``."""
 

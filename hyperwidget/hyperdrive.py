@@ -33,6 +33,7 @@ from typing import Any
 from hyperwidget.config import check_count, check_duration, check_optional_count
 from hyperwidget.context import ENV_INPUT_PREFIX, NamedInput, TabularDataset
 from hyperwidget.errors import HyperwidgetWarning, SweepConfigError
+from hyperwidget.executor import DEFAULT_BACKEND, backend_for_compute_target, get_backend
 from hyperwidget.objective import Script
 from hyperwidget.policies import EarlyTerminationPolicy
 from hyperwidget.samplers import Sampler
@@ -145,8 +146,7 @@ class ScriptRunConfig:
     @property
     def backend(self) -> str:
         """The joblib backend the compute target maps to."""
-        target = getattr(self.compute_target, "name", self.compute_target)
-        return "loky" if target in (None, "local", "cpu-cluster") else str(target)
+        return backend_for_compute_target(self.compute_target)
 
 
 class HyperDriveConfig:
@@ -209,7 +209,7 @@ class HyperDriveConfig:
         self.policy = policy
         self.run_config = run_config if run_config is not None else estimator
         self.trial_timeout = trial_timeout
-        self.backend = backend or getattr(self.run_config, "backend", "loky")
+        self.backend = backend or getattr(self.run_config, "backend", DEFAULT_BACKEND)
         self.custom_run_id = custom_run_id
         self._warn_bayesian()
 
@@ -238,10 +238,8 @@ class HyperDriveConfig:
     def prepare(self, name: str, storage: str | None, observers: Sequence[Any] = ()) -> SweepRun:
         """A :class:`SweepRun` for this configuration, not started."""
         backend = self.backend
-        concurrency = min(self.max_concurrent_runs, self.max_total_runs)
-        if backend == "sequential":
-            concurrency = 1
-        elif not self._concurrency_given:  # "gated on the resources of the compute target": this machine
+        concurrency = get_backend(backend).limit_concurrency(min(self.max_concurrent_runs, self.max_total_runs))
+        if not self._concurrency_given:  # "gated on the resources of the compute target": this machine
             concurrency = min(concurrency, os.cpu_count() or 1)
         return prepare_sweep(self.objective(), None, metric=self.primary_metric_name,
                              goal=self.primary_metric_goal, sampler=self.hyperparameter_sampling,

@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
 import math
 import os
 import re
 import shlex
+import signal
+import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from hyperwidget.context import ENV_ACK_FD, ENV_PARAMS, ENV_REPORT_FD, ENV_TRIAL_ID
 from hyperwidget.errors import SweepConfigError
+
+if TYPE_CHECKING:
+    from hyperwidget.context import Run
+
+#: Seconds a stopped script gets to reach its next ``log`` call, then to end after ``SIGTERM``.
+STOP_GRACE_SECONDS = 5.0
+TERM_GRACE_SECONDS = 3.0
 
 
 def kwarg_name(name: str) -> str:
@@ -38,6 +51,11 @@ def normalize_returned(value: Any, metric: str) -> dict[str, float]:
             f"{metric!r}), a dict of metric values, or None and log with log(name, value)."
         )
     return {metric: float(value)}
+
+
+def stop_status(reason: str) -> str:
+    """The status of a trial stopped for ``reason``: ``Canceled`` for a cancellation, else ``StoppedEarly``."""
+    return "Canceled" if reason.startswith("canceled") else "StoppedEarly"
 
 
 def _is_number_like(value: Any) -> bool:
@@ -66,6 +84,8 @@ class FunctionObjective:
 
     function: Callable[..., Any]
     as_dict: bool = False
+    #: The sweep ends a function trial that will not stop (its backend says how).
+    supervises_itself: ClassVar[bool] = False
 
     @classmethod
     def wrap(cls, function: Callable[..., Any], names: Sequence[str]) -> FunctionObjective:
@@ -129,6 +149,8 @@ class Script:
     environment: Mapping[str, str] | None = None
     template: str | None = None
     inputs: Mapping[str, Any] | None = None
+    #: A script's trial ends its own child process when stopped or past its timeout (:meth:`run_child`).
+    supervises_itself: ClassVar[bool] = True
 
     @classmethod
     def from_command(cls, command: str, source_directory: str = ".", inputs: Mapping[str, Any] | None = None,
@@ -202,8 +224,84 @@ class Script:
         """A short description for logs and stored configurations."""
         return f"script {self.path}"
 
+    def run_child(self, params: Mapping[str, Any], run: Run, *, workdir: Path,
+                  timeout: float | None) -> tuple[str, str | None]:
+        """Run one child process in ``workdir`` and supervise it to its end; returns ``(status, error)``.
+
+        The child reports through a pipe (``log`` in the script) that is relayed to
+        ``run``; a stop asked by the sweep reaches it at its next ``log`` call, and
+        a child that does not get there within ``STOP_GRACE_SECONDS`` is ended, as
+        is one past ``timeout``. Its output goes to ``workdir/std_log.txt``.
+        """
+        self.prepare_workdir(workdir)
+        report_r, report_w = os.pipe()
+        ack_r, ack_w = os.pipe()
+        env = {**os.environ, **(self.environment or {}), ENV_TRIAL_ID: run.id, ENV_REPORT_FD: str(report_w),
+               ENV_ACK_FD: str(ack_r), ENV_PARAMS: json.dumps(dict(params))}
+        with open(workdir / "std_log.txt", "wb") as log_file:
+            process = subprocess.Popen(self.command(params), cwd=workdir, env=env, stdout=log_file,
+                                       stderr=subprocess.STDOUT, pass_fds=(report_w, ack_r), start_new_session=True)
+        os.close(report_w)
+        os.close(ack_r)
+        relay = threading.Thread(target=_relay, args=(report_r, ack_w, run), daemon=True)
+        relay.start()
+        status, error = _supervise(process, run, timeout)
+        relay.join(timeout=5)
+        if status == "Completed" and process.returncode != 0:
+            tail = (workdir / "std_log.txt").read_text(errors="replace")[-4000:]
+            status = "Crashed" if process.returncode < 0 else "Failed"
+            error = f"{self.path.name} exited with code {process.returncode}:\n{tail}"
+        return status, error
+
 
 _PLACEHOLDER = re.compile(r"\$\{\{\s*inputs\.([A-Za-z_][\w]*)\s*\}\}")
+
+
+def _relay(report_r: int, ack_w: int, run: Run) -> None:
+    """Forward the child's reports to the sweep and the sweep's answers back."""
+    with os.fdopen(report_r, "r") as reports, os.fdopen(ack_w, "w", buffering=1) as acks:
+        for line in reports:
+            message = json.loads(line)
+            reason = run.forward(message["name"], message["value"], message.get("step"))
+            try:
+                acks.write(json.dumps({"stop": reason}) + "\n")
+            except BrokenPipeError:
+                return
+
+
+def _supervise(process: subprocess.Popen[bytes], run: Run, timeout: float | None) -> tuple[str, str | None]:
+    """Wait for the child, ending it when it is stopped, canceled or past its timeout."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not _wait(process, 0.25):
+        reason = run.pending_stop()
+        if deadline is not None and time.monotonic() > deadline:
+            _terminate(process)
+            return "TimedOut", f"stopped after trial_timeout={timeout} s"
+        if reason and not _wait(process, STOP_GRACE_SECONDS):  # give it until its next log call, then end it
+            _terminate(process)
+    reason = run.stop_reason
+    if reason and process.returncode != 0:
+        return stop_status(reason), reason
+    return "Completed", None  # exit code 0: the script ran to its end by itself, so a late stop saved nothing
+
+
+def _wait(process: subprocess.Popen[bytes], seconds: float) -> bool:
+    try:
+        process.wait(timeout=seconds)
+        return True
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> None:
+    """``SIGTERM`` the child's process group, then ``SIGKILL`` it if it is still there after a grace period."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        if not _wait(process, TERM_GRACE_SECONDS):
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    except ProcessLookupError:
+        pass
 
 
 def _format_arg(value: Any) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from hyperwidget.config import SweepConfig, make_config, make_objective
 from hyperwidget.engine import SweepEngine
 from hyperwidget.errors import SweepConfigError
+from hyperwidget.executor import DEFAULT_BACKEND
 from hyperwidget.objective import Script
 from hyperwidget.policies import EarlyTerminationPolicy
 from hyperwidget.results import Constraint, SweepResults
@@ -47,7 +48,6 @@ class SweepRun(SweepResults):
         self._engine = engine
         self.config = c
         self._thread: threading.Thread | None = None
-        engine.handle = self
 
     @property
     def trials(self) -> list[TrialRecord]:
@@ -147,10 +147,10 @@ def _runs_dir(storage: SqliteStorage | None, name: str) -> Path:
 
 
 def prepare_sweep(objective: Any, space: Mapping[str, Any] | None = None, *, metric: str, goal: Any = "maximize",
-                  sampler: Sampler | None = None, policy: EarlyTerminationPolicy | None = None,
+                  sampler: Sampler | str | None = None, policy: EarlyTerminationPolicy | str | None = None,
                   max_total_runs: int | None = None, max_concurrent_runs: int | None = None,
                   max_duration_minutes: float | None = None, trial_timeout: float | None = None,
-                  backend: str = "loky", seed: int | None = None, name: str | None = None,
+                  backend: str = DEFAULT_BACKEND, seed: int | None = None, name: str | None = None,
                   storage: str | os.PathLike[str] | SqliteStorage | None = DEFAULT_STORAGE,
                   constraints: Sequence[str | Constraint] = (), observers: Sequence[Any] = (),
                   resume: bool = False, if_exists: str = "error") -> SweepRun:
@@ -225,7 +225,10 @@ def _prepare_resume(objective: Any, store: SqliteStorage, name: str, *, observer
     data, _status, created_at, _updated, trials = store.load_sweep(name)
     settings = {k: data[k] for k in ("max_total_runs", "max_concurrent_runs", "max_duration_minutes",
                                      "trial_timeout", "backend")}
-    settings.update({k: v for k, v in overrides.items() if v is not None and not (k == "backend" and v == "loky")})
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if given.get("backend") == DEFAULT_BACKEND:  # the default of the caller's signature: keep the stored one
+        del given["backend"]
+    settings.update(given)
     sampler = sampler_from_json(data["sampler"])
     config = make_config(None, metric=data["metric"], goal=data["goal"], sampler=sampler,
                          policy=policy_from_json(data["policy"]), seed=None, name=name,
@@ -243,7 +246,7 @@ def _prepare_resume(objective: Any, store: SqliteStorage, name: str, *, observer
 
 def run_prepared(run: SweepRun) -> SweepRun:
     """Run a prepared sweep to its end in the calling thread and return it."""
-    run._engine.run()
+    run._engine.run(run)
     return run
 
 
@@ -251,7 +254,7 @@ def launch(run: SweepRun) -> SweepRun:
     """Start a prepared sweep on a background thread."""
     def target() -> None:
         try:
-            run._engine.run()
+            run._engine.run(run)
         except BaseException:  # kept on the engine; SweepRun.wait() re-raises it
             logger.debug("sweep %s ended with an error", run.name, exc_info=True)
 

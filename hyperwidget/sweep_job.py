@@ -26,9 +26,10 @@ from typing import Any
 
 from hyperwidget.config import check_count, check_duration
 from hyperwidget.errors import SweepConfigError
+from hyperwidget.executor import backend_for_compute_target, get_backend
 from hyperwidget.objective import Script
 from hyperwidget.policies import EarlyTerminationPolicy
-from hyperwidget.samplers import GridSamplingAlgorithm, RandomSamplingAlgorithm, Sampler
+from hyperwidget.samplers import SAMPLERS, Sampler, make_sampler
 from hyperwidget.space import Expression
 from hyperwidget.sweep import DEFAULT_STORAGE, SweepRun, launch, load_results, prepare_sweep
 
@@ -39,23 +40,28 @@ class BayesianSamplingAlgorithm:
 
     def build(self, space: Mapping[str, Any]) -> Sampler:
         """The Bayesian sampler for ``space``."""
-        from hyperwidget.samplers import BayesianParameterSampling
-
-        return BayesianParameterSampling(space)
+        return make_sampler("bayesian", space)
 
 
-_ALGORITHMS = {"random": RandomSamplingAlgorithm, "grid": GridSamplingAlgorithm,
-               "bayesian": BayesianSamplingAlgorithm}
+@dataclasses.dataclass(frozen=True)
+class _NamedAlgorithm:
+    """A ``sampling_algorithm`` given by name: any sampler registered in ``hyperwidget.samplers.SAMPLERS``."""
+
+    name: str
+
+    def build(self, space: Mapping[str, Any]) -> Sampler:
+        """The sampler registered under :attr:`name`, over ``space``."""
+        return make_sampler(self.name, space, setting="sampling_algorithm")
 
 
 def _algorithm(value: Any) -> Any:
     if isinstance(value, str):
-        if value.lower() not in _ALGORITHMS:
-            raise SweepConfigError(f"sampling_algorithm: unknown {value!r}; use one of {sorted(_ALGORITHMS)} "
+        if value.strip().lower() not in SAMPLERS:
+            raise SweepConfigError(f"sampling_algorithm: unknown {value!r}; use one of: {', '.join(SAMPLERS)}, "
                                    "or RandomSamplingAlgorithm(seed=..., rule='sobol').")
-        return _ALGORITHMS[value.lower()]()
+        return _NamedAlgorithm(value.strip().lower())
     if not hasattr(value, "build"):
-        raise SweepConfigError(f"sampling_algorithm must be 'grid', 'random', 'bayesian' or a "
+        raise SweepConfigError(f"sampling_algorithm must be one of {', '.join(map(repr, SAMPLERS))} or a "
                                f"*SamplingAlgorithm object, got {value!r}.")
     return value
 
@@ -163,15 +169,16 @@ class SweepJob:
 
     def prepare(self, name: str, storage: str | None, observers: Sequence[Any] = ()) -> SweepRun:
         """A :class:`SweepRun` for this job, not started."""
-        backend = "loky" if self.compute in (None, "local", "cpu-cluster") else str(self.compute)
+        backend = backend_for_compute_target(self.compute)
         limits = self.limits
         concurrency = limits.max_concurrent_trials
         if concurrency is None:
             concurrency = min(limits.max_total_trials, os.cpu_count() or 1)
+        concurrency = get_backend(backend).limit_concurrency(concurrency)
         return prepare_sweep(
             self.trial.script(), None, metric=self.primary_metric, goal=self.goal,
             sampler=self.sampling_algorithm.build(self.search_space), policy=self.early_termination,
-            max_total_runs=limits.max_total_trials, max_concurrent_runs=1 if backend == "sequential" else concurrency,
+            max_total_runs=limits.max_total_trials, max_concurrent_runs=concurrency,
             max_duration_minutes=None if limits.timeout is None else limits.timeout / 60,
             trial_timeout=limits.trial_timeout, backend=backend, name=name, storage=storage, observers=observers)
 

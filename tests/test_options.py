@@ -10,6 +10,7 @@ from IPython.core.error import UsageError
 from hyperwidget import space as hs
 from hyperwidget.notebook import _options as opt
 from hyperwidget.policies import (
+    POLICIES,
     ASHAPolicy,
     BanditPolicy,
     HyperbandPolicy,
@@ -17,6 +18,7 @@ from hyperwidget.policies import (
     NoTerminationPolicy,
     TruncationSelectionPolicy,
 )
+from hyperwidget.registry import Entry
 from hyperwidget.trial import Goal
 
 
@@ -109,7 +111,7 @@ def test_sampler_keywords_and_errors():
 
 
 def test_missing_engine_class_is_a_clear_usage_error(monkeypatch):
-    monkeypatch.setitem(opt.POLICIES, "bandit", opt._Entry("hyperwidget.policies", "NotWrittenYetPolicy"))
+    monkeypatch.setitem(POLICIES, "bandit", Entry("hyperwidget.policies:NotWrittenYetPolicy"))
     with pytest.raises(UsageError, match=r"--policy bandit needs hyperwidget\.policies\.NotWrittenYetPolicy"):
         opt.parse_policy("bandit(slack_factor=0.1)")
 

@@ -1,15 +1,44 @@
 """Trial execution on joblib backends, and the code that runs inside a worker."""
 
-from hyperwidget.executor._channel import ChannelServer, register_local_host, unregister_local_host
-from hyperwidget.executor._joblib import (
+from hyperwidget.executor._backends import (
     BACKENDS,
-    TrialExecutor,
-    WorkerLost,
+    DEFAULT_BACKEND,
+    Backend,
+    DaskBackend,
+    Interruption,
+    LokyBackend,
+    SequentialBackend,
+    ThreadBackend,
+    backend_for_compute_target,
+    backend_names,
     check_backend,
     dask_client,
-    is_in_process,
+    get_backend,
 )
+from hyperwidget.executor._channel import ChannelServer, register_local_host, unregister_local_host
+from hyperwidget.executor._joblib import TrialExecutor, WorkerLost
 from hyperwidget.executor._worker import TrialOutcome, TrialTask, execute_trial
 
-__all__ = ["BACKENDS", "ChannelServer", "TrialExecutor", "TrialOutcome", "TrialTask", "WorkerLost", "check_backend",
-           "dask_client", "execute_trial", "is_in_process", "register_local_host", "unregister_local_host"]
+__all__ = [
+    "BACKENDS",
+    "DEFAULT_BACKEND",
+    "Backend",
+    "ChannelServer",
+    "DaskBackend",
+    "Interruption",
+    "LokyBackend",
+    "SequentialBackend",
+    "ThreadBackend",
+    "TrialExecutor",
+    "TrialOutcome",
+    "TrialTask",
+    "WorkerLost",
+    "backend_for_compute_target",
+    "backend_names",
+    "check_backend",
+    "dask_client",
+    "execute_trial",
+    "get_backend",
+    "register_local_host",
+    "unregister_local_host",
+]

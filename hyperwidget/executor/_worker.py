@@ -8,25 +8,22 @@ let through, after the trial is reported canceled.
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import hashlib
-import json
 import os
 import signal
 import socket
-import subprocess
 import threading
-import time
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from hyperwidget.context import ENV_ACK_FD, ENV_PARAMS, ENV_REPORT_FD, ENV_TRIAL_ID, Run, set_thread_run
-from hyperwidget.errors import TrialStopped, TrialTimeout
+from hyperwidget.context import Run, set_thread_run
+from hyperwidget.errors import TrialInterrupted, TrialStopped, TrialTimeout
+from hyperwidget.executor import _interrupt
 from hyperwidget.executor._channel import Channel, connect
-from hyperwidget.objective import Script, normalize_returned
+from hyperwidget.objective import Script, normalize_returned, stop_status
 
 _OBJECTIVE_CACHE: dict[str, Any] = {}
 
@@ -75,9 +72,25 @@ class _ChannelReporter:
 _HOST = socket.gethostname()
 
 
+class WorkerLabel(NamedTuple):
+    """Where a trial runs, as recorded in ``TrialRecord.worker`` (``host:pid:thread``)."""
+
+    host: str
+    pid: int
+    thread: int
+
+
 def worker_label() -> str:
     """``host:pid:thread`` of the code calling it."""
     return f"{_HOST}:{os.getpid()}:{threading.get_ident()}"
+
+
+def parse_worker_label(label: str | None) -> WorkerLabel | None:
+    """Read a :func:`worker_label` back; ``None`` for no label or one of another shape."""
+    parts = (label or "").rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        return None
+    return WorkerLabel(parts[0], int(parts[1]), int(parts[2]))
 
 
 def _load_objective(task: TrialTask) -> Any:
@@ -92,22 +105,17 @@ def _load_objective(task: TrialTask) -> Any:
     return _OBJECTIVE_CACHE[key]
 
 
-def _stop_status(reason: str) -> str:
-    return "Canceled" if reason.startswith("canceled") else "StoppedEarly"
-
-
 def execute_trial(task: TrialTask) -> TrialOutcome:
     """Run one trial and report it; returns its outcome and never raises for a trial failure."""
     channel = connect(task.local_key, task.address, task.token)
     try:
         if not channel.start(task.trial_id, worker_label()):
             return TrialOutcome(task.trial_id, "Skipped", skipped=True)
-        reporter = _ChannelReporter(channel, task.trial_id)
-        run = Run(reporter, task.trial_id, task.params)
+        run = Run(_ChannelReporter(channel, task.trial_id), task.trial_id, task.params)
         try:
             objective = _load_objective(task)
             if isinstance(objective, Script):
-                outcome = _run_script(objective, task, run, reporter)
+                outcome = _run_script(objective, task, run)
             else:
                 outcome = _run_function(objective, task, run)
         except KeyboardInterrupt:
@@ -123,13 +131,14 @@ def execute_trial(task: TrialTask) -> TrialOutcome:
 
 def _run_function(objective: Any, task: TrialTask, run: Run) -> TrialOutcome:
     set_thread_run(run)
-    timer = _TimeoutWatchdog(run, task.timeout)
+    timer = _TimeoutWatchdog(run, task.timeout, task.trial_id)
     try:
-        with timer:
+        with _interrupt.interruptible(task.trial_id), timer:
             value = objective(task.params)
         return TrialOutcome(task.trial_id, "Completed", returned=normalize_returned(value, task.metric))
     except TrialStopped as stop:
-        return TrialOutcome(task.trial_id, _stop_status(stop.reason), stop.reason)
+        reason = (run.pending_stop() or stop.reason) if isinstance(stop, TrialInterrupted) else stop.reason
+        return TrialOutcome(task.trial_id, stop_status(reason), reason)
     except TrialTimeout:
         return TrialOutcome(task.trial_id, "TimedOut", f"stopped after trial_timeout={task.timeout} s")
     except KeyboardInterrupt:
@@ -139,6 +148,7 @@ def _run_function(objective: Any, task: TrialTask, run: Run) -> TrialOutcome:
     except Exception as exc:
         return TrialOutcome(task.trial_id, "Failed", format_trial_error(exc))
     finally:
+        _interrupt.leave(task.trial_id)  # idempotent: covers an interruption delivered while leaving the block
         set_thread_run(None)
 
 
@@ -160,16 +170,16 @@ class _TimeoutWatchdog:
     """Interrupts the trial's thread when it runs past its timeout.
 
     In the main thread a signal interrupts even a blocking call; in other threads
-    an asynchronous exception takes effect at the next Python bytecode. Code stuck
-    inside C for ever is then ended by the sweep killing the worker process.
+    an asynchronous exception (:mod:`~hyperwidget.executor._interrupt`) takes
+    effect at the next Python bytecode. Code stuck inside C for ever is then ended
+    by the sweep as its backend says (killing a worker process).
     """
 
-    def __init__(self, run: Run, timeout: float | None) -> None:
-        self._run, self._timeout = run, timeout
+    def __init__(self, run: Run, timeout: float | None, trial_id: str) -> None:
+        self._run, self._timeout, self._trial_id = run, timeout, trial_id
         self._lock = threading.Lock()
         self._done = False
         self.fired = False
-        self._ident = threading.get_ident()
         self._main = threading.current_thread() is threading.main_thread()
         self._previous: Any = None
 
@@ -196,7 +206,7 @@ class _TimeoutWatchdog:
                 return
             self.fired = True
             self._run.timed_out = True
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._ident), ctypes.py_object(TrialTimeout))
+            _interrupt.interrupt(self._trial_id, TrialTimeout)
 
     def __exit__(self, *exc: Any) -> None:
         if self._timeout is None:
@@ -210,82 +220,8 @@ class _TimeoutWatchdog:
             self._timer.cancel()
 
 
-def _run_script(script: Script, task: TrialTask, run: Run, reporter: _ChannelReporter) -> TrialOutcome:
+def _run_script(script: Script, task: TrialTask, run: Run) -> TrialOutcome:
+    """Run a child-run script; the :class:`~hyperwidget.objective.Script` supervises its own process."""
     workdir = Path(task.workdir or Path.cwd() / "hyperwidget_runs" / task.trial_id)
-    script.prepare_workdir(workdir)
-    report_r, report_w = os.pipe()
-    ack_r, ack_w = os.pipe()
-    env = {**os.environ, **(script.environment or {}), ENV_TRIAL_ID: task.trial_id,
-           ENV_REPORT_FD: str(report_w), ENV_ACK_FD: str(ack_r), ENV_PARAMS: json.dumps(dict(task.params))}
-    with open(workdir / "std_log.txt", "wb") as log_file:
-        process = subprocess.Popen(script.command(task.params), cwd=workdir, env=env, stdout=log_file,
-                                   stderr=subprocess.STDOUT, pass_fds=(report_w, ack_r), start_new_session=True)
-    os.close(report_w)
-    os.close(ack_r)
-    relay = threading.Thread(target=_relay, args=(report_r, ack_w, run), daemon=True)
-    relay.start()
-    status, error = _supervise(process, run, reporter, task.timeout)
-    relay.join(timeout=5)
-    if status == "Completed" and process.returncode != 0:
-        tail = (workdir / "std_log.txt").read_text(errors="replace")[-4000:]
-        status = "Crashed" if process.returncode < 0 else "Failed"
-        error = f"{script.path.name} exited with code {process.returncode}:\n{tail}"
+    status, error = script.run_child(task.params, run, workdir=workdir, timeout=task.timeout)
     return TrialOutcome(task.trial_id, status, error)
-
-
-def _relay(report_r: int, ack_w: int, run: Run) -> None:
-    """Forward the script's reports to the sweep and the sweep's answers back."""
-    with os.fdopen(report_r, "r") as reports, os.fdopen(ack_w, "w", buffering=1) as acks:
-        for line in reports:
-            message = json.loads(line)
-            try:
-                reason = run._reporter.report(message["name"], message["value"], message.get("step"))
-            except Exception as error:  # the sweep went away
-                reason = f"canceled: {error}"
-            if reason:
-                run.request_stop(reason)
-            try:
-                acks.write(json.dumps({"stop": reason}) + "\n")
-            except BrokenPipeError:
-                return
-
-
-def _supervise(process: subprocess.Popen[bytes], run: Run, reporter: _ChannelReporter,
-               timeout: float | None) -> tuple[str, str | None]:
-    """Wait for the script, ending it when it is stopped, canceled or past its timeout."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        try:
-            process.wait(timeout=0.25)
-            break
-        except subprocess.TimeoutExpired:
-            pass
-        reason = run._stop_reason or reporter.poll()
-        if reason:
-            run.request_stop(reason)
-        if deadline is not None and time.monotonic() > deadline:
-            _terminate(process)
-            return "TimedOut", f"stopped after trial_timeout={timeout} s"
-        if reason and not _wait(process, 5.0):  # give it until its next log call, then end it
-            _terminate(process)
-    if run._stop_reason and process.returncode != 0:
-        return _stop_status(run._stop_reason), run._stop_reason
-    return "Completed", None  # exit code 0: the script ran to its end by itself, so a late stop saved nothing
-
-
-def _wait(process: subprocess.Popen[bytes], seconds: float) -> bool:
-    try:
-        process.wait(timeout=seconds)
-        return True
-    except subprocess.TimeoutExpired:
-        return False
-
-
-def _terminate(process: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        if not _wait(process, 3.0):
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    except ProcessLookupError:
-        pass

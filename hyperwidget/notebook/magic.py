@@ -24,7 +24,9 @@ from IPython.core.magic import Magics, cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from hyperwidget.errors import HyperwidgetError
+from hyperwidget.executor import BACKENDS, DEFAULT_BACKEND, get_backend
 from hyperwidget.notebook import _options
+from hyperwidget.samplers import SAMPLERS
 from hyperwidget.notebook._cell import CELL_PREFIX, CompiledCell, compile_cell
 from hyperwidget.notebook._logged import cell_logs
 from hyperwidget.trial import TrialRecord, TrialStatus
@@ -277,7 +279,7 @@ class SweepMagics(Magics):
     @argument(
         "--sampler",
         metavar="SAMPLER",
-        help='grid | random | sobol | bayesian, optionally with keywords: "bayesian(n_initial=5)" (default random)',
+        help=f'{" | ".join(SAMPLERS)}, optionally with keywords: "bayesian(n_initial=5)" (default random)',
     )
     @argument("--seed", type=int, metavar="INT", help="seed of the sampler")
     @argument(
@@ -301,8 +303,8 @@ class SweepMagics(Magics):
     )
     @argument(
         "--backend",
-        default="loky",
-        metavar="sequential|threads|loky|dask",
+        default=DEFAULT_BACKEND,
+        metavar="|".join(BACKENDS),
         help="where trials run (default loky: worker processes, which receive the notebook names the cell uses)",
     )
     @argument("--trial-timeout", type=_options.positive_float, metavar="SECONDS", help="stop a trial after this")
@@ -371,7 +373,7 @@ class SweepMagics(Magics):
             settings["resume"] = True
         else:
             settings["sampler"] = sampler_spec.build(compiled.space, args.seed)
-        if settings["backend"] in ("loky", "dask"):
+        if not get_backend(settings["backend"]).in_process:
             compiled.trial.check_picklable()
         guard = FailFast()
         with noticing_interrupts() as interrupted:
