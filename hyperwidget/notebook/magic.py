@@ -26,9 +26,10 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from hyperwidget.errors import HyperwidgetError
 from hyperwidget.executor import BACKENDS, DEFAULT_BACKEND, get_backend
 from hyperwidget.notebook import _options
-from hyperwidget.samplers import SAMPLERS
 from hyperwidget.notebook._cell import CELL_PREFIX, CompiledCell, compile_cell
 from hyperwidget.notebook._logged import cell_logs
+from hyperwidget.policies import POLICIES
+from hyperwidget.samplers import SAMPLERS
 from hyperwidget.trial import TrialRecord, TrialStatus
 
 #: The sweep is canceled when this many first finished trials all failed (fewer if max_total_runs is smaller).
@@ -285,9 +286,8 @@ class SweepMagics(Magics):
     @argument(
         "--policy",
         metavar="POLICY",
-        help='early termination: "bandit(slack_factor=0.1, delay_evaluation=5)"'
-        ' | "median(...)" | "truncation(truncation_percentage=20)" | "asha(max_resource=27)" | '
-        '"hyperband(...)" | none (default none)',
+        help=f'early termination: {" | ".join(POLICIES)}, with keywords as in '
+        '"bandit(slack_factor=0.1, delay_evaluation=5)" or "asha(max_resource=27)" (default none)',
     )
     @argument(
         "--max-total-runs",
