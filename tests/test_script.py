@@ -11,6 +11,7 @@ import pytest
 
 import hyperwidget as hw
 from hyperwidget import Script, SweepConfigError
+from hyperwidget.context import Run
 
 TRAIN = textwrap.dedent("""
     import argparse, os, time
@@ -93,3 +94,35 @@ def test_the_same_script_run_by_hand_prints_its_metrics(train_dir: Path) -> None
 def test_a_missing_script_is_rejected_when_declared(tmp_path: Path) -> None:
     with pytest.raises(SweepConfigError, match="'trian.py' does not exist in source_directory"):
         Script("trian.py", source_directory=str(tmp_path))
+
+
+class _StopAtSecondValue:
+    """A sweep stand-in: records the values a child reports and asks it to stop at the second one."""
+
+    def __init__(self) -> None:
+        self.values: list[tuple[str, float]] = []
+
+    def report(self, name: str, value: float) -> str | None:
+        self.values.append((name, value))
+        return "stopped by the test" if len(self.values) >= 2 else None
+
+    def poll(self) -> str | None:
+        return None
+
+
+def test_a_script_supervises_its_own_child_process(train_dir: Path, tmp_path: Path) -> None:
+    """No executor and no engine: the Script relays its child's values and ends it on a stop."""
+    sweep = _StopAtSecondValue()
+    run = Run(sweep, "t_0", {"epochs": 5})
+    status, error = Script("train.py", source_directory=str(train_dir)).run_child(
+        {"--regularization": 0.0, "--epochs": 5}, run, workdir=tmp_path / "t_0", timeout=None)
+    assert (status, error) == ("StoppedEarly", "stopped by the test")
+    assert [name for name, _ in sweep.values] == ["Accuracy", "Accuracy"]  # the child stopped at its next log
+    assert run.stop_reason == "stopped by the test"
+
+
+def test_a_script_past_its_timeout_is_ended(train_dir: Path, tmp_path: Path) -> None:
+    run = Run(_StopAtSecondValue(), "t_1", {})
+    status, error = Script("train.py", source_directory=str(train_dir)).run_child(
+        {"--mode": "sleep"}, run, workdir=tmp_path / "t_1", timeout=0.5)
+    assert status == "TimedOut" and error == "stopped after trial_timeout=0.5 s"
