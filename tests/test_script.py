@@ -102,7 +102,7 @@ class _StopAtSecondValue:
     def __init__(self) -> None:
         self.values: list[tuple[str, float]] = []
 
-    def report(self, name: str, value: float) -> str | None:
+    def report(self, name: str, value: float, step: int | None = None) -> str | None:
         self.values.append((name, value))
         return "stopped by the test" if len(self.values) >= 2 else None
 
