@@ -350,7 +350,11 @@ export function rowParts(row, columns, ctx) {
 
 /** The `<tr>` of one trial. @param {Row} row @param {Column[]} columns @param {RowContext} ctx */
 export function rowHtml(row, columns, ctx) {
-  const { attrs, cells } = rowParts(row, columns, ctx);
+  return trHtml(rowParts(row, columns, ctx));
+}
+
+/** A `<tr>` from its parts (see `rowParts`). @param {{attrs: Object<string, string>, cells: string[]}} parts */
+function trHtml({ attrs, cells }) {
   const attrText = Object.entries(attrs)
     .filter(([, v]) => v !== "")
     .map(([k, v]) => html` ${raw(k)}="${v}"`);
@@ -391,7 +395,7 @@ export function progressHtml(summary, elapsed) {
 }
 
 // ----------------------------------------------------------------------- view
-const PAGE_SIZES = [25, 50, 100, 500];
+const PAGE_SIZES = [25, 50, 100, 200];
 
 /**
  * @typedef {{get(name: string): any, on(event: string, cb: Function): void,
@@ -504,36 +508,35 @@ class MonitorView {
   }
 
   /**
-   * Update the table body in place: rows keyed by trial id, only changed cells replaced.
+   * Update the table body. The leading rows that show the same trials as
+   * before (a live update) are updated in place, only the cells that changed,
+   * so a button under the pointer survives (a click whose mousedown and mouseup
+   * land on different elements is lost); the rest (a new page, a new sort, new
+   * trials) is replaced with one parse.
    * @param {Row[]} rows @param {Column[]} columns @param {RowContext} ctx
    */
   renderBody(rows, columns, ctx) {
     const tbody = this.parts.tbody;
-    rows.forEach((row, i) => {
-      const parts = rowParts(row, columns, ctx);
-      const tr = /** @type {HTMLTableRowElement & {hwCells?: string[]} | undefined} */ (tbody.children[i]);
-      if (!tr || tr.dataset.trialId !== String(row.id) || tr.hwCells?.length !== parts.cells.length) {
-        const template = document.createElement("template");
-        template.innerHTML = rowHtml(row, columns, ctx).text;
-        const fresh = /** @type {HTMLTableRowElement & {hwCells?: string[]}} */ (template.content.firstElementChild);
-        fresh.hwCells = parts.cells;
-        if (tr) tbody.replaceChild(fresh, tr);
-        else tbody.appendChild(fresh);
-        return;
-      }
-      for (const [name, value] of Object.entries(parts.attrs)) {
+    const trs = /** @type {Array<HTMLTableRowElement & {hwCells?: string[]}>} */ ([...tbody.children]);
+    const parts = rows.map((row) => rowParts(row, columns, ctx));
+    let same = 0;
+    while (same < Math.min(trs.length, rows.length) && trs[same].dataset.trialId === rows[same].id && trs[same].hwCells?.length === parts[same].cells.length) same += 1;
+    trs.slice(0, same).forEach((tr, i) => {
+      for (const [name, value] of Object.entries(parts[i].attrs)) {
         if (value === "") tr.removeAttribute(name);
         else if (tr.getAttribute(name) !== value) tr.setAttribute(name, value);
       }
       const cells = /** @type {string[]} */ (tr.hwCells);
-      parts.cells.forEach((cell, j) => {
+      parts[i].cells.forEach((cell, j) => {
         if (cells[j] !== cell) {
           /** @type {HTMLElement} */ (tr.children[j]).outerHTML = cell;
           cells[j] = cell;
         }
       });
     });
-    while (tbody.children.length > rows.length) tbody.lastElementChild?.remove();
+    trs.slice(same).forEach((tr) => tr.remove());
+    tbody.insertAdjacentHTML("beforeend", parts.slice(same).map((p) => trHtml(p).text).join(""));
+    [...tbody.children].slice(same).forEach((tr, i) => Object.assign(tr, { hwCells: parts[same + i].cells }));
   }
 
   /** Delegated clicks: sort headers, stop buttons, pager. @param {MouseEvent} event */
