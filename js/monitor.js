@@ -16,10 +16,12 @@
 // above `render` are pure and exported for `node --test js/test/`.
 
 /**
- * A table row, as built by `row` in hyperwidget/notebook/_snapshot.py.
+ * A table row, as built by `row` in hyperwidget/notebook/_snapshot.py: `duration`
+ * once the trial has ended, `started_at` (kernel unix seconds) while it runs, `curve`
+ * when the metric has two or more values, `error` when the trial has one.
  * @typedef {{id: string, index: number, status: string, params: Object<string, *>, latest: number|null,
- *   best: number|null, step: number, started_at: number|null, ended_at: number|null,
- *   curve?: Array<number|null>, error?: string}} Row  (curve: two or more values, else `latest` is all)
+ *   best: number|null, step: number, duration?: number, started_at?: number,
+ *   curve?: Array<number|null>, error?: string}} Row
  * @typedef {{key: string, label: string, kind: string, sortable: boolean}} Column
  * @typedef {{status?: string, counts?: Object<string, number>, n_trials?: number, n_finished?: number,
  *   best_id?: string|null, best_value?: number|null, best_chart?: Array<[number, number]>,
@@ -136,9 +138,8 @@ export function formatDuration(seconds) {
 
 /** Seconds a trial has run, live while running (`now`: kernel seconds). @param {Row} row @param {number} now */
 export function rowDuration(row, now) {
-  if (typeof row.started_at !== "number") return null;
-  if (typeof row.ended_at === "number") return Math.max(0, row.ended_at - row.started_at);
-  return row.status === "Running" ? Math.max(0, now - row.started_at) : null;
+  if (typeof row.duration === "number") return row.duration;
+  return typeof row.started_at === "number" ? Math.max(0, now - row.started_at) : null;
 }
 
 /** A trial id without its sweep-name prefix. @param {string} id @param {string} [sweepName] */

@@ -37,7 +37,7 @@ def table(*records: TrialRecord, goal: Goal = Goal.MAXIMIZE) -> _snapshot.Table:
 def test_a_row_holds_every_field_as_json_and_drops_nan() -> None:
     r = row(record(3, values=(0.2, float("nan"), 0.9, 0.7), error="Traceback...\n  File x\nValueError: bad"))
     assert r == {"id": "t3", "index": 3, "status": "Completed", "params": {"lr": pytest.approx(0.4), "kernel": "rbf"},
-                 "latest": 0.7, "best": 0.9, "step": 4, "started_at": 100.0, "ended_at": 102.5,
+                 "latest": 0.7, "best": 0.9, "step": 4, "duration": 2.5,
                  "curve": [0.2, None, 0.9, 0.7], "error": "ValueError: bad"}
     json.dumps(r, allow_nan=False)
     assert _snapshot.row_duration(r) == pytest.approx(2.5)
@@ -48,7 +48,9 @@ def test_a_row_is_small_without_a_curve_or_an_error() -> None:
     assert (queued["latest"], queued["best"], queued["step"]) == (None, None, 0)
     assert "curve" not in queued and "error" not in queued and _snapshot.row_duration(queued) is None
     assert "curve" not in row(record(1))  # one value: it is `latest`
-    assert _snapshot.row_duration(row(record(0, TrialStatus.RUNNING)), now=110.0) == 10.0
+    running = row(record(0, TrialStatus.RUNNING))
+    assert running["started_at"] == 100.0 and "duration" not in running  # the front end counts on from there
+    assert _snapshot.row_duration(running, now=110.0) == 10.0
     assert row(record(0, values=(3.0, 1.0, 2.0)), Goal.MINIMIZE)["best"] == 1.0
 
 

@@ -17,6 +17,7 @@ use it too).
 
 from __future__ import annotations
 
+import heapq
 import html
 import math
 import time
@@ -24,8 +25,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from hyperwidget.results import BestSoFarPoint, best_so_far, trial_value
-from hyperwidget.trial import Goal, TrialRecord
+from hyperwidget.results import BestSoFarPoint, best_so_far
+from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
 Row = dict[str, Any]
 
@@ -62,11 +63,13 @@ def row(record: TrialRecord, metric: str, goal: Goal) -> Row:
     """The table row of one trial: the one row builder of the package.
 
     Values are raw and JSON-safe (NaN and infinities become None; the front
-    end formats them): ``id, index, status, params, latest, best, step,
-    started_at, ended_at``, plus ``curve`` (the primary metric's series,
-    downsampled) when it has two or more values and ``error`` (the last line
-    of the traceback) when there is one: absent rather than null keeps the
-    messages small.
+    end formats them): ``id, index, status, params, latest, best, step``, then
+    ``duration`` (seconds, to the millisecond) once the trial has ended or
+    ``started_at`` (unix seconds) while it runs, ``curve`` (the primary
+    metric's series, downsampled) when it has two or more values and ``error``
+    (the last line of the traceback) when there is one. Left out rather than
+    null, to keep the messages small: every float costs the kernel's JSON
+    encoder about as much as the rest of the row.
     """
     series = [v if type(v) is float and v - v == 0.0 else finite_or_none(v)
               for v in record.metrics.get(metric, ())]
@@ -78,11 +81,14 @@ def row(record: TrialRecord, metric: str, goal: Goal) -> Row:
         "params": {k: v if type(v) in _PLAIN or (type(v) is float and v - v == 0.0) else jsonable(v)
                    for k, v in record.params.items()},
         "latest": series[-1] if series else None,
-        "best": goal.best_of(values) if values else None,
+        "best": (max(values) if goal is Goal.MAXIMIZE else min(values)) if values else None,
         "step": len(series),
-        "started_at": record.started_at,
-        "ended_at": record.ended_at,
     }
+    started, ended = record.started_at, record.ended_at
+    if ended is not None and started is not None:
+        out["duration"] = round(max(0.0, ended - started), 3)
+    elif started is not None and ended is None:
+        out["started_at"] = started
     if len(series) > 1:
         out["curve"] = downsample(series, MAX_CURVE_POINTS)
     if record.error:
@@ -91,6 +97,7 @@ def row(record: TrialRecord, metric: str, goal: Goal) -> Row:
 
 
 _PLAIN = frozenset((str, int, bool, type(None)))  # JSON as they are, like finite floats
+_OPEN = (TrialStatus.QUEUED, TrialStatus.RUNNING)
 
 
 class Table:
@@ -114,39 +121,46 @@ class Table:
         self.best: BestSoFarPoint | None = None
         self.chart: list[tuple[int, float]] = []  # (finished trials, best) at each new best
         self.n_finished = 0
+        self.values: dict[str, float] = {}  # trial id -> results.trial_value, for the trials that compete
         self._last_end = -math.inf  # the latest end time folded in
         self._disordered = False  # a trial was folded in after one that ended later
 
     def update(self, records: Iterable[TrialRecord]) -> list[Row]:
         """Build the rows of ``records`` that differ from the ones their rows were
         built from (later records of a trial win); return those rows."""
-        latest = {r.id: r for r in records if self.records.get(r.id) is not r}
+        built, rows, counts, names = self.records, self.rows, self.counts, self.param_names
+        latest = {r.id: r for r in records if built.get(r.id) is not r}
         finished = []
         for rid, record in latest.items():
-            old = self.records.get(rid)
+            old = built.get(rid)
             if old is not None:
-                self.counts[self.rows[rid]["status"]] -= 1
-            if record.status.is_finished and (old is None or not old.status.is_finished):
+                counts[rows[rid]["status"]] -= 1
+            if record.status not in _OPEN and (old is None or old.status in _OPEN):  # it just finished
                 finished.append(record)
-            new = self.rows[rid] = row(record, self.metric, self.goal)
-            self.records[rid] = record
-            self.counts[new["status"]] += 1
-            if not new["params"].keys() <= self.param_names.keys():
-                self.param_names.update(dict.fromkeys(new["params"]))
-        self._fold(best_so_far(finished, self.metric, self.goal, self.feasible, after=self.best))
-        return [self.rows[rid] for rid in latest]
+            new = rows[rid] = row(record, self.metric, self.goal)
+            built[rid] = record
+            counts[new["status"]] += 1
+            if not new["params"].keys() <= names.keys():
+                names.update(dict.fromkeys(new["params"]))
+        if finished:
+            self._fold(best_so_far(finished, self.metric, self.goal, self.feasible, after=self.best))
+        return [rows[rid] for rid in latest]
 
     def _fold(self, points: list[BestSoFarPoint]) -> None:
-        """Continue the best-so-far series with trials that just finished."""
-        for point in points:
-            self.n_finished += 1
-            end = point.trial.ended_at if point.trial.ended_at is not None else math.inf
-            self._disordered |= end < self._last_end
-            self._last_end = max(self._last_end, end)
+        """Continue the best-so-far series with trials that just finished (in
+        completion order within the batch)."""
+        if not points:
+            return
+        ends = [p.trial.ended_at if p.trial.ended_at is not None else math.inf for p in (points[0], points[-1])]
+        self._disordered |= ends[0] < self._last_end
+        self._last_end = max(self._last_end, ends[1])
+        for n, point in enumerate(points, self.n_finished + 1):
             if point.best_trial is point.trial:
-                self.chart.append((self.n_finished, point.best))
-        if points:
-            self.best = points[-1]
+                self.chart.append((n, point.best))
+            if point.value - point.value == 0.0:  # finite: it competes (results.trial_value)
+                self.values[point.trial.id] = point.value
+        self.n_finished += len(points)
+        self.best = points[-1]
 
     def settle(self) -> None:
         """Recompute the best so far from every trial in completion order, when
@@ -192,10 +206,9 @@ class Table:
         """
         if len(self.rows) <= MAX_STATIC_ROWS:
             return self.sorted_rows()
-        scored = [(v, r.index, r.id) for r in self.records.values()
-                  if math.isfinite(v := trial_value(r, self.metric, self.goal, self.feasible))]
-        scored.sort(key=lambda s: (self.goal.sign() * s[0], s[1]))
-        return [self.rows[rid] for _, _, rid in scored[:STATIC_TOP]]
+        sign = self.goal.sign()
+        top = heapq.nsmallest(STATIC_TOP, ((sign * v, self.rows[rid]["index"], rid) for rid, v in self.values.items()))
+        return [self.rows[rid] for _, _, rid in top]
 
 
 # ------------------------------------------------------------------ the static tables
@@ -325,10 +338,11 @@ def _last_line(error: str | None) -> str | None:
 
 def row_duration(r: Row, now: float | None = None) -> float | None:
     """Seconds a row's trial ran: to its end, or to ``now`` while running."""
-    if r["started_at"] is None:
-        return None
-    end = r["ended_at"] if r["ended_at"] is not None else (time.time() if now is None else now)
-    return max(0.0, end - r["started_at"])
+    if "duration" in r:
+        return float(r["duration"])
+    if "started_at" in r:
+        return max(0.0, (time.time() if now is None else now) - r["started_at"])
+    return None
 
 
 def _fmt(value: Any) -> str:

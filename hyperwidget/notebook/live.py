@@ -1,5 +1,5 @@
 """Run a sweep with a live monitor: the one entry point of the magic and the
-Python API in notebooks.
+Python API in notebooks; and :class:`RunDetails` for a run started elsewhere.
 
 In a kernel with a widget front end, :func:`run_with_monitor` displays a
 :class:`~hyperwidget.notebook.monitor.SweepMonitor`, starts the sweep on a

@@ -57,8 +57,7 @@ function row(overrides = {}) {
     latest: 0.5,
     best: 0.5,
     step: 3,
-    started_at: 100,
-    ended_at: 102,
+    duration: 2,
     curve: [0.1, 0.3, 0.5],
     ...overrides,
   };
@@ -127,9 +126,9 @@ test("formatDuration picks a unit by size", () => {
 });
 
 test("rowDuration is live for running trials and fixed for finished ones", () => {
-  assert.equal(rowDuration(row({ status: "Running", ended_at: null, started_at: 190 }), 200), 10);
+  assert.equal(rowDuration(row({ status: "Running", duration: undefined, started_at: 190 }), 200), 10);
   assert.equal(rowDuration(row(), 500), 2);
-  assert.equal(rowDuration(row({ status: "Queued", started_at: null }), 500), null);
+  assert.equal(rowDuration(row({ status: "Queued", duration: undefined }), 500), null);
 });
 
 test("statusInfo colours the six user-facing states differently", () => {
@@ -159,9 +158,9 @@ test("sortRows sorts parameters naturally, numbers before strings, ties by index
 
 test("sortRows by status follows the lifecycle and by duration uses live time", () => {
   const rows = [
-    row({ id: "done", index: 0, status: "Completed", started_at: 0, ended_at: 5 }),
-    row({ id: "run", index: 1, status: "Running", started_at: 0, ended_at: null }),
-    row({ id: "q", index: 2, status: "Queued", started_at: null, ended_at: null }),
+    row({ id: "done", index: 0, status: "Completed", duration: 5 }),
+    row({ id: "run", index: 1, status: "Running", duration: undefined, started_at: 0 }),
+    row({ id: "q", index: 2, status: "Queued", duration: undefined }),
   ];
   assert.deepEqual(sortRows(rows, col("status"), "asc", 0).map((r) => r.id), ["q", "run", "done"]);
   assert.deepEqual(sortRows(rows, col("duration"), "desc", 100).map((r) => r.id), ["run", "done", "q"]);
@@ -200,7 +199,7 @@ test("the best row is marked and only active trials get a stop button", () => {
   const best = rowHtml(row({ id: "b" }), columns, { ...ctx, bestId: "b" }).text;
   assert.match(best, /class="hw-row hw-best"/);
   assert.match(best, /data-best="true"/);
-  const running = rowHtml(row({ id: "r", status: "Running", ended_at: null }), columns, ctx).text;
+  const running = rowHtml(row({ id: "r", status: "Running", duration: undefined, started_at: 190 }), columns, ctx).text;
   assert.match(running, /data-stop-trial="r"/);
   assert.doesNotMatch(rowHtml(row(), columns, ctx).text, /data-stop-trial/);
   const stopping = rowHtml(row({ id: "r", status: "Running" }), columns, { ...ctx, stopping: new Set(["r"]) }).text;
@@ -252,7 +251,7 @@ test("a column of a new kind is drawn as text, so a new column needs no front-en
 });
 
 test("raw values from the kernel are formatted in the front end", () => {
-  const r = row({ latest: 0.123456789, best: 0.98765432, started_at: 100.123456, ended_at: 102.6, params: { lr: 0.000012345678 } });
+  const r = row({ latest: 0.123456789, best: 0.98765432, duration: 2.476, params: { lr: 0.000012345678 } });
   const cells = rowParts(r, cols(["lr"]), { ...ctx, canStop: false }).cells.join("");
   for (const text of [">0.1235<", ">0.9877<", ">1.2346e-5<", ">2.5 s<"]) assert.ok(cells.includes(text), cells);
 });

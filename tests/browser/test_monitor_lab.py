@@ -409,9 +409,26 @@ def test_sweep_magic_cell_shows_the_monitor(browser: Any, server: Server) -> Non
             "data-trial-id") == best_id
         page.screenshot("lab-magic")
         page.screenshot("lab-rundetails", monitor_index=1)
+        _check_dark_theme(page)
         page.check_clean()
     finally:
         page.close()
+
+
+def _check_dark_theme(page: Page) -> None:
+    """In JupyterLab's dark theme the monitor follows the theme: light text on dark backgrounds."""
+    page.page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+    page.page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=15_000)
+    page.page.wait_for_timeout(500)  # the theme's stylesheet applies
+    monitor = page.page.locator(".hw-monitor").first
+    text = monitor.evaluate("el => { const c = getComputedStyle(el).color.match(/[\\d.]+/g).map(Number);"
+                            " return (0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]) / 255; }")
+    header = monitor.locator(".hw-table thead th").first.evaluate(
+        "el => { const c = getComputedStyle(el).backgroundColor.match(/[\\d.]+/g).map(Number);"
+        " return (0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]) / 255; }")
+    assert text > 0.6 and header < 0.3, (text, header)
+    page.screenshot("lab-dark")
+    page.page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
 
 
 JANK_PROBE = """() => { window.__maxGap = 0; let last = performance.now();
