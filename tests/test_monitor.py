@@ -147,7 +147,9 @@ def test_monitor_sends_only_changed_rows_after_the_first_message(monitor: SweepM
     assert [(r["id"], r["status"]) for r in wire_rows(last)] == [("t2", "Completed")]
     assert wire_rows(first)[0]["params"] == {"lr": 0.1, "kernel": "rbf"}
     assert last["summary"]["counts"] == {"Running": 4, "Completed": 1}
-    assert last["sweep"]["param_names"] == ["lr", "kernel"] and last["sweep"]["metric"] == "accuracy"
+    # the sweep's description travels when it changes: with the first rows (their hyperparameter names)
+    assert first["sweep"]["param_names"] == ["lr", "kernel"] and first["sweep"]["metric"] == "accuracy"
+    assert "sweep" not in last
     monitor.on_sweep_end(FakeRun())
 
 

@@ -104,6 +104,7 @@ class SweepMonitor(anywidget.AnyWidget):
         self._next_pull = 0.0
         self._unsent: dict[str, _snapshot.Row] = {}
         self._full = False  # the next message carries every row
+        self._sent_info: dict[str, Any] = {}  # the sweep description last sent
         self._status = "Running"
         self._started_at: float | None = None
         self._ended_at: float | None = None
@@ -271,10 +272,13 @@ class SweepMonitor(anywidget.AnyWidget):
         return _snapshot.sweep_info(self._run, self._table.metric, self._table.goal, self._table.param_names)
 
     def _flush(self) -> None:
-        """Send one ``update`` message: the changed rows (or every row) and the summary."""
+        """Send one ``update`` message: the changed rows (or every row), the summary,
+        and the sweep's description when it changed (new hyperparameter names)."""
         rows = list(self._table.rows.values()) if self._full else list(self._unsent.values())
-        message = {"type": "update", "full": self._full, "rows": rows, "summary": self._summary(),
-                   "sweep": self._sweep_info()}
+        message = {"type": "update", "full": self._full, "rows": rows, "summary": self._summary()}
+        info = self._sweep_info()
+        if self._full or info != self._sent_info:
+            message["sweep"] = self._sent_info = info
         self._full, self._unsent = False, {}
         self.message_times.append(time.time())
         self.send(message)
