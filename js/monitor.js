@@ -396,7 +396,7 @@ export function progressHtml(summary, elapsed) {
 }
 
 // ----------------------------------------------------------------------- view
-const PAGE_SIZES = [25, 50, 100, 200];
+const PAGE_SIZES = [25, 50, 100];
 
 /**
  * @typedef {{get(name: string): any, on(event: string, cb: Function): void,

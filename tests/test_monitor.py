@@ -321,6 +321,13 @@ def test_the_widget_module_is_js_monitor_js_in_a_checkout() -> None:
     assert "export default { render }" in str(SweepMonitor._esm) and "hw-final-table" in str(SweepMonitor._css)
 
 
+def test_the_wheel_ships_the_front_end_without_its_tests() -> None:
+    tomllib = pytest.importorskip("tomllib")
+    config = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))
+    shipped = config["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    assert shipped == {f"js/{name}": f"hyperwidget/static/{name}" for name in ("monitor.js", "monitor.css")}
+
+
 def test_a_missing_front_end_file_names_both_places() -> None:
     with pytest.raises(FileNotFoundError, match="nowhere.js is in neither .*js.* nor .*static"):
         monitor_module.asset("nowhere.js")

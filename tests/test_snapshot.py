@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,7 +18,8 @@ REPO = Path(__file__).resolve().parent.parent
 INFO = {"name": "s", "metric": "accuracy", "goal": "maximize", "param_names": ["lr", "kernel"]}
 
 
-def record(i: int, status: TrialStatus = TrialStatus.COMPLETED, values: tuple[float, ...] = (0.5,), **kw) -> TrialRecord:
+def record(i: int, status: TrialStatus = TrialStatus.COMPLETED, values: tuple[float, ...] = (0.5,),
+           **kw: Any) -> TrialRecord:
     ended = None if status in (TrialStatus.RUNNING, TrialStatus.QUEUED) else kw.pop("ended_at", 102.5)
     return TrialRecord(id=f"t{i}", index=i, params={"lr": 0.1 * (i + 1), "kernel": kw.pop("kernel", "rbf")},
                        status=status, metrics={"accuracy": values}, created_at=100.0, started_at=100.0,

@@ -534,27 +534,32 @@ def test_a_10000_trial_table_scrolls_sorts_and_pages_smoothly(browser: Any, serv
             " return m && m.dataset.sweepStatus === 'Completed' && m.dataset.rowCount === '10000'; }", timeout=60_000)
         live_frames = page.page.evaluate("() => window.__frames.splice(0)")
         page.page.locator(".hw-monitor").scroll_into_view_if_needed()
-        timings = {}
-        first_best = "m.querySelector('.hw-table tbody tr').dataset.best === 'true'"
-        timings["sort by best"] = page.page.evaluate(TIME_ACTION, [
-            "m.querySelector('th[data-sort=\"best\"]').click()", first_best])
-        timings["sort by run id (strings)"] = page.page.evaluate(TIME_ACTION, [
-            "m.querySelector('th[data-sort=\"id\"]').click()",
-            "m.querySelector('th[data-sort=\"id\"]').getAttribute('aria-sort') === 'ascending'"])
-        timings["sort by kernel (strings)"] = page.page.evaluate(TIME_ACTION, [
-            "m.querySelector('th[data-sort=\"param:kernel\"]').click()",
-            "m.querySelector('th[data-sort=\"param:kernel\"]').getAttribute('aria-sort') === 'ascending'"])
-        timings["next page"] = page.page.evaluate(TIME_ACTION, [
-            "m.querySelector('button[data-page=\"next\"]').click()",
-            "m.querySelector('.hw-page-info').textContent.startsWith('rows 51–100 of 10000')"])
-        timings["200 rows per page"] = page.page.evaluate(TIME_ACTION, [
-            "const s = m.querySelector('.hw-page-size'); s.value = '200'; s.dispatchEvent(new Event('change'))",
-            "m.querySelectorAll('.hw-table tbody tr').length === 200"])
-        timings["last page (200 rows)"] = page.page.evaluate(TIME_ACTION, [
-            "for (let i = 0; i < 60; i++) m.querySelector('button[data-page=\"next\"]').click()",
-            "m.querySelector('.hw-page-info').textContent.includes('(page 50/50)')"])
+        # each interaction three times: the median (the machine is shared), and every time in the result
+        sorted_by = "m.querySelector('th[data-sort=\"{0}\"]').getAttribute('aria-sort') === '{1}'"
+        steps = {
+            "sort by best": [("m.querySelector('th[data-sort=\"best\"]').click()", sorted_by.format("best", d))
+                             for d in ("descending", "ascending", "descending")],
+            "sort by run id (strings)": [("m.querySelector('th[data-sort=\"id\"]').click()",
+                                          sorted_by.format("id", d)) for d in ("ascending", "descending", "ascending")],
+            "sort by kernel (strings)": [("m.querySelector('th[data-sort=\"param:kernel\"]').click()",
+                                          sorted_by.format("param:kernel", d))
+                                         for d in ("ascending", "descending", "ascending")],
+            "next page (50 rows)": [("m.querySelector('button[data-page=\"next\"]').click()",
+                                     f"m.querySelector('.hw-page-info').textContent.startsWith('rows {n}–')")
+                                    for n in (51, 101, 151)],
+            "next page (100 rows)": [
+                ("const s = m.querySelector('.hw-page-size'); s.value = '100'; s.dispatchEvent(new Event('change'))",
+                 "m.querySelectorAll('.hw-table tbody tr').length === 100"),
+                *[("m.querySelector('button[data-page=\"next\"]').click()",
+                   f"m.querySelector('.hw-page-info').textContent.startsWith('rows {n}–')") for n in (101, 201, 301)],
+            ],
+        }
+        runs = {name: [page.page.evaluate(TIME_ACTION, list(step)) for step in todo] for name, todo in steps.items()}
+        runs["next page (100 rows)"] = runs["next page (100 rows)"][1:]  # after the page-size change
+        timings = {name: _median(ms) for name, ms in runs.items()}
         frames = page.page.evaluate(SCROLL_FRAMES, 120)
         result = {"interaction_ms": {k: round(v, 1) for k, v in timings.items()},
+                  "interaction_ms_all": {k: [round(v, 1) for v in vs] for k, vs in runs.items()},
                   "scroll_frames": len(frames), "scroll_frame_ms_median": round(_median(frames), 1),
                   "scroll_frame_ms_max": round(max(frames), 1),
                   "live_frames": len(live_frames), "live_frame_ms_median": round(_median(live_frames), 1),
@@ -563,7 +568,7 @@ def test_a_10000_trial_table_scrolls_sorts_and_pages_smoothly(browser: Any, serv
         (ARTIFACTS / "monitor-10k.json").write_text(json.dumps(result, indent=2))
         print("10,000-row monitor:", result)
         assert "HUGE Completed 10000" in page.outputs_text()
-        assert all(ms < 500 for ms in timings.values()), timings
+        assert all(ms < 500 for ms in timings.values()), result
         assert _median(frames) < 50 and max(frames) < 500, result
         assert _median(live_frames) < 50 and max(live_frames) < 1000, result  # while the sweep ran
         page.screenshot("lab-10000-trials")
