@@ -174,7 +174,8 @@ def browser_section() -> str:
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(BROWSER.stat().st_mtime))
     lines = "\n".join(f"| {name} | {ms:.0f} |" for name, ms in data["interaction_ms"].items())
     return f"""A finished 10,000-trial sweep (`tests/browser/test_monitor_lab.py`, {when}; JupyterLab 4 in headless
-Chromium on the same machine): milliseconds from the click until the frame that shows the result (bound: 500).
+Chromium on the same machine): milliseconds from the click until the frame that shows the result, median of three
+(bound: 500).
 
 | interaction | ms |
 |---|---:|

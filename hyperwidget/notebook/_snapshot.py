@@ -262,7 +262,8 @@ def shown_note(shown: int, total: int, metric: str) -> str:
     """The note under a static table that shows only the best rows ("" when it shows all)."""
     if total <= shown:
         return ""
-    return f"The {shown} best of {total:,} child runs by {metric}; run.to_dataframe() and the sweep's storage hold them all."
+    return (f"The {shown} best of {total:,} child runs by {metric}; "
+            "run.to_dataframe() and the sweep's storage hold them all.")
 
 
 def sweep_info(run: Any, metric: str, goal: Goal, names: Iterable[str]) -> dict[str, Any]:
