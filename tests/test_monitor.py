@@ -346,3 +346,20 @@ def _wait_for(condition: Any, timeout: float = 5.0) -> None:
         time.sleep(0.01)
 
 
+
+
+def test_a_monitor_shows_a_second_sweep_after_the_first() -> None:
+    senders = lambda: sum(t.name == "hyperwidget-monitor" for t in threading.enumerate())  # noqa: E731
+    before = senders()
+    monitor = SweepMonitor(interval=0.02)
+    rec = Recorder(monitor)
+    first, second = FakeRun([record(0)]), FakeRun([record(i, values=(i / 10,)) for i in range(3)])
+    for run in (first, second):
+        monitor.on_sweep_start(run)
+        time.sleep(0.1)
+        run.finish()
+        monitor.on_sweep_end(run)
+    assert [r["id"] for r in monitor.current_rows()] == ["t0", "t1", "t2"] and monitor.summary["best_id"] == "t2"
+    sent = len(rec.messages)
+    time.sleep(0.1)  # neither sender thread is left running
+    assert len(rec.messages) == sent and senders() <= before

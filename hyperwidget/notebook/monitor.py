@@ -108,7 +108,6 @@ class SweepMonitor(anywidget.AnyWidget):
         self._status = "Running"
         self._started_at: float | None = None
         self._ended_at: float | None = None
-        self._thread: threading.Thread | None = None
         #: Unix times of the messages sent (for tests and the benchmark).
         self.message_times: list[float] = []
         self.on_msg(self._on_front_msg)
@@ -131,8 +130,7 @@ class SweepMonitor(anywidget.AnyWidget):
             with self._lock:
                 self._attach(run)
                 self._flush()
-            self._thread = threading.Thread(target=self._loop, name="hyperwidget-monitor", daemon=True)
-            self._thread.start()
+            threading.Thread(target=self._loop, args=(self._stop,), name="hyperwidget-monitor", daemon=True).start()
         except Exception:  # a monitor bug must never break a sweep
             logger.exception("hyperwidget monitor: on_sweep_start failed")
 
@@ -224,11 +222,11 @@ class SweepMonitor(anywidget.AnyWidget):
         self._table = _snapshot.Table(metric, goal, feasible)
         self._started_at = _snapshot.time_of(getattr(run, "started_at", None)) or time.time()
         self._status, self._full, self._cursor, self._next_pull = "Running", True, 0, 0.0
-        self._stop.clear()
+        self._stop = threading.Event()  # one per sweep: a sender thread of an earlier sweep keeps its own
 
-    def _loop(self) -> None:
+    def _loop(self, stop: threading.Event) -> None:
         """The sender thread: every ``interval``, send what changed; end a followed run."""
-        while not self._stop.wait(self.interval):
+        while not stop.wait(self.interval):
             try:
                 with self._lock:
                     self._refresh()
