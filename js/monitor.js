@@ -16,12 +16,13 @@
 // above `render` are pure and exported for `node --test js/test/`.
 
 /**
- * A table row, as built by `row` in hyperwidget/notebook/_snapshot.py: `duration`
- * once the trial has ended, `started_at` (kernel unix seconds) while it runs, `curve`
- * when the metric has two or more values, `error` when the trial has one.
- * @typedef {{id: string, index: number, status: string, params: Object<string, *>, latest: number|null,
- *   best: number|null, step: number, duration?: number, started_at?: number,
- *   curve?: Array<number|null>, error?: string}} Row
+ * A table row, as built by `row` in hyperwidget/notebook/_snapshot.py: each
+ * hyperparameter under `param:<name>`, `duration` once the trial has ended,
+ * `started_at` (kernel unix seconds) while it runs, `curve` when the metric has
+ * two or more values, `error` when the trial has one.
+ * @typedef {{id: string, index: number, status: string, latest: number|null, best: number|null,
+ *   step: number, duration?: number, started_at?: number, curve?: Array<number|null>, error?: string,
+ *   [param: string]: *}} Row
  * @typedef {{key: string, label: string, kind: string, sortable: boolean}} Column
  * @typedef {{status?: string, counts?: Object<string, number>, n_trials?: number, n_finished?: number,
  *   best_id?: string|null, best_value?: number|null, best_chart?: Array<[number, number]>,
@@ -177,8 +178,7 @@ export function columnsFor(spec, paramNames, metric) {
 export function sortValue(row, col, now) {
   /** @type {*} */
   let value;
-  if (col.kind === "param") value = row.params?.[col.key.slice(6)];
-  else if (col.kind === "status") value = statusInfo(row.status).order;
+  if (col.kind === "status") value = statusInfo(row.status).order;
   else if (col.kind === "duration") value = rowDuration(row, now);
   else value = /** @type {*} */ (row)[col.key];
   if (value === null || value === undefined || Number.isNaN(value)) return null;
@@ -309,7 +309,7 @@ export function cellHtml(row, col, ctx) {
     case "status":
       return html`<td><span class="hw-status hw-status-${statusInfo(value).css}">${statusInfo(value).label}</span></td>`;
     case "param":
-      return html`<td class="hw-param">${formatParam(row.params?.[col.key.slice(6)])}</td>`;
+      return html`<td class="hw-param">${formatParam(value)}</td>`;
     case "number":
       return html`<td class="hw-num">${formatNumber(value)}</td>`;
     case "count":
@@ -376,9 +376,9 @@ export function headerHtml(columns, sort) {
 export function bestPanelHtml(best, metric) {
   if (!best) return html`<div class="hw-best-title">best configuration</div><div class="hw-muted">no ${metric} value yet</div>`;
   const info = statusInfo(best.status);
-  return html`<div class="hw-best-title">best configuration: <span class="hw-id">${best.id}</span></div><div class="hw-best-value">${metric} = <b>${formatNumber(best.best)}</b> <span class="hw-status hw-status-${info.css}">${info.label}</span></div><table class="hw-kv">${Object.entries(
-    best.params ?? {},
-  ).map(([name, value]) => html`<tr><th>${name}</th><td>${formatParam(value)}</td></tr>`)}</table>`;
+  return html`<div class="hw-best-title">best configuration: <span class="hw-id">${best.id}</span></div><div class="hw-best-value">${metric} = <b>${formatNumber(best.best)}</b> <span class="hw-status hw-status-${info.css}">${info.label}</span></div><table class="hw-kv">${Object.entries(best)
+    .filter(([key]) => key.startsWith("param:"))
+    .map(([key, value]) => html`<tr><th>${key.slice(6)}</th><td>${formatParam(value)}</td></tr>`)}</table>`;
 }
 
 /** The progress line: status, elapsed time, counts and remaining budget. @param {Summary} summary @param {number} elapsed */

@@ -145,7 +145,7 @@ def test_monitor_sends_only_changed_rows_after_the_first_message(monitor: SweepM
     _wait_for(lambda: any(not m["full"] and [r["id"] for r in wire_rows(m)] == ["t2"] for m in rec.messages))
     last = rec.messages[-1]
     assert [(r["id"], r["status"]) for r in wire_rows(last)] == [("t2", "Completed")]
-    assert wire_rows(first)[0]["params"] == {"lr": 0.1, "kernel": "rbf"}
+    assert (wire_rows(first)[0]["param:lr"], wire_rows(first)[0]["param:kernel"]) == (0.1, "rbf")
     assert last["summary"]["counts"] == {"Running": 4, "Completed": 1}
     # the sweep's description travels when it changes: with the first rows (their hyperparameter names)
     assert first["sweep"]["param_names"] == ["lr", "kernel"] and first["sweep"]["metric"] == "accuracy"

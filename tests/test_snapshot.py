@@ -38,9 +38,9 @@ def table(*records: TrialRecord, goal: Goal = Goal.MAXIMIZE) -> _snapshot.Table:
 
 def test_a_row_holds_every_field_as_json_and_drops_nan() -> None:
     r = row(record(3, values=(0.2, float("nan"), 0.9, 0.7), error="Traceback...\n  File x\nValueError: bad"))
-    assert r == {"id": "t3", "index": 3, "status": "Completed", "params": {"lr": pytest.approx(0.4), "kernel": "rbf"},
+    assert r == {"id": "t3", "index": 3, "status": "Completed", "param:lr": pytest.approx(0.4), "param:kernel": "rbf",
                  "latest": 0.7, "best": 0.9, "step": 4, "duration": 2.5,
-                 "curve": [0.2, None, 0.9, 0.7], "error": "ValueError: bad"}
+                 "curve": (0.2, None, 0.9, 0.7), "error": "ValueError: bad"}
     json.dumps(r, allow_nan=False)
     assert _snapshot.row_duration(r) == pytest.approx(2.5)
 
@@ -59,11 +59,21 @@ def test_a_row_is_small_without_a_curve_or_an_error() -> None:
 def test_hyperparameters_become_json() -> None:
     rec = record(0).replace(params={"a": np.float32(0.5), "b": np.int64(3), "c": float("nan"), "d": float("inf"),
                                     "e": (1, "x"), "f": object, "g": True, "h": XSS})
-    params = row(rec)["params"]
+    params = {k[6:]: v for k, v in row(rec).items() if k.startswith("param:")}
     assert params["a"] == 0.5 and params["b"] == 3 and isinstance(params["b"], int)
     assert (params["c"], params["d"], params["e"], params["g"], params["h"]) == ("nan", "inf", [1, "x"], True, XSS)
     assert params["f"].startswith("<class")
     json.dumps(params, allow_nan=False)
+
+
+def test_kept_rows_are_left_alone_by_the_garbage_collector() -> None:
+    """Rows are flat dicts of plain values (a curve is a tuple), which the collector stops tracking:
+    a long sweep's rows then add nothing to the kernel's full collections."""
+    import gc
+
+    rows = [row(record(0)), row(record(1, values=(0.1, 0.2))), row(record(2, TrialStatus.FAILED, error="E: x"))]
+    gc.collect()  # untracks the curve tuple, then the dicts that hold only plain values
+    assert not any(gc.is_tracked(r) for r in rows)
 
 
 def test_long_curves_are_downsampled_with_both_ends() -> None:

@@ -32,8 +32,8 @@ Row = dict[str, Any]
 
 #: The table's columns in order: (row key, label, kind). Kinds: ``index`` (the
 #: number, starred for the best row), ``id``, ``status``, ``params`` (one
-#: column per hyperparameter), ``number``, ``count``, ``duration`` (from
-#: ``started_at``/``ended_at``, live while running) and ``curve`` (a
+#: column per hyperparameter, keys ``param:<name>``), ``number``, ``count``,
+#: ``duration`` (``duration``, or live from ``started_at``) and ``curve`` (a
 #: sparkline; not in the static tables). ``{metric}`` in a label is the
 #: primary metric's name.
 COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -63,13 +63,18 @@ def row(record: TrialRecord, metric: str, goal: Goal) -> Row:
     """The table row of one trial: the one row builder of the package.
 
     Values are raw and JSON-safe (NaN and infinities become None; the front
-    end formats them): ``id, index, status, params, latest, best, step``, then
-    ``duration`` (seconds, to the millisecond) once the trial has ended or
-    ``started_at`` (unix seconds) while it runs, ``curve`` (the primary
-    metric's series, downsampled) when it has two or more values and ``error``
-    (the last line of the traceback) when there is one. Left out rather than
-    null, to keep the messages small: every float costs the kernel's JSON
-    encoder about as much as the rest of the row.
+    end formats them): ``id, index, status, latest, best, step``, each
+    hyperparameter as ``"param:<name>"``, then ``duration`` (seconds, to the
+    millisecond) once the trial has ended or ``started_at`` (unix seconds) while
+    it runs, ``curve`` (the primary metric's series, downsampled) when it has
+    two or more values and ``error`` (the last line of the traceback) when there
+    is one. Left out rather than null, to keep the messages small: every float
+    costs the kernel's JSON encoder about as much as the rest of the row.
+
+    Flat, with only plain values (a curve is a tuple): the garbage collector
+    stops tracking such a dict, so ten thousand kept rows do not make the
+    kernel's full collections longer (nested dicts would: they cost a
+    10,000-trial sweep a full collection of about 0.2 s).
     """
     series = [v if type(v) is float and v - v == 0.0 else finite_or_none(v)
               for v in record.metrics.get(metric, ())]
@@ -78,19 +83,20 @@ def row(record: TrialRecord, metric: str, goal: Goal) -> Row:
         "id": record.id,
         "index": record.index,
         "status": record.status.value,
-        "params": {k: v if type(v) in _PLAIN or (type(v) is float and v - v == 0.0) else jsonable(v)
-                   for k, v in record.params.items()},
         "latest": series[-1] if series else None,
         "best": (max(values) if goal is Goal.MAXIMIZE else min(values)) if values else None,
         "step": len(series),
     }
+    for name, value in record.params.items():
+        out[f"param:{name}"] = value if type(value) in _PLAIN or (type(value) is float and value - value == 0.0) \
+            else jsonable(value)
     started, ended = record.started_at, record.ended_at
     if ended is not None and started is not None:
         out["duration"] = round(max(0.0, ended - started), 3)
     elif started is not None and ended is None:
         out["started_at"] = started
     if len(series) > 1:
-        out["curve"] = downsample(series, MAX_CURVE_POINTS)
+        out["curve"] = tuple(downsample(series, MAX_CURVE_POINTS))
     if record.error:
         out["error"] = _last_line(record.error)
     return out
@@ -140,8 +146,8 @@ class Table:
             new = rows[rid] = row(record, self.metric, self.goal)
             built[rid] = record
             counts[new["status"]] += 1
-            if not new["params"].keys() <= names.keys():
-                names.update(dict.fromkeys(new["params"]))
+            if not record.params.keys() <= names.keys():
+                names.update(dict.fromkeys(record.params))
         if finished:
             self._fold(best_so_far(finished, self.metric, self.goal, self.feasible, after=self.best))
         return [rows[rid] for rid in latest]
@@ -221,7 +227,7 @@ def frame(rows: Sequence[Row], sweep: Mapping[str, Any], best_id: str | None, no
     data: dict[str, list[Any]] = {}
     for key, label, kind in COLUMNS:
         if kind == "params":
-            data.update({name: [_fmt(r["params"].get(name)) for r in rows] for name in names})
+            data.update({name: [_fmt(r.get(f"param:{name}")) for r in rows] for name in names})
         elif kind in _STATIC_CELL:
             data[label.format(metric=metric)] = [_STATIC_CELL[kind](r, key, best_id, now) for r in rows]
     return pd.DataFrame(data)

@@ -53,7 +53,8 @@ function row(overrides = {}) {
     id: "t-0",
     index: 0,
     status: "Completed",
-    params: { lr: 0.1, kernel: "rbf" },
+    "param:lr": 0.1,
+    "param:kernel": "rbf",
     latest: 0.5,
     best: 0.5,
     step: 3,
@@ -77,7 +78,7 @@ test("html escapes interpolations but keeps SafeHtml and joins arrays", () => {
 });
 
 test("a hyperparameter value that looks like HTML is rendered as text in the row", () => {
-  const out = rowHtml(row({ id: XSS, params: { name: XSS }, error: XSS }), cols(["name"]), ctx).text;
+  const out = rowHtml(row({ id: XSS, "param:name": XSS, error: XSS }), cols(["name"]), ctx).text;
   assert.ok(!out.includes("<img"), out);
   assert.ok(out.includes("&lt;img src=x onerror=alert(1)&gt;"));
 });
@@ -85,7 +86,7 @@ test("a hyperparameter value that looks like HTML is rendered as text in the row
 test("parameter names, metric names and panel values are escaped too", () => {
   const head = headerHtml(cols([XSS], XSS), { key: "index", dir: "asc" }).text;
   assert.ok(!head.includes("<img"), head);
-  const panel = bestPanelHtml(row({ id: XSS, params: { [XSS]: XSS } }), XSS).text;
+  const panel = bestPanelHtml(row({ id: XSS, [`param:${XSS}`]: XSS }), XSS).text;
   assert.ok(!panel.includes("<img"), panel);
   const chart = bestChartSvg([[1, 1]], 1, XSS).text;
   assert.ok(!chart.includes("<img"), chart);
@@ -146,11 +147,11 @@ test("sortRows sorts numbers, keeps missing values last in both directions", () 
 
 test("sortRows sorts parameters naturally, numbers before strings, ties by index", () => {
   const rows = [
-    row({ id: "a", index: 0, params: { p: "x10" } }),
-    row({ id: "b", index: 1, params: { p: "x9" } }),
-    row({ id: "c", index: 2, params: { p: 3 } }),
-    row({ id: "d", index: 3, params: { p: 3 } }),
-    row({ id: "e", index: 4, params: {} }),
+    row({ id: "a", index: 0, "param:p": "x10" }),
+    row({ id: "b", index: 1, "param:p": "x9" }),
+    row({ id: "c", index: 2, "param:p": 3 }),
+    row({ id: "d", index: 3, "param:p": 3 }),
+    row({ id: "e", index: 4 }),
   ];
   assert.deepEqual(sortRows(rows, col("param:p"), "asc", 0).map((r) => r.id), ["c", "d", "b", "a", "e"]);
   assert.deepEqual(sortRows(rows, col("param:p"), "desc", 0).map((r) => r.id), ["a", "b", "c", "d", "e"]);
@@ -251,7 +252,7 @@ test("a column of a new kind is drawn as text, so a new column needs no front-en
 });
 
 test("raw values from the kernel are formatted in the front end", () => {
-  const r = row({ latest: 0.123456789, best: 0.98765432, duration: 2.476, params: { lr: 0.000012345678 } });
+  const r = row({ latest: 0.123456789, best: 0.98765432, duration: 2.476, "param:lr": 0.000012345678 });
   const cells = rowParts(r, cols(["lr"]), { ...ctx, canStop: false }).cells.join("");
   for (const text of [">0.1235<", ">0.9877<", ">1.2346e-5<", ">2.5 s<"]) assert.ok(cells.includes(text), cells);
 });
@@ -271,4 +272,10 @@ test("the best-so-far chart steps through the kernel's points to the last finish
 
 test("the module loads without a DOM and exports the anywidget entry point", () => {
   assert.equal(typeof monitor.render, "function");
+});
+
+test("the best panel lists the best trial's hyperparameters", () => {
+  const out = bestPanelHtml(row({ id: "t-7", best: 0.9 }), "acc").text;
+  assert.match(out, /<tr><th>lr<\/th><td>0\.1<\/td><\/tr><tr><th>kernel<\/th><td>rbf<\/td><\/tr><\/table>$/);
+  assert.match(out, /acc = <b>0\.9<\/b>/);
 });
