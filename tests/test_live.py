@@ -105,7 +105,7 @@ def test_run_with_monitor_prints_progress_and_the_final_table_outside_jupyter(ca
     assert "[fake-sweep] Running:" in out  # a throttled progress line
     assert "[fake-sweep] Completed: 30/10 finished" in out
     assert out.count("\n") < 45  # throttled: not one line per update
-    assert "★ 29" in out.splitlines()[-1]  # the final table, every row in trial order, ends the output
+    assert "★\u00a029" in out.splitlines()[-1]  # the final table, every row in trial order, ends the output
 
 
 def test_text_progress_is_throttled() -> None:
@@ -141,7 +141,7 @@ def test_run_details_shows_text_outside_jupyter(capsys: pytest.CaptureFixture[st
     run.finish()
     assert live.RunDetails(run).show() is None
     out = capsys.readouterr().out
-    assert "[fake-sweep] Completed: 3/10 finished" in out and "★ 2" in out
+    assert "[fake-sweep] Completed: 3/10 finished" in out and "★\u00a02" in out
 
 
 # ------------------------------------------------------- headless notebook run

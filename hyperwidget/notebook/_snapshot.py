@@ -371,7 +371,7 @@ def _duration(seconds: float | None) -> str:
 
 #: How the static tables show a cell of each kind (kinds not here are left out).
 _STATIC_CELL: dict[str, Callable[[Row, str, str | None, float | None], str]] = {
-    "index": lambda r, key, best, now: f"★ {r[key]}" if r["id"] == best else str(r[key]),
+    "index": lambda r, key, best, now: f"★\u00a0{r[key]}" if r["id"] == best else str(r[key]),  # no-break space
     "id": lambda r, key, best, now: str(r[key]),
     "status": lambda r, key, best, now: str(r[key]),
     "number": lambda r, key, best, now: _fmt(r[key]),
