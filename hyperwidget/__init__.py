@@ -47,7 +47,7 @@ _EXPORTS: dict[str, str] = {
         "BayesianSamplingAlgorithm")},
     "mlflow": "mlflow",
     # the notebook layer (imports IPython/ipywidgets only when used)
-    "RunDetails": "notebook.monitor",
+    "RunDetails": "notebook.live",
     "ConsoleProgress": "console",
 }
 

@@ -27,6 +27,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from hyperwidget.results import best_so_far, trial_value
 from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
 if TYPE_CHECKING:
@@ -57,14 +58,8 @@ def _feasible(results: Any, trial: TrialRecord) -> bool:
 
 
 def _value(results: Any, trial: TrialRecord) -> float:
-    """The trial's best primary-metric value; ``nan`` for failed or infeasible trials.
-
-    The same rule as ``get_best_run_by_primary_metric``: a trial that failed
-    (including one whose metric ended as NaN) or breaks a constraint is never the best.
-    """
-    if trial.status.is_failure or not _feasible(results, trial):
-        return math.nan
-    return trial.best(results.metric, _goal(results))
+    """The trial's best primary-metric value; ``nan`` for failed or infeasible trials (``results.trial_value``)."""
+    return trial_value(trial, results.metric, _goal(results), lambda t: _feasible(results, t))
 
 
 def _is_number(value: Any) -> bool:
@@ -114,12 +109,11 @@ def best_so_far_info(results: Any, x: str = "trial") -> BestSoFarInfo:
     """The data of :func:`plot_best_so_far`."""
     if x not in _X_CHOICES:
         raise ValueError(f"plot_best_so_far: x must be one of {_X_CHOICES}, got x={x!r}.")
-    metric, goal = results.metric, _goal(results)
-    trials = _finished(results)
-    values = [_value(results, t) for t in trials]
-    best: list[float] = []
-    for value in values:
-        best.append(goal.best_of([best[-1] if best else math.nan, value]))
+    metric = results.metric
+    points = best_so_far(results.trials, metric, _goal(results), lambda t: _feasible(results, t))
+    trials = [p.trial for p in points]
+    values = [p.value for p in points]
+    best = [p.best for p in points]
     if x == "trial":
         xs = [float(i) for i in range(1, len(trials) + 1)]
         label = "finished trials"

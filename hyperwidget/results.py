@@ -12,9 +12,9 @@ import math
 import operator
 import re
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hyperwidget.errors import SweepConfigError
 from hyperwidget.trial import Goal, TrialRecord, TrialStatus
@@ -58,6 +58,53 @@ class Constraint:
 
     def __str__(self) -> str:
         return f"{self.metric} {self.op} {self.bound:g}"
+
+
+def trial_value(trial: TrialRecord, metric: str, goal: Goal,
+                feasible: Callable[[TrialRecord], bool] | None = None) -> float:
+    """The value with which a trial competes for "best": the best value of
+    ``metric`` it logged; ``nan`` when it has none, failed (which includes a
+    final value that was NaN) or breaks a constraint (``feasible`` says False)."""
+    if trial.status.is_failure or (feasible is not None and not feasible(trial)):
+        return math.nan
+    return trial.best(metric, goal)
+
+
+class BestSoFarPoint(NamedTuple):
+    """A finished trial and the best so far once it had finished (see :func:`best_so_far`)."""
+
+    trial: TrialRecord
+    value: float  #: the trial's own value (:func:`trial_value`; ``nan`` when it does not compete)
+    best: float  #: the best value so far (``nan`` until the first)
+    best_trial: TrialRecord | None  #: the trial that holds ``best``
+
+
+def best_so_far(trials: Iterable[TrialRecord], metric: str, goal: Goal,
+                feasible: Callable[[TrialRecord], bool] | None = None,
+                after: BestSoFarPoint | None = None) -> list[BestSoFarPoint]:
+    """The package's one definition of "best so far", used by the results, the
+    plots and the live monitor.
+
+    The finished trials of ``trials`` in completion order (end time, then index:
+    what a user watching the sweep sees), each with the best :func:`trial_value`
+    among the trials finished until then. A trial takes the lead only when it is
+    strictly better, so of equal values the one that finished first keeps it.
+    ``after``, the last point of an earlier call, continues that call with
+    trials that finished later (the monitor folds in each batch this way).
+    """
+    done = sorted((t for t in trials if t.status.is_finished), key=_completion_order)
+    best, holder = (after.best, after.best_trial) if after is not None else (math.nan, None)
+    points = []
+    for trial in done:
+        value = trial_value(trial, metric, goal, feasible)
+        if value - value == 0.0 and (holder is None or goal.better(value, best)):  # finite, and better
+            best, holder = value, trial
+        points.append(BestSoFarPoint(trial, value, best, holder))
+    return points
+
+
+def _completion_order(trial: TrialRecord) -> tuple[float, int]:
+    return (trial.ended_at if trial.ended_at is not None else math.inf, trial.index)
 
 
 class ChildRun:
@@ -296,15 +343,9 @@ class SweepResults:
         return pd.DataFrame(rows)
 
     def best_so_far(self) -> list[float]:
-        """The best primary metric among children finished so far, by creation order."""
-        best, out = math.nan, []
-        for r in self.trials:
-            value = r.best(self.metric, self.goal) if self.is_feasible(r) and r.status.is_finished \
-                and not r.status.is_failure else math.nan
-            if math.isfinite(value) and (not math.isfinite(best) or self.goal.better(value, best)):
-                best = value
-            out.append(best)
-        return out
+        """The best primary metric after each finished child, in completion order
+        (:func:`best_so_far`; ``nan`` until the first value)."""
+        return [p.best for p in best_so_far(self.trials, self.metric, self.goal, self.is_feasible)]
 
     def __repr__(self) -> str:
         counts: dict[str, int] = {}

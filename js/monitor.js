@@ -1,43 +1,409 @@
-// Front-end of hyperwidget's live sweep monitor (anywidget ESM, no build step).
+// Front-end of hyperwidget's live sweep monitor: one anywidget ES module, no build step.
 //
 // Data flow (see hyperwidget/notebook/monitor.py):
-// - the kernel sends custom messages {type: "update", full, rows, id_prefix,
-//   statuses, summary, sweep} at most ~10 per second, with only the rows that
-//   changed (`full` = all rows), as positional lists of raw values that
-//   format.js decodes (decodeRows) and formats;
+// - the kernel sends custom messages {type: "update", full, rows, summary, sweep}
+//   at most ~10 per second with the rows that changed (`full`: every row), as
+//   plain objects of raw values (hyperwidget/notebook/_snapshot.py `row`); this
+//   module formats them;
+// - `sweep.columns` lists the table's columns as [key, label, kind]: a cell is
+//   drawn by its kind, so a new column needs no change here;
 // - the traits `summary` and `sweep` are synced when the sweep ends (the rows
-//   are not: the final table is kept in the notebook as static HTML instead);
-// - each view asks for a full snapshot when it starts (`snapshot_request`),
-//   because custom messages sent before the view existed are not replayed;
+//   are not: the final table stays in the notebook as static HTML instead);
+// - each view asks for every row when it starts (`snapshot_request`), because
+//   custom messages sent before the view existed are not replayed;
 // - stop buttons send {type: "stop_sweep"} and {type: "stop_trial", id}.
-// All markup is built with the escaping `html` template of format.js.
-import {
-  bestChartSvg,
-  bestPanelHtml,
-  bestSoFar,
-  columnsFor,
-  decodeRows,
-  headerHtml,
-  html,
-  mergeRows,
-  nextSort,
-  pageOf,
-  progressHtml,
-  rowHtml,
-  rowParts,
-  sortRows,
-} from "./format.js";
-
-const PAGE_SIZES = [25, 50, 100, 500];
+// All markup is built with the escaping `html` template below. The helpers
+// above `render` are pure and exported for `node --test js/test/`.
 
 /**
- * @typedef {import("./format.js").Row} Row
- * @typedef {import("./format.js").Summary} Summary
- * @typedef {{name?: string, metric?: string, goal?: string, param_names?: string[]}} Sweep
- * @typedef {{get(name: string): any, on(event: string, cb: Function): void, off(event?: string|null, cb?: Function|null): void, send(content: object): void}} Model
+ * A table row, as built by `row` in hyperwidget/notebook/_snapshot.py: each
+ * hyperparameter under `param:<name>`, `duration` once the trial has ended,
+ * `started_at` (kernel unix seconds) while it runs, `curve` when the metric has
+ * two or more values, `error` when the trial has one.
+ * @typedef {{id: string, index: number, status: string, latest: number|null, best: number|null,
+ *   step: number, duration?: number, started_at?: number, curve?: Array<number|null>, error?: string,
+ *   [param: string]: *}} Row
+ * @typedef {{key: string, label: string, kind: string, sortable: boolean}} Column
+ * @typedef {{status?: string, counts?: Object<string, number>, n_trials?: number, n_finished?: number,
+ *   best_id?: string|null, best_value?: number|null, best_chart?: Array<[number, number]>,
+ *   started_at?: number|null, elapsed?: number|null, max_total_runs?: number|null,
+ *   max_duration?: number|null, now?: number}} Summary
+ * @typedef {{name?: string, metric?: string, goal?: string, param_names?: string[],
+ *   columns?: Array<[string, string, string]>}} Sweep
+ * @typedef {{bestId: string|null, now: number, stopping: Set<string>, canStop: boolean, metric: string,
+ *   sweepName?: string}} RowContext
  */
 
-/** Per-view state; kept in one object so `render` stays short. */
+// ------------------------------------------------------------------ escaping
+/** HTML that is already safe; built only by `html` and `raw`. */
+export class SafeHtml {
+  /** @param {string} text */
+  constructor(text) {
+    this.text = text;
+  }
+  toString() {
+    return this.text;
+  }
+}
+
+const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "`": "&#96;" };
+
+/** Escape any value for HTML text or a quoted attribute. @param {*} value */
+export function esc(value) {
+  return String(value ?? "").replace(/[&<>"'`]/g, (c) => ESCAPES[/** @type {keyof ESCAPES} */ (c)]);
+}
+
+/** Mark trusted markup (string constants of this module only) as safe. @param {string} text */
+export function raw(text) {
+  return new SafeHtml(text);
+}
+
+/**
+ * Tagged template that escapes every interpolated value unless it is SafeHtml;
+ * arrays are joined; null, undefined and false vanish. Markup can only come
+ * from the template's literal parts.
+ * @param {TemplateStringsArray} strings
+ * @param {...*} values
+ */
+export function html(strings, ...values) {
+  let out = strings[0];
+  values.forEach((value, i) => {
+    out += interpolate(value) + strings[i + 1];
+  });
+  return new SafeHtml(out);
+}
+
+/** @param {*} value @returns {string} */
+function interpolate(value) {
+  if (value instanceof SafeHtml) return value.text;
+  if (Array.isArray(value)) return value.map(interpolate).join("");
+  if (value === null || value === undefined || value === false) return "";
+  return esc(value);
+}
+
+// ---------------------------------------------------------------- formatting
+/** Status name -> label, CSS modifier and sort order (lifecycle order). */
+export const STATUS_INFO = Object.freeze({
+  Queued: { label: "queued", css: "queued", order: 0 },
+  Running: { label: "running", css: "running", order: 1 },
+  Completed: { label: "completed", css: "completed", order: 2 },
+  StoppedEarly: { label: "stopped early", css: "stopped", order: 3 },
+  Canceled: { label: "canceled", css: "canceled", order: 4 },
+  Failed: { label: "failed", css: "failed", order: 5 },
+  TimedOut: { label: "timed out", css: "failed", order: 6 },
+  Crashed: { label: "crashed", css: "failed", order: 7 },
+});
+
+/** @param {string} status @returns {{label: string, css: string, order: number}} */
+export function statusInfo(status) {
+  return STATUS_INFO[/** @type {keyof STATUS_INFO} */ (status)] ?? { label: String(status ?? "unknown").toLowerCase(), css: "unknown", order: 99 };
+}
+
+/** True while a trial may still be stopped. @param {string} status */
+export function isActive(status) {
+  return status === "Queued" || status === "Running";
+}
+
+/** A metric value with 4 significant digits; "—" when missing. @param {*} value */
+export function formatNumber(value) {
+  if (typeof value !== "number" || Number.isNaN(value)) return "—";
+  if (!Number.isFinite(value)) return value > 0 ? "∞" : "−∞";
+  if (Number.isInteger(value) && Math.abs(value) < 1e6) return String(value);
+  const abs = Math.abs(value);
+  if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) return value.toExponential(3).replace(/\.?0+e/, "e");
+  return String(Number(value.toPrecision(4)));
+}
+
+/** A hyperparameter value, Python-like (6 significant digits). @param {*} value */
+export function formatParam(value) {
+  if (value === null || value === undefined) return "None";
+  if (typeof value === "number") {
+    if (Number.isInteger(value)) return String(value);
+    const abs = Math.abs(value);
+    if (abs !== 0 && (abs < 1e-4 || abs >= 1e7)) return value.toExponential(4).replace(/\.?0+e/, "e");
+    return String(Number(value.toPrecision(6)));
+  }
+  if (typeof value === "boolean") return value ? "True" : "False";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** Seconds as "850 ms", "12.3 s", "4m 05s" or "1h 02m". @param {number|null|undefined} seconds */
+export function formatDuration(seconds) {
+  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) return "—";
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const total = Math.floor(seconds);
+  const [h, m, s] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
+  return h > 0 ? `${h}h ${String(m).padStart(2, "0")}m` : `${m}m ${String(s).padStart(2, "0")}s`;
+}
+
+/** Seconds a trial has run, live while running (`now`: kernel seconds). @param {Row} row @param {number} now */
+export function rowDuration(row, now) {
+  if (typeof row.duration === "number") return row.duration;
+  return typeof row.started_at === "number" ? Math.max(0, now - row.started_at) : null;
+}
+
+/** A trial id without its sweep-name prefix. @param {string} id @param {string} [sweepName] */
+export function shortId(id, sweepName) {
+  const text = String(id);
+  if (sweepName && text.startsWith(`${sweepName}_`) && text.length > sweepName.length + 1) return `…${text.slice(sweepName.length)}`;
+  return text;
+}
+
+// ------------------------------------------------------ columns, sort, pages
+/**
+ * The table's columns from the kernel's spec ([key, label, kind]; kind
+ * "params" becomes one column per hyperparameter), then the stop buttons.
+ * @param {Array<[string, string, string]>} spec
+ * @param {string[]} paramNames
+ * @param {string} metric
+ * @returns {Column[]}
+ */
+export function columnsFor(spec, paramNames, metric) {
+  /** @type {Column[]} */
+  const out = [];
+  for (const [key, label, kind] of spec) {
+    if (kind === "params") paramNames.forEach((name) => out.push({ key: `param:${name}`, label: name, kind: "param", sortable: true }));
+    else out.push({ key, label: label.replaceAll("{metric}", metric), kind, sortable: kind !== "curve" });
+  }
+  out.push({ key: "actions", label: "", kind: "actions", sortable: false });
+  return out;
+}
+
+/**
+ * The value a column sorts on; null means missing (always sorted last).
+ * @param {Row} row @param {Column} col @param {number} now
+ * @returns {number|string|null}
+ */
+export function sortValue(row, col, now) {
+  /** @type {*} */
+  let value;
+  if (col.kind === "status") value = statusInfo(row.status).order;
+  else if (col.kind === "duration") value = rowDuration(row, now);
+  else value = /** @type {*} */ (row)[col.key];
+  if (value === null || value === undefined || Number.isNaN(value)) return null;
+  return typeof value === "number" || typeof value === "string" ? value : formatParam(value);
+}
+
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+
+/** Numbers before strings, strings in natural order. @param {number|string} a @param {number|string} b */
+export function compareValues(a, b) {
+  if (typeof a === "number" && typeof b === "number") return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === "number" || typeof b === "number") return typeof a === "number" ? -1 : 1;
+  return collator.compare(a, b);
+}
+
+/**
+ * A sorted copy of `rows`: missing values last in both directions, ties in trial order.
+ * @param {Row[]} rows @param {Column} col @param {"asc"|"desc"} dir @param {number} now
+ */
+export function sortRows(rows, col, dir, now) {
+  const sign = dir === "desc" ? -1 : 1;
+  const keyed = rows.map((row) => ({ row, value: sortValue(row, col, now) }));
+  keyed.sort((a, b) => {
+    if (a.value === null || b.value === null) {
+      return a.value === b.value ? a.row.index - b.row.index : a.value === null ? 1 : -1;
+    }
+    return sign * compareValues(a.value, b.value) || a.row.index - b.row.index;
+  });
+  return keyed.map((k) => k.row);
+}
+
+/**
+ * The sort after a click on column `key`: the same column flips, a new one
+ * sorts ascending (a metric: best first).
+ * @param {{key: string, dir: "asc"|"desc"}} current @param {string} key @param {string} goal
+ * @returns {{key: string, dir: "asc"|"desc"}}
+ */
+export function nextSort(current, key, goal) {
+  if (current.key === key) return { key, dir: current.dir === "asc" ? "desc" : "asc" };
+  return { key, dir: (key === "latest" || key === "best") && goal === "maximize" ? "desc" : "asc" };
+}
+
+/**
+ * One page of rows, the page number clamped to the valid range.
+ * @template T @param {T[]} rows @param {number} page zero-based @param {number} pageSize
+ */
+export function pageOf(rows, page, pageSize) {
+  const size = Math.max(1, Math.floor(pageSize) || 1);
+  const pageCount = Math.max(1, Math.ceil(rows.length / size));
+  const p = Math.min(Math.max(0, Math.floor(page) || 0), pageCount - 1);
+  const start = p * size;
+  const end = Math.min(rows.length, start + size);
+  return { rows: rows.slice(start, end), page: p, pageCount, start, end };
+}
+
+// ------------------------------------------------------------------- charts
+/**
+ * SVG polyline points of `values` in a width x height box (1 px margin);
+ * missing values skipped; "" when nothing to draw.
+ * @param {Array<number|null>} values @param {number} width @param {number} height
+ * @param {number[]} [xs]  x of each value (default: its position)
+ */
+export function polylinePoints(values, width, height, xs = values.map((_, i) => i)) {
+  const finite = values.filter((v) => typeof v === "number" && Number.isFinite(v));
+  if (finite.length === 0) return "";
+  const [lo, hi] = [Math.min(...finite), Math.max(...finite)];
+  const [xLo, xHi] = [Math.min(...xs), Math.max(...xs)];
+  /** @param {number} x */
+  const sx = (x) => (xHi === xLo ? width / 2 : 1 + ((x - xLo) / (xHi - xLo)) * (width - 2));
+  /** @param {number} y */
+  const sy = (y) => (hi === lo ? height / 2 : height - 1 - ((y - lo) / (hi - lo)) * (height - 2));
+  const pts = [];
+  values.forEach((v, i) => {
+    if (typeof v === "number" && Number.isFinite(v)) pts.push(`${sx(xs[i]).toFixed(1)},${sy(v).toFixed(1)}`);
+  });
+  return pts.join(" ");
+}
+
+/** A trial's learning curve as a small SVG (a dot for one value, a dash for none). @param {Array<number|null>} curve @param {string} label */
+export function sparklineSvg(curve, label) {
+  const points = polylinePoints(curve ?? [], 80, 20);
+  if (!points) return html`<span class="hw-muted">—</span>`;
+  const [x, y] = points.split(" ")[0].split(",");
+  const mark = points.includes(" ") ? html`<polyline points="${points}"></polyline>` : html`<circle cx="${x}" cy="${y}" r="2"></circle>`;
+  return html`<svg class="hw-spark" width="80" height="20" viewBox="0 0 80 20" role="img"><title>${label}</title>${mark}</svg>`;
+}
+
+/**
+ * The best-so-far chart: a step line through the kernel's points
+ * ([finished trials, best] at each new best), drawn on to `finished` trials.
+ * @param {Array<[number, number]>} points @param {number} finished @param {string} metric
+ */
+export function bestChartSvg(points, finished, metric) {
+  const [w, h] = [260, 90];
+  if (!points || points.length === 0) return html`<div class="hw-chart-empty hw-muted">best-so-far chart: no finished trial yet</div>`;
+  const xs = [];
+  const ys = [];
+  points.forEach(([x, y], i) => {
+    if (i > 0) xs.push(x), ys.push(points[i - 1][1]);
+    xs.push(x), ys.push(y);
+  });
+  const last = points[points.length - 1];
+  const end = Math.max(finished, last[0]);
+  xs.push(end), ys.push(last[1]);
+  return html`<svg class="hw-best-chart" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" role="img"><title>best ${metric} so far</title><polyline points="${polylinePoints(ys, w, h - 14, xs)}"></polyline><text x="2" y="${h - 2}">best ${metric} after ${end} finished: ${formatNumber(last[1])}</text></svg>`;
+}
+
+// --------------------------------------------------------------------- markup
+/** Counts by status as coloured chips, in lifecycle order. @param {Object<string, number>} counts */
+export function statusChips(counts) {
+  const names = Object.keys(counts ?? {})
+    .filter((k) => counts[k] > 0)
+    .sort((a, b) => statusInfo(a).order - statusInfo(b).order);
+  return html`${names.map((name) => html`<span class="hw-chip hw-status-${statusInfo(name).css}" data-status="${name}">${statusInfo(name).label}: ${counts[name]}</span>`)}`;
+}
+
+/**
+ * One `<td>` of a row, drawn by its column's kind (unknown kinds as text).
+ * @param {Row} row @param {Column} col @param {RowContext} ctx
+ */
+export function cellHtml(row, col, ctx) {
+  const value = /** @type {*} */ (row)[col.key];
+  switch (col.kind) {
+    case "index":
+      return html`<td class="hw-num">${row.id === ctx.bestId ? raw('<span class="hw-star" title="best">★</span> ') : ""}${value}</td>`;
+    case "id":
+      return html`<td class="hw-id" title="${value}">${shortId(value, ctx.sweepName)}</td>`;
+    case "status":
+      return html`<td><span class="hw-status hw-status-${statusInfo(value).css}">${statusInfo(value).label}</span></td>`;
+    case "param":
+      return html`<td class="hw-param">${formatParam(value)}</td>`;
+    case "number":
+      return html`<td class="hw-num">${formatNumber(value)}</td>`;
+    case "count":
+      return html`<td class="hw-num">${value ?? 0}</td>`;
+    case "duration":
+      return html`<td class="hw-num">${formatDuration(rowDuration(row, ctx.now))}</td>`;
+    case "curve":
+      return html`<td>${sparklineSvg(row.curve ?? [row.latest], `${ctx.metric} of ${row.id}`)}</td>`;
+    case "actions": {
+      if (!isActive(row.status) || !ctx.canStop) return html`<td></td>`;
+      const pending = ctx.stopping.has(row.id);
+      return html`<td><button type="button" class="hw-btn hw-stop-trial" data-stop-trial="${row.id}"${pending ? raw(" disabled") : ""}>${pending ? "stopping…" : "stop"}</button></td>`;
+    }
+    default:
+      return html`<td>${value === null || value === undefined ? "—" : formatParam(value)}</td>`;
+  }
+}
+
+/**
+ * The attributes and cell markup of one trial's `<tr>`, so the view can
+ * replace only the cells that changed (a row rebuilt under the pointer would
+ * swallow a click on its stop button).
+ * @param {Row} row @param {Column[]} columns @param {RowContext} ctx
+ * @returns {{attrs: Object<string, string>, cells: string[]}}
+ */
+export function rowParts(row, columns, ctx) {
+  const isBest = ctx.bestId !== null && row.id === ctx.bestId;
+  return {
+    attrs: {
+      class: isBest ? "hw-row hw-best" : "hw-row",
+      "data-trial-id": String(row.id),
+      "data-status": String(row.status),
+      "data-best": isBest ? "true" : "false",
+      title: row.error ? String(row.error) : "",
+    },
+    cells: columns.map((col) => cellHtml(row, col, ctx).text),
+  };
+}
+
+/** The `<tr>` of one trial. @param {Row} row @param {Column[]} columns @param {RowContext} ctx */
+export function rowHtml(row, columns, ctx) {
+  return trHtml(rowParts(row, columns, ctx));
+}
+
+/** A `<tr>` from its parts (see `rowParts`). @param {{attrs: Object<string, string>, cells: string[]}} parts */
+function trHtml({ attrs, cells }) {
+  const attrText = Object.entries(attrs)
+    .filter(([, v]) => v !== "")
+    .map(([k, v]) => html` ${raw(k)}="${v}"`);
+  return html`<tr${attrText}>${cells.map(raw)}</tr>`;
+}
+
+/** The table header with sort indicators. @param {Column[]} columns @param {{key: string, dir: "asc"|"desc"}} sort */
+export function headerHtml(columns, sort) {
+  return html`<tr>${columns.map((col) => {
+    if (!col.sortable) return html`<th>${col.label}</th>`;
+    const active = sort.key === col.key;
+    const aria = active ? (sort.dir === "asc" ? "ascending" : "descending") : "none";
+    return html`<th class="hw-sortable${active ? raw(" hw-sorted") : ""}" data-sort="${col.key}" aria-sort="${aria}" title="sort by ${col.label}">${col.label}${active ? (sort.dir === "asc" ? " ▲" : " ▼") : ""}</th>`;
+  })}</tr>`;
+}
+
+/** The best-configuration panel. @param {Row|undefined} best @param {string} metric */
+export function bestPanelHtml(best, metric) {
+  if (!best) return html`<div class="hw-best-title">best configuration</div><div class="hw-muted">no ${metric} value yet</div>`;
+  const info = statusInfo(best.status);
+  return html`<div class="hw-best-title">best configuration: <span class="hw-id">${best.id}</span></div><div class="hw-best-value">${metric} = <b>${formatNumber(best.best)}</b> <span class="hw-status hw-status-${info.css}">${info.label}</span></div><table class="hw-kv">${Object.entries(best)
+    .filter(([key]) => key.startsWith("param:"))
+    .map(([key, value]) => html`<tr><th>${key.slice(6)}</th><td>${formatParam(value)}</td></tr>`)}</table>`;
+}
+
+/** The progress line: status, elapsed time, counts and remaining budget. @param {Summary} summary @param {number} elapsed */
+export function progressHtml(summary, elapsed) {
+  const counts = summary.counts ?? {};
+  const finished = Object.entries(counts).reduce((s, [k, n]) => (isActive(k) ? s : s + n), 0);
+  const total = summary.max_total_runs ?? null;
+  const budget = [];
+  if (total !== null) budget.push(`${Math.max(0, total - (summary.n_trials ?? 0))} of ${total} runs left to start`);
+  if (typeof summary.max_duration === "number" && summary.status === "Running") budget.push(`${formatDuration(Math.max(0, summary.max_duration - elapsed))} left`);
+  const bar = total ? html`<div class="hw-bar"><div class="hw-bar-fill" style="width:${Math.min(100, (100 * finished) / total).toFixed(1)}%"></div></div>` : "";
+  return html`<div class="hw-progress-line"><span class="hw-sweep-status hw-sweep-${String(summary.status ?? "").toLowerCase()}">${summary.status ?? ""}</span> <span class="hw-elapsed">elapsed ${formatDuration(elapsed)}</span> <span class="hw-counts">${finished} finished of ${summary.n_trials ?? 0} trials</span>${
+    budget.length ? html` <span class="hw-budget">${budget.join(", ")}</span>` : ""
+  }</div>${bar}<div class="hw-chips">${statusChips(counts)}</div>`;
+}
+
+// ----------------------------------------------------------------------- view
+const PAGE_SIZES = [25, 50, 100];
+
+/**
+ * @typedef {{get(name: string): any, on(event: string, cb: Function): void,
+ *   off(event?: string|null, cb?: Function|null): void, send(content: object): void}} Model
+ */
+
+/** Per-view state and DOM updates. */
 class MonitorView {
   /** @param {Model} model @param {HTMLElement} el */
   constructor(model, el) {
@@ -45,6 +411,8 @@ class MonitorView {
     this.el = el;
     /** @type {Map<string, Row>} */
     this.rows = new Map();
+    /** @type {Row[]|null} sorted rows, until the rows or the sort change */
+    this.sorted = null;
     /** @type {Summary} */
     this.summary = model.get("summary") ?? {};
     /** @type {Sweep} */
@@ -57,12 +425,7 @@ class MonitorView {
     this.stopSweepRequested = false;
     this.clockOffset = 0; // kernel time - browser time, in seconds
     this.frame = 0;
-    this.syncClock(this.summary);
-    this.build();
-  }
-
-  /** Create the static skeleton once; later renders fill its parts. */
-  build() {
+    this.syncClock();
     this.el.classList.add("hw-monitor");
     this.el.innerHTML = html`<div class="hw-header"><div class="hw-title"></div><button type="button" class="hw-btn hw-stop-sweep">stop sweep</button></div>
 <div class="hw-top"><div class="hw-progress"></div><div class="hw-best-panel"></div><div class="hw-chart"></div></div>
@@ -71,58 +434,40 @@ class MonitorView {
       (n) => html`<option value="${n}">${n}</option>`,
     )}</select></label></div>`.text;
     /** @param {string} sel */
-    const q = (sel) => /** @type {HTMLElement} */ (this.el.querySelector(sel));
-    this.parts = {
-      title: q(".hw-title"),
-      stopSweep: /** @type {HTMLButtonElement} */ (q(".hw-stop-sweep")),
-      progress: q(".hw-progress"),
-      best: q(".hw-best-panel"),
-      chart: q(".hw-chart"),
-      thead: q("thead"),
-      tbody: q("tbody"),
-      pageInfo: q(".hw-page-info"),
-      pageSize: /** @type {HTMLSelectElement} */ (q(".hw-page-size")),
-    };
+    const q = (sel) => /** @type {HTMLElement} */ (el.querySelector(sel));
+    this.parts = { title: q(".hw-title"), stopSweep: /** @type {HTMLButtonElement} */ (q(".hw-stop-sweep")), progress: q(".hw-progress"), best: q(".hw-best-panel"), chart: q(".hw-chart"), thead: q("thead"), tbody: q("tbody"), pageInfo: q(".hw-page-info"), pageSize: /** @type {HTMLSelectElement} */ (q(".hw-page-size")) };
     this.parts.pageSize.value = String(this.pageSize);
     this.onClick = this.onClick.bind(this);
     this.onPageSize = this.onPageSize.bind(this);
-    this.el.addEventListener("click", this.onClick);
+    el.addEventListener("click", this.onClick);
     this.parts.pageSize.addEventListener("change", this.onPageSize);
   }
 
-  /** @param {Summary} summary */
-  syncClock(summary) {
-    if (summary && typeof summary.now === "number") this.clockOffset = summary.now - Date.now() / 1000;
+  syncClock() {
+    if (typeof this.summary.now === "number") this.clockOffset = this.summary.now - Date.now() / 1000;
   }
 
-  /** Kernel time now, in unix seconds. */
-  now() {
-    return Date.now() / 1000 + this.clockOffset;
-  }
-
-  /** @param {{type?: string, full?: boolean, rows?: Array<Array<*>>, id_prefix?: string, summary?: Summary, sweep?: Sweep}} msg */
+  /** @param {{type?: string, full?: boolean, rows?: Row[], summary?: Summary, sweep?: Sweep}} msg */
   onMessage(msg) {
     if (!msg || msg.type !== "update") return;
     if (msg.sweep) this.sweep = msg.sweep;
     if (msg.full) this.rows.clear();
-    const rows = decodeRows(msg.rows ?? [], this.sweep.param_names ?? [], msg.id_prefix ?? "", msg.statuses ?? undefined);
-    mergeRows(this.rows, rows);
-    if (msg.summary) {
-      this.summary = msg.summary;
-      this.syncClock(msg.summary);
-    }
+    for (const row of msg.rows ?? []) this.rows.set(row.id, row);
+    this.sorted = null;
+    if (msg.summary) this.summary = msg.summary;
+    this.syncClock();
     this.schedule();
   }
 
-  /** Final summary arrived through the traits (sweep end, or restored state). */
+  /** The final summary arrived through the traits (sweep end, or restored state). */
   onTraits() {
     this.summary = this.model.get("summary") ?? this.summary;
     this.sweep = this.model.get("sweep") ?? this.sweep;
-    this.syncClock(this.summary);
+    this.syncClock();
     this.schedule();
   }
 
-  /** Coalesce renders to one per animation frame (or 100 ms when hidden). */
+  /** Coalesce renders to one per animation frame (or 100 ms when the tab is hidden). */
   schedule() {
     if (this.frame) return;
     const run = () => {
@@ -134,108 +479,88 @@ class MonitorView {
     setTimeout(run, 100);
   }
 
-  /** @returns {boolean} true while the sweep can still be stopped */
   running() {
     return this.summary.status === "Running";
   }
 
   render() {
-    const metric = this.sweep.metric ?? "metric";
-    const goal = this.sweep.goal ?? "maximize";
-    const all = [...this.rows.values()];
-    const now = this.now();
-    const columns = columnsFor(this.sweep.param_names ?? [], metric);
+    const [metric, goal] = [this.sweep.metric ?? "metric", this.sweep.goal ?? "maximize"];
+    const now = Date.now() / 1000 + this.clockOffset;
+    const columns = columnsFor(this.sweep.columns ?? [], this.sweep.param_names ?? [], metric);
     const bestId = this.summary.best_id ?? null;
+    const running = this.running();
     setHtml(this.parts.title, html`<b>${this.sweep.name ?? "sweep"}</b> <span class="hw-muted">${goal} ${metric}</span>`.text);
-    this.renderStopButton();
-    const elapsed =
-      this.running() && typeof this.summary.started_at === "number"
-        ? now - this.summary.started_at
-        : this.summary.elapsed ?? 0;
+    this.parts.stopSweep.disabled = !running || this.stopSweepRequested;
+    this.parts.stopSweep.textContent = running ? (this.stopSweepRequested ? "stopping…" : "stop sweep") : "sweep ended";
+    const elapsed = running && typeof this.summary.started_at === "number" ? now - this.summary.started_at : this.summary.elapsed ?? 0;
     setHtml(this.parts.progress, progressHtml(this.summary, elapsed).text);
     setHtml(this.parts.best, bestPanelHtml(bestId === null ? undefined : this.rows.get(bestId), metric).text);
-    setHtml(this.parts.chart, bestChartSvg(bestSoFar(all, goal), metric).text);
+    setHtml(this.parts.chart, bestChartSvg(this.summary.best_chart ?? [], this.summary.n_finished ?? 0, metric).text);
     setHtml(this.parts.thead, headerHtml(columns, this.sort).text);
-    const page = pageOf(sortRows(all, this.sort.key, this.sort.dir, now), this.page, this.pageSize);
+    const col = columns.find((c) => c.key === this.sort.key) ?? columns[0];
+    if (!this.sorted || col.kind === "duration") this.sorted = sortRows([...this.rows.values()], col, this.sort.dir, now);
+    const page = pageOf(this.sorted, this.page, this.pageSize);
     this.page = page.page;
-    const ctx = { bestId, now, stopping: this.stopping, canStop: this.running(), metric, sweepName: this.sweep.name };
-    this.renderBody(page.rows, columns, ctx);
-    this.parts.pageInfo.textContent = all.length
-      ? `rows ${page.start + 1}–${page.end} of ${all.length} (page ${page.page + 1}/${page.pageCount})`
-      : "no trials yet";
+    this.renderBody(page.rows, columns, { bestId, now, stopping: this.stopping, canStop: running, metric, sweepName: this.sweep.name });
+    const n = this.rows.size;
+    this.parts.pageInfo.textContent = n ? `rows ${page.start + 1}–${page.end} of ${n} (page ${page.page + 1}/${page.pageCount})` : "no trials yet";
     this.el.dataset.sweepStatus = this.summary.status ?? "";
-    this.el.dataset.rowCount = String(all.length);
+    this.el.dataset.rowCount = String(n);
   }
 
   /**
-   * Update the table body in place: rows are keyed by trial id and only
-   * changed cells are replaced, so a button under the pointer survives
-   * updates (a click whose mousedown and mouseup land on different elements
-   * is lost).
-   * @param {Row[]} rows
-   * @param {import("./format.js").Column[]} columns
-   * @param {import("./format.js").RowContext} ctx
+   * Update the table body. The leading rows that show the same trials as
+   * before (a live update) are updated in place, only the cells that changed,
+   * so a button under the pointer survives (a click whose mousedown and mouseup
+   * land on different elements is lost); the rest (a new page, a new sort, new
+   * trials) is replaced with one parse.
+   * @param {Row[]} rows @param {Column[]} columns @param {RowContext} ctx
    */
   renderBody(rows, columns, ctx) {
     const tbody = this.parts.tbody;
-    rows.forEach((row, i) => {
-      const parts = rowParts(row, columns, ctx);
-      let tr = /** @type {HTMLTableRowElement & {hwCells?: string[]} | undefined} */ (tbody.children[i]);
-      if (!tr || tr.dataset.trialId !== String(row.id) || !tr.hwCells || tr.hwCells.length !== parts.cells.length) {
-        const fresh = /** @type {HTMLTableRowElement & {hwCells?: string[]}} */ (parseRow(rowHtml(row, columns, ctx).text));
-        fresh.hwCells = parts.cells;
-        if (tr) tbody.replaceChild(fresh, tr);
-        else tbody.appendChild(fresh);
-        return;
-      }
-      for (const [name, value] of Object.entries(parts.attrs)) {
+    const trs = /** @type {Array<HTMLTableRowElement & {hwCells?: string[]}>} */ ([...tbody.children]);
+    const parts = rows.map((row) => rowParts(row, columns, ctx));
+    let same = 0;
+    while (same < Math.min(trs.length, rows.length) && trs[same].dataset.trialId === rows[same].id && trs[same].hwCells?.length === parts[same].cells.length) same += 1;
+    trs.slice(0, same).forEach((tr, i) => {
+      for (const [name, value] of Object.entries(parts[i].attrs)) {
         if (value === "") tr.removeAttribute(name);
         else if (tr.getAttribute(name) !== value) tr.setAttribute(name, value);
       }
-      const cells = tr.hwCells;
-      parts.cells.forEach((cell, j) => {
+      const cells = /** @type {string[]} */ (tr.hwCells);
+      parts[i].cells.forEach((cell, j) => {
         if (cells[j] !== cell) {
           /** @type {HTMLElement} */ (tr.children[j]).outerHTML = cell;
           cells[j] = cell;
         }
       });
     });
-    while (tbody.children.length > rows.length) tbody.lastElementChild?.remove();
-  }
-
-  renderStopButton() {
-    const btn = this.parts.stopSweep;
-    const running = this.running();
-    btn.disabled = !running || this.stopSweepRequested;
-    btn.textContent = running ? (this.stopSweepRequested ? "stopping…" : "stop sweep") : "sweep ended";
+    trs.slice(same).forEach((tr) => tr.remove());
+    tbody.insertAdjacentHTML("beforeend", parts.slice(same).map((p) => trHtml(p).text).join(""));
+    [...tbody.children].slice(same).forEach((tr, i) => Object.assign(tr, { hwCells: parts[same + i].cells }));
   }
 
   /** Delegated clicks: sort headers, stop buttons, pager. @param {MouseEvent} event */
   onClick(event) {
     const target = /** @type {HTMLElement} */ (event.target);
     const th = target.closest("th[data-sort]");
+    const stopTrial = target.closest("button[data-stop-trial]");
+    const pager = target.closest("button[data-page]");
     if (th) {
       this.sort = nextSort(this.sort, th.getAttribute("data-sort") ?? "index", this.sweep.goal ?? "maximize");
       this.page = 0;
-      return this.schedule();
-    }
-    const stopTrial = target.closest("button[data-stop-trial]");
-    if (stopTrial) {
+      this.sorted = null;
+    } else if (stopTrial) {
       const id = stopTrial.getAttribute("data-stop-trial") ?? "";
       this.stopping.add(id);
       this.model.send({ type: "stop_trial", id });
-      return this.schedule();
-    }
-    if (target.closest(".hw-stop-sweep")) {
+    } else if (target.closest(".hw-stop-sweep")) {
       this.stopSweepRequested = true;
       this.model.send({ type: "stop_sweep" });
-      return this.schedule();
-    }
-    const pager = target.closest("button[data-page]");
-    if (pager) {
+    } else if (pager) {
       this.page += pager.getAttribute("data-page") === "next" ? 1 : -1;
-      this.schedule();
-    }
+    } else return;
+    this.schedule();
   }
 
   onPageSize() {
@@ -250,26 +575,11 @@ class MonitorView {
   }
 }
 
-/**
- * Set `el.innerHTML` only when the markup changed (keeps hover and focus).
- * @param {HTMLElement & {hwHtml?: string}} el
- * @param {string} markup  escaped HTML from format.js
- */
+/** Set `el.innerHTML` only when the markup changed (keeps hover and focus). @param {HTMLElement & {hwHtml?: string}} el @param {string} markup */
 function setHtml(el, markup) {
   if (el.hwHtml === markup) return;
   el.hwHtml = markup;
   el.innerHTML = markup;
-}
-
-/**
- * Parse one `<tr>` of escaped HTML (from format.js) into an element.
- * @param {string} markup
- * @returns {HTMLTableRowElement}
- */
-function parseRow(markup) {
-  const template = document.createElement("template");
-  template.innerHTML = markup;
-  return /** @type {HTMLTableRowElement} */ (template.content.firstElementChild);
 }
 
 /**
@@ -284,11 +594,8 @@ function render({ model, el }) {
   const onTraits = () => view.onTraits();
   model.on("msg:custom", onMsg);
   model.on("change:summary", onTraits);
-  // A one-second tick keeps elapsed time and running durations moving
-  // between kernel messages.
-  const tick = setInterval(() => {
-    if (view.running()) view.schedule();
-  }, 1000);
+  // a one-second tick keeps the elapsed time and running durations moving between messages
+  const tick = setInterval(() => view.running() && view.schedule(), 1000);
   view.render();
   model.send({ type: "snapshot_request" });
   return () => {

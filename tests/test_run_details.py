@@ -63,10 +63,3 @@ def test_monitor_true_outside_jupyter_prints_progress_and_the_final_table(capsys
                        storage=None, name="printed", monitor=True)
     out = capsys.readouterr().out
     assert run.status == "Completed" and "printed_2" in out and "Completed" in out
-
-
-def test_a_saved_monitor_reads_as_what_it_is_in_plain_text() -> None:
-    from hyperwidget.notebook.monitor import PLAIN_TEXT, SweepMonitor
-
-    data, _metadata = SweepMonitor()._repr_mimebundle_()
-    assert data["text/plain"] == PLAIN_TEXT and "application/vnd.jupyter.widget-view+json" in data

@@ -12,7 +12,7 @@ from typing import Any
 __all__ = ["RunDetails", "SweepMonitor", "TextProgress", "run_with_monitor", "show_run"]
 
 _WHERE = {
-    "RunDetails": "hyperwidget.notebook.monitor",
+    "RunDetails": "hyperwidget.notebook.live",
     "SweepMonitor": "hyperwidget.notebook.monitor",
     "TextProgress": "hyperwidget.notebook.live",
     "run_with_monitor": "hyperwidget.notebook.live",

@@ -1,5 +1,5 @@
 """Run a sweep with a live monitor: the one entry point of the magic and the
-Python API in notebooks.
+Python API in notebooks; and :class:`RunDetails` for a run started elsewhere.
 
 In a kernel with a widget front end, :func:`run_with_monitor` displays a
 :class:`~hyperwidget.notebook.monitor.SweepMonitor`, starts the sweep on a
@@ -21,7 +21,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from hyperwidget.notebook import _kernel, _snapshot
@@ -158,6 +158,34 @@ def display_final_table(monitor: Any) -> None:
     display(monitor.static_bundle(), raw=True)
 
 
+class RunDetails:
+    """Show the monitor for an existing sweep run, like Azure's
+    ``RunDetails(hyperdrive_run).show()``.
+
+    Parameters
+    ----------
+    run : SweepRun
+        A running or finished sweep (``start_sweep``, ``run_sweep`` or ``load_sweep``).
+    """
+
+    def __init__(self, run: Any) -> None:
+        if not hasattr(run, "trials"):
+            raise TypeError(
+                f"RunDetails(run): expected a sweep run with a .trials list (from start_sweep, run_sweep or "
+                f"load_sweep), got {type(run).__name__}."
+            )
+        self.run = run
+
+    def show(self) -> None:
+        """Display the live monitor (or a text table outside a widget front end).
+
+        Returns None, like Azure's, so that ``RunDetails(run).show()`` as the
+        last line of a cell does not display the monitor twice; use
+        :func:`show_run` to get the monitor object.
+        """
+        show_run(self.run)
+
+
 def show_run(run: Any) -> Any:
     """Show an existing run: the live monitor in a notebook, text elsewhere.
 
@@ -208,11 +236,8 @@ class TextProgress:
         self.stream = stream
         self.interval = interval
         self._lock = threading.Lock()
-        self._rows: dict[str, list[Any]] = {}  # wire rows
-        self._names: dict[str, None] = {}
         self._run: Any = None
-        self._goal = Goal.MAXIMIZE
-        self._metric = "metric"
+        self._table = _snapshot.Table("metric", Goal.MAXIMIZE)
         self._started_at = time.time()
         self._last_line = 0.0
         self._finished = False
@@ -225,15 +250,16 @@ class TextProgress:
     def on_sweep_start(self, run: Any) -> None:
         """Engine hook: remember the run's metric and goal."""
         self._run = run
-        self._goal = Goal.parse(getattr(run, "goal", Goal.MAXIMIZE))
-        self._metric = str(getattr(run, "metric", "") or "metric")
+        goal = Goal.parse(getattr(run, "goal", Goal.MAXIMIZE))
+        self._table = _snapshot.Table(str(getattr(run, "metric", "") or "metric"), goal,
+                                      getattr(run, "is_feasible", None))
         self._started_at = _snapshot.time_of(getattr(run, "started_at", None)) or self._started_at
 
     def on_trial_update(self, record: TrialRecord) -> None:
         """Engine hook: update the row; print a line if ``interval`` has passed."""
         try:
-            self._store(record)
             with self._lock:
+                self._table.update([record])
                 due = time.monotonic() - self._last_line >= self.interval
                 if due:
                     self._last_line = time.monotonic()
@@ -242,62 +268,35 @@ class TextProgress:
         except Exception:  # never break the sweep over a progress line
             logger.debug("hyperwidget: progress line failed", exc_info=True)
 
-    def _store(self, record: TrialRecord) -> None:
-        with self._lock:
-            for k in record.params:
-                self._names.setdefault(k, None)
-            self._rows[record.id] = _snapshot.wire_row(record, self._metric, self._goal, list(self._names))
-
     def on_sweep_end(self, run: Any) -> None:
         """Engine hook (the final table is printed by :meth:`finish`)."""
         self._run = run
 
     def rows(self) -> list[dict[str, Any]]:
-        """The rows seen so far as dicts, in trial order."""
+        """The rows seen so far, in trial order."""
         with self._lock:
-            wires = sorted(self._rows.values(), key=lambda w: w[_snapshot.INDEX])
-            names = list(self._names)
-        return [_snapshot.row_from_wire(w, names) for w in wires]
+            return self._table.sorted_rows()
 
-    def _state(self, status: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _summary(self, status: str) -> tuple[dict[str, Any], dict[str, Any]]:
         with self._lock:
-            wires = list(self._rows.values())
-            names = list(self._names)
-        total, seconds = _snapshot.budget_of(self._run)
-        summary = _snapshot.summarize(
-            wires, goal=self._goal, status=status, started_at=self._started_at,
-            max_total_runs=total, max_duration=seconds,
-        )
-        info = _snapshot.sweep_info(self._run)
-        info.update(metric=self._metric, goal=self._goal.value, param_names=names)
-        return summary, info
+            table = self._table
+            info = _snapshot.sweep_info(self._run, table.metric, table.goal, table.param_names)
+            return table.summary(status, self._started_at, budget=_snapshot.budget_of(self._run)), info
 
     def line(self, status: str = "Running") -> str:
         """The current progress line."""
-        summary, info = self._state(status)
-        return _snapshot.progress_line(summary, info)
+        return _snapshot.progress_line(*self._summary(status))
 
     def finish(self, run: Any) -> None:
-        """Print the last progress line and the final table (once)."""
+        """Print the final table, under its progress line (once)."""
         if self._finished:
             return
         self._finished = True
         self._run = run
-        for record in list(getattr(run, "trials", ()) or ()):
-            self._store(record)
-        status = str(getattr(run, "status", "") or "Completed")
-        summary, info = self._state(status)
-        self._write(_snapshot.progress_line(summary, info))
-        self._write(final_table_text(run, self.rows(), info))
-
-
-def final_table_text(run: Any, rows: Sequence[dict[str, Any]], info: dict[str, Any]) -> str:
-    """``run.to_dataframe()`` as text when pandas is there, else our own table."""
-    to_dataframe = getattr(run, "to_dataframe", None)
-    if callable(to_dataframe):
-        try:
-            frame = to_dataframe()
-            return frame.to_string(max_rows=200, max_cols=30)
-        except Exception:  # e.g. pandas missing: fall back to the plain table
-            logger.debug("hyperwidget: run.to_dataframe() failed", exc_info=True)
-    return _snapshot.text_table(rows, info)
+        with self._lock:
+            self._table.update(list(getattr(run, "trials", ()) or ()))
+            self._table.settle()
+        summary, info = self._summary(str(getattr(run, "status", "") or "Completed"))
+        with self._lock:
+            rows, total = self._table.static_rows(), len(self._table.rows)
+        self._write(_snapshot.static_bundle(rows, summary, info, total)["text/plain"])

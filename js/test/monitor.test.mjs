@@ -1,22 +1,18 @@
-// Tests of the monitor's pure front-end logic: `node --test js/test/`.
+// Tests of the monitor's pure front-end helpers: `node --test js/test/`.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import {
+import monitor, {
   bestChartSvg,
   bestPanelHtml,
-  bestSoFar,
+  cellHtml,
   columnsFor,
-  curveOf,
-  decodeRows,
-  downsample,
   esc,
   formatDuration,
   formatNumber,
   formatParam,
   headerHtml,
   html,
-  mergeRows,
   nextSort,
   pageOf,
   polylinePoints,
@@ -30,25 +26,40 @@ import {
   sparklineSvg,
   statusChips,
   statusInfo,
-} from "../format.js";
+} from "../monitor.js";
+
+/** The kernel's column spec (hyperwidget/notebook/_snapshot.py COLUMNS). */
+const SPEC = [
+  ["index", "#", "index"],
+  ["id", "run id", "id"],
+  ["status", "status", "status"],
+  ["params", "", "params"],
+  ["latest", "latest {metric}", "number"],
+  ["best", "best {metric}", "number"],
+  ["step", "step", "count"],
+  ["duration", "duration", "duration"],
+  ["curve", "curve", "curve"],
+];
+/** @param {string[]} names @param {string} metric */
+const cols = (names, metric = "acc") => columnsFor(SPEC, names, metric);
+/** @param {string} key */
+const col = (key) => /** @type {import("../monitor.js").Column} */ (cols(["p"]).find((c) => c.key === key));
 
 const XSS = "<img src=x onerror=alert(1)>";
 
-/** @returns {import("../format.js").Row} */
+/** @returns {import("../monitor.js").Row} */
 function row(overrides = {}) {
   return {
     id: "t-0",
     index: 0,
     status: "Completed",
-    params: { lr: 0.1, kernel: "rbf" },
+    "param:lr": 0.1,
+    "param:kernel": "rbf",
     latest: 0.5,
     best: 0.5,
     step: 3,
     duration: 2,
-    started_at: 100,
-    ended_at: 102,
     curve: [0.1, 0.3, 0.5],
-    error: null,
     ...overrides,
   };
 }
@@ -67,17 +78,17 @@ test("html escapes interpolations but keeps SafeHtml and joins arrays", () => {
 });
 
 test("a hyperparameter value that looks like HTML is rendered as text in the row", () => {
-  const out = rowHtml(row({ id: XSS, params: { name: XSS }, error: XSS }), columnsFor(["name"], "acc"), ctx).text;
+  const out = rowHtml(row({ id: XSS, "param:name": XSS, error: XSS }), cols(["name"]), ctx).text;
   assert.ok(!out.includes("<img"), out);
   assert.ok(out.includes("&lt;img src=x onerror=alert(1)&gt;"));
 });
 
 test("parameter names, metric names and panel values are escaped too", () => {
-  const head = headerHtml(columnsFor([XSS], XSS), { key: "index", dir: "asc" }).text;
+  const head = headerHtml(cols([XSS], XSS), { key: "index", dir: "asc" }).text;
   assert.ok(!head.includes("<img"), head);
-  const panel = bestPanelHtml(row({ id: XSS, params: { [XSS]: XSS } }), XSS).text;
+  const panel = bestPanelHtml(row({ id: XSS, [`param:${XSS}`]: XSS }), XSS).text;
   assert.ok(!panel.includes("<img"), panel);
-  const chart = bestChartSvg([{ x: 1, y: 1 }], XSS).text;
+  const chart = bestChartSvg([[1, 1]], 1, XSS).text;
   assert.ok(!chart.includes("<img"), chart);
   const chips = statusChips({ [XSS]: 2 }).text;
   assert.ok(!chips.includes("<img"), chips);
@@ -116,9 +127,9 @@ test("formatDuration picks a unit by size", () => {
 });
 
 test("rowDuration is live for running trials and fixed for finished ones", () => {
-  assert.equal(rowDuration(row({ status: "Running", ended_at: null, started_at: 190 }), 200), 10);
+  assert.equal(rowDuration(row({ status: "Running", duration: undefined, started_at: 190 }), 200), 10);
   assert.equal(rowDuration(row(), 500), 2);
-  assert.equal(rowDuration(row({ status: "Queued", started_at: null, duration: null }), 500), null);
+  assert.equal(rowDuration(row({ status: "Queued", duration: undefined }), 500), null);
 });
 
 test("statusInfo colours the six user-facing states differently", () => {
@@ -130,30 +141,30 @@ test("statusInfo colours the six user-facing states differently", () => {
 
 test("sortRows sorts numbers, keeps missing values last in both directions", () => {
   const rows = [row({ id: "a", index: 0, best: 0.5 }), row({ id: "b", index: 1, best: null }), row({ id: "c", index: 2, best: 0.9 })];
-  assert.deepEqual(sortRows(rows, "best", "asc").map((r) => r.id), ["a", "c", "b"]);
-  assert.deepEqual(sortRows(rows, "best", "desc").map((r) => r.id), ["c", "a", "b"]);
+  assert.deepEqual(sortRows(rows, col("best"), "asc", 0).map((r) => r.id), ["a", "c", "b"]);
+  assert.deepEqual(sortRows(rows, col("best"), "desc", 0).map((r) => r.id), ["c", "a", "b"]);
 });
 
 test("sortRows sorts parameters naturally, numbers before strings, ties by index", () => {
   const rows = [
-    row({ id: "a", index: 0, params: { p: "x10" } }),
-    row({ id: "b", index: 1, params: { p: "x9" } }),
-    row({ id: "c", index: 2, params: { p: 3 } }),
-    row({ id: "d", index: 3, params: { p: 3 } }),
-    row({ id: "e", index: 4, params: {} }),
+    row({ id: "a", index: 0, "param:p": "x10" }),
+    row({ id: "b", index: 1, "param:p": "x9" }),
+    row({ id: "c", index: 2, "param:p": 3 }),
+    row({ id: "d", index: 3, "param:p": 3 }),
+    row({ id: "e", index: 4 }),
   ];
-  assert.deepEqual(sortRows(rows, "param:p", "asc").map((r) => r.id), ["c", "d", "b", "a", "e"]);
-  assert.deepEqual(sortRows(rows, "param:p", "desc").map((r) => r.id), ["a", "b", "c", "d", "e"]);
+  assert.deepEqual(sortRows(rows, col("param:p"), "asc", 0).map((r) => r.id), ["c", "d", "b", "a", "e"]);
+  assert.deepEqual(sortRows(rows, col("param:p"), "desc", 0).map((r) => r.id), ["a", "b", "c", "d", "e"]);
 });
 
 test("sortRows by status follows the lifecycle and by duration uses live time", () => {
   const rows = [
-    row({ id: "done", index: 0, status: "Completed", started_at: 0, ended_at: 5 }),
-    row({ id: "run", index: 1, status: "Running", started_at: 0, ended_at: null }),
-    row({ id: "q", index: 2, status: "Queued", started_at: null, ended_at: null, duration: null }),
+    row({ id: "done", index: 0, status: "Completed", duration: 5 }),
+    row({ id: "run", index: 1, status: "Running", duration: undefined, started_at: 0 }),
+    row({ id: "q", index: 2, status: "Queued", duration: undefined }),
   ];
-  assert.deepEqual(sortRows(rows, "status", "asc").map((r) => r.id), ["q", "run", "done"]);
-  assert.deepEqual(sortRows(rows, "duration", "desc", 100).map((r) => r.id), ["run", "done", "q"]);
+  assert.deepEqual(sortRows(rows, col("status"), "asc", 0).map((r) => r.id), ["q", "run", "done"]);
+  assert.deepEqual(sortRows(rows, col("duration"), "desc", 100).map((r) => r.id), ["run", "done", "q"]);
 });
 
 test("nextSort flips on the same column and starts metrics best-first", () => {
@@ -172,69 +183,6 @@ test("pageOf clamps the page and reports the range", () => {
   assert.equal(pageOf(items, -2, 50).page, 0);
 });
 
-test("mergeRows replaces rows by id with the incoming version", () => {
-  const store = new Map();
-  assert.equal(mergeRows(store, [row({ best: 1 }), row({ id: "t-1", index: 1 })]), 2);
-  mergeRows(store, [row({ best: 2 })]);
-  assert.equal(store.size, 2);
-  assert.equal(store.get("t-0").best, 2);
-});
-
-test("decodeRows reads the kernel's positional rows of raw values", () => {
-  const statuses = ["Queued", "Running", "Completed", "StoppedEarly", "Failed"];
-  const wire = [
-    [3, 1, 0.5, 0.7, 2, 1001.2512345, null, [0.01, XSS], null, [0.7, 0.5]],
-    [4, 4, null, null, 0, 1002, 1003.5, [0.02], "custom-id", null, "ValueError: x"],
-    [5, "Paused", 0.25, 0.25, 1, 1004, 1005, [0.5, "plain"]],
-  ];
-  const [a, b, c] = decodeRows(wire, ["lr", "name"], "sw_", statuses);
-  assert.deepEqual(a, {
-    id: "sw_3", index: 3, status: "Running", latest: 0.5, best: 0.7, step: 2,
-    started_at: 1001.2512345, ended_at: null, params: { lr: 0.01, name: XSS }, curve: [0.7, 0.5],
-  });
-  assert.equal(b.id, "custom-id");
-  assert.equal(b.status, "Failed");
-  assert.deepEqual(b.params, { lr: 0.02 });
-  assert.equal(b.ended_at, 1003.5);
-  assert.equal(b.error, "ValueError: x");
-  assert.equal(b.curve, undefined);
-  // an unknown status passes as its name; no optional fields at all
-  assert.deepEqual(c, {
-    id: "sw_5", index: 5, status: "Paused", latest: 0.25, best: 0.25, step: 1,
-    started_at: 1004, ended_at: 1005, params: { lr: 0.5, name: "plain" },
-  });
-  // without a status table from the kernel the built-in one is used
-  assert.equal(decodeRows([[0, 5, null, null, 0, null, null, []]], [], "x_")[0].status, "TimedOut");
-});
-
-test("raw values from the kernel are formatted in the front end", () => {
-  const [r] = decodeRows([[7, 2, 0.123456789, 0.98765432, 1, 100.123456, 102.6, [0.000012345678]]], ["lr"], "s_");
-  const cells = rowParts(r, columnsFor(["lr"], "acc"), { ...ctx, canStop: false }).cells.join("");
-  assert.ok(cells.includes(">0.1235<"), cells);
-  assert.ok(cells.includes(">0.9877<"), cells);
-  assert.ok(cells.includes(">1.2346e-5<"), cells);
-  assert.ok(cells.includes(">2.5 s<"), cells);
-});
-
-test("bestSoFar follows finish order and the goal", () => {
-  const rows = [
-    row({ id: "a", index: 0, best: 0.5, ended_at: 3 }),
-    row({ id: "b", index: 1, best: 0.9, ended_at: 1 }),
-    row({ id: "c", index: 2, best: 0.1, ended_at: 2 }),
-    row({ id: "r", index: 3, best: 5, status: "Running", ended_at: null }),
-  ];
-  assert.deepEqual(bestSoFar(rows, "maximize").map((p) => [p.x, p.y, p.id]), [[1, 0.9, "b"], [2, 0.9, "b"], [3, 0.9, "b"]]);
-  assert.deepEqual(bestSoFar(rows, "minimize").map((p) => p.y), [0.9, 0.1, 0.1]);
-});
-
-test("downsample keeps the ends and at most max points", () => {
-  const values = Array.from({ length: 1000 }, (_, i) => i);
-  const out = downsample(values, 50);
-  assert.equal(out.length, 50);
-  assert.equal(out[0], 0);
-  assert.equal(out[49], 999);
-});
-
 test("polylinePoints scales into the box and skips missing values", () => {
   assert.equal(polylinePoints([0, null, 1], 12, 12), "1.0,11.0 11.0,1.0");
   assert.equal(polylinePoints([null], 10, 10), "");
@@ -248,20 +196,20 @@ test("sparkline draws a polyline, a dot for one value, a dash for none", () => {
 });
 
 test("the best row is marked and only active trials get a stop button", () => {
-  const cols = columnsFor(["lr"], "acc");
-  const best = rowHtml(row({ id: "b" }), cols, { ...ctx, bestId: "b" }).text;
+  const columns = cols(["lr"]);
+  const best = rowHtml(row({ id: "b" }), columns, { ...ctx, bestId: "b" }).text;
   assert.match(best, /class="hw-row hw-best"/);
   assert.match(best, /data-best="true"/);
-  const running = rowHtml(row({ id: "r", status: "Running", ended_at: null }), cols, ctx).text;
+  const running = rowHtml(row({ id: "r", status: "Running", duration: undefined, started_at: 190 }), columns, ctx).text;
   assert.match(running, /data-stop-trial="r"/);
-  assert.doesNotMatch(rowHtml(row(), cols, ctx).text, /data-stop-trial/);
-  const stopping = rowHtml(row({ id: "r", status: "Running" }), cols, { ...ctx, stopping: new Set(["r"]) }).text;
+  assert.doesNotMatch(rowHtml(row(), columns, ctx).text, /data-stop-trial/);
+  const stopping = rowHtml(row({ id: "r", status: "Running" }), columns, { ...ctx, stopping: new Set(["r"]) }).text;
   assert.match(stopping, /disabled>stopping…/);
-  assert.doesNotMatch(rowHtml(row({ status: "Running" }), cols, { ...ctx, canStop: false }).text, /data-stop-trial/);
+  assert.doesNotMatch(rowHtml(row({ status: "Running" }), columns, { ...ctx, canStop: false }).text, /data-stop-trial/);
 });
 
 test("the header marks the sorted column", () => {
-  const out = headerHtml(columnsFor(["lr"], "acc"), { key: "param:lr", dir: "desc" }).text;
+  const out = headerHtml(cols(["lr"]), { key: "param:lr", dir: "desc" }).text;
   assert.match(out, /class="hw-sortable hw-sorted" data-sort="param:lr" aria-sort="descending"/);
   assert.match(out, /lr ▼/);
 });
@@ -284,12 +232,50 @@ test("shortId drops the sweep-name prefix only when it is there", () => {
 });
 
 test("the id cell keeps the full id in its title", () => {
-  const out = rowHtml(row({ id: "s_3" }), columnsFor([], "acc"), { ...ctx, sweepName: "s" }).text;
+  const out = rowHtml(row({ id: "s_3" }), cols([]), { ...ctx, sweepName: "s" }).text;
   assert.match(out, /<td class="hw-id" title="s_3">…_3<\/td>/);
 });
 
-test("curveOf falls back to the one latest value", () => {
-  assert.deepEqual(curveOf(row({ curve: [1, 2] })), [1, 2]);
-  assert.deepEqual(curveOf({ ...row(), curve: undefined, latest: 0.3 }), [0.3]);
-  assert.deepEqual(curveOf({ ...row(), curve: undefined, latest: null }), []);
+
+test("columns come from the kernel's spec: one per hyperparameter, the metric in labels, stop buttons last", () => {
+  const columns = cols(["lr", "kernel"], "loss");
+  assert.deepEqual(columns.map((c) => c.key), ["index", "id", "status", "param:lr", "param:kernel", "latest", "best", "step", "duration", "curve", "actions"]);
+  assert.equal(columns.find((c) => c.key === "best")?.label, "best loss");
+  assert.deepEqual(columns.filter((c) => !c.sortable).map((c) => c.key), ["curve", "actions"]);
+});
+
+test("a column of a new kind is drawn as text, so a new column needs no front-end change", () => {
+  const [extra] = columnsFor([["worker", "worker", "text"]], [], "acc");
+  const out = cellHtml({ ...row(), worker: XSS }, extra, ctx).text;
+  assert.equal(out, "<td>&lt;img src=x onerror=alert(1)&gt;</td>");
+  assert.deepEqual(sortRows([row({ id: "b", index: 1, worker: "b" }), row({ id: "a", worker: "a" })], extra, "asc", 0).map((r) => r.id), ["a", "b"]);
+});
+
+test("raw values from the kernel are formatted in the front end", () => {
+  const r = row({ latest: 0.123456789, best: 0.98765432, duration: 2.476, "param:lr": 0.000012345678 });
+  const cells = rowParts(r, cols(["lr"]), { ...ctx, canStop: false }).cells.join("");
+  for (const text of [">0.1235<", ">0.9877<", ">1.2346e-5<", ">2.5 s<"]) assert.ok(cells.includes(text), cells);
+});
+
+test("a row without a curve draws its one latest value", () => {
+  const { curve, ...single } = row({ latest: 0.3 });
+  assert.match(cellHtml(single, col("curve"), ctx).text, /<circle /);
+  assert.match(cellHtml({ ...single, latest: null }, col("curve"), ctx).text, /—/);
+});
+
+test("the best-so-far chart steps through the kernel's points to the last finished trial", () => {
+  const out = bestChartSvg([[1, 0.5], [4, 0.9]], 10, "acc").text;
+  assert.match(out, /best acc after 10 finished: 0\.9/);
+  assert.equal(out.match(/points="([^"]+)"/)?.[1].split(" ").length, 4);
+  assert.match(bestChartSvg([], 0, "acc").text, /no finished trial yet/);
+});
+
+test("the module loads without a DOM and exports the anywidget entry point", () => {
+  assert.equal(typeof monitor.render, "function");
+});
+
+test("the best panel lists the best trial's hyperparameters", () => {
+  const out = bestPanelHtml(row({ id: "t-7", best: 0.9 }), "acc").text;
+  assert.match(out, /<tr><th>lr<\/th><td>0\.1<\/td><\/tr><tr><th>kernel<\/th><td>rbf<\/td><\/tr><\/table>$/);
+  assert.match(out, /acc = <b>0\.9<\/b>/);
 });
