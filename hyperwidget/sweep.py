@@ -158,31 +158,63 @@ def prepare_sweep(objective: Any, space: Mapping[str, Any] | None = None, *, met
 
     The settings are those of :func:`hyperwidget.api.run_sweep`; ``resume=True`` prepares
     the stored sweep ``name`` instead (as :func:`hyperwidget.api.resume_sweep`).
+
+    With a storage file, this process takes the sweep's lease first (before reading
+    or writing the sweep), and holds it until the sweep ends.
+
+    Raises
+    ------
+    SweepBusyError
+        When another live process runs the sweep (see :meth:`SqliteStorage.acquire`).
     """
     _check_if_exists(if_exists, resume)
     store = _open_storage(storage, create=not resume)
     if resume:
         if store is None or not name:
             raise SweepConfigError("resume=True needs the sweep's name and its storage file.")
-        return _prepare_resume(objective, store, name, observers=observers, max_total_runs=max_total_runs,
-                               max_concurrent_runs=max_concurrent_runs, backend=backend,
-                               max_duration_minutes=max_duration_minutes, trial_timeout=trial_timeout)
+        return _owned(store, name, lambda owned: _prepare_resume(
+            objective, store, name, observers=[*observers, *owned], max_total_runs=max_total_runs,
+            max_concurrent_runs=max_concurrent_runs, backend=backend,
+            max_duration_minutes=max_duration_minutes, trial_timeout=trial_timeout))
     config = make_config(space, metric=metric, goal=goal, sampler=sampler, policy=policy,
                          max_total_runs=max_total_runs, max_concurrent_runs=max_concurrent_runs,
                          max_duration_minutes=max_duration_minutes, trial_timeout=trial_timeout,
                          backend=backend, seed=seed, name=name, constraints=constraints)
     wrapped = make_objective(objective, config.sampler.space)
-    if store is not None and if_exists != "error" and config.name in store.sweep_names():
-        if if_exists == "resume":
-            _check_same_sweep(config, store)
-            return _prepare_resume(objective, store, config.name, observers=observers, backend=backend,
-                                   max_total_runs=max_total_runs, max_concurrent_runs=max_concurrent_runs,
-                                   max_duration_minutes=max_duration_minutes, trial_timeout=trial_timeout)
-        store.delete_sweep(config.name)  # if_exists="replace"
-    if store is not None:
-        store.create_sweep(config.name, config.to_json(wrapped.label))
-    runs_dir = _runs_dir(store, config.name) if isinstance(wrapped, Script) else None
-    return SweepRun(SweepEngine(config, wrapped, store, observers=observers, runs_dir=runs_dir))
+
+    def build(owned: list[Any]) -> SweepRun:
+        if store is not None and if_exists != "error" and config.name in store.sweep_names():
+            if if_exists == "resume":
+                _check_same_sweep(config, store)
+                return _prepare_resume(objective, store, config.name, observers=[*observers, *owned],
+                                       backend=backend, max_total_runs=max_total_runs,
+                                       max_concurrent_runs=max_concurrent_runs,
+                                       max_duration_minutes=max_duration_minutes, trial_timeout=trial_timeout)
+            store.delete_sweep(config.name)  # if_exists="replace"
+        if store is not None:
+            store.create_sweep(config.name, config.to_json(wrapped.label))
+        runs_dir = _runs_dir(store, config.name) if isinstance(wrapped, Script) else None
+        return SweepRun(SweepEngine(config, wrapped, store, observers=[*observers, *owned], runs_dir=runs_dir))
+
+    return _owned(store, config.name, build)
+
+
+def _owned(store: SqliteStorage | None, name: str, build: Callable[[list[Any]], SweepRun]) -> SweepRun:
+    """Take sweep ``name``'s lease, then ``build(observers)`` its run; the lease, an observer, ends with it.
+
+    The lease is released at once when building fails; when another process takes it
+    over (its heartbeat looked dead), the run is canceled.
+    """
+    if store is None:
+        return build([])
+    lease = store.acquire(name)
+    try:
+        run = build([lease])
+    except BaseException:
+        lease.release()
+        raise
+    lease.on_lost = lambda: run._engine.cancel("canceled: another process took the sweep over")
+    return run
 
 
 IF_EXISTS = ("error", "resume", "replace")
@@ -263,8 +295,18 @@ def launch(run: SweepRun) -> SweepRun:
     return run
 
 
+#: The status :func:`load_results` reports for a sweep stored ``Running`` whose process is gone.
+INTERRUPTED = "Interrupted"
+
+
 def load_results(name: str | None = None, storage: str | os.PathLike[str] = DEFAULT_STORAGE) -> SweepResults:
-    """Open a stored sweep read-only (the newest one when ``name`` is None); works while it runs."""
+    """Open a stored sweep read-only (the newest one when ``name`` is None); works while it runs.
+
+    The status is the stored one, except for a sweep stored ``Running`` whose owner
+    process is gone (killed, crashed, its machine down; see
+    :mod:`hyperwidget.storage._lease`): it reads ``"Interrupted"``, and its trials keep
+    the status they had when the process died. ``resume_sweep`` goes on with it.
+    """
     store = SqliteStorage(storage, read_only=True)
     try:
         if name is None:
@@ -273,6 +315,9 @@ def load_results(name: str | None = None, storage: str | os.PathLike[str] = DEFA
                 raise SweepConfigError(f"no sweep in {storage!r}.")
             name = names[-1]
         data, status, _created, _updated, trials = store.load_sweep(name)
+        if status == "Running":
+            owner = store.owner(name)
+            status = status if owner is not None and owner.is_alive() else INTERRUPTED
     finally:
         store.close()
     return SweepResults(name, data["metric"], Goal.parse(data["goal"]), trials,

@@ -8,8 +8,10 @@ sweep while it runs.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -17,7 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hyperwidget.errors import SweepConfigError
+from hyperwidget.errors import SweepBusyError, SweepConfigError
+from hyperwidget.storage._lease import Lease, Owner, this_process
 from hyperwidget.trial import TrialRecord, TrialStatus
 
 _SCHEMA = """
@@ -32,6 +35,9 @@ CREATE TABLE IF NOT EXISTS metrics (
     sweep TEXT NOT NULL, trial_id TEXT NOT NULL, name TEXT NOT NULL, seq INTEGER NOT NULL,
     value REAL, logged_at REAL NOT NULL, step INTEGER);
 CREATE INDEX IF NOT EXISTS metrics_by_trial ON metrics (sweep, trial_id, name, seq);
+CREATE TABLE IF NOT EXISTS owners (
+    sweep TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, started TEXT NOT NULL,
+    since REAL NOT NULL, heartbeat REAL NOT NULL, token TEXT NOT NULL);
 """
 
 
@@ -46,10 +52,13 @@ def _value_in(value: float) -> float | None:
 _TABLES = {"sweeps": ("name", "config", "status", "created_at", "updated_at", "error"),
            "trials": ("sweep", "id", "idx", "params", "status", "created_at", "started_at", "ended_at", "error",
                       "worker"),
-           "metrics": ("sweep", "trial_id", "name", "seq", "value", "logged_at", "step")}
+           "metrics": ("sweep", "trial_id", "name", "seq", "value", "logged_at", "step"),
+           "owners": ("sweep", "host", "pid", "started", "since", "heartbeat", "token")}
 
 #: Files written before values had a ``step`` lack that column; opening one for writing adds it.
 _OLDER_TABLES = {"metrics": _TABLES["metrics"][:-1]}
+
+logger = logging.getLogger("hyperwidget")
 
 #: Sweep statuses after which nothing more is written: the write-ahead log is then folded into the file.
 _FINAL_STATUSES = frozenset({"Completed", "Canceled", "Failed"})
@@ -123,7 +132,8 @@ class SqliteStorage:
             found = ", ".join(sorted(tables)) or "none"
             raise SweepConfigError(
                 f"storage={self.path!r} is not a hyperwidget sweep file (its tables: {found}; a sweep file has "
-                f"{', '.join(_TABLES)}); pass the path of a sweep file, or of a new file to create one."
+                f"{', '.join(t for t in _TABLES if t != 'owners')}); pass the path of a sweep file, or of a new "
+                "file to create one."
             )
 
     def _columns(self, table: str) -> tuple[str, ...]:
@@ -236,6 +246,71 @@ class SqliteStorage:
             yield TrialRecord(id=row[0], index=row[1], params=json.loads(row[2]), status=TrialStatus(row[3]),
                               metrics=metrics, created_at=row[4], started_at=row[5], ended_at=row[6],
                               error=row[7], worker=row[8], steps=logged)
+
+    # -- ownership (see hyperwidget.storage._lease) ---------------------------------------------
+    def acquire(self, name: str) -> Lease:
+        """Take sweep ``name``'s lease, in one ``BEGIN IMMEDIATE`` transaction (atomic across processes).
+
+        A lease held by a dead process (killed, crashed, on a machine that went
+        down) is taken over. The sweep need not exist yet: a new sweep is owned
+        before its row is written.
+
+        Raises
+        ------
+        SweepBusyError
+            When a live process holds the lease.
+        """
+        host, pid, started = this_process()
+        token = secrets.token_hex(16)
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                owner = self._owner(name)
+                if owner is not None and owner.is_alive():
+                    raise SweepBusyError(
+                        f"sweep {name!r} is being run by {owner.describe()}; open it read-only with "
+                        f"load_sweep({name!r}, storage={self.path!r}), or stop that process.",
+                        sweep_name=name, owner=owner)
+                now = time.time()
+                self._db.execute("INSERT OR REPLACE INTO owners VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                 (name, host, pid, started, now, now, token))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        if owner is not None:
+            logger.info("hyperwidget: sweep %r was owned by %s, which is gone; taken over", name, owner.describe())
+        return Lease(self, name, token)
+
+    def owner(self, name: str) -> Owner | None:
+        """The process holding sweep ``name``'s lease (alive or not), or ``None``."""
+        with self._lock:
+            return self._owner(name)
+
+    def _owner(self, name: str) -> Owner | None:
+        try:
+            row = self._db.execute("SELECT host, pid, started, since, heartbeat FROM owners WHERE sweep = ?",
+                                   (name,)).fetchone()
+        except sqlite3.OperationalError:  # a file written before leases existed: no owners table
+            return None
+        if row is None:
+            return None
+        host, pid, started, since, heartbeat = row
+        try:
+            return Owner(str(host), int(pid), str(started), float(since), float(heartbeat))
+        except (TypeError, ValueError):  # a damaged row owns nothing
+            return None
+
+    def heartbeat(self, name: str, token: str) -> bool:
+        """Refresh the lease's heartbeat; ``False`` when this token no longer holds it."""
+        with self._lock:
+            cursor = self._db.execute("UPDATE owners SET heartbeat = ? WHERE sweep = ? AND token = ?",
+                                      (time.time(), name, token))
+        return cursor.rowcount > 0
+
+    def release(self, name: str, token: str) -> None:
+        """Delete the lease row, if this token still holds it."""
+        self._write("DELETE FROM owners WHERE sweep = ? AND token = ?", (name, token))
 
     # -- trials -------------------------------------------------------------------------------
     def save_trial(self, sweep: str, record: TrialRecord) -> None:
