@@ -21,6 +21,7 @@ from hyperwidget.config import SweepConfig, make_config, make_objective
 from hyperwidget.engine import SweepEngine
 from hyperwidget.errors import SweepConfigError
 from hyperwidget.executor import DEFAULT_BACKEND
+from hyperwidget.names import check_sweep_name
 from hyperwidget.objective import Script
 from hyperwidget.policies import EarlyTerminationPolicy
 from hyperwidget.results import Constraint, SweepResults
@@ -168,6 +169,8 @@ def prepare_sweep(objective: Any, space: Mapping[str, Any] | None = None, *, met
         When another live process runs the sweep (see :meth:`SqliteStorage.acquire`).
     """
     _check_if_exists(if_exists, resume)
+    if resume and name:
+        check_sweep_name(name)
     store = _open_storage(storage, create=not resume)
     if resume:
         if store is None or not name:
