@@ -15,7 +15,7 @@ import unicodedata
 from hyperwidget.errors import SearchSpaceError, SweepConfigError
 
 __all__ = ["kwarg_name", "flag_name", "check_sweep_name", "check_metric_name", "check_param_name",
-           "unsafe_name", "escape_control"]
+           "unsafe_name", "has_control", "escape_control"]
 
 
 def kwarg_name(name: str) -> str:
@@ -36,6 +36,11 @@ def flag_name(name: str) -> str:
 
 def _is_control(char: str) -> bool:
     return unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp")  # C0/C1 controls, bidi overrides, separators
+
+
+def has_control(text: str) -> bool:
+    """Whether ``text`` holds control characters (newlines, ESC, bidi overrides, ...)."""
+    return any(_is_control(c) for c in text)
 
 
 def escape_control(text: str) -> str:
@@ -59,7 +64,7 @@ def unsafe_name(name: object) -> str | None:
         return "'.' and '..' name folders outside the sweep's own"
     if re.search(r"[/\\]", name):
         return "it holds a path separator ('/' or '\\'), which would reach folders outside the runs folder"
-    if any(_is_control(c) for c in name):
+    if has_control(name):
         return "it holds control characters (newlines, escapes)"
     if name != name.strip():
         return "it starts or ends with whitespace"

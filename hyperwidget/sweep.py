@@ -19,9 +19,9 @@ from typing import Any
 
 from hyperwidget.config import SweepConfig, make_config, make_objective
 from hyperwidget.engine import SweepEngine
-from hyperwidget.errors import SweepConfigError
+from hyperwidget.errors import SweepConfigError, SweepFileError
 from hyperwidget.executor import DEFAULT_BACKEND
-from hyperwidget.names import check_sweep_name
+from hyperwidget.names import check_sweep_name, has_control
 from hyperwidget.objective import Script
 from hyperwidget.policies import EarlyTerminationPolicy
 from hyperwidget.results import Constraint, SweepResults
@@ -237,7 +237,7 @@ def _check_if_exists(if_exists: Any, resume: bool) -> None:
 
 def _check_same_sweep(config: SweepConfig, store: SqliteStorage) -> None:
     """For ``if_exists="resume"``: refuse a call that defines another sweep than the stored one of that name."""
-    stored = store.load_sweep(config.name)[0]
+    stored = store.load_sweep(config.name, strict=True)[0]
     given = json.loads(json.dumps(config.to_json()))  # the stored form: tuples become lists
     pairs = {"metric": (stored["metric"], given["metric"]), "goal": (stored["goal"], given["goal"]),
              "space": (stored["sampler"]["space"], given["sampler"]["space"]),
@@ -257,16 +257,23 @@ def _prepare_resume(objective: Any, store: SqliteStorage, name: str, *, observer
     from hyperwidget.policies import policy_from_json
     from hyperwidget.samplers import sampler_from_json
 
-    data, _status, created_at, _updated, trials = store.load_sweep(name)
-    settings = {k: data[k] for k in ("max_total_runs", "max_concurrent_runs", "max_duration_minutes",
-                                     "trial_timeout", "backend")}
+    data, _status, created_at, _updated, trials = store.load_sweep(name, strict=True)
+    _review_settings(store.path, name, data)
+    try:
+        settings = {k: data[k] for k in ("max_total_runs", "max_concurrent_runs", "max_duration_minutes",
+                                         "trial_timeout", "backend")}
+        sampler = sampler_from_json(data["sampler"])
+        policy = policy_from_json(data["policy"])
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as error:
+        raise SweepFileError(f"{store.path!r}: sweep {name!r}, field 'config': cannot rebuild the sweep's settings "
+                             f"({type(error).__name__}: {error}); the file was damaged or written by another "
+                             "program: open it with load_sweep, or start a new sweep.") from None
     given = {k: v for k, v in overrides.items() if v is not None}
     if given.get("backend") == DEFAULT_BACKEND:  # the default of the caller's signature: keep the stored one
         del given["backend"]
     settings.update(given)
-    sampler = sampler_from_json(data["sampler"])
     config = make_config(None, metric=data["metric"], goal=data["goal"], sampler=sampler,
-                         policy=policy_from_json(data["policy"]), seed=None, name=name,
+                         policy=policy, seed=None, name=name,
                          constraints=data.get("constraints", ()), **settings)
     wrapped = make_objective(objective, sampler.space)
     trials = [t.replace(status=TrialStatus.QUEUED, metrics={}, steps={}, started_at=None, worker=None)
@@ -323,6 +330,28 @@ def load_results(name: str | None = None, storage: str | os.PathLike[str] = DEFA
             status = status if owner is not None and owner.is_alive() else INTERRUPTED
     finally:
         store.close()
-    return SweepResults(name, data["metric"], Goal.parse(data["goal"]), trials,
-                        [Constraint.parse(c) for c in data.get("constraints", ())], status,
+    metric, goal, constraints = _review_settings(str(storage), name, data)
+    return SweepResults(name, metric, goal, trials, constraints, status,
                         runs_dir=Path(storage).resolve().parent / "hyperwidget_runs" / name)
+
+
+def _review_settings(path: str, name: str, data: Mapping[str, Any]) -> tuple[str, Goal, list[Constraint]]:
+    """The metric, goal and constraints of a stored configuration; ``SweepFileError`` names a bad field."""
+    def bad(field: str, problem: str) -> SweepFileError:
+        return SweepFileError(f"{path!r}: sweep {name!r}, field 'config.{field}': {problem}; the file was damaged "
+                              "or written by another program.")
+
+    metric = data.get("metric")
+    if not isinstance(metric, str) or not metric.strip() or has_control(metric):
+        raise bad("metric", f"must be a metric name, got {metric!r:.60}")
+    try:
+        goal = Goal.parse(data.get("goal"))
+    except (SweepConfigError, TypeError, ValueError):
+        raise bad("goal", f"must be 'maximize' or 'minimize', got {data.get('goal')!r:.60}") from None
+    stored = data.get("constraints", [])
+    if not isinstance(stored, list):
+        raise bad("constraints", f"must be a list, got {stored!r:.60}")
+    try:
+        return metric, goal, [Constraint.parse(c) for c in stored]
+    except SweepConfigError as error:
+        raise bad("constraints", str(error)) from None
