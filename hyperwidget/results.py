@@ -259,9 +259,11 @@ class SweepResults:
         return self.name
 
     def _child(self, record: TrialRecord) -> ChildRun:
-        outputs = self.runs_dir / record.id if self.runs_dir is not None else None
-        if outputs is not None and (unsafe_name(record.id) is not None or unsafe_name(self.name) is not None
-                                    or not _inside(outputs, self.runs_dir.parent)):
+        if self.runs_dir is None:
+            return ChildRun(record, self.metric, self.goal, None)
+        outputs: Path | None = self.runs_dir / record.id
+        if unsafe_name(record.id) is not None or unsafe_name(self.name) is not None \
+                or not _inside(self.runs_dir / record.id, self.runs_dir.parent):
             outputs = None  # a crafted name reaching outside the runs folder: no files
         return ChildRun(record, self.metric, self.goal, outputs)
 

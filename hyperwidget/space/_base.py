@@ -78,8 +78,8 @@ def _check_steps(expr: Expression, low: float, high: float, q: float) -> None:
             f"{expr!r}: q={q!r} is too small for values up to {max(abs(low), abs(high))!r}: the number of steps "
             "overflows a float; use a larger q, or the law without rounding."
         )
-    values = expr.grid_values()
-    if len(values) < 2:
+    values = expr.grid_values() or ()
+    if len(values) == 1:
         raise SearchSpaceError(
             f"{expr!r}: every value rounds to {values[0]!r} (q={q!r} is too large for values in "
             f"[{low:.6g}, {high:.6g}]); use a smaller q, or choice({values[0]!r}) for a constant."
