@@ -239,11 +239,16 @@ def _check_same_sweep(config: SweepConfig, store: SqliteStorage) -> None:
     """For ``if_exists="resume"``: refuse a call that defines another sweep than the stored one of that name."""
     stored = store.load_sweep(config.name, strict=True)[0]
     given = json.loads(json.dumps(config.to_json()))  # the stored form: tuples become lists
-    pairs = {"metric": (stored["metric"], given["metric"]), "goal": (stored["goal"], given["goal"]),
-             "space": (stored["sampler"]["space"], given["sampler"]["space"]),
-             "sampler": (stored["sampler"]["name"], given["sampler"]["name"]),
-             "policy": (stored["policy"], given["policy"]),
-             "constraints": (stored.get("constraints", []), given["constraints"])}
+    try:
+        pairs = {"metric": (stored["metric"], given["metric"]), "goal": (stored["goal"], given["goal"]),
+                 "space": (stored["sampler"]["space"], given["sampler"]["space"]),
+                 "sampler": (stored["sampler"]["name"], given["sampler"]["name"]),
+                 "policy": (stored["policy"], given["policy"]),
+                 "constraints": (stored.get("constraints", []), given["constraints"])}
+    except (KeyError, TypeError) as error:
+        raise SweepFileError(f"{store.path!r}: sweep {config.name!r}, field 'config': lacks {error} or has the "
+                             "wrong type; the file was damaged or written by another program: pass "
+                             "if_exists='replace' to start anew, or choose another name.") from None
     differ = [f"{key} (stored {old!r}, given {new!r})" for key, (old, new) in pairs.items() if old != new]
     if differ:
         raise SweepConfigError(

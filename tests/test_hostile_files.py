@@ -206,3 +206,10 @@ def test_show_prints_no_terminal_escape_sequences(crafted) -> None:
     listing = subprocess.run([sys.executable, "-m", "hyperwidget", "show", str(path), "no\x1b[2Jsuch"],
                              capture_output=True, text=True)
     assert listing.returncode == 2 and "\x1b" not in listing.stderr and "\\x1b" in listing.stderr
+
+
+def test_if_exists_resume_names_a_config_it_cannot_compare(crafted) -> None:
+    path = crafted("UPDATE sweeps SET config = json_remove(config, '$.sampler') WHERE name = 'victim'")
+    with pytest.raises(SweepFileError, match=r"sweep 'victim', field 'config': lacks 'sampler'"):
+        hw.run_sweep(curve, {"x": hw.uniform(0, 1), "epochs": 3}, metric="acc", max_total_runs=3, seed=1,
+                     backend="sequential", storage=path, name="victim", if_exists="resume")
