@@ -18,6 +18,7 @@ _EXPORTS: dict[str, str] = {
     # errors
     "HyperwidgetError": "errors", "HyperwidgetWarning": "errors", "SearchSpaceError": "errors",
     "SweepConfigError": "errors", "SweepFailedError": "errors", "TrialStopped": "errors", "TrialTimeout": "errors",
+    "SweepBusyError": "errors", "SweepFileError": "errors",
     # search spaces (HyperDrive v1 functions, v2 classes, natural-bound types)
     **{name: "space" for name in (
         "SearchSpace", "choice", "randint", "uniform", "quniform", "loguniform", "qloguniform", "normal",

@@ -10,8 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from hyperwidget.errors import HyperwidgetError
+from hyperwidget.names import escape_control
 
 DEFAULT_FILE = "hyperwidget.db"
 
@@ -63,11 +65,16 @@ def show(args: argparse.Namespace) -> int:
     from hyperwidget.api import load_sweep
 
     results = load_sweep(args.name, args.storage)
-    print(results)
+    _print(repr(results))
     frame = results.to_dataframe()
     column = f"best_{results.metric}"
-    print(frame.sort_values(column, ascending=results.goal.value == "minimize").to_string(index=False))
+    _print(frame.sort_values(column, ascending=results.goal.value == "minimize").to_string(index=False))
     return 0
+
+
+def _print(text: str, file: TextIO | None = None) -> None:
+    """Print text read from a sweep file with its control characters escaped (no terminal escape sequences)."""
+    print(escape_control(text), file=file or sys.stdout)
 
 
 def list_sweeps(args: argparse.Namespace) -> int:
@@ -80,7 +87,7 @@ def list_sweeps(args: argparse.Namespace) -> int:
     finally:
         store.close()
     for name in names:
-        print(name)
+        _print(name)
     return 0
 
 
@@ -148,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except HyperwidgetError as error:  # a missing or foreign file, an unknown sweep: the message, no traceback
-        print(f"python -m hyperwidget {args.command}: error: {error}", file=sys.stderr)
+        _print(f"python -m hyperwidget {args.command}: error: {error}", file=sys.stderr)
         return 2
 
 

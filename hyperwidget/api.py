@@ -175,6 +175,11 @@ def resume_sweep(name: str, objective: Callable[..., Any] | Script,
     Trials that were queued or running when the sweep's process ended are run
     again from the start with the same hyperparameters; the sampler sees every
     finished trial (warm start).
+
+    Only one process runs a sweep at a time: while another live process runs it
+    (also the one that started it), this raises :class:`~hyperwidget.errors.SweepBusyError`
+    naming that process. A process that died (``SIGKILL``, a crash, or on another
+    host a heartbeat older than 30 s) no longer counts: its sweep is taken over.
     """
     observers = list(overrides.pop("observers", ()))
 
@@ -201,6 +206,9 @@ def load_sweep(name: str | None = None, storage: str | os.PathLike[str] = DEFAUL
     -------
     SweepResults
         Children, best run, DataFrame and plots, as for a finished :class:`~hyperwidget.sweep.SweepRun`.
+        Its status is the stored one, except ``"Interrupted"`` for a sweep stored
+        ``Running`` whose process is gone (killed, crashed, its machine down): its
+        trials keep the status they had then, and :func:`resume_sweep` goes on with it.
 
     Raises
     ------

@@ -15,6 +15,7 @@ from typing import Any
 
 from hyperwidget.errors import HyperwidgetWarning, SweepConfigError
 from hyperwidget.executor import DEFAULT_BACKEND, Backend, backend_names, check_backend, get_backend
+from hyperwidget.names import check_metric_name, check_sweep_name
 from hyperwidget.objective import FunctionObjective, Script
 from hyperwidget.policies import EarlyTerminationPolicy, NoTerminationPolicy, make_policy
 from hyperwidget.results import Constraint
@@ -114,6 +115,7 @@ def make_config(space: Mapping[str, Any] | None, *, metric: str, goal: Any, samp
     """Validate every setting, naming the setting and the fix in each error."""
     if not isinstance(metric, str) or not metric:
         raise SweepConfigError(f"metric must be the non-empty name the trial logs, got metric={metric!r}.")
+    check_metric_name(metric)
     goal = Goal.parse(goal)
     sampler = _make_sampler(space, sampler, seed)
     if isinstance(policy, str):
@@ -141,7 +143,8 @@ def make_config(space: Mapping[str, Any] | None, *, metric: str, goal: Any, samp
                                f"{max_concurrent_runs}; use backend={DEFAULT_BACKEND!r} (processes) or {threads}.")
     max_concurrent_runs = cap_concurrency(max_concurrent_runs, runner)
     return SweepConfig(
-        name=name or _new_name(), metric=metric, goal=goal, sampler=sampler, policy=policy or NoTerminationPolicy(),
+        name=check_sweep_name(name) if name else _new_name(), metric=metric, goal=goal, sampler=sampler,
+        policy=policy or NoTerminationPolicy(),
         max_total_runs=max_total_runs, max_concurrent_runs=max_concurrent_runs,
         max_duration_minutes=check_duration("max_duration_minutes", max_duration_minutes, unit="minutes",
                                             maximum=math.inf),  # compared with elapsed time only: no overflow

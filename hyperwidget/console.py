@@ -7,6 +7,7 @@ import threading
 import time
 from typing import Any, TextIO
 
+from hyperwidget.names import escape_control
 from hyperwidget.trial import TrialRecord, TrialStatus
 
 
@@ -60,7 +61,8 @@ class ConsoleProgress:
                         f"{best.get_hyperparameters()}")
 
     def _print(self, line: str) -> None:
-        print(line, file=self._stream, flush=True)
+        # names, parameters and errors may come from a sweep file: no terminal escape sequences
+        print(escape_control(line), file=self._stream, flush=True)
 
 
 def _short(value: Any) -> str:

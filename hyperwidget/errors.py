@@ -67,3 +67,27 @@ class SweepFailedError(HyperwidgetError):
 
 class HyperwidgetWarning(UserWarning):
     """Warning class of hyperwidget (filter it with ``warnings.filterwarnings``)."""
+
+
+class SweepBusyError(HyperwidgetError, RuntimeError):
+    """Another live process runs the sweep (holds its lease): open it read-only with ``load_sweep``.
+
+    Attributes
+    ----------
+    sweep_name : str
+        The sweep's name.
+    owner : Owner
+        The process holding the lease (``host``, ``pid``, ``since``, ``heartbeat``).
+    """
+
+    def __init__(self, message: str, *, sweep_name: str, owner: object) -> None:
+        super().__init__(message)
+        self.sweep_name = sweep_name
+        self.owner = owner
+
+
+class SweepFileError(HyperwidgetError, ValueError):
+    """A sweep file holds a value that is not what hyperwidget writes (damaged, or crafted).
+
+    The message names the file, the sweep, the trial (when there is one) and the field.
+    """

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from hyperwidget.context import ENV_ACK_FD, ENV_PARAMS, ENV_REPORT_FD, ENV_TRIAL_ID
 from hyperwidget.errors import SweepConfigError
+from hyperwidget.names import flag_name, kwarg_name
 
 if TYPE_CHECKING:
     from hyperwidget.context import Run
@@ -27,16 +28,6 @@ if TYPE_CHECKING:
 #: Seconds a stopped script gets to reach its next ``log`` call, then to end after ``SIGTERM``.
 STOP_GRACE_SECONDS = 5.0
 TERM_GRACE_SECONDS = 3.0
-
-
-def kwarg_name(name: str) -> str:
-    """The Python keyword for a hyperparameter name: ``'--batch_size'`` -> ``'batch_size'``."""
-    return name.lstrip("-").replace("-", "_")
-
-
-def flag_name(name: str) -> str:
-    """The command-line flag for a hyperparameter name: ``'batch_size'`` -> ``'--batch_size'``."""
-    return name if name.startswith("-") else f"--{name}"
 
 
 def normalize_returned(value: Any, metric: str) -> dict[str, float]:
@@ -122,6 +113,9 @@ class FunctionObjective:
 class Script:
     """A training script run as a child-run command: ``python train.py <arguments> --name value ...``.
 
+    A value that starts with a dash and is not a number (``-h``, ``--v=x``) is passed
+    as ``--name=value``, so argparse does not take it for an option.
+
     Parameters
     ----------
     script : str
@@ -193,7 +187,10 @@ class Script:
             return self._from_template(params)
         command = [self.python, str(self.path), *(str(a) for a in self.arguments)]
         for name, value in params.items():
-            command += [flag_name(name), _format_arg(value)]
+            text = _format_arg(value)
+            # argparse reads a separate "-h" or "--v=x" as an option: glue such a value to its flag
+            command += [f"{flag_name(name)}={text}"] if text.startswith("-") and not _is_number_like(text) \
+                else [flag_name(name), text]
         return command
 
     def _from_template(self, params: Mapping[str, Any]) -> list[str]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hyperwidget.errors import SweepConfigError
+from hyperwidget.names import unsafe_name
 from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
 if TYPE_CHECKING:
@@ -180,19 +181,41 @@ class ChildRun:
                 "hyperparameters": dict(r.params), "error": r.error, "worker": r.worker}
 
     def get_file_names(self) -> list[str]:
-        """Files the child-run script wrote in its working folder (``outputs/model.pkl``, ...)."""
-        if self.outputs_dir is None or not self.outputs_dir.is_dir():
+        """Files the child-run script wrote in its working folder (``outputs/model.pkl``, ...).
+
+        Only regular files strictly inside the folder are listed: no symbolic links,
+        nothing that resolves outside it.
+        """
+        root = self._root()
+        if root is None:
             return []
-        return sorted(str(p.relative_to(self.outputs_dir)) for p in self.outputs_dir.rglob("*")
-                      if p.is_file() and not p.is_symlink() and not any(q.is_symlink() for q in p.parents))
+        return sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                      if p.is_file() and not p.is_symlink() and _inside(p, root)
+                      and not any((root / q).is_symlink() for q in p.relative_to(root).parents))
 
     def download_file(self, name: str, output_file_path: str | None = None) -> str:
-        """Copy the child's file ``name`` (e.g. ``outputs/model.pkl``) to ``output_file_path``."""
-        if self.outputs_dir is None or not (self.outputs_dir / name).is_file():
-            raise FileNotFoundError(f"child run {self.id} has no file {name!r}; it has {self.get_file_names()}.")
+        """Copy the child's file ``name`` (e.g. ``outputs/model.pkl``) to ``output_file_path``.
+
+        Raises
+        ------
+        FileNotFoundError
+            When the child has no such file, or ``name`` reaches outside its folder
+            (``../``, an absolute path, a symbolic link).
+        """
+        root = self._root()
+        source = root / name if root is not None else None
+        if source is None or name not in self.get_file_names():
+            listed = self.get_file_names()
+            raise FileNotFoundError(f"child run {self.id} has no file {name!r}; it has {listed}.")
         target = output_file_path or Path(name).name
-        shutil.copyfile(self.outputs_dir / name, target)
+        shutil.copyfile(source, target)
         return str(target)
+
+    def _root(self) -> Path | None:
+        """The child's folder, resolved, or ``None`` when it has none (or it is a symbolic link)."""
+        if self.outputs_dir is None or self.outputs_dir.is_symlink() or not self.outputs_dir.is_dir():
+            return None
+        return self.outputs_dir.resolve()
 
     def __repr__(self) -> str:
         return f"ChildRun(id={self.id!r}, status={self.status!r}, {self.metric}={self.best_primary_metric:.6g})"
@@ -236,7 +259,12 @@ class SweepResults:
         return self.name
 
     def _child(self, record: TrialRecord) -> ChildRun:
-        outputs = self.runs_dir / record.id if self.runs_dir is not None else None
+        if self.runs_dir is None:
+            return ChildRun(record, self.metric, self.goal, None)
+        outputs: Path | None = self.runs_dir / record.id
+        if unsafe_name(record.id) is not None or unsafe_name(self.name) is not None \
+                or not _inside(self.runs_dir / record.id, self.runs_dir.parent):
+            outputs = None  # a crafted name reaching outside the runs folder: no files
         return ChildRun(record, self.metric, self.goal, outputs)
 
     def get_children(self, status: str | None = None) -> list[ChildRun]:
@@ -357,6 +385,12 @@ class SweepResults:
 
 
 _BOOKKEEPING = ("run_id", "status", "steps", "started_at", "duration_s", "feasible", "error_message")
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether ``path`` resolves strictly inside ``root`` (``..`` and symbolic links followed)."""
+    resolved, base = path.resolve(), root.resolve()
+    return resolved != base and resolved.is_relative_to(base)
 
 
 def _dominates(a: Sequence[float], b: Sequence[float]) -> bool:

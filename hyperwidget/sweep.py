@@ -13,14 +13,15 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from hyperwidget.config import SweepConfig, make_config, make_objective
 from hyperwidget.engine import SweepEngine
-from hyperwidget.errors import SweepConfigError
+from hyperwidget.errors import SweepConfigError, SweepFileError
 from hyperwidget.executor import DEFAULT_BACKEND
+from hyperwidget.names import check_sweep_name, has_control
 from hyperwidget.objective import Script
 from hyperwidget.policies import EarlyTerminationPolicy
 from hyperwidget.results import Constraint, SweepResults
@@ -158,31 +159,65 @@ def prepare_sweep(objective: Any, space: Mapping[str, Any] | None = None, *, met
 
     The settings are those of :func:`hyperwidget.api.run_sweep`; ``resume=True`` prepares
     the stored sweep ``name`` instead (as :func:`hyperwidget.api.resume_sweep`).
+
+    With a storage file, this process takes the sweep's lease first (before reading
+    or writing the sweep), and holds it until the sweep ends.
+
+    Raises
+    ------
+    SweepBusyError
+        When another live process runs the sweep (see :meth:`SqliteStorage.acquire`).
     """
     _check_if_exists(if_exists, resume)
+    if resume and name:
+        check_sweep_name(name)
     store = _open_storage(storage, create=not resume)
     if resume:
         if store is None or not name:
             raise SweepConfigError("resume=True needs the sweep's name and its storage file.")
-        return _prepare_resume(objective, store, name, observers=observers, max_total_runs=max_total_runs,
-                               max_concurrent_runs=max_concurrent_runs, backend=backend,
-                               max_duration_minutes=max_duration_minutes, trial_timeout=trial_timeout)
+        return _owned(store, name, lambda owned: _prepare_resume(
+            objective, store, name, observers=[*observers, *owned], max_total_runs=max_total_runs,
+            max_concurrent_runs=max_concurrent_runs, backend=backend,
+            max_duration_minutes=max_duration_minutes, trial_timeout=trial_timeout))
     config = make_config(space, metric=metric, goal=goal, sampler=sampler, policy=policy,
                          max_total_runs=max_total_runs, max_concurrent_runs=max_concurrent_runs,
                          max_duration_minutes=max_duration_minutes, trial_timeout=trial_timeout,
                          backend=backend, seed=seed, name=name, constraints=constraints)
     wrapped = make_objective(objective, config.sampler.space)
-    if store is not None and if_exists != "error" and config.name in store.sweep_names():
-        if if_exists == "resume":
-            _check_same_sweep(config, store)
-            return _prepare_resume(objective, store, config.name, observers=observers, backend=backend,
-                                   max_total_runs=max_total_runs, max_concurrent_runs=max_concurrent_runs,
-                                   max_duration_minutes=max_duration_minutes, trial_timeout=trial_timeout)
-        store.delete_sweep(config.name)  # if_exists="replace"
-    if store is not None:
-        store.create_sweep(config.name, config.to_json(wrapped.label))
-    runs_dir = _runs_dir(store, config.name) if isinstance(wrapped, Script) else None
-    return SweepRun(SweepEngine(config, wrapped, store, observers=observers, runs_dir=runs_dir))
+
+    def build(owned: list[Any]) -> SweepRun:
+        if store is not None and if_exists != "error" and config.name in store.sweep_names():
+            if if_exists == "resume":
+                _check_same_sweep(config, store)
+                return _prepare_resume(objective, store, config.name, observers=[*observers, *owned],
+                                       backend=backend, max_total_runs=max_total_runs,
+                                       max_concurrent_runs=max_concurrent_runs,
+                                       max_duration_minutes=max_duration_minutes, trial_timeout=trial_timeout)
+            store.delete_sweep(config.name)  # if_exists="replace"
+        if store is not None:
+            store.create_sweep(config.name, config.to_json(wrapped.label))
+        runs_dir = _runs_dir(store, config.name) if isinstance(wrapped, Script) else None
+        return SweepRun(SweepEngine(config, wrapped, store, observers=[*observers, *owned], runs_dir=runs_dir))
+
+    return _owned(store, config.name, build)
+
+
+def _owned(store: SqliteStorage | None, name: str, build: Callable[[list[Any]], SweepRun]) -> SweepRun:
+    """Take sweep ``name``'s lease, then ``build(observers)`` its run; the lease, an observer, ends with it.
+
+    The lease is released at once when building fails; when another process takes it
+    over (its heartbeat looked dead), the run is canceled.
+    """
+    if store is None:
+        return build([])
+    lease = store.acquire(name)
+    try:
+        run = build([lease])
+    except BaseException:
+        lease.release()
+        raise
+    lease.on_lost = lambda: run._engine.cancel("canceled: another process took the sweep over")
+    return run
 
 
 IF_EXISTS = ("error", "resume", "replace")
@@ -202,13 +237,18 @@ def _check_if_exists(if_exists: Any, resume: bool) -> None:
 
 def _check_same_sweep(config: SweepConfig, store: SqliteStorage) -> None:
     """For ``if_exists="resume"``: refuse a call that defines another sweep than the stored one of that name."""
-    stored = store.load_sweep(config.name)[0]
+    stored = store.load_sweep(config.name, strict=True)[0]
     given = json.loads(json.dumps(config.to_json()))  # the stored form: tuples become lists
-    pairs = {"metric": (stored["metric"], given["metric"]), "goal": (stored["goal"], given["goal"]),
-             "space": (stored["sampler"]["space"], given["sampler"]["space"]),
-             "sampler": (stored["sampler"]["name"], given["sampler"]["name"]),
-             "policy": (stored["policy"], given["policy"]),
-             "constraints": (stored.get("constraints", []), given["constraints"])}
+    try:
+        pairs = {"metric": (stored["metric"], given["metric"]), "goal": (stored["goal"], given["goal"]),
+                 "space": (stored["sampler"]["space"], given["sampler"]["space"]),
+                 "sampler": (stored["sampler"]["name"], given["sampler"]["name"]),
+                 "policy": (stored["policy"], given["policy"]),
+                 "constraints": (stored.get("constraints", []), given["constraints"])}
+    except (KeyError, TypeError) as error:
+        raise SweepFileError(f"{store.path!r}: sweep {config.name!r}, field 'config': lacks {error} or has the "
+                             "wrong type; the file was damaged or written by another program: pass "
+                             "if_exists='replace' to start anew, or choose another name.") from None
     differ = [f"{key} (stored {old!r}, given {new!r})" for key, (old, new) in pairs.items() if old != new]
     if differ:
         raise SweepConfigError(
@@ -222,16 +262,23 @@ def _prepare_resume(objective: Any, store: SqliteStorage, name: str, *, observer
     from hyperwidget.policies import policy_from_json
     from hyperwidget.samplers import sampler_from_json
 
-    data, _status, created_at, _updated, trials = store.load_sweep(name)
-    settings = {k: data[k] for k in ("max_total_runs", "max_concurrent_runs", "max_duration_minutes",
-                                     "trial_timeout", "backend")}
+    data, _status, created_at, _updated, trials = store.load_sweep(name, strict=True)
+    _review_settings(store.path, name, data)
+    try:
+        settings = {k: data[k] for k in ("max_total_runs", "max_concurrent_runs", "max_duration_minutes",
+                                         "trial_timeout", "backend")}
+        sampler = sampler_from_json(data["sampler"])
+        policy = policy_from_json(data["policy"])
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as error:
+        raise SweepFileError(f"{store.path!r}: sweep {name!r}, field 'config': cannot rebuild the sweep's settings "
+                             f"({type(error).__name__}: {error}); the file was damaged or written by another "
+                             "program: open it with load_sweep, or start a new sweep.") from None
     given = {k: v for k, v in overrides.items() if v is not None}
     if given.get("backend") == DEFAULT_BACKEND:  # the default of the caller's signature: keep the stored one
         del given["backend"]
     settings.update(given)
-    sampler = sampler_from_json(data["sampler"])
     config = make_config(None, metric=data["metric"], goal=data["goal"], sampler=sampler,
-                         policy=policy_from_json(data["policy"]), seed=None, name=name,
+                         policy=policy, seed=None, name=name,
                          constraints=data.get("constraints", ()), **settings)
     wrapped = make_objective(objective, sampler.space)
     trials = [t.replace(status=TrialStatus.QUEUED, metrics={}, steps={}, started_at=None, worker=None)
@@ -263,8 +310,18 @@ def launch(run: SweepRun) -> SweepRun:
     return run
 
 
+#: The status :func:`load_results` reports for a sweep stored ``Running`` whose process is gone.
+INTERRUPTED = "Interrupted"
+
+
 def load_results(name: str | None = None, storage: str | os.PathLike[str] = DEFAULT_STORAGE) -> SweepResults:
-    """Open a stored sweep read-only (the newest one when ``name`` is None); works while it runs."""
+    """Open a stored sweep read-only (the newest one when ``name`` is None); works while it runs.
+
+    The status is the stored one, except for a sweep stored ``Running`` whose owner
+    process is gone (killed, crashed, its machine down; see
+    :mod:`hyperwidget.storage._lease`): it reads ``"Interrupted"``, and its trials keep
+    the status they had when the process died. ``resume_sweep`` goes on with it.
+    """
     store = SqliteStorage(storage, read_only=True)
     try:
         if name is None:
@@ -273,8 +330,33 @@ def load_results(name: str | None = None, storage: str | os.PathLike[str] = DEFA
                 raise SweepConfigError(f"no sweep in {storage!r}.")
             name = names[-1]
         data, status, _created, _updated, trials = store.load_sweep(name)
+        if status == "Running":
+            owner = store.owner(name)
+            status = status if owner is not None and owner.is_alive() else INTERRUPTED
     finally:
         store.close()
-    return SweepResults(name, data["metric"], Goal.parse(data["goal"]), trials,
-                        [Constraint.parse(c) for c in data.get("constraints", ())], status,
+    metric, goal, constraints = _review_settings(str(storage), name, data)
+    return SweepResults(name, metric, goal, trials, constraints, status,
                         runs_dir=Path(storage).resolve().parent / "hyperwidget_runs" / name)
+
+
+def _review_settings(path: str, name: str, data: Mapping[str, Any]) -> tuple[str, Goal, list[Constraint]]:
+    """The metric, goal and constraints of a stored configuration; ``SweepFileError`` names a bad field."""
+    def bad(field: str, problem: str) -> SweepFileError:
+        return SweepFileError(f"{path!r}: sweep {name!r}, field 'config.{field}': {problem}; the file was damaged "
+                              "or written by another program.")
+
+    metric = data.get("metric")
+    if not isinstance(metric, str) or not metric.strip() or has_control(metric):
+        raise bad("metric", f"must be a metric name, got {metric!r:.60}")
+    try:
+        goal = Goal.parse(data.get("goal"))
+    except (SweepConfigError, TypeError, ValueError):
+        raise bad("goal", f"must be 'maximize' or 'minimize', got {data.get('goal')!r:.60}") from None
+    stored = data.get("constraints", [])
+    if not isinstance(stored, list):
+        raise bad("constraints", f"must be a list, got {stored!r:.60}")
+    try:
+        return metric, goal, [Constraint.parse(c) for c in stored]
+    except SweepConfigError as error:
+        raise bad("constraints", str(error)) from None

@@ -186,11 +186,11 @@ def test_comprehensions_and_nested_functions_see_params_and_globals():
 
 def test_non_identifier_names_reach_the_body_through_params():
     compiled = compile_cell(
-        "lr = uniform(0, 1)\nparams['model_depth'] + params['class'] + lr\n",
+        "lr = uniform(0, 1)\nparams['model_depth'] + params['class_'] + lr\n",
         {},
         space={"model-depth": hs.choice(2), "class": hs.choice(1)},
     )
-    assert compiled.trial(model_depth=2, lr=0.5, **{"class": 1}) == 3.5
+    assert compiled.trial(model_depth=2, lr=0.5, class_=1) == 3.5  # a Python keyword gets a trailing '_'
 
 
 def test_expression_factories_are_the_space_functions():

@@ -22,6 +22,7 @@ from hyperwidget.errors import SearchSpaceError
 
 _EPS = 1e-12
 _MAX_EXPONENT = 709.0  # exp(709.8) overflows a float64
+_MIN_EXPONENT = -708.0  # exp() of less is subnormal (below sys.float_info.min ~ 2.2e-308), then 0.0
 # The hyperwidget package directory (not this sub-package's): warnings skip every hyperwidget frame.
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -53,6 +54,35 @@ def _check_order(expr: Expression, low: str, high: str, fix: str = "swap the bou
         raise SearchSpaceError(
             f"{expr!r}: {low} must be < {high}, got {low}={lo!r}, {high}={hi!r}; {fix}, "
             f"or use choice({lo!r}) for a constant."
+        )
+
+
+def _check_span(expr: Expression, low: str, high: str) -> None:
+    """Refuse bounds whose difference overflows a float: ``uniform(-1e308, 1e308)`` would sample inf."""
+    lo, hi = float(getattr(expr, low)), float(getattr(expr, high))
+    if not math.isfinite(hi - lo):
+        raise SearchSpaceError(
+            f"{expr!r}: {high} - {low} overflows a float, got {low}={lo!r}, {high}={hi!r}, so samples would be "
+            f"inf; narrow the range ({high} - {low} must stay below {sys.float_info.max:.3g})."
+        )
+
+
+def _check_steps(expr: Expression, low: float, high: float, q: float) -> None:
+    """A quantized range needs a countable number of steps of ``q`` and at least two values.
+
+    ``low`` and ``high`` are the bounds of the values before rounding (``exp`` of a
+    log law's bounds).
+    """
+    if not (math.isfinite(low / q) and math.isfinite(high / q)):
+        raise SearchSpaceError(
+            f"{expr!r}: q={q!r} is too small for values up to {max(abs(low), abs(high))!r}: the number of steps "
+            "overflows a float; use a larger q, or the law without rounding."
+        )
+    values = expr.grid_values() or ()
+    if len(values) == 1:
+        raise SearchSpaceError(
+            f"{expr!r}: every value rounds to {values[0]!r} (q={q!r} is too large for values in "
+            f"[{low:.6g}, {high:.6g}]); use a smaller q, or choice({values[0]!r}) for a constant."
         )
 
 

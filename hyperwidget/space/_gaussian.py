@@ -46,6 +46,11 @@ class Normal(Expression):
                 f"{self!r}: sigma must be > 0, got sigma={self.sigma!r}; "
                 f"for a constant use choice({self.mu!r})."
             )
+        if not math.isfinite(abs(self.mu) + 40 * self.sigma):
+            raise SearchSpaceError(
+                f"{self!r}: sigma is too large, got sigma={self.sigma!r}: draws of mu +- a few sigma overflow a "
+                "float and sample inf; use sigma below 4e306 (and a mu that leaves room for it)."
+            )
 
     def _normal(self, u: float) -> float:
         return float(self.mu + self.sigma * ndtri(min(max(u, _EPS), 1 - _EPS)))

@@ -18,12 +18,15 @@ import numpy as np
 from hyperwidget.errors import HyperwidgetWarning, SearchSpaceError
 from hyperwidget.space._base import (
     _MAX_EXPONENT,
+    _MIN_EXPONENT,
     Expression,
     GridValues,
     _check_number,
     _check_order,
     _check_plain,
     _check_q,
+    _check_span,
+    _check_steps,
     _Finite,
     _index,
     _is_int,
@@ -149,6 +152,7 @@ class Uniform(Expression):
         _check_number(self.kind, "min_value", self.min_value)
         _check_number(self.kind, "max_value", self.max_value)
         _check_order(self, "min_value", "max_value")
+        _check_span(self, "min_value", "max_value")
 
     def _uniform(self, u: float) -> float:
         return float(self.min_value + u * (self.max_value - self.min_value))
@@ -181,6 +185,7 @@ class QUniform(Uniform):
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_q(self.kind, self.q)
+        _check_steps(self, self.min_value, self.max_value, self.q)
 
     @property
     def is_integer(self) -> bool:
@@ -225,6 +230,12 @@ class LogUniform(Expression):
                 f"{self!r}: exp(max_value) overflows, got max_value={self.max_value!r}; the bounds of "
                 f"loguniform are exponents. For values up to {self.max_value!r} write "
                 f"log_uniform(lower, {self.max_value!r})."
+            )
+        if self.min_value < _MIN_EXPONENT:
+            raise SearchSpaceError(
+                f"{self!r}: exp(min_value) underflows, got min_value={self.min_value!r} (exp of it is "
+                f"{math.exp(self.min_value)!r}); the bounds of loguniform are exponents and min_value must be >= "
+                f"{_MIN_EXPONENT:g}. For values from 1e-300 up write loguniform({math.log(1e-300):.6g}, ...)."
             )
         if self.min_value > 0 and self.max_value / self.min_value >= 10:
             self._warn_natural_bounds()
@@ -272,6 +283,7 @@ class QLogUniform(LogUniform):
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_q(self.kind, self.q)
+        _check_steps(self, math.exp(self.min_value), math.exp(self.max_value), self.q)
 
     @property
     def is_integer(self) -> bool:

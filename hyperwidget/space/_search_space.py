@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from hyperwidget.errors import HyperwidgetWarning, SearchSpaceError
+from hyperwidget.names import check_param_name, kwarg_name
 from hyperwidget.space._base import Expression, _check_plain, _plain
 from hyperwidget.space._gaussian import LogNormal, Normal, QLogNormal, QNormal
 from hyperwidget.space._hyperdrive import Choice, LogUniform, QLogUniform, QUniform, Randint, Uniform
@@ -71,8 +72,10 @@ class SearchSpace(Mapping[str, Any]):
 
     Constants (plain data) are passed through unchanged to every trial, as in
     Syne Tune's config spaces. Names keep their spelling, including HyperDrive's
-    ``'--batch_size'`` style; two names equal once leading dashes are dropped are
-    rejected, since the objective receives them as the same keyword.
+    ``'--batch_size'`` style; two names that become the same keyword (see
+    :func:`~hyperwidget.names.kwarg_name`: ``batch-size`` and ``batch_size``) are
+    rejected, since the objective would receive only one of them, and so are names
+    with ``=``, whitespace or control characters (a script's ``--flag`` would break).
     """
 
     def __init__(self, space: Mapping[str, Any]) -> None:
@@ -91,14 +94,14 @@ class SearchSpace(Mapping[str, Any]):
         self._items: dict[str, Any] = {}
         keywords: dict[str, str] = {}
         for name, value in space.items():
-            if not isinstance(name, str) or not name.strip("-"):
-                raise SearchSpaceError(f"hyperparameter names must be non-empty strings, got {name!r}.")
-            if name.lstrip("-") in keywords:
+            word = kwarg_name(check_param_name(name))
+            if word in keywords:
                 raise SearchSpaceError(
-                    f"hyperparameters {keywords[name.lstrip('-')]!r} and {name!r} are the same keyword "
-                    f"{name.lstrip('-')!r} once leading dashes are dropped; keep one of them."
+                    f"hyperparameters {keywords[word]!r} and {name!r} are the same keyword {word!r} once leading "
+                    "dashes are dropped, '-' becomes '_' and a Python keyword gets a trailing '_': the objective "
+                    "would get only one of them; rename one."
                 )
-            keywords[name.lstrip("-")] = name
+            keywords[word] = name
             if not isinstance(value, Expression):
                 _check_plain(
                     f"hyperparameter {name!r}",

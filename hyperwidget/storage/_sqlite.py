@@ -8,17 +8,21 @@ sweep while it runs.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
+import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+import warnings
 from pathlib import Path
 from typing import Any
 
-from hyperwidget.errors import SweepConfigError
-from hyperwidget.trial import TrialRecord, TrialStatus
+from hyperwidget.errors import HyperwidgetWarning, SweepBusyError, SweepConfigError, SweepFileError
+from hyperwidget.storage import _read
+from hyperwidget.storage._lease import Lease, Owner, this_process
+from hyperwidget.trial import TrialRecord
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sweeps (
@@ -32,11 +36,10 @@ CREATE TABLE IF NOT EXISTS metrics (
     sweep TEXT NOT NULL, trial_id TEXT NOT NULL, name TEXT NOT NULL, seq INTEGER NOT NULL,
     value REAL, logged_at REAL NOT NULL, step INTEGER);
 CREATE INDEX IF NOT EXISTS metrics_by_trial ON metrics (sweep, trial_id, name, seq);
+CREATE TABLE IF NOT EXISTS owners (
+    sweep TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, started TEXT NOT NULL,
+    since REAL NOT NULL, heartbeat REAL NOT NULL, token TEXT NOT NULL);
 """
-
-
-def _value_out(value: float | None) -> float:
-    return math.nan if value is None else float(value)
 
 
 def _value_in(value: float) -> float | None:
@@ -46,10 +49,13 @@ def _value_in(value: float) -> float | None:
 _TABLES = {"sweeps": ("name", "config", "status", "created_at", "updated_at", "error"),
            "trials": ("sweep", "id", "idx", "params", "status", "created_at", "started_at", "ended_at", "error",
                       "worker"),
-           "metrics": ("sweep", "trial_id", "name", "seq", "value", "logged_at", "step")}
+           "metrics": ("sweep", "trial_id", "name", "seq", "value", "logged_at", "step"),
+           "owners": ("sweep", "host", "pid", "started", "since", "heartbeat", "token")}
 
 #: Files written before values had a ``step`` lack that column; opening one for writing adds it.
 _OLDER_TABLES = {"metrics": _TABLES["metrics"][:-1]}
+
+logger = logging.getLogger("hyperwidget")
 
 #: Sweep statuses after which nothing more is written: the write-ahead log is then folded into the file.
 _FINAL_STATUSES = frozenset({"Completed", "Canceled", "Failed"})
@@ -94,6 +100,7 @@ class SqliteStorage:
         except sqlite3.Error as error:
             raise SweepConfigError(f"storage={self.path!r}: cannot open the file ({error}); check its permissions "
                                    "or pass another path.") from None
+        self._db.text_factory = _read.text_factory  # text that is not UTF-8 is reported, not raised here
         try:
             self._check_tables(read_only)
             if not read_only:
@@ -120,10 +127,11 @@ class SqliteStorage:
         wrong = {name for name, columns in _TABLES.items()
                  if tables.get(name, columns) not in (columns, _OLDER_TABLES.get(name))}
         if "sweeps" not in tables or wrong:
-            found = ", ".join(sorted(tables)) or "none"
+            found = ", ".join(sorted(map(str, tables))) or "none"
             raise SweepConfigError(
                 f"storage={self.path!r} is not a hyperwidget sweep file (its tables: {found}; a sweep file has "
-                f"{', '.join(_TABLES)}); pass the path of a sweep file, or of a new file to create one."
+                f"{', '.join(t for t in _TABLES if t != 'owners')}); pass the path of a sweep file, or of a new "
+                "file to create one."
             )
 
     def _columns(self, table: str) -> tuple[str, ...]:
@@ -202,40 +210,123 @@ class SqliteStorage:
         return deleted
 
     def sweep_names(self) -> list[str]:
-        """Names of the sweeps in the file, oldest first."""
+        """Names of the sweeps in the file, oldest first (a name that is not valid is left out, with a warning)."""
         with self._lock:
-            return [r[0] for r in self._db.execute("SELECT name FROM sweeps ORDER BY created_at")]
+            rows = list(self._db.execute("SELECT name FROM sweeps ORDER BY created_at"))
+        names = []
+        for (value,) in rows:
+            try:
+                names.append(_read.sweep_name(self.path, value))
+            except SweepFileError as error:
+                warnings.warn(str(error), HyperwidgetWarning, stacklevel=2)
+        return names
 
-    def load_sweep(self, name: str) -> tuple[dict[str, Any], str, float, float, list[TrialRecord]]:
-        """``(config, status, created_at, updated_at, trials)`` of sweep ``name``."""
+    def load_sweep(self, name: str, *, strict: bool = False
+                   ) -> tuple[dict[str, Any], str, float, float, list[TrialRecord]]:
+        """``(config, status, created_at, updated_at, trials)`` of sweep ``name``.
+
+        Every field is checked (see :mod:`hyperwidget.storage._read`). A malformed
+        field of the sweep's own row raises :class:`SweepFileError`; a trial with a
+        malformed field is left out with a ``HyperwidgetWarning`` holding that error
+        (the other trials load), or, with ``strict=True`` (to resume the sweep, which
+        must not overwrite what it cannot read), raises it.
+        """
         with self._lock:
             row = self._db.execute(
                 "SELECT config, status, created_at, updated_at FROM sweeps WHERE name = ?", (name,)).fetchone()
-            if row is None:
-                known = [r[0] for r in self._db.execute("SELECT name FROM sweeps")]
-                raise SweepConfigError(f"no sweep named {name!r} in {self.path!r}; the file holds {known}.")
-            trials = list(self._read_trials(name))
-        return json.loads(row[0]), row[1], row[2], row[3], trials
+            step = "step" if self._has_steps else "NULL"
+            values = [] if row is None else list(self._db.execute(
+                f"SELECT trial_id, name, seq, value, {step} FROM metrics WHERE sweep = ? "
+                "ORDER BY trial_id, name, seq", (name,)))
+            rows = list(self._db.execute(
+                "SELECT id, idx, params, status, created_at, started_at, ended_at, error, worker "
+                "FROM trials WHERE sweep = ? ORDER BY idx", (name,)))
+        if row is None:
+            raise SweepConfigError(f"no sweep named {name!r} in {self.path!r}; the file holds {self.sweep_names()}.")
+        where = _read.Where(self.path, _read.sweep_name(self.path, name))
+        config = _read.config(where, row[0])
+        status = _read.sweep_status(where, row[1])
+        times = _read.number(where, "created_at", row[2]), _read.number(where, "updated_at", row[3])
+        return config, status, times[0] or 0.0, times[1] or 0.0, self._trials(name, rows, values, strict)
 
-    def _read_trials(self, sweep: str) -> Iterator[TrialRecord]:
-        series: dict[str, dict[str, list[float]]] = {}
-        steps: dict[str, dict[str, list[int | None]]] = {}
-        step = "step" if self._has_steps else "NULL"
-        for trial_id, metric, value, at in self._db.execute(
-            f"SELECT trial_id, name, value, {step} FROM metrics WHERE sweep = ? ORDER BY trial_id, name, seq",
-            (sweep,),
-        ):
-            series.setdefault(trial_id, {}).setdefault(metric, []).append(_value_out(value))
-            steps.setdefault(trial_id, {}).setdefault(metric, []).append(at)
-        for row in self._db.execute(
-            "SELECT id, idx, params, status, created_at, started_at, ended_at, error, worker "
-            "FROM trials WHERE sweep = ? ORDER BY idx", (sweep,)
-        ):
-            metrics = {k: tuple(v) for k, v in series.get(row[0], {}).items()}
-            logged = {k: tuple(v) for k, v in steps.get(row[0], {}).items() if any(s is not None for s in v)}
-            yield TrialRecord(id=row[0], index=row[1], params=json.loads(row[2]), status=TrialStatus(row[3]),
-                              metrics=metrics, created_at=row[4], started_at=row[5], ended_at=row[6],
-                              error=row[7], worker=row[8], steps=logged)
+    def _trials(self, sweep: str, rows: list[Any], values: list[Any], strict: bool) -> list[TrialRecord]:
+        series, bad = _read.series(self.path, sweep, values)
+        trials = []
+        for row in rows:
+            try:
+                if isinstance(row[0], str) and row[0] in bad:
+                    raise bad[row[0]]
+                trials.append(_read.trial(self.path, sweep, row, series.get(row[0], {})))
+            except SweepFileError as error:
+                if strict:
+                    raise
+                warnings.warn(str(error), HyperwidgetWarning, stacklevel=3)
+        return trials
+
+    # -- ownership (see hyperwidget.storage._lease) ---------------------------------------------
+    def acquire(self, name: str) -> Lease:
+        """Take sweep ``name``'s lease, in one ``BEGIN IMMEDIATE`` transaction (atomic across processes).
+
+        A lease held by a dead process (killed, crashed, on a machine that went
+        down) is taken over. The sweep need not exist yet: a new sweep is owned
+        before its row is written.
+
+        Raises
+        ------
+        SweepBusyError
+            When a live process holds the lease.
+        """
+        host, pid, started = this_process()
+        token = secrets.token_hex(16)
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                owner = self._owner(name)
+                if owner is not None and owner.is_alive():
+                    raise SweepBusyError(
+                        f"sweep {name!r} is being run by {owner.describe()}; open it read-only with "
+                        f"load_sweep({name!r}, storage={self.path!r}), or stop that process.",
+                        sweep_name=name, owner=owner)
+                now = time.time()
+                self._db.execute("INSERT OR REPLACE INTO owners VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                 (name, host, pid, started, now, now, token))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        if owner is not None:
+            logger.info("hyperwidget: sweep %r was owned by %s, which is gone; taken over", name, owner.describe())
+        return Lease(self, name, token)
+
+    def owner(self, name: str) -> Owner | None:
+        """The process holding sweep ``name``'s lease (alive or not), or ``None``."""
+        with self._lock:
+            return self._owner(name)
+
+    def _owner(self, name: str) -> Owner | None:
+        try:
+            row = self._db.execute("SELECT host, pid, started, since, heartbeat FROM owners WHERE sweep = ?",
+                                   (name,)).fetchone()
+        except sqlite3.OperationalError:  # a file written before leases existed: no owners table
+            return None
+        if row is None:
+            return None
+        host, pid, started, since, heartbeat = row
+        try:
+            return Owner(str(host), int(pid), str(started), float(since), float(heartbeat))
+        except (TypeError, ValueError):  # a damaged row owns nothing
+            return None
+
+    def heartbeat(self, name: str, token: str) -> bool:
+        """Refresh the lease's heartbeat; ``False`` when this token no longer holds it."""
+        with self._lock:
+            cursor = self._db.execute("UPDATE owners SET heartbeat = ? WHERE sweep = ? AND token = ?",
+                                      (time.time(), name, token))
+        return cursor.rowcount > 0
+
+    def release(self, name: str, token: str) -> None:
+        """Delete the lease row, if this token still holds it."""
+        self._write("DELETE FROM owners WHERE sweep = ? AND token = ?", (name, token))
 
     # -- trials -------------------------------------------------------------------------------
     def save_trial(self, sweep: str, record: TrialRecord) -> None:
