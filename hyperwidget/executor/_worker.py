@@ -41,6 +41,7 @@ class TrialTask:
     local_key: str = ""
     address: tuple[str, int] | None = None
     token: str | None = None
+    dask_channel: str | None = None
     workdir: str | None = None
 
 
@@ -107,7 +108,7 @@ def _load_objective(task: TrialTask) -> Any:
 
 def execute_trial(task: TrialTask) -> TrialOutcome:
     """Run one trial and report it; returns its outcome and never raises for a trial failure."""
-    channel = connect(task.local_key, task.address, task.token)
+    channel = connect(task.local_key, task.address, task.token, task.dask_channel)
     try:
         if not channel.start(task.trial_id, worker_label()):
             return TrialOutcome(task.trial_id, "Skipped", skipped=True)
