@@ -136,3 +136,12 @@ def _wait_running(run, timeout: float = 30) -> None:  # type: ignore[no-untyped-
     while not any(t.status.value == "Running" for t in run.trials):
         assert time.monotonic() < deadline, "no trial started"
         time.sleep(0.05)
+
+
+def test_every_value_of_a_fast_logging_dask_trial_is_recorded(client) -> None:  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    run = hw.run_sweep(curve, {"x": hw.choice(0.5, 1.0), "epochs": 3000}, metric="acc", max_total_runs=2,
+                       max_concurrent_runs=2, backend="dask", storage="f.db", name="f")
+    assert [len(t.series("acc")) for t in run.trials] == [3000, 3000]
+    assert [len(t.series("acc")) for t in hw.load_sweep("f", "f.db").trials] == [3000, 3000]
+    assert time.monotonic() - started < 30, "values are sent in batches, not one scheduler round trip each"

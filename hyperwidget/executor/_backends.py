@@ -217,7 +217,7 @@ class DaskBackend(Backend):
         from hyperwidget.executor._dask import DaskRunner
         from hyperwidget.executor._worker import execute_trial
 
-        self._runner = DaskRunner(dask_client(), n_jobs)
+        self._runner = DaskRunner(dask_client(), n_jobs, self._server.has_ended)
         return self._runner.run(next_task, execute_trial)
 
     def interrupt(self, trial_id: str, worker: str | None) -> None:

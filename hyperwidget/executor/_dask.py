@@ -48,6 +48,8 @@ logger = logging.getLogger("hyperwidget")
 WATCH_SECONDS = 0.25
 #: Seconds between the sweep's checks that the workers running its trials are alive.
 LIVENESS_SECONDS = 0.5
+#: Seconds the sweep waits, after a trial's task returned, for its values and end to come through the channel.
+END_SECONDS = 30.0
 #: Seconds a trial waits for the sweep's answer to its start.
 START_SECONDS = 60.0
 
@@ -83,6 +85,7 @@ class DaskChannelServer:
         self._queue = Queue(self.dask_channel, client=client)
         self._remotes: dict[str, _Remote] = {}
         self._interrupts: set[str] = set()
+        self._ended: set[str] = set()
         self._lock = threading.RLock()  # guards the trials' table, shared by the reader and the ticker
         self._closing = threading.Event()
         self._checked = 0.0
@@ -93,6 +96,11 @@ class DaskChannelServer:
         """Ask the trial's worker to raise ``TrialInterrupted`` in the trial's thread."""
         with self._lock:
             self._interrupts.add(trial_id)
+
+    def has_ended(self, trial_id: str) -> bool:
+        """True once the trial's ``end`` (after all its values) was recorded."""
+        with self._lock:
+            return trial_id in self._ended
 
     def close(self) -> None:
         """Stop reading (the loops end within a fraction of a second); interrupt the trials still running."""
@@ -141,14 +149,15 @@ class DaskChannelServer:
                 return
             if op == "start":
                 self._start(trial_id, *rest)
-            elif op == "value":
-                name, value, step = rest
-                if self._host.trial_value(trial_id, name, value, step):
+            elif op == "values":
+                stops = [self._host.trial_value(trial_id, name, value, step) for name, value, step in rest[0]]
+                if any(stops):
                     self._push(trial_id)
             elif op == "end":
                 status, error, returned = rest
                 self._host.trial_ended(trial_id, status, error, returned or {})
                 self._forget(trial_id)
+                self._ended.add(trial_id)
             else:
                 raise ValueError(f"unknown operation {op!r}")
         except Exception as error:  # a message the sweep cannot record: logged, the loop goes on
@@ -219,7 +228,14 @@ class DaskChannelServer:
 
 
 class DaskChannel:
-    """The trial side of the Dask channel, in a Dask worker (see the module docstring)."""
+    """The trial side of the Dask channel, in a Dask worker (see the module docstring).
+
+    ``log`` only queues the value: a thread of the trial sends the queued values
+    in one message as soon as the previous one is through, then reads the
+    trial's stop and interrupt. Logging is therefore as fast as in a local
+    process, and a policy's stop reaches the trial one or two ``log`` calls
+    after the value it answers.
+    """
 
     def __init__(self, name: str) -> None:
         from distributed import Queue, get_client
@@ -228,7 +244,11 @@ class DaskChannel:
         self._name = name
         self._queue = Queue(name, client=self._client)
         self._stop: str | None = None
+        self._values: list[tuple[str, float, int | None]] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
         self._ended = threading.Event()
+        self._thread: threading.Thread | None = None
         self._variable: Any = None
 
     def start(self, trial_id: str, worker: str) -> bool:
@@ -239,50 +259,58 @@ class DaskChannel:
         self._queue.put(("start", trial_id, worker, get_worker().address, reply))
         state = self._variable.get(timeout=START_SECONDS)
         if state.get("run"):
-            threading.Thread(target=self._watch, args=(trial_id,), name=f"hyperwidget-watch-{trial_id}",
-                             daemon=True).start()
+            self._thread = threading.Thread(target=self._watch, args=(trial_id,), daemon=True,
+                                            name=f"hyperwidget-watch-{trial_id}")
+            self._thread.start()
         return bool(state.get("run"))
 
     def _watch(self, trial_id: str) -> None:
-        """Read the trial's stop until it ends; an interrupt raises ``TrialInterrupted`` in its thread."""
+        """Send queued values and read the trial's stop until it ends; an interrupt raises in the trial's thread."""
         interrupted = False
         while not self._ended.is_set():
+            self._wake.wait(WATCH_SECONDS)
+            self._wake.clear()
             try:
+                self._flush(trial_id)
                 state = self._variable.get(timeout=WATCH_SECONDS * 4)
             except Exception:  # the sweep ended and deleted the variable, or the scheduler is busy
                 state = {}
             self._stop = self._stop or state.get("stop")
             if state.get("interrupt") and not interrupted:
                 interrupted = _interrupt.interrupt(trial_id, TrialInterrupted)
-            self._ended.wait(WATCH_SECONDS)
+
+    def _flush(self, trial_id: str) -> None:
+        with self._lock:
+            values, self._values = self._values, []
+        if values:
+            self._queue.put(("values", trial_id, values))
 
     def value(self, trial_id: str, name: str, value: float, step: int | None = None) -> str | None:
-        self._queue.put(("value", trial_id, name, value, step))
-        return self._read_stop()
-
-    def _read_stop(self) -> str | None:
-        """The trial's stop as the sweep last wrote it (the answer to an earlier value: a stop lags one ``log``)."""
-        if self._stop is None:
-            with contextlib.suppress(Exception):
-                self._stop = self._variable.get(timeout=WATCH_SECONDS * 4).get("stop")
+        with self._lock:
+            self._values.append((name, value, step))
+        self._wake.set()
         return self._stop
 
     def poll(self, trial_id: str) -> str | None:
         return self._stop
 
     def end(self, trial_id: str, status: str, error: str | None, returned: dict[str, float]) -> None:
-        self._ended.set()
+        self.close()
+        self._flush(trial_id)
         self._queue.put(("end", trial_id, status, error, returned))
 
     def close(self) -> None:
         self._ended.set()
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
 
 
 class DaskRunner:
     """Runs trial tasks as Dask futures, at most ``n_jobs`` at once, and lets go of abandoned ones."""
 
-    def __init__(self, client: Any, n_jobs: int) -> None:
-        self._client, self._n_jobs = client, n_jobs
+    def __init__(self, client: Any, n_jobs: int, has_ended: Callable[[str], bool]) -> None:
+        self._client, self._n_jobs, self._has_ended = client, n_jobs, has_ended
         self._abandoned: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._wake = threading.Event()
 
@@ -297,18 +325,19 @@ class DaskRunner:
         from hyperwidget.executor._worker import TrialOutcome
 
         futures: dict[str, Any] = {}
+        finishing: dict[str, tuple[TrialOutcome, float]] = {}  # done, its values maybe not all recorded yet
         exhausted = False
         try:
             while True:
-                while not exhausted and len(futures) < self._n_jobs:
+                while not exhausted and len(futures) + len(finishing) < self._n_jobs:
                     task = next_task()
                     if task is None:
                         exhausted = True
                     else:
                         futures[task.trial_id] = self._submit(execute, task)
-                if not futures:
+                if not futures and not finishing:
                     return
-                self._wake.wait(0.5)
+                self._wake.wait(0.02 if finishing else 0.5)
                 self._wake.clear()
                 while not self._abandoned.empty():
                     trial_id = self._abandoned.get()
@@ -318,10 +347,19 @@ class DaskRunner:
                 for trial_id, future in list(futures.items()):
                     if future.done():
                         del futures[trial_id]
-                        yield _outcome(trial_id, future)
+                        finishing[trial_id] = (_outcome(trial_id, future), time.monotonic() + END_SECONDS)
+                yield from self._finished(finishing)
         finally:
             for future in futures.values():
                 future.cancel()
+
+    def _finished(self, finishing: dict[str, tuple[TrialOutcome, float]]) -> Iterator[TrialOutcome]:
+        """The outcomes whose trial's end came through the channel (values and end travel apart from results)."""
+        now = time.monotonic()
+        for trial_id, (outcome, deadline) in list(finishing.items()):
+            if outcome.skipped or outcome.status == "Crashed" or self._has_ended(trial_id) or now > deadline:
+                del finishing[trial_id]
+                yield outcome
 
     def _submit(self, execute: Callable[[TrialTask], TrialOutcome], task: TrialTask) -> Any:
         key = f"hyperwidget-{task.trial_id}-{secrets.token_hex(4)}"
