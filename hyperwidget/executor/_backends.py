@@ -214,10 +214,11 @@ class DaskBackend(Backend):
         return self._server
 
     def run_tasks(self, next_task: Callable[[], TrialTask | None], n_jobs: int) -> Iterator[TrialOutcome] | None:
-        from hyperwidget.executor._dask import DaskRunner
+        from hyperwidget.executor._dask_runner import DaskRunner
         from hyperwidget.executor._worker import execute_trial
 
         self._runner = DaskRunner(dask_client(), n_jobs, self._server.has_ended)
+        self._server.on_lost = self._runner.abandon
         return self._runner.run(next_task, execute_trial)
 
     def interrupt(self, trial_id: str, worker: str | None) -> None:

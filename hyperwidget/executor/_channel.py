@@ -344,16 +344,11 @@ def unregister_local_host(key: str) -> None:
     _LOCAL_HOSTS.pop(key, None)
 
 
-def connect(local_key: str, address: tuple[str, int] | None, token: str | None,
-            dask_channel: str | None = None) -> Channel:
-    """The trial-side channel: direct when the sweep runs in this process, through Dask on a Dask worker, else a socket."""
+def connect(local_key: str, address: tuple[str, int] | None, token: str | None) -> Channel:
+    """The trial-side channel: direct when the sweep runs in this process, else a socket."""
     host = _LOCAL_HOSTS.get(local_key)
     if host is not None:
         return LocalChannel(host)
-    if dask_channel is not None:
-        from hyperwidget.executor._dask import DaskChannel
-
-        return DaskChannel(dask_channel)
     if address is None or token is None:
         raise RuntimeError("this trial runs outside the sweep's process, but the sweep opened no channel")
     return SocketChannel(tuple(address), token)  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""Trials on a Dask cluster: their channel through the scheduler, and a runner that can let a trial go.
+"""Trials on a Dask cluster: their channel through the scheduler.
 
 No listener of ours is opened for Dask: workers may be on other machines, and
 a listener on every interface with a token sent in clear is what a cluster's
@@ -12,7 +12,7 @@ trial even when it does not log, and an *interrupt* raises
 bytecode.
 
 Code stuck in C (``time.sleep``, a long native call) cannot be interrupted in a
-thread. The sweep does not wait for it: :class:`DaskRunner` records the trial's
+thread. The sweep does not wait for it: the runner (:mod:`~hyperwidget.executor._dask_runner`) records the trial's
 end (``TimedOut``/``Canceled``) on time, cancels the task's future and goes on,
 while the task may run on in its worker thread until the call returns. Tasks
 not yet started are simply cancelled.
@@ -24,15 +24,13 @@ is then told not to run.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import logging
-import queue
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hyperwidget.errors import TrialInterrupted
@@ -40,7 +38,6 @@ from hyperwidget.executor import _interrupt
 
 if TYPE_CHECKING:
     from hyperwidget.executor._channel import TrialHost
-    from hyperwidget.executor._worker import TrialOutcome, TrialTask
 
 logger = logging.getLogger("hyperwidget")
 
@@ -48,8 +45,6 @@ logger = logging.getLogger("hyperwidget")
 WATCH_SECONDS = 0.25
 #: Seconds between the sweep's checks that the workers running its trials are alive.
 LIVENESS_SECONDS = 0.5
-#: Seconds the sweep waits, after a trial's task returned, for its values and end to come through the channel.
-END_SECONDS = 30.0
 #: Seconds a trial waits for the sweep's answer to its start.
 START_SECONDS = 60.0
 
@@ -85,8 +80,15 @@ class DaskChannelServer:
         self._queue = Queue(self.dask_channel, client=client)
         self._remotes: dict[str, _Remote] = {}
         self._interrupts: set[str] = set()
+        self._interrupt_all = False
         self._ended: set[str] = set()
-        self._lock = threading.RLock()  # guards the trials' table, shared by the reader and the ticker
+        #: Called with a trial lost with its worker (the runner lets its task go).
+        self.on_lost: Callable[[str], None] | None = None
+        # Two locks, never held together with the engine's in the other order: ``_lock`` guards the trials'
+        # table (the reader and the ticker hold it while calling the engine); ``_flags`` guards the sets the
+        # engine writes through interrupt() while it holds its own lock.
+        self._lock = threading.RLock()
+        self._flags = threading.Lock()
         self._closing = threading.Event()
         self._checked = 0.0
         for target in (self._read, self._tick):
@@ -94,18 +96,18 @@ class DaskChannelServer:
 
     def interrupt(self, trial_id: str) -> None:
         """Ask the trial's worker to raise ``TrialInterrupted`` in the trial's thread."""
-        with self._lock:
+        with self._flags:
             self._interrupts.add(trial_id)
 
     def has_ended(self, trial_id: str) -> bool:
         """True once the trial's ``end`` (after all its values) was recorded."""
-        with self._lock:
+        with self._flags:
             return trial_id in self._ended
 
     def close(self) -> None:
         """Stop reading (the loops end within a fraction of a second); interrupt the trials still running."""
-        with self._lock:
-            self._interrupts.update(self._remotes)
+        with self._flags:
+            self._interrupt_all = True
         self._closing.set()
         with contextlib.suppress(Exception):
             self._queue.put(("closed", ""))  # wakes the reader
@@ -157,7 +159,8 @@ class DaskChannelServer:
                 status, error, returned = rest
                 self._host.trial_ended(trial_id, status, error, returned or {})
                 self._forget(trial_id)
-                self._ended.add(trial_id)
+                with self._flags:
+                    self._ended.add(trial_id)
             else:
                 raise ValueError(f"unknown operation {op!r}")
         except Exception as error:  # a message the sweep cannot record: logged, the loop goes on
@@ -174,17 +177,15 @@ class DaskChannelServer:
         run = self._host.trial_started(trial_id, worker_label)
         if run:
             self._remotes[trial_id] = _Remote(address, variable)
-        variable.set({"run": run, "stop": None, "interrupt": False})
-        if not run:
-            self._delete(variable)
+        variable.set({"run": run, "stop": None, "interrupt": False})  # a refused trial deletes it
 
     def _push(self, trial_id: str) -> None:
         """Write the trial's stop (and interrupt) to its variable when it changed."""
         remote = self._remotes.get(trial_id)
         if remote is None:
             return
-        with self._lock:
-            interrupt = trial_id in self._interrupts
+        with self._flags:
+            interrupt = self._interrupt_all or trial_id in self._interrupts
         state = (self._host.trial_poll(trial_id), interrupt)
         if state != remote.sent:
             remote.variable.set({"run": True, "stop": state[0], "interrupt": state[1]})
@@ -205,10 +206,12 @@ class DaskChannelServer:
             if remote.worker not in alive:
                 self._forget(trial_id)
                 self._host.trial_lost(trial_id)
+                if self.on_lost is not None:
+                    self.on_lost(trial_id)
 
     def _forget(self, trial_id: str) -> None:
         remote = self._remotes.pop(trial_id, None)
-        with self._lock:
+        with self._flags:
             self._interrupts.discard(trial_id)
         if remote is not None:
             self._delete(remote.variable)
@@ -258,7 +261,10 @@ class DaskChannel:
         self._variable = Variable(reply, client=self._client)
         self._queue.put(("start", trial_id, worker, get_worker().address, reply))
         state = self._variable.get(timeout=START_SECONDS)
-        if state.get("run"):
+        if not state.get("run"):
+            with contextlib.suppress(Exception):
+                self._variable.delete()
+        else:
             self._thread = threading.Thread(target=self._watch, args=(trial_id,), daemon=True,
                                             name=f"hyperwidget-watch-{trial_id}")
             self._thread.start()
@@ -304,76 +310,3 @@ class DaskChannel:
         self._wake.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)
-
-
-class DaskRunner:
-    """Runs trial tasks as Dask futures, at most ``n_jobs`` at once, and lets go of abandoned ones."""
-
-    def __init__(self, client: Any, n_jobs: int, has_ended: Callable[[str], bool]) -> None:
-        self._client, self._n_jobs, self._has_ended = client, n_jobs, has_ended
-        self._abandoned: queue.SimpleQueue[str] = queue.SimpleQueue()
-        self._wake = threading.Event()
-
-    def abandon(self, trial_id: str) -> None:
-        """Stop waiting for ``trial_id``: its task is cancelled (it may run on in its worker thread)."""
-        self._abandoned.put(trial_id)
-        self._wake.set()
-
-    def run(self, next_task: Callable[[], TrialTask | None],
-            execute: Callable[[TrialTask], TrialOutcome]) -> Iterator[TrialOutcome]:
-        """Yield each trial's outcome in completion order until ``next_task`` returns ``None``."""
-        from hyperwidget.executor._worker import TrialOutcome
-
-        futures: dict[str, Any] = {}
-        finishing: dict[str, tuple[TrialOutcome, float]] = {}  # done, its values maybe not all recorded yet
-        exhausted = False
-        try:
-            while True:
-                while not exhausted and len(futures) + len(finishing) < self._n_jobs:
-                    task = next_task()
-                    if task is None:
-                        exhausted = True
-                    else:
-                        futures[task.trial_id] = self._submit(execute, task)
-                if not futures and not finishing:
-                    return
-                self._wake.wait(0.02 if finishing else 0.5)
-                self._wake.clear()
-                while not self._abandoned.empty():
-                    trial_id = self._abandoned.get()
-                    if (future := futures.pop(trial_id, None)) is not None:
-                        future.cancel()
-                        yield TrialOutcome(trial_id, "Canceled", skipped=True)
-                for trial_id, future in list(futures.items()):
-                    if future.done():
-                        del futures[trial_id]
-                        finishing[trial_id] = (_outcome(trial_id, future), time.monotonic() + END_SECONDS)
-                yield from self._finished(finishing)
-        finally:
-            for future in futures.values():
-                future.cancel()
-
-    def _finished(self, finishing: dict[str, tuple[TrialOutcome, float]]) -> Iterator[TrialOutcome]:
-        """The outcomes whose trial's end came through the channel (values and end travel apart from results)."""
-        now = time.monotonic()
-        for trial_id, (outcome, deadline) in list(finishing.items()):
-            if outcome.skipped or outcome.status == "Crashed" or self._has_ended(trial_id) or now > deadline:
-                del finishing[trial_id]
-                yield outcome
-
-    def _submit(self, execute: Callable[[TrialTask], TrialOutcome], task: TrialTask) -> Any:
-        key = f"hyperwidget-{task.trial_id}-{secrets.token_hex(4)}"
-        future = self._client.submit(execute, task, pure=False, key=key)
-        future.add_done_callback(lambda _: self._wake.set())
-        return future
-
-
-def _outcome(trial_id: str, future: Any) -> TrialOutcome:
-    """A finished future's outcome; a task that raised (its worker died again and again) is ``Crashed``."""
-    from hyperwidget.executor._worker import TrialOutcome
-
-    try:
-        return future.result()  # type: ignore[no-any-return]
-    except (Exception, asyncio.CancelledError) as error:
-        return TrialOutcome(trial_id, "Crashed", f"the Dask task of this trial failed: {type(error).__name__}: "
-                                                 f"{str(error)[:300]}")
