@@ -24,7 +24,6 @@ import cloudpickle
 from hyperwidget.config import SweepConfig
 from hyperwidget.errors import HyperwidgetWarning, SweepConfigError
 from hyperwidget.executor import (
-    ChannelServer,
     TrialExecutor,
     TrialOutcome,
     TrialTask,
@@ -90,7 +89,7 @@ class SweepEngine:
         left = config.max_total_runs - sum(r.status.is_finished for r in self.records)
         self._first_failures = FirstFailures(min(FAIL_FAST_AFTER, left))
         self._out_of_budget = False
-        self._server: ChannelServer | None = None
+        self._server: Any = None  # a ChannelServer, or the backend's own (Dask's)
         self._local_key = ""
         self._view: SweepResults | None = None  # what observers' on_sweep_start/on_sweep_end receive (see run)
 
@@ -173,6 +172,7 @@ class SweepEngine:
             objective_blob=None if self.backend.in_process else self._blob, timeout=self.config.trial_timeout,
             local_key=self._local_key, address=self._server.address if self._server else None,
             token=self._server.token if self._server else None,
+            dask_channel=getattr(self._server, "dask_channel", None),
             workdir=str(self.runs_dir / record.id) if self.runs_dir else None)
 
     # -- the trial host (called by trials, possibly from several threads) ---------------------
@@ -397,7 +397,7 @@ class SweepEngine:
         # Trials in other processes report over a socket; in-process trials (and the pipe relay of a
         # script's child process, which runs in-process too) call this engine directly.
         in_process = self.backend.in_process
-        self._server = None if in_process else ChannelServer(self, *self.backend.channel_hosts())
+        self._server = None if in_process else self.backend.open_channel(self)
         self._blob = None
         if not in_process:
             try:

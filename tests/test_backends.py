@@ -39,7 +39,7 @@ PACKAGE = Path(hw.__file__).parent
         ("sequential", True, False, Interruption.WAIT, "local", False, 1),
         ("threads", True, False, Interruption.THREAD, "local", True, None),
         ("loky", False, True, Interruption.KILL_WORKER, "tcp", True, None),
-        ("dask", False, False, Interruption.WAIT, "tcp", False, None),
+        ("dask", False, False, Interruption.ABANDON, "dask", False, None),
     ],
 )
 def test_each_backend_states_its_capabilities(name, in_process, loses_all, interruption, channel, caps, most):  # type: ignore[no-untyped-def]
@@ -54,7 +54,9 @@ def test_capability_queries_and_concurrency_rules() -> None:
     assert SequentialBackend().default_concurrency(10) == 1 and SequentialBackend().limit_concurrency(4) == 1
     assert ThreadBackend().limit_concurrency(4) == 4
     assert LokyBackend().default_concurrency(1) == 1
-    assert LokyBackend().channel_hosts() == ("127.0.0.1", None)
+    server = LokyBackend().open_channel(None)  # type: ignore[arg-type]
+    assert server.address[0] == "127.0.0.1"
+    server.close()
 
 
 def test_worker_loss_is_recognised_by_class_not_by_name() -> None:

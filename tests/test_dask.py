@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 import hyperwidget as hw
@@ -59,3 +61,87 @@ def _no_client_check(check_backend) -> None:  # type: ignore[no-untyped-def]
         check_backend("dask")
     else:
         raise SweepConfigError("needs a running dask.distributed Client (a client was active: test skipped)")
+
+
+def _non_loopback_listeners(pid: int | None = None) -> list[str]:
+    """The addresses a process listens on outside the loopback interface."""
+    import ipaddress
+
+    import psutil
+
+    process = psutil.Process(pid)
+    return [f"{c.laddr.ip}:{c.laddr.port}" for c in process.net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN and not ipaddress.ip_address(c.laddr.ip).is_loopback]
+
+
+def test_a_dask_sweep_opens_no_listener(client) -> None:  # type: ignore[no-untyped-def]
+    before = _non_loopback_listeners()
+    run = hw.start_sweep(curve, {"x": hw.uniform(0.1, 1.0), "epochs": 20, "delay": 0.05}, metric="acc",
+                         max_total_runs=2, max_concurrent_runs=2, backend="dask", storage=None)
+    deadline = time.monotonic() + 30
+    while not any(t.series("acc") for t in run.trials):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    during = _non_loopback_listeners()
+    run.wait(timeout=60)
+    assert during == before == []
+    assert run.status == "Completed" and all(len(t.series("acc")) == 20 for t in run.trials)
+
+
+@pytest.fixture
+def one_slot():  # type: ignore[no-untyped-def]
+    """A cluster of its own with a single worker thread: stuck trials there do not slow the other tests."""
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
+    with distributed.Client(cluster) as client:
+        yield client
+    cluster.close()
+
+
+def test_cancel_ends_a_dask_trial_stuck_in_c_at_once(one_slot) -> None:  # type: ignore[no-untyped-def]
+    run = hw.start_sweep(faulty, {"kind": hw.choice("hang")}, metric="acc", max_total_runs=2,
+                         max_concurrent_runs=1, backend="dask", storage=None)
+    _wait_running(run)
+    started = time.monotonic()
+    run.cancel()
+    run.wait(timeout=30)
+    assert time.monotonic() - started < 6, "the sweep waited for a trial stuck in time.sleep"
+    assert [t.status.value for t in run.trials][:1] == ["Canceled"] and run.status == "Canceled"
+
+
+def test_a_dask_trial_timeout_is_kept_on_time(one_slot) -> None:  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    run = hw.start_sweep(faulty, {"kind": hw.choice("hang")}, metric="acc", max_total_runs=1,
+                         max_concurrent_runs=1, backend="dask", storage=None, trial_timeout=2)
+    run.wait_for_completion(raise_on_error=False)
+    assert time.monotonic() - started < 10, "the sweep waited for a trial stuck in time.sleep"
+    assert run.trials[0].status.value == "TimedOut"
+
+
+def test_a_canceled_dask_trial_in_python_code_is_interrupted_and_frees_its_worker(one_slot) -> None:  # type: ignore[no-untyped-def]
+    run = hw.start_sweep(faulty, {"kind": hw.choice("spin")}, metric="acc", max_total_runs=1,
+                         max_concurrent_runs=1, backend="dask", storage=None)
+    _wait_running(run)
+    run.cancel()
+    run.wait(timeout=30)
+    assert run.trials[0].status.value == "Canceled"
+    started = time.monotonic()
+    after = hw.run_sweep(faulty, {"kind": hw.choice("ok")}, metric="acc", max_total_runs=1, backend="dask",
+                         storage=None)
+    assert after.trials[0].status.value == "Completed"
+    assert time.monotonic() - started < 10, "the worker thread was still spinning"
+
+
+def _wait_running(run, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not any(t.status.value == "Running" for t in run.trials):
+        assert time.monotonic() < deadline, "no trial started"
+        time.sleep(0.05)
+
+
+def test_every_value_of_a_fast_logging_dask_trial_is_recorded(client) -> None:  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    run = hw.run_sweep(curve, {"x": hw.choice(0.5, 1.0), "epochs": 3000}, metric="acc", max_total_runs=2,
+                       max_concurrent_runs=2, backend="dask", storage="f.db", name="f")
+    assert [len(t.series("acc")) for t in run.trials] == [3000, 3000]
+    assert [len(t.series("acc")) for t in hw.load_sweep("f", "f.db").trials] == [3000, 3000]
+    assert time.monotonic() - started < 30, "values are sent in batches, not one scheduler round trip each"

@@ -16,14 +16,20 @@ import enum
 import os
 import signal
 import socket
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from joblib import parallel_config
 
 from hyperwidget.errors import SweepConfigError, TrialInterrupted
 from hyperwidget.executor import _interrupt
+from hyperwidget.executor._channel import ChannelServer
 from hyperwidget.executor._worker import parse_worker_label
 from hyperwidget.registry import Entry, Registry
+
+if TYPE_CHECKING:
+    from hyperwidget.executor._channel import TrialHost
+    from hyperwidget.executor._worker import TrialOutcome, TrialTask
 
 #: The backend of a sweep that names none (Azure's ``"local"`` compute target too).
 DEFAULT_BACKEND = "loky"
@@ -39,6 +45,9 @@ class Interruption(enum.Enum):
     THREAD = "thread"
     #: ``SIGKILL`` to the worker process (on this machine).
     KILL_WORKER = "kill-worker"
+    #: Ask the worker to raise :class:`~hyperwidget.errors.TrialInterrupted` in the trial's thread, and stop
+    #: waiting for the task (code stuck in C may run on in its worker thread).
+    ABANDON = "abandon"
 
 
 class Backend:
@@ -62,6 +71,8 @@ class Backend:
         Concurrency above this machine's cores is capped at the cores, with a warning.
     interruption : Interruption
         How a trial that will not stop by itself is ended.
+    channel : str
+        How trials report (:attr:`channel`); the sweep never listens on an interface other than loopback.
     """
 
     name: ClassVar[str]
@@ -77,12 +88,20 @@ class Backend:
 
     @property
     def channel(self) -> str:
-        """Where the trial channel listens: ``"local"`` (direct calls) or ``"tcp"`` (a socket)."""
+        """How trials report: ``"local"`` (direct calls), ``"tcp"`` (a loopback socket) or ``"dask"``."""
         return "local" if self.in_process else "tcp"
 
-    def channel_hosts(self) -> tuple[str, str | None]:
-        """The interface the TCP channel binds to, and the address workers use (``None``: the same)."""
-        return "127.0.0.1", None
+    def open_channel(self, host: TrialHost) -> Any:
+        """The sweep side of the channel of trials in other processes: a TCP server on 127.0.0.1.
+
+        It is closed by the sweep (``close()``); its ``address`` and ``token``
+        (and ``dask_channel``, if any) go to every trial task.
+        """
+        return ChannelServer(host, "127.0.0.1")
+
+    def run_tasks(self, next_task: Callable[[], TrialTask | None], n_jobs: int) -> Iterator[TrialOutcome] | None:
+        """Run the trial tasks without joblib, yielding outcomes; ``None`` (the default): joblib runs them."""
+        return None
 
     def default_concurrency(self, max_total_runs: int) -> int:
         """Trials at once when the sweep does not say: one per core, at most ``max_total_runs``."""
@@ -164,24 +183,50 @@ class LokyBackend(Backend):
 
 
 class DaskBackend(Backend):
-    """Trials on the active ``dask.distributed`` client's workers, through joblib's Dask backend."""
+    """Trials on the active ``dask.distributed`` client's workers, as Dask futures.
+
+    Trials report through the scheduler (:mod:`~hyperwidget.executor._dask`):
+    the sweep opens no listener, wherever the workers are. A trial that will
+    not stop is interrupted in its worker thread, and the sweep stops waiting
+    for its task (which may run on while stuck in C).
+    """
 
     name = "dask"
     joblib_backend = "dask"
-    caps_at_cores = False  # joblib starts no worker: the cluster's own (which may scale) run the trials
+    caps_at_cores = False  # nothing is started here: the cluster's own workers (which may scale) run the trials
+    interruption = Interruption.ABANDON
+
+    def __init__(self) -> None:
+        self._server: Any = None
+        self._runner: Any = None
+
+    @property
+    def channel(self) -> str:
+        return "dask"
 
     def check(self) -> None:
         dask_client()
 
-    def channel_hosts(self) -> tuple[str, str | None]:
-        """On a remote cluster, listen on every interface and advertise this machine's address."""
-        scheduler = dask_client().scheduler.address
-        host = scheduler.split("://")[-1].rsplit(":", 1)[0]
-        if host in ("127.0.0.1", "localhost", "::1"):
-            return "127.0.0.1", None
-        from distributed.utils import get_ip
+    def open_channel(self, host: TrialHost) -> Any:
+        from hyperwidget.executor._dask import DaskChannelServer
 
-        return "0.0.0.0", get_ip(host)
+        self._server = DaskChannelServer(host, dask_client())
+        return self._server
+
+    def run_tasks(self, next_task: Callable[[], TrialTask | None], n_jobs: int) -> Iterator[TrialOutcome] | None:
+        from hyperwidget.executor._dask_runner import DaskRunner
+        from hyperwidget.executor._worker import execute_trial
+
+        self._runner = DaskRunner(dask_client(), n_jobs, self._server.has_ended)
+        self._server.on_lost = self._runner.abandon
+        return self._runner.run(next_task, execute_trial)
+
+    def interrupt(self, trial_id: str, worker: str | None) -> None:
+        """Interrupt the trial in its worker thread, and let its task go (the sweep recorded why)."""
+        if self._server is not None:
+            self._server.interrupt(trial_id)
+        if self._runner is not None:
+            self._runner.abandon(trial_id)
 
     def worker_loss_errors(self) -> tuple[type[BaseException], ...]:
         from distributed import KilledWorker

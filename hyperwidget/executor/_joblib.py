@@ -53,6 +53,10 @@ class TrialExecutor:
         lost with a dying worker (an error the backend calls a worker loss); the
         run then goes on with a fresh pool.
         """
+        own = self.backend.run_tasks(next_task, self.n_jobs)
+        if own is not None:  # a backend that runs its tasks itself (Dask: it may let a stuck trial go)
+            yield from own
+            return
         while True:
             try:
                 with self.backend.parallel_config(self.n_jobs):

@@ -23,6 +23,7 @@ from hyperwidget.context import Run, set_thread_run
 from hyperwidget.errors import TrialInterrupted, TrialStopped, TrialTimeout
 from hyperwidget.executor import _interrupt
 from hyperwidget.executor._channel import Channel, connect
+from hyperwidget.executor._dask import DaskChannel
 from hyperwidget.objective import Script, normalize_returned, stop_status
 
 _OBJECTIVE_CACHE: dict[str, Any] = {}
@@ -41,6 +42,7 @@ class TrialTask:
     local_key: str = ""
     address: tuple[str, int] | None = None
     token: str | None = None
+    dask_channel: str | None = None
     workdir: str | None = None
 
 
@@ -107,7 +109,8 @@ def _load_objective(task: TrialTask) -> Any:
 
 def execute_trial(task: TrialTask) -> TrialOutcome:
     """Run one trial and report it; returns its outcome and never raises for a trial failure."""
-    channel = connect(task.local_key, task.address, task.token)
+    channel = connect(task.local_key, task.address, task.token) if task.dask_channel is None else \
+        DaskChannel(task.dask_channel)
     try:
         if not channel.start(task.trial_id, worker_label()):
             return TrialOutcome(task.trial_id, "Skipped", skipped=True)
