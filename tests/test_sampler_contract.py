@@ -1,9 +1,9 @@
 """The sampler contract, run over every registered sampler (as optuna's ``optuna/testing/pytest_samplers.py``).
 
-Whatever its algorithm, a sampler built by name (as ``run_sweep``, the magic and a stored sweep build it):
+Whatever its algorithm, a sampler built by name (as ``run_sweep``, the magic and the CLI build it):
 
 - proposes points of its space, for every expression type it accepts (a sampler may refuse a space
-  with ``SearchSpaceError`` when it is built; grid sampling then gets the finite expressions);
+  when it is built, naming the hyperparameter; grid sampling then gets the finite expressions);
 - proposes the same points for the same seed, and uses its seed when it stores one;
 - returns ``None`` only when its space is exhausted: after ``max_trials()`` distinct points when that is a
   number, never when it is ``None``;
@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from hyperwidget.errors import SearchSpaceError
-from hyperwidget.samplers import Sampler, sampler_from_json
+from hyperwidget.errors import SweepConfigError
+from hyperwidget.samplers import SAMPLERS, Sampler, make_sampler, sampler_from_json
 from hyperwidget.space import (
     SearchSpace,
     choice,
@@ -49,18 +49,8 @@ from hyperwidget.space import (
 from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
 
-def registered_sampler_names() -> list[str]:
-    """Every sampler name that ``run_sweep(sampler=...)``, ``%%sweep --sampler`` and stored sweeps accept."""
-    try:
-        from hyperwidget.samplers import SAMPLERS  # type: ignore[attr-defined]  # the one sampler table
-    except ImportError:
-        from hyperwidget.samplers import _registry
-
-        return sorted({*_registry._CLASSES, *_registry._FACTORIES, "sobol"})
-    return sorted(SAMPLERS)
-
-
-NAMES = registered_sampler_names()
+#: Every sampler name that ``run_sweep(sampler=...)``, ``%%sweep --sampler`` and stored sweeps accept.
+NAMES = sorted(SAMPLERS)
 
 FINITE: dict[str, Any] = {
     "act": choice("relu", "tanh", "gelu"),
@@ -88,15 +78,15 @@ SMALL_FINITE: dict[str, Any] = {"act": choice("relu", "tanh"), "layers": intrang
 
 
 def build(name: str, space: Mapping[str, Any], seed: int | None) -> Sampler:
-    """The sampler registered as ``name``, built as a stored sweep builds it."""
-    return sampler_from_json({"name": name, "space": SearchSpace(space).to_json(), "seed": seed})
+    """The sampler registered as ``name``, built as ``run_sweep(sampler=name, seed=seed)`` builds it."""
+    return make_sampler(name, space, seed=seed)
 
 
 def build_over_every_expression(name: str, seed: int | None) -> Sampler:
     """``name`` over every expression type, or over the finite ones when it refuses the others."""
     try:
         return build(name, EVERY_EXPRESSION, seed)
-    except SearchSpaceError as error:
+    except SweepConfigError as error:  # make_sampler's report of the sampler's SearchSpaceError
         assert any(repr(n) in str(error) for n in EVERY_EXPRESSION), f"the refusal names no hyperparameter: {error}"
         return build(name, FINITE, seed)
 
