@@ -127,6 +127,18 @@ def run_sweep(objective: Callable[..., Any] | Script, space: Mapping[str, Any] |
         on those children). :func:`start_sweep` raises it from ``run.wait()``.
     SweepConfigError, SearchSpaceError
         For a setting or a search space that cannot work, before any trial runs.
+
+    Examples
+    --------
+    >>> from hyperwidget import choice, uniform
+    >>> def train(lr, layers):
+    ...     return {"accuracy": 1 - abs(lr - 0.3) / layers}
+    >>> run = run_sweep(train, {"lr": uniform(0, 1), "layers": choice(1, 2)}, metric="accuracy",
+    ...                 max_total_runs=4, backend="sequential", seed=0, storage=None)
+    >>> run.get_status(), len(run.get_children())
+    ('Completed', 4)
+    >>> sorted(run.get_best_run_by_primary_metric().get_hyperparameters())
+    ['layers', 'lr']
     """
     if not _wants_monitor(monitor):
         return sweep.run_prepared(sweep.prepare_sweep(objective, space, metric=metric, goal=goal, **settings))
@@ -214,6 +226,18 @@ def load_sweep(name: str | None = None, storage: str | os.PathLike[str] = DEFAUL
     ------
     SweepConfigError
         When ``storage`` holds no sweep (or not the one named).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from hyperwidget import uniform
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "sweeps.db"
+    ...     _ = run_sweep(lambda x: x, {"x": uniform(0, 1)}, metric="x", max_total_runs=3,
+    ...                   backend="sequential", name="demo", storage=path)
+    ...     stored = load_sweep("demo", path)
+    >>> stored.status, len(stored.trials)
+    ('Completed', 3)
     """
     return sweep.load_results(name, storage)
 

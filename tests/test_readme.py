@@ -49,7 +49,7 @@ HANDLED = {
 
 #: The shell commands of the README's bash blocks this file checks, with the test that checks each.
 VENV, ACTIVATE = "python3 -m venv .venv", ". .venv/bin/activate"
-PIP_INSTALL, DEMO, TEST_SCRIPT = "pip install -e .", "python -m hyperwidget demo", "bash scripts/test.sh"
+PIP_INSTALL, DEMO, TEST_SCRIPT = 'pip install -e ".[jupyter]"', "python -m hyperwidget demo", "bash scripts/test.sh"
 KNOWN_COMMANDS = {
     VENV: "test_virtual_environment_step_creates_and_activates_it",
     ACTIVATE: "test_virtual_environment_step_creates_and_activates_it",
@@ -161,9 +161,16 @@ def test_virtual_environment_step_creates_and_activates_it(tmp_path: Path) -> No
 
 
 def test_pip_install_line_installs_this_checkout() -> None:
-    """``pip install -e .`` in the repository installs hyperwidget from this checkout (as the tests use it)."""
+    """``pip install -e ".[jupyter]"`` in the repository installs hyperwidget from this checkout (as the tests use
+    it) with JupyterLab, which the core dependencies leave out so that a script-only install stays light."""
     assert PIP_INSTALL in readme_commands()
-    assert re.search(r'(?m)^\[project\]\nname = "hyperwidget"$', (REPO / "pyproject.toml").read_text())
+    pyproject = (REPO / "pyproject.toml").read_text()
+    assert re.search(r'(?m)^\[project\]\nname = "hyperwidget"$', pyproject)
+    extra = re.search(r"\[(\w+)\]", PIP_INSTALL).group(1)  # type: ignore[union-attr]
+    (line,) = [line for line in pyproject.splitlines() if line.startswith(f"{extra} = [")]
+    assert '"jupyterlab' in line and '"ipykernel' in line
+    core = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
+    assert '"jupyterlab' not in core and '"notebook' not in core
     assert Path(hw.__file__).resolve().is_relative_to(REPO / "hyperwidget")
 
 

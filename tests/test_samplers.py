@@ -1,5 +1,5 @@
-"""Samplers: one contract suite over every sampler (asynchronous loop, determinism, JSON resume),
-then grid order and errors, random/Sobol reproducibility and discrepancy, and the JSON registry."""
+"""Samplers, one by one: grid order and errors, random/Sobol reproducibility and discrepancy, and the JSON
+registry. The contract every sampler keeps (determinism, exhaustion, JSON resume) is test_sampler_contract.py."""
 
 from __future__ import annotations
 
@@ -44,20 +44,7 @@ from hyperwidget.space import (
     uniform,
 )
 from hyperwidget.trial import Goal, TrialRecord, TrialStatus
-
-Factory = Callable[[dict, "int | None"], Sampler]
-
-SAMPLERS: dict[str, Factory] = {
-    "random": lambda space, seed: RandomParameterSampling(space, seed=seed),
-    "sobol": lambda space, seed: RandomParameterSampling(space, rule="sobol", seed=seed),
-    "grid": lambda space, seed: GridParameterSampling(space),
-}
-try:  # the Bayesian sampler joins the contract suite when its module imports
-    from hyperwidget.samplers._bayesian import BayesianParameterSampling
-except ImportError:
-    pass
-else:
-    SAMPLERS["bayesian"] = lambda space, seed: BayesianParameterSampling(space, seed=seed)
+from hyperwidget.samplers._bayesian import BayesianParameterSampling
 
 #: Finite, and made of the expressions every sampler supports (HyperDrive's Bayesian: choice, quniform).
 SPACE = {"bs": choice(16, 32, 64), "depth": quniform(1, 5, 1), "act": choice("relu", "tanh"), "epochs": 3}
@@ -117,66 +104,6 @@ def in_support(space: SearchSpace, params: dict[str, Any]) -> bool:
         if values is None and not expr.bounds[0] <= params[name] <= expr.bounds[1]:
             return False
     return all(params[k] == v for k, v in space.constants.items())
-
-
-@pytest.fixture(params=sorted(SAMPLERS), ids=sorted(SAMPLERS))
-def make(request: pytest.FixtureRequest) -> Factory:
-    return SAMPLERS[request.param]
-
-
-# ----------------------------------------------------------------------------- contract suite
-
-
-def test_proposals_cover_the_space_and_are_plain_data(make: Factory) -> None:
-    sampler = make(SPACE, 1)
-    history = run_loop(sampler, 12)
-    assert len(history) == 12
-    for record in history:
-        assert list(record.params) == list(SPACE) and in_support(sampler.space, dict(record.params))
-        assert json.loads(json.dumps(record.params)) == record.params
-
-
-def test_proposals_are_deterministic_for_a_seed(make: Factory) -> None:
-    first = [r.params for r in run_loop(make(SPACE, 7), 10, concurrency=3)]
-    again = [r.params for r in run_loop(make(SPACE, 7), 10, concurrency=3)]
-    assert first == again
-
-
-def test_suggest_sees_only_running_trials(make: Factory) -> None:
-    sampler = make(SPACE, 3)
-    history: list[TrialRecord] = []
-    for i in range(4):  # nothing has finished yet: every trial is still running
-        params = sampler.suggest(history, "acc", Goal.MAXIMIZE)
-        assert params is not None and in_support(sampler.space, params)
-        history.append(TrialRecord(id=f"t{i}", index=i, params=params, status=TrialStatus.RUNNING))
-
-
-def test_suggest_tolerates_failed_and_metricless_trials(make: Factory) -> None:
-    sampler = make(SPACE, 5)
-    history = run_loop(sampler, 8)
-    history[2] = history[2].replace(status=TrialStatus.FAILED, metrics={}, error="Traceback ...")
-    history[4] = history[4].replace(metrics={"acc": (math.nan,)})
-    history[5] = history[5].replace(status=TrialStatus.CANCELED, metrics={})
-    params = sampler.suggest(history, "acc", "maximize")
-    assert params is not None and in_support(sampler.space, params)
-
-
-def test_json_round_trip_resumes_with_the_same_proposals(make: Factory) -> None:
-    sampler = make(SPACE, 11)
-    history = run_loop(sampler, 6)
-    rebuilt = sampler_from_json(json.loads(json.dumps(sampler.to_json())))
-    assert type(rebuilt) is type(sampler) and rebuilt.space == sampler.space
-    assert rebuilt.suggest(history, "acc", Goal.MAXIMIZE) == sampler.suggest(history, "acc", Goal.MAXIMIZE)
-
-
-def test_space_of_constants_only(make: Factory) -> None:
-    sampler = make({"epochs": 3, "opt": "adam"}, 0)
-    assert sampler.suggest([], "acc", Goal.MAXIMIZE) == {"epochs": 3, "opt": "adam"}
-
-
-def test_max_trials_is_none_or_the_grid_size(make: Factory) -> None:
-    bound = make(SPACE, 0).max_trials()
-    assert bound is None or bound == GRID_SIZE
 
 
 # ----------------------------------------------------------------------------- grid

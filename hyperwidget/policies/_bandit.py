@@ -54,6 +54,17 @@ class BanditPolicy(EvaluationTiming, EarlyTerminationPolicy):
     >>> policy = BanditPolicy(slack_factor=0.1, delay_evaluation=5)
     >>> round(policy.threshold(0.8, Goal.MAXIMIZE), 4)
     0.7273
+
+    Two trials at their second report, the first ahead (``on_report`` is what the engine calls):
+
+    >>> from hyperwidget.trial import TrialStatus
+    >>> policy = BanditPolicy(slack_factor=0.1)
+    >>> ahead = TrialRecord("t0", 0, {"lr": 0.1}, TrialStatus.RUNNING, {"acc": (0.7, 0.8)})
+    >>> behind = TrialRecord("t1", 1, {"lr": 0.9}, TrialStatus.RUNNING, {"acc": (0.5, 0.6)})
+    >>> policy.on_report(behind, [ahead, behind], "acc", "maximize")
+    'stopped by bandit policy at interval 2: 0.6 < 0.7273 (best 0.8, slack_factor=0.1)'
+    >>> policy.on_report(ahead, [ahead, behind], "acc", "maximize") is None
+    True
     """
 
     name = "bandit"

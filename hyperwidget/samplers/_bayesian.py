@@ -90,6 +90,16 @@ class BayesianParameterSampling(Sampler):
     so the time of a proposal stops growing past a few hundred trials
     (``benchmarks/search_quality.py`` measures it; the evidence for these
     choices is in ``benchmarks/results/design_notes.md``).
+
+    Examples
+    --------
+    >>> from hyperwidget.space import choice, uniform
+    >>> sampler = BayesianParameterSampling({"x": uniform(0, 1), "kind": choice("a", "b")}, seed=0)
+    >>> first = sampler.suggest([], "loss", Goal.MINIMIZE)  # a Sobol point: no trial has finished yet
+    >>> sorted(first), 0 <= first["x"] <= 1, first["kind"] in ("a", "b")
+    (['kind', 'x'], True, True)
+    >>> sampler.suggest([], "loss", Goal.MINIMIZE) == first  # a function of (seed, index, history)
+    True
     """
 
     name = "bayesian"

@@ -149,20 +149,36 @@ class QLogNormal(LogNormal):
 
 
 def normal(mu: float, sigma: float) -> Normal:
-    """A real value drawn from N(mu, sigma)."""
+    """A real value drawn from N(mu, sigma).
+
+    >>> normal(0, 1).from_unit(0.5)  # the median
+    0.0
+    """
     return Normal(mu, sigma)
 
 
 def qnormal(mu: float, sigma: float, q: float) -> QNormal:
-    """``round(normal(mu, sigma) / q) * q``."""
+    """``round(normal(mu, sigma) / q) * q``.
+
+    >>> qnormal(10, 2, 1).from_unit(0.9)  # 10 + 1.28 * 2, rounded to a multiple of 1
+    13
+    """
     return QNormal(mu, sigma, q)
 
 
 def lognormal(mu: float, sigma: float) -> LogNormal:
-    """``exp(normal(mu, sigma))``."""
+    """``exp(normal(mu, sigma))``.
+
+    >>> lognormal(0, 1).from_unit(0.5)  # exp(0)
+    1.0
+    """
     return LogNormal(mu, sigma)
 
 
 def qlognormal(mu: float, sigma: float, q: float) -> QLogNormal:
-    """``round(exp(normal(mu, sigma)) / q) * q``."""
+    """``round(exp(normal(mu, sigma)) / q) * q``.
+
+    >>> qlognormal(0, 1, 0.5).from_unit(0.5)
+    1.0
+    """
     return QLogNormal(mu, sigma, q)

@@ -314,7 +314,11 @@ class QLogUniform(LogUniform):
 
 
 def choice(*options: Any) -> Choice:
-    """One of ``options``: ``choice(16, 32, 64)``, ``choice([16, 32, 64])`` or ``choice(range(1, 10))``."""
+    """One of ``options``: ``choice(16, 32, 64)``, ``choice([16, 32, 64])`` or ``choice(range(1, 10))``.
+
+    >>> choice(16, 32, 64).grid_values()
+    [16, 32, 64]
+    """
     if len(options) == 1 and isinstance(options[0], (list, tuple, range, np.ndarray)):
         return Choice(options[0] if isinstance(options[0], np.ndarray) else tuple(options[0]))
     if any(isinstance(o, range) for o in options):
@@ -323,25 +327,45 @@ def choice(*options: Any) -> Choice:
 
 
 def randint(upper: int) -> Randint:
-    """A random integer in ``[0, upper)``."""
+    """A random integer in ``[0, upper)``.
+
+    >>> list(randint(3).grid_values())
+    [0, 1, 2]
+    """
     return Randint(upper)
 
 
 def uniform(min_value: float, max_value: float) -> Uniform:
-    """A real value uniformly distributed in ``[min_value, max_value]``."""
+    """A real value uniformly distributed in ``[min_value, max_value]``.
+
+    >>> uniform(0.0, 2.0).from_unit(0.25)  # the value at quantile 0.25
+    0.5
+    """
     return Uniform(min_value, max_value)
 
 
 def quniform(min_value: float, max_value: float, q: float) -> QUniform:
-    """``round(uniform(min_value, max_value) / q) * q``."""
+    """``round(uniform(min_value, max_value) / q) * q``.
+
+    >>> list(quniform(0, 10, 2.5).grid_values())
+    [0.0, 2.5, 5.0, 7.5, 10.0]
+    """
     return QUniform(min_value, max_value, q)
 
 
 def loguniform(min_value: float, max_value: float) -> LogUniform:
-    """``exp(uniform(min_value, max_value))``: the bounds are exponents (see :func:`log_uniform`)."""
+    """``exp(uniform(min_value, max_value))``: the bounds are exponents (see :func:`log_uniform`).
+
+    >>> [round(bound, 6) for bound in loguniform(-9, -2).bounds]  # exp(-9), exp(-2)
+    [0.000123, 0.135335]
+    """
     return LogUniform(min_value, max_value)
 
 
 def qloguniform(min_value: float, max_value: float, q: float) -> QLogUniform:
-    """``round(exp(uniform(min_value, max_value)) / q) * q``."""
+    """``round(exp(uniform(min_value, max_value)) / q) * q``.
+
+    >>> list(qloguniform(0, 3, 5).grid_values())  # multiples of 5 up to exp(3) = 20.1
+    [0, 5, 10, 15, 20]
+    """
     return QLogUniform(min_value, max_value, q)

@@ -230,25 +230,45 @@ class LogFinRange(FinRange):
 
 
 def log_uniform(lower: float, upper: float) -> LogScaleUniform:
-    """A real value in ``[lower, upper]`` with a uniform logarithm (natural bounds, e.g. 1e-5, 1e-1)."""
+    """A real value in ``[lower, upper]`` with a uniform logarithm (natural bounds, e.g. 1e-5, 1e-1).
+
+    >>> log_uniform(1e-5, 1e-1).bounds
+    (1e-05, 0.1)
+    """
     return LogScaleUniform(lower, upper)
 
 
 def log_randint(lower: int, upper: int) -> LogScaleRandint:
-    """An int in ``[lower, upper]`` (inclusive) on a log scale, e.g. ``log_randint(8, 512)``."""
+    """An int in ``[lower, upper]`` (inclusive) on a log scale, e.g. ``log_randint(8, 512)``.
+
+    >>> log_randint(8, 512).from_unit(0.5)  # the median, near the geometric mean 64
+    62
+    """
     return LogScaleRandint(lower, upper)
 
 
 def intrange(lower: int, upper: int) -> IntRange:
-    """A uniform int in ``[lower, upper]``, both inclusive (unlike ``randint(upper)``)."""
+    """A uniform int in ``[lower, upper]``, both inclusive (unlike ``randint(upper)``).
+
+    >>> list(intrange(1, 4).grid_values())
+    [1, 2, 3, 4]
+    """
     return IntRange(lower, upper)
 
 
 def finrange(lower: float, upper: float, size: int, cast_int: bool = False) -> FinRange:
-    """``size`` equally spaced values from ``lower`` to ``upper`` (both included)."""
+    """``size`` equally spaced values from ``lower`` to ``upper`` (both included).
+
+    >>> list(finrange(0, 1, 5).grid_values())
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    """
     return FinRange(lower, upper, size, cast_int)
 
 
 def logfinrange(lower: float, upper: float, size: int, cast_int: bool = False) -> LogFinRange:
-    """``size`` values from ``lower`` to ``upper`` equally spaced on a log scale."""
+    """``size`` values from ``lower`` to ``upper`` equally spaced on a log scale.
+
+    >>> list(logfinrange(1, 100, 3, cast_int=True).grid_values())
+    [1, 10, 100]
+    """
     return LogFinRange(lower, upper, size, cast_int)

@@ -76,6 +76,17 @@ class SearchSpace(Mapping[str, Any]):
     :func:`~hyperwidget.names.kwarg_name`: ``batch-size`` and ``batch_size``) are
     rejected, since the objective would receive only one of them, and so are names
     with ``=``, whitespace or control characters (a script's ``--flag`` would break).
+
+    Examples
+    --------
+    >>> from hyperwidget.space import choice, loguniform
+    >>> space = SearchSpace({"lr": loguniform(-9, -2), "batch_size": choice(16, 32), "epochs": 10})
+    >>> space.names, space.constants
+    (('lr', 'batch_size'), {'epochs': 10})
+    >>> space.from_unit([0.0, 0.9])  # one unit-cube coordinate per expression
+    {'lr': 0.000123..., 'batch_size': 32, 'epochs': 10}
+    >>> SearchSpace.from_json(space.to_json()) == space  # plain data, stored with the sweep
+    True
     """
 
     def __init__(self, space: Mapping[str, Any]) -> None:

@@ -1,0 +1,188 @@
+# The public names of ``hyperwidget``, for type checkers and IDEs; ``__init__.py`` reads the
+# ``from .x import ...`` lines of this file with ``lazy_loader.attach_stub`` and imports each
+# module on first use (lazy_loader accepts only ``from .module import name`` lines here).
+
+# in-trial logging
+from .context import Run, log
+
+# errors
+from .errors import (
+    HyperwidgetError,
+    HyperwidgetWarning,
+    SearchSpaceError,
+    SweepBusyError,
+    SweepConfigError,
+    SweepFailedError,
+    SweepFileError,
+    TrialStopped,
+    TrialTimeout,
+)
+
+# search spaces: HyperDrive v1 functions, v2 classes, natural-bound types
+from .space import (
+    Choice,
+    LogNormal,
+    LogUniform,
+    Normal,
+    QLogNormal,
+    QLogUniform,
+    QNormal,
+    QUniform,
+    Randint,
+    SearchSpace,
+    Uniform,
+    choice,
+    finrange,
+    intrange,
+    log_randint,
+    log_uniform,
+    logfinrange,
+    lognormal,
+    loguniform,
+    normal,
+    qlognormal,
+    qloguniform,
+    qnormal,
+    quniform,
+    randint,
+    uniform,
+)
+
+# samplers and early-termination policies
+from .samplers import (
+    BayesianParameterSampling,
+    GridParameterSampling,
+    GridSamplingAlgorithm,
+    RandomParameterSampling,
+    RandomSamplingAlgorithm,
+    Sampler,
+)
+from .policies import (
+    ASHAPolicy,
+    BanditPolicy,
+    EarlyTerminationPolicy,
+    HyperbandPolicy,
+    MedianStoppingPolicy,
+    NoTerminationPolicy,
+    TruncationSelectionPolicy,
+    compare_policies,
+    replay,
+)
+from .plots import plot_replay
+
+# records, results, storage, the engine and the entry points
+from .trial import Goal, TrialRecord, TrialStatus
+from .results import ChildRun, Constraint, SweepResults
+from .objective import Script
+from .storage import SqliteStorage
+from .config import SweepConfig
+from .sweep import SweepRun
+from .api import load_sweep, resume_sweep, run_sweep, start_sweep
+from .console import ConsoleProgress
+
+# Azure HyperDrive (SDK v1), sweep jobs (SDK v2) and the mlflow stand-in
+from .hyperdrive import (
+    Dataset,
+    Experiment,
+    HyperDriveConfig,
+    HyperDriveRun,
+    PrimaryMetricGoal,
+    ScriptRunConfig,
+    Workspace,
+)
+from .sweep_job import BayesianSamplingAlgorithm, CommandJob, MLClient, SweepJob, command
+from . import mlflow
+
+# the notebook layer (imports IPython and ipywidgets only when used)
+from .notebook.live import RunDetails
+
+__version__: str
+
+def load_ipython_extension(ipython: object) -> None: ...
+
+__all__ = [
+    "ASHAPolicy",
+    "BanditPolicy",
+    "BayesianParameterSampling",
+    "BayesianSamplingAlgorithm",
+    "ChildRun",
+    "Choice",
+    "CommandJob",
+    "ConsoleProgress",
+    "Constraint",
+    "Dataset",
+    "EarlyTerminationPolicy",
+    "Experiment",
+    "Goal",
+    "GridParameterSampling",
+    "GridSamplingAlgorithm",
+    "HyperDriveConfig",
+    "HyperDriveRun",
+    "HyperbandPolicy",
+    "HyperwidgetError",
+    "HyperwidgetWarning",
+    "LogNormal",
+    "LogUniform",
+    "MLClient",
+    "MedianStoppingPolicy",
+    "NoTerminationPolicy",
+    "Normal",
+    "PrimaryMetricGoal",
+    "QLogNormal",
+    "QLogUniform",
+    "QNormal",
+    "QUniform",
+    "Randint",
+    "RandomParameterSampling",
+    "RandomSamplingAlgorithm",
+    "Run",
+    "RunDetails",
+    "Sampler",
+    "Script",
+    "ScriptRunConfig",
+    "SearchSpace",
+    "SearchSpaceError",
+    "SqliteStorage",
+    "SweepBusyError",
+    "SweepConfig",
+    "SweepConfigError",
+    "SweepFailedError",
+    "SweepFileError",
+    "SweepJob",
+    "SweepResults",
+    "SweepRun",
+    "TrialRecord",
+    "TrialStatus",
+    "TrialStopped",
+    "TrialTimeout",
+    "TruncationSelectionPolicy",
+    "Uniform",
+    "Workspace",
+    "__version__",
+    "choice",
+    "command",
+    "compare_policies",
+    "finrange",
+    "intrange",
+    "load_ipython_extension",
+    "load_sweep",
+    "log",
+    "log_randint",
+    "log_uniform",
+    "logfinrange",
+    "lognormal",
+    "loguniform",
+    "mlflow",
+    "normal",
+    "plot_replay",
+    "qlognormal",
+    "qloguniform",
+    "qnormal",
+    "quniform",
+    "randint",
+    "replay",
+    "resume_sweep",
+    "run_sweep",
+    "start_sweep",
+    "uniform",
+]
