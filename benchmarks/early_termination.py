@@ -53,11 +53,12 @@ from typing import Any
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hyperwidget.policies import (  # noqa: E402
+from hyperwidget.plots import plot_replay
+from hyperwidget.policies import (
     ASHAPolicy,
     BanditPolicy,
     EarlyTerminationPolicy,
@@ -67,8 +68,7 @@ from hyperwidget.policies import (  # noqa: E402
     TruncationSelectionPolicy,
     replay,
 )
-from hyperwidget.plots import plot_replay  # noqa: E402
-from hyperwidget.trial import Goal, TrialRecord, TrialStatus  # noqa: E402
+from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
 EPOCHS = 30
 METRIC = "accuracy"

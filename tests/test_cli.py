@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from objectives import curve
 
 import hyperwidget as hw
 from hyperwidget.__main__ import main
-from objectives import curve
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from objectives import curve, faulty
 
 import hyperwidget as hw
 from hyperwidget import SweepConfigError
-from objectives import curve, faulty
 
 distributed = pytest.importorskip("distributed")
 pytestmark = [pytest.mark.dask, pytest.mark.slow]

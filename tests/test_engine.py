@@ -7,11 +7,11 @@ import threading
 import time
 
 import pytest
+from objectives import blas_threads, curve, divide, faulty, quadratic, slow_logger, two_metrics
 
 import hyperwidget as hw
 from hyperwidget import SweepConfigError, TrialStatus
 from hyperwidget.policies import EarlyTerminationPolicy
-from objectives import blas_threads, curve, divide, faulty, quadratic, slow_logger, two_metrics
 
 
 class StopBelow(EarlyTerminationPolicy):

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import psutil
 import pytest
+from objectives import faulty, slow_logger
 
 import hyperwidget as hw
 from hyperwidget.samplers import Sampler
-from objectives import faulty, slow_logger
 
 
 class Scripted(Sampler):

@@ -70,8 +70,17 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_sdk_v1_seed_code_runs_with_only_imports_changed(project: Path) -> None:
-    from hyperwidget import (BanditPolicy, Dataset, Experiment, GridParameterSampling, HyperDriveConfig,
-                             PrimaryMetricGoal, ScriptRunConfig, Workspace, choice)
+    from hyperwidget import (
+        BanditPolicy,
+        Dataset,
+        Experiment,
+        GridParameterSampling,
+        HyperDriveConfig,
+        PrimaryMetricGoal,
+        ScriptRunConfig,
+        Workspace,
+        choice,
+    )
 
     ws = Workspace.from_config()
     ds = Dataset.Tabular.from_delimited_files("data.csv")
@@ -109,8 +118,17 @@ def test_sdk_v1_seed_code_runs_with_only_imports_changed(project: Path) -> None:
 
 
 def test_sdk_v1_seed_declarations_all_construct() -> None:
-    from hyperwidget import (BanditPolicy, BayesianParameterSampling, GridParameterSampling, MedianStoppingPolicy,
-                             RandomParameterSampling, TruncationSelectionPolicy, choice, normal, uniform)
+    from hyperwidget import (
+        BanditPolicy,
+        BayesianParameterSampling,
+        GridParameterSampling,
+        MedianStoppingPolicy,
+        RandomParameterSampling,
+        TruncationSelectionPolicy,
+        choice,
+        normal,
+        uniform,
+    )
 
     param_space = {'--batch_size': choice(16, 32, 64), '--learning_rate': normal(10, 3)}
     RandomParameterSampling(param_space)
@@ -169,8 +187,7 @@ V2_TRAIN = textwrap.dedent("""
 @pytest.mark.slow
 @pytest.mark.parametrize("algorithm", ["grid", "random", "bayesian", "sobol"])
 def test_sdk_v2_seed_code_runs_with_only_imports_changed(tmp_path: Path, algorithm: str) -> None:
-    from hyperwidget import (BanditPolicy, Choice, MLClient, RandomSamplingAlgorithm, Uniform,
-                             command)
+    from hyperwidget import BanditPolicy, Choice, MLClient, RandomSamplingAlgorithm, Uniform, command
 
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "train.py").write_text(V2_TRAIN)
@@ -219,8 +236,15 @@ def test_sdk_v2_errors_name_the_fix(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_sdk_v1_sweep_whose_runs_all_fail_ends_failed_and_wait_for_completion_raises(project: Path) -> None:
-    from hyperwidget import (Experiment, GridParameterSampling, HyperDriveConfig, PrimaryMetricGoal,
-                             ScriptRunConfig, Workspace, choice)
+    from hyperwidget import (
+        Experiment,
+        GridParameterSampling,
+        HyperDriveConfig,
+        PrimaryMetricGoal,
+        ScriptRunConfig,
+        Workspace,
+        choice,
+    )
 
     script_config = ScriptRunConfig(source_directory=".", script="train.py")  # inputs=[training_data] forgotten
     param_sampling = GridParameterSampling({"--regularization": choice(0.001, 0.01, 0.1, 1.0, 10.0, 100.0)})

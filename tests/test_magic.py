@@ -7,7 +7,6 @@ import os
 import re
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from IPython.core.error import UsageError

@@ -465,9 +465,9 @@ def test_check_trial_end_warns_when_no_intermediate_values_were_logged(policy):
 def test_engine_stops_trials_early_in_loky_processes(policy):
     import re
 
-    import hyperwidget as hw
     from objectives import curve
 
+    import hyperwidget as hw
     from hyperwidget.samplers import GridParameterSampling
 
     space = {"x": hw.choice(1.0, 0.9, 0.2, 0.5, 0.3, 0.4), "epochs": 8, "delay": 0.01}
@@ -507,8 +507,9 @@ def test_a_policy_is_one_method():
 
 
 def test_a_one_method_policy_stops_trials_in_run_sweep():
-    import hyperwidget as hw
     from objectives import curve
+
+    import hyperwidget as hw
 
     grid = hw.GridParameterSampling({"x": hw.choice(0.2, 0.9), "epochs": hw.choice(5)})
     run = hw.run_sweep(curve, metric="acc", max_total_runs=2, sampler=grid, policy=StopAfterTwoBelowHalf(),

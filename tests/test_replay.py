@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from hyperwidget.errors import SweepConfigError
+from hyperwidget.plots import plot_replay
 from hyperwidget.policies import (
     ASHAPolicy,
     BanditPolicy,
@@ -16,7 +17,6 @@ from hyperwidget.policies import (
     compare_policies,
     replay,
 )
-from hyperwidget.plots import plot_replay
 from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
 DONE = TrialStatus.COMPLETED

@@ -17,6 +17,8 @@ from scipy.stats import qmc
 from hyperwidget.errors import SearchSpaceError, SweepConfigError
 from hyperwidget.samplers import (
     SAMPLERS as SAMPLER_NAMES,
+)
+from hyperwidget.samplers import (
     GridParameterSampling,
     GridSamplingAlgorithm,
     RandomParameterSampling,

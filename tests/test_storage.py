@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+from objectives import curve, slow_logger, stepped
 
 import hyperwidget as hw
 from hyperwidget import SqliteStorage, SweepConfigError, TrialRecord, TrialStatus
-from objectives import curve, slow_logger, stepped
 
 TESTS = Path(__file__).parent
 

@@ -13,10 +13,10 @@ import traceback
 
 import cloudpickle
 import pytest
+from objectives import divide
 
 import hyperwidget as hw
 from hyperwidget.notebook._cell import compile_cell
-from objectives import divide
 
 CELL = "x = choice(0, 1)\nscale = 2\ny = scale / x\ny\n"
 

@@ -290,7 +290,7 @@ def _top(module: str) -> str:
     return module.partition(".")[0]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _module_kind(module: str) -> str:
     """``"hyperwidget"``, ``"inert"`` (cannot log: the standard library or an installed package
     independent of hyperwidget) or ``"may log"`` (the notebook, a local module, anything unknown)."""
@@ -343,7 +343,7 @@ def _dependents_of_hyperwidget() -> frozenset[str]:
     return frozenset(found)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _installed_from_a_folder(dist: str) -> bool:
     """True for ``pip install -e .`` or ``pip install ./project``: the user's own code."""
     try:

@@ -82,13 +82,13 @@ def policy_from_json(data: Mapping[str, Any] | None) -> EarlyTerminationPolicy:
 
 
 __all__ = [
+    "POLICIES",
     "ASHAPolicy",
     "BanditPolicy",
     "EarlyTerminationPolicy",
     "HyperbandPolicy",
     "MedianStoppingPolicy",
     "NoTerminationPolicy",
-    "POLICIES",
     "ReplayReport",
     "TruncationSelectionPolicy",
     "compare_policies",

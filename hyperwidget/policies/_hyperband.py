@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+
 from hyperwidget.errors import SweepConfigError
 from hyperwidget.policies._asha import ASHAPolicy
 from hyperwidget.trial import TrialRecord
