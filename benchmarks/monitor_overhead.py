@@ -138,7 +138,7 @@ def measure(scenario: dict[str, Any], repeats: int) -> dict[str, Any]:
             "base": statistics.median(base), "with": statistics.median(with_),
             # each run with the monitor is compared with the run just before it, which
             # cancels slow drifts of the machine's load
-            "added_per_trial": statistics.median(w - b for b, w in zip(base, with_)) / trials,
+            "added_per_trial": statistics.median(w - b for b, w in zip(base, with_, strict=True)) / trials,
             "added_per_trial_min": (min(with_) - min(base)) / trials,
         }
     return out

@@ -124,7 +124,7 @@ SPEEDUPS = {
 def run(rounds: int, quick: bool) -> tuple[list[dict[str, object]], dict[str, float]]:
     table = scenarios(quick)
     times: dict[str, list[float]] = {method: [] for _, method, _, _ in table}
-    for _, method, _, measure in table:  # warm-up: imports, worker pools
+    for *_, measure in table:  # warm-up: imports, worker pools
         measure()
     for round_ in range(rounds):
         for _, method, _, measure in table:
@@ -136,7 +136,7 @@ def run(rounds: int, quick: bool) -> tuple[list[dict[str, object]], dict[str, fl
         rows.append({"group": group, "method": method, "trials": trials, "seconds": median,
                      "trials_per_second": trials / median, "us_per_trial": 1e6 * median / trials})
     # Paired per round: the machine's speed drifts between rounds, the two runs of a round see the same speed.
-    speedups = {name: statistics.median(a / b for a, b in zip(times[one], times[two]))
+    speedups = {name: statistics.median(a / b for a, b in zip(times[one], times[two], strict=True))
                 for name, (one, two) in SPEEDUPS.items()}
     return rows, speedups
 

@@ -164,7 +164,7 @@ def ranks(medians: dict[str, dict[str, float]], methods: list[str]) -> dict[str,
     for problem, by_method in medians.items():
         present = [m for m in methods if m in by_method]
         values = [by_method[m] for m in present]
-        out[problem] = dict(zip(present, (float(r) for r in rankdata(values))))
+        out[problem] = dict(zip(present, (float(r) for r in rankdata(values)), strict=True))
     return out
 
 

@@ -51,7 +51,7 @@ _EXPORTS: dict[str, str] = {
     "ConsoleProgress": "console",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__", "load_ipython_extension"]
+__all__ = [*sorted(_EXPORTS), "__version__", "load_ipython_extension"]
 
 
 def __getattr__(name: str) -> Any:

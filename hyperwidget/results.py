@@ -360,7 +360,7 @@ _BOOKKEEPING = ("run_id", "status", "steps", "started_at", "duration_s", "feasib
 
 
 def _dominates(a: Sequence[float], b: Sequence[float]) -> bool:
-    return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
+    return all(x <= y for x, y in zip(a, b, strict=True)) and any(x < y for x, y in zip(a, b, strict=True))
 
 
 def _exception_line(text: str | None) -> str | None:

@@ -222,7 +222,7 @@ def _prepare_resume(objective: Any, store: SqliteStorage, name: str, *, observer
     from hyperwidget.policies import policy_from_json
     from hyperwidget.samplers import sampler_from_json
 
-    data, _status, created_at, _updated, trials = store.load_sweep(name)
+    data, _status, _created_at, _updated, trials = store.load_sweep(name)
     settings = {k: data[k] for k in ("max_total_runs", "max_concurrent_runs", "max_duration_minutes",
                                      "trial_timeout", "backend")}
     given = {k: v for k, v in overrides.items() if v is not None}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import socket
@@ -10,6 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -178,10 +180,8 @@ def _stubborn(duration: float) -> float:
     """A trial that swallows its own timeout and never logs: only the sweep can end it."""
     end = time.monotonic() + duration
     while time.monotonic() < end:
-        try:
+        with contextlib.suppress(TrialTimeout):
             time.sleep(0.002)
-        except TrialTimeout:
-            pass
     return duration
 
 
@@ -207,7 +207,7 @@ class _CountingThreads(ThreadBackend):
     """A backend added in one place: a class and its registry entry."""
 
     name = "counted-threads"
-    interrupted: list[str] = []
+    interrupted: ClassVar[list[str]] = []
 
     def interrupt(self, trial_id: str, worker: str | None) -> None:
         type(self).interrupted.append(trial_id)

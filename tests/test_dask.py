@@ -45,7 +45,7 @@ def test_a_dead_dask_worker_fails_only_its_trial(client) -> None:  # type: ignor
 
 
 def test_dask_backend_without_a_client_says_how_to_make_one() -> None:
-    with pytest.raises(SweepConfigError, match="needs a running dask.distributed Client"):
+    with pytest.raises(SweepConfigError, match=r"needs a running dask\.distributed Client"):
         from hyperwidget.executor import check_backend
 
         distributed.Client  # noqa: B018 - the module is importable, but no client is active here

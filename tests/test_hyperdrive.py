@@ -62,7 +62,7 @@ def project(tmp_path: Path) -> Path:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(300, 2))
     y = (x[:, 0] + 0.5 * x[:, 1] + rng.normal(scale=0.8, size=300) > 0).astype(int)
-    lines = ["feature1,feature2,label"] + [f"{a:.4f},{b:.4f},{c}" for (a, b), c in zip(x, y)]
+    lines = ["feature1,feature2,label"] + [f"{a:.4f},{b:.4f},{c}" for (a, b), c in zip(x, y, strict=True)]
     (tmp_path / "data.csv").write_text("\n".join(lines))
     (tmp_path / "train.py").write_text(SEED_TRAIN)
     return tmp_path

@@ -329,7 +329,7 @@ def test_the_wheel_ships_the_front_end_without_its_tests() -> None:
 
 
 def test_a_missing_front_end_file_names_both_places() -> None:
-    with pytest.raises(FileNotFoundError, match="nowhere.js is in neither .*js.* nor .*static"):
+    with pytest.raises(FileNotFoundError, match=r"nowhere\.js is in neither .*js.* nor .*static"):
         monitor_module.asset("nowhere.js")
 
 

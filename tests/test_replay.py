@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import ClassVar
 
 import pytest
 
@@ -88,7 +89,7 @@ def test_replay_accepts_a_results_object_and_minimize():
     class Results:  # what a SweepRun offers
         metric = "loss"
         goal = Goal.MINIMIZE
-        trials = [
+        trials: ClassVar[list[TrialRecord]] = [
             TrialRecord("a", 0, {}, DONE, {"loss": (0.1, 0.1)}),
             TrialRecord("b", 1, {}, DONE, {"loss": (0.9, 0.9)}),
         ]

@@ -112,7 +112,7 @@ def run_loop(sampler: Sampler, n: int, *, concurrency: int = 2) -> list[TrialRec
 
 
 def in_support(space: SearchSpace, params: dict[str, Any]) -> bool:
-    for name, expr in zip(space.names, space.expressions):
+    for name, expr in zip(space.names, space.expressions, strict=True):
         values = expr.grid_values()
         if values is not None and params[name] not in list(values):
             return False

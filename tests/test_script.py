@@ -92,7 +92,7 @@ def test_the_same_script_run_by_hand_prints_its_metrics(train_dir: Path) -> None
 
 
 def test_a_missing_script_is_rejected_when_declared(tmp_path: Path) -> None:
-    with pytest.raises(SweepConfigError, match="'trian.py' does not exist in source_directory"):
+    with pytest.raises(SweepConfigError, match=r"'trian\.py' does not exist in source_directory"):
         Script("trian.py", source_directory=str(tmp_path))
 
 

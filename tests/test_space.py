@@ -347,7 +347,7 @@ def test_flags_of_each_family() -> None:
 
 
 def test_space_sampling_is_reproducible_for_a_seed() -> None:
-    space = SearchSpace({name: e for name, e in zip("abcdefghijklmno", ALL_EXPRESSIONS)})
+    space = SearchSpace({name: e for name, e in zip("abcdefghijklmno", ALL_EXPRESSIONS, strict=True)})
     first = [space.sample(np.random.default_rng(11)) for _ in range(3)]
     again = [space.sample(np.random.default_rng(11)) for _ in range(3)]
     other = space.sample(np.random.default_rng(12))
@@ -364,7 +364,7 @@ def test_space_keeps_order_constants_and_dashed_names() -> None:
 
 
 def test_space_values_are_plain_python_data() -> None:
-    space = SearchSpace({name: e for name, e in zip("abcdefghijklmno", ALL_EXPRESSIONS)})
+    space = SearchSpace({name: e for name, e in zip("abcdefghijklmno", ALL_EXPRESSIONS, strict=True)})
     params = space.sample(np.random.default_rng(0))
     assert json.loads(json.dumps(params)) == params
     assert not any(isinstance(v, np.generic) for v in params.values())

@@ -20,7 +20,7 @@ def _interleave(weights: list[int]) -> tuple[int, ...]:
     current = [0] * len(weights)
     cycle = []
     for _ in range(total):
-        current = [c + w for c, w in zip(current, weights)]
+        current = [c + w for c, w in zip(current, weights, strict=True)]
         pick = current.index(max(current))
         current[pick] -= total
         cycle.append(pick)

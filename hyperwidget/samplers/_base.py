@@ -44,7 +44,7 @@ class Sampler(abc.ABC):
         self._entropy_key = secrets.randbits(63)
         self.validate_space()
 
-    def validate_space(self) -> None:
+    def validate_space(self) -> None:  # noqa: B027 - a hook: by default a sampler takes any space
         """Raise ``SearchSpaceError`` when this sampler cannot handle the space."""
 
     @abc.abstractmethod

@@ -75,7 +75,7 @@ class GridParameterSampling(Sampler):
 
     def validate_space(self) -> None:
         """Raise ``SearchSpaceError`` for the first expression without a finite support."""
-        for name, expr in zip(self.space.names, self.space.expressions):
+        for name, expr in zip(self.space.names, self.space.expressions, strict=True):
             if expr.grid_values() is None:
                 raise SearchSpaceError(
                     "GridParameterSampling needs a finite set of values for every hyperparameter, but "
@@ -96,11 +96,11 @@ class GridParameterSampling(Sampler):
         for size in reversed(self._sizes):
             index, digit = divmod(index, size)
             digits.append(digit)
-        values = [axis[digit] for axis, digit in zip(self._axes, reversed(digits))]
+        values = [axis[digit] for axis, digit in zip(self._axes, reversed(digits), strict=True)]
         return self._assemble(values)
 
     def _assemble(self, values: list[Any]) -> dict[str, Any]:
-        by_name = dict(zip(self.space.names, values))
+        by_name = dict(zip(self.space.names, values, strict=True))
         return {name: by_name.get(name, value) for name, value in self.space.items()}
 
     def suggest(self, history: Sequence[TrialRecord], metric: str, goal: Goal) -> dict[str, Any] | None:

@@ -144,7 +144,7 @@ class GridValues(Sequence[Any]):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, str):
             return NotImplemented
-        return len(other) == len(self) and all(a == b for a, b in zip(self, other))
+        return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -214,7 +214,7 @@ class Expression(abc.ABC):
 
     def __repr__(self) -> str:
         fields = [f.name for f in dataclasses.fields(self)]  # type: ignore[arg-type]
-        return f"{self.kind}({', '.join(f'{n}={a!r}' for n, a in zip(fields, self.args()))})"
+        return f"{self.kind}({', '.join(f'{n}={a!r}' for n, a in zip(fields, self.args(), strict=True))})"
 
 
 class _Finite(Expression):

@@ -146,7 +146,7 @@ class SearchSpace(Mapping[str, Any]):
             raise SearchSpaceError(
                 f"from_unit: expected a point with {self.dims} coordinates, got {len(point)}."
             )
-        return self._assemble([e.from_unit(float(u)) for e, u in zip(self.expressions, point)])
+        return self._assemble([e.from_unit(float(u)) for e, u in zip(self.expressions, point, strict=True)])
 
     def to_unit(self, params: Mapping[str, Any]) -> np.ndarray:
         """The unit-cube point of a configuration (``from_unit`` maps it back to ``params``)."""
@@ -155,10 +155,10 @@ class SearchSpace(Mapping[str, Any]):
             raise SearchSpaceError(
                 f"to_unit: the configuration has no value for {', '.join(map(repr, missing))}."
             )
-        return np.array([e.to_unit(params[n]) for n, e in zip(self.names, self.expressions)], dtype=float)
+        return np.array([e.to_unit(params[n]) for n, e in zip(self.names, self.expressions, strict=True)], dtype=float)
 
     def _assemble(self, values: list[Any]) -> dict[str, Any]:
-        params = dict(zip(self.names, (_plain(v) for v in values)))
+        params = dict(zip(self.names, (_plain(v) for v in values), strict=True))
         return {name: params.get(name, value) for name, value in self._items.items()}
 
     def to_json(self) -> dict[str, Any]:
