@@ -14,37 +14,101 @@ __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     # in-trial logging
-    "Run": "context", "log": "context",
+    "Run": "context",
+    "log": "context",
     # errors
-    "HyperwidgetError": "errors", "HyperwidgetWarning": "errors", "SearchSpaceError": "errors",
-    "SweepConfigError": "errors", "SweepFailedError": "errors", "TrialStopped": "errors", "TrialTimeout": "errors",
+    "HyperwidgetError": "errors",
+    "HyperwidgetWarning": "errors",
+    "SearchSpaceError": "errors",
+    "SweepConfigError": "errors",
+    "SweepFailedError": "errors",
+    "TrialStopped": "errors",
+    "TrialTimeout": "errors",
     # search spaces (HyperDrive v1 functions, v2 classes, natural-bound types)
-    **{name: "space" for name in (
-        "SearchSpace", "choice", "randint", "uniform", "quniform", "loguniform", "qloguniform", "normal",
-        "qnormal", "lognormal", "qlognormal", "Choice", "Randint", "Uniform", "QUniform", "LogUniform",
-        "QLogUniform", "Normal", "QNormal", "LogNormal", "QLogNormal", "log_uniform", "log_randint",
-        "intrange", "finrange", "logfinrange")},
+    **{
+        name: "space"
+        for name in (
+            "SearchSpace",
+            "choice",
+            "randint",
+            "uniform",
+            "quniform",
+            "loguniform",
+            "qloguniform",
+            "normal",
+            "qnormal",
+            "lognormal",
+            "qlognormal",
+            "Choice",
+            "Randint",
+            "Uniform",
+            "QUniform",
+            "LogUniform",
+            "QLogUniform",
+            "Normal",
+            "QNormal",
+            "LogNormal",
+            "QLogNormal",
+            "log_uniform",
+            "log_randint",
+            "intrange",
+            "finrange",
+            "logfinrange",
+        )
+    },
     # samplers and policies
-    **{name: "samplers" for name in (
-        "Sampler", "RandomParameterSampling", "GridParameterSampling", "BayesianParameterSampling",
-        "RandomSamplingAlgorithm", "GridSamplingAlgorithm")},
-    **{name: "policies" for name in (
-        "EarlyTerminationPolicy", "NoTerminationPolicy", "BanditPolicy", "MedianStoppingPolicy",
-        "TruncationSelectionPolicy", "ASHAPolicy", "HyperbandPolicy", "replay", "compare_policies")},
+    **{
+        name: "samplers"
+        for name in (
+            "Sampler",
+            "RandomParameterSampling",
+            "GridParameterSampling",
+            "BayesianParameterSampling",
+            "RandomSamplingAlgorithm",
+            "GridSamplingAlgorithm",
+        )
+    },
+    **{
+        name: "policies"
+        for name in (
+            "EarlyTerminationPolicy",
+            "NoTerminationPolicy",
+            "BanditPolicy",
+            "MedianStoppingPolicy",
+            "TruncationSelectionPolicy",
+            "ASHAPolicy",
+            "HyperbandPolicy",
+            "replay",
+            "compare_policies",
+        )
+    },
     "plot_replay": "plots",
     # records, results, storage, the engine
-    "Goal": "trial", "TrialRecord": "trial", "TrialStatus": "trial",
-    "ChildRun": "results", "Constraint": "results", "SweepResults": "results",
-    "Script": "objective", "SqliteStorage": "storage",
-    "SweepConfig": "config", "SweepRun": "sweep",
+    "Goal": "trial",
+    "TrialRecord": "trial",
+    "TrialStatus": "trial",
+    "ChildRun": "results",
+    "Constraint": "results",
+    "SweepResults": "results",
+    "Script": "objective",
+    "SqliteStorage": "storage",
+    "SweepConfig": "config",
+    "SweepRun": "sweep",
     **{name: "api" for name in ("run_sweep", "start_sweep", "resume_sweep", "load_sweep")},
     # Azure HyperDrive (SDK v1) and sweep jobs (SDK v2)
-    **{name: "hyperdrive" for name in (
-        "HyperDriveConfig", "HyperDriveRun", "PrimaryMetricGoal", "Experiment", "Workspace", "ScriptRunConfig",
-        "Dataset")},
-    **{name: "sweep_job" for name in (
-        "command", "CommandJob", "SweepJob", "MLClient",
-        "BayesianSamplingAlgorithm")},
+    **{
+        name: "hyperdrive"
+        for name in (
+            "HyperDriveConfig",
+            "HyperDriveRun",
+            "PrimaryMetricGoal",
+            "Experiment",
+            "Workspace",
+            "ScriptRunConfig",
+            "Dataset",
+        )
+    },
+    **{name: "sweep_job" for name in ("command", "CommandJob", "SweepJob", "MLClient", "BayesianSamplingAlgorithm")},
     "mlflow": "mlflow",
     # the notebook layer (imports IPython/ipywidgets only when used)
     "RunDetails": "notebook.live",

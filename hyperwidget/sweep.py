@@ -103,8 +103,9 @@ class SweepRun(SweepResults):
             raise self._engine.error
         return self
 
-    def wait_for_completion(self, show_output: bool = False, wait_post_processing: bool = False,
-                            raise_on_error: bool = True) -> dict[str, Any]:
+    def wait_for_completion(
+        self, show_output: bool = False, wait_post_processing: bool = False, raise_on_error: bool = True
+    ) -> dict[str, Any]:
         """Azure's name for :meth:`wait`; returns a details dict (``runId``, ``status``, and ``error`` if any).
 
         Parameters
@@ -134,8 +135,9 @@ class SweepRun(SweepResults):
         return not self._engine.done.is_set()
 
 
-def _open_storage(storage: str | os.PathLike[str] | SqliteStorage | None, *,
-                  create: bool = True) -> SqliteStorage | None:
+def _open_storage(
+    storage: str | os.PathLike[str] | SqliteStorage | None, *, create: bool = True
+) -> SqliteStorage | None:
     if storage is None or isinstance(storage, SqliteStorage):
         return storage
     return SqliteStorage(storage, create=create)  # resuming (create=False) refuses a missing file
@@ -146,14 +148,27 @@ def _runs_dir(storage: SqliteStorage | None, name: str) -> Path:
     return base / "hyperwidget_runs" / name
 
 
-def prepare_sweep(objective: Any, space: Mapping[str, Any] | None = None, *, metric: str, goal: Any = "maximize",
-                  sampler: Sampler | str | None = None, policy: EarlyTerminationPolicy | str | None = None,
-                  max_total_runs: int | None = None, max_concurrent_runs: int | None = None,
-                  max_duration_minutes: float | None = None, trial_timeout: float | None = None,
-                  backend: str = DEFAULT_BACKEND, seed: int | None = None, name: str | None = None,
-                  storage: str | os.PathLike[str] | SqliteStorage | None = DEFAULT_STORAGE,
-                  constraints: Sequence[str | Constraint] = (), observers: Sequence[Any] = (),
-                  resume: bool = False, if_exists: str = "error") -> SweepRun:
+def prepare_sweep(
+    objective: Any,
+    space: Mapping[str, Any] | None = None,
+    *,
+    metric: str,
+    goal: Any = "maximize",
+    sampler: Sampler | str | None = None,
+    policy: EarlyTerminationPolicy | str | None = None,
+    max_total_runs: int | None = None,
+    max_concurrent_runs: int | None = None,
+    max_duration_minutes: float | None = None,
+    trial_timeout: float | None = None,
+    backend: str = DEFAULT_BACKEND,
+    seed: int | None = None,
+    name: str | None = None,
+    storage: str | os.PathLike[str] | SqliteStorage | None = DEFAULT_STORAGE,
+    constraints: Sequence[str | Constraint] = (),
+    observers: Sequence[Any] = (),
+    resume: bool = False,
+    if_exists: str = "error",
+) -> SweepRun:
     """Validate everything and return a :class:`SweepRun` that has not started.
 
     The settings are those of :func:`hyperwidget.api.run_sweep`; ``resume=True`` prepares
@@ -164,20 +179,47 @@ def prepare_sweep(objective: Any, space: Mapping[str, Any] | None = None, *, met
     if resume:
         if store is None or not name:
             raise SweepConfigError("resume=True needs the sweep's name and its storage file.")
-        return _prepare_resume(objective, store, name, observers=observers, max_total_runs=max_total_runs,
-                               max_concurrent_runs=max_concurrent_runs, backend=backend,
-                               max_duration_minutes=max_duration_minutes, trial_timeout=trial_timeout)
-    config = make_config(space, metric=metric, goal=goal, sampler=sampler, policy=policy,
-                         max_total_runs=max_total_runs, max_concurrent_runs=max_concurrent_runs,
-                         max_duration_minutes=max_duration_minutes, trial_timeout=trial_timeout,
-                         backend=backend, seed=seed, name=name, constraints=constraints)
+        return _prepare_resume(
+            objective,
+            store,
+            name,
+            observers=observers,
+            max_total_runs=max_total_runs,
+            max_concurrent_runs=max_concurrent_runs,
+            backend=backend,
+            max_duration_minutes=max_duration_minutes,
+            trial_timeout=trial_timeout,
+        )
+    config = make_config(
+        space,
+        metric=metric,
+        goal=goal,
+        sampler=sampler,
+        policy=policy,
+        max_total_runs=max_total_runs,
+        max_concurrent_runs=max_concurrent_runs,
+        max_duration_minutes=max_duration_minutes,
+        trial_timeout=trial_timeout,
+        backend=backend,
+        seed=seed,
+        name=name,
+        constraints=constraints,
+    )
     wrapped = make_objective(objective, config.sampler.space)
     if store is not None and if_exists != "error" and config.name in store.sweep_names():
         if if_exists == "resume":
             _check_same_sweep(config, store)
-            return _prepare_resume(objective, store, config.name, observers=observers, backend=backend,
-                                   max_total_runs=max_total_runs, max_concurrent_runs=max_concurrent_runs,
-                                   max_duration_minutes=max_duration_minutes, trial_timeout=trial_timeout)
+            return _prepare_resume(
+                objective,
+                store,
+                config.name,
+                observers=observers,
+                backend=backend,
+                max_total_runs=max_total_runs,
+                max_concurrent_runs=max_concurrent_runs,
+                max_duration_minutes=max_duration_minutes,
+                trial_timeout=trial_timeout,
+            )
         store.delete_sweep(config.name)  # if_exists="replace"
     if store is not None:
         store.create_sweep(config.name, config.to_json(wrapped.label))
@@ -194,48 +236,70 @@ def _check_if_exists(if_exists: Any, resume: bool) -> None:
         raise SweepConfigError(
             f"if_exists must be one of {', '.join(map(repr, IF_EXISTS))}, got if_exists={if_exists!r}; 'error' "
             "refuses a sweep name the storage file already holds, 'resume' goes on with the stored sweep, "
-            "'replace' deletes it and starts anew.")
+            "'replace' deletes it and starts anew."
+        )
     if resume and if_exists == "replace":
-        raise SweepConfigError("resume=True goes on with the stored sweep, but if_exists='replace' deletes it; "
-                               "pass one of them (if_exists='resume' also starts the sweep when it is missing).")
+        raise SweepConfigError(
+            "resume=True goes on with the stored sweep, but if_exists='replace' deletes it; "
+            "pass one of them (if_exists='resume' also starts the sweep when it is missing)."
+        )
 
 
 def _check_same_sweep(config: SweepConfig, store: SqliteStorage) -> None:
     """For ``if_exists="resume"``: refuse a call that defines another sweep than the stored one of that name."""
     stored = store.load_sweep(config.name)[0]
     given = json.loads(json.dumps(config.to_json()))  # the stored form: tuples become lists
-    pairs = {"metric": (stored["metric"], given["metric"]), "goal": (stored["goal"], given["goal"]),
-             "space": (stored["sampler"]["space"], given["sampler"]["space"]),
-             "sampler": (stored["sampler"]["name"], given["sampler"]["name"]),
-             "policy": (stored["policy"], given["policy"]),
-             "constraints": (stored.get("constraints", []), given["constraints"])}
+    pairs = {
+        "metric": (stored["metric"], given["metric"]),
+        "goal": (stored["goal"], given["goal"]),
+        "space": (stored["sampler"]["space"], given["sampler"]["space"]),
+        "sampler": (stored["sampler"]["name"], given["sampler"]["name"]),
+        "policy": (stored["policy"], given["policy"]),
+        "constraints": (stored.get("constraints", []), given["constraints"]),
+    }
     differ = [f"{key} (stored {old!r}, given {new!r})" for key, (old, new) in pairs.items() if old != new]
     if differ:
         raise SweepConfigError(
             f"if_exists='resume': the sweep {config.name!r} stored in {store.path!r} differs from this call in "
             f"{'; '.join(differ)}; pass if_exists='replace' to delete it and start anew with these settings, "
-            "or choose another name.")
+            "or choose another name."
+        )
 
 
-def _prepare_resume(objective: Any, store: SqliteStorage, name: str, *, observers: Sequence[Any],
-                    **overrides: Any) -> SweepRun:
+def _prepare_resume(
+    objective: Any, store: SqliteStorage, name: str, *, observers: Sequence[Any], **overrides: Any
+) -> SweepRun:
     from hyperwidget.policies import policy_from_json
     from hyperwidget.samplers import sampler_from_json
 
     data, _status, _created_at, _updated, trials = store.load_sweep(name)
-    settings = {k: data[k] for k in ("max_total_runs", "max_concurrent_runs", "max_duration_minutes",
-                                     "trial_timeout", "backend")}
+    settings = {
+        k: data[k]
+        for k in ("max_total_runs", "max_concurrent_runs", "max_duration_minutes", "trial_timeout", "backend")
+    }
     given = {k: v for k, v in overrides.items() if v is not None}
     if given.get("backend") == DEFAULT_BACKEND:  # the default of the caller's signature: keep the stored one
         del given["backend"]
     settings.update(given)
     sampler = sampler_from_json(data["sampler"])
-    config = make_config(None, metric=data["metric"], goal=data["goal"], sampler=sampler,
-                         policy=policy_from_json(data["policy"]), seed=None, name=name,
-                         constraints=data.get("constraints", ()), **settings)
+    config = make_config(
+        None,
+        metric=data["metric"],
+        goal=data["goal"],
+        sampler=sampler,
+        policy=policy_from_json(data["policy"]),
+        seed=None,
+        name=name,
+        constraints=data.get("constraints", ()),
+        **settings,
+    )
     wrapped = make_objective(objective, sampler.space)
-    trials = [t.replace(status=TrialStatus.QUEUED, metrics={}, steps={}, started_at=None, worker=None)
-              if not t.status.is_finished else t for t in trials]
+    trials = [
+        t.replace(status=TrialStatus.QUEUED, metrics={}, steps={}, started_at=None, worker=None)
+        if not t.status.is_finished
+        else t
+        for t in trials
+    ]
     for t in trials:
         if t.status is TrialStatus.QUEUED:
             store.clear_values(name, t.id)
@@ -252,6 +316,7 @@ def run_prepared(run: SweepRun) -> SweepRun:
 
 def launch(run: SweepRun) -> SweepRun:
     """Start a prepared sweep on a background thread."""
+
     def target() -> None:
         try:
             run._engine.run(run)
@@ -275,6 +340,12 @@ def load_results(name: str | None = None, storage: str | os.PathLike[str] = DEFA
         data, status, _created, _updated, trials = store.load_sweep(name)
     finally:
         store.close()
-    return SweepResults(name, data["metric"], Goal.parse(data["goal"]), trials,
-                        [Constraint.parse(c) for c in data.get("constraints", ())], status,
-                        runs_dir=Path(storage).resolve().parent / "hyperwidget_runs" / name)
+    return SweepResults(
+        name,
+        data["metric"],
+        Goal.parse(data["goal"]),
+        trials,
+        [Constraint.parse(c) for c in data.get("constraints", ())],
+        status,
+        runs_dir=Path(storage).resolve().parent / "hyperwidget_runs" / name,
+    )

@@ -23,9 +23,18 @@ def client():  # type: ignore[no-untyped-def]
 def test_live_values_and_early_stopping_on_a_local_cluster(client) -> None:  # type: ignore[no-untyped-def]
     from hyperwidget.policies import BanditPolicy
 
-    run = hw.run_sweep(curve, {"x": hw.choice(0.2, 1.0), "epochs": 10, "delay": 0.02}, metric="acc",
-                       max_total_runs=6, max_concurrent_runs=2, backend="dask", seed=3, storage="d.db", name="d",
-                       policy=BanditPolicy(slack_factor=0.2, delay_evaluation=3))
+    run = hw.run_sweep(
+        curve,
+        {"x": hw.choice(0.2, 1.0), "epochs": 10, "delay": 0.02},
+        metric="acc",
+        max_total_runs=6,
+        max_concurrent_runs=2,
+        backend="dask",
+        seed=3,
+        storage="d.db",
+        name="d",
+        policy=BanditPolicy(slack_factor=0.2, delay_evaluation=3),
+    )
     assert run.status == "Completed"
     workers = {c.record.worker.split(":")[1] for c in run.get_children()}
     assert len(workers) == 2, "trials ran in both worker processes"
@@ -39,8 +48,15 @@ def test_live_values_and_early_stopping_on_a_local_cluster(client) -> None:  # t
 def test_a_dead_dask_worker_fails_only_its_trial(client) -> None:  # type: ignore[no-untyped-def]
     from test_faults import Scripted
 
-    run = hw.run_sweep(faulty, sampler=Scripted(["ok", "crash", "ok", "raise", "ok"]), metric="acc",
-                       max_total_runs=5, max_concurrent_runs=2, backend="dask", storage=None)
+    run = hw.run_sweep(
+        faulty,
+        sampler=Scripted(["ok", "crash", "ok", "raise", "ok"]),
+        metric="acc",
+        max_total_runs=5,
+        max_concurrent_runs=2,
+        backend="dask",
+        storage=None,
+    )
     assert [c.status for c in run.get_children()] == ["Completed", "Crashed", "Completed", "Failed", "Completed"]
 
 

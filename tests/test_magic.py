@@ -158,7 +158,11 @@ def test_metric_missing_at_run_time_fails_fast_with_the_engine_message(ip):
             "which logs 'loss', 'accuracy' (did you mean --metric loss?)",
         ),
         ("acc", "import numpy\nlog('accuracy', numpy.log(lr))\n", "(did you mean --metric accuracy?)"),
-        ("f1", "log('accuracy', lr)\nlog('loss', -lr)\n", "which logs 'accuracy', 'loss'; pass one of these to --metric"),
+        (
+            "f1",
+            "log('accuracy', lr)\nlog('loss', -lr)\n",
+            "which logs 'accuracy', 'loss'; pass one of these to --metric",
+        ),
         ("score", "x = lr * 2\n", "which logs nothing by name; log it with log('score', value)"),
     ],
 )
@@ -355,6 +359,7 @@ def test_interrupting_a_sweep_cell_in_a_kernel_stops_run_all(tmp_path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     from jupyter_client.manager import KernelManager
+
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
         nbformat.v4.new_code_cell("%load_ext hyperwidget"),

@@ -94,9 +94,7 @@ def run_loop(sampler: Sampler, n: int, *, concurrency: int = 2) -> list[TrialRec
                 exhausted = True
                 break
             history.append(
-                TrialRecord(
-                    id=f"t{len(history)}", index=len(history), params=params, status=TrialStatus.RUNNING
-                )
+                TrialRecord(id=f"t{len(history)}", index=len(history), params=params, status=TrialStatus.RUNNING)
             )
             running.append(len(history) - 1)
         if len(history) >= n:
@@ -104,9 +102,7 @@ def run_loop(sampler: Sampler, n: int, *, concurrency: int = 2) -> list[TrialRec
         if running:
             i = running.pop(0)
             history[i] = (
-                history[i]
-                .replace(status=TrialStatus.COMPLETED)
-                .with_value("acc", objective(history[i].params))
+                history[i].replace(status=TrialStatus.COMPLETED).with_value("acc", objective(history[i].params))
             )
     return history
 
@@ -206,13 +202,9 @@ def test_grid_skips_points_already_in_history_whatever_their_status_or_order() -
     done = [grid.point(i) for i in (0, 2)]
     history = [
         TrialRecord(id="r0", index=0, params=done[1], status=TrialStatus.FAILED),
-        TrialRecord(
-            id="r1", index=1, params={"a": 9, "b": "z"}, status=TrialStatus.COMPLETED
-        ),  # foreign point
+        TrialRecord(id="r1", index=1, params={"a": 9, "b": "z"}, status=TrialStatus.COMPLETED),  # foreign point
         TrialRecord(id="r2", index=2, params=done[0], status=TrialStatus.RUNNING),
-        TrialRecord(
-            id="r3", index=3, params={"a": 2.0, "b": "y"}, status=TrialStatus.QUEUED
-        ),  # point 3: 2.0 == 2
+        TrialRecord(id="r3", index=3, params={"a": 2.0, "b": "y"}, status=TrialStatus.QUEUED),  # point 3: 2.0 == 2
     ]
     assert grid.suggest(history, "acc", Goal.MAXIMIZE) == grid.point(1)
     history.append(TrialRecord(id="r4", index=4, params=grid.point(1)))
@@ -325,8 +317,7 @@ def test_random_without_seed_differs_between_sweeps() -> None:
 def test_sampler_proposals_follow_each_expressions_law(rule: str) -> None:
     space = {"u": uniform(-1, 3), "n": normal(2, 0.5), "lu": log_uniform(1e-4, 1e-1)}
     params = [
-        RandomParameterSampling(space, rule=rule, seed=9).suggest([None] * i, "m", Goal.MAXIMIZE)
-        for i in range(512)
+        RandomParameterSampling(space, rule=rule, seed=9).suggest([None] * i, "m", Goal.MAXIMIZE) for i in range(512)
     ]
     laws = {"u": stats.uniform(-1, 4), "n": stats.norm(2, 0.5), "lu": stats.loguniform(1e-4, 1e-1)}
     for name, law in laws.items():

@@ -267,9 +267,7 @@ def test_bounds_report_the_smallest_and_largest_value(expr, bounds) -> None:
     if bounds is not None and all(map(math.isfinite, bounds)):
         values = draws(expr, 3000)
         assert bounds[0] <= min(values) and max(values) <= bounds[1]
-        assert expr.from_unit(0.0) == pytest.approx(bounds[0]) and expr.from_unit(1.0) == pytest.approx(
-            bounds[1]
-        )
+        assert expr.from_unit(0.0) == pytest.approx(bounds[0]) and expr.from_unit(1.0) == pytest.approx(bounds[1])
 
 
 @pytest.mark.parametrize("expr", ALL_EXPRESSIONS, ids=IDS)

@@ -191,8 +191,9 @@ class DaskBackend(Backend):
 
 #: Backend name -> backend class, in the order shown to users. Read by ``run_sweep(backend=...)``,
 #: the ``%%sweep --backend`` option, the command line and the Azure layers.
-BACKENDS = Registry("backend", {cls.name: Entry(cls) for cls in
-                                (SequentialBackend, ThreadBackend, LokyBackend, DaskBackend)})
+BACKENDS = Registry(
+    "backend", {cls.name: Entry(cls) for cls in (SequentialBackend, ThreadBackend, LokyBackend, DaskBackend)}
+)
 
 
 def get_backend(name: str) -> Backend:
@@ -202,8 +203,9 @@ def get_backend(name: str) -> Backend:
 
 def backend_names(**flags: Any) -> list[str]:
     """The registered backends whose capability flags have the given values, e.g. ``in_process=True``."""
-    return [name for name in BACKENDS
-            if all(getattr(BACKENDS.load(name), flag) == value for flag, value in flags.items())]
+    return [
+        name for name in BACKENDS if all(getattr(BACKENDS.load(name), flag) == value for flag, value in flags.items())
+    ]
 
 
 def check_backend(backend: str) -> str:

@@ -159,8 +159,9 @@ class ChannelServer:
         self.token = secrets.token_hex(16)
         self._server = _Server((bind_host, 0), host, self.token)
         self.address = (advertise_host or bind_host, self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, name="hyperwidget-channel",
-                                        kwargs={"poll_interval": 0.1}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="hyperwidget-channel", kwargs={"poll_interval": 0.1}, daemon=True
+        )
         self._thread.start()
 
     def close(self) -> None:

@@ -209,7 +209,9 @@ def never_logged_message(metric: str, names: tuple[str, ...]) -> str:
     close = close or [n for n in names if n.lower().startswith(metric.lower()) or metric.lower().startswith(n.lower())]
     if close:
         return f"{start}, which logs {logged} (did you mean --metric {shlex.quote(close[0])}?)."
-    return f"{start}, which logs {logged}; pass one of these to --metric, or log {metric!r} with log({metric!r}, value)."
+    return (
+        f"{start}, which logs {logged}; pass one of these to --metric, or log {metric!r} with log({metric!r}, value)."
+    )
 
 
 @contextlib.contextmanager
@@ -286,7 +288,7 @@ class SweepMagics(Magics):
     @argument(
         "--policy",
         metavar="POLICY",
-        help=f'early termination: {" | ".join(POLICIES)}, with keywords as in '
+        help=f"early termination: {' | '.join(POLICIES)}, with keywords as in "
         '"bandit(slack_factor=0.1, delay_evaluation=5)" or "asha(max_resource=27)" (default none)',
     )
     @argument(
@@ -391,9 +393,9 @@ def _run(compiled: CompiledCell, metric: str, settings: dict[str, Any], guard: F
     from hyperwidget.sweep import launch, prepare_sweep
 
     def start(observers: list[Any]) -> Any:
-        return launch(prepare_sweep(
-            compiled.trial, compiled.space, metric=metric, observers=[guard, *observers], **settings
-        ))
+        return launch(
+            prepare_sweep(compiled.trial, compiled.space, metric=metric, observers=[guard, *observers], **settings)
+        )
 
     try:
         return run_with_monitor(start, show=monitor)

@@ -89,9 +89,7 @@ class HyperbandPolicy(ASHAPolicy):
     def bracket_weights(self) -> list[int]:
         """Relative number of trials per bracket (Hyperband's ``n_s``)."""
         count = self.n_brackets
-        return [
-            math.ceil(count * self.reduction_factor ** (count - 1 - b) / (count - b)) for b in range(count)
-        ]
+        return [math.ceil(count * self.reduction_factor ** (count - 1 - b) / (count - b)) for b in range(count)]
 
     def bracket_of(self, trial: TrialRecord) -> int:
         """The bracket of ``trial``, from its index through the weighted cycle."""

@@ -63,9 +63,7 @@ class GridParameterSampling(Sampler):
 
     name = "grid"
 
-    def __init__(
-        self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None
-    ) -> None:
+    def __init__(self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None) -> None:
         super().__init__(parameter_space, seed=None)
         self._axes = [expr.grid_values() for expr in self.space.expressions]
         self._sizes = [len(axis) for axis in self._axes]

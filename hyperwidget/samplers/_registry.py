@@ -14,12 +14,15 @@ from hyperwidget.space import SearchSpace
 #: Sampler name -> class (imported on use, so an entry may name a sampler whose dependencies are optional).
 #: Read by ``run_sweep(sampler="sobol")``, the ``%%sweep --sampler`` option, Azure v2's
 #: ``sampling_algorithm="bayesian"`` and :func:`sampler_from_json`.
-SAMPLERS = Registry("sampler", {
-    "grid": Entry("hyperwidget.samplers._grid:GridParameterSampling"),
-    "random": Entry("hyperwidget.samplers._random:RandomParameterSampling", {"rule": "random"}),
-    "sobol": Entry("hyperwidget.samplers._random:RandomParameterSampling", {"rule": "sobol"}),
-    "bayesian": Entry("hyperwidget.samplers._bayesian:BayesianParameterSampling"),
-})
+SAMPLERS = Registry(
+    "sampler",
+    {
+        "grid": Entry("hyperwidget.samplers._grid:GridParameterSampling"),
+        "random": Entry("hyperwidget.samplers._random:RandomParameterSampling", {"rule": "random"}),
+        "sobol": Entry("hyperwidget.samplers._random:RandomParameterSampling", {"rule": "sobol"}),
+        "bayesian": Entry("hyperwidget.samplers._bayesian:BayesianParameterSampling"),
+    },
+)
 
 
 def register_sampler(name: str, sampler: str | type[Sampler], **fixed: Any) -> None:
@@ -39,13 +42,14 @@ def register_sampler(name: str, sampler: str | type[Sampler], **fixed: Any) -> N
         Keywords always passed (``rule="sobol"`` makes ``sobol`` a kind of random sampling).
     """
     if not isinstance(sampler, str) and not (inspect.isclass(sampler) and issubclass(sampler, Sampler)):
-        raise SweepConfigError(f"register_sampler({name!r}, ...): give a Sampler subclass or 'module:Class', "
-                               f"got {sampler!r}; rebuild stored data in the class's from_json classmethod.")
+        raise SweepConfigError(
+            f"register_sampler({name!r}, ...): give a Sampler subclass or 'module:Class', "
+            f"got {sampler!r}; rebuild stored data in the class's from_json classmethod."
+        )
     SAMPLERS.register(name, sampler, **fixed)
 
 
-def make_sampler(spec: str, space: Mapping[str, Any], *, seed: int | None = None,
-                 setting: str = "sampler") -> Sampler:
+def make_sampler(spec: str, space: Mapping[str, Any], *, seed: int | None = None, setting: str = "sampler") -> Sampler:
     """The sampler named by ``spec`` (``"sobol"``, ``"bayesian(n_initial=5)"``) over ``space``.
 
     ``seed`` is passed when the sampler takes one and ``spec`` does not set it.

@@ -62,9 +62,7 @@ class Choice(Expression):
             raise SearchSpaceError("choice: needs at least one option, got none; e.g. choice(16, 32, 64).")
         object.__setattr__(self, "values", tuple(_plain(v) for v in self.values))
         for option in self.values:
-            _check_plain(
-                "choice", option, "store a name or an index instead and look the object up in the trial."
-            )
+            _check_plain("choice", option, "store a name or an index instead and look the object up in the trial.")
 
     @property
     def options(self) -> tuple[Any, ...]:
