@@ -581,7 +581,7 @@ best trial survives: {replay_summary["best_trial_survived"]}
 ## Check through the real engine (seed {args.first_seed}, first {args.trials} configurations, `backend="sequential"`)
 
 {chr(10).join(checks) if checks else "(skipped)"}
-{see_also(args.out)}"""
+{see_also(args.out)}"""  # noqa: E501 - the command line is one line of markdown
     (args.out / "early_termination.md").write_text(text)
 
 

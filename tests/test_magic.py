@@ -95,7 +95,8 @@ def test_notebook_globals_reach_loky_worker_processes(ip):
     ip.run_cell_magic(
         "sweep",
         "--storage none --no-monitor --backend loky --max-total-runs 2 --max-concurrent-runs 2 --metric score -o r4",
-        "w = uniform(0, 1)\nimport os\nRun.get_context().log('pid', os.getpid())\nlog('score', weigh(features, w) + Config.bias)\n",
+        "w = uniform(0, 1)\nimport os\nRun.get_context().log('pid', os.getpid())\n"
+        "log('score', weigh(features, w) + Config.bias)\n",
     )
     run = ip.user_ns["r4"]
     assert [t.status for t in run.trials] == [TrialStatus.COMPLETED] * 2, [t.error for t in run.trials]

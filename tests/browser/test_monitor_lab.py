@@ -96,7 +96,7 @@ x = uniform(0, 1)
 label = choice("<b>bold?</b>", "ok")
 time.sleep(0.25)
 log("accuracy", x)
-"""
+"""  # noqa: E501 - the %%sweep line takes no continuation
 
 
 # ------------------------------------------------------------------ fixtures
@@ -276,7 +276,8 @@ class Page:
         """Run all cells without waiting for them (pitfall 5: no returned promise)."""
         self.page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
         self.page.wait_for_function(
-            "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].some(p => p.textContent.includes('*'))",
+            "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
+            ".some(p => p.textContent.includes('*'))",
             timeout=30_000,
         )
 
@@ -291,7 +292,8 @@ class Page:
     def running(self) -> bool:
         return bool(
             self.page.evaluate(
-                "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].some(p => p.textContent.includes('*'))"
+                "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
+                ".some(p => p.textContent.includes('*'))"
             )
         )
 
@@ -314,7 +316,8 @@ class Page:
     def cell_errors(self) -> list[str]:
         return list(
             self.page.evaluate(
-                "() => [...document.querySelectorAll('.jp-OutputArea-output[data-mime-type=\"application/vnd.jupyter.stderr\"]')]"
+                "() => [...document.querySelectorAll("
+                "'.jp-OutputArea-output[data-mime-type=\"application/vnd.jupyter.stderr\"]')]"
                 ".map(o => o.innerText).filter(t => /Traceback|Error/.test(t))"
             )
         )
@@ -551,7 +554,8 @@ def test_notebook7_renders_the_live_monitor_and_pages_thousands_of_trials(browse
         started = time.monotonic()
         big.locator('th[data-sort="best"]').click()
         page.page.wait_for_function(
-            "() => document.querySelectorAll('.hw-monitor')[1].querySelector('.hw-table tbody tr').dataset.best === 'true'",
+            "() => document.querySelectorAll('.hw-monitor')[1]"
+            ".querySelector('.hw-table tbody tr').dataset.best === 'true'",
             timeout=5_000,
         )
         assert time.monotonic() - started < 2.0
