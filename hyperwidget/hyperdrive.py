@@ -266,7 +266,8 @@ class HyperDriveConfig:
         self.policy = policy
         self.run_config = run_config if run_config is not None else estimator
         self.trial_timeout = trial_timeout
-        self.backend = backend or getattr(self.run_config, "backend", DEFAULT_BACKEND)
+        configured: str = getattr(self.run_config, "backend", DEFAULT_BACKEND)  # a ScriptRunConfig's compute target
+        self.backend = backend or configured
         self.custom_run_id = custom_run_id
         self._warn_bayesian()
 

@@ -161,7 +161,8 @@ def _draw_single_best(ax: Axes, info: BestSoFarInfo) -> None:
     if not points:
         _no_data(ax, f"no finished trial has a value of {info.metric!r} yet")
         return
-    ax.scatter(*zip(*points, strict=True), s=18, color="tab:blue", alpha=0.6, label="trial value")
+    xs, ys = zip(*points, strict=True)
+    ax.scatter(xs, ys, s=18, color="tab:blue", alpha=0.6, label="trial value")
     ax.step(info.x, info.best, where="post", color="tab:red", lw=2, label="best so far")
     ax.legend(loc="best", fontsize=9)
 
@@ -621,14 +622,14 @@ def plot_replay(report: ReplayReport, ax: Axes | None = None) -> Figure:
         fig, ax = plt.subplots(figsize=(8, 4.5))
         plt.close(fig)  # returned, not left in pyplot's list: a notebook shows it once
     else:
-        fig = ax.figure
+        fig = ax.figure  # type: ignore[assignment]  # a SubFigure's axes are not supported, as in _new_axes
     best = report.best_trial_id
     for row in report.table.itertuples():
         _plot_trial(ax, report.curves[row.trial_id], row.intervals_used, row.trial_id == best)
     ax.set_xlabel("evaluation interval (values of the primary metric)")
     ax.set_ylabel(report.metric)
     ax.set_title(_plot_title(report), fontsize=10)
-    return fig  # type: ignore[return-value]
+    return fig
 
 
 def _plot_trial(ax: Axes, curve: Sequence[float], used: int, is_best: bool) -> None:

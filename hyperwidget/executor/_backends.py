@@ -198,7 +198,7 @@ BACKENDS = Registry(
 
 def get_backend(name: str) -> Backend:
     """The backend object registered as ``name`` (``SweepConfigError`` listing the names when unknown)."""
-    return BACKENDS.load(BACKENDS.check(name))()  # type: ignore[no-any-return]
+    return BACKENDS.load(BACKENDS.check(name))()
 
 
 def backend_names(**flags: Any) -> list[str]:

@@ -329,7 +329,8 @@ def _dependents_of_hyperwidget() -> frozenset[str]:
     """The installed distributions that require hyperwidget, directly or not, and hyperwidget itself."""
     required_by: dict[str, set[str]] = {}
     for dist in importlib.metadata.distributions():
-        name = _normalize(dist.metadata.get("Name") or "")
+        # an email.message.Message at run time; the PackageMetadata protocol of the 3.10 stubs has no get()
+        name = _normalize(dist.metadata.get("Name") or "")  # type: ignore[attr-defined]
         for requirement in dist.requires or []:
             match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
             if match and name:

@@ -75,7 +75,7 @@ def policy_from_json(data: Mapping[str, Any] | None) -> EarlyTerminationPolicy:
     name = params.pop("name")
     if name not in POLICIES:
         raise SweepConfigError(f"policy_from_json: unknown policy name {name!r}; known: {', '.join(sorted(POLICIES))}.")
-    cls = POLICIES.load(name)
+    cls: type[EarlyTerminationPolicy] = POLICIES.load(name)
     try:
         return cls(**params)
     except TypeError as exc:

@@ -10,7 +10,7 @@ from typing import Any
 
 from hyperwidget.errors import SearchSpaceError
 from hyperwidget.samplers._base import Sampler
-from hyperwidget.space import SearchSpace
+from hyperwidget.space import Expression, SearchSpace
 from hyperwidget.trial import Goal, TrialRecord
 
 _MISSING = object()
@@ -65,7 +65,7 @@ class GridParameterSampling(Sampler):
 
     def __init__(self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None) -> None:
         super().__init__(parameter_space, seed=None)
-        self._axes = [expr.grid_values() for expr in self.space.expressions]
+        self._axes = [_support(name, expr) for name, expr in zip(self.space.names, self.space.expressions, strict=True)]
         self._sizes = [len(axis) for axis in self._axes]
         self._size = math.prod(self._sizes)
         self._lock = threading.Lock()
@@ -74,13 +74,7 @@ class GridParameterSampling(Sampler):
     def validate_space(self) -> None:
         """Raise ``SearchSpaceError`` for the first expression without a finite support."""
         for name, expr in zip(self.space.names, self.space.expressions, strict=True):
-            if expr.grid_values() is None:
-                raise SearchSpaceError(
-                    "GridParameterSampling needs a finite set of values for every hyperparameter, but "
-                    f"{name!r} is {expr!r}, which is continuous; use choice(...) (or quniform, randint, "
-                    f"intrange, finrange, logfinrange) for {name!r}, or use RandomParameterSampling or "
-                    "BayesianParameterSampling."
-                )
+            _support(name, expr)
 
     def max_trials(self) -> int:
         """The number of grid points."""
@@ -153,3 +147,16 @@ class GridSamplingAlgorithm:
 
     def __repr__(self) -> str:
         return "GridSamplingAlgorithm()"
+
+
+def _support(name: str, expr: Expression) -> Sequence[Any]:
+    """The grid values of ``expr``; ``SearchSpaceError`` for a continuous one."""
+    values = expr.grid_values()
+    if values is None:
+        raise SearchSpaceError(
+            "GridParameterSampling needs a finite set of values for every hyperparameter, but "
+            f"{name!r} is {expr!r}, which is continuous; use choice(...) (or quniform, randint, "
+            f"intrange, finrange, logfinrange) for {name!r}, or use RandomParameterSampling or "
+            "BayesianParameterSampling."
+        )
+    return values

@@ -59,7 +59,7 @@ def make_sampler(spec: str, space: Mapping[str, Any], *, seed: int | None = None
     SweepConfigError
         For an unknown name (listing the registered ones) or keywords the sampler refuses.
     """
-    return SAMPLERS.build(spec, space, setting=setting, defaults={"seed": seed})  # type: ignore[no-any-return]
+    return SAMPLERS.build(spec, space, setting=setting, defaults={"seed": seed})
 
 
 def sampler_from_json(data: Mapping[str, Any]) -> Sampler:
@@ -85,7 +85,7 @@ def sampler_from_json(data: Mapping[str, Any]) -> Sampler:
     data = {**entry.fixed, **data}
     cls = SAMPLERS.load(name)
     if hasattr(cls, "from_json"):
-        return cls.from_json(data)  # type: ignore[no-any-return]
+        return cls.from_json(data)
     return _construct(cls, data)
 
 
@@ -93,4 +93,4 @@ def _construct(cls: Any, data: Mapping[str, Any]) -> Sampler:
     """``cls(space, seed=..., **settings)``, passing the stored keys the constructor takes by keyword."""
     accepted = inspect.signature(cls).parameters
     settings = {k: v for k, v in data.items() if k not in ("name", "space") and k in accepted}
-    return cls(SearchSpace.from_json(data["space"]), **settings)  # type: ignore[no-any-return]
+    return cls(SearchSpace.from_json(data["space"]), **settings)

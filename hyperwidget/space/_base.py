@@ -13,6 +13,7 @@ import json
 import math
 import os
 import sys
+import types
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -104,7 +105,8 @@ def _index(u: float, size: int) -> int:
 
 def _user_stacklevel() -> int:
     """The ``stacklevel`` pointing at the first frame outside hyperwidget (and dataclass code)."""
-    frame, level = sys._getframe(1), 1
+    frame: types.FrameType | None = sys._getframe(1)
+    level = 1
     while frame is not None:
         name = frame.f_code.co_filename
         if not (name.startswith(_PACKAGE_DIR) or name == "<string>"):  # "<string>": dataclass __init__

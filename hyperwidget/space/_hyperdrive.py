@@ -302,7 +302,7 @@ class QLogUniform(LogUniform):
 def choice(*options: Any) -> Choice:
     """One of ``options``: ``choice(16, 32, 64)``, ``choice([16, 32, 64])`` or ``choice(range(1, 10))``."""
     if len(options) == 1 and isinstance(options[0], (list, tuple, range, np.ndarray)):
-        return Choice(options[0] if isinstance(options[0], np.ndarray) else tuple(options[0]))
+        return Choice(tuple(options[0].tolist()) if isinstance(options[0], np.ndarray) else tuple(options[0]))
     if any(isinstance(o, range) for o in options):
         raise SearchSpaceError("choice: a range must be the only argument, e.g. choice(range(1, 10)).")
     return Choice(tuple(options))

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from hyperwidget.errors import HyperwidgetWarning, SearchSpaceError
 from hyperwidget.space._base import Expression, _check_plain, _plain
@@ -140,7 +141,7 @@ class SearchSpace(Mapping[str, Any]):
         """One configuration drawn from every expression's law."""
         return self._assemble([e.sample(rng) for e in self.expressions])
 
-    def from_unit(self, point: Sequence[float]) -> dict[str, Any]:
+    def from_unit(self, point: Sequence[float] | npt.NDArray[np.float64]) -> dict[str, Any]:
         """The configuration at ``point`` of the unit cube (one coordinate per expression, space order)."""
         if len(point) != self.dims:
             raise SearchSpaceError(f"from_unit: expected a point with {self.dims} coordinates, got {len(point)}.")
