@@ -192,7 +192,7 @@ def skopt_gp(space: Mapping[str, Any], loss: Loss, evals: int, seed: int) -> lis
     values: list[float] = []
 
     def objective(point: list[Any]) -> float:
-        params = {n: (v.item() if isinstance(v, np.generic) else v) for n, v in zip(names, point)}
+        params = {n: (v.item() if isinstance(v, np.generic) else v) for n, v in zip(names, point, strict=True)}
         values.append(loss(params))
         return values[-1]
 

@@ -53,11 +53,12 @@ from typing import Any
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hyperwidget.policies import (  # noqa: E402
+from hyperwidget.plots import plot_replay
+from hyperwidget.policies import (
     ASHAPolicy,
     BanditPolicy,
     EarlyTerminationPolicy,
@@ -67,8 +68,7 @@ from hyperwidget.policies import (  # noqa: E402
     TruncationSelectionPolicy,
     replay,
 )
-from hyperwidget.plots import plot_replay  # noqa: E402
-from hyperwidget.trial import Goal, TrialRecord, TrialStatus  # noqa: E402
+from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
 EPOCHS = 30
 METRIC = "accuracy"
@@ -449,8 +449,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--budget", type=int, default=300, help="fixed epoch budget (default 300 = 10 full trainings)")
     parser.add_argument("--quick", action="store_true", help="3 seeds, 12 trials, budget 120: a smoke run")
     parser.add_argument("--no-engine-check", action="store_true", help="skip the run through the real engine")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="seeds run in parallel processes (default: one per CPU)")
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="seeds run in parallel processes (default: one per CPU)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
     args = parser.parse_args(argv)
     if args.quick:
@@ -525,8 +526,15 @@ def per_seed_table(outcomes: list[Outcome], labels: list[str]) -> str:
     return "\n".join(lines)
 
 
-def write_report(args: Any, rows: list[dict[str, Any]], outcomes: list[Outcome], labels: list[str],
-                 replay_summary: dict[str, Any], checks: list[str], wall: float) -> None:
+def write_report(
+    args: Any,
+    rows: list[dict[str, Any]],
+    outcomes: list[Outcome],
+    labels: list[str],
+    replay_summary: dict[str, Any],
+    checks: list[str],
+    wall: float,
+) -> None:
     text = f"""# Early-termination benchmark
 
 `python3 benchmarks/early_termination.py --seeds {args.seeds} --first-seed {args.first_seed} --trials {args.trials} --budget {args.budget} --jobs {args.jobs}`
@@ -563,17 +571,17 @@ accuracy within 0.5 % (relative) of the reference, or has spent the {args.trials
 ## What-if replay (seed {args.first_seed})
 
 ASHA replayed over the no-termination sweep of seed {args.first_seed} (`hyperwidget.policies.replay` + `plot_replay`):
-stops {replay_summary['stopped']}/{replay_summary['trials']} trials, saves
-{replay_summary['compute_saved_fraction']:.1%} of the epochs;
-best trial survives: {replay_summary['best_trial_survived']}
-(best kept {replay_summary['best_value_kept']:.4f} vs recorded {replay_summary['best_value_recorded']:.4f}).
+stops {replay_summary["stopped"]}/{replay_summary["trials"]} trials, saves
+{replay_summary["compute_saved_fraction"]:.1%} of the epochs;
+best trial survives: {replay_summary["best_trial_survived"]}
+(best kept {replay_summary["best_value_kept"]:.4f} vs recorded {replay_summary["best_value_recorded"]:.4f}).
 
 ![replay](early_termination_replay.png)
 
 ## Check through the real engine (seed {args.first_seed}, first {args.trials} configurations, `backend="sequential"`)
 
 {chr(10).join(checks) if checks else "(skipped)"}
-{see_also(args.out)}"""
+{see_also(args.out)}"""  # noqa: E501 - the command line is one line of markdown
     (args.out / "early_termination.md").write_text(text)
 
 

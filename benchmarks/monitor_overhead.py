@@ -66,13 +66,19 @@ def realistic(x: float, seconds: float) -> None:
 
 
 SCENARIOS: dict[str, dict[str, Any]] = {
-    "no-op, 1,000 trials": dict(objective=noop, space={"x": uniform(0, 1)}, max_total_runs=1000,
-                                backend="sequential", max_concurrent_runs=1),
-    "no-op, 10,000 trials": dict(objective=noop, space={"x": uniform(0, 1)}, max_total_runs=10000,
-                                 backend="sequential", max_concurrent_runs=1),
+    "no-op, 1,000 trials": dict(
+        objective=noop, space={"x": uniform(0, 1)}, max_total_runs=1000, backend="sequential", max_concurrent_runs=1
+    ),
+    "no-op, 10,000 trials": dict(
+        objective=noop, space={"x": uniform(0, 1)}, max_total_runs=10000, backend="sequential", max_concurrent_runs=1
+    ),
     "realistic, 200 trials of 10-100 ms": dict(
-        objective=realistic, space={"x": uniform(0, 1), "seconds": uniform(0.01, 0.1)}, max_total_runs=200,
-        backend="threads", max_concurrent_runs=2),
+        objective=realistic,
+        space={"x": uniform(0, 1), "seconds": uniform(0.01, 0.1)},
+        max_total_runs=200,
+        backend="threads",
+        max_concurrent_runs=2,
+    ),
 }
 
 
@@ -96,8 +102,15 @@ def sweep(scenario: dict[str, Any], monitor: CountingMonitor | None) -> tuple[fl
     settings = dict(scenario)
     objective, space = settings.pop("objective"), settings.pop("space")
     start, cpu = time.perf_counter(), time.process_time()
-    run_sweep(objective, space, metric="accuracy", storage=None, seed=0,
-              observers=[monitor] if monitor is not None else [], **settings)
+    run_sweep(
+        objective,
+        space,
+        metric="accuracy",
+        storage=None,
+        seed=0,
+        observers=[monitor] if monitor is not None else [],
+        **settings,
+    )
     if monitor is not None and not monitor.wait_ended(30):
         raise RuntimeError("the monitor did not publish its final summary within 30 s")
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -128,17 +141,23 @@ def measure(scenario: dict[str, Any], repeats: int) -> dict[str, Any]:
         sizes.append(sum(s for _, s in monitor.sent))
         statics.append(monitor.static_seconds)
     trials = scenario["max_total_runs"]
-    out: dict[str, Any] = {"trials": trials, "repeats": repeats, "messages": statistics.median(counts),
-                           "peak": max(peaks), "bytes": statistics.median(sizes),
-                           "static": statistics.median(statics)}
+    out: dict[str, Any] = {
+        "trials": trials,
+        "repeats": repeats,
+        "messages": statistics.median(counts),
+        "peak": max(peaks),
+        "bytes": statistics.median(sizes),
+        "static": statistics.median(statics),
+    }
     for key, pick in (("wall", 0), ("cpu", 1)):
         base = [b[pick] for b, _ in pairs]
         with_ = [w[pick] for _, w in pairs]
         out[key] = {
-            "base": statistics.median(base), "with": statistics.median(with_),
+            "base": statistics.median(base),
+            "with": statistics.median(with_),
             # each run with the monitor is compared with the run just before it, which
             # cancels slow drifts of the machine's load
-            "added_per_trial": statistics.median(w - b for b, w in zip(base, with_)) / trials,
+            "added_per_trial": statistics.median(w - b for b, w in zip(base, with_, strict=True)) / trials,
             "added_per_trial_min": (min(with_) - min(base)) / trials,
         }
     return out
@@ -150,8 +169,16 @@ def components(trials: int = 10000, repeats: int = 15) -> dict[str, float]:
     finished records, and the kernel's JSON packer on those rows."""
     from hyperwidget.notebook import _snapshot
 
-    run = run_sweep(noop, {"x": uniform(0, 1)}, metric="accuracy", max_total_runs=trials, backend="sequential",
-                    storage=None, seed=0, monitor=False)
+    run = run_sweep(
+        noop,
+        {"x": uniform(0, 1)},
+        metric="accuracy",
+        max_total_runs=trials,
+        backend="sequential",
+        storage=None,
+        seed=0,
+        monitor=False,
+    )
     records = run.trials
     best = {"rows and best so far (Table.update)": math.inf, "JSON of the rows (kernel packer)": math.inf}
     for _ in range(repeats):
@@ -161,7 +188,9 @@ def components(trials: int = 10000, repeats: int = 15) -> dict[str, float]:
         packing = time.perf_counter()
         PACK({"rows": rows})
         done = time.perf_counter()
-        best["rows and best so far (Table.update)"] = min(best["rows and best so far (Table.update)"], packing - started)
+        best["rows and best so far (Table.update)"] = min(
+            best["rows and best so far (Table.update)"], packing - started
+        )
         best["JSON of the rows (kernel packer)"] = min(best["JSON of the rows (kernel packer)"], done - packing)
     return {name: 1e6 * seconds / trials for name, seconds in best.items()}
 
@@ -182,14 +211,14 @@ Chromium on the same machine): milliseconds from the click until the frame that 
 {lines}
 
 Frame times (`requestAnimationFrame` deltas): while the 10,000 trials ran and the table updated, median
-{data['live_frame_ms_median']:.1f} ms, longest {data['live_frame_ms_max']:.0f} ms ({data['live_frames']} frames);
-scrolling a 100-row page from top to bottom over {data['scroll_frames']} frames, median
-{data['scroll_frame_ms_median']:.1f} ms, longest {data['scroll_frame_ms_max']:.0f} ms (bounds: median 50 ms)."""
+{data["live_frame_ms_median"]:.1f} ms, longest {data["live_frame_ms_max"]:.0f} ms ({data["live_frames"]} frames);
+scrolling a 100-row page from top to bottom over {data["scroll_frames"]} frames, median
+{data["scroll_frame_ms_median"]:.1f} ms, longest {data["scroll_frame_ms_max"]:.0f} ms (bounds: median 50 ms)."""
 
 
-def report(results: dict[str, dict[str, Any]], load: tuple[float, float], repeats: str,
-           parts: dict[str, float]) -> str:
+def report(results: dict[str, dict[str, Any]], load: tuple[float, float], repeats: str, parts: dict[str, float]) -> str:
     small, large = results["no-op, 1,000 trials"], results["no-op, 10,000 trials"]
+
     def per_trial(key: str) -> float:
         added = [r[key]["added_per_trial"] * r["trials"] for r in (small, large)]
         return 1e6 * (added[1] - added[0]) / (large["trials"] - small["trials"])
@@ -204,14 +233,17 @@ def report(results: dict[str, dict[str, Any]], load: tuple[float, float], repeat
             f"{1e6 * wall['added_per_trial']:+.1f} "
             f"({1e6 * wall['added_per_trial_min']:+.1f}) | {1e6 * cpu['added_per_trial']:+.1f} "
             f"({1e6 * cpu['added_per_trial_min']:+.1f}) | {r['messages']:.0f} | {r['peak']} | "
-            f"{r['bytes'] / 1024:.0f} | {1e3 * r['static']:.1f} |")
-        notes.append(f"- {name} ({r['repeats']} pairs): {1e6 * wall['added_per_trial']:+.1f} µs of wall time and "
-                     f"{1e6 * cpu['added_per_trial']:+.1f} µs of CPU per trial (target: at most 10 µs), at most "
-                     f"{r['peak']} messages in one second (target: about 10).")
+            f"{r['bytes'] / 1024:.0f} | {1e3 * r['static']:.1f} |"
+        )
+        notes.append(
+            f"- {name} ({r['repeats']} pairs): {1e6 * wall['added_per_trial']:+.1f} µs of wall time and "
+            f"{1e6 * cpu['added_per_trial']:+.1f} µs of CPU per trial (target: at most 10 µs), at most "
+            f"{r['peak']} messages in one second (target: about 10)."
+        )
     return f"""# Live monitor overhead
 
 `python benchmarks/monitor_overhead.py {repeats}`
-({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, Python {platform.python_version()}, {platform.machine()},
+({time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}, Python {platform.python_version()}, {platform.machine()},
 {os.cpu_count()} CPUs, load average {load[0]:.1f} at the start and {load[1]:.1f} at the end; the machine is shared,
 hence alternating runs and medians of paired differences; minima in parentheses).
 
@@ -237,7 +269,7 @@ The messages are at most one per 0.1 s while the sweep runs, plus the last rows 
 ## In the browser
 
 {browser_section()}
-"""
+"""  # noqa: E501 - the table header is one line of markdown
 
 
 def main() -> None:
@@ -246,11 +278,17 @@ def main() -> None:
     parser.add_argument("--realistic-repeats", type=int, default=3, help="pairs of realistic sweeps")
     args = parser.parse_args()
     load_start = os.getloadavg()[0]
-    results = {name: measure(s, args.realistic_repeats if name.startswith("realistic") else args.repeats)
-               for name, s in SCENARIOS.items()}
+    results = {
+        name: measure(s, args.realistic_repeats if name.startswith("realistic") else args.repeats)
+        for name, s in SCENARIOS.items()
+    }
     parts = components()
-    text = report(results, (load_start, os.getloadavg()[0]),
-                  f"--repeats {args.repeats} --realistic-repeats {args.realistic_repeats}", parts)
+    text = report(
+        results,
+        (load_start, os.getloadavg()[0]),
+        f"--repeats {args.repeats} --realistic-repeats {args.realistic_repeats}",
+        parts,
+    )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(text)
     print(text)

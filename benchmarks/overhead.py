@@ -51,8 +51,16 @@ SPACE = {"x": hw.uniform(0, 1), "y": hw.choice(1, 2, 3)}
 def ours(objective: Callable[..., float], trials: int, *, backend: str, workers: int, sqlite: bool) -> float:
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        hw.run_sweep(objective, SPACE, metric="m", max_total_runs=trials, backend=backend,
-                     max_concurrent_runs=workers, storage=os.path.join(folder, "s.db") if sqlite else None, seed=0)
+        hw.run_sweep(
+            objective,
+            SPACE,
+            metric="m",
+            max_total_runs=trials,
+            backend=backend,
+            max_concurrent_runs=workers,
+            storage=os.path.join(folder, "s.db") if sqlite else None,
+            seed=0,
+        )
         return time.perf_counter() - start
 
 
@@ -83,32 +91,74 @@ def scenarios(quick: bool) -> list[tuple[str, str, int, Callable[[], float]]]:
     """(group, method, trials, measure) for every configuration."""
     n, n_sql, n_opt_sql, n_cpu = (200, 100, 20, 4) if quick else (3000, 1000, 100, 16)
     return [
-        ("no-op, sequential, in memory", "hyperwidget (sequential)", n,
-         lambda: ours(noop, n, backend="sequential", workers=1, sqlite=False)),
-        ("no-op, sequential, in memory", "Optuna RandomSampler (in-memory)", n,
-         lambda: theirs(noop, n, workers=1, sqlite=False)),
-        ("no-op, sequential, SQLite file", "hyperwidget (SQLite)", n_sql,
-         lambda: ours(noop, n_sql, backend="sequential", workers=1, sqlite=True)),
-        ("no-op, sequential, SQLite file", "Optuna RandomSampler (RDB SQLite)", n_opt_sql,
-         lambda: theirs(noop, n_opt_sql, workers=1, sqlite=True)),
-        ("no-op, 2 workers, in memory", "hyperwidget (threads, 2)", n,
-         lambda: ours(noop, n, backend="threads", workers=2, sqlite=False)),
-        ("no-op, 2 workers, in memory", "hyperwidget (loky processes, 2)", n // 2,
-         lambda: ours(noop, n // 2, backend="loky", workers=2, sqlite=False)),
-        ("no-op, 2 workers, in memory", "Optuna RandomSampler (n_jobs=2)", n,
-         lambda: theirs(noop, n, workers=2, sqlite=False)),
-        ("CPU-bound ~0.25 s, 1 worker", "hyperwidget (loky, 1)", n_cpu,
-         lambda: ours(burn, n_cpu, backend="loky", workers=1, sqlite=False)),
-        ("CPU-bound ~0.25 s, 2 workers", "hyperwidget (loky, 2)", n_cpu,
-         lambda: ours(burn, n_cpu, backend="loky", workers=2, sqlite=False)),
-        ("CPU-bound ~0.25 s, 1 worker", "Optuna (n_jobs=1)", n_cpu,
-         lambda: theirs(burn, n_cpu, workers=1, sqlite=False)),
-        ("CPU-bound ~0.25 s, 2 workers", "Optuna (n_jobs=2, threads)", n_cpu,
-         lambda: theirs(burn, n_cpu, workers=2, sqlite=False)),
-        ("CPU-bound ~0.25 s, 1 worker", "multiprocessing.Pool(1) (hardware reference)", n_cpu,
-         lambda: pool(n_cpu, 1)),
-        ("CPU-bound ~0.25 s, 2 workers", "multiprocessing.Pool(2) (hardware reference)", n_cpu,
-         lambda: pool(n_cpu, 2)),
+        (
+            "no-op, sequential, in memory",
+            "hyperwidget (sequential)",
+            n,
+            lambda: ours(noop, n, backend="sequential", workers=1, sqlite=False),
+        ),
+        (
+            "no-op, sequential, in memory",
+            "Optuna RandomSampler (in-memory)",
+            n,
+            lambda: theirs(noop, n, workers=1, sqlite=False),
+        ),
+        (
+            "no-op, sequential, SQLite file",
+            "hyperwidget (SQLite)",
+            n_sql,
+            lambda: ours(noop, n_sql, backend="sequential", workers=1, sqlite=True),
+        ),
+        (
+            "no-op, sequential, SQLite file",
+            "Optuna RandomSampler (RDB SQLite)",
+            n_opt_sql,
+            lambda: theirs(noop, n_opt_sql, workers=1, sqlite=True),
+        ),
+        (
+            "no-op, 2 workers, in memory",
+            "hyperwidget (threads, 2)",
+            n,
+            lambda: ours(noop, n, backend="threads", workers=2, sqlite=False),
+        ),
+        (
+            "no-op, 2 workers, in memory",
+            "hyperwidget (loky processes, 2)",
+            n // 2,
+            lambda: ours(noop, n // 2, backend="loky", workers=2, sqlite=False),
+        ),
+        (
+            "no-op, 2 workers, in memory",
+            "Optuna RandomSampler (n_jobs=2)",
+            n,
+            lambda: theirs(noop, n, workers=2, sqlite=False),
+        ),
+        (
+            "CPU-bound ~0.25 s, 1 worker",
+            "hyperwidget (loky, 1)",
+            n_cpu,
+            lambda: ours(burn, n_cpu, backend="loky", workers=1, sqlite=False),
+        ),
+        (
+            "CPU-bound ~0.25 s, 2 workers",
+            "hyperwidget (loky, 2)",
+            n_cpu,
+            lambda: ours(burn, n_cpu, backend="loky", workers=2, sqlite=False),
+        ),
+        (
+            "CPU-bound ~0.25 s, 1 worker",
+            "Optuna (n_jobs=1)",
+            n_cpu,
+            lambda: theirs(burn, n_cpu, workers=1, sqlite=False),
+        ),
+        (
+            "CPU-bound ~0.25 s, 2 workers",
+            "Optuna (n_jobs=2, threads)",
+            n_cpu,
+            lambda: theirs(burn, n_cpu, workers=2, sqlite=False),
+        ),
+        ("CPU-bound ~0.25 s, 1 worker", "multiprocessing.Pool(1) (hardware reference)", n_cpu, lambda: pool(n_cpu, 1)),
+        ("CPU-bound ~0.25 s, 2 workers", "multiprocessing.Pool(2) (hardware reference)", n_cpu, lambda: pool(n_cpu, 2)),
     ]
 
 
@@ -116,15 +166,17 @@ def scenarios(quick: bool) -> list[tuple[str, str, int, Callable[[], float]]]:
 SPEEDUPS = {
     "hyperwidget (loky)": ("hyperwidget (loky, 1)", "hyperwidget (loky, 2)"),
     "Optuna (threads)": ("Optuna (n_jobs=1)", "Optuna (n_jobs=2, threads)"),
-    "multiprocessing.Pool (hardware reference)": ("multiprocessing.Pool(1) (hardware reference)",
-                                                  "multiprocessing.Pool(2) (hardware reference)"),
+    "multiprocessing.Pool (hardware reference)": (
+        "multiprocessing.Pool(1) (hardware reference)",
+        "multiprocessing.Pool(2) (hardware reference)",
+    ),
 }
 
 
 def run(rounds: int, quick: bool) -> tuple[list[dict[str, object]], dict[str, float]]:
     table = scenarios(quick)
     times: dict[str, list[float]] = {method: [] for _, method, _, _ in table}
-    for _, method, _, measure in table:  # warm-up: imports, worker pools
+    for *_, measure in table:  # warm-up: imports, worker pools
         measure()
     for round_ in range(rounds):
         for _, method, _, measure in table:
@@ -133,23 +185,43 @@ def run(rounds: int, quick: bool) -> tuple[list[dict[str, object]], dict[str, fl
     rows = []
     for group, method, trials, _ in table:
         median = statistics.median(times[method])
-        rows.append({"group": group, "method": method, "trials": trials, "seconds": median,
-                     "trials_per_second": trials / median, "us_per_trial": 1e6 * median / trials})
+        rows.append(
+            {
+                "group": group,
+                "method": method,
+                "trials": trials,
+                "seconds": median,
+                "trials_per_second": trials / median,
+                "us_per_trial": 1e6 * median / trials,
+            }
+        )
     # Paired per round: the machine's speed drifts between rounds, the two runs of a round see the same speed.
-    speedups = {name: statistics.median(a / b for a, b in zip(times[one], times[two]))
-                for name, (one, two) in SPEEDUPS.items()}
+    speedups = {
+        name: statistics.median(a / b for a, b in zip(times[one], times[two], strict=True))
+        for name, (one, two) in SPEEDUPS.items()
+    }
     return rows, speedups
 
 
 def report(rows: list[dict[str, object]], speedups: dict[str, float], rounds: int) -> str:
-    lines = [f"Median of {rounds} interleaved rounds; {os.cpu_count()} cores; Python {platform.python_version()}; "
-             f"Optuna {optuna.__version__}.", "",
-             "| scenario | method | trials | trials/s | overhead per trial |", "|---|---|---:|---:|---:|"]
+    lines = [
+        f"Median of {rounds} interleaved rounds; {os.cpu_count()} cores; Python {platform.python_version()}; "
+        f"Optuna {optuna.__version__}.",
+        "",
+        "| scenario | method | trials | trials/s | overhead per trial |",
+        "|---|---|---:|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r['group']} | {r['method']} | {r['trials']} | {r['trials_per_second']:.0f} | "
-                     f"{r['us_per_trial']:.0f} µs |")
-    lines += ["", "CPU-bound speed-up of 2 workers over 1 (median over rounds of the paired ratio): "
-              + ", ".join(f"{name} **{value:.2f}x**" for name, value in speedups.items()) + "."]
+        lines.append(
+            f"| {r['group']} | {r['method']} | {r['trials']} | {r['trials_per_second']:.0f} | "
+            f"{r['us_per_trial']:.0f} µs |"
+        )
+    lines += [
+        "",
+        "CPU-bound speed-up of 2 workers over 1 (median over rounds of the paired ratio): "
+        + ", ".join(f"{name} **{value:.2f}x**" for name, value in speedups.items())
+        + ".",
+    ]
     return "\n".join(lines)
 
 

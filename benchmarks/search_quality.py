@@ -164,7 +164,7 @@ def ranks(medians: dict[str, dict[str, float]], methods: list[str]) -> dict[str,
     for problem, by_method in medians.items():
         present = [m for m in methods if m in by_method]
         values = [by_method[m] for m in present]
-        out[problem] = dict(zip(present, (float(r) for r in rankdata(values))))
+        out[problem] = dict(zip(present, (float(r) for r in rankdata(values)), strict=True))
     return out
 
 
@@ -246,7 +246,8 @@ PROTOCOL = (
     "samplers get `TrialRecord`s built in the loop, as the engine would. Regret = best loss found - optimum "
     "(BBOB: cocoex's f(x_opt); Branin, Hartmann6: known; the two scikit-learn tasks: the best loss any run "
     "found). A problem's ranks compare the methods' median regrets over seeds (ties share the mean rank).\n\n"
-    "Methods. `hw-*`: this project (random, Sobol, Bayesian = GP with Matern-5/2 ARD; log EI, and GP-UCB on every third proposal). "
+    "Methods. `hw-*`: this project (random, Sobol, Bayesian = GP with Matern-5/2 ARD; log EI, and GP-UCB on "
+    "every third proposal). "
     "`optuna-tpe`: `TPESampler(seed=s)`, which in Optuna 5 *is* the multivariate TPE for one objective; "
     "`optuna-tpe-indep`: `TPESampler(multivariate=False)`, the classic independent TPE; `optuna-gp`: "
     "`GPSampler(seed=s)` (torch 2.13 CPU, one thread); `hyperopt-tpe`: `fmin(algo=tpe.suggest)`; "

@@ -3,6 +3,10 @@
 # module on first use (lazy_loader accepts only ``from .module import name`` lines here).
 
 # in-trial logging
+from . import mlflow
+from .api import load_sweep, resume_sweep, run_sweep, start_sweep
+from .config import SweepConfig
+from .console import ConsoleProgress
 from .context import Run, log
 
 # errors
@@ -16,6 +20,44 @@ from .errors import (
     SweepFileError,
     TrialStopped,
     TrialTimeout,
+)
+
+# Azure HyperDrive (SDK v1), sweep jobs (SDK v2) and the mlflow stand-in
+from .hyperdrive import (
+    Dataset,
+    Experiment,
+    HyperDriveConfig,
+    HyperDriveRun,
+    PrimaryMetricGoal,
+    ScriptRunConfig,
+    Workspace,
+)
+
+# the notebook layer (imports IPython and ipywidgets only when used)
+from .notebook.live import RunDetails
+from .objective import Script
+from .plots import plot_replay
+from .policies import (
+    ASHAPolicy,
+    BanditPolicy,
+    EarlyTerminationPolicy,
+    HyperbandPolicy,
+    MedianStoppingPolicy,
+    NoTerminationPolicy,
+    TruncationSelectionPolicy,
+    compare_policies,
+    replay,
+)
+from .results import ChildRun, Constraint, SweepResults
+
+# samplers and early-termination policies
+from .samplers import (
+    BayesianParameterSampling,
+    GridParameterSampling,
+    GridSamplingAlgorithm,
+    RandomParameterSampling,
+    RandomSamplingAlgorithm,
+    Sampler,
 )
 
 # search spaces: HyperDrive v1 functions, v2 classes, natural-bound types
@@ -47,54 +89,12 @@ from .space import (
     randint,
     uniform,
 )
-
-# samplers and early-termination policies
-from .samplers import (
-    BayesianParameterSampling,
-    GridParameterSampling,
-    GridSamplingAlgorithm,
-    RandomParameterSampling,
-    RandomSamplingAlgorithm,
-    Sampler,
-)
-from .policies import (
-    ASHAPolicy,
-    BanditPolicy,
-    EarlyTerminationPolicy,
-    HyperbandPolicy,
-    MedianStoppingPolicy,
-    NoTerminationPolicy,
-    TruncationSelectionPolicy,
-    compare_policies,
-    replay,
-)
-from .plots import plot_replay
+from .storage import SqliteStorage
+from .sweep import SweepRun
+from .sweep_job import BayesianSamplingAlgorithm, CommandJob, MLClient, SweepJob, command
 
 # records, results, storage, the engine and the entry points
 from .trial import Goal, TrialRecord, TrialStatus
-from .results import ChildRun, Constraint, SweepResults
-from .objective import Script
-from .storage import SqliteStorage
-from .config import SweepConfig
-from .sweep import SweepRun
-from .api import load_sweep, resume_sweep, run_sweep, start_sweep
-from .console import ConsoleProgress
-
-# Azure HyperDrive (SDK v1), sweep jobs (SDK v2) and the mlflow stand-in
-from .hyperdrive import (
-    Dataset,
-    Experiment,
-    HyperDriveConfig,
-    HyperDriveRun,
-    PrimaryMetricGoal,
-    ScriptRunConfig,
-    Workspace,
-)
-from .sweep_job import BayesianSamplingAlgorithm, CommandJob, MLClient, SweepJob, command
-from . import mlflow
-
-# the notebook layer (imports IPython and ipywidgets only when used)
-from .notebook.live import RunDetails
 
 __version__: str
 

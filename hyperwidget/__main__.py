@@ -46,16 +46,32 @@ def demo(args: argparse.Namespace) -> int:
     from hyperwidget.samplers import BayesianParameterSampling
     from hyperwidget.space import choice, log_uniform
 
-    space = {"alpha": log_uniform(1e-6, 1e-1), "eta0": log_uniform(1e-4, 1.0),
-             "loss": choice("hinge", "log_loss", "modified_huber")}
-    run = run_sweep(train_digits, metric="accuracy", goal="maximize",
-                    sampler=BayesianParameterSampling(space, seed=args.seed),
-                    policy=MedianStoppingPolicy(evaluation_interval=1, delay_evaluation=5),
-                    max_total_runs=args.trials, max_concurrent_runs=args.workers, backend=args.backend,
-                    storage=args.storage, name=args.name, observers=[ConsoleProgress()], monitor=False)
+    space = {
+        "alpha": log_uniform(1e-6, 1e-1),
+        "eta0": log_uniform(1e-4, 1.0),
+        "loss": choice("hinge", "log_loss", "modified_huber"),
+    }
+    run = run_sweep(
+        train_digits,
+        metric="accuracy",
+        goal="maximize",
+        sampler=BayesianParameterSampling(space, seed=args.seed),
+        policy=MedianStoppingPolicy(evaluation_interval=1, delay_evaluation=5),
+        max_total_runs=args.trials,
+        max_concurrent_runs=args.workers,
+        backend=args.backend,
+        storage=args.storage,
+        name=args.name,
+        observers=[ConsoleProgress()],
+        monitor=False,
+    )
     print()
-    print(run.to_dataframe()[["run_id", "status", "alpha", "eta0", "loss", "accuracy", "steps"]]
-          .sort_values("accuracy", ascending=False).head(5).to_string(index=False))
+    print(
+        run.to_dataframe()[["run_id", "status", "alpha", "eta0", "loss", "accuracy", "steps"]]
+        .sort_values("accuracy", ascending=False)
+        .head(5)
+        .to_string(index=False)
+    )
     best = run.get_best_run_by_primary_metric()
     return 0 if best is not None and best.best_primary_metric > 0.85 else 1
 
@@ -115,8 +131,9 @@ def _storage_and_name(parser: argparse.ArgumentParser, args: argparse.Namespace)
         swapped = _is_file(given[1]) and not _is_file(given[0])
         file, name = (given[1], given[0]) if swapped else (given[0], given[1])
     if file is not None and args.storage is not None:
-        parser.error(f"{args.command}: the file is given twice ({file!r} and --storage {args.storage!r}); "
-                     "give it once.")
+        parser.error(
+            f"{args.command}: the file is given twice ({file!r} and --storage {args.storage!r}); give it once."
+        )
     args.storage = file or args.storage or DEFAULT_FILE
     args.name = name
 
@@ -126,24 +143,37 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m hyperwidget", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    run_demo = commands.add_parser("demo", help="run the quick-start sweep (SGD classifier on digits) and print the best")
+    run_demo = commands.add_parser(
+        "demo", help="run the quick-start sweep (SGD classifier on digits) and print the best"
+    )
     run_demo.add_argument("--trials", type=int, default=16)
     run_demo.add_argument("--workers", type=int, default=2)
-    run_demo.add_argument("--backend", default=DEFAULT_BACKEND, choices=list(BACKENDS),
-                          help="where trials run (dask needs a running dask.distributed Client)")
+    run_demo.add_argument(
+        "--backend",
+        default=DEFAULT_BACKEND,
+        choices=list(BACKENDS),
+        help="where trials run (dask needs a running dask.distributed Client)",
+    )
     run_demo.add_argument("--seed", type=int, default=0)
     run_demo.add_argument("--storage", default=DEFAULT_FILE)
     run_demo.add_argument("--name", default=None)
     run_demo.set_defaults(func=demo)
     show_one = commands.add_parser(
-        "show", help="print a stored sweep (the newest one when no NAME is given)",
-        usage="python -m hyperwidget show [FILE] [NAME] [--storage FILE]")
-    show_one.add_argument("positionals", nargs="*", metavar="FILE NAME",
-                          help=f"the sweep file (default {DEFAULT_FILE}) and the sweep's name, in either order")
+        "show",
+        help="print a stored sweep (the newest one when no NAME is given)",
+        usage="python -m hyperwidget show [FILE] [NAME] [--storage FILE]",
+    )
+    show_one.add_argument(
+        "positionals",
+        nargs="*",
+        metavar="FILE NAME",
+        help=f"the sweep file (default {DEFAULT_FILE}) and the sweep's name, in either order",
+    )
     show_one.add_argument("--storage", default=None, metavar="FILE", help="the sweep file (same as FILE)")
     show_one.set_defaults(func=show)
-    listing = commands.add_parser("list", help="list the sweeps in a file",
-                                  usage="python -m hyperwidget list [FILE] [--storage FILE]")
+    listing = commands.add_parser(
+        "list", help="list the sweeps in a file", usage="python -m hyperwidget list [FILE] [--storage FILE]"
+    )
     listing.add_argument("positionals", nargs="*", metavar="FILE", help=f"the sweep file (default {DEFAULT_FILE})")
     listing.add_argument("--storage", default=None, metavar="FILE", help="the sweep file (same as FILE)")
     listing.set_defaults(func=list_sweeps)

@@ -30,8 +30,15 @@ from hyperwidget.sweep import DEFAULT_STORAGE, SweepRun
 __all__ = ["load_sweep", "resume_sweep", "run_sweep", "start_sweep"]
 
 
-def run_sweep(objective: Callable[..., Any] | Script, space: Mapping[str, Any] | None = None, *, metric: str,
-              goal: Any = "maximize", monitor: bool | None = None, **settings: Any) -> SweepRun:
+def run_sweep(
+    objective: Callable[..., Any] | Script,
+    space: Mapping[str, Any] | None = None,
+    *,
+    metric: str,
+    goal: Any = "maximize",
+    monitor: bool | None = None,
+    **settings: Any,
+) -> SweepRun:
     """Run a hyperparameter sweep to its end and return its results; in a notebook, with the live monitor.
 
     Parameters
@@ -133,8 +140,15 @@ def run_sweep(objective: Callable[..., Any] | Script, space: Mapping[str, Any] |
     >>> from hyperwidget import choice, uniform
     >>> def train(lr, layers):
     ...     return {"accuracy": 1 - abs(lr - 0.3) / layers}
-    >>> run = run_sweep(train, {"lr": uniform(0, 1), "layers": choice(1, 2)}, metric="accuracy",
-    ...                 max_total_runs=4, backend="sequential", seed=0, storage=None)
+    >>> run = run_sweep(
+    ...     train,
+    ...     {"lr": uniform(0, 1), "layers": choice(1, 2)},
+    ...     metric="accuracy",
+    ...     max_total_runs=4,
+    ...     backend="sequential",
+    ...     seed=0,
+    ...     storage=None,
+    ... )
     >>> run.get_status(), len(run.get_children())
     ('Completed', 4)
     >>> sorted(run.get_best_run_by_primary_metric().get_hyperparameters())
@@ -143,12 +157,21 @@ def run_sweep(objective: Callable[..., Any] | Script, space: Mapping[str, Any] |
     if not _wants_monitor(monitor):
         return sweep.run_prepared(sweep.prepare_sweep(objective, space, metric=metric, goal=goal, **settings))
     observers = list(settings.pop("observers", ()))
-    return _with_monitor(lambda extra: start_sweep(objective, space, metric=metric, goal=goal,
-                                                   observers=[*observers, *extra], **settings))
+    return _with_monitor(
+        lambda extra: start_sweep(
+            objective, space, metric=metric, goal=goal, observers=[*observers, *extra], **settings
+        )
+    )
 
 
-def start_sweep(objective: Callable[..., Any] | Script, space: Mapping[str, Any] | None = None, *,
-                metric: str, goal: Any = "maximize", **settings: Any) -> SweepRun:
+def start_sweep(
+    objective: Callable[..., Any] | Script,
+    space: Mapping[str, Any] | None = None,
+    *,
+    metric: str,
+    goal: Any = "maximize",
+    **settings: Any,
+) -> SweepRun:
     """Start a sweep on a background thread and return it at once; ``run.wait()`` waits for its end.
 
     Takes the arguments of :func:`run_sweep` (without ``monitor``: show
@@ -159,9 +182,14 @@ def start_sweep(objective: Callable[..., Any] | Script, space: Mapping[str, Any]
     return sweep.launch(sweep.prepare_sweep(objective, space, metric=metric, goal=goal, **settings))
 
 
-def resume_sweep(name: str, objective: Callable[..., Any] | Script,
-                 storage: str | os.PathLike[str] | SqliteStorage = DEFAULT_STORAGE, *, monitor: bool | None = None,
-                 **overrides: Any) -> SweepRun:
+def resume_sweep(
+    name: str,
+    objective: Callable[..., Any] | Script,
+    storage: str | os.PathLike[str] | SqliteStorage = DEFAULT_STORAGE,
+    *,
+    monitor: bool | None = None,
+    **overrides: Any,
+) -> SweepRun:
     """Go on with stored sweep ``name`` up to its ``max_total_runs``, without repeating finished trials.
 
     Parameters
@@ -196,8 +224,16 @@ def resume_sweep(name: str, objective: Callable[..., Any] | Script,
     observers = list(overrides.pop("observers", ()))
 
     def prepared(extra: list[Any]) -> SweepRun:
-        return sweep.prepare_sweep(objective, None, metric="", name=name, storage=storage, resume=True,
-                                   observers=[*observers, *extra], **overrides)
+        return sweep.prepare_sweep(
+            objective,
+            None,
+            metric="",
+            name=name,
+            storage=storage,
+            resume=True,
+            observers=[*observers, *extra],
+            **overrides,
+        )
 
     if not _wants_monitor(monitor):
         return sweep.run_prepared(prepared([]))
@@ -233,8 +269,15 @@ def load_sweep(name: str | None = None, storage: str | os.PathLike[str] = DEFAUL
     >>> from hyperwidget import uniform
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     path = pathlib.Path(folder) / "sweeps.db"
-    ...     _ = run_sweep(lambda x: x, {"x": uniform(0, 1)}, metric="x", max_total_runs=3,
-    ...                   backend="sequential", name="demo", storage=path)
+    ...     _ = run_sweep(
+    ...         lambda x: x,
+    ...         {"x": uniform(0, 1)},
+    ...         metric="x",
+    ...         max_total_runs=3,
+    ...         backend="sequential",
+    ...         name="demo",
+    ...         storage=path,
+    ...     )
     ...     stored = load_sweep("demo", path)
     >>> stored.status, len(stored.trials)
     ('Completed', 3)

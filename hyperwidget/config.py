@@ -42,12 +42,20 @@ class SweepConfig:
 
     def to_json(self, objective_label: str = "") -> dict[str, Any]:
         """Plain data stored with the sweep (the objective itself is never stored)."""
-        return {"name": self.name, "metric": self.metric, "goal": self.goal.value,
-                "sampler": self.sampler.to_json(), "policy": self.policy.to_json(),
-                "max_total_runs": self.max_total_runs, "max_concurrent_runs": self.max_concurrent_runs,
-                "max_duration_minutes": self.max_duration_minutes, "trial_timeout": self.trial_timeout,
-                "backend": self.backend, "constraints": [str(c) for c in self.constraints],
-                "objective": objective_label}
+        return {
+            "name": self.name,
+            "metric": self.metric,
+            "goal": self.goal.value,
+            "sampler": self.sampler.to_json(),
+            "policy": self.policy.to_json(),
+            "max_total_runs": self.max_total_runs,
+            "max_concurrent_runs": self.max_concurrent_runs,
+            "max_duration_minutes": self.max_duration_minutes,
+            "trial_timeout": self.trial_timeout,
+            "backend": self.backend,
+            "constraints": [str(c) for c in self.constraints],
+            "objective": objective_label,
+        }
 
 
 #: The longest ``trial_timeout`` in seconds (about 292 years): the worker's timer (``threading.Timer`` or
@@ -67,8 +75,9 @@ def check_optional_count(setting: str, value: Any, fix: str) -> int | None:
     return None if value is None else check_count(setting, value, f"{fix} (or None for the default)")
 
 
-def check_duration(setting: str, value: Any, *, unit: str = "seconds",
-                   maximum: float = MAX_TIMEOUT_SECONDS) -> float | None:
+def check_duration(
+    setting: str, value: Any, *, unit: str = "seconds", maximum: float = MAX_TIMEOUT_SECONDS
+) -> float | None:
     """A time limit: ``None`` (no limit) or a finite number > 0 and <= ``maximum`` (in ``unit``).
 
     Infinity, NaN, 0 and negative numbers are refused: ``None`` is the way to say "no limit".
@@ -76,22 +85,28 @@ def check_duration(setting: str, value: Any, *, unit: str = "seconds",
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise SweepConfigError(f"{setting} must be a number of {unit} > 0 (or None for no limit), got "
-                               f"{setting}={value!r}.")
+        raise SweepConfigError(
+            f"{setting} must be a number of {unit} > 0 (or None for no limit), got {setting}={value!r}."
+        )
     number = float(value)
     if not math.isfinite(number):
-        raise SweepConfigError(f"{setting} must be a finite number of {unit} (or None for no limit), got "
-                               f"{setting}={value!r}; use None for no limit.")
+        raise SweepConfigError(
+            f"{setting} must be a finite number of {unit} (or None for no limit), got "
+            f"{setting}={value!r}; use None for no limit."
+        )
     if not number > 0:
         raise SweepConfigError(f"{setting} must be a number > 0 (or None for no limit), got {setting}={value!r}.")
     if number > maximum:
-        raise SweepConfigError(f"{setting} must be at most {maximum:.0f} {unit} (about 292 years, the longest "
-                               f"wait Python's timers accept), got {setting}={value!r}; use None for no limit.")
+        raise SweepConfigError(
+            f"{setting} must be at most {maximum:.0f} {unit} (about 292 years, the longest "
+            f"wait Python's timers accept), got {setting}={value!r}; use None for no limit."
+        )
     return number
 
 
-def cap_concurrency(max_concurrent_runs: int, backend: str | Backend, *, setting: str = "max_concurrent_runs",
-                    stacklevel: int = 4) -> int:
+def cap_concurrency(
+    max_concurrent_runs: int, backend: str | Backend, *, setting: str = "max_concurrent_runs", stacklevel: int = 4
+) -> int:
     """At most this machine's cores for backends whose workers run on it (``loky``, ``threads``), with a warning.
 
     Backends without ``caps_at_cores`` are left as given: joblib's Dask backend starts no worker, it only
@@ -102,16 +117,31 @@ def cap_concurrency(max_concurrent_runs: int, backend: str | Backend, *, setting
         backend = get_backend(backend)
     if not backend.caps_at_cores or max_concurrent_runs <= cores:
         return max_concurrent_runs
-    warnings.warn(f"{setting}={max_concurrent_runs} is more than this machine's {cores} cores; running {cores} "
-                  f"trials at a time. Pass {setting}={cores} (or fewer) to silence this warning.",
-                  HyperwidgetWarning, stacklevel=stacklevel)
+    warnings.warn(
+        f"{setting}={max_concurrent_runs} is more than this machine's {cores} cores; running {cores} "
+        f"trials at a time. Pass {setting}={cores} (or fewer) to silence this warning.",
+        HyperwidgetWarning,
+        stacklevel=stacklevel,
+    )
     return cores
 
 
-def make_config(space: Mapping[str, Any] | None, *, metric: str, goal: Any, sampler: Sampler | str | None,
-                policy: EarlyTerminationPolicy | str | None, max_total_runs: int | None, max_concurrent_runs: int | None,
-                max_duration_minutes: float | None, trial_timeout: float | None, backend: str,
-                seed: int | None, name: str | None, constraints: Sequence[str | Constraint]) -> SweepConfig:
+def make_config(
+    space: Mapping[str, Any] | None,
+    *,
+    metric: str,
+    goal: Any,
+    sampler: Sampler | str | None,
+    policy: EarlyTerminationPolicy | str | None,
+    max_total_runs: int | None,
+    max_concurrent_runs: int | None,
+    max_duration_minutes: float | None,
+    trial_timeout: float | None,
+    backend: str,
+    seed: int | None,
+    name: str | None,
+    constraints: Sequence[str | Constraint],
+) -> SweepConfig:
     """Validate every setting, naming the setting and the fix in each error."""
     if not isinstance(metric, str) or not metric:
         raise SweepConfigError(f"metric must be the non-empty name the trial logs, got metric={metric!r}.")
@@ -121,35 +151,50 @@ def make_config(space: Mapping[str, Any] | None, *, metric: str, goal: Any, samp
     if isinstance(policy, str):
         policy = make_policy(policy)
     if policy is not None and not isinstance(policy, EarlyTerminationPolicy):
-        raise SweepConfigError(f"policy must be an early-termination policy such as BanditPolicy(...), a "
-                               f"registered name such as 'median', or None, got {policy!r}.")
+        raise SweepConfigError(
+            f"policy must be an early-termination policy such as BanditPolicy(...), a "
+            f"registered name such as 'median', or None, got {policy!r}."
+        )
     if max_total_runs is None:
         max_total_runs = sampler.max_trials() or 20
     max_total_runs = check_count("max_total_runs", max_total_runs, "it is the number of trials to run.")
     grid = sampler.max_trials()
     if grid is not None and grid < max_total_runs:
-        warnings.warn(f"the grid has {grid} points but max_total_runs={max_total_runs}; running {grid}.",
-                      HyperwidgetWarning, stacklevel=3)
+        warnings.warn(
+            f"the grid has {grid} points but max_total_runs={max_total_runs}; running {grid}.",
+            HyperwidgetWarning,
+            stacklevel=3,
+        )
     backend = check_backend(backend)
     runner = get_backend(backend)
     if max_concurrent_runs is None:
         max_concurrent_runs = runner.default_concurrency(max_total_runs)
-    max_concurrent_runs = check_count("max_concurrent_runs", max_concurrent_runs,
-                                      "use 1 to run one trial at a time, or None for the default.")
+    max_concurrent_runs = check_count(
+        "max_concurrent_runs", max_concurrent_runs, "use 1 to run one trial at a time, or None for the default."
+    )
     if runner.max_concurrency is not None and max_concurrent_runs > runner.max_concurrency:
         at_a_time = "one trial" if runner.max_concurrency == 1 else f"{runner.max_concurrency} trials"
         threads = " or ".join(map(repr, backend_names(in_process=True, max_concurrency=None)))
-        raise SweepConfigError(f"backend={backend!r} runs {at_a_time} at a time, but max_concurrent_runs="
-                               f"{max_concurrent_runs}; use backend={DEFAULT_BACKEND!r} (processes) or {threads}.")
+        raise SweepConfigError(
+            f"backend={backend!r} runs {at_a_time} at a time, but max_concurrent_runs="
+            f"{max_concurrent_runs}; use backend={DEFAULT_BACKEND!r} (processes) or {threads}."
+        )
     max_concurrent_runs = cap_concurrency(max_concurrent_runs, runner)
     return SweepConfig(
-        name=check_sweep_name(name) if name else _new_name(), metric=metric, goal=goal, sampler=sampler,
+        name=check_sweep_name(name) if name else _new_name(),
+        metric=metric,
+        goal=goal,
+        sampler=sampler,
         policy=policy or NoTerminationPolicy(),
-        max_total_runs=max_total_runs, max_concurrent_runs=max_concurrent_runs,
-        max_duration_minutes=check_duration("max_duration_minutes", max_duration_minutes, unit="minutes",
-                                            maximum=math.inf),  # compared with elapsed time only: no overflow
-        trial_timeout=check_duration("trial_timeout", trial_timeout), backend=backend,
-        constraints=tuple(Constraint.parse(c) for c in constraints))
+        max_total_runs=max_total_runs,
+        max_concurrent_runs=max_concurrent_runs,
+        max_duration_minutes=check_duration(
+            "max_duration_minutes", max_duration_minutes, unit="minutes", maximum=math.inf
+        ),  # compared with elapsed time only: no overflow
+        trial_timeout=check_duration("trial_timeout", trial_timeout),
+        backend=backend,
+        constraints=tuple(Constraint.parse(c) for c in constraints),
+    )
 
 
 def _make_sampler(space: Mapping[str, Any] | None, sampler: Sampler | str | None, seed: int | None) -> Sampler:
@@ -160,8 +205,10 @@ def _make_sampler(space: Mapping[str, Any] | None, sampler: Sampler | str | None
             return make_sampler(sampler, space, seed=seed)
         return RandomParameterSampling(space, seed=seed)
     if not isinstance(sampler, Sampler):
-        raise SweepConfigError(f"sampler must be a sampler object such as RandomParameterSampling(space) or a "
-                               f"registered name such as 'sobol', got {sampler!r}.")
+        raise SweepConfigError(
+            f"sampler must be a sampler object such as RandomParameterSampling(space) or a "
+            f"registered name such as 'sobol', got {sampler!r}."
+        )
     if space is not None and SearchSpace(space) != sampler.space:
         raise SweepConfigError("space differs from the sampler's own search space; pass only one of them.")
     return sampler
@@ -178,5 +225,3 @@ def make_objective(objective: Any, space: SearchSpace) -> FunctionObjective | Sc
     if not callable(objective):
         raise SweepConfigError(f"objective must be a function or a Script(...), got {objective!r}.")
     return FunctionObjective.wrap(objective, space.names + tuple(space.constants))
-
-

@@ -30,9 +30,11 @@ class ConsoleProgress:
 
     def on_sweep_start(self, run: Any) -> None:
         self._run, self._started = run, time.time()
-        self._print(f"sweep {run.name}: up to {run.config.max_total_runs} trials, "
-                    f"{run.config.max_concurrent_runs} at a time ({run.config.backend}); "
-                    f"{run.goal.value} {run.metric!r}")
+        self._print(
+            f"sweep {run.name}: up to {run.config.max_total_runs} trials, "
+            f"{run.config.max_concurrent_runs} at a time ({run.config.backend}); "
+            f"{run.goal.value} {run.metric!r}"
+        )
 
     def on_trial_update(self, record: TrialRecord) -> None:
         if not record.status.is_finished or self._run is None:
@@ -40,15 +42,20 @@ class ConsoleProgress:
         with self._lock:
             self._done += 1
             value = record.best(self._run.metric, self._run.goal)
-            improved = record.status in (TrialStatus.COMPLETED, TrialStatus.STOPPED_EARLY) and value == value \
+            improved = (
+                record.status in (TrialStatus.COMPLETED, TrialStatus.STOPPED_EARLY)
+                and value == value
                 and (self._best is None or self._run.goal.better(value, self._best))
+            )
             if improved:
                 self._best = value
             params = ", ".join(f"{k}={_short(v)}" for k, v in record.params.items())
             mark = "  * new best" if improved else ""
             detail = f"  ({_exception_line(record.error)})" if record.error and not improved else ""
-            self._print(f"[{self._done:>4}] {record.id:<28} {record.status.value:<12} "
-                        f"{self._run.metric}={value:.5g}  {params}{mark}{detail}")
+            self._print(
+                f"[{self._done:>4}] {record.id:<28} {record.status.value:<12} "
+                f"{self._run.metric}={value:.5g}  {params}{mark}{detail}"
+            )
 
     def on_sweep_end(self, run: Any) -> None:
         counts: dict[str, int] = {}
@@ -57,8 +64,7 @@ class ConsoleProgress:
         self._print(f"sweep {run.name} {run.status} in {time.time() - self._started:.1f} s: {counts}")
         best = run.get_best_run_by_primary_metric()
         if best is not None:
-            self._print(f"best: {best.id}  {run.metric}={best.best_primary_metric:.6g}  "
-                        f"{best.get_hyperparameters()}")
+            self._print(f"best: {best.id}  {run.metric}={best.best_primary_metric:.6g}  {best.get_hyperparameters()}")
 
     def _print(self, line: str) -> None:
         # names, parameters and errors may come from a sweep file: no terminal escape sequences

@@ -122,13 +122,14 @@ class Run:
 
     Examples
     --------
-    >>> run = Run.get_context()       # outside a sweep: an offline run that prints
+    >>> run = Run.get_context()  # outside a sweep: an offline run that prints
     >>> run.log("Accuracy", 0.93)
     Accuracy: 0.93
     """
 
-    def __init__(self, reporter: Reporter, trial_id: str | None = None,
-                 params: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, reporter: Reporter, trial_id: str | None = None, params: Mapping[str, Any] | None = None
+    ) -> None:
         self._reporter = reporter
         self.id = trial_id or "offline"
         self.params: dict[str, Any] = dict(params or {})
@@ -229,8 +230,11 @@ class Run:
     @property
     def input_datasets(self) -> dict[str, Any]:
         """Datasets passed with ``Dataset...as_named_input(name)``, by name (Azure's ``run.input_datasets``)."""
-        return {key[len(ENV_INPUT_PREFIX):]: TabularDataset(path) for key, path in os.environ.items()
-                if key.startswith(ENV_INPUT_PREFIX)}
+        return {
+            key[len(ENV_INPUT_PREFIX) :]: TabularDataset(path)
+            for key, path in os.environ.items()
+            if key.startswith(ENV_INPUT_PREFIX)
+        }
 
     def get_hyperparameters(self) -> dict[str, Any]:
         """The hyperparameters of this trial (empty offline)."""

@@ -57,16 +57,24 @@ class SweepEngine:
     where the trial channel listens and how to end a trial that will not stop.
     """
 
-    def __init__(self, config: SweepConfig, objective: FunctionObjective | Script,
-                 storage: SqliteStorage | None, trials: Sequence[TrialRecord] = (),
-                 observers: Sequence[Any] = (), runs_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        config: SweepConfig,
+        objective: FunctionObjective | Script,
+        storage: SqliteStorage | None,
+        trials: Sequence[TrialRecord] = (),
+        observers: Sequence[Any] = (),
+        runs_dir: Path | None = None,
+    ) -> None:
         self.config = config
         self.objective = objective
         self.storage = storage
         self.observers = list(observers)
         # Bound once: on_trial_update runs several times per trial, on the hot path.
-        self._handlers = {event: [m for o in self.observers if (m := getattr(o, event, None)) is not None]
-                          for event in ("on_sweep_start", "on_trial_update", "on_sweep_end")}
+        self._handlers = {
+            event: [m for o in self.observers if (m := getattr(o, event, None)) is not None]
+            for event in ("on_sweep_start", "on_trial_update", "on_sweep_end")
+        }
         self.runs_dir = runs_dir
         self.backend = get_backend(config.backend)
         self.lock = threading.RLock()
@@ -167,13 +175,18 @@ class SweepEngine:
 
     def _task(self, record: TrialRecord) -> TrialTask:
         return TrialTask(
-            trial_id=record.id, params=dict(record.params), metric=self.config.metric,
+            trial_id=record.id,
+            params=dict(record.params),
+            metric=self.config.metric,
             objective=self.objective if self.backend.in_process else None,
-            objective_blob=None if self.backend.in_process else self._blob, timeout=self.config.trial_timeout,
-            local_key=self._local_key, address=self._server.address if self._server else None,
+            objective_blob=None if self.backend.in_process else self._blob,
+            timeout=self.config.trial_timeout,
+            local_key=self._local_key,
+            address=self._server.address if self._server else None,
             token=self._server.token if self._server else None,
             dask_channel=getattr(self._server, "dask_channel", None),
-            workdir=str(self.runs_dir / record.id) if self.runs_dir else None)
+            workdir=str(self.runs_dir / record.id) if self.runs_dir else None,
+        )
 
     # -- the trial host (called by trials, possibly from several threads) ---------------------
     def trial_started(self, trial_id: str, worker: str) -> bool:
@@ -292,8 +305,11 @@ class SweepEngine:
                 if self.cancel_reason:
                     self._finish(record, TrialStatus.CANCELED, self.cancel_reason)
                 elif record.id in culprits or attempts >= _MAX_ATTEMPTS:
-                    self._finish(record, TrialStatus.CRASHED, f"the worker process running this trial died "
-                                                              f"({lost.message.splitlines()[0][:300]})")
+                    self._finish(
+                        record,
+                        TrialStatus.CRASHED,
+                        f"the worker process running this trial died ({lost.message.splitlines()[0][:300]})",
+                    )
                 else:
                     self._rerun(record, attempts)
             self._inflight.clear()
@@ -334,14 +350,18 @@ class SweepEngine:
 
     def _enforce(self, record: TrialRecord, now: float) -> None:
         timeout = self.config.trial_timeout
-        overdue = timeout is not None and record.started_at is not None and \
-            now - record.started_at > timeout + max(GRACE_SECONDS, 0.1 * timeout)
+        overdue = (
+            timeout is not None
+            and record.started_at is not None
+            and now - record.started_at > timeout + max(GRACE_SECONDS, 0.1 * timeout)
+        )
         canceled = self.cancel_reason is not None and time.monotonic() - self._canceled_at > GRACE_SECONDS
         if not (overdue or canceled) or self.objective.supervises_itself:
             return  # e.g. a script's trial ends its own child process
         if overdue:
-            self._finish(record, TrialStatus.TIMED_OUT, f"stopped after trial_timeout={timeout:g} s "
-                                                        "(its worker was ended)")
+            self._finish(
+                record, TrialStatus.TIMED_OUT, f"stopped after trial_timeout={timeout:g} s (its worker was ended)"
+            )
         else:
             self._finish(record, TrialStatus.CANCELED, self.cancel_reason)
         self.backend.interrupt(record.id, record.worker)
@@ -388,9 +408,14 @@ class SweepEngine:
     def _verdict(self) -> tuple[str, BaseException | None]:
         """The final status, and the error of a ``Failed`` sweep (see :func:`hyperwidget.verdict.sweep_verdict`)."""
         storage = self.storage.path if self.storage is not None else None
-        return sweep_verdict(self.config.name, self.records, self._first_failures,
-                             fix=how_to_fix(self.config.name, self.objective.label, storage),
-                             canceled=self.cancel_reason is not None, out_of_budget=self._out_of_budget)
+        return sweep_verdict(
+            self.config.name,
+            self.records,
+            self._first_failures,
+            fix=how_to_fix(self.config.name, self.objective.label, storage),
+            canceled=self.cancel_reason is not None,
+            out_of_budget=self._out_of_budget,
+        )
 
     def _open_channel(self) -> None:
         self._local_key = register_local_host(self)
@@ -406,7 +431,8 @@ class SweepEngine:
                 raise SweepConfigError(
                     f"the objective cannot be sent to {self.config.backend} worker processes ({type(error).__name__}"
                     f": {error}); define what it uses at module level, or use a backend that runs trials in this "
-                    f"process: {', '.join(backend_names(in_process=True))}.") from error
+                    f"process: {', '.join(backend_names(in_process=True))}."
+                ) from error
 
     def _close(self) -> None:
         with self.lock:
@@ -421,11 +447,11 @@ class SweepEngine:
                     self._finish(record, TrialStatus.CANCELED, self.cancel_reason or "canceled: the sweep ended")
             self.ended_at = time.time()
             if self.storage is not None:
-                self.storage.update_sweep(self.config.name, status=self.status,
-                                          error=None if self.error is None else repr(self.error))
+                self.storage.update_sweep(
+                    self.config.name, status=self.status, error=None if self.error is None else repr(self.error)
+                )
         if self._server is not None:
             self._server.close()
         unregister_local_host(self._local_key)
         self._emit("on_sweep_end", self._view)
         self.done.set()
-

@@ -3,14 +3,27 @@
 Code written for ``azureml.train.hyperdrive`` runs with only its import lines
 changed::
 
-    from hyperwidget import (HyperDriveConfig, PrimaryMetricGoal, Experiment, Workspace, ScriptRunConfig,
-                             GridParameterSampling, BanditPolicy, choice)
+    from hyperwidget import (
+        HyperDriveConfig,
+        PrimaryMetricGoal,
+        Experiment,
+        Workspace,
+        ScriptRunConfig,
+        GridParameterSampling,
+        BanditPolicy,
+        choice,
+    )
 
     script_config = ScriptRunConfig(source_directory=".", script="train.py")
-    hyperdrive = HyperDriveConfig(run_config=script_config, hyperparameter_sampling=param_sampling,
-                                  policy=None, primary_metric_name="Accuracy",
-                                  primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
-                                  max_total_runs=6, max_concurrent_runs=4)
+    hyperdrive = HyperDriveConfig(
+        run_config=script_config,
+        hyperparameter_sampling=param_sampling,
+        policy=None,
+        primary_metric_name="Accuracy",
+        primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
+        max_total_runs=6,
+        max_concurrent_runs=4,
+    )
     hyperdrive_run = Experiment(workspace=ws, name="hyperdrive_training").submit(config=hyperdrive)
     hyperdrive_run.wait_for_completion()
     best_run = hyperdrive_run.get_best_run_by_primary_metric()
@@ -63,9 +76,15 @@ class Workspace:
     workspace_name)`` both work; the Azure identifiers are kept for display only.
     """
 
-    def __init__(self, subscription_id: str | None = None, resource_group: str | None = None,
-                 workspace_name: str | None = None, *, path: str | os.PathLike[str] = ".",
-                 storage: str | None = DEFAULT_STORAGE) -> None:
+    def __init__(
+        self,
+        subscription_id: str | None = None,
+        resource_group: str | None = None,
+        workspace_name: str | None = None,
+        *,
+        path: str | os.PathLike[str] = ".",
+        storage: str | None = DEFAULT_STORAGE,
+    ) -> None:
         self.subscription_id = subscription_id
         self.resource_group = resource_group
         self.name = workspace_name or "local"
@@ -123,9 +142,16 @@ class ScriptRunConfig:
         are accepted so that Azure code runs unchanged; they have no effect.
     """
 
-    def __init__(self, source_directory: str = ".", script: str | None = None,
-                 arguments: Sequence[Any] | None = None, compute_target: Any = None, environment: Any = None,
-                 inputs: Sequence[NamedInput] | None = None, **_azure_only: Any) -> None:
+    def __init__(
+        self,
+        source_directory: str = ".",
+        script: str | None = None,
+        arguments: Sequence[Any] | None = None,
+        compute_target: Any = None,
+        environment: Any = None,
+        inputs: Sequence[NamedInput] | None = None,
+        **_azure_only: Any,
+    ) -> None:
         if not script:
             raise SweepConfigError("ScriptRunConfig: script is required, e.g. script='train.py'.")
         self.source_directory = source_directory
@@ -138,10 +164,19 @@ class ScriptRunConfig:
     def to_script(self) -> Script:
         """The :class:`~hyperwidget.objective.Script` each child run executes."""
         env = dict(self.environment or {})
-        env.update({f"{ENV_INPUT_PREFIX}{a.name}": a.dataset.path for a in [*self.arguments, *self.inputs]
-                    if isinstance(a, NamedInput)})
-        return Script(self.script, arguments=tuple(str(a) for a in self.arguments),
-                      source_directory=self.source_directory, environment=env)
+        env.update(
+            {
+                f"{ENV_INPUT_PREFIX}{a.name}": a.dataset.path
+                for a in [*self.arguments, *self.inputs]
+                if isinstance(a, NamedInput)
+            }
+        )
+        return Script(
+            self.script,
+            arguments=tuple(str(a) for a in self.arguments),
+            source_directory=self.source_directory,
+            environment=env,
+        )
 
     @property
     def backend(self) -> str:
@@ -175,29 +210,51 @@ class HyperDriveConfig:
         hyperparameters (exactly one of the two).
     """
 
-    def __init__(self, hyperparameter_sampling: Sampler, primary_metric_name: str,
-                 primary_metric_goal: PrimaryMetricGoal | str, max_total_runs: int,
-                 max_concurrent_runs: int | None = None, max_duration_minutes: int = MAX_DURATION_MINUTES,
-                 policy: EarlyTerminationPolicy | None = None, estimator: Any = None,
-                 run_config: ScriptRunConfig | Callable[..., Any] | None = None, resume_from: Any = None,
-                 resume_child_runs: Any = None, pipeline: Any = None, debug_flag: Any = None,
-                 custom_run_id: str | None = None, *, trial_timeout: float | None = None,
-                 backend: str | None = None) -> None:
+    def __init__(
+        self,
+        hyperparameter_sampling: Sampler,
+        primary_metric_name: str,
+        primary_metric_goal: PrimaryMetricGoal | str,
+        max_total_runs: int,
+        max_concurrent_runs: int | None = None,
+        max_duration_minutes: int = MAX_DURATION_MINUTES,
+        policy: EarlyTerminationPolicy | None = None,
+        estimator: Any = None,
+        run_config: ScriptRunConfig | Callable[..., Any] | None = None,
+        resume_from: Any = None,
+        resume_child_runs: Any = None,
+        pipeline: Any = None,
+        debug_flag: Any = None,
+        custom_run_id: str | None = None,
+        *,
+        trial_timeout: float | None = None,
+        backend: str | None = None,
+    ) -> None:
         if (run_config is None) == (estimator is None):
-            raise SweepConfigError("HyperDriveConfig: give exactly one of run_config (a ScriptRunConfig or a "
-                                   "function) and estimator.")
-        for name, value in (("pipeline", pipeline), ("resume_from", resume_from),
-                            ("resume_child_runs", resume_child_runs)):
+            raise SweepConfigError(
+                "HyperDriveConfig: give exactly one of run_config (a ScriptRunConfig or a function) and estimator."
+            )
+        for name, value in (
+            ("pipeline", pipeline),
+            ("resume_from", resume_from),
+            ("resume_child_runs", resume_child_runs),
+        ):
             if value is not None:
-                raise SweepConfigError(f"HyperDriveConfig: {name} is not supported locally; to go on with a "
-                                       "stored sweep use hyperwidget.resume_sweep(name, objective).")
+                raise SweepConfigError(
+                    f"HyperDriveConfig: {name} is not supported locally; to go on with a "
+                    "stored sweep use hyperwidget.resume_sweep(name, objective)."
+                )
         check_count("max_total_runs", max_total_runs, "it is the number of child runs.")
         check_optional_count("max_concurrent_runs", max_concurrent_runs, "use 1 to run one child run at a time")
         check_duration("max_duration_minutes", max_duration_minutes, unit="minutes", maximum=float("inf"))
         check_duration("trial_timeout", trial_timeout)
         if max_duration_minutes is not None and max_duration_minutes > MAX_DURATION_MINUTES:
-            warnings.warn(f"max_duration_minutes={max_duration_minutes} is above the limit of "
-                          f"{MAX_DURATION_MINUTES}; using {MAX_DURATION_MINUTES}.", HyperwidgetWarning, stacklevel=2)
+            warnings.warn(
+                f"max_duration_minutes={max_duration_minutes} is above the limit of "
+                f"{MAX_DURATION_MINUTES}; using {MAX_DURATION_MINUTES}.",
+                HyperwidgetWarning,
+                stacklevel=2,
+            )
             max_duration_minutes = MAX_DURATION_MINUTES
         self.hyperparameter_sampling = hyperparameter_sampling
         self.primary_metric_name = primary_metric_name
@@ -209,7 +266,8 @@ class HyperDriveConfig:
         self.policy = policy
         self.run_config = run_config if run_config is not None else estimator
         self.trial_timeout = trial_timeout
-        self.backend = backend or getattr(self.run_config, "backend", DEFAULT_BACKEND)
+        configured: str = getattr(self.run_config, "backend", DEFAULT_BACKEND)  # a ScriptRunConfig's compute target
+        self.backend = backend or configured
         self.custom_run_id = custom_run_id
         self._warn_bayesian()
 
@@ -219,12 +277,19 @@ class HyperDriveConfig:
         dims = self.hyperparameter_sampling.space.dims
         recommended = RECOMMENDED_MIN_RUNS_PER_PARAMETER_BAYESIAN * dims
         if self.max_total_runs < recommended:
-            warnings.warn(f"Bayesian sampling with {dims} hyperparameters is recommended to run at least "
-                          f"{recommended} runs (20 per hyperparameter); max_total_runs={self.max_total_runs}.",
-                          HyperwidgetWarning, stacklevel=3)
+            warnings.warn(
+                f"Bayesian sampling with {dims} hyperparameters is recommended to run at least "
+                f"{recommended} runs (20 per hyperparameter); max_total_runs={self.max_total_runs}.",
+                HyperwidgetWarning,
+                stacklevel=3,
+            )
         if self.max_concurrent_runs > RECOMMENDED_MAX_CONCURRENT_RUNS_BAYESIAN:
-            warnings.warn(f"max_concurrent_runs={self.max_concurrent_runs} is above 20: Bayesian sampling "
-                          "learns less from each proposal when many run at once.", HyperwidgetWarning, stacklevel=3)
+            warnings.warn(
+                f"max_concurrent_runs={self.max_concurrent_runs} is above 20: Bayesian sampling "
+                "learns less from each proposal when many run at once.",
+                HyperwidgetWarning,
+                stacklevel=3,
+            )
 
     def objective(self) -> Any:
         """What each child run executes: a Script or the function itself."""
@@ -232,8 +297,9 @@ class HyperDriveConfig:
             return self.run_config.to_script()
         if callable(self.run_config):
             return self.run_config
-        raise SweepConfigError(f"HyperDriveConfig: run_config must be a ScriptRunConfig or a function, got "
-                               f"{self.run_config!r}.")
+        raise SweepConfigError(
+            f"HyperDriveConfig: run_config must be a ScriptRunConfig or a function, got {self.run_config!r}."
+        )
 
     def prepare(self, name: str, storage: str | None, observers: Sequence[Any] = ()) -> SweepRun:
         """A :class:`SweepRun` for this configuration, not started."""
@@ -241,12 +307,22 @@ class HyperDriveConfig:
         concurrency = get_backend(backend).limit_concurrency(min(self.max_concurrent_runs, self.max_total_runs))
         if not self._concurrency_given:  # "gated on the resources of the compute target": this machine
             concurrency = min(concurrency, os.cpu_count() or 1)
-        return prepare_sweep(self.objective(), None, metric=self.primary_metric_name,
-                             goal=self.primary_metric_goal, sampler=self.hyperparameter_sampling,
-                             policy=self.policy, max_total_runs=self.max_total_runs,
-                             max_concurrent_runs=concurrency, max_duration_minutes=self.max_duration_minutes,
-                             trial_timeout=self.trial_timeout, backend=backend, name=name, storage=storage,
-                             observers=observers)
+        return prepare_sweep(
+            self.objective(),
+            None,
+            metric=self.primary_metric_name,
+            goal=self.primary_metric_goal,
+            sampler=self.hyperparameter_sampling,
+            policy=self.policy,
+            max_total_runs=self.max_total_runs,
+            max_concurrent_runs=concurrency,
+            max_duration_minutes=self.max_duration_minutes,
+            trial_timeout=self.trial_timeout,
+            backend=backend,
+            name=name,
+            storage=storage,
+            observers=observers,
+        )
 
 
 class Experiment:
@@ -256,8 +332,13 @@ class Experiment:
         self.workspace = workspace or Workspace.from_config()
         self.name = name
 
-    def submit(self, config: HyperDriveConfig, tags: Mapping[str, str] | None = None,
-               observers: Sequence[Any] = (), **_azure_only: Any) -> SweepRun:
+    def submit(
+        self,
+        config: HyperDriveConfig,
+        tags: Mapping[str, str] | None = None,
+        observers: Sequence[Any] = (),
+        **_azure_only: Any,
+    ) -> SweepRun:
         """Start the sweep in the background and return its run at once (as Azure does).
 
         Wait with ``run.wait_for_completion()``, or watch it with ``RunDetails(run).show()``.

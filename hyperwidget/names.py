@@ -14,12 +14,22 @@ import unicodedata
 
 from hyperwidget.errors import SearchSpaceError, SweepConfigError
 
-__all__ = ["kwarg_name", "flag_name", "check_sweep_name", "check_metric_name", "check_param_name",
-           "unsafe_name", "has_control", "escape_control"]
+__all__ = [
+    "check_metric_name",
+    "check_param_name",
+    "check_sweep_name",
+    "escape_control",
+    "flag_name",
+    "has_control",
+    "kwarg_name",
+    "unsafe_name",
+]
 
 
 def kwarg_name(name: str) -> str:
-    """The Python keyword for a hyperparameter name: ``'--batch-size'`` -> ``'batch_size'``, ``'lambda'`` -> ``'lambda_'``.
+    """The Python keyword for a hyperparameter name.
+
+    ``'--batch-size'`` -> ``'batch_size'``, ``'lambda'`` -> ``'lambda_'``.
 
     Leading dashes are dropped and inner dashes become underscores; a Python
     keyword gets a trailing underscore (PEP 8's convention, as in ``class_``),
@@ -52,8 +62,7 @@ def escape_control(text: str) -> str:
     """
     if not any(_is_control(c) and c not in "\n\t" for c in text):
         return text
-    return "".join(c if not _is_control(c) or c in "\n\t" else c.encode("unicode_escape").decode("ascii")
-                   for c in text)
+    return "".join(c if not _is_control(c) or c in "\n\t" else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def unsafe_name(name: object) -> str | None:
@@ -75,16 +84,20 @@ def check_sweep_name(name: object, setting: str = "name") -> str:
     """Return ``name`` when it can name a sweep, else raise ``SweepConfigError`` with the fix."""
     reason = unsafe_name(name)
     if reason is not None:
-        raise SweepConfigError(f"{setting}={name!r} cannot name a sweep: {reason}. Use letters, digits, '_', "
-                               "'-' and '.', e.g. name='lr_search_1'.")
+        raise SweepConfigError(
+            f"{setting}={name!r} cannot name a sweep: {reason}. Use letters, digits, '_', "
+            "'-' and '.', e.g. name='lr_search_1'."
+        )
     return str(name)
 
 
 def check_metric_name(name: object, setting: str = "metric") -> str:
     """Return ``name`` when it can name a metric (non-blank, one line, no control characters)."""
     if not isinstance(name, str) or not name.strip() or any(_is_control(c) for c in name):
-        raise SweepConfigError(f"{setting} must be the name the trial logs: a non-blank string without newlines "
-                               f"or control characters, got {setting}={name!r}; e.g. {setting}='accuracy'.")
+        raise SweepConfigError(
+            f"{setting} must be the name the trial logs: a non-blank string without newlines "
+            f"or control characters, got {setting}={name!r}; e.g. {setting}='accuracy'."
+        )
     return name
 
 

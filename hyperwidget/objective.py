@@ -147,15 +147,26 @@ class Script:
     supervises_itself: ClassVar[bool] = True
 
     @classmethod
-    def from_command(cls, command: str, source_directory: str = ".", inputs: Mapping[str, Any] | None = None,
-                     environment: Mapping[str, str] | None = None) -> Script:
+    def from_command(
+        cls,
+        command: str,
+        source_directory: str = ".",
+        inputs: Mapping[str, Any] | None = None,
+        environment: Mapping[str, str] | None = None,
+    ) -> Script:
         """A child run given as a command line, e.g. ``"python train.py --lr ${{inputs.lr}}"``."""
         scripts = [t for t in shlex.split(command) if t.endswith(".py")]
         if not scripts:
-            raise SweepConfigError(f"command: {command!r} names no .py script; write e.g. "
-                                   "'python train.py --lr ${{inputs.lr}}'.")
-        return cls(scripts[0], source_directory=source_directory, environment=environment, template=command,
-                   inputs=dict(inputs or {}))
+            raise SweepConfigError(
+                f"command: {command!r} names no .py script; write e.g. 'python train.py --lr ${{{{inputs.lr}}}}'."
+            )
+        return cls(
+            scripts[0],
+            source_directory=source_directory,
+            environment=environment,
+            template=command,
+            inputs=dict(inputs or {}),
+        )
 
     def check_names(self, names: Sequence[str]) -> None:
         """With a template, every hyperparameter must appear as ``${{inputs.<name>}}``."""
@@ -164,8 +175,10 @@ class Script:
         used = set(_PLACEHOLDER.findall(self.template))
         missing = [n for n in names if n not in used]
         if missing:
-            raise SweepConfigError(f"command: hyperparameter(s) {missing} do not appear in {self.template!r}; "
-                                   f"add e.g. --{missing[0]} ${{{{inputs.{missing[0]}}}}} to the command.")
+            raise SweepConfigError(
+                f"command: hyperparameter(s) {missing} do not appear in {self.template!r}; "
+                f"add e.g. --{missing[0]} ${{{{inputs.{missing[0]}}}}} to the command."
+            )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "arguments", tuple(self.arguments))
@@ -189,8 +202,11 @@ class Script:
         for name, value in params.items():
             text = _format_arg(value)
             # argparse reads a separate "-h" or "--v=x" as an option: glue such a value to its flag
-            command += [f"{flag_name(name)}={text}"] if text.startswith("-") and not _is_number_like(text) \
+            command += (
+                [f"{flag_name(name)}={text}"]
+                if text.startswith("-") and not _is_number_like(text)
                 else [flag_name(name), text]
+            )
         return command
 
     def _from_template(self, params: Mapping[str, Any]) -> list[str]:
@@ -221,8 +237,9 @@ class Script:
         """A short description for logs and stored configurations."""
         return f"script {self.path}"
 
-    def run_child(self, params: Mapping[str, Any], run: Run, *, workdir: Path,
-                  timeout: float | None) -> tuple[str, str | None]:
+    def run_child(
+        self, params: Mapping[str, Any], run: Run, *, workdir: Path, timeout: float | None
+    ) -> tuple[str, str | None]:
         """Run one child process in ``workdir`` and supervise it to its end; returns ``(status, error)``.
 
         The child reports through a pipe (``log`` in the script) that is relayed to
@@ -233,11 +250,24 @@ class Script:
         self.prepare_workdir(workdir)
         report_r, report_w = os.pipe()
         ack_r, ack_w = os.pipe()
-        env = {**os.environ, **(self.environment or {}), ENV_TRIAL_ID: run.id, ENV_REPORT_FD: str(report_w),
-               ENV_ACK_FD: str(ack_r), ENV_PARAMS: json.dumps(dict(params))}
+        env = {
+            **os.environ,
+            **(self.environment or {}),
+            ENV_TRIAL_ID: run.id,
+            ENV_REPORT_FD: str(report_w),
+            ENV_ACK_FD: str(ack_r),
+            ENV_PARAMS: json.dumps(dict(params)),
+        }
         with open(workdir / "std_log.txt", "wb") as log_file:
-            process = subprocess.Popen(self.command(params), cwd=workdir, env=env, stdout=log_file,
-                                       stderr=subprocess.STDOUT, pass_fds=(report_w, ack_r), start_new_session=True)
+            process = subprocess.Popen(
+                self.command(params),
+                cwd=workdir,
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                pass_fds=(report_w, ack_r),
+                start_new_session=True,
+            )
         os.close(report_w)
         os.close(ack_r)
         relay = threading.Thread(target=_relay, args=(report_r, ack_w, run), daemon=True)

@@ -147,7 +147,7 @@ def plot_best_so_far(results: Any, x: str = "trial", ax: Axes | None = None) -> 
     if len(infos) == 1:
         _draw_single_best(ax, infos[0])
     else:
-        for sweep, info in zip(sweeps, infos):
+        for sweep, info in zip(sweeps, infos, strict=True):
             ax.step(info.x, info.best, where="post", lw=2, label=str(getattr(sweep, "name", "sweep")))
         ax.legend(loc="best", fontsize=9)
     ax.set_xlabel(infos[0].x_label)
@@ -157,11 +157,12 @@ def plot_best_so_far(results: Any, x: str = "trial", ax: Axes | None = None) -> 
 
 
 def _draw_single_best(ax: Axes, info: BestSoFarInfo) -> None:
-    points = [(px, v) for px, v in zip(info.x, info.values) if math.isfinite(v)]
+    points = [(px, v) for px, v in zip(info.x, info.values, strict=True) if math.isfinite(v)]
     if not points:
         _no_data(ax, f"no finished trial has a value of {info.metric!r} yet")
         return
-    ax.scatter(*zip(*points), s=18, color="tab:blue", alpha=0.6, label="trial value")
+    xs, ys = zip(*points, strict=True)
+    ax.scatter(xs, ys, s=18, color="tab:blue", alpha=0.6, label="trial value")
     ax.step(info.x, info.best, where="post", color="tab:red", lw=2, label="best so far")
     ax.legend(loc="best", fontsize=9)
 
@@ -331,7 +332,7 @@ def _axis(name: str, raw: Sequence[Any], allow_log: bool = True, expression: Any
         categories = _category_order(raw, expression)
         labels = [repr(c) if not isinstance(c, str) else c for c in categories]
         spots = [i / (len(categories) - 1) if len(categories) > 1 else 0.5 for i in range(len(categories))]
-        where = {repr(c): s for c, s in zip(categories, spots)}
+        where = {repr(c): s for c, s in zip(categories, spots, strict=True)}
         return AxisInfo(name, [where[repr(v)] for v in raw], spots, labels, True, False)
     numbers = [float(v) for v in raw]
     declared_log = getattr(expression, "is_log", None)
@@ -392,7 +393,7 @@ def _mappable(cmap: Any, norm: Any) -> Any:
 def _draw_parallel_axes(ax: Axes, axes: list[AxisInfo]) -> None:
     for x, axis in enumerate(axes):
         ax.axvline(x, color="0.3", lw=0.8)
-        for tick, label in zip(axis.ticks, axis.tick_labels):
+        for tick, label in zip(axis.ticks, axis.tick_labels, strict=True):
             ax.text(x + 0.03, tick, label, fontsize=7, va="center", color="0.25")
     ax.set_xticks(range(len(axes)), [a.name + (" (log)" if a.log else "") for a in axes], fontsize=9)
     ax.set_yticks([])
@@ -451,7 +452,7 @@ def plot_slices(results: Any, params: Sequence[str] | None = None) -> Figure:
         rows, cols, figsize=(3.2 * cols, 3.0 * rows), sharey=True, squeeze=False, layout="constrained"
     )
     plt.close(fig)
-    for panel, piece in zip(axes.flat, info.slices):
+    for panel, piece in zip(axes.flat, info.slices, strict=False):
         _draw_slice(panel, piece)
     for panel in list(axes.flat)[len(info.slices) :]:
         panel.set_visible(False)
@@ -621,14 +622,14 @@ def plot_replay(report: ReplayReport, ax: Axes | None = None) -> Figure:
         fig, ax = plt.subplots(figsize=(8, 4.5))
         plt.close(fig)  # returned, not left in pyplot's list: a notebook shows it once
     else:
-        fig = ax.figure
+        fig = ax.figure  # type: ignore[assignment]  # a SubFigure's axes are not supported, as in _new_axes
     best = report.best_trial_id
     for row in report.table.itertuples():
         _plot_trial(ax, report.curves[row.trial_id], row.intervals_used, row.trial_id == best)
     ax.set_xlabel("evaluation interval (values of the primary metric)")
     ax.set_ylabel(report.metric)
     ax.set_title(_plot_title(report), fontsize=10)
-    return fig  # type: ignore[return-value]
+    return fig
 
 
 def _plot_trial(ax: Axes, curve: Sequence[float], used: int, is_best: bool) -> None:

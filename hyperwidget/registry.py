@@ -102,8 +102,9 @@ class Registry(dict[str, Entry]):
         try:
             return entry.load()
         except (ImportError, AttributeError) as exc:
-            raise SweepConfigError(f"{setting} {name} needs {entry.path}, which cannot be imported ({exc}); "
-                                   f"choose another {setting}.") from None
+            raise SweepConfigError(
+                f"{setting} {name} needs {entry.path}, which cannot be imported ({exc}); choose another {setting}."
+            ) from None
 
     def parse(self, text: str, setting: str | None = None) -> Call:
         """Read ``name`` or ``name(key=literal, ...)`` with :mod:`ast` (nothing is evaluated).
@@ -131,8 +132,9 @@ class Registry(dict[str, Entry]):
             raise SweepConfigError(f"{setting} {text!r}: give the arguments by name, as in {name}(key=value, ...).")
         return Call(name, {k.arg: _literal(setting, text, k) for k in node.keywords if k.arg is not None})
 
-    def build(self, spec: str | Call, *args: Any, setting: str | None = None,
-              defaults: Mapping[str, Any] | None = None) -> Any:
+    def build(
+        self, spec: str | Call, *args: Any, setting: str | None = None, defaults: Mapping[str, Any] | None = None
+    ) -> Any:
         """Construct what ``spec`` (a value as typed, or a parsed :class:`Call`) names.
 
         ``args`` go first (a sampler's search space); ``defaults`` are passed
@@ -142,8 +144,9 @@ class Registry(dict[str, Entry]):
         cls = self.load(call.name, setting)
         kwargs = {**self[call.name].fixed, **call.kwargs}
         accepted = _parameters(cls)
-        kwargs.update({k: v for k, v in (defaults or {}).items()
-                       if v is not None and k not in kwargs and k in accepted})
+        kwargs.update(
+            {k: v for k, v in (defaults or {}).items() if v is not None and k not in kwargs and k in accepted}
+        )
         return _construct(setting or self.kind, call.name, cls, kwargs, args)
 
 

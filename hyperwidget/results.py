@@ -61,8 +61,9 @@ class Constraint:
         return f"{self.metric} {self.op} {self.bound:g}"
 
 
-def trial_value(trial: TrialRecord, metric: str, goal: Goal,
-                feasible: Callable[[TrialRecord], bool] | None = None) -> float:
+def trial_value(
+    trial: TrialRecord, metric: str, goal: Goal, feasible: Callable[[TrialRecord], bool] | None = None
+) -> float:
     """The value with which a trial competes for "best": the best value of
     ``metric`` it logged; ``nan`` when it has none, failed (which includes a
     final value that was NaN) or breaks a constraint (``feasible`` says False)."""
@@ -80,9 +81,13 @@ class BestSoFarPoint(NamedTuple):
     best_trial: TrialRecord | None  #: the trial that holds ``best``
 
 
-def best_so_far(trials: Iterable[TrialRecord], metric: str, goal: Goal,
-                feasible: Callable[[TrialRecord], bool] | None = None,
-                after: BestSoFarPoint | None = None) -> list[BestSoFarPoint]:
+def best_so_far(
+    trials: Iterable[TrialRecord],
+    metric: str,
+    goal: Goal,
+    feasible: Callable[[TrialRecord], bool] | None = None,
+    after: BestSoFarPoint | None = None,
+) -> list[BestSoFarPoint]:
     """The package's one definition of "best so far", used by the results, the
     plots and the live monitor.
 
@@ -177,8 +182,15 @@ class ChildRun:
     def get_details(self) -> dict[str, Any]:
         """A summary dict: id, status, times, hyperparameters, error and worker."""
         r = self.record
-        return {"runId": r.id, "status": r.status.value, "startTimeUtc": r.started_at, "endTimeUtc": r.ended_at,
-                "hyperparameters": dict(r.params), "error": r.error, "worker": r.worker}
+        return {
+            "runId": r.id,
+            "status": r.status.value,
+            "startTimeUtc": r.started_at,
+            "endTimeUtc": r.ended_at,
+            "hyperparameters": dict(r.params),
+            "error": r.error,
+            "worker": r.worker,
+        }
 
     def get_file_names(self) -> list[str]:
         """Files the child-run script wrote in its working folder (``outputs/model.pkl``, ...).
@@ -189,9 +201,14 @@ class ChildRun:
         root = self._root()
         if root is None:
             return []
-        return sorted(str(p.relative_to(root)) for p in root.rglob("*")
-                      if p.is_file() and not p.is_symlink() and _inside(p, root)
-                      and not any((root / q).is_symlink() for q in p.relative_to(root).parents))
+        return sorted(
+            str(p.relative_to(root))
+            for p in root.rglob("*")
+            if p.is_file()
+            and not p.is_symlink()
+            and _inside(p, root)
+            and not any((root / q).is_symlink() for q in p.relative_to(root).parents)
+        )
 
     def download_file(self, name: str, output_file_path: str | None = None) -> str:
         """Copy the child's file ``name`` (e.g. ``outputs/model.pkl``) to ``output_file_path``.
@@ -228,9 +245,16 @@ class SweepResults:
     running sweep is also opened read-only with :func:`hyperwidget.load_sweep`.
     """
 
-    def __init__(self, name: str, metric: str, goal: Goal, trials: Sequence[TrialRecord] = (),
-                 constraints: Sequence[Constraint] = (), status: str = "Completed",
-                 runs_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        metric: str,
+        goal: Goal,
+        trials: Sequence[TrialRecord] = (),
+        constraints: Sequence[Constraint] = (),
+        status: str = "Completed",
+        runs_dir: Path | None = None,
+    ) -> None:
         self.name = name
         self.metric = metric
         self.goal = goal
@@ -262,8 +286,11 @@ class SweepResults:
         if self.runs_dir is None:
             return ChildRun(record, self.metric, self.goal, None)
         outputs: Path | None = self.runs_dir / record.id
-        if unsafe_name(record.id) is not None or unsafe_name(self.name) is not None \
-                or not _inside(self.runs_dir / record.id, self.runs_dir.parent):
+        if (
+            unsafe_name(record.id) is not None
+            or unsafe_name(self.name) is not None
+            or not _inside(self.runs_dir / record.id, self.runs_dir.parent)
+        ):
             outputs = None  # a crafted name reaching outside the runs folder: no files
         return ChildRun(record, self.metric, self.goal, outputs)
 
@@ -279,8 +306,9 @@ class SweepResults:
         scored = [r for r in records if math.isfinite(r.best(self.metric, self.goal))]
         return sorted(scored, key=lambda r: self.goal.sign() * r.best(self.metric, self.goal))
 
-    def get_children_sorted_by_primary_metric(self, top: int = 0, reverse: bool = False,
-                                              discard_no_metric: bool = False) -> list[dict[str, Any]]:
+    def get_children_sorted_by_primary_metric(
+        self, top: int = 0, reverse: bool = False, discard_no_metric: bool = False
+    ) -> list[dict[str, Any]]:
         """Children as dicts (``run_id``, ``hyperparameters``, ``best_primary_metric``, ``status``), best first.
 
         As in HyperDrive: ``best_primary_metric`` is the best value a child logged;
@@ -294,13 +322,20 @@ class SweepResults:
         if reverse:
             ranked.reverse()
         rest = [] if discard_no_metric else [r for r in trials if r not in ranked]
-        rows = [{"run_id": r.id, "hyperparameters": json.dumps(dict(r.params)),
-                 "best_primary_metric": (v if math.isfinite(v := r.best(self.metric, self.goal)) else None),
-                 "status": r.status.value} for r in ranked + rest]
+        rows = [
+            {
+                "run_id": r.id,
+                "hyperparameters": json.dumps(dict(r.params)),
+                "best_primary_metric": (v if math.isfinite(v := r.best(self.metric, self.goal)) else None),
+                "status": r.status.value,
+            }
+            for r in ranked + rest
+        ]
         return rows[:top] if top else rows
 
-    def get_best_run_by_primary_metric(self, include_failed: bool = False, include_canceled: bool = True,
-                                       include_resume_from_runs: bool = True) -> ChildRun | None:
+    def get_best_run_by_primary_metric(
+        self, include_failed: bool = False, include_canceled: bool = True, include_resume_from_runs: bool = True
+    ) -> ChildRun | None:
         """The child with the best primary metric among feasible ones, or ``None``.
 
         Unlike Azure, failed children (which include those whose final primary
@@ -340,8 +375,11 @@ class SweepResults:
         points = []
         for r in self.trials:
             losses = [goal.sign() * r.last(name) for name, goal in goals.items()]
-            if r.status in (TrialStatus.COMPLETED, TrialStatus.STOPPED_EARLY) and self.is_feasible(r) \
-                    and all(math.isfinite(v) for v in losses):
+            if (
+                r.status in (TrialStatus.COMPLETED, TrialStatus.STOPPED_EARLY)
+                and self.is_feasible(r)
+                and all(math.isfinite(v) for v in losses)
+            ):
                 points.append((r, losses))
         front = [r for r, p in points if not any(_dominates(q, p) for _, q in points)]
         return [self._child(r) for r in front]
@@ -364,9 +402,13 @@ class SweepResults:
             for name, values in r.metrics.items():
                 row[f"metric:{name}" if name in reserved or name in r.params else name] = values[-1]
             row[best_column] = r.best(self.metric, self.goal)
-            row.update(steps=len(r.series(self.metric)),
-                       started_at=pd.to_datetime(r.started_at, unit="s") if r.started_at else pd.NaT,
-                       duration_s=r.duration, feasible=self.is_feasible(r), error_message=_exception_line(r.error))
+            row.update(
+                steps=len(r.series(self.metric)),
+                started_at=pd.to_datetime(r.started_at, unit="s") if r.started_at else pd.NaT,
+                duration_s=r.duration,
+                feasible=self.is_feasible(r),
+                error_message=_exception_line(r.error),
+            )
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -394,7 +436,7 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def _dominates(a: Sequence[float], b: Sequence[float]) -> bool:
-    return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
+    return all(x <= y for x, y in zip(a, b, strict=True)) and any(x < y for x, y in zip(a, b, strict=True))
 
 
 def _exception_line(text: str | None) -> str | None:

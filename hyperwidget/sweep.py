@@ -104,8 +104,9 @@ class SweepRun(SweepResults):
             raise self._engine.error
         return self
 
-    def wait_for_completion(self, show_output: bool = False, wait_post_processing: bool = False,
-                            raise_on_error: bool = True) -> dict[str, Any]:
+    def wait_for_completion(
+        self, show_output: bool = False, wait_post_processing: bool = False, raise_on_error: bool = True
+    ) -> dict[str, Any]:
         """Azure's name for :meth:`wait`; returns a details dict (``runId``, ``status``, and ``error`` if any).
 
         Parameters
@@ -135,8 +136,9 @@ class SweepRun(SweepResults):
         return not self._engine.done.is_set()
 
 
-def _open_storage(storage: str | os.PathLike[str] | SqliteStorage | None, *,
-                  create: bool = True) -> SqliteStorage | None:
+def _open_storage(
+    storage: str | os.PathLike[str] | SqliteStorage | None, *, create: bool = True
+) -> SqliteStorage | None:
     if storage is None or isinstance(storage, SqliteStorage):
         return storage
     return SqliteStorage(storage, create=create)  # resuming (create=False) refuses a missing file
@@ -147,14 +149,27 @@ def _runs_dir(storage: SqliteStorage | None, name: str) -> Path:
     return base / "hyperwidget_runs" / name
 
 
-def prepare_sweep(objective: Any, space: Mapping[str, Any] | None = None, *, metric: str, goal: Any = "maximize",
-                  sampler: Sampler | str | None = None, policy: EarlyTerminationPolicy | str | None = None,
-                  max_total_runs: int | None = None, max_concurrent_runs: int | None = None,
-                  max_duration_minutes: float | None = None, trial_timeout: float | None = None,
-                  backend: str = DEFAULT_BACKEND, seed: int | None = None, name: str | None = None,
-                  storage: str | os.PathLike[str] | SqliteStorage | None = DEFAULT_STORAGE,
-                  constraints: Sequence[str | Constraint] = (), observers: Sequence[Any] = (),
-                  resume: bool = False, if_exists: str = "error") -> SweepRun:
+def prepare_sweep(
+    objective: Any,
+    space: Mapping[str, Any] | None = None,
+    *,
+    metric: str,
+    goal: Any = "maximize",
+    sampler: Sampler | str | None = None,
+    policy: EarlyTerminationPolicy | str | None = None,
+    max_total_runs: int | None = None,
+    max_concurrent_runs: int | None = None,
+    max_duration_minutes: float | None = None,
+    trial_timeout: float | None = None,
+    backend: str = DEFAULT_BACKEND,
+    seed: int | None = None,
+    name: str | None = None,
+    storage: str | os.PathLike[str] | SqliteStorage | None = DEFAULT_STORAGE,
+    constraints: Sequence[str | Constraint] = (),
+    observers: Sequence[Any] = (),
+    resume: bool = False,
+    if_exists: str = "error",
+) -> SweepRun:
     """Validate everything and return a :class:`SweepRun` that has not started.
 
     The settings are those of :func:`hyperwidget.api.run_sweep`; ``resume=True`` prepares
@@ -175,24 +190,53 @@ def prepare_sweep(objective: Any, space: Mapping[str, Any] | None = None, *, met
     if resume:
         if store is None or not name:
             raise SweepConfigError("resume=True needs the sweep's name and its storage file.")
-        return _owned(store, name, lambda owned: _prepare_resume(
-            objective, store, name, observers=[*observers, *owned], max_total_runs=max_total_runs,
-            max_concurrent_runs=max_concurrent_runs, backend=backend,
-            max_duration_minutes=max_duration_minutes, trial_timeout=trial_timeout))
-    config = make_config(space, metric=metric, goal=goal, sampler=sampler, policy=policy,
-                         max_total_runs=max_total_runs, max_concurrent_runs=max_concurrent_runs,
-                         max_duration_minutes=max_duration_minutes, trial_timeout=trial_timeout,
-                         backend=backend, seed=seed, name=name, constraints=constraints)
+        return _owned(
+            store,
+            name,
+            lambda owned: _prepare_resume(
+                objective,
+                store,
+                name,
+                observers=[*observers, *owned],
+                max_total_runs=max_total_runs,
+                max_concurrent_runs=max_concurrent_runs,
+                backend=backend,
+                max_duration_minutes=max_duration_minutes,
+                trial_timeout=trial_timeout,
+            ),
+        )
+    config = make_config(
+        space,
+        metric=metric,
+        goal=goal,
+        sampler=sampler,
+        policy=policy,
+        max_total_runs=max_total_runs,
+        max_concurrent_runs=max_concurrent_runs,
+        max_duration_minutes=max_duration_minutes,
+        trial_timeout=trial_timeout,
+        backend=backend,
+        seed=seed,
+        name=name,
+        constraints=constraints,
+    )
     wrapped = make_objective(objective, config.sampler.space)
 
     def build(owned: list[Any]) -> SweepRun:
         if store is not None and if_exists != "error" and config.name in store.sweep_names():
             if if_exists == "resume":
                 _check_same_sweep(config, store)
-                return _prepare_resume(objective, store, config.name, observers=[*observers, *owned],
-                                       backend=backend, max_total_runs=max_total_runs,
-                                       max_concurrent_runs=max_concurrent_runs,
-                                       max_duration_minutes=max_duration_minutes, trial_timeout=trial_timeout)
+                return _prepare_resume(
+                    objective,
+                    store,
+                    config.name,
+                    observers=[*observers, *owned],
+                    backend=backend,
+                    max_total_runs=max_total_runs,
+                    max_concurrent_runs=max_concurrent_runs,
+                    max_duration_minutes=max_duration_minutes,
+                    trial_timeout=trial_timeout,
+                )
             store.delete_sweep(config.name)  # if_exists="replace"
         if store is not None:
             store.create_sweep(config.name, config.to_json(wrapped.label))
@@ -229,10 +273,13 @@ def _check_if_exists(if_exists: Any, resume: bool) -> None:
         raise SweepConfigError(
             f"if_exists must be one of {', '.join(map(repr, IF_EXISTS))}, got if_exists={if_exists!r}; 'error' "
             "refuses a sweep name the storage file already holds, 'resume' goes on with the stored sweep, "
-            "'replace' deletes it and starts anew.")
+            "'replace' deletes it and starts anew."
+        )
     if resume and if_exists == "replace":
-        raise SweepConfigError("resume=True goes on with the stored sweep, but if_exists='replace' deletes it; "
-                               "pass one of them (if_exists='resume' also starts the sweep when it is missing).")
+        raise SweepConfigError(
+            "resume=True goes on with the stored sweep, but if_exists='replace' deletes it; "
+            "pass one of them (if_exists='resume' also starts the sweep when it is missing)."
+        )
 
 
 def _check_same_sweep(config: SweepConfig, store: SqliteStorage) -> None:
@@ -240,49 +287,72 @@ def _check_same_sweep(config: SweepConfig, store: SqliteStorage) -> None:
     stored = store.load_sweep(config.name, strict=True)[0]
     given = json.loads(json.dumps(config.to_json()))  # the stored form: tuples become lists
     try:
-        pairs = {"metric": (stored["metric"], given["metric"]), "goal": (stored["goal"], given["goal"]),
-                 "space": (stored["sampler"]["space"], given["sampler"]["space"]),
-                 "sampler": (stored["sampler"]["name"], given["sampler"]["name"]),
-                 "policy": (stored["policy"], given["policy"]),
-                 "constraints": (stored.get("constraints", []), given["constraints"])}
+        pairs = {
+            "metric": (stored["metric"], given["metric"]),
+            "goal": (stored["goal"], given["goal"]),
+            "space": (stored["sampler"]["space"], given["sampler"]["space"]),
+            "sampler": (stored["sampler"]["name"], given["sampler"]["name"]),
+            "policy": (stored["policy"], given["policy"]),
+            "constraints": (stored.get("constraints", []), given["constraints"]),
+        }
     except (KeyError, TypeError) as error:
-        raise SweepFileError(f"{store.path!r}: sweep {config.name!r}, field 'config': lacks {error} or has the "
-                             "wrong type; the file was damaged or written by another program: pass "
-                             "if_exists='replace' to start anew, or choose another name.") from None
+        raise SweepFileError(
+            f"{store.path!r}: sweep {config.name!r}, field 'config': lacks {error} or has the "
+            "wrong type; the file was damaged or written by another program: pass "
+            "if_exists='replace' to start anew, or choose another name."
+        ) from None
     differ = [f"{key} (stored {old!r}, given {new!r})" for key, (old, new) in pairs.items() if old != new]
     if differ:
         raise SweepConfigError(
             f"if_exists='resume': the sweep {config.name!r} stored in {store.path!r} differs from this call in "
             f"{'; '.join(differ)}; pass if_exists='replace' to delete it and start anew with these settings, "
-            "or choose another name.")
+            "or choose another name."
+        )
 
 
-def _prepare_resume(objective: Any, store: SqliteStorage, name: str, *, observers: Sequence[Any],
-                    **overrides: Any) -> SweepRun:
+def _prepare_resume(
+    objective: Any, store: SqliteStorage, name: str, *, observers: Sequence[Any], **overrides: Any
+) -> SweepRun:
     from hyperwidget.policies import policy_from_json
     from hyperwidget.samplers import sampler_from_json
 
-    data, _status, created_at, _updated, trials = store.load_sweep(name, strict=True)
+    data, _status, _created_at, _updated, trials = store.load_sweep(name, strict=True)
     _review_settings(store.path, name, data)
     try:
-        settings = {k: data[k] for k in ("max_total_runs", "max_concurrent_runs", "max_duration_minutes",
-                                         "trial_timeout", "backend")}
+        settings = {
+            k: data[k]
+            for k in ("max_total_runs", "max_concurrent_runs", "max_duration_minutes", "trial_timeout", "backend")
+        }
         sampler = sampler_from_json(data["sampler"])
         policy = policy_from_json(data["policy"])
     except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as error:
-        raise SweepFileError(f"{store.path!r}: sweep {name!r}, field 'config': cannot rebuild the sweep's settings "
-                             f"({type(error).__name__}: {error}); the file was damaged or written by another "
-                             "program: open it with load_sweep, or start a new sweep.") from None
+        raise SweepFileError(
+            f"{store.path!r}: sweep {name!r}, field 'config': cannot rebuild the sweep's settings "
+            f"({type(error).__name__}: {error}); the file was damaged or written by another "
+            "program: open it with load_sweep, or start a new sweep."
+        ) from None
     given = {k: v for k, v in overrides.items() if v is not None}
     if given.get("backend") == DEFAULT_BACKEND:  # the default of the caller's signature: keep the stored one
         del given["backend"]
     settings.update(given)
-    config = make_config(None, metric=data["metric"], goal=data["goal"], sampler=sampler,
-                         policy=policy, seed=None, name=name,
-                         constraints=data.get("constraints", ()), **settings)
+    config = make_config(
+        None,
+        metric=data["metric"],
+        goal=data["goal"],
+        sampler=sampler,
+        policy=policy,
+        seed=None,
+        name=name,
+        constraints=data.get("constraints", ()),
+        **settings,
+    )
     wrapped = make_objective(objective, sampler.space)
-    trials = [t.replace(status=TrialStatus.QUEUED, metrics={}, steps={}, started_at=None, worker=None)
-              if not t.status.is_finished else t for t in trials]
+    trials = [
+        t.replace(status=TrialStatus.QUEUED, metrics={}, steps={}, started_at=None, worker=None)
+        if not t.status.is_finished
+        else t
+        for t in trials
+    ]
     for t in trials:
         if t.status is TrialStatus.QUEUED:
             store.clear_values(name, t.id)
@@ -299,6 +369,7 @@ def run_prepared(run: SweepRun) -> SweepRun:
 
 def launch(run: SweepRun) -> SweepRun:
     """Start a prepared sweep on a background thread."""
+
     def target() -> None:
         try:
             run._engine.run(run)
@@ -336,15 +407,25 @@ def load_results(name: str | None = None, storage: str | os.PathLike[str] = DEFA
     finally:
         store.close()
     metric, goal, constraints = _review_settings(str(storage), name, data)
-    return SweepResults(name, metric, goal, trials, constraints, status,
-                        runs_dir=Path(storage).resolve().parent / "hyperwidget_runs" / name)
+    return SweepResults(
+        name,
+        metric,
+        goal,
+        trials,
+        constraints,
+        status,
+        runs_dir=Path(storage).resolve().parent / "hyperwidget_runs" / name,
+    )
 
 
 def _review_settings(path: str, name: str, data: Mapping[str, Any]) -> tuple[str, Goal, list[Constraint]]:
     """The metric, goal and constraints of a stored configuration; ``SweepFileError`` names a bad field."""
+
     def bad(field: str, problem: str) -> SweepFileError:
-        return SweepFileError(f"{path!r}: sweep {name!r}, field 'config.{field}': {problem}; the file was damaged "
-                              "or written by another program.")
+        return SweepFileError(
+            f"{path!r}: sweep {name!r}, field 'config.{field}': {problem}; the file was damaged "
+            "or written by another program."
+        )
 
     metric = data.get("metric")
     if not isinstance(metric, str) or not metric.strip() or has_control(metric):

@@ -4,12 +4,15 @@ Code written for ``azure.ai.ml`` runs with only its import lines changed::
 
     from hyperwidget import command, Choice, Uniform, BanditPolicy, MLClient
 
-    job = command(code="./src", command="python train.py --batch_size ${{inputs.batch_size}} "
-                  "--learning_rate ${{inputs.learning_rate}}", inputs={"batch_size": 32, "learning_rate": 0.01})
-    command_job_for_sweep = job(batch_size=Choice(values=[16, 32, 64]),
-                                learning_rate=Uniform(min_value=0.05, max_value=0.1))
-    sweep_job = command_job_for_sweep.sweep(sampling_algorithm="bayesian", primary_metric="accuracy",
-                                            goal="Maximize")
+    job = command(
+        code="./src",
+        command="python train.py --batch_size ${{inputs.batch_size}} --learning_rate ${{inputs.learning_rate}}",
+        inputs={"batch_size": 32, "learning_rate": 0.01},
+    )
+    command_job_for_sweep = job(
+        batch_size=Choice(values=[16, 32, 64]), learning_rate=Uniform(min_value=0.05, max_value=0.1)
+    )
+    sweep_job = command_job_for_sweep.sweep(sampling_algorithm="bayesian", primary_metric="accuracy", goal="Maximize")
     sweep_job.early_termination = BanditPolicy(slack_amount=0.2, delay_evaluation=5, evaluation_interval=1)
     sweep_job.set_limits(max_total_trials=20, max_concurrent_trials=2, timeout=7200, trial_timeout=600)
     returned = MLClient().jobs.create_or_update(sweep_job)
@@ -57,12 +60,16 @@ class _NamedAlgorithm:
 def _algorithm(value: Any) -> Any:
     if isinstance(value, str):
         if value.strip().lower() not in SAMPLERS:
-            raise SweepConfigError(f"sampling_algorithm: unknown {value!r}; use one of: {', '.join(SAMPLERS)}, "
-                                   "or RandomSamplingAlgorithm(seed=..., rule='sobol').")
+            raise SweepConfigError(
+                f"sampling_algorithm: unknown {value!r}; use one of: {', '.join(SAMPLERS)}, "
+                "or RandomSamplingAlgorithm(seed=..., rule='sobol')."
+            )
         return _NamedAlgorithm(value.strip().lower())
     if not hasattr(value, "build"):
-        raise SweepConfigError(f"sampling_algorithm must be one of {', '.join(map(repr, SAMPLERS))} or a "
-                               f"*SamplingAlgorithm object, got {value!r}.")
+        raise SweepConfigError(
+            f"sampling_algorithm must be one of {', '.join(map(repr, SAMPLERS))} or a "
+            f"*SamplingAlgorithm object, got {value!r}."
+        )
     return value
 
 
@@ -79,9 +86,16 @@ class SweepJobLimits:
 class CommandJob:
     """A command with ``${{inputs.name}}`` placeholders; call it with expressions to make a sweepable job."""
 
-    def __init__(self, command: str, code: str = ".", inputs: Mapping[str, Any] | None = None,
-                 environment: Any = None, compute: str | None = None, display_name: str | None = None,
-                 experiment_name: str | None = None) -> None:
+    def __init__(
+        self,
+        command: str,
+        code: str = ".",
+        inputs: Mapping[str, Any] | None = None,
+        environment: Any = None,
+        compute: str | None = None,
+        display_name: str | None = None,
+        experiment_name: str | None = None,
+    ) -> None:
         self.command = command
         self.code = code
         self.inputs = dict(inputs or {})
@@ -101,42 +115,84 @@ class CommandJob:
         """The inputs that are search-space expressions."""
         return {k: v for k, v in self.inputs.items() if isinstance(v, Expression)}
 
-    def sweep(self, *, primary_metric: str, goal: str, sampling_algorithm: Any = "random",
-              compute: str | None = None, max_total_trials: int | None = None,
-              max_concurrent_trials: int | None = None, timeout: float | None = None,
-              trial_timeout: float | None = None, early_termination_policy: EarlyTerminationPolicy | None = None,
-              **_azure_only: Any) -> SweepJob:
+    def sweep(
+        self,
+        *,
+        primary_metric: str,
+        goal: str,
+        sampling_algorithm: Any = "random",
+        compute: str | None = None,
+        max_total_trials: int | None = None,
+        max_concurrent_trials: int | None = None,
+        timeout: float | None = None,
+        trial_timeout: float | None = None,
+        early_termination_policy: EarlyTerminationPolicy | None = None,
+        **_azure_only: Any,
+    ) -> SweepJob:
         """A :class:`SweepJob` over this job's search-space inputs (Azure's other keywords have no effect)."""
         if not self.search_space:
-            raise SweepConfigError("sweep(): no input is a search-space expression; call the job with e.g. "
-                                   "job(learning_rate=Uniform(min_value=0.01, max_value=0.1)) first.")
-        job = SweepJob(self, primary_metric=primary_metric, goal=goal,
-                       sampling_algorithm=_algorithm(sampling_algorithm), compute=compute or self.compute,
-                       early_termination=early_termination_policy)
-        job.set_limits(max_total_trials=max_total_trials, max_concurrent_trials=max_concurrent_trials,
-                       timeout=timeout, trial_timeout=trial_timeout)
+            raise SweepConfigError(
+                "sweep(): no input is a search-space expression; call the job with e.g. "
+                "job(learning_rate=Uniform(min_value=0.01, max_value=0.1)) first."
+            )
+        job = SweepJob(
+            self,
+            primary_metric=primary_metric,
+            goal=goal,
+            sampling_algorithm=_algorithm(sampling_algorithm),
+            compute=compute or self.compute,
+            early_termination=early_termination_policy,
+        )
+        job.set_limits(
+            max_total_trials=max_total_trials,
+            max_concurrent_trials=max_concurrent_trials,
+            timeout=timeout,
+            trial_timeout=trial_timeout,
+        )
         return job
 
     def script(self) -> Script:
         """The child-run command as a :class:`~hyperwidget.objective.Script`."""
         fixed = {k: v for k, v in self.inputs.items() if not isinstance(v, Expression)}
-        return Script.from_command(self.command, source_directory=self.code, inputs=fixed,
-                                   environment=self.environment)
+        return Script.from_command(self.command, source_directory=self.code, inputs=fixed, environment=self.environment)
 
 
-def command(*, command: str, code: str = ".", inputs: Mapping[str, Any] | None = None, environment: Any = None,
-            compute: str | None = None, display_name: str | None = None, experiment_name: str | None = None,
-            **_azure_only: Any) -> CommandJob:
+def command(
+    *,
+    command: str,
+    code: str = ".",
+    inputs: Mapping[str, Any] | None = None,
+    environment: Any = None,
+    compute: str | None = None,
+    display_name: str | None = None,
+    experiment_name: str | None = None,
+    **_azure_only: Any,
+) -> CommandJob:
     """Azure's ``command(...)`` builder: a child run given as a command line (Azure's other keywords have no effect)."""
-    return CommandJob(command, code=code, inputs=inputs, environment=environment, compute=compute,
-                      display_name=display_name, experiment_name=experiment_name)
+    return CommandJob(
+        command,
+        code=code,
+        inputs=inputs,
+        environment=environment,
+        compute=compute,
+        display_name=display_name,
+        experiment_name=experiment_name,
+    )
 
 
 class SweepJob:
     """A sweep over a command job (Azure's ``SweepJob``); submit it with ``MLClient().jobs.create_or_update``."""
 
-    def __init__(self, trial: CommandJob, *, primary_metric: str, goal: str, sampling_algorithm: Any,
-                 compute: str | None = None, early_termination: EarlyTerminationPolicy | None = None) -> None:
+    def __init__(
+        self,
+        trial: CommandJob,
+        *,
+        primary_metric: str,
+        goal: str,
+        sampling_algorithm: Any,
+        compute: str | None = None,
+        early_termination: EarlyTerminationPolicy | None = None,
+    ) -> None:
         self.trial = trial
         self.primary_metric = primary_metric
         self.goal = goal
@@ -153,17 +209,26 @@ class SweepJob:
         """The hyperparameters being swept."""
         return self.trial.search_space
 
-    def set_limits(self, *, max_concurrent_trials: int | None = None, max_total_trials: int | None = None,
-                   timeout: float | None = None, trial_timeout: float | None = None) -> None:
+    def set_limits(
+        self,
+        *,
+        max_concurrent_trials: int | None = None,
+        max_total_trials: int | None = None,
+        timeout: float | None = None,
+        trial_timeout: float | None = None,
+    ) -> None:
         """Set the limits given (counts; ``timeout`` and ``trial_timeout`` in seconds); ``None`` leaves one as is."""
         for name, count in (("max_concurrent_trials", max_concurrent_trials), ("max_total_trials", max_total_trials)):
             if count is not None:
                 check_count(name, count, "it is a number of trials (or None to leave it as is).")
         for name, seconds in (("timeout", timeout), ("trial_timeout", trial_timeout)):
             check_duration(name, seconds)
-        for name, value in (("max_concurrent_trials", max_concurrent_trials),
-                            ("max_total_trials", max_total_trials), ("timeout", timeout),
-                            ("trial_timeout", trial_timeout)):
+        for name, value in (
+            ("max_concurrent_trials", max_concurrent_trials),
+            ("max_total_trials", max_total_trials),
+            ("timeout", timeout),
+            ("trial_timeout", trial_timeout),
+        ):
             if value is not None:
                 setattr(self.limits, name, value)
 
@@ -176,11 +241,21 @@ class SweepJob:
             concurrency = min(limits.max_total_trials, os.cpu_count() or 1)
         concurrency = get_backend(backend).limit_concurrency(concurrency)
         return prepare_sweep(
-            self.trial.script(), None, metric=self.primary_metric, goal=self.goal,
-            sampler=self.sampling_algorithm.build(self.search_space), policy=self.early_termination,
-            max_total_runs=limits.max_total_trials, max_concurrent_runs=concurrency,
+            self.trial.script(),
+            None,
+            metric=self.primary_metric,
+            goal=self.goal,
+            sampler=self.sampling_algorithm.build(self.search_space),
+            policy=self.early_termination,
+            max_total_runs=limits.max_total_trials,
+            max_concurrent_runs=concurrency,
             max_duration_minutes=None if limits.timeout is None else limits.timeout / 60,
-            trial_timeout=limits.trial_timeout, backend=backend, name=name, storage=storage, observers=observers)
+            trial_timeout=limits.trial_timeout,
+            backend=backend,
+            name=name,
+            storage=storage,
+            observers=observers,
+        )
 
 
 class _Jobs:
@@ -191,8 +266,9 @@ class _Jobs:
     def create_or_update(self, job: SweepJob, *, experiment_name: str | None = None, **_azure_only: Any) -> SweepRun:
         """Start the sweep job in the background; returns its run at once (Azure's other keywords have no effect)."""
         if not isinstance(job, SweepJob):
-            raise SweepConfigError(f"jobs.create_or_update takes a SweepJob (from command_job.sweep(...)), got "
-                                   f"{job!r}.")
+            raise SweepConfigError(
+                f"jobs.create_or_update takes a SweepJob (from command_job.sweep(...)), got {job!r}."
+            )
         prefix = experiment_name or job.experiment_name or "sweep"
         job.name = job.name or f"{prefix}_{datetime.datetime.now():%Y%m%d_%H%M%S_%f}"
         run = launch(job.prepare(job.name, self._client.storage, self._client.observers))
@@ -223,9 +299,16 @@ class MLClient:
     The Azure identifiers (credential, subscription, resource group, workspace) are accepted and ignored.
     """
 
-    def __init__(self, credential: Any = None, subscription_id: str | None = None,
-                 resource_group_name: str | None = None, workspace_name: str | None = None, *,
-                 storage: str | None = DEFAULT_STORAGE, observers: Sequence[Any] = ()) -> None:
+    def __init__(
+        self,
+        credential: Any = None,
+        subscription_id: str | None = None,
+        resource_group_name: str | None = None,
+        workspace_name: str | None = None,
+        *,
+        storage: str | None = DEFAULT_STORAGE,
+        observers: Sequence[Any] = (),
+    ) -> None:
         self.workspace_name = workspace_name or "local"
         self.storage = storage
         self.observers = list(observers)

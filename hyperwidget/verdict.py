@@ -50,7 +50,7 @@ def _raised_type(text: str) -> str | None:
     starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")]
     if not starts:
         return None
-    for line in lines[starts[-1] + 1:]:
+    for line in lines[starts[-1] + 1 :]:
         if line.strip() and not line[0].isspace():
             match = _EXCEPTION_LINE.match(line)
             return match.group(1) if match else None
@@ -103,8 +103,9 @@ class FirstFailures:
         return f"the first {count} trials all failed the same way ({self.kind})"
 
 
-def sweep_verdict(name: str, records: Sequence[TrialRecord], watch: FirstFailures, *, fix: str, canceled: bool,
-                  out_of_budget: bool) -> tuple[str, SweepFailedError | None]:
+def sweep_verdict(
+    name: str, records: Sequence[TrialRecord], watch: FirstFailures, *, fix: str, canceled: bool, out_of_budget: bool
+) -> tuple[str, SweepFailedError | None]:
     """A sweep's final status, and its error when it is ``Failed``.
 
     ``Failed`` when its first trials all failed alike (``watch`` tripped) or when
@@ -127,16 +128,20 @@ def how_to_fix(name: str, objective: str, storage: str | None) -> str:
     text = f"Fix the objective ({objective}), then run the sweep again"
     if storage is None or storage == ":memory:":
         return text + "."
-    return (f"{text} under another name, or go on with this one: hyperwidget.resume_sweep({name!r}, objective, "
-            f"storage={storage!r}) (its trials so far count towards max_total_runs; pass a larger "
-            "max_total_runs to run more).")
+    return (
+        f"{text} under another name, or go on with this one: hyperwidget.resume_sweep({name!r}, objective, "
+        f"storage={storage!r}) (its trials so far count towards max_total_runs; pass a larger "
+        "max_total_runs to run more)."
+    )
 
 
 def fail_fast_error(name: str, watch: FirstFailures, fix: str) -> SweepFailedError:
     """The error of a sweep stopped because its first trials all failed alike."""
     first = watch.failures[0]
-    message = (f"sweep {name!r} failed: {watch.summary()}, so it started no more trials and canceled any still "
-               f"running. {_first_error(first)}\n{fix}")
+    message = (
+        f"sweep {name!r} failed: {watch.summary()}, so it started no more trials and canceled any still "
+        f"running. {_first_error(first)}\n{fix}"
+    )
     return SweepFailedError(message, sweep_name=name, first=first, failures=len(watch.failures))
 
 
@@ -148,13 +153,16 @@ def nothing_worked_error(name: str, records: Sequence[TrialRecord], fix: str) ->
     counts = Counter(r.status.value if r.status.is_finished else "Canceled" for r in records)
     tally = ", ".join(f"{n} {status}" for status, n in counts.most_common())
     first = min(records, key=lambda r: (not r.status.is_failure, r.ended_at or float("inf"), r.index))
-    message = (f"sweep {name!r} failed: none of its {len(records)} trials completed ({tally}). "
-               f"{_first_error(first)}\n{fix}")
+    message = (
+        f"sweep {name!r} failed: none of its {len(records)} trials completed ({tally}). {_first_error(first)}\n{fix}"
+    )
     failures = sum(r.status in _FAILURES for r in records)
     return SweepFailedError(message, sweep_name=name, first=first, failures=failures)
 
 
 def _first_error(record: TrialRecord) -> str:
     error = (record.error or "(no error text was recorded)").rstrip()
-    return (f"Trial {record.id} ({record.status.value}, hyperparameters {dict(record.params)}) ended with:\n\n"
-            f"{textwrap.indent(error, '    ')}\n")
+    return (
+        f"Trial {record.id} ({record.status.value}, hyperparameters {dict(record.params)}) ended with:\n\n"
+        f"{textwrap.indent(error, '    ')}\n"
+    )

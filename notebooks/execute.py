@@ -29,8 +29,16 @@ HERE = Path(__file__).resolve().parent
 #: Seconds one cell may take before the run fails.
 CELL_TIMEOUT = 300
 #: Files and folders the notebooks create when they run.
-GENERATED = ("hyperwidget.db", "hyperwidget.db-wal", "hyperwidget.db-shm", "hyperwidget_runs", "outputs",
-             "data.csv", "train.py", "best_model.pkl")
+GENERATED = (
+    "hyperwidget.db",
+    "hyperwidget.db-wal",
+    "hyperwidget.db-shm",
+    "hyperwidget_runs",
+    "outputs",
+    "data.csv",
+    "train.py",
+    "best_model.pkl",
+)
 
 
 def notebook_paths(names: list[str] | None = None) -> list[Path]:
@@ -56,8 +64,13 @@ def execute(path: Path, cwd: Path, timeout: int = CELL_TIMEOUT) -> nbformat.Note
     Raises ``nbclient.exceptions.CellExecutionError`` on the first failing cell.
     """
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", store_widget_state=True,
-                            resources={"metadata": {"path": str(cwd)}})
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        store_widget_state=True,
+        resources={"metadata": {"path": str(cwd)}},
+    )
     # A kernel shows figures inline only with its own backend: an MPLBACKEND inherited from the caller
     # (pytest's conftest sets Agg) would leave every figure out of the outputs.
     env = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
@@ -67,9 +80,13 @@ def execute(path: Path, cwd: Path, timeout: int = CELL_TIMEOUT) -> nbformat.Note
 
 def error_outputs(notebook: nbformat.NotebookNode) -> list[str]:
     """``"cell N: Name: message"`` for every error output of an executed notebook."""
-    return [f"cell {i}: {out.get('ename')}: {out.get('evalue')}"
-            for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"
-            for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+    return [
+        f"cell {i}: {out.get('ename')}: {out.get('evalue')}"
+        for i, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "error"
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import socket
@@ -10,6 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -44,8 +46,14 @@ PACKAGE = Path(hw.__file__).parent
 )
 def test_each_backend_states_its_capabilities(name, in_process, loses_all, interruption, channel, caps, most):  # type: ignore[no-untyped-def]
     backend = get_backend(name)
-    assert (backend.in_process, backend.loses_all_workers, backend.interruption, backend.channel,
-            backend.caps_at_cores, backend.max_concurrency) == (in_process, loses_all, interruption, channel, caps, most)
+    assert (
+        backend.in_process,
+        backend.loses_all_workers,
+        backend.interruption,
+        backend.channel,
+        backend.caps_at_cores,
+        backend.max_concurrency,
+    ) == (in_process, loses_all, interruption, channel, caps, most)
 
 
 def test_capability_queries_and_concurrency_rules() -> None:
@@ -180,25 +188,33 @@ def _stubborn(duration: float) -> float:
     """A trial that swallows its own timeout and never logs: only the sweep can end it."""
     end = time.monotonic() + duration
     while time.monotonic() < end:
-        try:
+        with contextlib.suppress(TrialTimeout):
             time.sleep(0.002)
-        except TrialTimeout:
-            pass
     return duration
 
 
 @pytest.mark.parametrize("concurrency", [1, 2])
-def test_thread_trials_stopped_many_times_never_fail_the_sweep(monkeypatch: pytest.MonkeyPatch,
-                                                               concurrency: int) -> None:
+def test_thread_trials_stopped_many_times_never_fail_the_sweep(
+    monkeypatch: pytest.MonkeyPatch, concurrency: int
+) -> None:
     """Issue #13: the engine interrupted thread trials with TrialStopped, which needs a reason (TypeError).
 
     With one trial at a time joblib runs it in the sweep's own thread, so an
     interruption that arrived just after the trial ended hit the engine itself.
     """
     monkeypatch.setattr(engine, "GRACE_SECONDS", 0.0)
-    run = hw.run_sweep(_stubborn, {"duration": hw.uniform(0.03, 0.25)}, metric="duration", backend="threads",
-                       max_total_runs=30, max_concurrent_runs=concurrency, trial_timeout=0.05, seed=0,
-                       storage=None, monitor=False)
+    run = hw.run_sweep(
+        _stubborn,
+        {"duration": hw.uniform(0.03, 0.25)},
+        metric="duration",
+        backend="threads",
+        max_total_runs=30,
+        max_concurrent_runs=concurrency,
+        trial_timeout=0.05,
+        seed=0,
+        storage=None,
+        monitor=False,
+    )
     statuses = {t.status for t in run.trials}
     assert run.status == "Completed" and statuses <= {TrialStatus.COMPLETED, TrialStatus.TIMED_OUT}
     assert TrialStatus.TIMED_OUT in statuses
@@ -209,7 +225,7 @@ class _CountingThreads(ThreadBackend):
     """A backend added in one place: a class and its registry entry."""
 
     name = "counted-threads"
-    interrupted: list[str] = []
+    interrupted: ClassVar[list[str]] = []
 
     def interrupt(self, trial_id: str, worker: str | None) -> None:
         type(self).interrupted.append(trial_id)
@@ -220,9 +236,17 @@ def test_a_registered_backend_is_used_by_the_engine(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(engine, "GRACE_SECONDS", 0.0)
     BACKENDS.register(_CountingThreads.name, _CountingThreads)
     try:
-        run = hw.run_sweep(_stubborn, {"duration": hw.choice(0.01, 0.5)}, metric="duration", sampler="grid",
-                           backend="counted-threads", max_concurrent_runs=2, trial_timeout=0.05, storage=None,
-                           monitor=False)
+        run = hw.run_sweep(
+            _stubborn,
+            {"duration": hw.choice(0.01, 0.5)},
+            metric="duration",
+            sampler="grid",
+            backend="counted-threads",
+            max_concurrent_runs=2,
+            trial_timeout=0.05,
+            storage=None,
+            monitor=False,
+        )
     finally:
         BACKENDS.pop(_CountingThreads.name)
     assert run.config.backend == "counted-threads"
@@ -232,8 +256,17 @@ def test_a_registered_backend_is_used_by_the_engine(monkeypatch: pytest.MonkeyPa
 
 def test_the_engine_knows_no_backend_name_and_interrupts_no_thread_itself() -> None:
     source = (PACKAGE / "engine.py").read_text()
-    for word in ('"loky"', '"threads"', '"dask"', '"sequential"', "SIGKILL", "ctypes", "split(\":\")",
-                 "isinstance(self.objective", ".handle"):
+    for word in (
+        '"loky"',
+        '"threads"',
+        '"dask"',
+        '"sequential"',
+        "SIGKILL",
+        "ctypes",
+        'split(":")',
+        "isinstance(self.objective",
+        ".handle",
+    ):
         assert word not in source, word
     users = [p.relative_to(PACKAGE) for p in PACKAGE.rglob("*.py") if "PyThreadState_SetAsyncExc" in p.read_text()]
     assert [str(p) for p in users] == [os.path.join("executor", "_interrupt.py")]

@@ -261,9 +261,9 @@ def test_a_running_trial_moves_the_proposal_away_from_it(seed: int) -> None:
         sampler = BayesianParameterSampling(space, seed=seed)
         # Same index (same generator) and same finished trials; only the running trial differs.
         placeholder = record(n, {"unrelated": 1}, None, TrialStatus.RUNNING)  # not in the space: ignored
-        alone = sampler.suggest(history + [placeholder], "loss", Goal.MINIMIZE)
+        alone = sampler.suggest([*history, placeholder], "loss", Goal.MINIMIZE)
         running = record(n, alone, None, TrialStatus.RUNNING)
-        beside = sampler.suggest(history + [running], "loss", Goal.MINIMIZE)
+        beside = sampler.suggest([*history, running], "loss", Goal.MINIMIZE)
         assert np.linalg.norm(_unit(space, beside) - _unit(space, alone)) >= 0.1
 
 
@@ -342,7 +342,10 @@ def test_properties_json_and_errors() -> None:
     assert (sampler.seed, sampler.n_initial, sampler.name) == (11, 4, "bayesian")
     rebuilt = sampler_from_json(sampler.to_json())
     assert isinstance(rebuilt, BayesianParameterSampling) and rebuilt.to_json() == sampler.to_json()
-    loss = lambda p: (p["x"] - 0.2) ** 2 + (p["n"] - 3) ** 2
+
+    def loss(p: dict) -> float:
+        return (p["x"] - 0.2) ** 2 + (p["n"] - 3) ** 2
+
     assert [r.params for r in run(sampler, loss, 8)] == [r.params for r in run(rebuilt, loss, 8)]
     with pytest.raises(SweepConfigError, match="n_initial must be a positive int, got 0"):
         BayesianParameterSampling(space, n_initial=0)

@@ -14,11 +14,11 @@ import tracemalloc
 from typing import Any
 
 import pytest
+from objectives import curve
 
 import hyperwidget as hw
 from hyperwidget.executor import _backends, _channel
 from hyperwidget.executor._channel import ChannelServer, SocketChannel
-from objectives import curve
 
 
 class RecordingHost:
@@ -150,10 +150,18 @@ def test_200_idle_connections_cost_no_thread_and_are_dropped(server, monkeypatch
     assert server.host.calls[0] == ("started", "t2")
 
 
-@pytest.mark.parametrize("line", [
-    b"{not json\n", b"[1, 2, 3]\n", b"\xff\xfe\xfd\n", b"[" * 100_000 + b"\n", b'{"op": "value"}\n',
-    b'{"op": "start", "token": 12, "trial": "t"}\n', b'{"op": "start", "token": null}\n',
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"{not json\n",
+        b"[1, 2, 3]\n",
+        b"\xff\xfe\xfd\n",
+        b"[" * 100_000 + b"\n",
+        b'{"op": "value"}\n',
+        b'{"op": "start", "token": 12, "trial": "t"}\n',
+        b'{"op": "start", "token": null}\n',
+    ],
+)
 def test_malformed_lines_are_dropped_without_a_traceback(server, capfd, caplog, line) -> None:  # type: ignore[no-untyped-def]
     caplog.set_level(logging.DEBUG, logger="hyperwidget")
     sock = _connect(server)
@@ -196,12 +204,21 @@ def test_a_sweep_loses_no_value_while_its_channel_is_flooded(monkeypatch, capfd)
 
     monkeypatch.setattr(_backends, "ChannelServer", Recorded)
     monkeypatch.setattr(_channel, "AUTH_SECONDS", 1.0)
-    run = hw.start_sweep(curve, {"x": hw.uniform(0.1, 1.0), "epochs": 30, "delay": 0.02}, metric="acc",
-                         max_total_runs=6, max_concurrent_runs=2, backend="loky", storage=None)
+    run = hw.start_sweep(
+        curve,
+        {"x": hw.uniform(0.1, 1.0), "epochs": 30, "delay": 0.02},
+        metric="acc",
+        max_total_runs=6,
+        max_concurrent_runs=2,
+        backend="loky",
+        storage=None,
+    )
     _wait_for(lambda: bool(servers))
     stop = threading.Event()
-    floods = [threading.Thread(target=_flood, args=(servers[0].address, kind, stop), daemon=True)
-              for kind in ("garbage", "idle", "token", "long")]
+    floods = [
+        threading.Thread(target=_flood, args=(servers[0].address, kind, stop), daemon=True)
+        for kind in ("garbage", "idle", "token", "long")
+    ]
     for thread in floods:
         thread.start()
     run.wait(timeout=120)

@@ -7,39 +7,49 @@ import sys
 from pathlib import Path
 
 import pytest
+from objectives import curve
 
 import hyperwidget as hw
 from hyperwidget.__main__ import main
-from objectives import curve
 
 
 @pytest.fixture
 def sweep_file() -> str:
     for name in ("first", "second"):
-        hw.run_sweep(curve, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=2, backend="sequential",
-                     storage="sweeps.db", name=name, seed=0)
+        hw.run_sweep(
+            curve,
+            {"x": hw.uniform(0, 1)},
+            metric="acc",
+            max_total_runs=2,
+            backend="sequential",
+            storage="sweeps.db",
+            name=name,
+            seed=0,
+        )
     return "sweeps.db"
 
 
 def test_python_dash_m_lists_the_sweeps_of_a_file_given_as_an_argument(sweep_file: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "hyperwidget", "list", sweep_file], capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "hyperwidget", "list", sweep_file], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["first", "second"]
 
 
-def test_list_takes_the_file_as_an_argument_or_an_option(sweep_file: str,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_list_takes_the_file_as_an_argument_or_an_option(sweep_file: str, capsys: pytest.CaptureFixture[str]) -> None:
     for argv in (["list", "sweeps.db"], ["list", "--storage", "sweeps.db"]):
         assert main(argv) == 0
         assert capsys.readouterr().out.split() == ["first", "second"]
 
 
 def test_show_takes_the_file_and_the_name_as_arguments(sweep_file: str, capsys: pytest.CaptureFixture[str]) -> None:
-    for argv, shown in ((["show", "sweeps.db"], "second"),  # the newest
-                        (["show", "sweeps.db", "first"], "first"),
-                        (["show", "first", "sweeps.db"], "first"),
-                        (["show", "first", "--storage", "sweeps.db"], "first")):
+    for argv, shown in (
+        (["show", "sweeps.db"], "second"),  # the newest
+        (["show", "sweeps.db", "first"], "first"),
+        (["show", "first", "sweeps.db"], "first"),
+        (["show", "first", "--storage", "sweeps.db"], "first"),
+    ):
         assert main(argv) == 0
         out = capsys.readouterr().out
         assert out.startswith(f"<SweepResults {shown!r} Completed") and f"{shown}_0" in out
@@ -54,8 +64,9 @@ def test_the_default_file_is_hyperwidget_db(capsys: pytest.CaptureFixture[str]) 
 
 
 @pytest.mark.parametrize("command", ["list", "show"])
-def test_a_missing_file_is_an_error_that_names_it_and_is_not_created(command: str,
-                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_file_is_an_error_that_names_it_and_is_not_created(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main([command, "gone.db"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"python -m hyperwidget {command}: error: storage='gone.db': no such sweep file")
@@ -68,8 +79,9 @@ def test_a_file_that_is_not_a_sweep_file_is_an_error(capsys: pytest.CaptureFixtu
     assert "storage='notes.txt' is not a hyperwidget sweep file" in capsys.readouterr().err
 
 
-def test_the_file_given_twice_or_too_many_arguments_are_usage_errors(sweep_file: str,
-                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_file_given_twice_or_too_many_arguments_are_usage_errors(
+    sweep_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["list", "sweeps.db", "--storage", "sweeps.db"])
     assert exit_info.value.code == 2 and "the file is given twice" in capsys.readouterr().err

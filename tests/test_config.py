@@ -22,9 +22,13 @@ def _sweep(**settings: object) -> list[object]:
 
 
 def _hyperdrive(**settings: object) -> hw.HyperDriveConfig:
-    return hw.HyperDriveConfig(run_config=lambda x: x, primary_metric_name="acc", primary_metric_goal="MAXIMIZE",
-                               hyperparameter_sampling=hw.RandomParameterSampling({"x": hw.uniform(0, 1)}),
-                               **{"max_total_runs": 4, **settings})
+    return hw.HyperDriveConfig(
+        run_config=lambda x: x,
+        primary_metric_name="acc",
+        primary_metric_goal="MAXIMIZE",
+        hyperparameter_sampling=hw.RandomParameterSampling({"x": hw.uniform(0, 1)}),
+        **{"max_total_runs": 4, **settings},
+    )
 
 
 def _sweep_job() -> hw.SweepJob:
@@ -42,13 +46,17 @@ def test_zero_or_negative_concurrency_is_refused_not_read_as_unset() -> None:
             _sweep(max_concurrent_runs=value)
         with pytest.raises(SweepConfigError, match=message):
             _hyperdrive(max_concurrent_runs=value)
-        with pytest.raises(SweepConfigError, match=rf"max_concurrent_trials must be an int >= 1, got "
-                                                   rf"max_concurrent_trials={value}"):
+        with pytest.raises(
+            SweepConfigError,
+            match=rf"max_concurrent_trials must be an int >= 1, got "
+            rf"max_concurrent_trials={value}",
+        ):
             _sweep_job().set_limits(max_concurrent_trials=value)
     # None still means unset
     assert _hyperdrive().max_concurrent_runs == 4  # Azure's rule: max_total_runs, gated by the cores at submit
-    run = hw.run_sweep(lambda x: x, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=1, storage=None,
-                       backend="threads")
+    run = hw.run_sweep(
+        lambda x: x, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=1, storage=None, backend="threads"
+    )
     assert run.config.max_concurrent_runs == 1  # min(max_total_runs, cores)
     job = _sweep_job()
     job.set_limits(max_concurrent_trials=None, max_total_trials=3)
@@ -59,15 +67,35 @@ def test_more_concurrency_than_cores_is_capped_at_the_cores_with_a_warning(monke
     from hyperwidget.config import cap_concurrency
 
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    with pytest.warns(HyperwidgetWarning, match=r"max_concurrent_runs=1000000 is more than this machine's 2 cores; "
-                                                r"running 2 trials at a time"):
-        run = hw.run_sweep(lambda x: x, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=3, storage=None,
-                           backend="threads", max_concurrent_runs=10**6)
+    with pytest.warns(
+        HyperwidgetWarning,
+        match=r"max_concurrent_runs=1000000 is more than this machine's 2 cores; "
+        r"running 2 trials at a time",
+    ):
+        run = hw.run_sweep(
+            lambda x: x,
+            {"x": hw.uniform(0, 1)},
+            metric="acc",
+            max_total_runs=3,
+            storage=None,
+            backend="threads",
+            max_concurrent_runs=10**6,
+        )
     assert run.config.max_concurrent_runs == 2 and run.status == "Completed"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert hw.run_sweep(lambda x: x, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=3, storage=None,
-                            backend="threads", max_concurrent_runs=2).config.max_concurrent_runs == 2
+        assert (
+            hw.run_sweep(
+                lambda x: x,
+                {"x": hw.uniform(0, 1)},
+                metric="acc",
+                max_total_runs=3,
+                storage=None,
+                backend="threads",
+                max_concurrent_runs=2,
+            ).config.max_concurrent_runs
+            == 2
+        )
     assert cap_concurrency(10**6, "dask") == 10**6  # the cluster's own workers run the trials
     with pytest.warns(HyperwidgetWarning, match="max_concurrent_runs=64 is more than this machine's 2 cores"):
         assert cap_concurrency(64, "loky") == 2
@@ -100,15 +128,26 @@ def test_unusable_trial_timeouts_are_refused_before_any_trial(value: object, mes
 def test_trial_timeout_stops_at_the_longest_wait_python_timers_accept() -> None:
     with pytest.raises(SweepConfigError, match="trial_timeout must be at most 9223372036 seconds"):
         _sweep(trial_timeout=math.nextafter(threading.TIMEOUT_MAX, math.inf))
-    run = hw.run_sweep(lambda x: x, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=2, storage=None,
-                       backend="threads", max_concurrent_runs=2, trial_timeout=threading.TIMEOUT_MAX)
+    run = hw.run_sweep(
+        lambda x: x,
+        {"x": hw.uniform(0, 1)},
+        metric="acc",
+        max_total_runs=2,
+        storage=None,
+        backend="threads",
+        max_concurrent_runs=2,
+        trial_timeout=threading.TIMEOUT_MAX,
+    )
     assert [t.status.value for t in run.trials] == ["Completed", "Completed"]
 
 
 @pytest.mark.parametrize("value", [math.inf, math.nan])
 def test_non_finite_sweep_budgets_are_refused(value: float) -> None:
-    with pytest.raises(SweepConfigError, match=rf"max_duration_minutes must be a finite number of minutes .*"
-                                               rf"got max_duration_minutes={value}; use None for no limit"):
+    with pytest.raises(
+        SweepConfigError,
+        match=rf"max_duration_minutes must be a finite number of minutes .*"
+        rf"got max_duration_minutes={value}; use None for no limit",
+    ):
         _sweep(max_duration_minutes=value)
     with pytest.raises(SweepConfigError, match=rf"max_duration_minutes must be a finite .*={value}"):
         _hyperdrive(max_duration_minutes=value)  # once capped at 10080 with a warning
@@ -121,9 +160,13 @@ def test_non_finite_sweep_budgets_are_refused(value: float) -> None:
 
 def test_an_empty_search_space_is_refused() -> None:
     message = r"the search space is empty \(got \{\}\): a sweep needs at least one hyperparameter; give e.g."
-    for make in (lambda: hw.run_sweep(lambda: 1.0, {}, metric="acc", storage=None),
-                 lambda: hw.RandomParameterSampling({}), lambda: hw.GridParameterSampling({}),
-                 lambda: hw.BayesianParameterSampling({}), lambda: hw.SearchSpace({})):
+    for make in (
+        lambda: hw.run_sweep(lambda: 1.0, {}, metric="acc", storage=None),
+        lambda: hw.RandomParameterSampling({}),
+        lambda: hw.GridParameterSampling({}),
+        lambda: hw.BayesianParameterSampling({}),
+        lambda: hw.SearchSpace({}),
+    ):
         with pytest.raises(SearchSpaceError, match=message):
             make()
     # a space of constants only is not empty, and comparing with an empty dict is no error

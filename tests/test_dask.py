@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from objectives import curve, faulty
 
 import hyperwidget as hw
 from hyperwidget import SweepConfigError
-from objectives import curve, faulty
 
 distributed = pytest.importorskip("distributed")
 pytestmark = [pytest.mark.dask, pytest.mark.slow]
@@ -25,9 +25,18 @@ def client():  # type: ignore[no-untyped-def]
 def test_live_values_and_early_stopping_on_a_local_cluster(client) -> None:  # type: ignore[no-untyped-def]
     from hyperwidget.policies import BanditPolicy
 
-    run = hw.run_sweep(curve, {"x": hw.choice(0.2, 1.0), "epochs": 10, "delay": 0.02}, metric="acc",
-                       max_total_runs=6, max_concurrent_runs=2, backend="dask", seed=3, storage="d.db", name="d",
-                       policy=BanditPolicy(slack_factor=0.2, delay_evaluation=3))
+    run = hw.run_sweep(
+        curve,
+        {"x": hw.choice(0.2, 1.0), "epochs": 10, "delay": 0.02},
+        metric="acc",
+        max_total_runs=6,
+        max_concurrent_runs=2,
+        backend="dask",
+        seed=3,
+        storage="d.db",
+        name="d",
+        policy=BanditPolicy(slack_factor=0.2, delay_evaluation=3),
+    )
     assert run.status == "Completed"
     workers = {c.record.worker.split(":")[1] for c in run.get_children()}
     assert len(workers) == 2, "trials ran in both worker processes"
@@ -41,13 +50,20 @@ def test_live_values_and_early_stopping_on_a_local_cluster(client) -> None:  # t
 def test_a_dead_dask_worker_fails_only_its_trial(client) -> None:  # type: ignore[no-untyped-def]
     from test_faults import Scripted
 
-    run = hw.run_sweep(faulty, sampler=Scripted(["ok", "crash", "ok", "raise", "ok"]), metric="acc",
-                       max_total_runs=5, max_concurrent_runs=2, backend="dask", storage=None)
+    run = hw.run_sweep(
+        faulty,
+        sampler=Scripted(["ok", "crash", "ok", "raise", "ok"]),
+        metric="acc",
+        max_total_runs=5,
+        max_concurrent_runs=2,
+        backend="dask",
+        storage=None,
+    )
     assert [c.status for c in run.get_children()] == ["Completed", "Crashed", "Completed", "Failed", "Completed"]
 
 
 def test_dask_backend_without_a_client_says_how_to_make_one() -> None:
-    with pytest.raises(SweepConfigError, match="needs a running dask.distributed Client"):
+    with pytest.raises(SweepConfigError, match=r"needs a running dask\.distributed Client"):
         from hyperwidget.executor import check_backend
 
         distributed.Client  # noqa: B018 - the module is importable, but no client is active here
@@ -70,14 +86,24 @@ def _non_loopback_listeners(pid: int | None = None) -> list[str]:
     import psutil
 
     process = psutil.Process(pid)
-    return [f"{c.laddr.ip}:{c.laddr.port}" for c in process.net_connections(kind="inet")
-            if c.status == psutil.CONN_LISTEN and not ipaddress.ip_address(c.laddr.ip).is_loopback]
+    return [
+        f"{c.laddr.ip}:{c.laddr.port}"
+        for c in process.net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN and not ipaddress.ip_address(c.laddr.ip).is_loopback
+    ]
 
 
 def test_a_dask_sweep_opens_no_listener(client) -> None:  # type: ignore[no-untyped-def]
     before = _non_loopback_listeners()
-    run = hw.start_sweep(curve, {"x": hw.uniform(0.1, 1.0), "epochs": 20, "delay": 0.05}, metric="acc",
-                         max_total_runs=2, max_concurrent_runs=2, backend="dask", storage=None)
+    run = hw.start_sweep(
+        curve,
+        {"x": hw.uniform(0.1, 1.0), "epochs": 20, "delay": 0.05},
+        metric="acc",
+        max_total_runs=2,
+        max_concurrent_runs=2,
+        backend="dask",
+        storage=None,
+    )
     deadline = time.monotonic() + 30
     while not any(t.series("acc") for t in run.trials):
         assert time.monotonic() < deadline
@@ -98,8 +124,15 @@ def one_slot():  # type: ignore[no-untyped-def]
 
 
 def test_cancel_ends_a_dask_trial_stuck_in_c_at_once(one_slot) -> None:  # type: ignore[no-untyped-def]
-    run = hw.start_sweep(faulty, {"kind": hw.choice("hang")}, metric="acc", max_total_runs=2,
-                         max_concurrent_runs=1, backend="dask", storage=None)
+    run = hw.start_sweep(
+        faulty,
+        {"kind": hw.choice("hang")},
+        metric="acc",
+        max_total_runs=2,
+        max_concurrent_runs=1,
+        backend="dask",
+        storage=None,
+    )
     _wait_running(run)
     started = time.monotonic()
     run.cancel()
@@ -110,23 +143,39 @@ def test_cancel_ends_a_dask_trial_stuck_in_c_at_once(one_slot) -> None:  # type:
 
 def test_a_dask_trial_timeout_is_kept_on_time(one_slot) -> None:  # type: ignore[no-untyped-def]
     started = time.monotonic()
-    run = hw.start_sweep(faulty, {"kind": hw.choice("hang")}, metric="acc", max_total_runs=1,
-                         max_concurrent_runs=1, backend="dask", storage=None, trial_timeout=2)
+    run = hw.start_sweep(
+        faulty,
+        {"kind": hw.choice("hang")},
+        metric="acc",
+        max_total_runs=1,
+        max_concurrent_runs=1,
+        backend="dask",
+        storage=None,
+        trial_timeout=2,
+    )
     run.wait_for_completion(raise_on_error=False)
     assert time.monotonic() - started < 10, "the sweep waited for a trial stuck in time.sleep"
     assert run.trials[0].status.value == "TimedOut"
 
 
 def test_a_canceled_dask_trial_in_python_code_is_interrupted_and_frees_its_worker(one_slot) -> None:  # type: ignore[no-untyped-def]
-    run = hw.start_sweep(faulty, {"kind": hw.choice("spin")}, metric="acc", max_total_runs=1,
-                         max_concurrent_runs=1, backend="dask", storage=None)
+    run = hw.start_sweep(
+        faulty,
+        {"kind": hw.choice("spin")},
+        metric="acc",
+        max_total_runs=1,
+        max_concurrent_runs=1,
+        backend="dask",
+        storage=None,
+    )
     _wait_running(run)
     run.cancel()
     run.wait(timeout=30)
     assert run.trials[0].status.value == "Canceled"
     started = time.monotonic()
-    after = hw.run_sweep(faulty, {"kind": hw.choice("ok")}, metric="acc", max_total_runs=1, backend="dask",
-                         storage=None)
+    after = hw.run_sweep(
+        faulty, {"kind": hw.choice("ok")}, metric="acc", max_total_runs=1, backend="dask", storage=None
+    )
     assert after.trials[0].status.value == "Completed"
     assert time.monotonic() - started < 10, "the worker thread was still spinning"
 
@@ -140,8 +189,16 @@ def _wait_running(run, timeout: float = 30) -> None:  # type: ignore[no-untyped-
 
 def test_every_value_of_a_fast_logging_dask_trial_is_recorded(client) -> None:  # type: ignore[no-untyped-def]
     started = time.monotonic()
-    run = hw.run_sweep(curve, {"x": hw.choice(0.5, 1.0), "epochs": 3000}, metric="acc", max_total_runs=2,
-                       max_concurrent_runs=2, backend="dask", storage="f.db", name="f")
+    run = hw.run_sweep(
+        curve,
+        {"x": hw.choice(0.5, 1.0), "epochs": 3000},
+        metric="acc",
+        max_total_runs=2,
+        max_concurrent_runs=2,
+        backend="dask",
+        storage="f.db",
+        name="f",
+    )
     assert [len(t.series("acc")) for t in run.trials] == [3000, 3000]
     assert [len(t.series("acc")) for t in hw.load_sweep("f", "f.db").trials] == [3000, 3000]
     assert time.monotonic() - started < 30, "values are sent in batches, not one scheduler round trip each"

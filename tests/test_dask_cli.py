@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from objectives import curve, slow_logger
+from test_dask import _non_loopback_listeners, _wait_running
 
 import hyperwidget as hw
 from hyperwidget.policies import BanditPolicy
-from objectives import curve, slow_logger
-from test_dask import _non_loopback_listeners, _wait_running
 
 distributed = pytest.importorskip("distributed")
 pytestmark = [pytest.mark.dask, pytest.mark.slow]
@@ -31,8 +31,9 @@ _DASK = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.wh
 
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        return subprocess.Popen([_DASK or "dask", *args], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(
+            [_DASK or "dask", *args], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def _end(process: subprocess.Popen[bytes]) -> None:
@@ -59,19 +60,49 @@ def cli_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     folder = tmp_path_factory.mktemp("dask-cli")
     scheduler_file = folder / "scheduler.json"
     tests = Path(__file__).resolve().parent
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tests.parent), str(tests),
-                                                        os.environ.get("PYTHONPATH", "")]))
-    processes = [_start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                         "--scheduler-file", str(scheduler_file)], env, folder / "scheduler.log")]
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(tests.parent), str(tests), os.environ.get("PYTHONPATH", "")])
+    )
+    processes = [
+        _start(
+            [
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(scheduler_file),
+            ],
+            env,
+            folder / "scheduler.log",
+        )
+    ]
     try:
         deadline = time.monotonic() + 30
         while not scheduler_file.exists():
             assert time.monotonic() < deadline, (folder / "scheduler.log").read_text()
             time.sleep(0.1)
         for n in range(2):
-            processes.append(_start(["worker", "--scheduler-file", str(scheduler_file), "--nworkers", "1",
-                                     "--nthreads", "2", "--host", "127.0.0.1", "--no-dashboard"],
-                                    env, folder / f"worker{n}.log"))
+            processes.append(
+                _start(
+                    [
+                        "worker",
+                        "--scheduler-file",
+                        str(scheduler_file),
+                        "--nworkers",
+                        "1",
+                        "--nthreads",
+                        "2",
+                        "--host",
+                        "127.0.0.1",
+                        "--no-dashboard",
+                    ],
+                    env,
+                    folder / f"worker{n}.log",
+                )
+            )
         with distributed.Client(scheduler_file=str(scheduler_file)) as client:
             client.wait_for_workers(2, timeout=40)
             yield client
@@ -82,9 +113,18 @@ def cli_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 def test_live_values_and_a_policy_on_a_command_line_cluster(cli_client) -> None:  # type: ignore[no-untyped-def]
-    run = hw.start_sweep(curve, {"x": hw.choice(0.2, 1.0), "epochs": 12, "delay": 0.05}, metric="acc",
-                         max_total_runs=6, max_concurrent_runs=4, backend="dask", seed=3, storage="c.db", name="c",
-                         policy=BanditPolicy(slack_factor=0.2, delay_evaluation=3))
+    run = hw.start_sweep(
+        curve,
+        {"x": hw.choice(0.2, 1.0), "epochs": 12, "delay": 0.05},
+        metric="acc",
+        max_total_runs=6,
+        max_concurrent_runs=4,
+        backend="dask",
+        seed=3,
+        storage="c.db",
+        name="c",
+        policy=BanditPolicy(slack_factor=0.2, delay_evaluation=3),
+    )
     deadline = time.monotonic() + 30
     while not any(t.series("acc") for t in run.trials):  # live values arrive while the trials run
         assert time.monotonic() < deadline
@@ -101,8 +141,15 @@ def test_live_values_and_a_policy_on_a_command_line_cluster(cli_client) -> None:
 
 
 def test_cancel_on_a_command_line_cluster(cli_client) -> None:  # type: ignore[no-untyped-def]
-    run = hw.start_sweep(slow_logger, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=8,
-                         max_concurrent_runs=2, backend="dask", storage=None)
+    run = hw.start_sweep(
+        slow_logger,
+        {"x": hw.uniform(0, 1)},
+        metric="acc",
+        max_total_runs=8,
+        max_concurrent_runs=2,
+        backend="dask",
+        storage=None,
+    )
     _wait_running(run)
     started = time.monotonic()
     run.cancel()
@@ -113,8 +160,15 @@ def test_cancel_on_a_command_line_cluster(cli_client) -> None:  # type: ignore[n
 
 
 def test_a_worker_killed_mid_trial_charges_only_its_trial(cli_client) -> None:  # type: ignore[no-untyped-def]
-    run = hw.start_sweep(slow_logger, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=4,
-                         max_concurrent_runs=2, backend="dask", storage=None)
+    run = hw.start_sweep(
+        slow_logger,
+        {"x": hw.uniform(0, 1)},
+        metric="acc",
+        max_total_runs=4,
+        max_concurrent_runs=2,
+        backend="dask",
+        storage=None,
+    )
     _wait_running(run)
     victim = next(t for t in run.trials if t.status.value == "Running")
     while not victim.series("acc"):

@@ -13,16 +13,22 @@ from hyperwidget.names import escape_control, kwarg_name
 from hyperwidget.objective import Script
 
 
-@pytest.mark.parametrize(("declare", "message"), [
-    (lambda: hw.loguniform(-800, -750), r"loguniform\(min_value=-800, max_value=-750\): exp\(min_value\) "
-                                        r"underflows.*min_value must be >= -708"),
-    (lambda: hw.uniform(-1e308, 1e308), r"max_value - min_value overflows a float.*narrow the range"),
-    (lambda: hw.normal(0, 1e308), r"normal\(mu=0, sigma=1e\+308\): sigma is too large.*use sigma below"),
-    (lambda: hw.lognormal(0, 1e308), r"sigma is too large"),
-    (lambda: hw.qloguniform(0, 1, 10), r"every value rounds to 0 .*use a smaller q, or choice\(0\)"),
-    (lambda: hw.quniform(0, 0.1, 1), r"every value rounds to 0.0 .*use a smaller q"),
-    (lambda: hw.quniform(0, 1e300, 1e-300), r"q=1e-300 is too small.*use a larger q"),
-])
+@pytest.mark.parametrize(
+    ("declare", "message"),
+    [
+        (
+            lambda: hw.loguniform(-800, -750),
+            r"loguniform\(min_value=-800, max_value=-750\): exp\(min_value\) "
+            r"underflows.*min_value must be >= -708",
+        ),
+        (lambda: hw.uniform(-1e308, 1e308), r"max_value - min_value overflows a float.*narrow the range"),
+        (lambda: hw.normal(0, 1e308), r"normal\(mu=0, sigma=1e\+308\): sigma is too large.*use sigma below"),
+        (lambda: hw.lognormal(0, 1e308), r"sigma is too large"),
+        (lambda: hw.qloguniform(0, 1, 10), r"every value rounds to 0 .*use a smaller q, or choice\(0\)"),
+        (lambda: hw.quniform(0, 0.1, 1), r"every value rounds to 0.0 .*use a smaller q"),
+        (lambda: hw.quniform(0, 1e300, 1e-300), r"q=1e-300 is too small.*use a larger q"),
+    ],
+)
 def test_degenerate_expressions_are_refused_when_declared(declare, message) -> None:
     with pytest.raises(SearchSpaceError, match=message):
         declare()
@@ -70,13 +76,15 @@ def test_a_python_keyword_reaches_its_underscored_parameter() -> None:
         seen.append(lambda_)
         return lambda_ + alpha
 
-    run = hw.run_sweep(f, {"lambda": hw.choice(0.25), "alpha": 1.0}, metric="m", max_total_runs=1,
-                       backend="sequential", storage=None)
+    run = hw.run_sweep(
+        f, {"lambda": hw.choice(0.25), "alpha": 1.0}, metric="m", max_total_runs=1, backend="sequential", storage=None
+    )
     assert seen == [0.25] and run.get_best_run_by_primary_metric().best_primary_metric == 1.25
 
 
 def test_values_starting_with_a_dash_reach_an_argparse_script(tmp_path: Path) -> None:
-    (tmp_path / "train.py").write_text(textwrap.dedent("""
+    (tmp_path / "train.py").write_text(
+        textwrap.dedent("""
         import argparse
         from hyperwidget import Run
         parser = argparse.ArgumentParser()
@@ -85,12 +93,19 @@ def test_values_starting_with_a_dash_reach_an_argparse_script(tmp_path: Path) ->
         args = parser.parse_args()
         Run.get_context().log("m", len(args.mode) + args.shift)
         print("MODE", args.mode)
-    """))
+    """)
+    )
     script = Script("train.py", source_directory=str(tmp_path))
     assert script.command({"mode": "-h", "shift": -1.5})[2:] == ["--mode=-h", "--shift", "-1.5"]
-    run = hw.run_sweep(script, {"mode": hw.choice("-h", "--v=x"), "shift": -1.0}, metric="m", max_total_runs=2,
-                       backend="sequential", storage=None, sampler=hw.GridParameterSampling(
-                           {"mode": hw.choice("-h", "--v=x"), "shift": -1.0}))
+    run = hw.run_sweep(
+        script,
+        {"mode": hw.choice("-h", "--v=x"), "shift": -1.0},
+        metric="m",
+        max_total_runs=2,
+        backend="sequential",
+        storage=None,
+        sampler=hw.GridParameterSampling({"mode": hw.choice("-h", "--v=x"), "shift": -1.0}),
+    )
     assert sorted(c.best_primary_metric for c in run.get_children()) == [1.0, 4.0]
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
 
 import pytest
+from objectives import blas_threads, curve, divide, faulty, quadratic, slow_logger, two_metrics
 
 import hyperwidget as hw
 from hyperwidget import SweepConfigError, TrialStatus
 from hyperwidget.policies import EarlyTerminationPolicy
-from objectives import blas_threads, curve, divide, faulty, quadratic, slow_logger, two_metrics
 
 
 class StopBelow(EarlyTerminationPolicy):
@@ -32,8 +33,16 @@ class StopBelow(EarlyTerminationPolicy):
 @pytest.mark.parametrize("backend", ["sequential", "threads", "loky"])
 def test_every_local_backend_runs_all_trials_and_records_their_series(backend: str) -> None:
     concurrency = 1 if backend == "sequential" else 2
-    run = hw.run_sweep(curve, {"x": hw.uniform(0.5, 1.0), "epochs": 4}, metric="acc", max_total_runs=6,
-                       max_concurrent_runs=concurrency, backend=backend, seed=0, storage=None)
+    run = hw.run_sweep(
+        curve,
+        {"x": hw.uniform(0.5, 1.0), "epochs": 4},
+        metric="acc",
+        max_total_runs=6,
+        max_concurrent_runs=concurrency,
+        backend=backend,
+        seed=0,
+        storage=None,
+    )
     assert run.status == "Completed"
     children = run.get_children()
     assert [c.status for c in children] == ["Completed"] * 6
@@ -52,16 +61,30 @@ def test_concurrent_threads_share_the_cores_between_their_blas_pools() -> None:
 
     with threadpool_limits(limits=os.cpu_count(), user_api="blas"):  # as wide as the machine, as by default
         before = blas_threads(0.0)
-        run = hw.run_sweep(blas_threads, {"x": hw.uniform(0, 1)}, metric="threads", max_total_runs=4,
-                           max_concurrent_runs=2, backend="threads", storage=None)
+        run = hw.run_sweep(
+            blas_threads,
+            {"x": hw.uniform(0, 1)},
+            metric="threads",
+            max_total_runs=4,
+            max_concurrent_runs=2,
+            backend="threads",
+            storage=None,
+        )
         assert [c.get_metrics()["threads"] for c in run.get_children()] == [max(1, os.cpu_count() // 2)] * 4
         assert blas_threads(0.0) == before  # lifted when the sweep ends
 
 
 def test_same_seed_gives_same_configurations_on_the_sequential_backend() -> None:
     def params(seed: int) -> list[dict]:
-        run = hw.run_sweep(quadratic, {"x": hw.uniform(0, 1), "y": hw.normal(0, 1)}, metric="metric",
-                           max_total_runs=5, backend="sequential", seed=seed, storage=None)
+        run = hw.run_sweep(
+            quadratic,
+            {"x": hw.uniform(0, 1), "y": hw.normal(0, 1)},
+            metric="metric",
+            max_total_runs=5,
+            backend="sequential",
+            seed=seed,
+            storage=None,
+        )
         return [c.get_hyperparameters() for c in run.get_children()]
 
     assert params(3) == params(3)
@@ -69,12 +92,21 @@ def test_same_seed_gives_same_configurations_on_the_sequential_backend() -> None
 
 
 def test_returned_number_is_the_primary_metric_and_a_dict_names_several_metrics() -> None:
-    run = hw.run_sweep(quadratic, {"x": hw.uniform(0, 1)}, metric="score", max_total_runs=3,
-                       backend="sequential", storage=None, seed=1)
+    run = hw.run_sweep(
+        quadratic, {"x": hw.uniform(0, 1)}, metric="score", max_total_runs=3, backend="sequential", storage=None, seed=1
+    )
     for child in run.get_children():
         assert child.get_metrics()["score"] == pytest.approx(quadratic(child.get_hyperparameters()["x"]))
-    run = hw.run_sweep(two_metrics, {"size": hw.choice(1, 2), "quality": hw.uniform(0, 1)}, metric="error",
-                       goal="minimize", max_total_runs=3, backend="sequential", storage=None, seed=1)
+    run = hw.run_sweep(
+        two_metrics,
+        {"size": hw.choice(1, 2), "quality": hw.uniform(0, 1)},
+        metric="error",
+        goal="minimize",
+        max_total_runs=3,
+        backend="sequential",
+        storage=None,
+        seed=1,
+    )
     assert set(run.get_children()[0].get_metrics()) == {"error", "latency"}
 
 
@@ -87,16 +119,24 @@ def test_sorted_children_follow_hyperdrive_semantics() -> None:
         if value is not None:
             hw.log("acc", value)
 
-    run = hw.run_sweep(objective, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=4,
-                       backend="sequential", storage=None)  # no warning: other trials logged "acc"
+    run = hw.run_sweep(
+        objective, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=4, backend="sequential", storage=None
+    )  # no warning: other trials logged "acc"
     rows = run.get_children_sorted_by_primary_metric()
     assert [r["best_primary_metric"] for r in rows] == [0.9, 0.8, 0.7, None]
     assert set(rows[0]) == {"run_id", "hyperparameters", "best_primary_metric", "status"}
     assert json.loads(rows[0]["hyperparameters"]).keys() == {"x"}
-    assert [r["best_primary_metric"] for r in run.get_children_sorted_by_primary_metric(reverse=True)] == \
-        [0.7, 0.8, 0.9, None]
-    assert [r["best_primary_metric"] for r in run.get_children_sorted_by_primary_metric(discard_no_metric=True)] \
-        == [0.9, 0.8, 0.7]
+    assert [r["best_primary_metric"] for r in run.get_children_sorted_by_primary_metric(reverse=True)] == [
+        0.7,
+        0.8,
+        0.9,
+        None,
+    ]
+    assert [r["best_primary_metric"] for r in run.get_children_sorted_by_primary_metric(discard_no_metric=True)] == [
+        0.9,
+        0.8,
+        0.7,
+    ]
     assert len(run.get_children_sorted_by_primary_metric(top=2)) == 2
     assert rows[3]["status"] == "Failed"  # it never logged the primary metric
     with pytest.raises(SweepConfigError, match="top"):
@@ -104,15 +144,31 @@ def test_sorted_children_follow_hyperdrive_semantics() -> None:
 
 
 def test_minimize_goal_picks_the_smallest_value() -> None:
-    run = hw.run_sweep(quadratic, {"x": hw.uniform(0, 1)}, metric="m", goal="minimize", max_total_runs=8,
-                       backend="sequential", storage=None, seed=2)
+    run = hw.run_sweep(
+        quadratic,
+        {"x": hw.uniform(0, 1)},
+        metric="m",
+        goal="minimize",
+        max_total_runs=8,
+        backend="sequential",
+        storage=None,
+        seed=2,
+    )
     best = run.get_best_run_by_primary_metric()
     assert best.best_primary_metric == min(c.best_primary_metric for c in run.get_children())
 
 
 def test_dataframe_has_one_row_per_child_with_parameters_and_final_metrics() -> None:
-    run = hw.run_sweep(curve, {"x": hw.uniform(0, 1), "epochs": 3}, metric="acc", max_total_runs=4,
-                       backend="threads", max_concurrent_runs=2, storage=None, seed=0)
+    run = hw.run_sweep(
+        curve,
+        {"x": hw.uniform(0, 1), "epochs": 3},
+        metric="acc",
+        max_total_runs=4,
+        backend="threads",
+        max_concurrent_runs=2,
+        storage=None,
+        seed=0,
+    )
     frame = run.to_dataframe()
     assert len(frame) == 4
     assert {"run_id", "status", "x", "epochs", "acc", "best_acc", "steps", "duration_s"} <= set(frame.columns)
@@ -120,8 +176,17 @@ def test_dataframe_has_one_row_per_child_with_parameters_and_final_metrics() -> 
 
 
 def test_policy_stops_trials_at_their_next_log_and_they_keep_their_values() -> None:
-    run = hw.run_sweep(curve, {"x": hw.choice(0.2, 1.0), "epochs": 8}, metric="acc", max_total_runs=6,
-                       policy=StopBelow(0.3), backend="loky", max_concurrent_runs=2, storage=None, seed=5)
+    run = hw.run_sweep(
+        curve,
+        {"x": hw.choice(0.2, 1.0), "epochs": 8},
+        metric="acc",
+        max_total_runs=6,
+        policy=StopBelow(0.3),
+        backend="loky",
+        max_concurrent_runs=2,
+        storage=None,
+        seed=5,
+    )
     for child in run.get_children():
         if child.get_hyperparameters()["x"] == 0.2:
             assert child.status == "StoppedEarly"
@@ -133,8 +198,16 @@ def test_policy_stops_trials_at_their_next_log_and_they_keep_their_values() -> N
 
 def test_constraint_keeps_violating_children_out_of_best_and_pareto_front() -> None:
     space = {"size": hw.choice(1, 5, 20), "quality": hw.choice(0.5, 1.0)}
-    run = hw.run_sweep(two_metrics, space, metric="error", goal="minimize", sampler=hw_grid(space),
-                       constraints=["latency <= 1"], backend="sequential", storage=None)
+    run = hw.run_sweep(
+        two_metrics,
+        space,
+        metric="error",
+        goal="minimize",
+        sampler=hw_grid(space),
+        constraints=["latency <= 1"],
+        backend="sequential",
+        storage=None,
+    )
     best = run.get_best_run_by_primary_metric()
     assert best.get_hyperparameters() == {"size": 5, "quality": 1.0}  # size 20 has the least error but latency 2
     front = run.pareto_front({"error": "minimize", "latency": "minimize"})
@@ -149,8 +222,15 @@ def hw_grid(space):  # type: ignore[no-untyped-def]
 
 
 def test_start_sweep_returns_at_once_and_cancel_keeps_finished_trials() -> None:
-    run = hw.start_sweep(slow_logger, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=50,
-                         max_concurrent_runs=2, backend="threads", storage=None)
+    run = hw.start_sweep(
+        slow_logger,
+        {"x": hw.uniform(0, 1)},
+        metric="acc",
+        max_total_runs=50,
+        max_concurrent_runs=2,
+        backend="threads",
+        storage=None,
+    )
     assert run.is_running
     deadline = time.time() + 10
     while not any(len(t.series("acc")) >= 3 for t in run.trials) and time.time() < deadline:
@@ -164,8 +244,15 @@ def test_start_sweep_returns_at_once_and_cancel_keeps_finished_trials() -> None:
 
 
 def test_stop_trial_stops_only_that_trial() -> None:
-    run = hw.start_sweep(slow_logger, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=2,
-                         max_concurrent_runs=2, backend="threads", storage=None)
+    run = hw.start_sweep(
+        slow_logger,
+        {"x": hw.uniform(0, 1)},
+        metric="acc",
+        max_total_runs=2,
+        max_concurrent_runs=2,
+        backend="threads",
+        storage=None,
+    )
     while len([t for t in run.trials if t.series("acc")]) < 2:
         time.sleep(0.02)
     first = run.trials[0].id
@@ -178,9 +265,16 @@ def test_stop_trial_stops_only_that_trial() -> None:
 
 
 def test_time_budget_cancels_the_sweep_and_keeps_what_finished() -> None:
-    run = hw.run_sweep(curve, {"x": hw.uniform(0, 1), "epochs": 3, "delay": 0.1}, metric="acc",
-                       max_total_runs=1000, max_duration_minutes=1.5 / 60, backend="threads", max_concurrent_runs=2,
-                       storage=None)
+    run = hw.run_sweep(
+        curve,
+        {"x": hw.uniform(0, 1), "epochs": 3, "delay": 0.1},
+        metric="acc",
+        max_total_runs=1000,
+        max_duration_minutes=1.5 / 60,
+        backend="threads",
+        max_concurrent_runs=2,
+        storage=None,
+    )
     assert run.status == "Canceled"
     assert "max_duration_minutes" in run.cancel_reason
     assert 2 <= len([c for c in run.get_children() if c.status == "Completed"]) < 1000
@@ -209,8 +303,15 @@ class Broken:
 
 def test_observers_hear_every_change_and_a_broken_observer_does_not_stop_the_sweep() -> None:
     recorder = Recorder()
-    run = hw.run_sweep(curve, {"x": hw.uniform(0, 1), "epochs": 2}, metric="acc", max_total_runs=3,
-                       backend="sequential", storage=None, observers=[Broken(), recorder])
+    run = hw.run_sweep(
+        curve,
+        {"x": hw.uniform(0, 1), "epochs": 2},
+        metric="acc",
+        max_total_runs=3,
+        backend="sequential",
+        storage=None,
+        observers=[Broken(), recorder],
+    )
     assert run.status == "Completed"
     assert recorder.events[0] == "start" and recorder.events[-1] == "end"
     assert recorder.events.count("Completed") == 3 and recorder.events.count("Queued") == 3
@@ -242,24 +343,44 @@ def test_objective_without_a_parameter_for_a_hyperparameter_is_rejected() -> Non
         return lr
 
     with pytest.raises(SweepConfigError, match=r"no parameter for hyperparameter\(s\) \['batch_size'\]"):
-        hw.run_sweep(train, {"lr": hw.uniform(0, 1), "--batch_size": hw.choice(16, 32)}, metric="acc",
-                     storage=None)
+        hw.run_sweep(train, {"lr": hw.uniform(0, 1), "--batch_size": hw.choice(16, 32)}, metric="acc", storage=None)
 
 
 def test_dashed_names_reach_functions_as_keywords_and_single_argument_functions_get_a_dict() -> None:
     seen = []
-    hw.run_sweep(lambda batch_size: seen.append(batch_size) or 1.0, {"--batch_size": hw.choice(16)}, metric="m",
-                 max_total_runs=1, backend="sequential", storage=None)
-    hw.run_sweep(lambda config: seen.append(config) or 1.0, {"lr": hw.choice(0.1)}, metric="m",
-                 max_total_runs=1, backend="sequential", storage=None)
+    hw.run_sweep(
+        lambda batch_size: seen.append(batch_size) or 1.0,
+        {"--batch_size": hw.choice(16)},
+        metric="m",
+        max_total_runs=1,
+        backend="sequential",
+        storage=None,
+    )
+    hw.run_sweep(
+        lambda config: seen.append(config) or 1.0,
+        {"lr": hw.choice(0.1)},
+        metric="m",
+        max_total_runs=1,
+        backend="sequential",
+        storage=None,
+    )
     assert seen == [16, {"lr": 0.1}]
 
 
 def test_a_metric_never_logged_fails_the_trial_with_a_message_naming_it() -> None:
-    with pytest.warns(hw.HyperwidgetWarning, match="check the metric name"), \
-            pytest.raises(hw.SweepFailedError, match="its first trial failed"):
-        hw.run_sweep(lambda x: {"loss": x}, {"x": hw.uniform(0, 1)}, metric="accuracy", max_total_runs=1,
-                     backend="sequential", storage="m.db", name="m")
+    with (
+        pytest.warns(hw.HyperwidgetWarning, match="check the metric name"),
+        pytest.raises(hw.SweepFailedError, match="its first trial failed"),
+    ):
+        hw.run_sweep(
+            lambda x: {"loss": x},
+            {"x": hw.uniform(0, 1)},
+            metric="accuracy",
+            max_total_runs=1,
+            backend="sequential",
+            storage="m.db",
+            name="m",
+        )
     run = hw.load_sweep("m", "m.db")
     child = run.get_children()[0]
     assert child.status == "Failed"
@@ -284,8 +405,15 @@ def test_an_objective_that_cannot_reach_worker_processes_fails_the_sweep_without
         with lock:
             return x
 
-    run = hw.start_sweep(holds_a_lock, {"x": hw.uniform(0, 1)}, metric="m", max_total_runs=2, backend="loky",
-                         max_concurrent_runs=2, storage=None)
+    run = hw.start_sweep(
+        holds_a_lock,
+        {"x": hw.uniform(0, 1)},
+        metric="m",
+        max_total_runs=2,
+        backend="loky",
+        max_concurrent_runs=2,
+        storage=None,
+    )
     with pytest.raises(SweepConfigError, match="cannot be sent to loky worker processes"):
         run.wait(timeout=30)
     assert run.status == "Failed"
@@ -300,15 +428,30 @@ class Exploding(hw.RandomParameterSampling):
 
 def test_a_failing_sampler_ends_the_sweep_with_its_error_and_keeps_the_trials() -> None:
     with pytest.raises(RuntimeError, match="sampler bug"):
-        hw.run_sweep(quadratic, metric="m", sampler=Exploding({"x": hw.uniform(0, 1)}), max_total_runs=5,
-                     backend="sequential", storage="e.db", name="e")
+        hw.run_sweep(
+            quadratic,
+            metric="m",
+            sampler=Exploding({"x": hw.uniform(0, 1)}),
+            max_total_runs=5,
+            backend="sequential",
+            storage="e.db",
+            name="e",
+        )
     stored = hw.load_sweep("e", "e.db")
     assert stored.status == "Failed" and [t.status for t in stored.trials] == [TrialStatus.COMPLETED] * 2
 
 
 def test_dataframe_keeps_metrics_named_like_bookkeeping_columns() -> None:
-    run = hw.run_sweep(lambda x: {"error": x, "status": 1.0}, {"x": hw.uniform(0, 1)}, metric="error",
-                       goal="minimize", max_total_runs=2, backend="sequential", storage=None, seed=0)
+    run = hw.run_sweep(
+        lambda x: {"error": x, "status": 1.0},
+        {"x": hw.uniform(0, 1)},
+        metric="error",
+        goal="minimize",
+        max_total_runs=2,
+        backend="sequential",
+        storage=None,
+        seed=0,
+    )
     frame = run.to_dataframe()
     assert list(frame["error"]) == [c.get_hyperparameters()["x"] for c in run.get_children()]
     assert list(frame["status"]) == ["Completed", "Completed"] and list(frame["metric:status"]) == [1.0, 1.0]
@@ -333,9 +476,16 @@ class Scripted(hw.RandomParameterSampling):
 @pytest.mark.parametrize("backend", ["sequential", "loky"])
 def test_a_sweep_whose_first_trials_all_fail_alike_stops_and_raises_with_the_first_traceback(backend: str) -> None:
     with pytest.raises(hw.SweepFailedError) as info:
-        hw.run_sweep(faulty, {"kind": hw.choice("raise"), "x": hw.uniform(0, 1)}, metric="acc", max_total_runs=12,
-                     max_concurrent_runs=1 if backend == "sequential" else 2, backend=backend, storage="f.db",
-                     name="f")
+        hw.run_sweep(
+            faulty,
+            {"kind": hw.choice("raise"), "x": hw.uniform(0, 1)},
+            metric="acc",
+            max_total_runs=12,
+            max_concurrent_runs=1 if backend == "sequential" else 2,
+            backend=backend,
+            storage="f.db",
+            name="f",
+        )
     error = info.value
     message = str(error)
     assert "sweep 'f' failed: the first 3 trials all failed the same way (ValueError)" in message
@@ -350,12 +500,21 @@ def test_a_sweep_whose_first_trials_all_fail_alike_stops_and_raises_with_the_fir
 
 
 def test_start_sweep_raises_from_wait_and_wait_for_completion_follows_raise_on_error() -> None:
-    run = hw.start_sweep(divide, {"x": hw.choice(0)}, metric="m", max_total_runs=8, backend="threads",
-                         max_concurrent_runs=2, storage=None, name="d")
+    run = hw.start_sweep(
+        divide,
+        {"x": hw.choice(0)},
+        metric="m",
+        max_total_runs=8,
+        backend="threads",
+        max_concurrent_runs=2,
+        storage=None,
+        name="d",
+    )
     details = run.wait_for_completion(raise_on_error=False)
     assert details["status"] == "Failed" == run.status
-    assert details["error"].startswith("SweepFailedError: sweep 'd' failed: the first 3 trials all failed the "
-                                       "same way (ZeroDivisionError)")
+    assert details["error"].startswith(
+        "SweepFailedError: sweep 'd' failed: the first 3 trials all failed the same way (ZeroDivisionError)"
+    )
     assert "then run the sweep again." in details["error"]  # an in-memory sweep cannot be resumed
     with pytest.raises(hw.SweepFailedError, match="ZeroDivisionError"):
         run.wait_for_completion()
@@ -372,8 +531,15 @@ def test_fewer_runs_than_three_fail_fast_after_that_many() -> None:
 def test_failures_of_different_kinds_run_on_and_fail_the_sweep_when_none_completed() -> None:
     kinds = ["raise", "nan", "missing", "raise", "nan"]
     with pytest.raises(hw.SweepFailedError) as info:
-        hw.run_sweep(faulty, metric="acc", sampler=Scripted(kinds), max_total_runs=5, backend="sequential",
-                     storage="k.db", name="k")
+        hw.run_sweep(
+            faulty,
+            metric="acc",
+            sampler=Scripted(kinds),
+            max_total_runs=5,
+            backend="sequential",
+            storage="k.db",
+            name="k",
+        )
     assert "sweep 'k' failed: none of its 5 trials completed (5 Failed)" in str(info.value)
     assert "ValueError: boom from the trial" in str(info.value)  # the first failure's traceback
     stored = hw.load_sweep("k", "k.db")
@@ -382,21 +548,38 @@ def test_failures_of_different_kinds_run_on_and_fail_the_sweep_when_none_complet
 
 def test_a_sweep_whose_trials_all_timed_out_is_failed() -> None:
     with pytest.raises(hw.SweepFailedError, match=r"none of its 2 trials completed \(2 TimedOut\)"):
-        hw.run_sweep(slow_logger, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=2, trial_timeout=0.3,
-                     backend="threads", max_concurrent_runs=2, storage=None)
+        hw.run_sweep(
+            slow_logger,
+            {"x": hw.uniform(0, 1)},
+            metric="acc",
+            max_total_runs=2,
+            trial_timeout=0.3,
+            backend="threads",
+            max_concurrent_runs=2,
+            storage=None,
+        )
 
 
 def test_a_time_budget_that_ends_before_any_trial_completed_fails_the_sweep() -> None:
     with pytest.raises(hw.SweepFailedError, match=r"none of its 2 trials completed \(2 Canceled\)") as info:
-        hw.run_sweep(slow_logger, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=2,
-                     max_duration_minutes=0.5 / 60, backend="threads", max_concurrent_runs=2, storage=None)
+        hw.run_sweep(
+            slow_logger,
+            {"x": hw.uniform(0, 1)},
+            metric="acc",
+            max_total_runs=2,
+            max_duration_minutes=0.5 / 60,
+            backend="threads",
+            max_concurrent_runs=2,
+            storage=None,
+        )
     assert "canceled: max_duration_minutes=0.00833333 reached" in str(info.value)
 
 
 def test_some_completed_trials_among_failures_end_completed() -> None:
     kinds = ["raise", "raise", "ok", "raise", "raise", "raise"]
-    run = hw.run_sweep(faulty, metric="acc", sampler=Scripted(kinds), max_total_runs=6, backend="sequential",
-                       storage=None)
+    run = hw.run_sweep(
+        faulty, metric="acc", sampler=Scripted(kinds), max_total_runs=6, backend="sequential", storage=None
+    )
     assert run.status == "Completed"
     assert [c.status for c in run.get_children()] == ["Failed", "Failed", "Completed", "Failed", "Failed", "Failed"]
     assert run.get_best_run_by_primary_metric().get_hyperparameters()["kind"] == "ok"
@@ -404,8 +587,15 @@ def test_some_completed_trials_among_failures_end_completed() -> None:
 
 def test_resuming_a_failed_sweep_with_the_objective_fixed_completes() -> None:
     with pytest.raises(hw.SweepFailedError, match=r"hyperwidget.resume_sweep\('r', objective, storage="):
-        hw.run_sweep(lambda x: 1 / 0, {"x": hw.uniform(0, 1)}, metric="m", max_total_runs=5, backend="sequential",
-                     storage="r.db", name="r")
+        hw.run_sweep(
+            lambda x: 1 / 0,
+            {"x": hw.uniform(0, 1)},
+            metric="m",
+            max_total_runs=5,
+            backend="sequential",
+            storage="r.db",
+            name="r",
+        )
     run = hw.resume_sweep("r", quadratic, "r.db", max_total_runs=6)
     assert run.status == "Completed"
     assert [c.status for c in run.get_children()] == ["Failed"] * 3 + ["Completed"] * 3
@@ -431,18 +621,23 @@ for epoch in range(3):
 
 def _swallows_stops(x: float) -> None:
     for _ in range(3):
-        try:
+        with contextlib.suppress(hw.TrialStopped):
             hw.log("acc", x)
-        except hw.TrialStopped:
-            pass
 
 
 @pytest.mark.parametrize("kind", ["function", "script"])
 def test_a_trial_that_ran_to_its_end_despite_a_stop_is_completed_not_stopped_early(kind: str, tmp_path) -> None:
     (tmp_path / "train.py").write_text(SWALLOWS_STOPS)
     objective = _swallows_stops if kind == "function" else hw.Script("train.py", source_directory=str(tmp_path))
-    run = hw.run_sweep(objective, {"x": hw.choice(0.1)}, metric="acc", max_total_runs=1, policy=StopBelow(0.5),
-                       backend="threads", storage=None)
+    run = hw.run_sweep(
+        objective,
+        {"x": hw.choice(0.1)},
+        metric="acc",
+        max_total_runs=1,
+        policy=StopBelow(0.5),
+        backend="threads",
+        storage=None,
+    )
     (child,) = run.get_children()
     # stopped at interval 2 (later values are not recorded), yet it ran to its end: the stop saved nothing
     assert len(child.get_metrics()["acc"]) == 2 and child.status == "Completed"

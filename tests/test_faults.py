@@ -10,10 +10,10 @@ from pathlib import Path
 
 import psutil
 import pytest
+from objectives import faulty, slow_logger
 
 import hyperwidget as hw
 from hyperwidget.samplers import Sampler
-from objectives import faulty, slow_logger
 
 
 class Scripted(Sampler):
@@ -40,8 +40,17 @@ def _by_kind(run: hw.SweepRun) -> dict[str, list[hw.ChildRun]]:
 @pytest.mark.slow
 def test_every_fault_is_recorded_and_every_other_result_is_kept() -> None:
     kinds = ["ok", "raise", "nan", "inf", "missing", "crash", "ok", "hang", "ok", "spin", "ok"]
-    run = hw.run_sweep(faulty, sampler=Scripted(kinds), metric="acc", max_total_runs=len(kinds),
-                       max_concurrent_runs=2, trial_timeout=1.5, backend="loky", storage="faults.db", name="f")
+    run = hw.run_sweep(
+        faulty,
+        sampler=Scripted(kinds),
+        metric="acc",
+        max_total_runs=len(kinds),
+        max_concurrent_runs=2,
+        trial_timeout=1.5,
+        backend="loky",
+        storage="faults.db",
+        name="f",
+    )
     assert run.status == "Completed"
     children = _by_kind(run)
     assert [c.status for c in children["ok"]] == ["Completed"] * 4
@@ -75,9 +84,16 @@ def test_keyboard_interrupt_cancels_keeps_finished_trials_and_leaves_no_worker(b
     _interrupt_after(2.5)
     start = time.time()
     with pytest.raises(KeyboardInterrupt):
-        hw.run_sweep(slow_logger, {"x": hw.uniform(0, 1), "pid_dir": str(pid_dir)}, metric="acc",
-                     max_total_runs=30, max_concurrent_runs=1 if backend == "sequential" else 2,
-                     backend=backend, storage="i.db", name="intr")
+        hw.run_sweep(
+            slow_logger,
+            {"x": hw.uniform(0, 1), "pid_dir": str(pid_dir)},
+            metric="acc",
+            max_total_runs=30,
+            max_concurrent_runs=1 if backend == "sequential" else 2,
+            backend=backend,
+            storage="i.db",
+            name="intr",
+        )
     assert time.time() - start < 10
     time.sleep(0.5)
     stored = hw.load_sweep("intr", "i.db")
@@ -92,18 +108,32 @@ def test_keyboard_interrupt_cancels_keeps_finished_trials_and_leaves_no_worker(b
 
 def test_a_crashing_trial_fails_alone_and_innocent_trials_rerun_to_completion() -> None:
     kinds = ["ok", "crash", "ok", "ok"]
-    run = hw.run_sweep(faulty, sampler=Scripted(kinds), metric="acc", max_total_runs=4, max_concurrent_runs=2,
-                       backend="loky", storage=None)
+    run = hw.run_sweep(
+        faulty,
+        sampler=Scripted(kinds),
+        metric="acc",
+        max_total_runs=4,
+        max_concurrent_runs=2,
+        backend="loky",
+        storage=None,
+    )
     assert [c.status for c in run.get_children()] == ["Completed", "Crashed", "Completed", "Completed"]
 
 
 @pytest.mark.slow
 def test_worker_crashes_in_every_first_trial_fail_the_sweep_fast() -> None:
     with pytest.raises(hw.SweepFailedError) as info:
-        hw.run_sweep(faulty, sampler=Scripted(["crash"] * 8), metric="acc", max_total_runs=8, max_concurrent_runs=2,
-                     backend="loky", storage="c.db", name="c")
-    assert "the first 3 trials all failed the same way (the worker process running this trial died)" in \
-        str(info.value)
+        hw.run_sweep(
+            faulty,
+            sampler=Scripted(["crash"] * 8),
+            metric="acc",
+            max_total_runs=8,
+            max_concurrent_runs=2,
+            backend="loky",
+            storage="c.db",
+            name="c",
+        )
+    assert "the first 3 trials all failed the same way (the worker process running this trial died)" in str(info.value)
     stored = hw.load_sweep("c", "c.db")
     statuses = [t.status.value for t in stored.trials]
     assert stored.status == "Failed" and statuses.count("Crashed") >= 3 and len(statuses) < 8

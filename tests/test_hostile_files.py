@@ -13,13 +13,13 @@ import warnings
 from pathlib import Path
 
 import pytest
+from objectives import curve
 
 import hyperwidget as hw
 from hyperwidget import SqliteStorage, SweepConfigError, TrialRecord, TrialStatus
 from hyperwidget.errors import SweepFileError
 from hyperwidget.results import SweepResults
 from hyperwidget.trial import Goal
-from objectives import curve
 
 _DEEP = "[" * 100_000 + "]" * 100_000
 
@@ -41,8 +41,16 @@ def _lax_copy(source: Path, target: Path) -> None:
 def good_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("hostile")
     for name in ("good", "victim"):
-        hw.run_sweep(curve, {"x": hw.uniform(0, 1), "epochs": 3}, metric="acc", max_total_runs=3, seed=1,
-                     backend="sequential", storage=folder / "base.db", name=name)
+        hw.run_sweep(
+            curve,
+            {"x": hw.uniform(0, 1), "epochs": 3},
+            metric="acc",
+            max_total_runs=3,
+            seed=1,
+            backend="sequential",
+            storage=folder / "base.db",
+            name=name,
+        )
     return folder / "base.db"
 
 
@@ -57,36 +65,58 @@ def crafted(good_file: Path, tmp_path: Path):
         db.commit()
         db.close()
         return target
+
     return craft
 
 
 _TRIAL_CASES = {
-    "params is a list": ("UPDATE trials SET params = '[1, 2]' WHERE id = 'victim_1'",
-                         "field 'params': must be a JSON object"),
-    "params is invalid UTF-8": ("UPDATE trials SET params = CAST(X'7b22ff22' AS TEXT) WHERE id = 'victim_1'",
-                                "field 'params': is not valid UTF-8"),
-    "params nested 100k deep": (f"UPDATE trials SET params = '{_DEEP}' WHERE id = 'victim_1'",
-                                "field 'params': holds JSON nested too deeply"),
+    "params is a list": (
+        "UPDATE trials SET params = '[1, 2]' WHERE id = 'victim_1'",
+        "field 'params': must be a JSON object",
+    ),
+    "params is invalid UTF-8": (
+        "UPDATE trials SET params = CAST(X'7b22ff22' AS TEXT) WHERE id = 'victim_1'",
+        "field 'params': is not valid UTF-8",
+    ),
+    "params nested 100k deep": (
+        f"UPDATE trials SET params = '{_DEEP}' WHERE id = 'victim_1'",
+        "field 'params': holds JSON nested too deeply",
+    ),
     "status is NULL": ("UPDATE trials SET status = NULL WHERE id = 'victim_1'", "field 'status': is NULL"),
-    "unknown status": ("UPDATE trials SET status = 'Pwned' WHERE id = 'victim_1'",
-                       "field 'status': unknown status 'Pwned'"),
+    "unknown status": (
+        "UPDATE trials SET status = 'Pwned' WHERE id = 'victim_1'",
+        "field 'status': unknown status 'Pwned'",
+    ),
     "idx is NULL": ("UPDATE trials SET idx = NULL WHERE id = 'victim_1'", "field 'idx': must be an integer"),
-    "started_at is text": ("UPDATE trials SET started_at = 'yesterday' WHERE id = 'victim_1'",
-                           "field 'started_at': must be a finite number"),
-    "metric value is text": ("UPDATE metrics SET value = 'abc' WHERE trial_id = 'victim_1' AND seq = 1",
-                             r"field \"metrics\['acc'\].value\": must be a number, got 'abc'"),
-    "negative seq": ("UPDATE metrics SET seq = -5 WHERE trial_id = 'victim_1' AND seq = 0",
-                     r"field \"metrics\['acc'\].seq\": must be 0 .*got -5"),
-    "huge seq": (f"UPDATE metrics SET seq = {2**62} WHERE trial_id = 'victim_1' AND seq = 2",
-                 r"field \"metrics\['acc'\].seq\": must be 2 .*got 4611686018427387904"),
-    "a series stored twice": ("INSERT INTO metrics SELECT * FROM metrics WHERE trial_id = 'victim_1'",
-                              r"field \"metrics\['acc'\].seq\": must be 1 .*got 0"),
-    "step is text": ("UPDATE metrics SET step = 'x' WHERE trial_id = 'victim_1'",
-                     r"field \"metrics\['acc'\].step\": must be an integer or NULL"),
-    "metric name is NULL": ("UPDATE metrics SET name = NULL WHERE trial_id = 'victim_1'",
-                            "field 'metrics.name': is NULL"),
-    "trial id escapes": ("UPDATE trials SET id = '../../x' WHERE id = 'victim_1'",
-                         "field 'id': cannot name a trial"),
+    "started_at is text": (
+        "UPDATE trials SET started_at = 'yesterday' WHERE id = 'victim_1'",
+        "field 'started_at': must be a finite number",
+    ),
+    "metric value is text": (
+        "UPDATE metrics SET value = 'abc' WHERE trial_id = 'victim_1' AND seq = 1",
+        r"field \"metrics\['acc'\].value\": must be a number, got 'abc'",
+    ),
+    "negative seq": (
+        "UPDATE metrics SET seq = -5 WHERE trial_id = 'victim_1' AND seq = 0",
+        r"field \"metrics\['acc'\].seq\": must be 0 .*got -5",
+    ),
+    "huge seq": (
+        f"UPDATE metrics SET seq = {2**62} WHERE trial_id = 'victim_1' AND seq = 2",
+        r"field \"metrics\['acc'\].seq\": must be 2 .*got 4611686018427387904",
+    ),
+    "a series stored twice": (
+        "INSERT INTO metrics SELECT * FROM metrics WHERE trial_id = 'victim_1'",
+        r"field \"metrics\['acc'\].seq\": must be 1 .*got 0",
+    ),
+    "step is text": (
+        "UPDATE metrics SET step = 'x' WHERE trial_id = 'victim_1'",
+        r"field \"metrics\['acc'\].step\": must be an integer or NULL",
+    ),
+    "metric name is NULL": (
+        "UPDATE metrics SET name = NULL WHERE trial_id = 'victim_1'",
+        "field 'metrics.name': is NULL",
+    ),
+    "trial id escapes": ("UPDATE trials SET id = '../../x' WHERE id = 'victim_1'", "field 'id': cannot name a trial"),
 }
 
 
@@ -107,23 +137,36 @@ def test_a_malformed_trial_is_named_and_left_out_while_the_rest_loads(case: str,
 
 
 _SWEEP_CASES = {
-    "config is a list": ("UPDATE sweeps SET config = '[]' WHERE name = 'victim'",
-                         "field 'config': must be a JSON object"),
-    "config nested 100k deep": (f"UPDATE sweeps SET config = '{_DEEP}' WHERE name = 'victim'",
-                                "field 'config': holds JSON nested too deeply"),
-    "config is invalid UTF-8": ("UPDATE sweeps SET config = CAST(X'ff' AS TEXT) WHERE name = 'victim'",
-                                "field 'config': is not valid UTF-8"),
+    "config is a list": (
+        "UPDATE sweeps SET config = '[]' WHERE name = 'victim'",
+        "field 'config': must be a JSON object",
+    ),
+    "config nested 100k deep": (
+        f"UPDATE sweeps SET config = '{_DEEP}' WHERE name = 'victim'",
+        "field 'config': holds JSON nested too deeply",
+    ),
+    "config is invalid UTF-8": (
+        "UPDATE sweeps SET config = CAST(X'ff' AS TEXT) WHERE name = 'victim'",
+        "field 'config': is not valid UTF-8",
+    ),
     "config is NULL": ("UPDATE sweeps SET config = NULL WHERE name = 'victim'", "field 'config': is NULL"),
-    "unknown sweep status": ("UPDATE sweeps SET status = 'Owned' WHERE name = 'victim'",
-                             "field 'status': unknown status 'Owned'"),
-    "metric is a number": ("UPDATE sweeps SET config = json_set(config, '$.metric', 7) WHERE name = 'victim'",
-                           "field 'config.metric': must be a metric name, got 7"),
-    "goal unknown": ("UPDATE sweeps SET config = json_set(config, '$.goal', 'up') WHERE name = 'victim'",
-                     "field 'config.goal': must be 'maximize' or 'minimize'"),
-    "constraints a dict": ("UPDATE sweeps SET config = json_set(config, '$.constraints', json('{}')) "
-                           "WHERE name = 'victim'", "field 'config.constraints': must be a list"),
-    "created_at is NULL": ("UPDATE sweeps SET created_at = NULL WHERE name = 'victim'",
-                           "field 'created_at': is NULL"),
+    "unknown sweep status": (
+        "UPDATE sweeps SET status = 'Owned' WHERE name = 'victim'",
+        "field 'status': unknown status 'Owned'",
+    ),
+    "metric is a number": (
+        "UPDATE sweeps SET config = json_set(config, '$.metric', 7) WHERE name = 'victim'",
+        "field 'config.metric': must be a metric name, got 7",
+    ),
+    "goal unknown": (
+        "UPDATE sweeps SET config = json_set(config, '$.goal', 'up') WHERE name = 'victim'",
+        "field 'config.goal': must be 'maximize' or 'minimize'",
+    ),
+    "constraints a dict": (
+        "UPDATE sweeps SET config = json_set(config, '$.constraints', json('{}')) WHERE name = 'victim'",
+        "field 'config.constraints': must be a list",
+    ),
+    "created_at is NULL": ("UPDATE sweeps SET created_at = NULL WHERE name = 'victim'", "field 'created_at': is NULL"),
 }
 
 
@@ -139,9 +182,11 @@ def test_a_malformed_sweep_field_is_named_and_other_sweeps_load(case: str, craft
 
 
 def test_rows_of_a_missing_sweep_are_ignored(crafted) -> None:
-    path = crafted("INSERT INTO trials SELECT 'ghost', 'ghost_0', 0, params, status, created_at, started_at, "
-                   "ended_at, error, worker FROM trials WHERE id = 'good_0'",
-                   "INSERT INTO metrics VALUES ('ghost', 'ghost_0', 'acc', 0, 1.0, 0, NULL)")
+    path = crafted(
+        "INSERT INTO trials SELECT 'ghost', 'ghost_0', 0, params, status, created_at, started_at, "
+        "ended_at, error, worker FROM trials WHERE id = 'good_0'",
+        "INSERT INTO metrics VALUES ('ghost', 'ghost_0', 'acc', 0, 1.0, 0, NULL)",
+    )
     assert SqliteStorage(path, read_only=True).sweep_names() == ["good", "victim"]
     assert len(hw.load_sweep("victim", path).trials) == 3
 
@@ -157,9 +202,11 @@ def test_a_wrong_table_schema_is_refused_with_the_file_named(tmp_path: Path) -> 
 
 
 def test_an_undecodable_or_escaping_sweep_name_is_skipped_in_the_listing(crafted) -> None:
-    path = crafted("UPDATE sweeps SET name = CAST(X'ff1b' AS TEXT) WHERE name = 'good'",
-                   "INSERT INTO sweeps SELECT '../outside_secret', config, status, created_at + 1, updated_at, "
-                   "error FROM sweeps WHERE name = 'victim'")
+    path = crafted(
+        "UPDATE sweeps SET name = CAST(X'ff1b' AS TEXT) WHERE name = 'good'",
+        "INSERT INTO sweeps SELECT '../outside_secret', config, status, created_at + 1, updated_at, "
+        "error FROM sweeps WHERE name = 'victim'",
+    )
     with pytest.warns(hw.HyperwidgetWarning) as caught:
         names = SqliteStorage(path, read_only=True).sweep_names()
     assert names == ["victim"]
@@ -178,8 +225,9 @@ def test_a_sweep_named_to_escape_the_runs_folder_lists_and_copies_nothing_outsid
     (secret / "key.txt").write_text("secret")
     (tmp_path / "hyperwidget_runs").mkdir()
     record = TrialRecord("run_0", 0, {"x": 1}, TrialStatus.COMPLETED, metrics={"m": (1.0,)})
-    crafted = SweepResults("../outside_secret", "m", Goal.MAXIMIZE, [record],
-                           runs_dir=tmp_path / "hyperwidget_runs" / "../outside_secret")
+    crafted = SweepResults(
+        "../outside_secret", "m", Goal.MAXIMIZE, [record], runs_dir=tmp_path / "hyperwidget_runs" / "../outside_secret"
+    )
     child = crafted.get_children()[0]
     assert child.get_file_names() == []
     with pytest.raises(FileNotFoundError):
@@ -197,19 +245,32 @@ def test_a_sweep_named_to_escape_the_runs_folder_lists_and_copies_nothing_outsid
 
 
 def test_show_prints_no_terminal_escape_sequences(crafted) -> None:
-    path = crafted("UPDATE trials SET error = 'boom' || char(27) || '[2J' || char(27) || ']0;pwned' || char(7), "
-                   "params = '{\"x\": \"\\u001b[31mred\"}' WHERE id = 'victim_0'")
-    result = subprocess.run([sys.executable, "-m", "hyperwidget", "show", str(path), "victim"],
-                            capture_output=True, text=True, check=True)
+    path = crafted(
+        "UPDATE trials SET error = 'boom' || char(27) || '[2J' || char(27) || ']0;pwned' || char(7), "
+        "params = '{\"x\": \"\\u001b[31mred\"}' WHERE id = 'victim_0'"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "hyperwidget", "show", str(path), "victim"], capture_output=True, text=True, check=True
+    )
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "\\x1b[31mred" in result.stdout
-    listing = subprocess.run([sys.executable, "-m", "hyperwidget", "show", str(path), "no\x1b[2Jsuch"],
-                             capture_output=True, text=True)
+    listing = subprocess.run(
+        [sys.executable, "-m", "hyperwidget", "show", str(path), "no\x1b[2Jsuch"], capture_output=True, text=True
+    )
     assert listing.returncode == 2 and "\x1b" not in listing.stderr and "\\x1b" in listing.stderr
 
 
 def test_if_exists_resume_names_a_config_it_cannot_compare(crafted) -> None:
     path = crafted("UPDATE sweeps SET config = json_remove(config, '$.sampler') WHERE name = 'victim'")
     with pytest.raises(SweepFileError, match=r"sweep 'victim', field 'config': lacks 'sampler'"):
-        hw.run_sweep(curve, {"x": hw.uniform(0, 1), "epochs": 3}, metric="acc", max_total_runs=3, seed=1,
-                     backend="sequential", storage=path, name="victim", if_exists="resume")
+        hw.run_sweep(
+            curve,
+            {"x": hw.uniform(0, 1), "epochs": 3},
+            metric="acc",
+            max_total_runs=3,
+            seed=1,
+            backend="sequential",
+            storage=path,
+            name="victim",
+            if_exists="resume",
+        )

@@ -62,7 +62,7 @@ def project(tmp_path: Path) -> Path:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(300, 2))
     y = (x[:, 0] + 0.5 * x[:, 1] + rng.normal(scale=0.8, size=300) > 0).astype(int)
-    lines = ["feature1,feature2,label"] + [f"{a:.4f},{b:.4f},{c}" for (a, b), c in zip(x, y)]
+    lines = ["feature1,feature2,label"] + [f"{a:.4f},{b:.4f},{c}" for (a, b), c in zip(x, y, strict=True)]
     (tmp_path / "data.csv").write_text("\n".join(lines))
     (tmp_path / "train.py").write_text(SEED_TRAIN)
     return tmp_path
@@ -70,23 +70,35 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_sdk_v1_seed_code_runs_with_only_imports_changed(project: Path) -> None:
-    from hyperwidget import (BanditPolicy, Dataset, Experiment, GridParameterSampling, HyperDriveConfig,
-                             PrimaryMetricGoal, ScriptRunConfig, Workspace, choice)
+    from hyperwidget import (
+        BanditPolicy,
+        Dataset,
+        Experiment,
+        GridParameterSampling,
+        HyperDriveConfig,
+        PrimaryMetricGoal,
+        ScriptRunConfig,
+        Workspace,
+        choice,
+    )
 
     ws = Workspace.from_config()
     ds = Dataset.Tabular.from_delimited_files("data.csv")
-    script_config = ScriptRunConfig(source_directory=".", script="train.py",
-                                    inputs=[ds.as_named_input("training_data")])
+    script_config = ScriptRunConfig(
+        source_directory=".", script="train.py", inputs=[ds.as_named_input("training_data")]
+    )
     param_space = {"--regularization": choice(0.001, 0.01, 0.1, 1.0, 10.0, 100.0)}
     param_sampling = GridParameterSampling(param_space)
-    hyperdrive = HyperDriveConfig(run_config=script_config,
-                                  hyperparameter_sampling=param_sampling,
-                                  policy=None,
-                                  primary_metric_name='Accuracy',
-                                  primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
-                                  max_total_runs=6,
-                                  max_concurrent_runs=4)
-    experiment = Experiment(workspace=ws, name='hyperdrive_training')
+    hyperdrive = HyperDriveConfig(
+        run_config=script_config,
+        hyperparameter_sampling=param_sampling,
+        policy=None,
+        primary_metric_name="Accuracy",
+        primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
+        max_total_runs=6,
+        max_concurrent_runs=4,
+    )
+    experiment = Experiment(workspace=ws, name="hyperdrive_training")
     hyperdrive_run = experiment.submit(config=hyperdrive)
     hyperdrive_run.wait_for_completion()
 
@@ -109,14 +121,23 @@ def test_sdk_v1_seed_code_runs_with_only_imports_changed(project: Path) -> None:
 
 
 def test_sdk_v1_seed_declarations_all_construct() -> None:
-    from hyperwidget import (BanditPolicy, BayesianParameterSampling, GridParameterSampling, MedianStoppingPolicy,
-                             RandomParameterSampling, TruncationSelectionPolicy, choice, normal, uniform)
+    from hyperwidget import (
+        BanditPolicy,
+        BayesianParameterSampling,
+        GridParameterSampling,
+        MedianStoppingPolicy,
+        RandomParameterSampling,
+        TruncationSelectionPolicy,
+        choice,
+        normal,
+        uniform,
+    )
 
-    param_space = {'--batch_size': choice(16, 32, 64), '--learning_rate': normal(10, 3)}
+    param_space = {"--batch_size": choice(16, 32, 64), "--learning_rate": normal(10, 3)}
     RandomParameterSampling(param_space)
-    param_space = {'--batch_size': choice(16, 32, 64), '--learning_rate': choice(0.01, 0.1, 1.0)}
+    param_space = {"--batch_size": choice(16, 32, 64), "--learning_rate": choice(0.01, 0.1, 1.0)}
     assert GridParameterSampling(param_space).max_trials() == 9
-    param_space = {'--batch_size': choice(16, 32, 64), '--learning_rate': uniform(0.05, 0.1)}
+    param_space = {"--batch_size": choice(16, 32, 64), "--learning_rate": uniform(0.05, 0.1)}
     BayesianParameterSampling(param_space)
     BanditPolicy(slack_amount=0.2, evaluation_interval=1, delay_evaluation=5)
     MedianStoppingPolicy(evaluation_interval=1, delay_evaluation=5)
@@ -127,20 +148,29 @@ def test_sdk_v1_function_run_config_and_limits() -> None:
     from hyperwidget import Experiment, HyperDriveConfig, PrimaryMetricGoal, RandomParameterSampling, uniform
 
     def train(x: float) -> float:
-        return -(x - 0.5) ** 2
+        return -((x - 0.5) ** 2)
 
     with pytest.warns(HyperwidgetWarning, match="above the limit of 10080; using 10080"):
-        config = HyperDriveConfig(run_config=train, hyperparameter_sampling=RandomParameterSampling(
-            {"x": uniform(0, 1)}, seed=1), primary_metric_name="score",
-            primary_metric_goal=PrimaryMetricGoal.MAXIMIZE, max_total_runs=5, max_duration_minutes=20000)
+        config = HyperDriveConfig(
+            run_config=train,
+            hyperparameter_sampling=RandomParameterSampling({"x": uniform(0, 1)}, seed=1),
+            primary_metric_name="score",
+            primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
+            max_total_runs=5,
+            max_duration_minutes=20000,
+        )
     assert config.max_duration_minutes == 10080
     assert config.max_concurrent_runs == 5  # None means max_total_runs (T16)
     run = Experiment(name="fn").submit(config)
     run.wait_for_completion()
     assert run.get_status() == "Completed" and len(run.get_children()) == 5
     with pytest.raises(SweepConfigError, match="exactly one of run_config"):
-        HyperDriveConfig(hyperparameter_sampling=config.hyperparameter_sampling, primary_metric_name="score",
-                         primary_metric_goal="MAXIMIZE", max_total_runs=1)
+        HyperDriveConfig(
+            hyperparameter_sampling=config.hyperparameter_sampling,
+            primary_metric_name="score",
+            primary_metric_goal="MAXIMIZE",
+            max_total_runs=1,
+        )
 
 
 def test_bayesian_sampling_warns_below_twenty_runs_per_hyperparameter() -> None:
@@ -148,8 +178,14 @@ def test_bayesian_sampling_warns_below_twenty_runs_per_hyperparameter() -> None:
 
     sampling = BayesianParameterSampling({"a": uniform(0, 1), "b": choice(1, 2), "c": quniform(1, 10, 1)})
     with pytest.warns(HyperwidgetWarning, match="at least 60 runs"):
-        HyperDriveConfig(run_config=lambda a, b, c: a, hyperparameter_sampling=sampling, primary_metric_name="m",
-                         primary_metric_goal="MAXIMIZE", max_total_runs=50, max_concurrent_runs=2)
+        HyperDriveConfig(
+            run_config=lambda a, b, c: a,
+            hyperparameter_sampling=sampling,
+            primary_metric_name="m",
+            primary_metric_goal="MAXIMIZE",
+            max_total_runs=50,
+            max_concurrent_runs=2,
+        )
 
 
 V2_TRAIN = textwrap.dedent("""
@@ -169,24 +205,28 @@ V2_TRAIN = textwrap.dedent("""
 @pytest.mark.slow
 @pytest.mark.parametrize("algorithm", ["grid", "random", "bayesian", "sobol"])
 def test_sdk_v2_seed_code_runs_with_only_imports_changed(tmp_path: Path, algorithm: str) -> None:
-    from hyperwidget import (BanditPolicy, Choice, MLClient, RandomSamplingAlgorithm, Uniform,
-                             command)
+    from hyperwidget import BanditPolicy, Choice, MLClient, RandomSamplingAlgorithm, Uniform, command
 
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "train.py").write_text(V2_TRAIN)
-    job = command(code="./src", command="python train.py --batch_size ${{inputs.batch_size}} "
-                  "--learning_rate ${{inputs.learning_rate}} --epochs ${{inputs.epochs}}",
-                  inputs={"batch_size": 32, "learning_rate": 0.01, "epochs": 4}, environment="AzureML-sklearn",
-                  compute="local")
+    job = command(
+        code="./src",
+        command="python train.py --batch_size ${{inputs.batch_size}} "
+        "--learning_rate ${{inputs.learning_rate}} --epochs ${{inputs.epochs}}",
+        inputs={"batch_size": 32, "learning_rate": 0.01, "epochs": 4},
+        environment="AzureML-sklearn",
+        compute="local",
+    )
     if algorithm == "grid":
-        command_job_for_sweep = job(batch_size=Choice(values=[16, 32, 64]),
-                                    learning_rate=Choice(values=[0.01, 0.1, 1.0]))
+        command_job_for_sweep = job(
+            batch_size=Choice(values=[16, 32, 64]), learning_rate=Choice(values=[0.01, 0.1, 1.0])
+        )
     else:
-        command_job_for_sweep = job(batch_size=Choice(values=[16, 32, 64]),
-                                    learning_rate=Uniform(min_value=0.05, max_value=0.1))
+        command_job_for_sweep = job(
+            batch_size=Choice(values=[16, 32, 64]), learning_rate=Uniform(min_value=0.05, max_value=0.1)
+        )
     sampling = RandomSamplingAlgorithm(seed=123, rule="sobol") if algorithm == "sobol" else algorithm
-    sweep_job = command_job_for_sweep.sweep(sampling_algorithm=sampling, primary_metric="accuracy",
-                                            goal="Maximize")
+    sweep_job = command_job_for_sweep.sweep(sampling_algorithm=sampling, primary_metric="accuracy", goal="Maximize")
     sweep_job.early_termination = BanditPolicy(slack_amount=0.2, delay_evaluation=5, evaluation_interval=1)
     sweep_job.set_limits(max_total_trials=6, max_concurrent_trials=2, timeout=600, trial_timeout=120)
     ml_client = MLClient(credential=None, subscription_id="sub", resource_group_name="rg", workspace_name="ws")
@@ -208,8 +248,9 @@ def test_sdk_v2_errors_name_the_fix(tmp_path: Path) -> None:
     with pytest.raises(SweepConfigError, match="no input is a search-space expression"):
         job.sweep(primary_metric="acc", goal="Maximize")
     with pytest.raises(SweepConfigError, match="unknown 'bayes'"):
-        job(lr=hw.Uniform(min_value=0.0, max_value=1.0)).sweep(primary_metric="acc", goal="Maximize",
-                                                                sampling_algorithm="bayes")
+        job(lr=hw.Uniform(min_value=0.0, max_value=1.0)).sweep(
+            primary_metric="acc", goal="Maximize", sampling_algorithm="bayes"
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sweep = job(momentum=hw.Uniform(min_value=0.0, max_value=1.0)).sweep(primary_metric="acc", goal="Maximize")
@@ -219,14 +260,27 @@ def test_sdk_v2_errors_name_the_fix(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_sdk_v1_sweep_whose_runs_all_fail_ends_failed_and_wait_for_completion_raises(project: Path) -> None:
-    from hyperwidget import (Experiment, GridParameterSampling, HyperDriveConfig, PrimaryMetricGoal,
-                             ScriptRunConfig, Workspace, choice)
+    from hyperwidget import (
+        Experiment,
+        GridParameterSampling,
+        HyperDriveConfig,
+        PrimaryMetricGoal,
+        ScriptRunConfig,
+        Workspace,
+        choice,
+    )
 
     script_config = ScriptRunConfig(source_directory=".", script="train.py")  # inputs=[training_data] forgotten
     param_sampling = GridParameterSampling({"--regularization": choice(0.001, 0.01, 0.1, 1.0, 10.0, 100.0)})
-    hyperdrive = HyperDriveConfig(run_config=script_config, hyperparameter_sampling=param_sampling, policy=None,
-                                  primary_metric_name="Accuracy", primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
-                                  max_total_runs=6, max_concurrent_runs=2)
+    hyperdrive = HyperDriveConfig(
+        run_config=script_config,
+        hyperparameter_sampling=param_sampling,
+        policy=None,
+        primary_metric_name="Accuracy",
+        primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
+        max_total_runs=6,
+        max_concurrent_runs=2,
+    )
     hyperdrive_run = Experiment(workspace=Workspace.from_config(), name="hd").submit(config=hyperdrive)
     with pytest.raises(hw.SweepFailedError, match=r"the first 3 trials all failed the same way \(KeyError\)") as info:
         hyperdrive_run.wait_for_completion()
@@ -253,17 +307,23 @@ PLAIN_MLFLOW_TRAIN = textwrap.dedent("""
 
 
 @pytest.mark.filterwarnings("ignore:trial failed:hyperwidget.errors.HyperwidgetWarning")
-def test_sdk_v2_sweep_whose_script_never_logs_the_metric_fails_fast(tmp_path: Path,
-                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_sdk_v2_sweep_whose_script_never_logs_the_metric_fails_fast(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from hyperwidget import MLClient, Uniform, command
 
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "train.py").write_text(PLAIN_MLFLOW_TRAIN)
     (tmp_path / "src" / "mlflow.py").write_text("def log_metric(key, value, step=None):\n    pass\n")
-    job = command(code="./src", command="python train.py --learning_rate ${{inputs.learning_rate}}",
-                  inputs={"learning_rate": 0.01}, compute="local")
+    job = command(
+        code="./src",
+        command="python train.py --learning_rate ${{inputs.learning_rate}}",
+        inputs={"learning_rate": 0.01},
+        compute="local",
+    )
     sweep_job = job(learning_rate=Uniform(min_value=0.05, max_value=0.1)).sweep(
-        sampling_algorithm="random", primary_metric="accuracy", goal="Maximize")
+        sampling_algorithm="random", primary_metric="accuracy", goal="Maximize"
+    )
     sweep_job.set_limits(max_total_trials=6, max_concurrent_trials=2)
     ml_client = MLClient()
     returned_job = ml_client.jobs.create_or_update(sweep_job)

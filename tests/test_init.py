@@ -17,8 +17,19 @@ import hyperwidget as hw
 PACKAGE = Path(hw.__file__).resolve().parent
 
 #: Modules that ``import hyperwidget`` and ``from hyperwidget import Run`` (a training script's import) leave alone.
-HEAVY = ("IPython", "ipywidgets", "anywidget", "ipykernel", "traitlets", "numpy", "scipy", "sklearn", "pandas",
-         "matplotlib", "joblib")
+HEAVY = (
+    "IPython",
+    "ipywidgets",
+    "anywidget",
+    "ipykernel",
+    "traitlets",
+    "numpy",
+    "scipy",
+    "sklearn",
+    "pandas",
+    "matplotlib",
+    "joblib",
+)
 
 
 def _stub() -> ast.Module:
@@ -26,8 +37,11 @@ def _stub() -> ast.Module:
 
 
 def _stub_all() -> list[str]:
-    (names,) = [node.value for node in _stub().body if isinstance(node, ast.Assign)
-                and [t.id for t in node.targets if isinstance(t, ast.Name)] == ["__all__"]]
+    (names,) = [
+        node.value
+        for node in _stub().body
+        if isinstance(node, ast.Assign) and [t.id for t in node.targets if isinstance(t, ast.Name)] == ["__all__"]
+    ]
     return ast.literal_eval(names)
 
 
@@ -51,8 +65,9 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
 
 
 def test_the_stub_lists_each_imported_name_once_in_all() -> None:
-    imported = [alias.asname or alias.name for node in _stub().body if isinstance(node, ast.ImportFrom)
-                for alias in node.names]
+    imported = [
+        alias.asname or alias.name for node in _stub().body if isinstance(node, ast.ImportFrom) for alias in node.names
+    ]
     assert len(imported) == len(set(imported))
     assert sorted(_stub_all()) == _stub_all() == hw.__all__
     assert set(_stub_all()) - set(imported) == {"__version__", "load_ipython_extension"}
@@ -66,8 +81,7 @@ def test_the_package_is_typed() -> None:
 def test_mypy_sees_the_public_names(tmp_path: Path) -> None:
     api = pytest.importorskip("mypy.api")
     user = tmp_path / "user.py"
-    user.write_text("import hyperwidget as hw\nreveal_type(hw.run_sweep)\nreveal_type(hw.uniform(0, 1))\n"
-                    "hw.run_swep\n")
+    user.write_text("import hyperwidget as hw\nreveal_type(hw.run_sweep)\nreveal_type(hw.uniform(0, 1))\nhw.run_swep\n")
     stdout, _, status = api.run([str(user), "--follow-imports=silent", "--cache-dir", str(tmp_path / "cache")])
     assert 'Revealed type is "def (objective:' in stdout and "-> hyperwidget.sweep.SweepRun" in stdout
     assert 'Revealed type is "hyperwidget.space._hyperdrive.Uniform"' in stdout

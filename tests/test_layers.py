@@ -25,8 +25,9 @@ def _lint_imports(config: Path, cwd: Path, pythonpath: Path) -> subprocess.Compl
     command = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or shutil.which("lint-imports")
     assert command, "lint-imports not found: pip install -e '.[test]' installs import-linter"
     env = {**os.environ, "PYTHONPATH": str(pythonpath)}
-    return subprocess.run([command, "--config", str(config), "--no-cache"], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [command, "--config", str(config), "--no-cache"], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_the_import_contracts_in_pyproject_are_kept() -> None:
@@ -42,7 +43,8 @@ def test_import_linter_counts_a_cycle_made_by_a_function_level_import(tmp_path: 
     (package / "low.py").write_text("def f():\n    from cyclic import high\n\n    return high\n")
     (package / "high.py").write_text("from cyclic import low\n")
     config = tmp_path / "contracts.toml"
-    config.write_text(textwrap.dedent("""
+    config.write_text(
+        textwrap.dedent("""
         [tool.importlinter]
         root_package = "cyclic"
 
@@ -56,7 +58,8 @@ def test_import_linter_counts_a_cycle_made_by_a_function_level_import(tmp_path: 
         type = "layers"
         containers = ["cyclic"]
         layers = ["high", "low"]
-    """))
+    """)
+    )
     result = _lint_imports(config, tmp_path, tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "2 broken" in result.stdout and "cyclic.low -> cyclic.high" in result.stdout
@@ -73,16 +76,26 @@ def test_no_module_is_in_an_import_cycle_with_the_root_package() -> None:
 
 
 def test_a_sweep_runs_without_importing_ipython_or_widgets() -> None:
-    code = ("import sys, hyperwidget as hw\n"
-            "hw.run_sweep(lambda x: x, {'x': hw.uniform(0, 1)}, metric='m', max_total_runs=2, "
-            "backend='sequential', storage=None)\n"
-            "print(sorted(m for m in ('IPython', 'ipywidgets', 'anywidget', 'ipykernel') if m in sys.modules))")
+    code = (
+        "import sys, hyperwidget as hw\n"
+        "hw.run_sweep(lambda x: x, {'x': hw.uniform(0, 1)}, metric='m', max_total_runs=2, "
+        "backend='sequential', storage=None)\n"
+        "print(sorted(m for m in ('IPython', 'ipywidgets', 'anywidget', 'ipykernel') if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 
 
 def test_a_metric_never_logged_warns_with_a_did_you_mean() -> None:
-    with pytest.warns(hw.HyperwidgetWarning, match="did you mean metric='accuracy'"), \
-            pytest.raises(hw.SweepFailedError, match="the primary metric 'acuracy' was never logged"):
-        hw.run_sweep(lambda x: {"accuracy": x}, {"x": hw.uniform(0, 1)}, metric="acuracy", max_total_runs=2,
-                     backend="sequential", storage=None)
+    with (
+        pytest.warns(hw.HyperwidgetWarning, match="did you mean metric='accuracy'"),
+        pytest.raises(hw.SweepFailedError, match="the primary metric 'acuracy' was never logged"),
+    ):
+        hw.run_sweep(
+            lambda x: {"accuracy": x},
+            {"x": hw.uniform(0, 1)},
+            metric="acuracy",
+            max_total_runs=2,
+            backend="sequential",
+            storage=None,
+        )

@@ -62,11 +62,19 @@ class FakeRun:
         raise ImportError("no pandas in this fake")
 
 
-def record(i: int, status: TrialStatus = TrialStatus.COMPLETED, values: tuple[float, ...] = (0.5,), **kw: Any) -> TrialRecord:
+def record(
+    i: int, status: TrialStatus = TrialStatus.COMPLETED, values: tuple[float, ...] = (0.5,), **kw: Any
+) -> TrialRecord:
     return TrialRecord(
-        id=f"t{i}", index=i, params={"lr": 0.1 * (i + 1), "kernel": kw.pop("kernel", "rbf")}, status=status,
-        metrics={"accuracy": values}, created_at=100.0, started_at=100.0,
-        ended_at=None if status in (TrialStatus.RUNNING, TrialStatus.QUEUED) else 102.5, **kw,
+        id=f"t{i}",
+        index=i,
+        params={"lr": 0.1 * (i + 1), "kernel": kw.pop("kernel", "rbf")},
+        status=status,
+        metrics={"accuracy": values},
+        created_at=100.0,
+        started_at=100.0,
+        ended_at=None if status in (TrialStatus.RUNNING, TrialStatus.QUEUED) else 102.5,
+        **kw,
     )
 
 
@@ -97,7 +105,9 @@ def _background_run(n: int, delay: float = 0.01) -> tuple[FakeRun, list]:
     return run, [start]
 
 
-def test_run_with_monitor_prints_progress_and_the_final_table_outside_jupyter(capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_with_monitor_prints_progress_and_the_final_table_outside_jupyter(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert not live.widget_frontend_available()
     run, (start,) = _background_run(30)
     assert live.run_with_monitor(start) is run
@@ -129,8 +139,6 @@ def test_interrupt_cancels_and_returns_the_run(monkeypatch: pytest.MonkeyPatch) 
     assert run.canceled == 1
 
 
-
-
 def test_run_details_needs_a_run() -> None:
     with pytest.raises(TypeError, match=r"RunDetails\(run\).*got int"):
         live.RunDetails(3)
@@ -157,7 +165,9 @@ def test_saved_notebook_keeps_the_final_table_and_widget_state(tmp_path: Path) -
         "    max_total_runs=6, backend='threads', storage=None, seed=0, observers=obs))\n"
     )
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
-    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nbclient.NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     path = tmp_path / "saved.ipynb"
     nbformat.write(nb, path)
     saved = nbformat.read(path, as_version=4)

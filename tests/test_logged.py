@@ -38,10 +38,14 @@ NotebookTransformer.__module__ = "__main__"
     [
         ("log('acc', 1)\nlog('loss', 2)\nlog('acc', 3)\n", ("acc", "loss")),
         ("log(name='acc', value=1)\n", ("acc",)),
-        ("Run.get_context().log('acc', 1)\nrun = Run.get_context()\nrun.log_metrics({'f1': 1, 'auc': 2})\n",
-         ("acc", "f1", "auc")),
-        ("from hyperwidget import mlflow\nmlflow.log_metric('acc', 1)\nmlflow.log_metrics(metrics={'f1': 2})\n",
-         ("acc", "f1")),
+        (
+            "Run.get_context().log('acc', 1)\nrun = Run.get_context()\nrun.log_metrics({'f1': 1, 'auc': 2})\n",
+            ("acc", "f1", "auc"),
+        ),
+        (
+            "from hyperwidget import mlflow\nmlflow.log_metric('acc', 1)\nmlflow.log_metrics(metrics={'f1': 2})\n",
+            ("acc", "f1"),
+        ),
         ("def every_epoch(v):\n    log('acc', v)\nevery_epoch(1)\n", ("acc",)),
         ("import math\nx = math.log(2.0)\ny = np.log(x)\nlog('acc', y)\n", ("acc",)),  # np.log, math.log: not logging
         ("model = pipe.fit([[0.0], [1.0]])\nlog('acc', 1)\n", ("acc",)),  # a plain scikit-learn pipeline

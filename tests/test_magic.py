@@ -7,7 +7,6 @@ import os
 import re
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from IPython.core.error import UsageError
@@ -96,7 +95,8 @@ def test_notebook_globals_reach_loky_worker_processes(ip):
     ip.run_cell_magic(
         "sweep",
         "--storage none --no-monitor --backend loky --max-total-runs 2 --max-concurrent-runs 2 --metric score -o r4",
-        "w = uniform(0, 1)\nimport os\nRun.get_context().log('pid', os.getpid())\nlog('score', weigh(features, w) + Config.bias)\n",
+        "w = uniform(0, 1)\nimport os\nRun.get_context().log('pid', os.getpid())\n"
+        "log('score', weigh(features, w) + Config.bias)\n",
     )
     run = ip.user_ns["r4"]
     assert [t.status for t in run.trials] == [TrialStatus.COMPLETED] * 2, [t.error for t in run.trials]
@@ -159,7 +159,11 @@ def test_metric_missing_at_run_time_fails_fast_with_the_engine_message(ip):
             "which logs 'loss', 'accuracy' (did you mean --metric loss?)",
         ),
         ("acc", "import numpy\nlog('accuracy', numpy.log(lr))\n", "(did you mean --metric accuracy?)"),
-        ("f1", "log('accuracy', lr)\nlog('loss', -lr)\n", "which logs 'accuracy', 'loss'; pass one of these to --metric"),
+        (
+            "f1",
+            "log('accuracy', lr)\nlog('loss', -lr)\n",
+            "which logs 'accuracy', 'loss'; pass one of these to --metric",
+        ),
         ("score", "x = lr * 2\n", "which logs nothing by name; log it with log('score', value)"),
     ],
 )
@@ -356,6 +360,7 @@ def test_interrupting_a_sweep_cell_in_a_kernel_stops_run_all(tmp_path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     from jupyter_client.manager import KernelManager
+
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
         nbformat.v4.new_code_cell("%load_ext hyperwidget"),

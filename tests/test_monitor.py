@@ -64,11 +64,19 @@ class FakeRun:
         raise ImportError("no pandas in this fake")
 
 
-def record(i: int, status: TrialStatus = TrialStatus.COMPLETED, values: tuple[float, ...] = (0.5,), **kw: Any) -> TrialRecord:
+def record(
+    i: int, status: TrialStatus = TrialStatus.COMPLETED, values: tuple[float, ...] = (0.5,), **kw: Any
+) -> TrialRecord:
     return TrialRecord(
-        id=f"t{i}", index=i, params={"lr": 0.1 * (i + 1), "kernel": kw.pop("kernel", "rbf")}, status=status,
-        metrics={"accuracy": values}, created_at=100.0, started_at=100.0,
-        ended_at=None if status in (TrialStatus.RUNNING, TrialStatus.QUEUED) else 102.5, **kw,
+        id=f"t{i}",
+        index=i,
+        params={"lr": 0.1 * (i + 1), "kernel": kw.pop("kernel", "rbf")},
+        status=status,
+        metrics={"accuracy": values},
+        created_at=100.0,
+        started_at=100.0,
+        ended_at=None if status in (TrialStatus.RUNNING, TrialStatus.QUEUED) else 102.5,
+        **kw,
     )
 
 
@@ -279,8 +287,17 @@ def test_the_monitor_reads_run_trials_and_costs_the_engine_nothing_per_trial() -
     monitor = SweepMonitor(interval=0.05)
     assert not hasattr(monitor, "on_trial_update")  # the engine calls no hook per trial
     Recorder(monitor)
-    run = run_sweep(lambda x: x, {"x": uniform(0, 1)}, metric="accuracy", max_total_runs=120,
-                    backend="threads", max_concurrent_runs=3, storage=None, seed=1, observers=[monitor])
+    run = run_sweep(
+        lambda x: x,
+        {"x": uniform(0, 1)},
+        metric="accuracy",
+        max_total_runs=120,
+        backend="threads",
+        max_concurrent_runs=3,
+        storage=None,
+        seed=1,
+        observers=[monitor],
+    )
     assert monitor.wait_ended(10)
     rows = monitor.current_rows()
     assert [r["index"] for r in rows] == list(range(120)) and {r["status"] for r in rows} == {"Completed"}
@@ -314,8 +331,6 @@ def test_static_html_of_the_monitor_escapes(monitor: SweepMonitor) -> None:
     assert "<img" not in bundle["text/html"] and XSS in bundle["text/plain"]
 
 
-
-
 def test_the_widget_module_is_js_monitor_js_in_a_checkout() -> None:
     assert monitor_module.asset("monitor.js") == REPO / "js" / "monitor.js"
     assert "export default { render }" in str(SweepMonitor._esm) and "hw-final-table" in str(SweepMonitor._css)
@@ -329,7 +344,7 @@ def test_the_wheel_ships_the_front_end_without_its_tests() -> None:
 
 
 def test_a_missing_front_end_file_names_both_places() -> None:
-    with pytest.raises(FileNotFoundError, match="nowhere.js is in neither .*js.* nor .*static"):
+    with pytest.raises(FileNotFoundError, match=r"nowhere\.js is in neither .*js.* nor .*static"):
         monitor_module.asset("nowhere.js")
 
 
@@ -344,8 +359,6 @@ def _wait_for(condition: Any, timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.01)
-
-
 
 
 def test_a_monitor_shows_a_second_sweep_after_the_first() -> None:

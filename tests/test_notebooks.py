@@ -30,22 +30,45 @@ error_outputs, execute, notebook_paths = runner.error_outputs, runner.execute, r
 
 #: Text each executed notebook must show somewhere in its outputs: proof that it did what its prose says.
 EXPECTED: dict[str, list[str]] = {
-    "01_quick_start.ipynb": ["Completed: 16/16 finished", "best trial:", "test accuracy", "same best trial: True",
-                             "hyperwidget live monitor"],
-    "02_search_spaces.ipynb": ["takes exponents, as in HyperDrive", "logfinrange(lower=8, upper=256",
-                               "infinitely many values", "min_value must be < max_value"],
+    "01_quick_start.ipynb": [
+        "Completed: 16/16 finished",
+        "best trial:",
+        "test accuracy",
+        "same best trial: True",
+        "hyperwidget live monitor",
+    ],
+    "02_search_spaces.ipynb": [
+        "takes exponents, as in HyperDrive",
+        "logfinrange(lower=8, upper=256",
+        "infinitely many values",
+        "min_value must be < max_value",
+    ],
     "03_sampling.ipynb": ["10 searches of 20 trials", "mean seconds per search: grid"],
     "04_early_termination.ipynb": ["median stopping", "ASHA", "chosen slack_factor:", "identical: True"],
-    "05_hyperdrive_worked_example.ipynb": ["'status': 'Completed'", "'best_primary_metric'", "outputs/model.pkl",
-                                           "predicted (1 = malignant)", "same best run: True"],
-    "06_hpo_as_optimization.ipynb": ["validation error over 5 seeds", "trials are on the Pareto front",
-                                     "with n_params <= 2000", "Bayesian  best errors after 20 trials"],
+    "05_hyperdrive_worked_example.ipynb": [
+        "'status': 'Completed'",
+        "'best_primary_metric'",
+        "outputs/model.pkl",
+        "predicted (1 = malignant)",
+        "same best run: True",
+    ],
+    "06_hpo_as_optimization.ipynb": [
+        "validation error over 5 seeds",
+        "trials are on the Pareto front",
+        "with n_params <= 2000",
+        "Bayesian  best errors after 20 trials",
+    ],
     "07_scaling_out.ipynb": ["Completed: 12/12 finished", "best:", "worker"],
 }
 
 #: Notebooks whose prose discusses figures they draw.
-WITH_FIGURES = {"01_quick_start.ipynb", "02_search_spaces.ipynb", "03_sampling.ipynb", "04_early_termination.ipynb",
-                "06_hpo_as_optimization.ipynb"}
+WITH_FIGURES = {
+    "01_quick_start.ipynb",
+    "02_search_spaces.ipynb",
+    "03_sampling.ipynb",
+    "04_early_termination.ipynb",
+    "06_hpo_as_optimization.ipynb",
+}
 
 
 def output_text(notebook) -> str:  # type: ignore[no-untyped-def]
@@ -71,9 +94,20 @@ def test_every_notebook_has_expectations() -> None:
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_notebook_runs_top_to_bottom(name: str, tmp_path: Path) -> None:
     folder = tmp_path / "notebooks"
-    shutil.copytree(NOTEBOOKS_DIR, folder, ignore=shutil.ignore_patterns(
-        "hyperwidget.db*", "hyperwidget_runs", "outputs", "data.csv", "train.py", "best_model.pkl",
-        ".ipynb_checkpoints", "__pycache__"))
+    shutil.copytree(
+        NOTEBOOKS_DIR,
+        folder,
+        ignore=shutil.ignore_patterns(
+            "hyperwidget.db*",
+            "hyperwidget_runs",
+            "outputs",
+            "data.csv",
+            "train.py",
+            "best_model.pkl",
+            ".ipynb_checkpoints",
+            "__pycache__",
+        ),
+    )
     start = time.perf_counter()
     notebook = execute(folder / name, folder, timeout=240)  # raises CellExecutionError on a failing cell
     seconds = time.perf_counter() - start

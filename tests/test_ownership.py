@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 
 import pytest
+from objectives import curve
 
 import hyperwidget as hw
 from hyperwidget import SqliteStorage, TrialStatus
 from hyperwidget.errors import SweepBusyError
 from hyperwidget.storage._lease import Owner, start_token, this_process
-from objectives import curve
 
 TESTS = Path(__file__).parent
 
@@ -48,8 +48,13 @@ _DRIVER = textwrap.dedent("""
 def _driver(tmp_path: Path, mode: str, at: float = 0.0) -> subprocess.Popen[str]:
     script = tmp_path / "driver.py"
     script.write_text(_DRIVER.format(tests=str(TESTS)))
-    return subprocess.Popen([sys.executable, str(script), mode, str(at)], cwd=tmp_path, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, str(script), mode, str(at)],
+        cwd=tmp_path,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _wait_for_trials(path: Path, finished: int, timeout: float = 60) -> None:
@@ -79,12 +84,23 @@ def test_a_second_process_is_refused_while_the_first_runs_and_allowed_after_it_w
     first = _driver(tmp_path, "start")
     try:
         _wait_for_trials(tmp_path / "own.db", 1)
-        with pytest.raises(SweepBusyError, match=rf"sweep 'own' is being run by pid {first.pid} on host "
-                                                 r"\S+ since .*; open it read-only with load_sweep"):
+        with pytest.raises(
+            SweepBusyError,
+            match=rf"sweep 'own' is being run by pid {first.pid} on host "
+            r"\S+ since .*; open it read-only with load_sweep",
+        ):
             hw.resume_sweep("own", curve, storage="own.db", backend="sequential")
         with pytest.raises(SweepBusyError, match="is being run by"):  # nor replaced under its feet
-            hw.run_sweep(curve, {"x": hw.uniform(0, 1), "epochs": 3, "delay": 0.3}, metric="acc", name="own",
-                         storage="own.db", if_exists="replace", backend="sequential", seed=3)
+            hw.run_sweep(
+                curve,
+                {"x": hw.uniform(0, 1), "epochs": 3, "delay": 0.3},
+                metric="acc",
+                name="own",
+                storage="own.db",
+                if_exists="replace",
+                backend="sequential",
+                seed=3,
+            )
         assert hw.load_sweep("own", "own.db").status == "Running"
         values_before = _metric_rows(tmp_path / "own.db")
     finally:
@@ -137,8 +153,9 @@ def test_the_lease_is_taken_once_and_released_when_the_sweep_ends(tmp_path: Path
         store.acquire("s")  # this very process, e.g. a second start_sweep in one kernel
     lease.release()
     store.acquire("s").release()
-    run = hw.run_sweep(curve, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=2, backend="sequential",
-                       storage=store, name="r")
+    run = hw.run_sweep(
+        curve, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=2, backend="sequential", storage=store, name="r"
+    )
     assert run.status == "Completed" and store.owner("r") is None
     hw.resume_sweep("r", curve, storage=store, max_total_runs=3, backend="sequential")
     assert store.owner("r") is None
@@ -168,8 +185,15 @@ def test_a_lease_taken_over_by_another_process_cancels_the_sweep(tmp_path: Path)
     from hyperwidget.storage import _lease
 
     store = SqliteStorage(tmp_path / "o.db")
-    run = hw.start_sweep(curve, {"x": hw.uniform(0, 1), "delay": 0.2}, metric="acc", max_total_runs=50,
-                         backend="sequential", storage=store, name="o")
+    run = hw.start_sweep(
+        curve,
+        {"x": hw.uniform(0, 1), "delay": 0.2},
+        metric="acc",
+        max_total_runs=50,
+        backend="sequential",
+        storage=store,
+        name="o",
+    )
     store._write("UPDATE owners SET token = 'thief' WHERE sweep = 'o'", ())
     run.wait(_lease.HEARTBEAT_SECONDS + 20)
     assert run.status == "Canceled" and "another process took the sweep over" in (run.cancel_reason or "")

@@ -91,9 +91,7 @@ def test_t1_bandit_slack_factor_threshold_is_best_over_one_plus_slack():
     leader = rec(0, [0.5] * 9 + [0.8], DONE)
     assert policy.threshold(0.8, MAX) == pytest.approx(0.8 / 1.2)
     stopped = decide(policy, rec(1, [0.6] * 9 + [0.65]), [leader])
-    assert stopped == (
-        "stopped by bandit policy at interval 10: 0.65 < 0.6667 (best 0.8, slack_factor=0.2)"
-    )
+    assert stopped == ("stopped by bandit policy at interval 10: 0.65 < 0.6667 (best 0.8, slack_factor=0.2)")
     assert decide(policy, rec(1, [0.6] * 9 + [0.67]), [leader]) is None
     # The docs print 0.66 (truncated); 0.665 is still below 2/3.
     assert decide(policy, rec(1, [0.6] * 9 + [0.665]), [leader]) is not None
@@ -390,8 +388,13 @@ def test_hyperband_bad_brackets_are_rejected():
 
 @pytest.mark.parametrize(
     "policy",
-    [BanditPolicy(slack_factor=0.1), MedianStoppingPolicy(), TruncationSelectionPolicy(50), ASHAPolicy(max_resource=9),
-     HyperbandPolicy(max_resource=9)],
+    [
+        BanditPolicy(slack_factor=0.1),
+        MedianStoppingPolicy(),
+        TruncationSelectionPolicy(50),
+        ASHAPolicy(max_resource=9),
+        HyperbandPolicy(max_resource=9),
+    ],
     ids=["bandit", "median", "truncation", "asha", "hyperband"],
 )
 def test_on_report_takes_the_goal_as_a_string_in_any_case(policy):
@@ -465,9 +468,9 @@ def test_check_trial_end_warns_when_no_intermediate_values_were_logged(policy):
 def test_engine_stops_trials_early_in_loky_processes(policy):
     import re
 
-    import hyperwidget as hw
     from objectives import curve
 
+    import hyperwidget as hw
     from hyperwidget.samplers import GridParameterSampling
 
     space = {"x": hw.choice(1.0, 0.9, 0.2, 0.5, 0.3, 0.4), "epochs": 8, "delay": 0.01}
@@ -507,12 +510,20 @@ def test_a_policy_is_one_method():
 
 
 def test_a_one_method_policy_stops_trials_in_run_sweep():
-    import hyperwidget as hw
     from objectives import curve
 
+    import hyperwidget as hw
+
     grid = hw.GridParameterSampling({"x": hw.choice(0.2, 0.9), "epochs": hw.choice(5)})
-    run = hw.run_sweep(curve, metric="acc", max_total_runs=2, sampler=grid, policy=StopAfterTwoBelowHalf(),
-                       backend="sequential", storage=None)
+    run = hw.run_sweep(
+        curve,
+        metric="acc",
+        max_total_runs=2,
+        sampler=grid,
+        policy=StopAfterTwoBelowHalf(),
+        backend="sequential",
+        storage=None,
+    )
     by_x = {c.get_hyperparameters()["x"]: c for c in run.get_children()}
     assert by_x[0.2].status == "StoppedEarly" and len(by_x[0.2].get_metrics()["acc"]) == 2
     assert by_x[0.9].status == "Completed" and len(by_x[0.9].get_metrics()["acc"]) == 5
@@ -521,7 +532,13 @@ def test_a_one_method_policy_stops_trials_in_run_sweep():
 def test_hyperdrive_timing_is_a_helper_that_asha_does_not_use():
     from hyperwidget.policies._interval import EvaluationTiming
 
-    assert all(isinstance(p, EvaluationTiming) for p in (BanditPolicy(slack_amount=0.1), MedianStoppingPolicy(),
-                                                          TruncationSelectionPolicy(truncation_percentage=10)))
+    assert all(
+        isinstance(p, EvaluationTiming)
+        for p in (
+            BanditPolicy(slack_amount=0.1),
+            MedianStoppingPolicy(),
+            TruncationSelectionPolicy(truncation_percentage=10),
+        )
+    )
     asha = ASHAPolicy(max_resource=9)
     assert not isinstance(asha, EvaluationTiming) and "evaluation_interval" not in asha.to_json()

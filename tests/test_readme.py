@@ -122,20 +122,30 @@ def run_python(args: list[str], cwd: Path, timeout: float) -> subprocess.Complet
 
 
 def test_every_readme_block_is_covered() -> None:
-    unknown = [f"line {b.line}: ```{b.language} under '## {b.section}'" for b in BLOCKS
-               if (b.section, b.language) not in HANDLED]
-    assert not unknown, (f"README.md blocks that tests/test_readme.py does not run: {unknown}; add them to HANDLED "
-                         "with a test that runs them")
+    unknown = [
+        f"line {b.line}: ```{b.language} under '## {b.section}'"
+        for b in BLOCKS
+        if (b.section, b.language) not in HANDLED
+    ]
+    assert not unknown, (
+        f"README.md blocks that tests/test_readme.py does not run: {unknown}; add them to HANDLED "
+        "with a test that runs them"
+    )
     commands = readme_commands()
     unknown = [c for c in commands if c not in KNOWN_COMMANDS]
-    assert not unknown, (f"README.md commands that tests/test_readme.py does not check: {unknown}; add them to "
-                         "KNOWN_COMMANDS with a test that checks them")
+    assert not unknown, (
+        f"README.md commands that tests/test_readme.py does not check: {unknown}; add them to "
+        "KNOWN_COMMANDS with a test that checks them"
+    )
 
 
 def test_block_reader_finds_sections_languages_and_unknown_blocks() -> None:
     text = "## A\n```bash\nls\n```\n```\ntree\n```\n## B\n~~~python\nx = 1\n~~~\n"
-    assert readme_blocks(text) == [Block("A", "bash", "ls\n", 2), Block("A", "", "tree\n", 5),
-                                   Block("B", "python", "x = 1\n", 9)]
+    assert readme_blocks(text) == [
+        Block("A", "bash", "ls\n", 2),
+        Block("A", "", "tree\n", 5),
+        Block("B", "python", "x = 1\n", 9),
+    ]
     assert shell_commands("a && b  # c\n# d\n  e   f\n") == ["a", "b", "e f"]
 
 
@@ -151,8 +161,7 @@ def test_virtual_environment_step_creates_and_activates_it(tmp_path: Path) -> No
     assert commands.index(PIP_INSTALL) > commands.index(ACTIVATE), "pip install must come after the activation"
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
     script = f"{VENV} && {ACTIVATE} && command -v pip && python -c 'import sys; print(sys.prefix)'"
-    result = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     pip, prefix = result.stdout.split()
     venv = (tmp_path / ".venv").resolve()
@@ -221,7 +230,7 @@ def test_notebook_example_runs_in_a_fresh_kernel(tmp_path: Path) -> None:
     assert sweep_cells, "the README's notebook example has no %%sweep cell"
     out = re.search(r"-o (\w+)", cells[sweep_cells[0]])
     assert out, "the README's %%sweep cell binds no result (-o NAME)"
-    after = notebook.cells[sweep_cells[0] + 1:]
+    after = notebook.cells[sweep_cells[0] + 1 :]
     assert after and all(out.group(1) in c.source for c in after), "the cells after the sweep use its result"
     outputs = [o for c in after for o in c.get("outputs", [])]
     figures = sum(c.source.count("plots.plot_") for c in after)
@@ -247,6 +256,7 @@ def test_plain_python_example_runs_and_runs_again(tmp_path: Path) -> None:
     code = script.read_text()
     name = re.search(r'name="([^"]+)"', code).group(1)  # type: ignore[union-attr]
     storage = tmp_path / re.search(r'storage="([^"]+)"', code).group(1)  # type: ignore[union-attr]
+
     def run_it() -> dict[str, float]:
         lines = run_python([script.name], tmp_path, timeout=240).stdout.strip().splitlines()
         best = ast.literal_eval(lines[-1])  # print(run.get_best_run_by_primary_metric().get_hyperparameters())

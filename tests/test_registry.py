@@ -46,8 +46,12 @@ def test_sobol_is_random_sampling_with_the_sobol_rule_and_keywords_are_passed() 
 
 
 #: The keywords a policy cannot do without (the others have defaults).
-REQUIRED = {"bandit": "slack_factor=0.1", "truncation": "truncation_percentage=20", "asha": "max_resource=27",
-            "hyperband": "max_resource=27"}
+REQUIRED = {
+    "bandit": "slack_factor=0.1",
+    "truncation": "truncation_percentage=20",
+    "asha": "max_resource=27",
+    "hyperband": "max_resource=27",
+}
 
 
 @pytest.mark.parametrize("name", list(POLICIES))
@@ -66,9 +70,14 @@ def test_every_registered_backend_constructs(name: str) -> None:
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: make_sampler("sobel", SPACE), "unknown sampler 'sobel'; choose one of: grid, random, sobol, bayesian."),
-        (lambda: make_policy("bandt"),
-         "unknown policy 'bandt'; choose one of: bandit, median, truncation, asha, hyperband, none."),
+        (
+            lambda: make_sampler("sobel", SPACE),
+            "unknown sampler 'sobel'; choose one of: grid, random, sobol, bayesian.",
+        ),
+        (
+            lambda: make_policy("bandt"),
+            "unknown policy 'bandt'; choose one of: bandit, median, truncation, asha, hyperband, none.",
+        ),
         (lambda: get_backend("spark"), "unknown backend 'spark'; choose one of: sequential, threads, loky, dask."),
     ],
 )
@@ -79,9 +88,19 @@ def test_an_unknown_name_lists_the_registered_ones(build, message) -> None:  # t
 
 
 def test_run_sweep_takes_registered_names_for_sampler_policy_and_backend() -> None:
-    run = hw.run_sweep(_fast, SPACE, metric="m", sampler="sobol", policy="median(delay_evaluation=1)",
-                       backend="threads", max_total_runs=3, max_concurrent_runs=1, seed=5, storage=None,
-                       monitor=False)
+    run = hw.run_sweep(
+        _fast,
+        SPACE,
+        metric="m",
+        sampler="sobol",
+        policy="median(delay_evaluation=1)",
+        backend="threads",
+        max_total_runs=3,
+        max_concurrent_runs=1,
+        seed=5,
+        storage=None,
+        monitor=False,
+    )
     assert run.status == "Completed"
     assert run.config.sampler.rule == "sobol" and run.config.sampler.seed == 5
     assert run.config.policy.name == "median" and run.config.policy.delay_evaluation == 1
@@ -145,13 +164,25 @@ def test_a_registry_parses_calls_with_literals_only() -> None:
 
 def test_an_entry_that_cannot_be_imported_names_its_target() -> None:
     table = Registry("policy", {"later": Entry("hyperwidget.policies:NotWrittenYet")})
-    with pytest.raises(SweepConfigError, match=r"policy later needs hyperwidget\.policies\.NotWrittenYet, which "
-                                               r"cannot be imported .*; choose another policy\."):
+    with pytest.raises(
+        SweepConfigError,
+        match=r"policy later needs hyperwidget\.policies\.NotWrittenYet, which "
+        r"cannot be imported .*; choose another policy\.",
+    ):
         table.build("later")
 
 
 def test_engine_settings_validate_the_backend_through_the_table() -> None:
-    args = argparse.Namespace(goal="max", backend="Sequential", policy=None, max_total_runs=None,
-                              max_concurrent_runs=None, trial_timeout=None, max_duration_minutes=None, seed=None,
-                              name=None, storage=None)
+    args = argparse.Namespace(
+        goal="max",
+        backend="Sequential",
+        policy=None,
+        max_total_runs=None,
+        max_concurrent_runs=None,
+        trial_timeout=None,
+        max_duration_minutes=None,
+        seed=None,
+        name=None,
+        storage=None,
+    )
     assert _options.engine_settings(args)["backend"] == "sequential"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import ClassVar
 
 import pytest
 
 from hyperwidget.errors import SweepConfigError
+from hyperwidget.plots import plot_replay
 from hyperwidget.policies import (
     ASHAPolicy,
     BanditPolicy,
@@ -16,7 +18,6 @@ from hyperwidget.policies import (
     compare_policies,
     replay,
 )
-from hyperwidget.plots import plot_replay
 from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
 DONE = TrialStatus.COMPLETED
@@ -88,7 +89,7 @@ def test_replay_accepts_a_results_object_and_minimize():
     class Results:  # what a SweepRun offers
         metric = "loss"
         goal = Goal.MINIMIZE
-        trials = [
+        trials: ClassVar[list[TrialRecord]] = [
             TrialRecord("a", 0, {}, DONE, {"loss": (0.1, 0.1)}),
             TrialRecord("b", 1, {}, DONE, {"loss": (0.9, 0.9)}),
         ]

@@ -9,8 +9,15 @@ from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
 
 def trial(i: int, value: float | None, ended: float | None, status: TrialStatus = TrialStatus.COMPLETED) -> TrialRecord:
-    return TrialRecord(id=f"t{i}", index=i, params={}, status=status,
-                       metrics={"acc": (value,)} if value is not None else {}, started_at=0.0, ended_at=ended)
+    return TrialRecord(
+        id=f"t{i}",
+        index=i,
+        params={},
+        status=status,
+        metrics={"acc": (value,)} if value is not None else {},
+        started_at=0.0,
+        ended_at=ended,
+    )
 
 
 TRIALS = [

@@ -37,19 +37,23 @@ def _execute(cells: list[str], path: Path) -> nbformat.NotebookNode:
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": path}}).execute(
-        env=env)
+        env=env
+    )
     return notebook
 
 
 @pytest.mark.slow
 def test_run_sweep_in_a_notebook_shows_the_live_monitor_unless_told_not_to(tmp_path: Path) -> None:
-    notebook = _execute([
-        "import hyperwidget as hw\ndef train(x):\n    hw.log('acc', x)\n",
-        "run = hw.run_sweep(train, {'x': hw.uniform(0, 1)}, metric='acc', max_total_runs=3, backend='sequential',"
-        " storage=None, name='shown')",
-        "quiet = hw.run_sweep(train, {'x': hw.uniform(0, 1)}, metric='acc', max_total_runs=3,"
-        " backend='sequential', storage=None, monitor=False)",
-    ], tmp_path)
+    notebook = _execute(
+        [
+            "import hyperwidget as hw\ndef train(x):\n    hw.log('acc', x)\n",
+            "run = hw.run_sweep(train, {'x': hw.uniform(0, 1)}, metric='acc', max_total_runs=3, backend='sequential',"
+            " storage=None, name='shown')",
+            "quiet = hw.run_sweep(train, {'x': hw.uniform(0, 1)}, metric='acc', max_total_runs=3,"
+            " backend='sequential', storage=None, monitor=False)",
+        ],
+        tmp_path,
+    )
     shown = notebook.cells[1].outputs
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in shown), shown
     assert any("shown_2" in o.get("data", {}).get("text/html", "") for o in shown)
@@ -59,7 +63,15 @@ def test_run_sweep_in_a_notebook_shows_the_live_monitor_unless_told_not_to(tmp_p
 def test_monitor_true_outside_jupyter_prints_progress_and_the_final_table(capsys: pytest.CaptureFixture[str]) -> None:
     import hyperwidget as hw
 
-    run = hw.run_sweep(lambda x: x, {"x": hw.uniform(0, 1)}, metric="m", max_total_runs=3, backend="sequential",
-                       storage=None, name="printed", monitor=True)
+    run = hw.run_sweep(
+        lambda x: x,
+        {"x": hw.uniform(0, 1)},
+        metric="m",
+        max_total_runs=3,
+        backend="sequential",
+        storage=None,
+        name="printed",
+        monitor=True,
+    )
     out = capsys.readouterr().out
     assert run.status == "Completed" and "printed_2" in out and "Completed" in out

@@ -48,7 +48,6 @@ from hyperwidget.space import (
 )
 from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
-
 #: Every sampler name that ``run_sweep(sampler=...)``, ``%%sweep --sampler`` and stored sweeps accept.
 NAMES = sorted(SAMPLERS)
 
@@ -96,8 +95,9 @@ def score(space: SearchSpace, params: Mapping[str, Any]) -> float:
     return -float(np.sum((space.to_unit(params) - 0.3) ** 2))
 
 
-def run_loop(sampler: Sampler, n: int, history: list[TrialRecord] | None = None,
-             concurrency: int = 2) -> list[TrialRecord]:
+def run_loop(
+    sampler: Sampler, n: int, history: list[TrialRecord] | None = None, concurrency: int = 2
+) -> list[TrialRecord]:
     """The engine's loop, until ``n`` trials exist or the sampler is exhausted: keep ``concurrency`` trials
     running and finish the oldest first; ``suggest`` sees running trials (no metric) and finished ones."""
     history = list(history or [])
@@ -107,14 +107,16 @@ def run_loop(sampler: Sampler, n: int, history: list[TrialRecord] | None = None,
             params = sampler.suggest(list(history), "acc", Goal.MAXIMIZE)
             if params is None:
                 break
-            history.append(TrialRecord(id=f"t{len(history)}", index=len(history), params=params,
-                                       status=TrialStatus.RUNNING))
+            history.append(
+                TrialRecord(id=f"t{len(history)}", index=len(history), params=params, status=TrialStatus.RUNNING)
+            )
             running.append(len(history) - 1)
         if not running:
             return history
         i = running.pop(0)
-        history[i] = history[i].replace(status=TrialStatus.COMPLETED).with_value(
-            "acc", score(sampler.space, history[i].params))
+        history[i] = (
+            history[i].replace(status=TrialStatus.COMPLETED).with_value("acc", score(sampler.space, history[i].params))
+        )
 
 
 def in_support(expression: Any, value: Any) -> bool:
@@ -133,7 +135,8 @@ def in_support(expression: Any, value: Any) -> bool:
 
 def assert_in_space(space: SearchSpace, params: Mapping[str, Any]) -> None:
     assert list(params) == list(space), "a proposal has every name of the space, in order, and no other"
-    outside = {n: params[n] for n, e in zip(space.names, space.expressions) if not in_support(e, params[n])}
+    pairs = zip(space.names, space.expressions, strict=True)
+    outside = {n: params[n] for n, e in pairs if not in_support(e, params[n])}
     assert not outside, f"values outside their expression's support: {outside}"
     assert all(params[n] == v for n, v in space.constants.items()), "constants pass through unchanged"
     assert json.loads(json.dumps(params)) == params, "a proposal is plain data (it is stored as JSON)"

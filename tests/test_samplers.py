@@ -17,6 +17,8 @@ from scipy.stats import qmc
 from hyperwidget.errors import SearchSpaceError, SweepConfigError
 from hyperwidget.samplers import (
     SAMPLERS as SAMPLER_NAMES,
+)
+from hyperwidget.samplers import (
     GridParameterSampling,
     GridSamplingAlgorithm,
     RandomParameterSampling,
@@ -25,6 +27,7 @@ from hyperwidget.samplers import (
     register_sampler,
     sampler_from_json,
 )
+from hyperwidget.samplers._bayesian import BayesianParameterSampling
 from hyperwidget.space import (
     SearchSpace,
     choice,
@@ -44,7 +47,6 @@ from hyperwidget.space import (
     uniform,
 )
 from hyperwidget.trial import Goal, TrialRecord, TrialStatus
-from hyperwidget.samplers._bayesian import BayesianParameterSampling
 
 #: Finite, and made of the expressions every sampler supports (HyperDrive's Bayesian: choice, quniform).
 SPACE = {"bs": choice(16, 32, 64), "depth": quniform(1, 5, 1), "act": choice("relu", "tanh"), "epochs": 3}
@@ -79,9 +81,7 @@ def run_loop(sampler: Sampler, n: int, *, concurrency: int = 2) -> list[TrialRec
                 exhausted = True
                 break
             history.append(
-                TrialRecord(
-                    id=f"t{len(history)}", index=len(history), params=params, status=TrialStatus.RUNNING
-                )
+                TrialRecord(id=f"t{len(history)}", index=len(history), params=params, status=TrialStatus.RUNNING)
             )
             running.append(len(history) - 1)
         if len(history) >= n:
@@ -89,15 +89,13 @@ def run_loop(sampler: Sampler, n: int, *, concurrency: int = 2) -> list[TrialRec
         if running:
             i = running.pop(0)
             history[i] = (
-                history[i]
-                .replace(status=TrialStatus.COMPLETED)
-                .with_value("acc", objective(history[i].params))
+                history[i].replace(status=TrialStatus.COMPLETED).with_value("acc", objective(history[i].params))
             )
     return history
 
 
 def in_support(space: SearchSpace, params: dict[str, Any]) -> bool:
-    for name, expr in zip(space.names, space.expressions):
+    for name, expr in zip(space.names, space.expressions, strict=True):
         values = expr.grid_values()
         if values is not None and params[name] not in list(values):
             return False
@@ -131,13 +129,9 @@ def test_grid_skips_points_already_in_history_whatever_their_status_or_order() -
     done = [grid.point(i) for i in (0, 2)]
     history = [
         TrialRecord(id="r0", index=0, params=done[1], status=TrialStatus.FAILED),
-        TrialRecord(
-            id="r1", index=1, params={"a": 9, "b": "z"}, status=TrialStatus.COMPLETED
-        ),  # foreign point
+        TrialRecord(id="r1", index=1, params={"a": 9, "b": "z"}, status=TrialStatus.COMPLETED),  # foreign point
         TrialRecord(id="r2", index=2, params=done[0], status=TrialStatus.RUNNING),
-        TrialRecord(
-            id="r3", index=3, params={"a": 2.0, "b": "y"}, status=TrialStatus.QUEUED
-        ),  # point 3: 2.0 == 2
+        TrialRecord(id="r3", index=3, params={"a": 2.0, "b": "y"}, status=TrialStatus.QUEUED),  # point 3: 2.0 == 2
     ]
     assert grid.suggest(history, "acc", Goal.MAXIMIZE) == grid.point(1)
     history.append(TrialRecord(id="r4", index=4, params=grid.point(1)))
@@ -250,8 +244,7 @@ def test_random_without_seed_differs_between_sweeps() -> None:
 def test_sampler_proposals_follow_each_expressions_law(rule: str) -> None:
     space = {"u": uniform(-1, 3), "n": normal(2, 0.5), "lu": log_uniform(1e-4, 1e-1)}
     params = [
-        RandomParameterSampling(space, rule=rule, seed=9).suggest([None] * i, "m", Goal.MAXIMIZE)
-        for i in range(512)
+        RandomParameterSampling(space, rule=rule, seed=9).suggest([None] * i, "m", Goal.MAXIMIZE) for i in range(512)
     ]
     laws = {"u": stats.uniform(-1, 4), "n": stats.norm(2, 0.5), "lu": stats.loguniform(1e-4, 1e-1)}
     for name, law in laws.items():

@@ -48,9 +48,16 @@ def train_dir(tmp_path: Path) -> Path:
 
 def test_a_script_child_run_gets_its_arguments_logs_a_series_and_keeps_its_outputs(train_dir: Path) -> None:
     script = Script("train.py", arguments=["--epochs", 4, "--steps", 1], source_directory=str(train_dir))
-    run = hw.run_sweep(script, {"--regularization": hw.choice(0.01, 0.1, 0.5)}, metric="Accuracy",
-                       sampler=_grid({"--regularization": hw.choice(0.01, 0.1, 0.5)}), backend="loky",
-                       max_concurrent_runs=2, storage="s.db", name="scr")
+    run = hw.run_sweep(
+        script,
+        {"--regularization": hw.choice(0.01, 0.1, 0.5)},
+        metric="Accuracy",
+        sampler=_grid({"--regularization": hw.choice(0.01, 0.1, 0.5)}),
+        backend="loky",
+        max_concurrent_runs=2,
+        storage="s.db",
+        name="scr",
+    )
     assert [c.status for c in run.get_children()] == ["Completed"] * 3
     best = run.get_best_run_by_primary_metric()
     assert best.get_hyperparameters() == {"--regularization": 0.01}
@@ -73,11 +80,18 @@ def test_script_failures_timeouts_and_early_stops_are_recorded(train_dir: Path) 
 
     script = Script("train.py", arguments=["--epochs", 30], source_directory=str(train_dir))
     space = {"mode": hw.choice("ok", "fail", "sleep"), "regularization": hw.choice(0.01, 0.3)}
-    run = hw.run_sweep(script, space, metric="Accuracy", sampler=_grid(space), trial_timeout=10,
-                       policy=BanditPolicy(slack_amount=0.05, delay_evaluation=2), backend="threads",
-                       max_concurrent_runs=3, storage=None)
-    by = {(c.get_hyperparameters()["mode"], c.get_hyperparameters()["regularization"]): c
-          for c in run.get_children()}
+    run = hw.run_sweep(
+        script,
+        space,
+        metric="Accuracy",
+        sampler=_grid(space),
+        trial_timeout=10,
+        policy=BanditPolicy(slack_amount=0.05, delay_evaluation=2),
+        backend="threads",
+        max_concurrent_runs=3,
+        storage=None,
+    )
+    by = {(c.get_hyperparameters()["mode"], c.get_hyperparameters()["regularization"]): c for c in run.get_children()}
     assert by[("fail", 0.01)].status == "Failed" and "RuntimeError: bad data" in by[("fail", 0.01)].error
     assert by[("sleep", 0.01)].status == "TimedOut"
     assert by[("ok", 0.01)].status == "Completed"
@@ -86,13 +100,14 @@ def test_script_failures_timeouts_and_early_stops_are_recorded(train_dir: Path) 
 
 
 def test_the_same_script_run_by_hand_prints_its_metrics(train_dir: Path) -> None:
-    result = subprocess.run([sys.executable, "train.py", "--epochs", "2"], cwd=train_dir, capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "train.py", "--epochs", "2"], cwd=train_dir, capture_output=True, text=True, check=True
+    )
     assert result.stdout.splitlines() == ["Accuracy: 0.98", "Accuracy: 0.985"]
 
 
 def test_a_missing_script_is_rejected_when_declared(tmp_path: Path) -> None:
-    with pytest.raises(SweepConfigError, match="'trian.py' does not exist in source_directory"):
+    with pytest.raises(SweepConfigError, match=r"'trian\.py' does not exist in source_directory"):
         Script("trian.py", source_directory=str(tmp_path))
 
 
@@ -115,7 +130,8 @@ def test_a_script_supervises_its_own_child_process(train_dir: Path, tmp_path: Pa
     sweep = _StopAtSecondValue()
     run = Run(sweep, "t_0", {"epochs": 5})
     status, error = Script("train.py", source_directory=str(train_dir)).run_child(
-        {"--regularization": 0.0, "--epochs": 5}, run, workdir=tmp_path / "t_0", timeout=None)
+        {"--regularization": 0.0, "--epochs": 5}, run, workdir=tmp_path / "t_0", timeout=None
+    )
     assert (status, error) == ("StoppedEarly", "stopped by the test")
     assert [name for name, _ in sweep.values] == ["Accuracy", "Accuracy"]  # the child stopped at its next log
     assert run.stop_reason == "stopped by the test"
@@ -124,5 +140,6 @@ def test_a_script_supervises_its_own_child_process(train_dir: Path, tmp_path: Pa
 def test_a_script_past_its_timeout_is_ended(train_dir: Path, tmp_path: Path) -> None:
     run = Run(_StopAtSecondValue(), "t_1", {})
     status, error = Script("train.py", source_directory=str(train_dir)).run_child(
-        {"--mode": "sleep"}, run, workdir=tmp_path / "t_1", timeout=0.5)
+        {"--mode": "sleep"}, run, workdir=tmp_path / "t_1", timeout=0.5
+    )
     assert status == "TimedOut" and error == "stopped after trial_timeout=0.5 s"

@@ -18,12 +18,21 @@ REPO = Path(__file__).resolve().parent.parent
 INFO = {"name": "s", "metric": "accuracy", "goal": "maximize", "param_names": ["lr", "kernel"]}
 
 
-def record(i: int, status: TrialStatus = TrialStatus.COMPLETED, values: tuple[float, ...] = (0.5,),
-           **kw: Any) -> TrialRecord:
+def record(
+    i: int, status: TrialStatus = TrialStatus.COMPLETED, values: tuple[float, ...] = (0.5,), **kw: Any
+) -> TrialRecord:
     ended = None if status in (TrialStatus.RUNNING, TrialStatus.QUEUED) else kw.pop("ended_at", 102.5)
-    return TrialRecord(id=f"t{i}", index=i, params={"lr": 0.1 * (i + 1), "kernel": kw.pop("kernel", "rbf")},
-                       status=status, metrics={"accuracy": values}, created_at=100.0, started_at=100.0,
-                       ended_at=ended, **kw)
+    return TrialRecord(
+        id=f"t{i}",
+        index=i,
+        params={"lr": 0.1 * (i + 1), "kernel": kw.pop("kernel", "rbf")},
+        status=status,
+        metrics={"accuracy": values},
+        created_at=100.0,
+        started_at=100.0,
+        ended_at=ended,
+        **kw,
+    )
 
 
 def row(rec: TrialRecord, goal: Goal = Goal.MAXIMIZE) -> dict:
@@ -38,9 +47,19 @@ def table(*records: TrialRecord, goal: Goal = Goal.MAXIMIZE) -> _snapshot.Table:
 
 def test_a_row_holds_every_field_as_json_and_drops_nan() -> None:
     r = row(record(3, values=(0.2, float("nan"), 0.9, 0.7), error="Traceback...\n  File x\nValueError: bad"))
-    assert r == {"id": "t3", "index": 3, "status": "Completed", "param:lr": pytest.approx(0.4), "param:kernel": "rbf",
-                 "latest": 0.7, "best": 0.9, "step": 4, "duration": 2.5,
-                 "curve": (0.2, None, 0.9, 0.7), "error": "ValueError: bad"}
+    assert r == {
+        "id": "t3",
+        "index": 3,
+        "status": "Completed",
+        "param:lr": pytest.approx(0.4),
+        "param:kernel": "rbf",
+        "latest": 0.7,
+        "best": 0.9,
+        "step": 4,
+        "duration": 2.5,
+        "curve": (0.2, None, 0.9, 0.7),
+        "error": "ValueError: bad",
+    }
     json.dumps(r, allow_nan=False)
     assert _snapshot.row_duration(r) == pytest.approx(2.5)
 
@@ -57,8 +76,18 @@ def test_a_row_is_small_without_a_curve_or_an_error() -> None:
 
 
 def test_hyperparameters_become_json() -> None:
-    rec = record(0).replace(params={"a": np.float32(0.5), "b": np.int64(3), "c": float("nan"), "d": float("inf"),
-                                    "e": (1, "x"), "f": object, "g": True, "h": XSS})
+    rec = record(0).replace(
+        params={
+            "a": np.float32(0.5),
+            "b": np.int64(3),
+            "c": float("nan"),
+            "d": float("inf"),
+            "e": (1, "x"),
+            "f": object,
+            "g": True,
+            "h": XSS,
+        }
+    )
     params = {k[6:]: v for k, v in row(rec).items() if k.startswith("param:")}
     assert params["a"] == 0.5 and params["b"] == 3 and isinstance(params["b"], int)
     assert (params["c"], params["d"], params["e"], params["g"], params["h"]) == ("nan", "inf", [1, "x"], True, XSS)
@@ -92,8 +121,12 @@ def test_the_table_builds_only_changed_rows_and_counts_by_status() -> None:
 
 
 def test_the_best_row_is_the_best_so_far_of_finished_trials() -> None:
-    t = table(record(0, values=(0.5,)), record(1, TrialStatus.FAILED, values=(0.99,)),
-              record(2, TrialStatus.STOPPED_EARLY, values=(0.8,)), record(3, TrialStatus.RUNNING, values=(0.95,)))
+    t = table(
+        record(0, values=(0.5,)),
+        record(1, TrialStatus.FAILED, values=(0.99,)),
+        record(2, TrialStatus.STOPPED_EARLY, values=(0.8,)),
+        record(3, TrialStatus.RUNNING, values=(0.95,)),
+    )
     s = t.summary("Running", started_at=100.0, budget=(10, 60.0), now=130.0)
     assert s["counts"] == {"Completed": 1, "Failed": 1, "StoppedEarly": 1, "Running": 1}
     assert (s["n_trials"], s["n_finished"]) == (4, 3)
@@ -154,16 +187,30 @@ def test_text_table_and_progress_line() -> None:
     summary = t.summary("Completed", started_at=1.0, ended_at=3.0, budget=(3, None))
     text = _snapshot.static_bundle(t.static_rows(), summary, INFO, 3)["text/plain"].splitlines()
     assert text[0] == "[s] Completed: 3/3 finished (Completed 3); best accuracy 0.5 (t2); elapsed 2.0 s"
-    assert text[1].split() == ["#", "run", "id", "status", "lr", "kernel", "latest", "accuracy", "best", "accuracy",
-                               "step", "duration"]
+    assert text[1].split() == [
+        "#",
+        "run",
+        "id",
+        "status",
+        "lr",
+        "kernel",
+        "latest",
+        "accuracy",
+        "best",
+        "accuracy",
+        "step",
+        "duration",
+    ]
     assert len(text) == 5 and text[4].split()[:2] == ["★", "2"]
 
 
 def test_budget_of_reads_config_and_ignores_missing() -> None:
     from types import SimpleNamespace
 
-    assert _snapshot.budget_of(SimpleNamespace(config=SimpleNamespace(max_total_runs=10, max_duration_minutes=2))) \
-        == (10, 120.0)
+    assert _snapshot.budget_of(SimpleNamespace(config=SimpleNamespace(max_total_runs=10, max_duration_minutes=2))) == (
+        10,
+        120.0,
+    )
     assert _snapshot.budget_of(SimpleNamespace()) == (None, None)
 
 

@@ -267,9 +267,7 @@ def test_bounds_report_the_smallest_and_largest_value(expr, bounds) -> None:
     if bounds is not None and all(map(math.isfinite, bounds)):
         values = draws(expr, 3000)
         assert bounds[0] <= min(values) and max(values) <= bounds[1]
-        assert expr.from_unit(0.0) == pytest.approx(bounds[0]) and expr.from_unit(1.0) == pytest.approx(
-            bounds[1]
-        )
+        assert expr.from_unit(0.0) == pytest.approx(bounds[0]) and expr.from_unit(1.0) == pytest.approx(bounds[1])
 
 
 @pytest.mark.parametrize("expr", ALL_EXPRESSIONS, ids=IDS)
@@ -347,7 +345,7 @@ def test_flags_of_each_family() -> None:
 
 
 def test_space_sampling_is_reproducible_for_a_seed() -> None:
-    space = SearchSpace({name: e for name, e in zip("abcdefghijklmno", ALL_EXPRESSIONS)})
+    space = SearchSpace({name: e for name, e in zip("abcdefghijklmno", ALL_EXPRESSIONS, strict=True)})
     first = [space.sample(np.random.default_rng(11)) for _ in range(3)]
     again = [space.sample(np.random.default_rng(11)) for _ in range(3)]
     other = space.sample(np.random.default_rng(12))
@@ -364,7 +362,7 @@ def test_space_keeps_order_constants_and_dashed_names() -> None:
 
 
 def test_space_values_are_plain_python_data() -> None:
-    space = SearchSpace({name: e for name, e in zip("abcdefghijklmno", ALL_EXPRESSIONS)})
+    space = SearchSpace({name: e for name, e in zip("abcdefghijklmno", ALL_EXPRESSIONS, strict=True)})
     params = space.sample(np.random.default_rng(0))
     assert json.loads(json.dumps(params)) == params
     assert not any(isinstance(v, np.generic) for v in params.values())

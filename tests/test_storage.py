@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+from objectives import curve, slow_logger, stepped
 
 import hyperwidget as hw
 from hyperwidget import SqliteStorage, SweepConfigError, TrialRecord, TrialStatus
-from objectives import curve, slow_logger, stepped
 
 TESTS = Path(__file__).parent
 
@@ -39,8 +39,15 @@ def test_records_round_trip_with_nan_and_series(tmp_path: Path) -> None:
 
 
 def test_the_file_holds_only_plain_data(tmp_path: Path) -> None:
-    hw.run_sweep(curve, {"x": hw.uniform(0, 1), "epochs": 2}, metric="acc", max_total_runs=3,
-                 backend="sequential", storage="plain.db", name="p")
+    hw.run_sweep(
+        curve,
+        {"x": hw.uniform(0, 1), "epochs": 2},
+        metric="acc",
+        max_total_runs=3,
+        backend="sequential",
+        storage="plain.db",
+        name="p",
+    )
     db = sqlite3.connect("plain.db")
     for (config,) in db.execute("SELECT config FROM sweeps"):
         assert json.loads(config)["sampler"]["space"]["x"] == ["uniform", [0, 1]]
@@ -51,8 +58,16 @@ def test_the_file_holds_only_plain_data(tmp_path: Path) -> None:
 
 
 def test_values_are_in_the_file_while_the_sweep_runs_and_another_reader_sees_them() -> None:
-    run = hw.start_sweep(slow_logger, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=2,
-                         max_concurrent_runs=2, backend="threads", storage="live.db", name="live")
+    run = hw.start_sweep(
+        slow_logger,
+        {"x": hw.uniform(0, 1)},
+        metric="acc",
+        max_total_runs=2,
+        max_concurrent_runs=2,
+        backend="threads",
+        storage="live.db",
+        name="live",
+    )
     time.sleep(1.0)
     snapshot = hw.load_sweep("live", "live.db")
     assert snapshot.status == "Running"
@@ -66,8 +81,12 @@ def test_default_storage_is_a_file_in_the_working_directory(tmp_path: Path) -> N
     run = hw.run_sweep(curve, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=1, backend="sequential")
     assert Path(run.storage_path).resolve() == (tmp_path / "hyperwidget.db").resolve()
     assert hw.load_sweep(storage="hyperwidget.db").name == run.name
-    assert hw.run_sweep(curve, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=1, backend="sequential",
-                        storage=None).storage_path is None
+    assert (
+        hw.run_sweep(
+            curve, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=1, backend="sequential", storage=None
+        ).storage_path
+        is None
+    )
 
 
 _SCRIPT = textwrap.dedent("""
@@ -96,8 +115,9 @@ def test_a_sweep_reopened_in_a_new_process_resumes_without_repeating_finished_tr
     before = hw.load_sweep("res", tmp_path / "r.db")
     finished_before = {t.id: t for t in before.trials if t.status.is_finished}
     assert 4 <= len(finished_before) < 12 and before.status == "Interrupted"  # its process is gone
-    result = subprocess.run([sys.executable, str(script), "resume"], check=True, cwd=tmp_path, timeout=120,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(script), "resume"], check=True, cwd=tmp_path, timeout=120, capture_output=True, text=True
+    )
     assert result.stdout.split() == ["Completed", "12"]
     after = hw.load_sweep("res", tmp_path / "r.db")
     assert [t.status for t in after.trials] == [TrialStatus.COMPLETED] * 12
@@ -110,8 +130,15 @@ def test_a_sweep_reopened_in_a_new_process_resumes_without_repeating_finished_tr
 
 
 def test_resume_of_an_unknown_sweep_names_what_the_file_holds() -> None:
-    hw.run_sweep(curve, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=1, backend="sequential",
-                 storage="k.db", name="known")
+    hw.run_sweep(
+        curve,
+        {"x": hw.uniform(0, 1)},
+        metric="acc",
+        max_total_runs=1,
+        backend="sequential",
+        storage="k.db",
+        name="known",
+    )
     with pytest.raises(SweepConfigError, match=r"no sweep named 'other'.*\['known'\]"):
         hw.resume_sweep("other", curve, storage="k.db")
     with pytest.raises(SweepConfigError, match="already exists"):
@@ -123,10 +150,19 @@ def test_resume_of_an_unknown_sweep_names_what_the_file_holds() -> None:
 
 def test_a_storage_path_in_a_missing_directory_names_the_setting_and_the_fix(tmp_path: Path) -> None:
     missing = tmp_path / "no" / "such"
-    with pytest.raises(SweepConfigError, match=rf"storage='{missing}/s.db': the directory '{missing}' does not "
-                                               r"exist; create it first \(os.makedirs"):
-        hw.run_sweep(curve, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=1, backend="sequential",
-                     storage=str(missing / "s.db"))
+    with pytest.raises(
+        SweepConfigError,
+        match=rf"storage='{missing}/s.db': the directory '{missing}' does not "
+        r"exist; create it first \(os.makedirs",
+    ):
+        hw.run_sweep(
+            curve,
+            {"x": hw.uniform(0, 1)},
+            metric="acc",
+            max_total_runs=1,
+            backend="sequential",
+            storage=str(missing / "s.db"),
+        )
     with pytest.raises(SweepConfigError, match=r"storage='.*' is a directory; pass a file path such as"):
         SqliteStorage(tmp_path)
     assert not missing.exists()
@@ -136,8 +172,9 @@ def test_a_text_file_as_storage_is_refused_and_left_alone() -> None:
     Path("notes.txt").write_text("my notes\n" * 200)
     message = r"storage='notes.txt' is not a hyperwidget sweep file \(file is not a database\); pass the path"
     with pytest.raises(SweepConfigError, match=message):
-        hw.run_sweep(curve, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=1, backend="sequential",
-                     storage="notes.txt")
+        hw.run_sweep(
+            curve, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=1, backend="sequential", storage="notes.txt"
+        )
     with pytest.raises(SweepConfigError, match=message):
         hw.load_sweep(storage="notes.txt")
     assert Path("notes.txt").read_text() == "my notes\n" * 200
@@ -148,11 +185,14 @@ def test_another_applications_database_is_refused_and_not_changed() -> None:
     db.execute("CREATE TABLE users (id INTEGER, name TEXT)")
     db.commit()
     db.close()
-    message = r"storage='app.db' is not a hyperwidget sweep file \(its tables: users; a sweep file has sweeps, " \
-              r"trials, metrics\)"
+    message = (
+        r"storage='app.db' is not a hyperwidget sweep file \(its tables: users; a sweep file has sweeps, "
+        r"trials, metrics\)"
+    )
     with pytest.raises(SweepConfigError, match=message):
-        hw.run_sweep(curve, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=1, backend="sequential",
-                     storage="app.db")
+        hw.run_sweep(
+            curve, {"x": hw.uniform(0, 1)}, metric="acc", max_total_runs=1, backend="sequential", storage="app.db"
+        )
     with pytest.raises(SweepConfigError, match=message):
         hw.load_sweep(storage="app.db")
     db = sqlite3.connect("app.db")
@@ -176,8 +216,17 @@ def test_resume_or_load_from_a_missing_file_is_refused_and_creates_nothing() -> 
 
 def test_a_finished_sweeps_file_alone_holds_everything_while_its_process_lives(tmp_path: Path) -> None:
     """As in a notebook: the kernel (this process) keeps the file open; a copy of the .db file alone is complete."""
-    run = hw.run_sweep(curve, {"x": hw.uniform(0, 1), "epochs": 3}, metric="acc", max_total_runs=4,
-                       backend="threads", max_concurrent_runs=2, storage="kernel.db", name="k", seed=0)
+    run = hw.run_sweep(
+        curve,
+        {"x": hw.uniform(0, 1), "epochs": 3},
+        metric="acc",
+        max_total_runs=4,
+        backend="threads",
+        max_concurrent_runs=2,
+        storage="kernel.db",
+        name="k",
+        seed=0,
+    )
     reader = sqlite3.connect("kernel.db")  # another connection, alive too
     assert reader.execute("SELECT count(*) FROM trials").fetchone() == (4,)
     (tmp_path / "mailed").mkdir()
@@ -209,22 +258,40 @@ def test_closing_the_storage_folds_the_log_into_the_file(tmp_path: Path) -> None
 
 def test_a_step_given_to_log_is_stored_with_the_value_in_the_file(tmp_path: Path) -> None:
     path = tmp_path / "steps.db"
-    run = hw.run_sweep(stepped, {"x": hw.choice(0.5)}, metric="acc", max_total_runs=2, backend="loky",
-                       max_concurrent_runs=2, storage=str(path), name="s")
+    run = hw.run_sweep(
+        stepped,
+        {"x": hw.choice(0.5)},
+        metric="acc",
+        max_total_runs=2,
+        backend="loky",
+        max_concurrent_runs=2,
+        storage=str(path),
+        name="s",
+    )
     assert run.get_children()[0].get_metric_steps() == {"acc": [10, 20, 30]}
     child = hw.load_sweep("s", str(path)).get_children()[1]
     assert child.get_metrics() == {"acc": [0.5, 1.0, 1.5], "loss": [1.0, 0.5, pytest.approx(1 / 3)]}
     assert child.get_metric_steps() == {"acc": [10, 20, 30]} and child.get_metric_steps("loss") == {}
     assert child.record.steps_of("loss") == (None, None, None)
     db = sqlite3.connect(path)
-    assert db.execute("SELECT step FROM metrics WHERE trial_id = 's_1' AND name = 'acc' ORDER BY seq").fetchall() \
-        == [(10,), (20,), (30,)]
+    assert db.execute("SELECT step FROM metrics WHERE trial_id = 's_1' AND name = 'acc' ORDER BY seq").fetchall() == [
+        (10,),
+        (20,),
+        (30,),
+    ]
 
 
 def test_a_file_written_before_steps_opens_and_gains_the_column(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    hw.run_sweep(curve, {"x": hw.choice(0.5), "epochs": 2}, metric="acc", max_total_runs=1, backend="sequential",
-                 storage=str(path), name="old")
+    hw.run_sweep(
+        curve,
+        {"x": hw.choice(0.5), "epochs": 2},
+        metric="acc",
+        max_total_runs=1,
+        backend="sequential",
+        storage=str(path),
+        name="old",
+    )
     db = sqlite3.connect(path)
     db.execute("ALTER TABLE metrics DROP COLUMN step")
     db.commit()

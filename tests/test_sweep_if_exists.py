@@ -23,8 +23,14 @@ SPACE = {"x": hw.uniform(0, 1), "epochs": 3}
 
 def sweep(**settings: Any) -> hw.SweepRun:
     """A small sequential sweep named ``s`` in ``s.db`` (settings override these)."""
-    base: dict[str, Any] = {"metric": "acc", "max_total_runs": 3, "backend": "sequential", "storage": "s.db",
-                            "name": "s", "seed": 1}
+    base: dict[str, Any] = {
+        "metric": "acc",
+        "max_total_runs": 3,
+        "backend": "sequential",
+        "storage": "s.db",
+        "name": "s",
+        "seed": 1,
+    }
     space = settings.pop("space", SPACE)
     return hw.run_sweep(curve, space, **{**base, **settings})
 
@@ -56,11 +62,17 @@ def test_resume_keeps_finished_trials_and_runs_only_the_missing_ones() -> None:
 
 def test_resume_refuses_a_call_that_defines_another_sweep() -> None:
     sweep()
-    with pytest.raises(SweepConfigError, match=r"if_exists='resume'.*differs from this call in space .*"
-                                               r"if_exists='replace'"):
+    with pytest.raises(
+        SweepConfigError,
+        match=r"if_exists='resume'.*differs from this call in space .*"
+        r"if_exists='replace'",
+    ):
         sweep(if_exists="resume", space={"x": hw.uniform(0, 2), "epochs": 3})
-    with pytest.raises(SweepConfigError, match=r"differs from this call in goal \(stored 'maximize', "
-                                               r"given 'minimize'\)"):
+    with pytest.raises(
+        SweepConfigError,
+        match=r"differs from this call in goal \(stored 'maximize', "
+        r"given 'minimize'\)",
+    ):
         sweep(if_exists="resume", goal="minimize")
     with pytest.raises(SweepConfigError, match=r"differs from this call in policy"):
         sweep(if_exists="resume", policy=hw.MedianStoppingPolicy())
@@ -93,8 +105,11 @@ def test_replace_also_starts_a_missing_sweep() -> None:
 
 @pytest.mark.parametrize("value", ["Resume", "skip", True, None])
 def test_an_unknown_if_exists_is_refused_before_anything_runs(value: Any) -> None:
-    with pytest.raises(SweepConfigError, match=r"if_exists must be one of 'error', 'resume', 'replace', got "
-                                               rf"if_exists={value!r}"):
+    with pytest.raises(
+        SweepConfigError,
+        match=r"if_exists must be one of 'error', 'resume', 'replace', got "
+        rf"if_exists={value!r}",
+    ):
         sweep(if_exists=value)
     assert not Path("s.db").exists()
 
@@ -106,8 +121,17 @@ def test_resume_true_with_replace_is_refused() -> None:
 
 def test_start_sweep_takes_if_exists_too() -> None:
     sweep()
-    run = hw.start_sweep(curve, SPACE, metric="acc", max_total_runs=4, backend="sequential", storage="s.db",
-                         name="s", seed=1, if_exists="resume").wait(60)
+    run = hw.start_sweep(
+        curve,
+        SPACE,
+        metric="acc",
+        max_total_runs=4,
+        backend="sequential",
+        storage="s.db",
+        name="s",
+        seed=1,
+        if_exists="resume",
+    ).wait(60)
     assert len(run.trials) == 4
 
 

@@ -13,10 +13,10 @@ import traceback
 
 import cloudpickle
 import pytest
+from objectives import divide
 
 import hyperwidget as hw
 from hyperwidget.notebook._cell import compile_cell
-from objectives import divide
 
 CELL = "x = choice(0, 1)\nscale = 2\ny = scale / x\ny\n"
 
@@ -38,8 +38,17 @@ def _assert_shows_cell_only(text: str, filename: str) -> None:
 @pytest.mark.parametrize("backend", ["threads", "loky"])
 def test_a_failing_cell_trial_shows_its_cell_line_from_every_local_backend(backend: str) -> None:
     compiled = compile_cell(CELL, {}, magic_line="%%sweep --metric metric")
-    run = hw.run_sweep(compiled.trial, compiled.space, metric="metric", sampler=hw.GridParameterSampling(compiled.space), max_total_runs=2,
-                       max_concurrent_runs=2, backend=backend, storage=None, monitor=False)
+    run = hw.run_sweep(
+        compiled.trial,
+        compiled.space,
+        metric="metric",
+        sampler=hw.GridParameterSampling(compiled.space),
+        max_total_runs=2,
+        max_concurrent_runs=2,
+        backend=backend,
+        storage=None,
+        monitor=False,
+    )
     _assert_shows_cell_only(_failed_error(run), compiled.trial.filename)
 
 
@@ -50,14 +59,32 @@ def test_a_failing_cell_trial_shows_its_cell_line_from_a_dask_worker() -> None:
     compiled = compile_cell(CELL, {}, magic_line="%%sweep --metric metric")
     cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None)
     with cluster, distributed.Client(cluster):
-        run = hw.run_sweep(compiled.trial, compiled.space, metric="metric", sampler=hw.GridParameterSampling(compiled.space), max_total_runs=2,
-                           max_concurrent_runs=2, backend="dask", storage=None, monitor=False)
+        run = hw.run_sweep(
+            compiled.trial,
+            compiled.space,
+            metric="metric",
+            sampler=hw.GridParameterSampling(compiled.space),
+            max_total_runs=2,
+            max_concurrent_runs=2,
+            backend="dask",
+            storage=None,
+            monitor=False,
+        )
     _assert_shows_cell_only(_failed_error(run), compiled.trial.filename)
 
 
 def test_a_failing_function_trial_shows_the_users_frames_and_none_of_hyperwidgets() -> None:
-    run = hw.run_sweep(divide, {"x": hw.choice(0, 1)}, metric="metric", sampler=hw.GridParameterSampling({"x": hw.choice(0, 1)}), max_total_runs=2,
-                       max_concurrent_runs=2, backend="loky", storage=None, monitor=False)
+    run = hw.run_sweep(
+        divide,
+        {"x": hw.choice(0, 1)},
+        metric="metric",
+        sampler=hw.GridParameterSampling({"x": hw.choice(0, 1)}),
+        max_total_runs=2,
+        max_concurrent_runs=2,
+        backend="loky",
+        storage=None,
+        monitor=False,
+    )
     text = _failed_error(run)
     assert text.startswith("Traceback (most recent call last):\n")
     assert "objectives.py" in text and "in divide" in text and "1 / x" in text

@@ -236,19 +236,21 @@ class DaskBackend(Backend):
 
 #: Backend name -> backend class, in the order shown to users. Read by ``run_sweep(backend=...)``,
 #: the ``%%sweep --backend`` option, the command line and the Azure layers.
-BACKENDS = Registry("backend", {cls.name: Entry(cls) for cls in
-                                (SequentialBackend, ThreadBackend, LokyBackend, DaskBackend)})
+BACKENDS = Registry(
+    "backend", {cls.name: Entry(cls) for cls in (SequentialBackend, ThreadBackend, LokyBackend, DaskBackend)}
+)
 
 
 def get_backend(name: str) -> Backend:
     """The backend object registered as ``name`` (``SweepConfigError`` listing the names when unknown)."""
-    return BACKENDS.load(BACKENDS.check(name))()  # type: ignore[no-any-return]
+    return BACKENDS.load(BACKENDS.check(name))()
 
 
 def backend_names(**flags: Any) -> list[str]:
     """The registered backends whose capability flags have the given values, e.g. ``in_process=True``."""
-    return [name for name in BACKENDS
-            if all(getattr(BACKENDS.load(name), flag) == value for flag, value in flags.items())]
+    return [
+        name for name in BACKENDS if all(getattr(BACKENDS.load(name), flag) == value for flag, value in flags.items())
+    ]
 
 
 def check_backend(backend: str) -> str:

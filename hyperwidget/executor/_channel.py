@@ -228,8 +228,10 @@ class ChannelServer:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if len(self._pending) >= MAX_PENDING:
                 oldest = next(iter(self._pending.values()))
-                logger.debug("hyperwidget channel: %d connections waiting to authenticate; dropped the oldest",
-                             len(self._pending))
+                logger.debug(
+                    "hyperwidget channel: %d connections waiting to authenticate; dropped the oldest",
+                    len(self._pending),
+                )
                 self._drop(oldest)
             conn = _Connection(sock)
             self._pending[sock] = conn
@@ -261,7 +263,7 @@ class ChannelServer:
             if end > conn.limit:
                 break
             line = bytes(conn.inbox[:end])
-            del conn.inbox[:end + 1]
+            del conn.inbox[: end + 1]
             self._answer(conn, self._dispatch(conn, _parse(line, conn)))
         if len(conn.inbox) > conn.limit:
             level = logging.DEBUG if conn.trial_id is None else logging.WARNING
@@ -273,18 +275,17 @@ class ChannelServer:
             return self._authenticate(conn, message)
         try:
             if op == "value":
-                return {"stop": host.trial_value(conn.trial_id, message["name"], message["value"],
-                                                 message.get("step"))}
+                return {"stop": host.trial_value(conn.trial_id, message["name"], message["value"], message.get("step"))}
             if op == "poll":
                 return {"stop": host.trial_poll(conn.trial_id)}
             if op == "end":
                 conn.ended = True
-                host.trial_ended(conn.trial_id, message["status"], message.get("error"),
-                                 message.get("returned") or {})
+                host.trial_ended(conn.trial_id, message["status"], message.get("error"), message.get("returned") or {})
                 return {}
         except (KeyError, TypeError, ValueError) as error:
-            raise _Refused(f"trial {conn.trial_id}: malformed {op!r} message ({type(error).__name__}: {error})",
-                           logging.WARNING) from None
+            raise _Refused(
+                f"trial {conn.trial_id}: malformed {op!r} message ({type(error).__name__}: {error})", logging.WARNING
+            ) from None
         raise _Refused(f"trial {conn.trial_id}: unknown operation {op!r}", logging.WARNING)
 
     def _authenticate(self, conn: _Connection, message: dict[str, Any]) -> dict[str, Any]:

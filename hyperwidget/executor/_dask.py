@@ -265,8 +265,9 @@ class DaskChannel:
             with contextlib.suppress(Exception):
                 self._variable.delete()
         else:
-            self._thread = threading.Thread(target=self._watch, args=(trial_id,), daemon=True,
-                                            name=f"hyperwidget-watch-{trial_id}")
+            self._thread = threading.Thread(
+                target=self._watch, args=(trial_id,), daemon=True, name=f"hyperwidget-watch-{trial_id}"
+            )
             self._thread.start()
         return bool(state.get("run"))
 

@@ -34,8 +34,9 @@ class DaskRunner:
         self._abandoned.put(trial_id)
         self._wake.set()
 
-    def run(self, next_task: Callable[[], TrialTask | None],
-            execute: Callable[[TrialTask], TrialOutcome]) -> Iterator[TrialOutcome]:
+    def run(
+        self, next_task: Callable[[], TrialTask | None], execute: Callable[[TrialTask], TrialOutcome]
+    ) -> Iterator[TrialOutcome]:
         """Yield each trial's outcome in completion order until ``next_task`` returns ``None``."""
         futures: dict[str, Any] = {}
         finishing: dict[str, tuple[TrialOutcome, float]] = {}  # done, its values maybe not all recorded yet
@@ -84,7 +85,8 @@ class DaskRunner:
 def _outcome(trial_id: str, future: Any) -> TrialOutcome:
     """A finished future's outcome; a task that raised (its worker died again and again) is ``Crashed``."""
     try:
-        return future.result()  # type: ignore[no-any-return]
+        return future.result()
     except (Exception, asyncio.CancelledError) as error:
-        return TrialOutcome(trial_id, "Crashed", f"the Dask task of this trial failed: {type(error).__name__}: "
-                                                 f"{str(error)[:300]}")
+        return TrialOutcome(
+            trial_id, "Crashed", f"the Dask task of this trial failed: {type(error).__name__}: {str(error)[:300]}"
+        )

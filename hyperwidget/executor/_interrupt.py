@@ -26,8 +26,9 @@ _RUNNING: dict[str, int] = {}  # trial id -> ident of the thread running it, ins
 
 def _set_async_exc(ident: int, exc_type: type[BaseException] | None) -> None:
     """Schedule ``exc_type`` in thread ``ident``; ``None`` clears one not yet delivered."""
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(exc_type)
-                                               if exc_type is not None else ctypes.c_void_p(0))
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(ident), ctypes.py_object(exc_type) if exc_type is not None else ctypes.c_void_p(0)
+    )
 
 
 class interruptible:  # noqa: N801 (used as a function: ``with interruptible(trial_id):``)

@@ -60,8 +60,9 @@ class TrialExecutor:
         while True:
             try:
                 with self.backend.parallel_config(self.n_jobs):
-                    parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered", batch_size=1,
-                                        pre_dispatch=str(self.n_jobs))
+                    parallel = Parallel(
+                        n_jobs=self.n_jobs, return_as="generator_unordered", batch_size=1, pre_dispatch=str(self.n_jobs)
+                    )
                     yield from parallel(self._tasks(next_task))
                 return
             except Exception as error:

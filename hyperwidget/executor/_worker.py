@@ -109,8 +109,11 @@ def _load_objective(task: TrialTask) -> Any:
 
 def execute_trial(task: TrialTask) -> TrialOutcome:
     """Run one trial and report it; returns its outcome and never raises for a trial failure."""
-    channel = connect(task.local_key, task.address, task.token) if task.dask_channel is None else \
-        DaskChannel(task.dask_channel)
+    channel = (
+        connect(task.local_key, task.address, task.token)
+        if task.dask_channel is None
+        else DaskChannel(task.dask_channel)
+    )
     try:
         if not channel.start(task.trial_id, worker_label()):
             return TrialOutcome(task.trial_id, "Skipped", skipped=True)

@@ -290,7 +290,7 @@ def _top(module: str) -> str:
     return module.partition(".")[0]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _module_kind(module: str) -> str:
     """``"hyperwidget"``, ``"inert"`` (cannot log: the standard library or an installed package
     independent of hyperwidget) or ``"may log"`` (the notebook, a local module, anything unknown)."""
@@ -329,7 +329,8 @@ def _dependents_of_hyperwidget() -> frozenset[str]:
     """The installed distributions that require hyperwidget, directly or not, and hyperwidget itself."""
     required_by: dict[str, set[str]] = {}
     for dist in importlib.metadata.distributions():
-        name = _normalize(dist.metadata.get("Name") or "")
+        # an email.message.Message at run time; the PackageMetadata protocol of the 3.10 stubs has no get()
+        name = _normalize(dist.metadata.get("Name") or "")  # type: ignore[attr-defined]
         for requirement in dist.requires or []:
             match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
             if match and name:
@@ -343,7 +344,7 @@ def _dependents_of_hyperwidget() -> frozenset[str]:
     return frozenset(found)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _installed_from_a_folder(dist: str) -> bool:
     """True for ``pip install -e .`` or ``pip install ./project``: the user's own code."""
     try:

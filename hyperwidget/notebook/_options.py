@@ -27,8 +27,21 @@ from hyperwidget.registry import Call
 from hyperwidget.samplers import SAMPLERS
 from hyperwidget.trial import Goal
 
-__all__ = ["BACKENDS", "POLICIES", "SAMPLERS", "Call", "SamplerSpec", "engine_settings", "parse_backend",
-           "parse_goal", "parse_policy", "parse_sampler", "parse_storage", "positive_float", "positive_int"]
+__all__ = [
+    "BACKENDS",
+    "POLICIES",
+    "SAMPLERS",
+    "Call",
+    "SamplerSpec",
+    "engine_settings",
+    "parse_backend",
+    "parse_goal",
+    "parse_policy",
+    "parse_sampler",
+    "parse_storage",
+    "positive_float",
+    "positive_int",
+]
 
 _T = TypeVar("_T")
 

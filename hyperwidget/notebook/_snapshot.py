@@ -76,8 +76,7 @@ def row(record: TrialRecord, metric: str, goal: Goal) -> Row:
     kernel's full collections longer (nested dicts would: they cost a
     10,000-trial sweep a full collection of about 0.2 s).
     """
-    series = [v if type(v) is float and v - v == 0.0 else finite_or_none(v)
-              for v in record.metrics.get(metric, ())]
+    series = [v if type(v) is float and v - v == 0.0 else finite_or_none(v) for v in record.metrics.get(metric, ())]
     values = [v for v in series if v is not None]
     out = {
         "id": record.id,
@@ -88,8 +87,9 @@ def row(record: TrialRecord, metric: str, goal: Goal) -> Row:
         "step": len(series),
     }
     for name, value in record.params.items():
-        out[f"param:{name}"] = value if type(value) in _PLAIN or (type(value) is float and value - value == 0.0) \
-            else jsonable(value)
+        out[f"param:{name}"] = (
+            value if type(value) in _PLAIN or (type(value) is float and value - value == 0.0) else jsonable(value)
+        )
     started, ended = record.started_at, record.ended_at
     if ended is not None and started is not None:
         out["duration"] = round(max(0.0, ended - started), 3)
@@ -176,8 +176,14 @@ class Table:
         self.best, self.chart, self.n_finished, self._last_end, self._disordered = None, [], 0, -math.inf, False
         self._fold(best_so_far(self.records.values(), self.metric, self.goal, self.feasible))
 
-    def summary(self, status: str, started_at: float | None, ended_at: float | None = None,
-                budget: tuple[int | None, float | None] = (None, None), now: float | None = None) -> dict[str, Any]:
+    def summary(
+        self,
+        status: str,
+        started_at: float | None,
+        ended_at: float | None = None,
+        budget: tuple[int | None, float | None] = (None, None),
+        now: float | None = None,
+    ) -> dict[str, Any]:
         """Counts, best trial, best-so-far chart, elapsed time and budget."""
         now = time.time() if now is None else now
         counts = {s: n for s, n in self.counts.items() if n}
@@ -233,8 +239,9 @@ def frame(rows: Sequence[Row], sweep: Mapping[str, Any], best_id: str | None, no
     return pd.DataFrame(data)
 
 
-def static_bundle(rows: Sequence[Row], summary: Mapping[str, Any], sweep: Mapping[str, Any],
-                  total: int) -> dict[str, str]:
+def static_bundle(
+    rows: Sequence[Row], summary: Mapping[str, Any], sweep: Mapping[str, Any], total: int
+) -> dict[str, str]:
     """The final table as ``{"text/html", "text/plain"}`` for a saved notebook:
     pandas' escaped HTML (``DataFrame.to_html(escape=True)``) under a progress
     line, plus a note when only the best of ``total`` rows are shown.
@@ -260,22 +267,31 @@ def progress_line(summary: Mapping[str, Any], sweep: Mapping[str, Any]) -> str:
     total = summary.get("max_total_runs")
     best = summary.get("best_value")
     best_text = "" if best is None else f"; best {sweep['metric']} {best:.4g} ({summary['best_id']})"
-    return (f"[{sweep['name']}] {summary['status']}: {summary['n_finished']}{f'/{total}' if total else ''} "
-            f"finished ({counts or 'no trials yet'}){best_text}; elapsed {_duration(summary.get('elapsed'))}")
+    return (
+        f"[{sweep['name']}] {summary['status']}: {summary['n_finished']}{f'/{total}' if total else ''} "
+        f"finished ({counts or 'no trials yet'}){best_text}; elapsed {_duration(summary.get('elapsed'))}"
+    )
 
 
 def shown_note(shown: int, total: int, metric: str) -> str:
     """The note under a static table that shows only the best rows ("" when it shows all)."""
     if total <= shown:
         return ""
-    return (f"The {shown} best of {total:,} child runs by {metric}; "
-            "run.to_dataframe() and the sweep's storage hold them all.")
+    return (
+        f"The {shown} best of {total:,} child runs by {metric}; "
+        "run.to_dataframe() and the sweep's storage hold them all."
+    )
 
 
 def sweep_info(run: Any, metric: str, goal: Goal, names: Iterable[str]) -> dict[str, Any]:
     """Name, metric, goal, hyperparameter names and :data:`COLUMNS` of a sweep run."""
-    return {"name": str(getattr(run, "name", "") or "sweep"), "metric": metric, "goal": goal.value,
-            "param_names": list(names), "columns": [list(c) for c in COLUMNS]}
+    return {
+        "name": str(getattr(run, "name", "") or "sweep"),
+        "metric": metric,
+        "goal": goal.value,
+        "param_names": list(names),
+        "columns": [list(c) for c in COLUMNS],
+    }
 
 
 def budget_of(run: Any) -> tuple[int | None, float | None]:

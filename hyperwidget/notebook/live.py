@@ -201,10 +201,14 @@ def show_run(run: Any) -> Any:
         if monitor.ended:
             display_final_table(monitor)
         else:  # Azure's pattern: submit, show, wait. The final table replaces a note when the run ends.
-            handle = display({"text/plain": "hyperwidget: the final table appears here when the sweep ends."},
-                             raw=True, display_id=True)
-            threading.Thread(target=_update_when_ended, args=(monitor, handle), daemon=True,
-                             name="hyperwidget-final-table").start()
+            handle = display(
+                {"text/plain": "hyperwidget: the final table appears here when the sweep ends."},
+                raw=True,
+                display_id=True,
+            )
+            threading.Thread(
+                target=_update_when_ended, args=(monitor, handle), daemon=True, name="hyperwidget-final-table"
+            ).start()
         return monitor
     progress = TextProgress()
     progress.on_sweep_start(run)
@@ -251,8 +255,9 @@ class TextProgress:
         """Engine hook: remember the run's metric and goal."""
         self._run = run
         goal = Goal.parse(getattr(run, "goal", Goal.MAXIMIZE))
-        self._table = _snapshot.Table(str(getattr(run, "metric", "") or "metric"), goal,
-                                      getattr(run, "is_feasible", None))
+        self._table = _snapshot.Table(
+            str(getattr(run, "metric", "") or "metric"), goal, getattr(run, "is_feasible", None)
+        )
         self._started_at = _snapshot.time_of(getattr(run, "started_at", None)) or self._started_at
 
     def on_trial_update(self, record: TrialRecord) -> None:

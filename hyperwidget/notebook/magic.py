@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
@@ -209,7 +210,9 @@ def never_logged_message(metric: str, names: tuple[str, ...]) -> str:
     close = close or [n for n in names if n.lower().startswith(metric.lower()) or metric.lower().startswith(n.lower())]
     if close:
         return f"{start}, which logs {logged} (did you mean --metric {shlex.quote(close[0])}?)."
-    return f"{start}, which logs {logged}; pass one of these to --metric, or log {metric!r} with log({metric!r}, value)."
+    return (
+        f"{start}, which logs {logged}; pass one of these to --metric, or log {metric!r} with log({metric!r}, value)."
+    )
 
 
 @contextlib.contextmanager
@@ -270,6 +273,12 @@ def _space_dict(shell: Any, name: str | None) -> dict[str, Any] | None:
 class SweepMagics(Magics):
     """Registers ``%%sweep``."""
 
+    def _shell(self) -> InteractiveShell:
+        """The IPython shell the magic was registered with."""
+        if self.shell is None:
+            raise UsageError("%%sweep runs in an IPython shell: load it there with %load_ext hyperwidget.")
+        return self.shell
+
     @magic_arguments(name="%sweep")  # the usage line is "%" + this name: it must read %%sweep
     @argument(
         "--metric",
@@ -286,7 +295,7 @@ class SweepMagics(Magics):
     @argument(
         "--policy",
         metavar="POLICY",
-        help=f'early termination: {" | ".join(POLICIES)}, with keywords as in '
+        help=f"early termination: {' | '.join(POLICIES)}, with keywords as in "
         '"bandit(slack_factor=0.1, delay_evaluation=5)" or "asha(max_resource=27)" (default none)',
     )
     @argument(
@@ -357,11 +366,12 @@ class SweepMagics(Magics):
         _check_resume(args)
         settings = _options.engine_settings(args)
         sampler_spec = _options.parse_sampler(args.sampler)
-        source = self.shell.transform_cell(cell)
+        shell = self._shell()
+        source = shell.transform_cell(cell)
         compiled = compile_cell(
             source,
-            self.shell.user_ns,
-            space=_space_dict(self.shell, args.space),
+            shell.user_ns,
+            space=_space_dict(shell, args.space),
             fallbacks=_fallback_names(),
             magic_line=f"%%sweep {line}",
             typed=cell,
@@ -379,7 +389,7 @@ class SweepMagics(Magics):
         with noticing_interrupts() as interrupted:
             run = _run(compiled, metric, settings, guard, monitor=not args.no_monitor)
         if args.out:
-            self.shell.user_ns[args.out] = run
+            shell.user_ns[args.out] = run
         guard.check(run)
         if interrupted.is_set():  # the run is bound and stored: now stop the notebook as any interrupt does
             raise SweepInterrupted(run, args.out)
@@ -391,9 +401,9 @@ def _run(compiled: CompiledCell, metric: str, settings: dict[str, Any], guard: F
     from hyperwidget.sweep import launch, prepare_sweep
 
     def start(observers: list[Any]) -> Any:
-        return launch(prepare_sweep(
-            compiled.trial, compiled.space, metric=metric, observers=[guard, *observers], **settings
-        ))
+        return launch(
+            prepare_sweep(compiled.trial, compiled.space, metric=metric, observers=[guard, *observers], **settings)
+        )
 
     try:
         return run_with_monitor(start, show=monitor)

@@ -56,8 +56,10 @@ def asset(name: str) -> Path:
     for folder in folders:
         if (folder / name).is_file():
             return folder / name
-    raise FileNotFoundError(f"hyperwidget's front-end file {name} is in neither {folders[0]} nor {folders[1]}; "
-                            "reinstall hyperwidget (the wheel copies js/*.js and js/*.css to hyperwidget/static/).")
+    raise FileNotFoundError(
+        f"hyperwidget's front-end file {name} is in neither {folders[0]} nor {folders[1]}; "
+        "reinstall hyperwidget (the wheel copies js/*.js and js/*.css to hyperwidget/static/)."
+    )
 
 
 class SweepMonitor(anywidget.AnyWidget):
@@ -73,8 +75,8 @@ class SweepMonitor(anywidget.AnyWidget):
 
     Examples
     --------
-    >>> monitor = SweepMonitor()                          # doctest: +SKIP
-    >>> display(monitor)                                  # doctest: +SKIP
+    >>> monitor = SweepMonitor()  # doctest: +SKIP
+    >>> display(monitor)  # doctest: +SKIP
     >>> run = start_sweep(objective, space, observers=[monitor])  # doctest: +SKIP
     """
 
@@ -198,8 +200,9 @@ class SweepMonitor(anywidget.AnyWidget):
         for ``IPython.display.display(bundle, raw=True)``."""
         with self._lock:
             self._refresh()
-            return _snapshot.static_bundle(self._table.static_rows(), self._summary(), self._sweep_info(),
-                                           len(self._table.rows))
+            return _snapshot.static_bundle(
+                self._table.static_rows(), self._summary(), self._sweep_info(), len(self._table.rows)
+            )
 
     def follow(self, run: Any) -> SweepMonitor:
         """Show an existing run (running or finished) that was not started with
@@ -244,8 +247,9 @@ class SweepMonitor(anywidget.AnyWidget):
         records = pushed + self._pull(force)
         valid = [r for r in records if isinstance(r, TrialRecord)]
         if len(valid) < len(records):
-            logger.error("hyperwidget monitor: skipped %d pushed objects that are not TrialRecords",
-                         len(records) - len(valid))
+            logger.error(
+                "hyperwidget monitor: skipped %d pushed objects that are not TrialRecords", len(records) - len(valid)
+            )
         self._unsent.update((r["id"], r) for r in self._table.update(valid))
 
     def _pull(self, force: bool) -> list[TrialRecord]:
@@ -255,7 +259,7 @@ class SweepMonitor(anywidget.AnyWidget):
             return []
         self._next_pull = time.monotonic() + self._pull_every
         try:
-            window = list(getattr(self._run, "trials", None) or ())[self._cursor:]
+            window = list(getattr(self._run, "trials", None) or ())[self._cursor :]
         except Exception:  # a run object without proper records
             logger.exception("hyperwidget monitor: reading run.trials failed")
             return []

@@ -24,17 +24,20 @@ from hyperwidget.registry import Entry, Registry
 
 #: THE table of policy names, read by ``run_sweep(policy="median")``, the ``%%sweep --policy`` option and
 #: :func:`policy_from_json` (each policy's ``to_json()`` stores its ``name``).
-POLICIES = Registry("policy", {
-    cls.name: Entry(cls)
-    for cls in (
-        BanditPolicy,
-        MedianStoppingPolicy,
-        TruncationSelectionPolicy,
-        ASHAPolicy,
-        HyperbandPolicy,
-        NoTerminationPolicy,
-    )
-})
+POLICIES = Registry(
+    "policy",
+    {
+        cls.name: Entry(cls)
+        for cls in (
+            BanditPolicy,
+            MedianStoppingPolicy,
+            TruncationSelectionPolicy,
+            ASHAPolicy,
+            HyperbandPolicy,
+            NoTerminationPolicy,
+        )
+    },
+)
 
 
 def make_policy(spec: str, *, setting: str = "policy") -> EarlyTerminationPolicy:
@@ -71,10 +74,8 @@ def policy_from_json(data: Mapping[str, Any] | None) -> EarlyTerminationPolicy:
     params = dict(data)
     name = params.pop("name")
     if name not in POLICIES:
-        raise SweepConfigError(
-            f"policy_from_json: unknown policy name {name!r}; known: {', '.join(sorted(POLICIES))}."
-        )
-    cls = POLICIES.load(name)
+        raise SweepConfigError(f"policy_from_json: unknown policy name {name!r}; known: {', '.join(sorted(POLICIES))}.")
+    cls: type[EarlyTerminationPolicy] = POLICIES.load(name)
     try:
         return cls(**params)
     except TypeError as exc:
@@ -82,13 +83,13 @@ def policy_from_json(data: Mapping[str, Any] | None) -> EarlyTerminationPolicy:
 
 
 __all__ = [
+    "POLICIES",
     "ASHAPolicy",
     "BanditPolicy",
     "EarlyTerminationPolicy",
     "HyperbandPolicy",
     "MedianStoppingPolicy",
     "NoTerminationPolicy",
-    "POLICIES",
     "ReplayReport",
     "TruncationSelectionPolicy",
     "compare_policies",

@@ -131,9 +131,7 @@ class ASHAPolicy(EarlyTerminationPolicy):
                 return k, series[k - 1]
         return None
 
-    def on_report(
-        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str
-    ) -> str | None:
+    def on_report(self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str) -> str | None:
         """The stop reason if ``trial``'s value at a rung its latest value reached first is not kept, else ``None``."""
         interval = len(trial.series(metric))
         if interval == 0:
@@ -168,8 +166,7 @@ class ASHAPolicy(EarlyTerminationPolicy):
         cutoff = sorted(values, key=goal.sign().__mul__)[keep - 1]
         sign = "<" if goal is Goal.MAXIMIZE else ">"
         return (
-            f"{head}: {_fmt(value)} {sign} {_fmt(cutoff)}, not in the top {keep} of "
-            f"{len(values)} trials at this rung"
+            f"{head}: {_fmt(value)} {sign} {_fmt(cutoff)}, not in the top {keep} of {len(values)} trials at this rung"
         )
 
     def _bracket_text(self, bracket: int) -> str:

@@ -96,9 +96,7 @@ class BanditPolicy(EvaluationTiming, EarlyTerminationPolicy):
             return best / (1 + factor) if best >= 0 else best - abs(best) * factor / (1 + factor)
         return best * (1 + factor) if best >= 0 else best + abs(best) * factor
 
-    def on_report(
-        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str
-    ) -> str | None:
+    def on_report(self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str) -> str | None:
         """The stop reason when ``trial`` reached an evaluation interval and is stopped there, else ``None``."""
         interval = self.due_interval(trial, metric)
         return None if interval is None else self.should_stop(trial, trials, metric, Goal.parse(goal), interval)
@@ -131,10 +129,7 @@ def _check_slack(name: str, value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise SweepConfigError(
-            f"BanditPolicy: {name} must be a number >= 0, got {name}={value!r}; "
-            f"e.g. {name}=0.1."
-        )
+        raise SweepConfigError(f"BanditPolicy: {name} must be a number >= 0, got {name}={value!r}; e.g. {name}=0.1.")
     if not math.isfinite(value):
         raise SweepConfigError(f"BanditPolicy: {name} must be finite, got {name}={value!r}.")
     return float(value)

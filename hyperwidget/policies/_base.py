@@ -64,9 +64,7 @@ class EarlyTerminationPolicy(abc.ABC):
     uses_intermediate_values: bool = True
 
     @abc.abstractmethod
-    def on_report(
-        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str
-    ) -> str | None:
+    def on_report(self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str) -> str | None:
         """Called after ``trial`` logged a value of ``metric``; returns a stop reason or ``None``.
 
         ``trials`` holds every trial of the sweep (``trial`` among them); ``goal``
@@ -114,8 +112,6 @@ class NoTerminationPolicy(EarlyTerminationPolicy):
     name = "none"
     uses_intermediate_values = False
 
-    def on_report(
-        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str
-    ) -> str | None:
+    def on_report(self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str) -> str | None:
         """Never stops a trial."""
         return None

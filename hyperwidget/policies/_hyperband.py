@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+
 from hyperwidget.errors import SweepConfigError
 from hyperwidget.policies._asha import ASHAPolicy
 from hyperwidget.trial import TrialRecord
@@ -19,7 +20,7 @@ def _interleave(weights: list[int]) -> tuple[int, ...]:
     current = [0] * len(weights)
     cycle = []
     for _ in range(total):
-        current = [c + w for c, w in zip(current, weights)]
+        current = [c + w for c, w in zip(current, weights, strict=True)]
         pick = current.index(max(current))
         current[pick] -= total
         cycle.append(pick)
@@ -88,9 +89,7 @@ class HyperbandPolicy(ASHAPolicy):
     def bracket_weights(self) -> list[int]:
         """Relative number of trials per bracket (Hyperband's ``n_s``)."""
         count = self.n_brackets
-        return [
-            math.ceil(count * self.reduction_factor ** (count - 1 - b) / (count - b)) for b in range(count)
-        ]
+        return [math.ceil(count * self.reduction_factor ** (count - 1 - b) / (count - b)) for b in range(count)]
 
     def bracket_of(self, trial: TrialRecord) -> int:
         """The bracket of ``trial``, from its index through the weighted cycle."""

@@ -55,9 +55,7 @@ class MedianStoppingPolicy(EvaluationTiming, EarlyTerminationPolicy):
     def __init__(self, evaluation_interval: int = 1, delay_evaluation: int = 0) -> None:
         self._set_timing(evaluation_interval, delay_evaluation)
 
-    def on_report(
-        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str
-    ) -> str | None:
+    def on_report(self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str) -> str | None:
         """The stop reason when ``trial`` reached an evaluation interval and is stopped there, else ``None``."""
         interval = self.due_interval(trial, metric)
         return None if interval is None else self.should_stop(trial, trials, metric, Goal.parse(goal), interval)

@@ -81,7 +81,7 @@ class ReplayReport:
     @property
     def best_value_kept(self) -> float:
         """The best value still logged under the policy (values after a stop removed)."""
-        kept = []
+        kept: list[float] = []
         for row in self.table.itertuples():
             kept.extend(self.curves[row.trial_id][: row.intervals_used])
         return self.goal.best_of(kept)

@@ -71,9 +71,7 @@ class TruncationSelectionPolicy(EvaluationTiming, EarlyTerminationPolicy):
         """How many of ``n_runs`` ranked runs fall in the lowest ``truncation_percentage`` %."""
         return n_runs * self.truncation_percentage // 100
 
-    def on_report(
-        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str
-    ) -> str | None:
+    def on_report(self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str) -> str | None:
         """The stop reason when ``trial`` reached an evaluation interval and is stopped there, else ``None``."""
         interval = self.due_interval(trial, metric)
         return None if interval is None else self.should_stop(trial, trials, metric, Goal.parse(goal), interval)

@@ -44,7 +44,7 @@ class Sampler(abc.ABC):
         self._entropy_key = secrets.randbits(63)
         self.validate_space()
 
-    def validate_space(self) -> None:
+    def validate_space(self) -> None:  # noqa: B027 - a hook: by default a sampler takes any space
         """Raise ``SearchSpaceError`` when this sampler cannot handle the space."""
 
     @abc.abstractmethod
@@ -79,10 +79,14 @@ class Sampler(abc.ABC):
             cache["bits"] = np.random.Philox(key=key % 2**64)
             cache["generator"] = np.random.Generator(cache["bits"])
             cache["key"] = cache["bits"].state["state"]["key"]
-        cache["bits"].state = {"bit_generator": "Philox",
-                               "state": {"counter": np.array([0, 0, index, 0], dtype=np.uint64), "key": cache["key"]},
-                               "buffer": np.zeros(4, dtype=np.uint64), "buffer_pos": 4, "has_uint32": 0,
-                               "uinteger": 0}
+        cache["bits"].state = {
+            "bit_generator": "Philox",
+            "state": {"counter": np.array([0, 0, index, 0], dtype=np.uint64), "key": cache["key"]},
+            "buffer": np.zeros(4, dtype=np.uint64),
+            "buffer_pos": 4,
+            "has_uint32": 0,
+            "uinteger": 0,
+        }
         return cache["generator"]
 
     def to_json(self) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from hyperwidget.errors import SearchSpaceError
 from hyperwidget.samplers._base import Sampler
-from hyperwidget.space import SearchSpace
+from hyperwidget.space import Expression, SearchSpace
 from hyperwidget.trial import Goal, TrialRecord
 
 _MISSING = object()
@@ -63,11 +63,9 @@ class GridParameterSampling(Sampler):
 
     name = "grid"
 
-    def __init__(
-        self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None
-    ) -> None:
+    def __init__(self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None) -> None:
         super().__init__(parameter_space, seed=None)
-        self._axes = [expr.grid_values() for expr in self.space.expressions]
+        self._axes = [_support(name, expr) for name, expr in zip(self.space.names, self.space.expressions, strict=True)]
         self._sizes = [len(axis) for axis in self._axes]
         self._size = math.prod(self._sizes)
         self._lock = threading.Lock()
@@ -75,14 +73,8 @@ class GridParameterSampling(Sampler):
 
     def validate_space(self) -> None:
         """Raise ``SearchSpaceError`` for the first expression without a finite support."""
-        for name, expr in zip(self.space.names, self.space.expressions):
-            if expr.grid_values() is None:
-                raise SearchSpaceError(
-                    "GridParameterSampling needs a finite set of values for every hyperparameter, but "
-                    f"{name!r} is {expr!r}, which is continuous; use choice(...) (or quniform, randint, "
-                    f"intrange, finrange, logfinrange) for {name!r}, or use RandomParameterSampling or "
-                    "BayesianParameterSampling."
-                )
+        for name, expr in zip(self.space.names, self.space.expressions, strict=True):
+            _support(name, expr)
 
     def max_trials(self) -> int:
         """The number of grid points."""
@@ -96,11 +88,11 @@ class GridParameterSampling(Sampler):
         for size in reversed(self._sizes):
             index, digit = divmod(index, size)
             digits.append(digit)
-        values = [axis[digit] for axis, digit in zip(self._axes, reversed(digits))]
+        values = [axis[digit] for axis, digit in zip(self._axes, reversed(digits), strict=True)]
         return self._assemble(values)
 
     def _assemble(self, values: list[Any]) -> dict[str, Any]:
-        by_name = dict(zip(self.space.names, values))
+        by_name = dict(zip(self.space.names, values, strict=True))
         return {name: by_name.get(name, value) for name, value in self.space.items()}
 
     def suggest(self, history: Sequence[TrialRecord], metric: str, goal: Goal) -> dict[str, Any] | None:
@@ -155,3 +147,16 @@ class GridSamplingAlgorithm:
 
     def __repr__(self) -> str:
         return "GridSamplingAlgorithm()"
+
+
+def _support(name: str, expr: Expression) -> Sequence[Any]:
+    """The grid values of ``expr``; ``SearchSpaceError`` for a continuous one."""
+    values = expr.grid_values()
+    if values is None:
+        raise SearchSpaceError(
+            "GridParameterSampling needs a finite set of values for every hyperparameter, but "
+            f"{name!r} is {expr!r}, which is continuous; use choice(...) (or quniform, randint, "
+            f"intrange, finrange, logfinrange) for {name!r}, or use RandomParameterSampling or "
+            "BayesianParameterSampling."
+        )
+    return values

@@ -65,8 +65,7 @@ class RandomParameterSampling(Sampler):
     Examples
     --------
     >>> from hyperwidget.space import uniform, choice
-    >>> sampler = RandomParameterSampling({"lr": uniform(0.01, 0.1), "bs": choice(16, 32)},
-    ...                                   rule="sobol", seed=123)
+    >>> sampler = RandomParameterSampling({"lr": uniform(0.01, 0.1), "bs": choice(16, 32)}, rule="sobol", seed=123)
     >>> sampler.suggest([], "accuracy", Goal.MAXIMIZE) == sampler.suggest([], "accuracy", Goal.MAXIMIZE)
     True
     """
@@ -123,9 +122,7 @@ class RandomParameterSampling(Sampler):
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RandomParameterSampling:
         """Rebuild a sampler from ``to_json`` output (same proposals, also for ``seed=None`` Sobol)."""
-        sampler = cls(
-            SearchSpace.from_json(data["space"]), rule=data.get("rule", "random"), seed=data.get("seed")
-        )
+        sampler = cls(SearchSpace.from_json(data["space"]), rule=data.get("rule", "random"), seed=data.get("seed"))
         if data.get("scramble_seed") is not None:
             sampler.scramble_seed = int(data["scramble_seed"])
         return sampler

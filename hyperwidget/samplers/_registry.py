@@ -14,12 +14,15 @@ from hyperwidget.space import SearchSpace
 #: Sampler name -> class (imported on use, so an entry may name a sampler whose dependencies are optional).
 #: Read by ``run_sweep(sampler="sobol")``, the ``%%sweep --sampler`` option, Azure v2's
 #: ``sampling_algorithm="bayesian"`` and :func:`sampler_from_json`.
-SAMPLERS = Registry("sampler", {
-    "grid": Entry("hyperwidget.samplers._grid:GridParameterSampling"),
-    "random": Entry("hyperwidget.samplers._random:RandomParameterSampling", {"rule": "random"}),
-    "sobol": Entry("hyperwidget.samplers._random:RandomParameterSampling", {"rule": "sobol"}),
-    "bayesian": Entry("hyperwidget.samplers._bayesian:BayesianParameterSampling"),
-})
+SAMPLERS = Registry(
+    "sampler",
+    {
+        "grid": Entry("hyperwidget.samplers._grid:GridParameterSampling"),
+        "random": Entry("hyperwidget.samplers._random:RandomParameterSampling", {"rule": "random"}),
+        "sobol": Entry("hyperwidget.samplers._random:RandomParameterSampling", {"rule": "sobol"}),
+        "bayesian": Entry("hyperwidget.samplers._bayesian:BayesianParameterSampling"),
+    },
+)
 
 
 def register_sampler(name: str, sampler: str | type[Sampler], **fixed: Any) -> None:
@@ -39,13 +42,14 @@ def register_sampler(name: str, sampler: str | type[Sampler], **fixed: Any) -> N
         Keywords always passed (``rule="sobol"`` makes ``sobol`` a kind of random sampling).
     """
     if not isinstance(sampler, str) and not (inspect.isclass(sampler) and issubclass(sampler, Sampler)):
-        raise SweepConfigError(f"register_sampler({name!r}, ...): give a Sampler subclass or 'module:Class', "
-                               f"got {sampler!r}; rebuild stored data in the class's from_json classmethod.")
+        raise SweepConfigError(
+            f"register_sampler({name!r}, ...): give a Sampler subclass or 'module:Class', "
+            f"got {sampler!r}; rebuild stored data in the class's from_json classmethod."
+        )
     SAMPLERS.register(name, sampler, **fixed)
 
 
-def make_sampler(spec: str, space: Mapping[str, Any], *, seed: int | None = None,
-                 setting: str = "sampler") -> Sampler:
+def make_sampler(spec: str, space: Mapping[str, Any], *, seed: int | None = None, setting: str = "sampler") -> Sampler:
     """The sampler named by ``spec`` (``"sobol"``, ``"bayesian(n_initial=5)"``) over ``space``.
 
     ``seed`` is passed when the sampler takes one and ``spec`` does not set it.
@@ -55,7 +59,7 @@ def make_sampler(spec: str, space: Mapping[str, Any], *, seed: int | None = None
     SweepConfigError
         For an unknown name (listing the registered ones) or keywords the sampler refuses.
     """
-    return SAMPLERS.build(spec, space, setting=setting, defaults={"seed": seed})  # type: ignore[no-any-return]
+    return SAMPLERS.build(spec, space, setting=setting, defaults={"seed": seed})
 
 
 def sampler_from_json(data: Mapping[str, Any]) -> Sampler:
@@ -81,7 +85,7 @@ def sampler_from_json(data: Mapping[str, Any]) -> Sampler:
     data = {**entry.fixed, **data}
     cls = SAMPLERS.load(name)
     if hasattr(cls, "from_json"):
-        return cls.from_json(data)  # type: ignore[no-any-return]
+        return cls.from_json(data)
     return _construct(cls, data)
 
 
@@ -89,4 +93,4 @@ def _construct(cls: Any, data: Mapping[str, Any]) -> Sampler:
     """``cls(space, seed=..., **settings)``, passing the stored keys the constructor takes by keyword."""
     accepted = inspect.signature(cls).parameters
     settings = {k: v for k, v in data.items() if k not in ("name", "space") and k in accepted}
-    return cls(SearchSpace.from_json(data["space"]), **settings)  # type: ignore[no-any-return]
+    return cls(SearchSpace.from_json(data["space"]), **settings)

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import sys
+import types
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -134,7 +135,8 @@ def _index(u: float, size: int) -> int:
 
 def _user_stacklevel() -> int:
     """The ``stacklevel`` pointing at the first frame outside hyperwidget (and dataclass code)."""
-    frame, level = sys._getframe(1), 1
+    frame: types.FrameType | None = sys._getframe(1)
+    level = 1
     while frame is not None:
         name = frame.f_code.co_filename
         if not (name.startswith(_PACKAGE_DIR) or name == "<string>"):  # "<string>": dataclass __init__
@@ -174,7 +176,7 @@ class GridValues(Sequence[Any]):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, str):
             return NotImplemented
-        return len(other) == len(self) and all(a == b for a, b in zip(self, other))
+        return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -244,7 +246,7 @@ class Expression(abc.ABC):
 
     def __repr__(self) -> str:
         fields = [f.name for f in dataclasses.fields(self)]  # type: ignore[arg-type]
-        return f"{self.kind}({', '.join(f'{n}={a!r}' for n, a in zip(fields, self.args()))})"
+        return f"{self.kind}({', '.join(f'{n}={a!r}' for n, a in zip(fields, self.args(), strict=True))})"
 
 
 class _Finite(Expression):

@@ -43,8 +43,7 @@ class Normal(Expression):
         _check_number(self.kind, "sigma", self.sigma)
         if self.sigma <= 0:
             raise SearchSpaceError(
-                f"{self!r}: sigma must be > 0, got sigma={self.sigma!r}; "
-                f"for a constant use choice({self.mu!r})."
+                f"{self!r}: sigma must be > 0, got sigma={self.sigma!r}; for a constant use choice({self.mu!r})."
             )
         if not math.isfinite(abs(self.mu) + 40 * self.sigma):
             raise SearchSpaceError(

@@ -65,9 +65,7 @@ class Choice(Expression):
             raise SearchSpaceError("choice: needs at least one option, got none; e.g. choice(16, 32, 64).")
         object.__setattr__(self, "values", tuple(_plain(v) for v in self.values))
         for option in self.values:
-            _check_plain(
-                "choice", option, "store a name or an index instead and look the object up in the trial."
-            )
+            _check_plain("choice", option, "store a name or an index instead and look the object up in the trial.")
 
     @property
     def options(self) -> tuple[Any, ...]:
@@ -320,7 +318,7 @@ def choice(*options: Any) -> Choice:
     [16, 32, 64]
     """
     if len(options) == 1 and isinstance(options[0], (list, tuple, range, np.ndarray)):
-        return Choice(options[0] if isinstance(options[0], np.ndarray) else tuple(options[0]))
+        return Choice(tuple(options[0].tolist()) if isinstance(options[0], np.ndarray) else tuple(options[0]))
     if any(isinstance(o, range) for o in options):
         raise SearchSpaceError("choice: a range must be the only argument, e.g. choice(range(1, 10)).")
     return Choice(tuple(options))

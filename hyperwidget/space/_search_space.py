@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from hyperwidget.errors import HyperwidgetWarning, SearchSpaceError
 from hyperwidget.names import check_param_name, kwarg_name
@@ -154,32 +155,26 @@ class SearchSpace(Mapping[str, Any]):
         """One configuration drawn from every expression's law."""
         return self._assemble([e.sample(rng) for e in self.expressions])
 
-    def from_unit(self, point: Sequence[float]) -> dict[str, Any]:
+    def from_unit(self, point: Sequence[float] | npt.NDArray[np.float64]) -> dict[str, Any]:
         """The configuration at ``point`` of the unit cube (one coordinate per expression, space order)."""
         if len(point) != self.dims:
-            raise SearchSpaceError(
-                f"from_unit: expected a point with {self.dims} coordinates, got {len(point)}."
-            )
-        return self._assemble([e.from_unit(float(u)) for e, u in zip(self.expressions, point)])
+            raise SearchSpaceError(f"from_unit: expected a point with {self.dims} coordinates, got {len(point)}.")
+        return self._assemble([e.from_unit(float(u)) for e, u in zip(self.expressions, point, strict=True)])
 
     def to_unit(self, params: Mapping[str, Any]) -> np.ndarray:
         """The unit-cube point of a configuration (``from_unit`` maps it back to ``params``)."""
         missing = [n for n in self.names if n not in params]
         if missing:
-            raise SearchSpaceError(
-                f"to_unit: the configuration has no value for {', '.join(map(repr, missing))}."
-            )
-        return np.array([e.to_unit(params[n]) for n, e in zip(self.names, self.expressions)], dtype=float)
+            raise SearchSpaceError(f"to_unit: the configuration has no value for {', '.join(map(repr, missing))}.")
+        return np.array([e.to_unit(params[n]) for n, e in zip(self.names, self.expressions, strict=True)], dtype=float)
 
     def _assemble(self, values: list[Any]) -> dict[str, Any]:
-        params = dict(zip(self.names, (_plain(v) for v in values)))
+        params = dict(zip(self.names, (_plain(v) for v in values), strict=True))
         return {name: params.get(name, value) for name, value in self._items.items()}
 
     def to_json(self) -> dict[str, Any]:
         """Plain data: ``{name: [kind, args]}`` for expressions, ``{name: {"constant": v}}`` otherwise."""
-        return {
-            n: (v.to_json() if isinstance(v, Expression) else {"constant": v}) for n, v in self._items.items()
-        }
+        return {n: (v.to_json() if isinstance(v, Expression) else {"constant": v}) for n, v in self._items.items()}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SearchSpace:

@@ -55,8 +55,10 @@ class Owner:
     def describe(self) -> str:
         """``pid 1234 on host h since 2026-12-07 06:40:00 (last heartbeat 1.2 s ago)``."""
         since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.since))
-        return (f"pid {self.pid} on host {self.host} since {since} "
-                f"(last heartbeat {max(0.0, time.time() - self.heartbeat):.1f} s ago)")
+        return (
+            f"pid {self.pid} on host {self.host} since {since} "
+            f"(last heartbeat {max(0.0, time.time() - self.heartbeat):.1f} s ago)"
+        )
 
 
 def this_process() -> tuple[str, int, str]:
@@ -71,7 +73,7 @@ def start_token(pid: int) -> str | None:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except (OSError, ValueError):
         return None
-    fields = stat[stat.rindex(")") + 2:].split()  # the command name (field 2) may hold spaces and parentheses
+    fields = stat[stat.rindex(")") + 2 :].split()  # the command name (field 2) may hold spaces and parentheses
     return f"{_boot_id()}:{fields[19]}"  # field 22 of proc(5), counted from field 3 (state)
 
 

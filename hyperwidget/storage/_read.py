@@ -55,8 +55,9 @@ def text(where: Where, field: str, value: Any, *, optional: bool = False) -> str
     if isinstance(value, BadText):
         raise where.error(field, f"is not valid UTF-8 text ({bytes(value[:40])!r}...)")
     if not isinstance(value, str):
-        raise where.error(field, "is NULL" if value is None else f"must be text, got {type(value).__name__} "
-                                                                f"{value!r:.60}")
+        raise where.error(
+            field, "is NULL" if value is None else f"must be text, got {type(value).__name__} {value!r:.60}"
+        )
     return value
 
 
@@ -79,8 +80,9 @@ def json_field(where: Where, field: str, value: Any, kind: type) -> Any:
     except ValueError as error:
         raise where.error(field, f"is not JSON ({error})") from None
     if not isinstance(data, kind):
-        raise where.error(field, f"must be a JSON {'object' if kind is dict else 'array'}, got "
-                                 f"{type(data).__name__} {raw!r:.60}")
+        raise where.error(
+            field, f"must be a JSON {'object' if kind is dict else 'array'}, got {type(data).__name__} {raw!r:.60}"
+        )
     return data
 
 
@@ -126,8 +128,10 @@ def series(path: str, sweep: str, rows: Iterable[tuple[Any, ...]]) -> tuple[Seri
             metric = str(text(where, "metrics.name", name))
             values = found.setdefault(trial_id, {}).setdefault(metric, [])
             if isinstance(seq, bool) or not isinstance(seq, int) or seq != len(values):
-                raise where.error(f"metrics[{metric!r}].seq", f"must be {len(values)} (values are numbered 0, 1, "
-                                                             f"2, ... once each), got {seq!r:.40}")
+                raise where.error(
+                    f"metrics[{metric!r}].seq",
+                    f"must be {len(values)} (values are numbered 0, 1, 2, ... once each), got {seq!r:.40}",
+                )
             if step is not None and (isinstance(step, bool) or not isinstance(step, int)):
                 raise where.error(f"metrics[{metric!r}].step", f"must be an integer or NULL, got {step!r:.40}")
             values.append((_metric_value(where, metric, value), step))
@@ -145,8 +149,9 @@ def _metric_value(where: Where, metric: str, value: Any) -> float:
     return float(value)
 
 
-def trial(path: str, sweep: str, row: tuple[Any, ...],
-          metrics: Mapping[str, list[tuple[float, int | None]]]) -> TrialRecord:
+def trial(
+    path: str, sweep: str, row: tuple[Any, ...], metrics: Mapping[str, list[tuple[float, int | None]]]
+) -> TrialRecord:
     """One ``trials`` row (``id, idx, params, status, created_at, started_at, ended_at, error, worker``)."""
     trial_id, idx, params, status, created, started, ended, error, worker = row
     where = Where(path, sweep, trial_id)
@@ -160,14 +165,19 @@ def trial(path: str, sweep: str, row: tuple[Any, ...],
     try:
         state = TrialStatus(name)
     except ValueError:
-        raise where.error("status", f"unknown status {status!r:.60}; a trial is one of "
-                                    f"{[s.value for s in TrialStatus]}") from None
-    return TrialRecord(id=str(trial_id), index=idx, params=values, status=state,
-                       metrics={k: tuple(value for value, _ in v) for k, v in metrics.items()},
-                       steps={k: tuple(step for _, step in v) for k, v in metrics.items()
-                              if any(step is not None for _, step in v)},
-                       created_at=number(where, "created_at", created, optional=True) or 0.0,
-                       started_at=number(where, "started_at", started, optional=True),
-                       ended_at=number(where, "ended_at", ended, optional=True),
-                       error=text(where, "error", error, optional=True),
-                       worker=text(where, "worker", worker, optional=True))
+        raise where.error(
+            "status", f"unknown status {status!r:.60}; a trial is one of {[s.value for s in TrialStatus]}"
+        ) from None
+    return TrialRecord(
+        id=str(trial_id),
+        index=idx,
+        params=values,
+        status=state,
+        metrics={k: tuple(value for value, _ in v) for k, v in metrics.items()},
+        steps={k: tuple(step for _, step in v) for k, v in metrics.items() if any(step is not None for _, step in v)},
+        created_at=number(where, "created_at", created, optional=True) or 0.0,
+        started_at=number(where, "started_at", started, optional=True),
+        ended_at=number(where, "ended_at", ended, optional=True),
+        error=text(where, "error", error, optional=True),
+        worker=text(where, "worker", worker, optional=True),
+    )

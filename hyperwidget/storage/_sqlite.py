@@ -46,11 +46,12 @@ def _value_in(value: float) -> float | None:
     return None if math.isnan(value) else value  # SQLite has no NaN: NULL stands for it
 
 
-_TABLES = {"sweeps": ("name", "config", "status", "created_at", "updated_at", "error"),
-           "trials": ("sweep", "id", "idx", "params", "status", "created_at", "started_at", "ended_at", "error",
-                      "worker"),
-           "metrics": ("sweep", "trial_id", "name", "seq", "value", "logged_at", "step"),
-           "owners": ("sweep", "host", "pid", "started", "since", "heartbeat", "token")}
+_TABLES = {
+    "sweeps": ("name", "config", "status", "created_at", "updated_at", "error"),
+    "trials": ("sweep", "id", "idx", "params", "status", "created_at", "started_at", "ended_at", "error", "worker"),
+    "metrics": ("sweep", "trial_id", "name", "seq", "value", "logged_at", "step"),
+    "owners": ("sweep", "host", "pid", "started", "since", "heartbeat", "token"),
+}
 
 #: Files written before values had a ``step`` lack that column; opening one for writing adds it.
 _OLDER_TABLES = {"metrics": _TABLES["metrics"][:-1]}
@@ -98,8 +99,9 @@ class SqliteStorage:
             else:
                 self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
         except sqlite3.Error as error:
-            raise SweepConfigError(f"storage={self.path!r}: cannot open the file ({error}); check its permissions "
-                                   "or pass another path.") from None
+            raise SweepConfigError(
+                f"storage={self.path!r}: cannot open the file ({error}); check its permissions or pass another path."
+            ) from None
         self._db.text_factory = _read.text_factory  # text that is not UTF-8 is reported, not raised here
         try:
             self._check_tables(read_only)
@@ -111,8 +113,10 @@ class SqliteStorage:
             self._has_steps = "step" in self._columns("metrics")
         except sqlite3.DatabaseError as error:
             self._db.close()
-            raise SweepConfigError(f"storage={self.path!r} is not a hyperwidget sweep file ({error}); pass the "
-                                   "path of a sweep file, or of a new file to create one.") from None
+            raise SweepConfigError(
+                f"storage={self.path!r} is not a hyperwidget sweep file ({error}); pass the "
+                "path of a sweep file, or of a new file to create one."
+            ) from None
         except SweepConfigError:
             self._db.close()
             raise
@@ -120,12 +124,17 @@ class SqliteStorage:
     def _check_tables(self, read_only: bool) -> None:
         """Refuse a database whose tables are not a sweep file's (a new, empty file is fine unless read-only)."""
         names = [name for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        tables = {name: tuple(c for (c,) in self._db.execute("SELECT name FROM pragma_table_info(?)", (name,)))
-                  for name in names}
+        tables = {
+            name: tuple(c for (c,) in self._db.execute("SELECT name FROM pragma_table_info(?)", (name,)))
+            for name in names
+        }
         if not tables and not read_only:
             return
-        wrong = {name for name, columns in _TABLES.items()
-                 if tables.get(name, columns) not in (columns, _OLDER_TABLES.get(name))}
+        wrong = {
+            name
+            for name, columns in _TABLES.items()
+            if tables.get(name, columns) not in (columns, _OLDER_TABLES.get(name))
+        }
         if "sweeps" not in tables or wrong:
             found = ", ".join(sorted(map(str, tables))) or "none"
             raise SweepConfigError(
@@ -171,8 +180,7 @@ class SqliteStorage:
         """Record a new sweep (``SweepConfigError`` if the name is taken)."""
         now = time.time()
         try:
-            self._write("INSERT INTO sweeps VALUES (?, ?, 'Running', ?, ?, NULL)",
-                        (name, json.dumps(config), now, now))
+            self._write("INSERT INTO sweeps VALUES (?, ?, 'Running', ?, ?, NULL)", (name, json.dumps(config), now, now))
         except sqlite3.IntegrityError:
             raise SweepConfigError(
                 f"name: a sweep named {name!r} already exists in {self.path!r}; pass resume=True to go on "
@@ -180,15 +188,19 @@ class SqliteStorage:
             ) from None
         self.checkpoint()  # the file alone now shows the sweep, even before its first trial ends
 
-    def update_sweep(self, name: str, *, status: str | None = None, config: dict[str, Any] | None = None,
-                     error: str | None = None) -> None:
+    def update_sweep(
+        self, name: str, *, status: str | None = None, config: dict[str, Any] | None = None, error: str | None = None
+    ) -> None:
         """Change a sweep's status and/or stored configuration."""
         if config is not None:
-            self._write("UPDATE sweeps SET config = ?, updated_at = ? WHERE name = ?",
-                        (json.dumps(config), time.time(), name))
+            self._write(
+                "UPDATE sweeps SET config = ?, updated_at = ? WHERE name = ?", (json.dumps(config), time.time(), name)
+            )
         if status is not None:
-            self._write("UPDATE sweeps SET status = ?, error = ?, updated_at = ? WHERE name = ?",
-                        (status, error, time.time(), name))
+            self._write(
+                "UPDATE sweeps SET status = ?, error = ?, updated_at = ? WHERE name = ?",
+                (status, error, time.time(), name),
+            )
             if status in _FINAL_STATUSES:
                 self.checkpoint()
 
@@ -221,8 +233,9 @@ class SqliteStorage:
                 warnings.warn(str(error), HyperwidgetWarning, stacklevel=2)
         return names
 
-    def load_sweep(self, name: str, *, strict: bool = False
-                   ) -> tuple[dict[str, Any], str, float, float, list[TrialRecord]]:
+    def load_sweep(
+        self, name: str, *, strict: bool = False
+    ) -> tuple[dict[str, Any], str, float, float, list[TrialRecord]]:
         """``(config, status, created_at, updated_at, trials)`` of sweep ``name``.
 
         Every field is checked (see :mod:`hyperwidget.storage._read`). A malformed
@@ -233,14 +246,27 @@ class SqliteStorage:
         """
         with self._lock:
             row = self._db.execute(
-                "SELECT config, status, created_at, updated_at FROM sweeps WHERE name = ?", (name,)).fetchone()
+                "SELECT config, status, created_at, updated_at FROM sweeps WHERE name = ?", (name,)
+            ).fetchone()
             step = "step" if self._has_steps else "NULL"
-            values = [] if row is None else list(self._db.execute(
-                f"SELECT trial_id, name, seq, value, {step} FROM metrics WHERE sweep = ? "
-                "ORDER BY trial_id, name, seq", (name,)))
-            rows = list(self._db.execute(
-                "SELECT id, idx, params, status, created_at, started_at, ended_at, error, worker "
-                "FROM trials WHERE sweep = ? ORDER BY idx", (name,)))
+            values = (
+                []
+                if row is None
+                else list(
+                    self._db.execute(
+                        f"SELECT trial_id, name, seq, value, {step} FROM metrics WHERE sweep = ? "
+                        "ORDER BY trial_id, name, seq",
+                        (name,),
+                    )
+                )
+            )
+            rows = list(
+                self._db.execute(
+                    "SELECT id, idx, params, status, created_at, started_at, ended_at, error, worker "
+                    "FROM trials WHERE sweep = ? ORDER BY idx",
+                    (name,),
+                )
+            )
         if row is None:
             raise SweepConfigError(f"no sweep named {name!r} in {self.path!r}; the file holds {self.sweep_names()}.")
         where = _read.Where(self.path, _read.sweep_name(self.path, name))
@@ -286,10 +312,14 @@ class SqliteStorage:
                     raise SweepBusyError(
                         f"sweep {name!r} is being run by {owner.describe()}; open it read-only with "
                         f"load_sweep({name!r}, storage={self.path!r}), or stop that process.",
-                        sweep_name=name, owner=owner)
+                        sweep_name=name,
+                        owner=owner,
+                    )
                 now = time.time()
-                self._db.execute("INSERT OR REPLACE INTO owners VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                 (name, host, pid, started, now, now, token))
+                self._db.execute(
+                    "INSERT OR REPLACE INTO owners VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (name, host, pid, started, now, now, token),
+                )
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -305,8 +335,9 @@ class SqliteStorage:
 
     def _owner(self, name: str) -> Owner | None:
         try:
-            row = self._db.execute("SELECT host, pid, started, since, heartbeat FROM owners WHERE sweep = ?",
-                                   (name,)).fetchone()
+            row = self._db.execute(
+                "SELECT host, pid, started, since, heartbeat FROM owners WHERE sweep = ?", (name,)
+            ).fetchone()
         except sqlite3.OperationalError:  # a file written before leases existed: no owners table
             return None
         if row is None:
@@ -320,8 +351,9 @@ class SqliteStorage:
     def heartbeat(self, name: str, token: str) -> bool:
         """Refresh the lease's heartbeat; ``False`` when this token no longer holds it."""
         with self._lock:
-            cursor = self._db.execute("UPDATE owners SET heartbeat = ? WHERE sweep = ? AND token = ?",
-                                      (time.time(), name, token))
+            cursor = self._db.execute(
+                "UPDATE owners SET heartbeat = ? WHERE sweep = ? AND token = ?", (time.time(), name, token)
+            )
         return cursor.rowcount > 0
 
     def release(self, name: str, token: str) -> None:
@@ -333,15 +365,28 @@ class SqliteStorage:
         """Insert or update a trial's row (its metrics are appended separately)."""
         self._write(
             "INSERT OR REPLACE INTO trials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (sweep, record.id, record.index, json.dumps(dict(record.params)), record.status.value,
-             record.created_at, record.started_at, record.ended_at, record.error, record.worker),
+            (
+                sweep,
+                record.id,
+                record.index,
+                json.dumps(dict(record.params)),
+                record.status.value,
+                record.created_at,
+                record.started_at,
+                record.ended_at,
+                record.error,
+                record.worker,
+            ),
         )
 
-    def append_value(self, sweep: str, trial_id: str, name: str, seq: int, value: float,
-                     step: int | None = None) -> None:
+    def append_value(
+        self, sweep: str, trial_id: str, name: str, seq: int, value: float, step: int | None = None
+    ) -> None:
         """Append value number ``seq`` (0-based) of metric ``name``, logged at training step ``step`` (or none)."""
-        self._write("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (sweep, trial_id, name, seq, _value_in(value), time.time(), step))
+        self._write(
+            "INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (sweep, trial_id, name, seq, _value_in(value), time.time(), step),
+        )
 
     def clear_values(self, sweep: str, trial_id: str) -> None:
         """Forget a trial's values (it is being run again from the start)."""
@@ -352,15 +397,20 @@ def _check_path(path: str, *, must_exist: bool) -> None:
     """Refuse a missing file (when it must exist), a directory, or a file in a missing directory."""
     file = Path(path)
     if file.is_dir():
-        raise SweepConfigError(f"storage={path!r} is a directory; pass a file path such as "
-                               f"storage={str(file / 'hyperwidget.db')!r}.")
+        raise SweepConfigError(
+            f"storage={path!r} is a directory; pass a file path such as storage={str(file / 'hyperwidget.db')!r}."
+        )
     if file.exists():
         return
     if must_exist:
-        raise SweepConfigError(f"storage={path!r}: no such sweep file; check the path (a sweep is stored in the "
-                               "file its storage= named when it ran: hyperwidget.db in the working directory by "
-                               "default).")
+        raise SweepConfigError(
+            f"storage={path!r}: no such sweep file; check the path (a sweep is stored in the "
+            "file its storage= named when it ran: hyperwidget.db in the working directory by "
+            "default)."
+        )
     if not file.resolve().parent.is_dir():
         parent = str(file.resolve().parent)
-        raise SweepConfigError(f"storage={path!r}: the directory {parent!r} does not exist; create it first "
-                               f"(os.makedirs({parent!r})) or pass a path in an existing directory.")
+        raise SweepConfigError(
+            f"storage={path!r}: the directory {parent!r} does not exist; create it first "
+            f"(os.makedirs({parent!r})) or pass a path in an existing directory."
+        )

@@ -33,9 +33,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = os.environ.get("HYPERWIDGET_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-                 "--no-default-browser-check", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-extensions"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+]
 XSS = "<img src=x onerror=alert(1)>"
 #: Page errors that are not ours: Notebook 7.6.5 logs the first on every page
 #: load; the second when it opens on a server where JupyterLab pages saved
@@ -87,7 +96,7 @@ x = uniform(0, 1)
 label = choice("<b>bold?</b>", "ok")
 time.sleep(0.25)
 log("accuracy", x)
-"""
+"""  # noqa: E501 - the %%sweep line takes no continuation
 
 
 # ------------------------------------------------------------------ fixtures
@@ -99,8 +108,14 @@ def _free_port() -> int:
 
 def _write_settings(settings: Path) -> None:
     files = {
-        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
-        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none", "autoStartDefaultKernel": True},
+        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+            "fetchNews": "false",
+            "checkForUpdates": False,
+        },
+        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {
+            "windowingMode": "none",
+            "autoStartDefaultKernel": True,
+        },
         "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
     }
     for name, value in files.items():
@@ -118,26 +133,46 @@ class Server:
         self.port = _free_port()
         self.token = secrets.token_hex(16)
         env = dict(os.environ)
-        for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR",
-                    "JUPYTERLAB_WORKSPACES_DIR", "IPYTHONDIR"):
+        for var in (
+            "JUPYTER_CONFIG_DIR",
+            "JUPYTER_DATA_DIR",
+            "JUPYTER_RUNTIME_DIR",
+            "JUPYTERLAB_SETTINGS_DIR",
+            "JUPYTERLAB_WORKSPACES_DIR",
+            "IPYTHONDIR",
+        ):
             (tmp / var.lower()).mkdir()
             env[var] = str(tmp / var.lower())
         _write_settings(tmp / "jupyterlab_settings_dir")
         env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         self.log = open(tmp / "server.log", "w")  # noqa: SIM115 - open as long as the server runs; closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
-             f"--port={self.port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
-             f"--ServerApp.root_dir={self.root}", "--LabApp.expose_app_in_browser=True",
-             "--JupyterNotebookApp.expose_app_in_browser=True",
-             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                "--allow-root",
+                "--ip=127.0.0.1",
+                f"--port={self.port}",
+                "--ServerApp.port_retries=0",
+                f"--IdentityProvider.token={self.token}",
+                f"--ServerApp.root_dir={self.root}",
+                "--LabApp.expose_app_in_browser=True",
+                "--JupyterNotebookApp.expose_app_in_browser=True",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self._wait_ready()
 
     def _request(self, path: str, method: str = "GET") -> int:
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method,
-                                     headers={"Authorization": f"token {self.token}"})
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
         with urllib.request.urlopen(req, timeout=5) as resp:
             return int(resp.status)
 
@@ -192,12 +227,23 @@ def browser(server: Server) -> Iterator[Any]:
 class Page:
     """One notebook page, with JS errors and dialogs recorded."""
 
-    def __init__(self, browser: Any, server: Server, name: str, cells: list[str] | None, kind: str = "lab/tree",
-                 wait_kernel: bool = True) -> None:
+    def __init__(
+        self,
+        browser: Any,
+        server: Server,
+        name: str,
+        cells: list[str] | None,
+        kind: str = "lab/tree",
+        wait_kernel: bool = True,
+    ) -> None:
         if cells is not None:
             nb = nbformat.v4.new_notebook()
             nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-            nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+            nb.metadata["kernelspec"] = {
+                "name": "python3",
+                "display_name": "Python 3 (ipykernel)",
+                "language": "python",
+            }
             nbformat.write(nb, server.root / name)
         self.server = server
         self.harmless = HARMLESS + (HARMLESS_NOTEBOOK7 if kind == "notebooks" else ())
@@ -218,7 +264,9 @@ class Page:
         self.page.wait_for_function(
             "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
             " const s = w && w.sessionContext; return !!(s && s.isReady && s.session && s.session.kernel"
-            " && s.session.kernel.status === 'idle'); }", timeout=60_000)
+            " && s.session.kernel.status === 'idle'); }",
+            timeout=60_000,
+        )
 
     def _on_dialog(self, dialog: Any) -> None:
         self.dialogs.append(dialog.message)
@@ -228,34 +276,51 @@ class Page:
         """Run all cells without waiting for them (pitfall 5: no returned promise)."""
         self.page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
         self.page.wait_for_function(
-            "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].some(p => p.textContent.includes('*'))",
-            timeout=30_000)
+            "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
+            ".some(p => p.textContent.includes('*'))",
+            timeout=30_000,
+        )
 
     def wait_done(self, timeout: float = 90) -> None:
         """Every code cell has an execution count and none is running."""
         self.page.wait_for_function(
             "() => { const ps = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];"
             " return ps.length > 0 && ps.every(p => /\\[\\d+\\]/.test(p.textContent)); }",
-            timeout=timeout * 1000)
+            timeout=timeout * 1000,
+        )
 
     def running(self) -> bool:
-        return bool(self.page.evaluate(
-            "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].some(p => p.textContent.includes('*'))"))
+        return bool(
+            self.page.evaluate(
+                "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
+                ".some(p => p.textContent.includes('*'))"
+            )
+        )
 
     def rows(self) -> int:
         """Rows shown by the first monitor of the page."""
-        return int(self.page.evaluate(
-            "() => { const m = document.querySelector('.hw-monitor');"
-            " return m ? m.querySelectorAll('.hw-table tbody tr').length : 0; }"))
+        return int(
+            self.page.evaluate(
+                "() => { const m = document.querySelector('.hw-monitor');"
+                " return m ? m.querySelectorAll('.hw-table tbody tr').length : 0; }"
+            )
+        )
 
     def outputs_text(self) -> str:
-        return str(self.page.evaluate(
-            "() => [...document.querySelectorAll('.jp-OutputArea-output')].map(o => o.innerText).join('\\n')"))
+        return str(
+            self.page.evaluate(
+                "() => [...document.querySelectorAll('.jp-OutputArea-output')].map(o => o.innerText).join('\\n')"
+            )
+        )
 
     def cell_errors(self) -> list[str]:
-        return list(self.page.evaluate(
-            "() => [...document.querySelectorAll('.jp-OutputArea-output[data-mime-type=\"application/vnd.jupyter.stderr\"]')]"
-            ".map(o => o.innerText).filter(t => /Traceback|Error/.test(t))"))
+        return list(
+            self.page.evaluate(
+                "() => [...document.querySelectorAll("
+                "'.jp-OutputArea-output[data-mime-type=\"application/vnd.jupyter.stderr\"]')]"
+                ".map(o => o.innerText).filter(t => /Traceback|Error/.test(t))"
+            )
+        )
 
     def screenshot(self, name: str, monitor_index: int = 0) -> None:
         """Save a screenshot with the given monitor scrolled into view (pitfall 17)."""
@@ -337,7 +402,7 @@ def _check_reopened(browser: Any, server: Server, best_id: str) -> None:
     try:
         table = page.page.wait_for_selector(".hw-final-table", state="visible", timeout=30_000)
         assert XSS in table.inner_text() and table.query_selector("img") is None
-        best = page.page.locator('.hw-final-table tbody tr', has_text="★").inner_text()
+        best = page.page.locator(".hw-final-table tbody tr", has_text="★").inner_text()
         assert best_id in best
         page.screenshot("lab-reopened")
         assert not page.dialogs, page.dialogs
@@ -350,15 +415,18 @@ def test_stop_buttons_and_interrupt_end_sweeps_while_the_cell_runs(browser: Any,
     page = Page(browser, server, "stop.ipynb", [SETUP, LONG_SWEEP, LONG_SWEEP.replace("DONE", "DONE2")])
     try:
         page.run_all()
-        button = page.page.wait_for_selector('.hw-monitor tr[data-status="Running"] button[data-stop-trial]',
-                                             timeout=30_000)
+        button = page.page.wait_for_selector(
+            '.hw-monitor tr[data-status="Running"] button[data-stop-trial]', timeout=30_000
+        )
         trial_id = button.get_attribute("data-stop-trial")
         page.page.locator(f'.hw-monitor button[data-stop-trial="{trial_id}"]').click()
-        page.page.wait_for_selector(f'.hw-monitor tr[data-trial-id="{trial_id}"][data-status="StoppedEarly"]',
-                                    timeout=15_000)
+        page.page.wait_for_selector(
+            f'.hw-monitor tr[data-trial-id="{trial_id}"][data-status="StoppedEarly"]', timeout=15_000
+        )
         assert page.running(), "stopping one trial must not end the sweep"
         page.page.wait_for_function(
-            "() => document.querySelectorAll('.hw-monitor tr[data-status=\"Running\"]').length >= 1", timeout=15_000)
+            "() => document.querySelectorAll('.hw-monitor tr[data-status=\"Running\"]').length >= 1", timeout=15_000
+        )
         page.screenshot("lab-trial-stopped")
         page.page.locator(".hw-monitor .hw-stop-sweep").first.click()
         page.page.wait_for_selector('.hw-monitor[data-sweep-status="Canceled"]', timeout=15_000)
@@ -371,22 +439,33 @@ def test_stop_buttons_and_interrupt_end_sweeps_while_the_cell_runs(browser: Any,
         # cell 3 starts once cell 2 has finished; interrupting the kernel cancels its sweep
         page.page.wait_for_function(
             "() => [...document.querySelectorAll('.hw-monitor')].length === 2 && document.querySelectorAll("
-            "'.hw-monitor')[1].querySelectorAll('tr[data-status=\"Running\"]').length > 0", timeout=30_000)
+            "'.hw-monitor')[1].querySelectorAll('tr[data-status=\"Running\"]').length > 0",
+            timeout=30_000,
+        )
         page.page.evaluate("() => { window.jupyterapp.commands.execute('notebook:interrupt-kernel'); }")
         page.wait_done(timeout=30)
         page.page.wait_for_selector(".jp-OutputArea-output:has-text('DONE2 Canceled')", timeout=10_000)
         assert "Interrupted: canceling the sweep" in page.outputs_text()
         page.page.wait_for_function(
-            "() => document.querySelectorAll('.hw-monitor')[1].dataset.sweepStatus === 'Canceled'", timeout=10_000)
+            "() => document.querySelectorAll('.hw-monitor')[1].dataset.sweepStatus === 'Canceled'", timeout=10_000
+        )
         page.check_clean()
     finally:
         page.close()
 
 
 def test_sweep_magic_cell_shows_the_monitor(browser: Any, server: Server) -> None:
-    page = Page(browser, server, "magic.ipynb", ["%load_ext hyperwidget\nimport time", MAGIC_SWEEP,
-                                                 "print('BEST', result.get_best_run_by_primary_metric().id)",
-                                                 "from hyperwidget.notebook import RunDetails\nRunDetails(result).show()"])
+    page = Page(
+        browser,
+        server,
+        "magic.ipynb",
+        [
+            "%load_ext hyperwidget\nimport time",
+            MAGIC_SWEEP,
+            "print('BEST', result.get_best_run_by_primary_metric().id)",
+            "from hyperwidget.notebook import RunDetails\nRunDetails(result).show()",
+        ],
+    )
     try:
         page.run_all()
         page.page.wait_for_selector(".hw-monitor .hw-table tbody tr", timeout=30_000)
@@ -404,9 +483,13 @@ def test_sweep_magic_cell_shows_the_monitor(browser: Any, server: Server) -> Non
         assert page.page.locator(".hw-monitor").count() == 2
         page.page.wait_for_function(
             "() => { const m = document.querySelectorAll('.hw-monitor')[1]; return m && m.dataset.rowCount === '10'"
-            " && m.querySelector('tr[data-best=\"true\"]'); }", timeout=15_000)
-        assert page.page.locator(".hw-monitor").nth(1).locator('tr[data-best="true"]').get_attribute(
-            "data-trial-id") == best_id
+            " && m.querySelector('tr[data-best=\"true\"]'); }",
+            timeout=15_000,
+        )
+        assert (
+            page.page.locator(".hw-monitor").nth(1).locator('tr[data-best="true"]').get_attribute("data-trial-id")
+            == best_id
+        )
         page.screenshot("lab-magic")
         page.screenshot("lab-rundetails", monitor_index=1)
         _check_dark_theme(page)
@@ -421,11 +504,14 @@ def _check_dark_theme(page: Page) -> None:
     page.page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=15_000)
     page.page.wait_for_timeout(500)  # the theme's stylesheet applies
     monitor = page.page.locator(".hw-monitor").first
-    text = monitor.evaluate("el => { const c = getComputedStyle(el).color.match(/[\\d.]+/g).map(Number);"
-                            " return (0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]) / 255; }")
+    text = monitor.evaluate(
+        "el => { const c = getComputedStyle(el).color.match(/[\\d.]+/g).map(Number);"
+        " return (0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]) / 255; }"
+    )
     header = monitor.locator(".hw-table thead th").first.evaluate(
         "el => { const c = getComputedStyle(el).backgroundColor.match(/[\\d.]+/g).map(Number);"
-        " return (0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]) / 255; }")
+        " return (0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]) / 255; }"
+    )
     assert text > 0.6 and header < 0.3, (text, header)
     page.screenshot("lab-dark")
     page.page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
@@ -449,7 +535,9 @@ def test_notebook7_renders_the_live_monitor_and_pages_thousands_of_trials(browse
         big = page.page.locator(".hw-monitor").nth(1)
         page.page.wait_for_function(
             "() => { const m = document.querySelectorAll('.hw-monitor')[1];"
-            " return m && m.dataset.sweepStatus === 'Completed' && m.dataset.rowCount === '3000'; }", timeout=30_000)
+            " return m && m.dataset.sweepStatus === 'Completed' && m.dataset.rowCount === '3000'; }",
+            timeout=30_000,
+        )
         # the page stayed responsive: no frame took more than half a second
         assert page.page.evaluate("() => window.__maxGap") < 500
         first = page.page.locator(".hw-monitor").first
@@ -460,12 +548,16 @@ def test_notebook7_renders_the_live_monitor_and_pages_thousands_of_trials(browse
         big.locator('button[data-page="next"]').click()
         page.page.wait_for_function(
             "() => document.querySelectorAll('.hw-monitor')[1].querySelector('.hw-page-info').textContent"
-            ".startsWith('rows 51–100')", timeout=5_000)
+            ".startsWith('rows 51–100')",
+            timeout=5_000,
+        )
         started = time.monotonic()
         big.locator('th[data-sort="best"]').click()
         page.page.wait_for_function(
-            "() => document.querySelectorAll('.hw-monitor')[1].querySelector('.hw-table tbody tr').dataset.best === 'true'",
-            timeout=5_000)
+            "() => document.querySelectorAll('.hw-monitor')[1]"
+            ".querySelector('.hw-table tbody tr').dataset.best === 'true'",
+            timeout=5_000,
+        )
         assert time.monotonic() - started < 2.0
         page.screenshot("notebook7")
         page.screenshot("notebook7-3000-trials", monitor_index=1)
@@ -531,39 +623,61 @@ def test_a_10000_trial_table_scrolls_sorts_and_pages_smoothly(browser: Any, serv
         page.wait_done(timeout=180)
         page.page.wait_for_function(
             "() => { const m = document.querySelector('.hw-monitor');"
-            " return m && m.dataset.sweepStatus === 'Completed' && m.dataset.rowCount === '10000'; }", timeout=60_000)
+            " return m && m.dataset.sweepStatus === 'Completed' && m.dataset.rowCount === '10000'; }",
+            timeout=60_000,
+        )
         live_frames = page.page.evaluate("() => window.__frames.splice(0)")
         page.page.locator(".hw-monitor").scroll_into_view_if_needed()
         # each interaction three times: the median (the machine is shared), and every time in the result
         sorted_by = "m.querySelector('th[data-sort=\"{0}\"]').getAttribute('aria-sort') === '{1}'"
         steps = {
-            "sort by best": [("m.querySelector('th[data-sort=\"best\"]').click()", sorted_by.format("best", d))
-                             for d in ("descending", "ascending", "descending")],
-            "sort by run id (strings)": [("m.querySelector('th[data-sort=\"id\"]').click()",
-                                          sorted_by.format("id", d)) for d in ("ascending", "descending", "ascending")],
-            "sort by kernel (strings)": [("m.querySelector('th[data-sort=\"param:kernel\"]').click()",
-                                          sorted_by.format("param:kernel", d))
-                                         for d in ("ascending", "descending", "ascending")],
-            "next page (50 rows)": [("m.querySelector('button[data-page=\"next\"]').click()",
-                                     f"m.querySelector('.hw-page-info').textContent.startsWith('rows {n}–')")
-                                    for n in (51, 101, 151)],
+            "sort by best": [
+                ("m.querySelector('th[data-sort=\"best\"]').click()", sorted_by.format("best", d))
+                for d in ("descending", "ascending", "descending")
+            ],
+            "sort by run id (strings)": [
+                ("m.querySelector('th[data-sort=\"id\"]').click()", sorted_by.format("id", d))
+                for d in ("ascending", "descending", "ascending")
+            ],
+            "sort by kernel (strings)": [
+                ("m.querySelector('th[data-sort=\"param:kernel\"]').click()", sorted_by.format("param:kernel", d))
+                for d in ("ascending", "descending", "ascending")
+            ],
+            "next page (50 rows)": [
+                (
+                    "m.querySelector('button[data-page=\"next\"]').click()",
+                    f"m.querySelector('.hw-page-info').textContent.startsWith('rows {n}–')",
+                )
+                for n in (51, 101, 151)
+            ],
             "next page (100 rows)": [
-                ("const s = m.querySelector('.hw-page-size'); s.value = '100'; s.dispatchEvent(new Event('change'))",
-                 "m.querySelectorAll('.hw-table tbody tr').length === 100"),
-                *[("m.querySelector('button[data-page=\"next\"]').click()",
-                   f"m.querySelector('.hw-page-info').textContent.startsWith('rows {n}–')") for n in (101, 201, 301)],
+                (
+                    "const s = m.querySelector('.hw-page-size'); s.value = '100'; s.dispatchEvent(new Event('change'))",
+                    "m.querySelectorAll('.hw-table tbody tr').length === 100",
+                ),
+                *[
+                    (
+                        "m.querySelector('button[data-page=\"next\"]').click()",
+                        f"m.querySelector('.hw-page-info').textContent.startsWith('rows {n}–')",
+                    )
+                    for n in (101, 201, 301)
+                ],
             ],
         }
         runs = {name: [page.page.evaluate(TIME_ACTION, list(step)) for step in todo] for name, todo in steps.items()}
         runs["next page (100 rows)"] = runs["next page (100 rows)"][1:]  # after the page-size change
         timings = {name: _median(ms) for name, ms in runs.items()}
         frames = page.page.evaluate(SCROLL_FRAMES, 120)
-        result = {"interaction_ms": {k: round(v, 1) for k, v in timings.items()},
-                  "interaction_ms_all": {k: [round(v, 1) for v in vs] for k, vs in runs.items()},
-                  "scroll_frames": len(frames), "scroll_frame_ms_median": round(_median(frames), 1),
-                  "scroll_frame_ms_max": round(max(frames), 1),
-                  "live_frames": len(live_frames), "live_frame_ms_median": round(_median(live_frames), 1),
-                  "live_frame_ms_max": round(max(live_frames), 1)}
+        result = {
+            "interaction_ms": {k: round(v, 1) for k, v in timings.items()},
+            "interaction_ms_all": {k: [round(v, 1) for v in vs] for k, vs in runs.items()},
+            "scroll_frames": len(frames),
+            "scroll_frame_ms_median": round(_median(frames), 1),
+            "scroll_frame_ms_max": round(max(frames), 1),
+            "live_frames": len(live_frames),
+            "live_frame_ms_median": round(_median(live_frames), 1),
+            "live_frame_ms_max": round(max(live_frames), 1),
+        }
         ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / "monitor-10k.json").write_text(json.dumps(result, indent=2))
         print("10,000-row monitor:", result)

@@ -136,10 +136,10 @@ class Encoder:
         self.dims = len(self.expressions)
         self.is_cat = np.array([e.is_categorical and not _is_ordinal_choice(e) for e in self.expressions])
         self.n_options = np.array(
-            [len(e.grid_values() or ()) if cat else 0 for e, cat in zip(self.expressions, self.is_cat)],
+            [len(e.grid_values() or ()) if cat else 0 for e, cat in zip(self.expressions, self.is_cat, strict=True)],
             dtype=int,
         )
-        self._snappers = [self._snapper(e, cat) for e, cat in zip(self.expressions, self.is_cat)]
+        self._snappers = [self._snapper(e, cat) for e, cat in zip(self.expressions, self.is_cat, strict=True)]
 
     @staticmethod
     def _snapper(expr: sp.Expression, categorical: bool) -> Any:
@@ -155,7 +155,7 @@ class Encoder:
     def encode(self, params: Mapping[str, Any]) -> np.ndarray:
         """The cube point of a configuration; raises ``ValueError``/``KeyError`` if it is not in the space."""
         row = np.empty(self.dims)
-        for j, (name, expr) in enumerate(zip(self.space.names, self.expressions)):
+        for j, (name, expr) in enumerate(zip(self.space.names, self.expressions, strict=True)):
             value = params[name]
             if self.is_cat[j]:
                 row[j] = self._option_index(expr, value)
@@ -208,7 +208,7 @@ class Encoder:
     def snap(self, points: np.ndarray) -> np.ndarray:
         """Move every rounded column to the coordinate of the value it rounds to."""
         out = points.copy()
-        for j, (expr, snapper) in enumerate(zip(self.expressions, self._snappers)):
+        for j, (expr, snapper) in enumerate(zip(self.expressions, self._snappers, strict=True)):
             if snapper is not None:
                 out[:, j] = snapper(expr, points[:, j])
         return out
