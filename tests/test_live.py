@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from hyperwidget.console import ConsoleProgress
 from hyperwidget.notebook import live
 from hyperwidget.notebook.monitor import SweepMonitor
 from hyperwidget.trial import Goal, TrialRecord, TrialStatus
@@ -57,6 +58,9 @@ class FakeRun:
     def wait(self, timeout: float | None = None) -> FakeRun:
         self.done.wait(timeout)
         return self
+
+    def get_best_run_by_primary_metric(self) -> None:
+        return None
 
     def to_dataframe(self) -> Any:
         raise ImportError("no pandas in this fake")
@@ -112,19 +116,34 @@ def test_run_with_monitor_prints_progress_and_the_final_table_outside_jupyter(
     run, (start,) = _background_run(30)
     assert live.run_with_monitor(start) is run
     out = capsys.readouterr().out
-    assert "[fake-sweep] Running:" in out  # a throttled progress line
+    assert out.startswith("sweep fake-sweep: maximize 'accuracy'")  # ConsoleProgress, the one text observer
+    assert "] t29 " in out and "* new best" in out  # every value improves: every trial is printed
+    assert "sweep fake-sweep Completed in" in out
     assert "[fake-sweep] Completed: 30/10 finished" in out
-    assert out.count("\n") < 45  # throttled: not one line per update
     assert "★\u00a029" in out.splitlines()[-1]  # the final table, every row in trial order, ends the output
 
 
-def test_text_progress_is_throttled() -> None:
+def test_console_progress_prints_new_bests_and_throttles_the_others() -> None:
     stream = io.StringIO()
-    progress = live.TextProgress(stream=stream, interval=10.0)
+    progress = ConsoleProgress(stream=stream, interval=10.0)
     progress.on_sweep_start(FakeRun())
-    for i in range(100):
-        progress.on_trial_update(record(i))
-    assert stream.getvalue().count("\n") == 1
+    for i in range(100):  # a new best, then 99 trials that are no better
+        progress.on_trial_update(record(i, values=(1.0 if i == 0 else 0.5,)))
+    progress.on_trial_update(record(100, values=(2.0,)))  # a new best is printed at once
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 3
+    assert "] t0 " in lines[1] and "* new best" in lines[1]
+    assert "] t100 " in lines[2] and "(+99 more finished)" in lines[2]
+
+
+def test_console_progress_with_no_interval_prints_every_finished_trial() -> None:
+    stream = io.StringIO()
+    progress = ConsoleProgress(stream=stream, interval=0)
+    progress.on_sweep_start(FakeRun())
+    for i in range(10):
+        progress.on_trial_update(record(i, values=(0.5,)))
+        progress.on_trial_update(record(i, status=TrialStatus.RUNNING))  # not finished: not printed
+    assert len(stream.getvalue().splitlines()) == 11
 
 
 def test_interrupt_cancels_and_returns_the_run(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["RunDetails", "SweepMonitor", "TextProgress", "run_with_monitor", "show_run"]
+__all__ = ["RunDetails", "SweepMonitor", "print_final_table", "run_with_monitor", "show_run"]
 
 _WHERE = {
     "RunDetails": "hyperwidget.notebook.live",
     "SweepMonitor": "hyperwidget.notebook.monitor",
-    "TextProgress": "hyperwidget.notebook.live",
+    "print_final_table": "hyperwidget.notebook.live",
     "run_with_monitor": "hyperwidget.notebook.live",
     "show_run": "hyperwidget.notebook.live",
 }

@@ -8,8 +8,8 @@ handled on a kernel subshell thread (ipykernel 7) or by polling the kernel's
 queue from the waiting cell (``jupyter_ui_poll``, ipykernel 6), so the stop
 buttons work while the cell is busy: see :mod:`hyperwidget.notebook._kernel`.
 
-Elsewhere (terminal IPython, a plain script) it prints a throttled progress
-line and, at the end, the final table. When the sweep ends in a notebook, a
+Elsewhere (terminal IPython, a plain script) it prints progress through
+:class:`~hyperwidget.console.ConsoleProgress` and, at the end, the final table. When the sweep ends in a notebook, a
 static HTML table is displayed as well, so a saved notebook keeps the final
 table even where widgets are not rendered (reopened without a kernel,
 nbconvert, GitHub).
@@ -24,11 +24,10 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from hyperwidget.console import ConsoleProgress
 from hyperwidget.notebook import _kernel, _snapshot
-from hyperwidget.trial import Goal, TrialRecord
+from hyperwidget.trial import Goal
 
-#: Seconds between two progress lines of the text fallback.
-TEXT_INTERVAL = 2.0
 #: Seconds between two checks of the run while the cell waits.
 WAIT_STEP = 0.05
 
@@ -73,11 +72,10 @@ def run_with_monitor(start: StartFn, *, show: bool = True) -> Any:
         returns the run instead of raising.
     """
     if not show:
-        return _wait_text(start([]), None)
+        return _wait_text(start([]), print_table=False)
     if widget_frontend_available():
         return _run_in_notebook(start)
-    progress = TextProgress()
-    return _wait_text(start([progress]), progress)
+    return _wait_text(start([ConsoleProgress()]), print_table=True)
 
 
 def _run_in_notebook(start: StartFn) -> Any:
@@ -141,13 +139,13 @@ def _cancel_after_interrupt(run: Any) -> None:
     run.wait()
 
 
-def _wait_text(run: Any, progress: TextProgress | None) -> Any:
+def _wait_text(run: Any, *, print_table: bool) -> Any:
     try:
         _wait_plain(run, None)
     except KeyboardInterrupt:
         _cancel_after_interrupt(run)
-    if progress is not None:
-        progress.finish(run)
+    if print_table:
+        print_final_table(run)
     return run
 
 
@@ -210,11 +208,7 @@ def show_run(run: Any) -> Any:
                 target=_update_when_ended, args=(monitor, handle), daemon=True, name="hyperwidget-final-table"
             ).start()
         return monitor
-    progress = TextProgress()
-    progress.on_sweep_start(run)
-    for record in list(run.trials):
-        progress.on_trial_update(record)
-    progress.finish(run)
+    print_final_table(run)
     return None
 
 
@@ -224,84 +218,14 @@ def _update_when_ended(monitor: Any, handle: Any) -> None:
     handle.update(monitor.static_bundle(), raw=True)
 
 
-class TextProgress:
-    """Observer for terminals and scripts: a progress line at most every
-    ``interval`` seconds, and the final table.
-
-    Parameters
-    ----------
-    stream : file-like, optional
-        Where to write (default ``sys.stdout`` at write time).
-    interval : float
-        Least seconds between two progress lines.
-    """
-
-    def __init__(self, stream: TextIO | None = None, interval: float = TEXT_INTERVAL) -> None:
-        self.stream = stream
-        self.interval = interval
-        self._lock = threading.Lock()
-        self._run: Any = None
-        self._table = _snapshot.Table("metric", Goal.MAXIMIZE)
-        self._started_at = time.time()
-        self._last_line = 0.0
-        self._finished = False
-
-    def _write(self, text: str) -> None:
-        stream = self.stream or sys.stdout
-        stream.write(text + "\n")
-        stream.flush()
-
-    def on_sweep_start(self, run: Any) -> None:
-        """Engine hook: remember the run's metric and goal."""
-        self._run = run
-        goal = Goal.parse(getattr(run, "goal", Goal.MAXIMIZE))
-        self._table = _snapshot.Table(
-            str(getattr(run, "metric", "") or "metric"), goal, getattr(run, "is_feasible", None)
-        )
-        self._started_at = _snapshot.time_of(getattr(run, "started_at", None)) or self._started_at
-
-    def on_trial_update(self, record: TrialRecord) -> None:
-        """Engine hook: update the row; print a line if ``interval`` has passed."""
-        try:
-            with self._lock:
-                self._table.update([record])
-                due = time.monotonic() - self._last_line >= self.interval
-                if due:
-                    self._last_line = time.monotonic()
-            if due:
-                self._write(self.line())
-        except Exception:  # never break the sweep over a progress line
-            logger.debug("hyperwidget: progress line failed", exc_info=True)
-
-    def on_sweep_end(self, run: Any) -> None:
-        """Engine hook (the final table is printed by :meth:`finish`)."""
-        self._run = run
-
-    def rows(self) -> list[dict[str, Any]]:
-        """The rows seen so far, in trial order."""
-        with self._lock:
-            return self._table.sorted_rows()
-
-    def _summary(self, status: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        with self._lock:
-            table = self._table
-            info = _snapshot.sweep_info(self._run, table.metric, table.goal, table.param_names)
-            return table.summary(status, self._started_at, budget=_snapshot.budget_of(self._run)), info
-
-    def line(self, status: str = "Running") -> str:
-        """The current progress line."""
-        return _snapshot.progress_line(*self._summary(status))
-
-    def finish(self, run: Any) -> None:
-        """Print the final table, under its progress line (once)."""
-        if self._finished:
-            return
-        self._finished = True
-        self._run = run
-        with self._lock:
-            self._table.update(list(getattr(run, "trials", ()) or ()))
-            self._table.settle()
-        summary, info = self._summary(str(getattr(run, "status", "") or "Completed"))
-        with self._lock:
-            rows, total = self._table.static_rows(), len(self._table.rows)
-        self._write(_snapshot.static_bundle(rows, summary, info, total)["text/plain"])
+def print_final_table(run: Any, stream: TextIO | None = None) -> None:
+    """Print the run's final table as text (every row of a sweep of at most 60 trials, else the 25 best)."""
+    goal = Goal.parse(getattr(run, "goal", Goal.MAXIMIZE))
+    table = _snapshot.Table(str(getattr(run, "metric", "") or "metric"), goal, getattr(run, "is_feasible", None))
+    table.update(list(getattr(run, "trials", ()) or ()))
+    table.settle()
+    started = _snapshot.time_of(getattr(run, "started_at", None)) or time.time()
+    summary = table.summary(str(getattr(run, "status", "") or "Completed"), started, budget=_snapshot.budget_of(run))
+    info = _snapshot.sweep_info(run, table.metric, table.goal, table.param_names)
+    text = _snapshot.static_bundle(table.static_rows(), summary, info, len(table.rows))["text/plain"]
+    (stream or sys.stdout).write(text + "\n")

@@ -24,7 +24,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from hyperwidget.errors import HyperwidgetError
+from hyperwidget.errors import HyperwidgetError, SweepFailedError
 from hyperwidget.executor import BACKENDS, DEFAULT_BACKEND, get_backend
 from hyperwidget.notebook import _options
 from hyperwidget.notebook._cell import CELL_PREFIX, CompiledCell, compile_cell
@@ -33,22 +33,18 @@ from hyperwidget.policies import POLICIES
 from hyperwidget.samplers import SAMPLERS
 from hyperwidget.trial import TrialRecord, TrialStatus
 
-#: The sweep is canceled when this many first finished trials all failed (fewer if max_total_runs is smaller).
-FAIL_FAST_AFTER = 3
-
 
 class TrialsFailedError(HyperwidgetError):
-    """Every one of the sweep's first trials failed: the cell itself is broken.
+    """The sweep failed because its trials did (the engine's :class:`~hyperwidget.errors.SweepFailedError`).
 
-    IPython shows the first trial's traceback (which points at the cell's lines)
-    instead of the magic's frames.
+    Its first trials all failed alike, or none completed: the cell itself is
+    likely broken. IPython shows the first failed trial's traceback (which
+    points at the cell's lines) instead of the magic's frames.
     """
 
-    def __init__(self, first: TrialRecord, count: int, sweep_name: str) -> None:
-        super().__init__(
-            f"%%sweep: the first {count} trial{'s' if count > 1 else ''} of sweep {sweep_name!r} failed, so the "
-            f"sweep was stopped; above is the error of trial {first.id} (params {dict(first.params)})."
-        )
+    def __init__(self, failed: SweepFailedError, first: TrialRecord) -> None:
+        head = str(failed).split(" Trial ", 1)[0]
+        super().__init__(f"%%sweep: {head} Above is the error of trial {first.id} (params {dict(first.params)}).")
         self.first = first
 
     def _render_traceback_(self) -> list[str]:
@@ -86,57 +82,6 @@ def trim_traceback(text: str) -> str:
     if first is None or not lines[0].startswith("Traceback"):
         return text
     return lines[0] + "".join(lines[first:])
-
-
-class FailFast:
-    """Engine observer: cancel the sweep when its first ``limit`` finished trials all failed.
-
-    A trial that completes, stops early or times out disarms it (the cell runs;
-    some configurations may still fail). Only ``Failed`` and ``Crashed`` count;
-    canceled trials are ignored. Called from engine threads, so it locks.
-    """
-
-    FAILURES = (TrialStatus.FAILED, TrialStatus.CRASHED)
-
-    def __init__(self, limit: int = FAIL_FAST_AFTER) -> None:
-        self.limit = limit
-        self.failures: list[TrialRecord] = []
-        self.armed = True
-        self.tripped = False
-        self._seen: set[str] = set()
-        self._run: Any = None
-        self._lock = threading.Lock()
-
-    def on_sweep_start(self, run: Any) -> None:
-        """Remember the run (to cancel it) and lower the limit to ``max_total_runs``."""
-        self._run = run
-        total = getattr(getattr(run, "config", None), "max_total_runs", None)
-        if isinstance(total, int) and total > 0:
-            self.limit = min(self.limit, total)
-
-    def on_trial_update(self, record: TrialRecord) -> None:
-        """Count the first final state of each trial; cancel the run at the limit."""
-        if not record.status.is_finished or record.status is TrialStatus.CANCELED:
-            return
-        with self._lock:
-            if not self.armed or record.id in self._seen:
-                return
-            self._seen.add(record.id)
-            if record.status not in self.FAILURES:
-                self.armed = False
-                return
-            self.failures.append(record)
-            if len(self.failures) < self.limit:
-                return
-            self.armed, self.tripped = False, True
-        if self._run is not None:
-            self._run.cancel()
-
-    def check(self, run: Any) -> None:
-        """Raise :class:`TrialsFailedError` when the observer canceled ``run``."""
-        if self.tripped:
-            first = min(self.failures, key=lambda r: (r.ended_at or 0.0, r.index))
-            raise TrialsFailedError(first, len(self.failures), str(getattr(run, "name", "?")))
 
 
 def _unquote(value: Any) -> Any:
@@ -385,28 +330,39 @@ class SweepMagics(Magics):
             settings["sampler"] = sampler_spec.build(compiled.space, args.seed)
         if not get_backend(settings["backend"]).in_process:
             compiled.trial.check_picklable()
-        guard = FailFast()
         with noticing_interrupts() as interrupted:
-            run = _run(compiled, metric, settings, guard, monitor=not args.no_monitor)
+            run, failed = _run(compiled, metric, settings, monitor=not args.no_monitor)
         if args.out:
             shell.user_ns[args.out] = run
-        guard.check(run)
+        if failed is not None:  # the engine's fail-fast verdict, shown with the cell's own traceback
+            if not isinstance(failed.first, TrialRecord):
+                raise failed
+            raise TrialsFailedError(failed, failed.first) from None
         if interrupted.is_set():  # the run is bound and stored: now stop the notebook as any interrupt does
             raise SweepInterrupted(run, args.out)
 
 
-def _run(compiled: CompiledCell, metric: str, settings: dict[str, Any], guard: FailFast, *, monitor: bool) -> Any:
-    """Start the sweep through the live monitor, wait for it, and return the run."""
+def _run(
+    compiled: CompiledCell, metric: str, settings: dict[str, Any], *, monitor: bool
+) -> tuple[Any, SweepFailedError | None]:
+    """Start the sweep through the live monitor and wait for it: the run, and its error if its trials failed."""
     from hyperwidget.notebook.live import run_with_monitor
     from hyperwidget.sweep import launch, prepare_sweep
 
+    started: list[Any] = []
+
     def start(observers: list[Any]) -> Any:
-        return launch(
-            prepare_sweep(compiled.trial, compiled.space, metric=metric, observers=[guard, *observers], **settings)
+        started.append(
+            launch(prepare_sweep(compiled.trial, compiled.space, metric=metric, observers=observers, **settings))
         )
+        return started[0]
 
     try:
-        return run_with_monitor(start, show=monitor)
+        return run_with_monitor(start, show=monitor), None
+    except SweepFailedError as failed:  # the run exists and holds every trial: bind it, then say what failed
+        if not started:
+            raise
+        return started[0], failed
     except HyperwidgetError as exc:  # a setting the engine rejects (SweepConfigError, SearchSpaceError)
         if not isinstance(exc, ValueError):
             raise
