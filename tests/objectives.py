@@ -111,3 +111,16 @@ def stubborn(kind: str, x: float = 0.5) -> float:
         log("acc", x - 0.01 * (4 - step))
         time.sleep(0.1)
     return x
+
+
+def lingering(seconds: float) -> float:
+    """Burns CPU for ``seconds``, logging ``acc`` about every 0.1 s, then returns ``seconds``."""
+    end = time.monotonic() + seconds
+    step = 0
+    while time.monotonic() < end:
+        tick = time.monotonic() + 0.1
+        while time.monotonic() < tick:
+            pass
+        log("acc", float(step))
+        step += 1
+    return seconds
