@@ -420,8 +420,8 @@ class SweepEngine:
                 self.status, self.error = self._verdict()
             if self.error is not None:
                 raise self.error
-        except KeyboardInterrupt:
-            self.cancel("canceled: interrupted (KeyboardInterrupt)")
+        except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (SweepTerminated)
+            self.cancel(f"canceled: interrupted ({interrupt or type(interrupt).__name__})")
             self.status = "Canceled"
             raise
         except BaseException as error:
