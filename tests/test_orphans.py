@@ -89,7 +89,7 @@ def _wait_for_long_trials(
         if (tmp_path / "orphans.db").exists():
             try:
                 stored = hw.load_sweep("orphans", tmp_path / "orphans.db")
-            except hw.SweepFileError:  # not yet written
+            except (hw.SweepFileError, hw.SweepConfigError):  # the driver is still creating the file
                 stored = None
             if stored is not None and ready(stored):
                 return stored
