@@ -24,6 +24,7 @@ import cloudpickle
 from hyperwidget.config import SweepConfig
 from hyperwidget.errors import HyperwidgetWarning, SweepConfigError
 from hyperwidget.executor import (
+    Interruption,
     TrialExecutor,
     TrialOutcome,
     TrialTask,
@@ -83,6 +84,7 @@ class SweepEngine:
         self._requeue = [r.index for r in self.records if not r.status.is_finished]
         self._inflight: set[str] = set()
         self._lost: dict[str, float] = {}
+        self._killed_at: float | None = None  # when this engine last ended a worker itself (see _on_worker_lost)
         self._attempts: dict[str, int] = {}
         self._stops: dict[str, str] = {}
         self.cancel_reason: str | None = None
@@ -295,11 +297,18 @@ class SweepEngine:
             self._inflight.discard(outcome.trial_id)
 
     def _on_worker_lost(self, lost: WorkerLost) -> None:
-        """One worker died and took the others down (loky): blame the first lost trial, rerun the rest."""
+        """A worker died and took the others down (loky): charge the culprit, if any, and rerun the rest.
+
+        A trial whose connection dropped before the sweep itself ended a worker
+        (:meth:`_enforce`) crashed its worker; the trials lost after such a kill
+        are its bystanders. When the sweep killed a worker of a trial it had
+        already judged and no trial was lost before, nobody in flight is guilty:
+        each is rerun, and that rerun does not count toward its attempts.
+        """
         with self.lock:
             victims = [self._get(t) for t in sorted(self._inflight) if not self._get(t).status.is_finished]
-            ordered = sorted((self._lost[v.id], v.id) for v in victims if v.id in self._lost)
-            culprits = {ordered[0][1]} if ordered else {v.id for v in victims if v.status is TrialStatus.RUNNING}
+            culprits = self._culprits(victims)
+            engine_kill = self._killed_at is not None
             for record in victims:
                 attempts = self._attempts.get(record.id, 1)
                 if self.cancel_reason:
@@ -311,13 +320,24 @@ class SweepEngine:
                         f"the worker process running this trial died ({lost.message.splitlines()[0][:300]})",
                     )
                 else:
-                    self._rerun(record, attempts)
+                    self._rerun(record, attempts if engine_kill and not culprits else attempts + 1)
             self._inflight.clear()
             self._lost.clear()
+            self._killed_at = None
+
+    def _culprits(self, victims: list[TrialRecord]) -> set[str]:
+        """The trial ids charged with a worker's death: the first lost, unless the sweep killed a worker first."""
+        killed_at = self._killed_at if self._killed_at is not None else float("inf")
+        ordered = sorted((self._lost[v.id], v.id) for v in victims if self._lost.get(v.id, killed_at) < killed_at)
+        if ordered:
+            return {ordered[0][1]}
+        if self._killed_at is not None:
+            return set()
+        return {v.id for v in victims if v.status is TrialStatus.RUNNING}
 
     def _rerun(self, record: TrialRecord, attempts: int) -> None:
-        """Queue an innocent trial again, from the start, with the same hyperparameters."""
-        self._attempts[record.id] = attempts + 1
+        """Queue an innocent trial again, from the start, with the same hyperparameters (``attempts``: its runs)."""
+        self._attempts[record.id] = attempts
         if self.storage is not None:
             self.storage.clear_values(self.config.name, record.id)
         self._update(record.replace(status=TrialStatus.QUEUED, metrics={}, steps={}, started_at=None, worker=None))
@@ -364,6 +384,12 @@ class SweepEngine:
             )
         else:
             self._finish(record, TrialStatus.CANCELED, self.cancel_reason)
+        self._end_worker(record)
+
+    def _end_worker(self, record: TrialRecord) -> None:
+        """End a judged trial that will not stop, as the backend says; a worker killed so is no crash."""
+        if self.backend.interruption is Interruption.KILL_WORKER and self._killed_at is None:
+            self._killed_at = time.monotonic()
         self.backend.interrupt(record.id, record.worker)
 
     # -- the run ------------------------------------------------------------------------------
@@ -394,8 +420,8 @@ class SweepEngine:
                 self.status, self.error = self._verdict()
             if self.error is not None:
                 raise self.error
-        except KeyboardInterrupt:
-            self.cancel("canceled: interrupted (KeyboardInterrupt)")
+        except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (SweepTerminated)
+            self.cancel(f"canceled: interrupted ({interrupt or type(interrupt).__name__})")
             self.status = "Canceled"
             raise
         except BaseException as error:

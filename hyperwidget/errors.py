@@ -45,6 +45,15 @@ class TrialTimeout(HyperwidgetError):
     """Raised inside a trial that ran past its ``trial_timeout``."""
 
 
+class SweepTerminated(KeyboardInterrupt):  # noqa: N818 (an interruption, like its base)
+    """Raised in the thread running a sweep when its process receives ``SIGTERM``.
+
+    A ``KeyboardInterrupt``, so the sweep cancels as on Ctrl-C: it keeps every
+    finished trial, marks the others and itself ``Canceled`` and ends its
+    workers; then the process dies of the ``SIGTERM`` (see ``hyperwidget.sweep.run_prepared``).
+    """
+
+
 class SweepFailedError(HyperwidgetError):
     """A sweep ended ``Failed`` because its trials did: its first ones all failed alike, or none completed.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import json
@@ -28,6 +29,18 @@ if TYPE_CHECKING:
 #: Seconds a stopped script gets to reach its next ``log`` call, then to end after ``SIGTERM``.
 STOP_GRACE_SECONDS = 5.0
 TERM_GRACE_SECONDS = 3.0
+
+_CHILDREN: set[int] = set()  # process groups of this process's running script children
+_CHILDREN_LOCK = threading.Lock()
+
+
+def kill_script_children() -> None:
+    """``SIGKILL`` the process group of every script child this process runs (its sweep is gone)."""
+    with _CHILDREN_LOCK:
+        groups = list(_CHILDREN)
+    for group in groups:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
 
 
 def normalize_returned(value: Any, metric: str) -> dict[str, float]:
@@ -272,7 +285,13 @@ class Script:
         os.close(ack_r)
         relay = threading.Thread(target=_relay, args=(report_r, ack_w, run), daemon=True)
         relay.start()
-        status, error = _supervise(process, run, timeout)
+        with _CHILDREN_LOCK:
+            _CHILDREN.add(process.pid)  # its own session: the group id is its pid
+        try:
+            status, error = _supervise(process, run, timeout)
+        finally:
+            with _CHILDREN_LOCK:
+                _CHILDREN.discard(process.pid)
         relay.join(timeout=5)
         if status == "Completed" and process.returncode != 0:
             tail = (workdir / "std_log.txt").read_text(errors="replace")[-4000:]

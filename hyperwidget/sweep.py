@@ -9,17 +9,19 @@ documentation, are in :mod:`hyperwidget.api`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import signal
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from hyperwidget.config import SweepConfig, make_config, make_objective
 from hyperwidget.engine import SweepEngine
-from hyperwidget.errors import SweepConfigError, SweepFileError
+from hyperwidget.errors import SweepConfigError, SweepFileError, SweepTerminated
 from hyperwidget.executor import DEFAULT_BACKEND
 from hyperwidget.names import check_sweep_name, has_control
 from hyperwidget.objective import Script
@@ -33,7 +35,15 @@ logger = logging.getLogger("hyperwidget")
 
 DEFAULT_STORAGE = "hyperwidget.db"
 
-__all__ = ["SweepConfig", "SweepRun", "launch", "load_results", "prepare_sweep", "run_prepared"]
+__all__ = [
+    "SweepConfig",
+    "SweepRun",
+    "launch",
+    "load_results",
+    "prepare_sweep",
+    "run_prepared",
+    "terminate_as_interrupt",
+]
 
 
 class SweepRun(SweepResults):
@@ -362,9 +372,47 @@ def _prepare_resume(
 
 
 def run_prepared(run: SweepRun) -> SweepRun:
-    """Run a prepared sweep to its end in the calling thread and return it."""
-    run._engine.run(run)
+    """Run a prepared sweep to its end in the calling thread and return it.
+
+    In the main thread, ``SIGTERM`` is taken like ``KeyboardInterrupt`` while the
+    sweep runs (see :func:`terminate_as_interrupt`).
+    """
+    with terminate_as_interrupt():
+        run._engine.run(run)
     return run
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Take ``SIGTERM`` as an interrupt meanwhile, then let the process die of it.
+
+    The handler raises :class:`~hyperwidget.errors.SweepTerminated`, a
+    ``KeyboardInterrupt``: the sweep cancels, keeps every finished trial, records
+    itself and its other trials ``Canceled`` and ends its workers. On leaving, the
+    previous handler is put back and the signal raised again, so the process ends
+    as ``SIGTERM`` would have ended it (exit status -15 under the default action).
+    Only the first ``SIGTERM`` raises: a second one must not cut that cleanup
+    short. Outside the main thread, when the process ignores ``SIGTERM``, or when
+    its handler was not set from Python, nothing is installed.
+    """
+    previous = signal.getsignal(signal.SIGTERM)
+    if threading.current_thread() is not threading.main_thread() or previous in (None, signal.SIG_IGN):
+        yield
+        return
+    received: list[int] = []
+
+    def handler(signum: int, frame: Any) -> None:
+        if not received:
+            received.append(signum)
+            raise SweepTerminated("SIGTERM")
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if received:
+            signal.raise_signal(signal.SIGTERM)
 
 
 def launch(run: SweepRun) -> SweepRun:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import signal
 import time
 from pathlib import Path
 
 from hyperwidget import log
+from hyperwidget.errors import TrialTimeout
 
 
 def quadratic(x: float, y: float = 0.0) -> float:
@@ -87,3 +90,37 @@ def stepped(x: float, epochs: int = 3) -> None:
     for epoch in range(1, epochs + 1):
         log("acc", x * epoch, step=10 * epoch)
         log("loss", 1.0 / epoch)
+
+
+def stubborn(kind: str, x: float = 0.5) -> float:
+    """Runs past its trial timeout without stopping when ``kind`` says so, else logs a short curve.
+
+    ``"stuck"`` blocks ``SIGALRM`` and sleeps (like code stuck inside C, which no
+    signal handler reaches); ``"deaf"`` catches the ``TrialTimeout`` and goes on;
+    ``"ok"`` logs 5 values 0.1 s apart and returns ``x``.
+    """
+    if kind == "stuck":
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        time.sleep(60)
+    if kind == "deaf":
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            with contextlib.suppress(TrialTimeout):
+                time.sleep(end - time.monotonic())
+    for step in range(5):
+        log("acc", x - 0.01 * (4 - step))
+        time.sleep(0.1)
+    return x
+
+
+def lingering(seconds: float) -> float:
+    """Burns CPU for ``seconds``, logging ``acc`` about every 0.1 s, then returns ``seconds``."""
+    end = time.monotonic() + seconds
+    step = 0
+    while time.monotonic() < end:
+        tick = time.monotonic() + 0.1
+        while time.monotonic() < tick:
+            pass
+        log("acc", float(step))
+        step += 1
+    return seconds

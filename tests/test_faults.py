@@ -10,9 +10,10 @@ from pathlib import Path
 
 import psutil
 import pytest
-from objectives import faulty, slow_logger
+from objectives import faulty, slow_logger, stubborn
 
 import hyperwidget as hw
+from hyperwidget import engine
 from hyperwidget.samplers import Sampler
 
 
@@ -137,3 +138,29 @@ def test_worker_crashes_in_every_first_trial_fail_the_sweep_fast() -> None:
     stored = hw.load_sweep("c", "c.db")
     statuses = [t.status.value for t in stored.trials]
     assert stored.status == "Failed" and statuses.count("Crashed") >= 3 and len(statuses) < 8
+
+
+@pytest.mark.slow
+def test_zero_innocent_trials_charged_in_20_repeated_timeout_kills(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each stuck trial is killed by the sweep with its worker; loky then ends every worker, so the
+    # healthy trial running beside it is lost too: it must be rerun, not charged, however often.
+    monkeypatch.setattr(engine, "GRACE_SECONDS", 0.3)
+    # A stubborn trial is killed 1.3 s after it starts; the three 0.5 s healthy trials beside it span that time.
+    kinds = [k for i in range(20) for k in ("stuck" if i % 2 else "deaf", "ok", "ok", "ok")]
+    run = hw.run_sweep(
+        stubborn,
+        sampler=Scripted(kinds),
+        metric="acc",
+        max_total_runs=len(kinds),
+        max_concurrent_runs=2,
+        trial_timeout=1.0,
+        backend="loky",
+        storage="kills.db",
+        name="kills",
+    )
+    children = _by_kind(run)
+    assert [c.status for c in children["ok"]] == ["Completed"] * 60
+    assert all(len(c.get_metrics()["acc"]) == 5 for c in children["ok"])
+    assert [c.status for c in children["stuck"] + children["deaf"]] == ["TimedOut"] * 20
+    stored = hw.load_sweep("kills", "kills.db")
+    assert [t.status for t in stored.trials] == [t.status for t in run.trials]

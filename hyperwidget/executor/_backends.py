@@ -24,7 +24,7 @@ from joblib import parallel_config
 from hyperwidget.errors import SweepConfigError, TrialInterrupted
 from hyperwidget.executor import _interrupt
 from hyperwidget.executor._channel import ChannelServer
-from hyperwidget.executor._worker import parse_worker_label
+from hyperwidget.executor._worker import parse_worker_label, watch_parent
 from hyperwidget.registry import Entry, Registry
 
 if TYPE_CHECKING:
@@ -172,7 +172,9 @@ class LokyBackend(Backend):
     interruption = Interruption.KILL_WORKER
 
     def parallel_config(self, n_jobs: int) -> contextlib.AbstractContextManager[Any]:
-        return parallel_config(backend=self.joblib_backend, inner_max_num_threads=None)
+        # Every worker watches the sweep's process from its start, also one that never gets a trial:
+        # an idle worker left behind keeps loky's resource trackers alive too.
+        return parallel_config(backend=self.joblib_backend, inner_max_num_threads=None, initializer=watch_parent)
 
     def worker_loss_errors(self) -> tuple[type[BaseException], ...]:
         from concurrent.futures.process import BrokenProcessPool

@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,11 +23,15 @@ from typing import Any, NamedTuple
 from hyperwidget.context import Run, set_thread_run
 from hyperwidget.errors import TrialInterrupted, TrialStopped, TrialTimeout
 from hyperwidget.executor import _interrupt
-from hyperwidget.executor._channel import Channel, connect
+from hyperwidget.executor._channel import Channel, SocketChannel, connect
 from hyperwidget.executor._dask import DaskChannel
-from hyperwidget.objective import Script, normalize_returned, stop_status
+from hyperwidget.objective import Script, kill_script_children, normalize_returned, stop_status
 
 _OBJECTIVE_CACHE: dict[str, Any] = {}
+#: Seconds between two looks of a worker process at its parent (see :func:`watch_parent`).
+PARENT_WATCH_SECONDS = 0.5
+_WATCHED: dict[int, int] = {}  # pid of this process -> the parent it watches (a forked child starts over)
+_WATCHED_LOCK = threading.Lock()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,6 +119,8 @@ def execute_trial(task: TrialTask) -> TrialOutcome:
         if task.dask_channel is None
         else DaskChannel(task.dask_channel)
     )
+    if isinstance(channel, SocketChannel):  # a worker process of a sweep on this machine (loky)
+        watch_parent()
     try:
         if not channel.start(task.trial_id, worker_label()):
             return TrialOutcome(task.trial_id, "Skipped", skipped=True)
@@ -133,6 +140,30 @@ def execute_trial(task: TrialTask) -> TrialOutcome:
         return outcome
     finally:
         channel.close()
+
+
+def watch_parent() -> None:
+    """End this worker process, and its script trials' children, soon after its parent (the sweep) dies.
+
+    Started once per process: by loky when it starts a worker (the backend's
+    ``initializer``), and by the first trial any worker process on this machine
+    runs. A loky worker whose sweep was killed is adopted by another process
+    (``os.getppid()`` changes); without this watch it runs its trial to the end
+    and then idles for minutes, and loky's resource trackers, which wait for the
+    workers, stay too. (Dask's worker processes watch their parent themselves.)
+    """
+    with _WATCHED_LOCK:
+        if os.getpid() in _WATCHED:
+            return
+        parent = _WATCHED[os.getpid()] = os.getppid()
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="hyperwidget-parent-watch").start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_WATCH_SECONDS)
+    kill_script_children()
+    os._exit(1)
 
 
 def _run_function(objective: Any, task: TrialTask, run: Run) -> TrialOutcome:
