@@ -30,17 +30,43 @@ if TYPE_CHECKING:
 STOP_GRACE_SECONDS = 5.0
 TERM_GRACE_SECONDS = 3.0
 
-_CHILDREN: set[int] = set()  # process groups of this process's running script children
-_CHILDREN_LOCK = threading.Lock()
+#: The reaper of a script trial: waits for its stdin to close (the trial ended, or its worker process died,
+#: however it died) and then kills whatever is left of the child's process group. Plain ``python -S``.
+_REAPER = """
+import os, signal, sys
+sys.stdin.buffer.read()
+try:
+    os.killpg(int(sys.argv[1]), signal.SIGKILL)
+except OSError:
+    pass
+"""
 
 
-def kill_script_children() -> None:
-    """``SIGKILL`` the process group of every script child this process runs (its sweep is gone)."""
-    with _CHILDREN_LOCK:
-        groups = list(_CHILDREN)
-    for group in groups:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGKILL)
+def start_reaper(group: int) -> subprocess.Popen[bytes]:
+    """A process that kills process group ``group`` once the returned process's stdin is closed.
+
+    The worker holds the only write end of that pipe (close-on-exec, so no child
+    inherits it): it closes it when the trial ends, and the system closes it when
+    the worker dies, even by ``SIGKILL`` or ``os._exit`` (a Dask worker whose
+    nanny is gone does the latter). Either way nothing the script started
+    outlives its trial.
+    """
+    return subprocess.Popen(
+        [sys.executable, "-S", "-c", _REAPER, str(group)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def stop_reaper(reaper: subprocess.Popen[bytes]) -> None:
+    """Close the reaper's stdin: it kills what is left of its group and exits."""
+    with contextlib.suppress(OSError):
+        if reaper.stdin is not None:
+            reaper.stdin.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        reaper.wait(timeout=5)
 
 
 def normalize_returned(value: Any, metric: str) -> dict[str, float]:
@@ -285,13 +311,11 @@ class Script:
         os.close(ack_r)
         relay = threading.Thread(target=_relay, args=(report_r, ack_w, run), daemon=True)
         relay.start()
-        with _CHILDREN_LOCK:
-            _CHILDREN.add(process.pid)  # its own session: the group id is its pid
+        reaper = start_reaper(process.pid)  # its own session: the group id is its pid
         try:
             status, error = _supervise(process, run, timeout)
         finally:
-            with _CHILDREN_LOCK:
-                _CHILDREN.discard(process.pid)
+            stop_reaper(reaper)
         relay.join(timeout=5)
         if status == "Completed" and process.returncode != 0:
             tail = (workdir / "std_log.txt").read_text(errors="replace")[-4000:]

@@ -36,7 +36,7 @@ if __name__ == "__main__":
 """
 
 LINGERING = 'lingering, {{"seconds": hw.choice(0.3, 0.4, 120.0, 121.0)}}, sampler="grid", backend={backend!r}'
-SCRIPT = 'hw.Script("sleeper.py", arguments=[{pids!r}]), {{"x": hw.choice(1, 2)}}, sampler="grid", backend="loky"'
+SCRIPT = 'hw.Script("sleeper.py", arguments=[{pids!r}]), {{"x": hw.choice(1, 2)}}, sampler="grid", backend={backend!r}'
 
 DASK_SETUP = (
     "from distributed import Client, LocalCluster; "
@@ -174,10 +174,14 @@ def test_a_terminated_driver_cancels_keeps_finished_trials_and_leaves_no_process
 
 
 @pytest.mark.slow
-def test_a_killed_drivers_script_trials_take_their_own_children_along(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["loky", "dask"])
+def test_a_killed_drivers_script_trials_take_their_own_children_along(tmp_path: Path, backend: str) -> None:
+    if backend == "dask":
+        pytest.importorskip("distributed")
     (tmp_path / "sleeper.py").write_text(SLEEPER)
     (tmp_path / "pids").mkdir()
-    driver = _start_driver(tmp_path, SCRIPT.format(pids=str(tmp_path / "pids")))
+    setup = DASK_SETUP if backend == "dask" else "pass"
+    driver = _start_driver(tmp_path, SCRIPT.format(pids=str(tmp_path / "pids"), backend=backend), setup)
     sleepers = _sleepers(tmp_path, 2)
     descendants = _end_driver(driver, signal.SIGKILL)
     assert {p.pid for p in sleepers} <= {p.pid for p in descendants}

@@ -25,7 +25,7 @@ from hyperwidget.errors import TrialInterrupted, TrialStopped, TrialTimeout
 from hyperwidget.executor import _interrupt
 from hyperwidget.executor._channel import Channel, SocketChannel, connect
 from hyperwidget.executor._dask import DaskChannel
-from hyperwidget.objective import Script, kill_script_children, normalize_returned, stop_status
+from hyperwidget.objective import Script, normalize_returned, stop_status
 
 _OBJECTIVE_CACHE: dict[str, Any] = {}
 #: Seconds between two looks of a worker process at its parent (see :func:`watch_parent`).
@@ -143,7 +143,7 @@ def execute_trial(task: TrialTask) -> TrialOutcome:
 
 
 def watch_parent() -> None:
-    """End this worker process, and its script trials' children, soon after its parent (the sweep) dies.
+    """End this worker process soon after its parent (the sweep) dies.
 
     Started once per process: by loky when it starts a worker (the backend's
     ``initializer``), and by the first trial any worker process on this machine
@@ -151,6 +151,8 @@ def watch_parent() -> None:
     (``os.getppid()`` changes); without this watch it runs its trial to the end
     and then idles for minutes, and loky's resource trackers, which wait for the
     workers, stay too. (Dask's worker processes watch their parent themselves.)
+    The processes of its script trials end with it, through their reapers
+    (:func:`hyperwidget.objective.start_reaper`).
     """
     with _WATCHED_LOCK:
         if os.getpid() in _WATCHED:
@@ -162,7 +164,6 @@ def watch_parent() -> None:
 def _watch_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(PARENT_WATCH_SECONDS)
-    kill_script_children()
     os._exit(1)
 
 
