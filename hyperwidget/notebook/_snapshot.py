@@ -76,20 +76,26 @@ def row(record: TrialRecord, metric: str, goal: Goal) -> Row:
     kernel's full collections longer (nested dicts would: they cost a
     10,000-trial sweep a full collection of about 0.2 s).
     """
-    series = [v if type(v) is float and v - v == 0.0 else finite_or_none(v) for v in record.metrics.get(metric, ())]
-    values = [v for v in series if v is not None]
+    raw = record.metrics.get(metric, ())
+    if all(type(v) is float and v - v == 0.0 for v in raw):  # finite floats (nearly always): no copy
+        series: Sequence[float | None] = raw
+        best = (max(raw) if goal is _MAXIMIZE else min(raw)) if raw else None
+    else:
+        series = [finite_or_none(v) for v in raw]
+        values = [v for v in series if v is not None]
+        best = (max(values) if goal is _MAXIMIZE else min(values)) if values else None
     out = {
         "id": record.id,
         "index": record.index,
-        "status": record.status.value,
+        "status": record.status._value_,  # the plain attribute: `.value` is a property, 5 times slower
         "latest": series[-1] if series else None,
-        "best": (max(values) if goal is Goal.MAXIMIZE else min(values)) if values else None,
+        "best": best,
         "step": len(series),
     }
     for name, value in record.params.items():
-        out[f"param:{name}"] = (
-            value if type(value) in _PLAIN or (type(value) is float and value - value == 0.0) else jsonable(value)
-        )
+        key = _PARAM_KEYS.get(name) or _PARAM_KEYS.setdefault(name, f"param:{name}")
+        plain = type(value) in _PLAIN or (type(value) is float and value - value == 0.0)
+        out[key] = value if plain else jsonable(value)
     started, ended = record.started_at, record.ended_at
     if ended is not None and started is not None:
         out["duration"] = round(max(0.0, ended - started), 3)
@@ -102,6 +108,8 @@ def row(record: TrialRecord, metric: str, goal: Goal) -> Row:
     return out
 
 
+_PARAM_KEYS: dict[str, str] = {}  # hyperparameter name -> its row key, "param:<name>"
+_MAXIMIZE = Goal.MAXIMIZE
 _PLAIN = frozenset((str, int, bool, type(None)))  # JSON as they are, like finite floats
 _OPEN = (TrialStatus.QUEUED, TrialStatus.RUNNING)
 
