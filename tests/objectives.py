@@ -87,3 +87,9 @@ def stepped(x: float, epochs: int = 3) -> None:
     for epoch in range(1, epochs + 1):
         log("acc", x * epoch, step=10 * epoch)
         log("loss", 1.0 / epoch)
+
+
+def log_many(x: float, n: int = 100_000) -> None:
+    """Logs ``n`` values of ``acc`` in a tight loop (the last is ``x + n - 1``)."""
+    for i in range(n):
+        log("acc", x + i)

@@ -242,6 +242,7 @@ class TextProgress:
         self._lock = threading.Lock()
         self._run: Any = None
         self._table = _snapshot.Table("metric", Goal.MAXIMIZE)
+        self._latest: dict[str, TrialRecord] = {}  # records not yet folded into the table (see _catch_up)
         self._started_at = time.time()
         self._last_line = 0.0
         self._finished = False
@@ -258,13 +259,18 @@ class TextProgress:
         self._table = _snapshot.Table(
             str(getattr(run, "metric", "") or "metric"), goal, getattr(run, "is_feasible", None)
         )
+        self._latest = {}
         self._started_at = _snapshot.time_of(getattr(run, "started_at", None)) or self._started_at
 
     def on_trial_update(self, record: TrialRecord) -> None:
-        """Engine hook: update the row; print a line if ``interval`` has passed."""
+        """Engine hook: note the record; print a line if ``interval`` has passed.
+
+        The engine calls it for every logged value: a row (whose cost grows with the
+        trial's series) is built only when a line is printed, from each trial's latest record.
+        """
         try:
             with self._lock:
-                self._table.update([record])
+                self._latest[record.id] = record
                 due = time.monotonic() - self._last_line >= self.interval
                 if due:
                     self._last_line = time.monotonic()
@@ -273,6 +279,12 @@ class TextProgress:
         except Exception:  # never break the sweep over a progress line
             logger.debug("hyperwidget: progress line failed", exc_info=True)
 
+    def _catch_up(self) -> None:
+        """Fold the records noted since the last line into the table (under ``_lock``)."""
+        if self._latest:
+            latest, self._latest = self._latest, {}
+            self._table.update(latest.values())
+
     def on_sweep_end(self, run: Any) -> None:
         """Engine hook (the final table is printed by :meth:`finish`)."""
         self._run = run
@@ -280,10 +292,12 @@ class TextProgress:
     def rows(self) -> list[dict[str, Any]]:
         """The rows seen so far, in trial order."""
         with self._lock:
+            self._catch_up()
             return self._table.sorted_rows()
 
     def _summary(self, status: str) -> tuple[dict[str, Any], dict[str, Any]]:
         with self._lock:
+            self._catch_up()
             table = self._table
             info = _snapshot.sweep_info(self._run, table.metric, table.goal, table.param_names)
             return table.summary(status, self._started_at, budget=_snapshot.budget_of(self._run)), info
@@ -299,6 +313,7 @@ class TextProgress:
         self._finished = True
         self._run = run
         with self._lock:
+            self._catch_up()
             self._table.update(list(getattr(run, "trials", ()) or ()))
             self._table.settle()
         summary, info = self._summary(str(getattr(run, "status", "") or "Completed"))
