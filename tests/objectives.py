@@ -38,6 +38,8 @@ def faulty(kind: str, x: float = 0.5) -> float:
         os._exit(3)
     if kind == "hang":
         time.sleep(120)
+    if kind == "sleep":
+        time.sleep(20)
     if kind == "spin":
         while True:
             pass

@@ -45,8 +45,8 @@ class Interruption(enum.Enum):
     THREAD = "thread"
     #: ``SIGKILL`` to the worker process (on this machine).
     KILL_WORKER = "kill-worker"
-    #: Ask the worker to raise :class:`~hyperwidget.errors.TrialInterrupted` in the trial's thread, and stop
-    #: waiting for the task (code stuck in C may run on in its worker thread).
+    #: Raise :class:`~hyperwidget.errors.TrialInterrupted` in the trial's thread (asking its worker to, on Dask),
+    #: and stop waiting for the task: code stuck in C may run on in its thread, the next trial takes its slot.
     ABANDON = "abandon"
 
 
@@ -147,12 +147,22 @@ class SequentialBackend(Backend):
 
 
 class ThreadBackend(Backend):
-    """Trials in threads of the sweep's process (cheap to start; Python code shares the GIL)."""
+    """Trials in threads of the sweep's process (cheap to start; Python code shares the GIL).
+
+    Each trial runs in its own daemon thread (:mod:`~hyperwidget.executor._thread_runner`,
+    not joblib, whose call waits for every thread it started). A trial that will not
+    stop is interrupted in its thread (an exception at its next Python bytecode) and
+    the sweep stops waiting for it at once: code stuck in C runs on in its thread
+    until the call returns, while the next trial takes its slot.
+    """
 
     name = "threads"
     joblib_backend = "threading"
     in_process = True
-    interruption = Interruption.THREAD
+    interruption = Interruption.ABANDON
+
+    def __init__(self) -> None:
+        self._runner: Any = None
 
     def parallel_config(self, n_jobs: int) -> contextlib.AbstractContextManager[Any]:
         if n_jobs == 1:
@@ -161,6 +171,26 @@ class ThreadBackend(Backend):
         stack.enter_context(parallel_config(backend=self.joblib_backend))
         stack.enter_context(_blas_share(n_jobs))
         return stack
+
+    def run_tasks(self, next_task: Callable[[], TrialTask | None], n_jobs: int) -> Iterator[TrialOutcome] | None:
+        from hyperwidget.executor._thread_runner import ThreadRunner
+
+        self._runner = ThreadRunner(n_jobs)
+        return self._run(self._runner, next_task, n_jobs)
+
+    @staticmethod
+    def _run(runner: Any, next_task: Callable[[], TrialTask | None], n_jobs: int) -> Iterator[TrialOutcome]:
+        """The runner's outcomes, with BLAS pools shared between the concurrent trials (:func:`_blas_share`)."""
+        from hyperwidget.executor._worker import execute_trial
+
+        with _blas_share(n_jobs) if n_jobs > 1 else contextlib.nullcontext():
+            yield from runner.run(next_task, execute_trial)
+
+    def interrupt(self, trial_id: str, worker: str | None) -> None:
+        """Interrupt the trial in its thread, and let its thread go (the sweep recorded why)."""
+        _interrupt.interrupt(trial_id, TrialInterrupted)
+        if self._runner is not None:
+            self._runner.abandon(trial_id)
 
 
 class LokyBackend(Backend):
