@@ -119,6 +119,14 @@ class Series(Sequence[_T], Generic[_T]):
             return Series._view(self._items, self._n + 1)
         return Series._view([*self._items[: self._n], value], self._n + 1)
 
+    def extends(self, other: Sequence[Any]) -> bool:
+        """True when ``other`` is a ``Series`` whose items are known, in O(1), to be this one's first items.
+
+        That is, a view of the same list no longer than this one (a series read from
+        a file, or rebuilt when a trial was rerun, never extends an older one).
+        """
+        return isinstance(other, Series) and other._items is self._items and other._n <= self._n
+
     def __len__(self) -> int:
         return self._n
 
