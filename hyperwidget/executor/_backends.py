@@ -24,7 +24,8 @@ from joblib import parallel_config
 from hyperwidget.errors import SweepConfigError, TrialInterrupted
 from hyperwidget.executor import _interrupt
 from hyperwidget.executor._channel import ChannelServer
-from hyperwidget.executor._worker import parse_worker_label
+from hyperwidget.executor._thread_runner import ThreadRunner
+from hyperwidget.executor._worker import execute_trial, parse_worker_label
 from hyperwidget.registry import Entry, Registry
 
 if TYPE_CHECKING:
@@ -162,27 +163,15 @@ class ThreadBackend(Backend):
     interruption = Interruption.ABANDON
 
     def __init__(self) -> None:
-        self._runner: Any = None
-
-    def parallel_config(self, n_jobs: int) -> contextlib.AbstractContextManager[Any]:
-        if n_jobs == 1:
-            return super().parallel_config(n_jobs)
-        stack = contextlib.ExitStack()
-        stack.enter_context(parallel_config(backend=self.joblib_backend))
-        stack.enter_context(_blas_share(n_jobs))
-        return stack
+        self._runner: ThreadRunner | None = None
 
     def run_tasks(self, next_task: Callable[[], TrialTask | None], n_jobs: int) -> Iterator[TrialOutcome] | None:
-        from hyperwidget.executor._thread_runner import ThreadRunner
-
         self._runner = ThreadRunner(n_jobs)
         return self._run(self._runner, next_task, n_jobs)
 
     @staticmethod
-    def _run(runner: Any, next_task: Callable[[], TrialTask | None], n_jobs: int) -> Iterator[TrialOutcome]:
+    def _run(runner: ThreadRunner, next_task: Callable[[], TrialTask | None], n_jobs: int) -> Iterator[TrialOutcome]:
         """The runner's outcomes, with BLAS pools shared between the concurrent trials (:func:`_blas_share`)."""
-        from hyperwidget.executor._worker import execute_trial
-
         with _blas_share(n_jobs) if n_jobs > 1 else contextlib.nullcontext():
             yield from runner.run(next_task, execute_trial)
 
@@ -245,7 +234,6 @@ class DaskBackend(Backend):
 
     def run_tasks(self, next_task: Callable[[], TrialTask | None], n_jobs: int) -> Iterator[TrialOutcome] | None:
         from hyperwidget.executor._dask_runner import DaskRunner
-        from hyperwidget.executor._worker import execute_trial
 
         self._runner = DaskRunner(dask_client(), n_jobs, self._server.has_ended)
         self._server.on_lost = self._runner.abandon
