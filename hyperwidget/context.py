@@ -5,22 +5,42 @@ repeated name makes a series: a learning curve) and raises
 :class:`~hyperwidget.errors.TrialStopped` when the sweep asks the trial to stop.
 Outside a sweep (a script run by hand), the same calls print the value, so a
 training script works unchanged both ways.
+
+Threads a trial starts (training callbacks, data loaders, a
+``ThreadPoolExecutor``) log to that trial too. Python threads do not inherit
+context variables, so, as OpenTelemetry's threading instrumentation does, the
+first trial run in a process wraps ``threading.Thread.start`` and
+``concurrent.futures.ThreadPoolExecutor.submit`` once
+(:func:`install_thread_inheritance`, idempotent): a thread remembers the trial
+of the thread that started it, and a pool task the trial of the thread that
+submitted it. A thread with no trial of its own (started before the first trial,
+or by C code) logs to the trial running in this process, when exactly one runs.
+A thread that outlives its trial never writes into a later trial: its values
+are dropped with a warning (:meth:`Run.end`).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import functools
 import json
 import numbers
 import os
 import sys
 import threading
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from hyperwidget.errors import TrialStopped, TrialTimeout
+from hyperwidget.errors import HyperwidgetWarning, TrialStopped, TrialTimeout
 
 _local = threading.local()
+#: The attribute of a ``threading.Thread`` holding the run of the trial whose thread started it.
+_THREAD_RUN = "_hyperwidget_run"
+_ACTIVE_LOCK = threading.Lock()
+_ACTIVE: dict[int, Run] = {}  # id -> run of each trial running in this process now (enter_trial .. leave_trial)
+_warned_unattributed = False
 
 #: Environment variables a sweep sets for a child-run script (see ``objective.Script``).
 ENV_TRIAL_ID = "HYPERWIDGET_TRIAL_ID"
@@ -135,16 +155,25 @@ class Run:
         self.params: dict[str, Any] = dict(params or {})
         self._stop_reason: str | None = None
         self.timed_out = False
+        self._lock = threading.Lock()  # a trial's threads log one at a time; end() waits for a log under way
+        self._ended = False
+        self._warned_ended = False
 
     @classmethod
     def get_context(cls) -> Run:
-        """The run of the trial executing this code, or an offline run that prints."""
-        current = getattr(_local, "run", None)
+        """The run of the trial executing this code, or an offline run that prints.
+
+        In order: the trial this thread runs (or, in a thread pool's task, the trial
+        that submitted it), the trial of the thread that started this thread, the
+        child-run script's own run, the one trial running in this process (when
+        exactly one runs), else an offline run that prints.
+        """
+        current = _inherited_run()
         if current is not None:
             return current
         if _process_run is not None:
             return _process_run
-        return cls(_ConsoleReporter())
+        return _sole_active_run() or cls(_ConsoleReporter())
 
     @property
     def is_offline(self) -> bool:
@@ -172,11 +201,38 @@ class Run:
             When the sweep stopped this trial (early termination, a stop button,
             cancellation); the trial keeps every value logged before.
         """
+        if self._ended:  # a thread that outlived its trial: no stop to raise, nowhere to report
+            self._warn_ended(name)
+            return
         self.check_stop()
-        reason = self._reporter.report(str(name), _as_float(name, value), _as_step(name, step))
+        number, step = _as_float(name, value), _as_step(name, step)
+        with self._lock:
+            if self._ended:
+                self._warn_ended(name)
+                return
+            reason = self._reporter.report(str(name), number, step)
         if reason:
             self._stop_reason = reason
         self.check_stop()
+
+    def end(self) -> None:
+        """Mark the trial ended (engine use): later values, from threads that outlived it, are dropped.
+
+        Waits for a ``log`` call under way in another thread, so that every value
+        reported before the trial's end reaches the sweep before it.
+        """
+        with self._lock:
+            self._ended = True
+
+    def _warn_ended(self, name: str) -> None:
+        if not self._warned_ended:
+            self._warned_ended = True
+            warnings.warn(
+                f"log({name!r}, ...) in thread {threading.current_thread().name!r} after trial {self.id} ended: "
+                "the value is dropped (a thread the trial started outlived it; join it before the trial returns).",
+                HyperwidgetWarning,
+                stacklevel=3,
+            )
 
     def log_metrics(self, metrics: Mapping[str, Any]) -> None:
         """Log several metrics at once (one value each)."""
@@ -246,9 +302,99 @@ def log(name: str, value: Any, step: int | None = None) -> None:
     Run.get_context().log(name, value, step=step)
 
 
-def set_thread_run(run: Run | None) -> None:
-    """Bind ``run`` as the current trial's run in this thread (engine use)."""
+def enter_trial(run: Run) -> None:
+    """This thread runs ``run``'s trial from now on (engine use): bind it, count it, let its threads inherit it."""
+    install_thread_inheritance()
     _local.run = run
+    with _ACTIVE_LOCK:
+        _ACTIVE[id(run)] = run
+
+
+def leave_trial(run: Run) -> None:
+    """This thread's trial returned (engine use); idempotent."""
+    with _ACTIVE_LOCK:
+        _ACTIVE.pop(id(run), None)
+    if getattr(_local, "run", None) is run:
+        _local.run = None
+
+
+def _inherited_run() -> Run | None:
+    """The run bound in this thread (its trial, or a pool task's submitter's), else that of its starter."""
+    run = getattr(_local, "run", None)
+    return run if run is not None else getattr(threading.current_thread(), _THREAD_RUN, None)
+
+
+def _sole_active_run() -> Run | None:
+    """The run of the one trial running in this process; ``None`` when none or several run (warned once)."""
+    global _warned_unattributed
+    with _ACTIVE_LOCK:
+        if not _ACTIVE:
+            return None
+        runs = list(_ACTIVE.values())
+    if len(runs) == 1:
+        return runs[0]
+    if not _warned_unattributed:
+        _warned_unattributed = True
+        warnings.warn(
+            f"log() in thread {threading.current_thread().name!r}, which no trial started, while {len(runs)} "
+            "trials run in this process: the value cannot be attributed and is only printed; start the thread "
+            "from the trial's code.",
+            HyperwidgetWarning,
+            stacklevel=4,
+        )
+    return None
+
+
+def install_thread_inheritance() -> None:
+    """Let threads and thread-pool tasks log to the trial that started or submitted them; idempotent.
+
+    Wraps ``threading.Thread.start`` (the new thread remembers the run of the
+    starting thread, as OpenTelemetry's threading instrumentation does) and
+    ``concurrent.futures.ThreadPoolExecutor.submit`` (the task runs bound to the
+    submitting thread's run: a pool's worker threads outlive the trial that
+    started them and may serve the next). Both wrappers do nothing when the
+    calling thread belongs to no trial. Called when the first trial runs in a process.
+    """
+    with _ACTIVE_LOCK:
+        start, submit = threading.Thread.start, concurrent.futures.ThreadPoolExecutor.submit
+        if not getattr(start, "_hyperwidget", False):
+            threading.Thread.start = _inheriting_start(start)  # type: ignore[method-assign]
+        if not getattr(submit, "_hyperwidget", False):
+            concurrent.futures.ThreadPoolExecutor.submit = _binding_submit(submit)  # type: ignore[method-assign]
+
+
+def _inheriting_start(start: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(start)
+    def inheriting_start(self: threading.Thread, *args: Any, **kwargs: Any) -> None:
+        run = _inherited_run()
+        if run is not None and getattr(self, _THREAD_RUN, None) is None:
+            setattr(self, _THREAD_RUN, run)
+        start(self, *args, **kwargs)
+
+    inheriting_start._hyperwidget = True  # type: ignore[attr-defined]
+    return inheriting_start
+
+
+def _binding_submit(submit: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(submit)
+    def binding_submit(self: Any, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        run = _inherited_run()
+        if run is not None:
+            fn = functools.partial(_call_bound, run, fn)
+        return submit(self, fn, *args, **kwargs)
+
+    binding_submit._hyperwidget = True  # type: ignore[attr-defined]
+    return binding_submit
+
+
+def _call_bound(run: Run, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn`` with ``run`` bound in this thread (a pool task submitted by ``run``'s trial)."""
+    previous = getattr(_local, "run", None)
+    _local.run = run
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _local.run = previous
 
 
 def _process_run_from_env() -> Run | None:

@@ -107,9 +107,14 @@ class SweepEngine:
     def _get(self, trial_id: str) -> TrialRecord:
         return self.records[self._by_id[trial_id]]
 
-    def _update(self, record: TrialRecord) -> None:
+    def _update(self, record: TrialRecord, values_only: bool = False) -> None:
+        """Make ``record`` the trial's current one, store it and tell the observers.
+
+        With ``values_only`` (only values were appended, each already stored by
+        :meth:`_append`) the trial's row is not rewritten: a value costs O(1).
+        """
         self.records[record.index] = record
-        if self.storage is not None:
+        if self.storage is not None and not values_only:
             self.storage.save_trial(self.config.name, record)
         self._emit("on_trial_update", record)
 
@@ -213,7 +218,7 @@ class SweepEngine:
                 reason = self._apply_policy(record)
             if reason:
                 self._stops[trial_id] = reason
-            self._update(record)
+            self._update(record, values_only=True)
             return reason
 
     def _append(self, record: TrialRecord, name: str, value: float, step: int | None = None) -> TrialRecord:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import itertools
 import math
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Generic, TypeVar, overload
 
 from hyperwidget.errors import SweepConfigError
 
@@ -37,7 +38,7 @@ class Goal(str, enum.Enum):
         """True when ``a`` is strictly better than ``b``."""
         return a > b if self is _MAXIMIZE else a < b
 
-    def best_of(self, values: list[float] | tuple[float, ...]) -> float:
+    def best_of(self, values: Sequence[float]) -> float:
         """The best of finite ``values`` (``nan`` when there is none)."""
         finite = [v for v in values if math.isfinite(v)]
         if not finite:
@@ -78,6 +79,109 @@ _OPEN = (TrialStatus.QUEUED, TrialStatus.RUNNING)
 _FAILURES = (TrialStatus.FAILED, TrialStatus.TIMED_OUT, TrialStatus.CRASHED)
 
 
+_T = TypeVar("_T")
+
+
+class Series(Sequence[_T], Generic[_T]):
+    """An immutable series of logged values that grows in O(1): one list shared by successive snapshots.
+
+    Each :class:`TrialRecord` is a snapshot, and a trial that logs ``n`` values
+    makes ``n`` of them; copying the series into each (a tuple) made logging
+    quadratic. A ``Series`` is a view of the first ``len(self)`` items of a list
+    that only ever grows: :meth:`appended` on the longest view appends to that
+    list in place and returns a view one item longer, leaving every earlier
+    view unchanged (it never looks past its own length). Appending to a shorter
+    view (an older snapshot) copies its items into a new list, so views never
+    disagree. Appends are serialized by the caller (the engine's lock); readers
+    in other threads need no lock, as a view's items never change.
+
+    It compares and hashes as the tuple of its items, slices to a tuple, and
+    pickles as its items only (a copy, never the shared list).
+
+    Examples
+    --------
+    >>> a = Series([1.0, 2.0])
+    >>> b = a.appended(3.0)
+    >>> a, b, b == (1.0, 2.0, 3.0), a.appended(9.0)
+    (Series((1.0, 2.0)), Series((1.0, 2.0, 3.0)), True, Series((1.0, 2.0, 9.0)))
+    """
+
+    __slots__ = ("_items", "_n")
+
+    def __init__(self, items: Iterable[_T] = ()) -> None:
+        self._items: list[_T] = list(items)
+        self._n = len(self._items)
+
+    @classmethod
+    def _view(cls, items: list[_T], n: int) -> Series[_T]:
+        view = object.__new__(cls)
+        view._items, view._n = items, n
+        return view
+
+    def appended(self, value: _T) -> Series[_T]:
+        """This series with ``value`` at the end, in O(1) when this is the longest view of its list."""
+        if len(self._items) == self._n:
+            self._items.append(value)
+            return Series._view(self._items, self._n + 1)
+        return Series._view([*self._items[: self._n], value], self._n + 1)
+
+    def extends(self, other: Sequence[Any]) -> bool:
+        """True when ``other`` is a ``Series`` whose items are known, in O(1), to be this one's first items.
+
+        That is, a view of the same list no longer than this one (a series read from
+        a file, or rebuilt when a trial was rerun, never extends an older one).
+        """
+        return isinstance(other, Series) and other._items is self._items and other._n <= self._n
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, index: int) -> _T: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[_T, ...]: ...
+    def __getitem__(self, index: int | slice) -> _T | tuple[_T, ...]:
+        if isinstance(index, slice):
+            return tuple(self._items[: self._n][index])
+        if index < 0:
+            index += self._n
+        if not 0 <= index < self._n:
+            raise IndexError("Series index out of range")
+        return self._items[index]
+
+    def __iter__(self) -> Iterator[_T]:
+        return itertools.islice(self._items, self._n)  # the list may grow meanwhile: islice stops at our length
+
+    def __reversed__(self) -> Iterator[_T]:
+        return reversed(self._items[: self._n])
+
+    def _tuple(self) -> tuple[_T, ...]:
+        return tuple(self._items[: self._n])
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Series):
+            return self._n == other._n and (self._items is other._items or self._tuple() == other._tuple())
+        if isinstance(other, tuple):
+            return self._tuple() == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._tuple())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Series, (self._tuple(),)
+
+    def __repr__(self) -> str:
+        return f"Series({self._tuple()!r})"
+
+
+def _grown(series: Sequence[_T] | None, value: _T) -> Series[_T]:
+    """``series`` (a :class:`Series`, a tuple read from a file, or none) with ``value`` appended."""
+    if isinstance(series, Series):
+        return series.appended(value)
+    return Series((*(series or ()), value))
+
+
 @dataclasses.dataclass(frozen=True)
 class TrialRecord:
     """An immutable snapshot of one child run.
@@ -86,22 +190,23 @@ class TrialRecord:
     n-th value of the primary metric is evaluation interval n of the
     termination policies. ``steps`` holds, for each name logged at least once
     with ``log(name, value, step=...)``, the step of every value of its series
-    (``None`` for a value logged without one); see :meth:`steps_of`.
+    (``None`` for a value logged without one); see :meth:`steps_of`. Series are
+    tuples or :class:`Series` (which compare equal to the tuple of their values).
     """
 
     id: str
     index: int
     params: Mapping[str, Any]
     status: TrialStatus = TrialStatus.QUEUED
-    metrics: Mapping[str, tuple[float, ...]] = dataclasses.field(default_factory=dict)
+    metrics: Mapping[str, Sequence[float]] = dataclasses.field(default_factory=dict)
     created_at: float = dataclasses.field(default_factory=time.time)
     started_at: float | None = None
     ended_at: float | None = None
     error: str | None = None
     worker: str | None = None
-    steps: Mapping[str, tuple[int | None, ...]] = dataclasses.field(default_factory=dict)
+    steps: Mapping[str, Sequence[int | None]] = dataclasses.field(default_factory=dict)
 
-    def series(self, name: str) -> tuple[float, ...]:
+    def series(self, name: str) -> Sequence[float]:
         """All values logged under ``name`` (empty when never logged)."""
         return self.metrics.get(name, ())
 
@@ -136,19 +241,23 @@ class TrialRecord:
         copy.__dict__.update(changes)
         return copy
 
-    def steps_of(self, name: str) -> tuple[int | None, ...]:
+    def steps_of(self, name: str) -> Sequence[int | None]:
         """The step of each value of ``series(name)``: ``None`` for those logged without one."""
         steps = self.steps.get(name)
         return steps if steps is not None else (None,) * len(self.series(name))
 
     def with_value(self, name: str, value: float, step: int | None = None) -> TrialRecord:
-        """A copy with ``value`` (logged at training step ``step``, if given) appended to the series ``name``."""
+        """A copy with ``value`` (logged at training step ``step``, if given) appended to the series ``name``.
+
+        O(1) in the series' length (amortized, see :class:`Series`) when ``self`` is
+        the trial's latest record; O(number of metric names) for the mappings.
+        """
         metrics = dict(self.metrics)
-        metrics[name] = (*metrics.get(name, ()), value)
+        metrics[name] = _grown(metrics.get(name), value)
         if step is None and name not in self.steps:
             return self.replace(metrics=metrics)
         steps = dict(self.steps)
-        steps[name] = (*self.steps_of(name), step)
+        steps[name] = _grown(self.steps.get(name) or (None,) * (len(metrics[name]) - 1), step)
         return self.replace(metrics=metrics, steps=steps)
 
 

@@ -6,7 +6,9 @@ import contextlib
 import math
 import os
 import signal
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from hyperwidget import log
@@ -41,6 +43,8 @@ def faulty(kind: str, x: float = 0.5) -> float:
         os._exit(3)
     if kind == "hang":
         time.sleep(120)
+    if kind == "sleep":
+        time.sleep(20)
     if kind == "spin":
         while True:
             pass
@@ -124,3 +128,33 @@ def lingering(seconds: float) -> float:
         log("acc", float(step))
         step += 1
     return seconds
+
+
+def log_many(x: float, n: int = 100_000) -> None:
+    """Logs ``n`` values of ``acc`` in a tight loop (the last is ``x + n - 1``)."""
+    for i in range(n):
+        log("acc", x + i)
+
+
+def logs_from_a_thread(x: float, epochs: int = 5, delay: float = 0.02) -> None:
+    """Logs ``x + epoch`` from a thread it starts (a training callback), ``delay`` seconds apart."""
+
+    def train() -> None:
+        for epoch in range(epochs):
+            log("acc", x + epoch)
+            time.sleep(delay)
+
+    thread = threading.Thread(target=train)
+    thread.start()
+    thread.join()
+
+
+def logs_from_a_pool(x: float, epochs: int = 5, delay: float = 0.02) -> None:
+    """Logs ``x + epoch`` from the tasks of a thread pool (a data loader), in any order."""
+
+    def step(epoch: int) -> None:
+        time.sleep(delay)
+        log("acc", x + epoch)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(step, range(epochs)))

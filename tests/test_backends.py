@@ -39,7 +39,7 @@ PACKAGE = Path(hw.__file__).parent
     ("name", "in_process", "loses_all", "interruption", "channel", "caps", "most"),
     [
         ("sequential", True, False, Interruption.WAIT, "local", False, 1),
-        ("threads", True, False, Interruption.THREAD, "local", True, None),
+        ("threads", True, False, Interruption.ABANDON, "local", True, None),
         ("loky", False, True, Interruption.KILL_WORKER, "tcp", True, None),
         ("dask", False, False, Interruption.ABANDON, "dask", False, None),
     ],

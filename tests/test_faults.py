@@ -71,6 +71,32 @@ def test_every_fault_is_recorded_and_every_other_result_is_kept() -> None:
     assert [t.status for t in stored.trials] == [t.status for t in run.trials]
 
 
+def test_threads_backend_records_a_trial_stuck_in_c_as_timed_out_on_time_and_goes_on() -> None:
+    kinds = ["sleep", "ok", "sleep", "ok", "ok", "ok"]
+    start = time.monotonic()
+    run = hw.run_sweep(
+        faulty,
+        sampler=Scripted(kinds),
+        metric="acc",
+        max_total_runs=len(kinds),
+        max_concurrent_runs=2,
+        trial_timeout=1,
+        backend="threads",
+        storage="stuck.db",
+        name="stuck",
+    )
+    seconds = time.monotonic() - start
+    # the sleeping threads (20 s in time.sleep) run on; the sweep recorded them after 1 s + 2 s of grace
+    assert seconds < 10, f"the sweep waited {seconds:.1f} s for threads stuck in C"
+    assert run.status == "Completed"
+    children = _by_kind(run)
+    assert [c.status for c in children["sleep"]] == ["TimedOut"] * 2
+    assert all("trial_timeout=1" in c.error for c in children["sleep"])
+    assert [c.status for c in children["ok"]] == ["Completed"] * 4
+    assert all(len(c.get_metrics()["acc"]) == 3 for c in children["ok"])
+    assert [t.status for t in hw.load_sweep("stuck", "stuck.db").trials] == [t.status for t in run.trials]
+
+
 def _interrupt_after(seconds: float) -> threading.Timer:
     timer = threading.Timer(seconds, _thread.interrupt_main)
     timer.start()

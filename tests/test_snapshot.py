@@ -220,3 +220,16 @@ def test_the_front_end_draws_every_column_kind() -> None:
     kinds = {kind for _, _, kind in _snapshot.COLUMNS} - {"params"}
     assert all(f'case "{kind}"' in source for kind in kinds | {"param", "actions"})
     assert {kind for _, _, kind in _snapshot.COLUMNS} - {"params", "curve"} <= set(_snapshot._STATIC_CELL)
+
+
+def test_a_running_trials_row_follows_its_growing_series_and_a_rerun_starts_afresh() -> None:
+    table = _snapshot.Table("acc", Goal.MAXIMIZE)
+    record = TrialRecord("t_0", 0, {"x": 1}, TrialStatus.RUNNING)
+    for value in (0.5, 0.9, float("nan"), 0.7):
+        record = record.with_value("acc", value)
+        (row,) = table.update([record])
+    assert (row["best"], row["latest"], row["step"]) == (0.9, 0.7, 4)
+    assert row["curve"] == (0.5, 0.9, None, 0.7)
+    rerun = record.replace(metrics={}, steps={}).with_value("acc", 0.1)  # the engine's _rerun: values cleared
+    (row,) = table.update([rerun])
+    assert (row["best"], row["latest"], row["step"]) == (0.1, 0.1, 1)

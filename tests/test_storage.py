@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from objectives import curve, slow_logger, stepped
+from objectives import curve, log_many, slow_logger, stepped
 
 import hyperwidget as hw
 from hyperwidget import SqliteStorage, SweepConfigError, TrialRecord, TrialStatus
@@ -305,3 +305,83 @@ def test_a_file_written_before_steps_opens_and_gains_the_column(tmp_path: Path) 
 def test_log_refuses_a_step_that_is_not_an_int() -> None:
     with pytest.raises(TypeError, match=r"step=1.5\): step must be an int"):
         hw.log("acc", 0.5, step=1.5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sequential", "loky"])
+def test_a_trial_logging_100000_values_stores_every_one_in_order(backend: str) -> None:
+    start = time.monotonic()
+    run = hw.run_sweep(
+        log_many,
+        {"x": hw.choice(0.5), "n": 100_000},
+        metric="acc",
+        max_total_runs=1,
+        backend=backend,
+        storage="many.db",
+        name="many",
+    )
+    seconds = time.monotonic() - start
+    assert run.status == "Completed"
+    assert len(run.trials[0].series("acc")) == 100_000 and run.trials[0].series("acc")[-1] == 0.5 + 99_999
+    with sqlite3.connect("many.db") as db:
+        count, first, last, values = db.execute(
+            "SELECT COUNT(*), MIN(seq), MAX(seq), SUM(value) FROM metrics"
+        ).fetchone()
+    assert (count, first, last) == (100_000, 0, 99_999)
+    assert values == sum(0.5 + i for i in range(100_000))
+    assert hw.load_sweep("many", "many.db").trials[0].series("acc") == run.trials[0].series("acc")
+    # Logging copied the series and rewrote the trial's row for each value: 31-79 s; now 2-3 s on 2 cores.
+    assert seconds < 30, f"100,000 values took {seconds:.1f} s"
+
+
+def test_logging_values_does_not_rewrite_the_trials_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    saved: list[str] = []
+    original = SqliteStorage.save_trial
+
+    def counted(self: SqliteStorage, sweep: str, record: TrialRecord) -> None:
+        saved.append(record.status.value)
+        original(self, sweep, record)
+
+    monkeypatch.setattr(SqliteStorage, "save_trial", counted)
+    run = hw.run_sweep(
+        log_many, {"x": hw.choice(0.5), "n": 500}, metric="acc", max_total_runs=1, backend="sequential",
+        storage="rows.db", name="rows",
+    )  # fmt: skip
+    assert len(run.trials[0].series("acc")) == 500
+    assert saved == ["Queued", "Running", "Completed"]
+
+
+def test_a_value_logged_by_an_idle_trial_reaches_the_file_within_a_fraction_of_a_second() -> None:
+    store = SqliteStorage("idle.db")
+    store.create_sweep("i", {"metric": "acc"})
+    store.save_trial("i", TrialRecord("i_0", 0, {"x": 1}, TrialStatus.RUNNING))
+    store.append_value("i", "i_0", "acc", 0, 0.5)
+    reader = sqlite3.connect("idle.db")
+    deadline = time.monotonic() + 0.2 + 2.0  # FLUSH_SECONDS, and slack for a loaded machine
+    while not reader.execute("SELECT COUNT(*) FROM metrics").fetchone()[0]:
+        assert time.monotonic() < deadline, "the value was not committed"
+        time.sleep(0.02)
+    assert reader.execute("SELECT value FROM metrics").fetchall() == [(0.5,)]
+    reader.close()
+    store.close()
+
+
+def test_values_logged_before_a_sigkill_of_the_process_are_in_the_file(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        """
+        import os, signal, sys, time
+        from hyperwidget import SqliteStorage, TrialRecord, TrialStatus
+        store = SqliteStorage(sys.argv[1])
+        store.create_sweep("k", {"metric": "acc"})
+        store.save_trial("k", TrialRecord("k_0", 0, {"x": 1}, TrialStatus.RUNNING))
+        for seq in range(5000):
+            store.append_value("k", "k_0", "acc", seq, float(seq))
+        time.sleep(1.0)  # FLUSH_SECONDS is 0.2: every value is committed by now
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    path = tmp_path / "killed.db"
+    done = subprocess.run([sys.executable, "-c", code, str(path)], timeout=60)
+    assert done.returncode == -9
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*), MAX(seq) FROM metrics").fetchone() == (5000, 4999)

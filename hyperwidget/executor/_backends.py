@@ -24,7 +24,8 @@ from joblib import parallel_config
 from hyperwidget.errors import SweepConfigError, TrialInterrupted
 from hyperwidget.executor import _interrupt
 from hyperwidget.executor._channel import ChannelServer
-from hyperwidget.executor._worker import parse_worker_label, watch_parent
+from hyperwidget.executor._thread_runner import ThreadRunner
+from hyperwidget.executor._worker import execute_trial, parse_worker_label, watch_parent
 from hyperwidget.registry import Entry, Registry
 
 if TYPE_CHECKING:
@@ -45,8 +46,8 @@ class Interruption(enum.Enum):
     THREAD = "thread"
     #: ``SIGKILL`` to the worker process (on this machine).
     KILL_WORKER = "kill-worker"
-    #: Ask the worker to raise :class:`~hyperwidget.errors.TrialInterrupted` in the trial's thread, and stop
-    #: waiting for the task (code stuck in C may run on in its worker thread).
+    #: Raise :class:`~hyperwidget.errors.TrialInterrupted` in the trial's thread (asking its worker to, on Dask),
+    #: and stop waiting for the task: code stuck in C may run on in its thread, the next trial takes its slot.
     ABANDON = "abandon"
 
 
@@ -147,20 +148,38 @@ class SequentialBackend(Backend):
 
 
 class ThreadBackend(Backend):
-    """Trials in threads of the sweep's process (cheap to start; Python code shares the GIL)."""
+    """Trials in threads of the sweep's process (cheap to start; Python code shares the GIL).
+
+    Each trial runs in its own daemon thread (:mod:`~hyperwidget.executor._thread_runner`,
+    not joblib, whose call waits for every thread it started). A trial that will not
+    stop is interrupted in its thread (an exception at its next Python bytecode) and
+    the sweep stops waiting for it at once: code stuck in C runs on in its thread
+    until the call returns, while the next trial takes its slot.
+    """
 
     name = "threads"
     joblib_backend = "threading"
     in_process = True
-    interruption = Interruption.THREAD
+    interruption = Interruption.ABANDON
 
-    def parallel_config(self, n_jobs: int) -> contextlib.AbstractContextManager[Any]:
-        if n_jobs == 1:
-            return super().parallel_config(n_jobs)
-        stack = contextlib.ExitStack()
-        stack.enter_context(parallel_config(backend=self.joblib_backend))
-        stack.enter_context(_blas_share(n_jobs))
-        return stack
+    def __init__(self) -> None:
+        self._runner: ThreadRunner | None = None
+
+    def run_tasks(self, next_task: Callable[[], TrialTask | None], n_jobs: int) -> Iterator[TrialOutcome] | None:
+        self._runner = ThreadRunner(n_jobs)
+        return self._run(self._runner, next_task, n_jobs)
+
+    @staticmethod
+    def _run(runner: ThreadRunner, next_task: Callable[[], TrialTask | None], n_jobs: int) -> Iterator[TrialOutcome]:
+        """The runner's outcomes, with BLAS pools shared between the concurrent trials (:func:`_blas_share`)."""
+        with _blas_share(n_jobs) if n_jobs > 1 else contextlib.nullcontext():
+            yield from runner.run(next_task, execute_trial)
+
+    def interrupt(self, trial_id: str, worker: str | None) -> None:
+        """Interrupt the trial in its thread, and let its thread go (the sweep recorded why)."""
+        _interrupt.interrupt(trial_id, TrialInterrupted)
+        if self._runner is not None:
+            self._runner.abandon(trial_id)
 
 
 class LokyBackend(Backend):
@@ -217,7 +236,6 @@ class DaskBackend(Backend):
 
     def run_tasks(self, next_task: Callable[[], TrialTask | None], n_jobs: int) -> Iterator[TrialOutcome] | None:
         from hyperwidget.executor._dask_runner import DaskRunner
-        from hyperwidget.executor._worker import execute_trial
 
         self._runner = DaskRunner(dask_client(), n_jobs, self._server.has_ended)
         self._server.on_lost = self._runner.abandon

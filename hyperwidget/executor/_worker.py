@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from hyperwidget.context import Run, set_thread_run
+from hyperwidget.context import Run, enter_trial, leave_trial
 from hyperwidget.errors import TrialInterrupted, TrialStopped, TrialTimeout
 from hyperwidget.executor import _interrupt
 from hyperwidget.executor._channel import Channel, SocketChannel, connect
@@ -132,10 +132,12 @@ def execute_trial(task: TrialTask) -> TrialOutcome:
             else:
                 outcome = _run_function(objective, task, run)
         except KeyboardInterrupt:
+            run.end()
             channel.end(task.trial_id, "Canceled", "canceled: the sweep was interrupted", {})
             raise
         except BaseException:  # e.g. an objective that cannot be unpickled in this worker
             outcome = TrialOutcome(task.trial_id, "Failed", traceback.format_exc())
+        run.end()  # values of threads the trial started, reported before, count; later ones are dropped
         channel.end(task.trial_id, outcome.status, outcome.error, dict(outcome.returned))
         return outcome
     finally:
@@ -168,7 +170,7 @@ def _watch_parent(parent: int) -> None:
 
 
 def _run_function(objective: Any, task: TrialTask, run: Run) -> TrialOutcome:
-    set_thread_run(run)
+    enter_trial(run)  # the threads the trial starts log to it too (see hyperwidget.context)
     timer = _TimeoutWatchdog(run, task.timeout, task.trial_id)
     try:
         with _interrupt.interruptible(task.trial_id), timer:
@@ -187,7 +189,7 @@ def _run_function(objective: Any, task: TrialTask, run: Run) -> TrialOutcome:
         return TrialOutcome(task.trial_id, "Failed", format_trial_error(exc))
     finally:
         _interrupt.leave(task.trial_id)  # idempotent: covers an interruption delivered while leaving the block
-        set_thread_run(None)
+        leave_trial(run)
 
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
