@@ -17,6 +17,7 @@ This module sits above :mod:`hyperwidget.api` (it runs sweeps through
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import math
 import time
@@ -34,7 +35,8 @@ from sklearn.utils.validation import _check_method_params, check_is_fitted, inde
 
 from hyperwidget.api import run_sweep
 from hyperwidget.context import log
-from hyperwidget.errors import SearchSpaceError, SweepConfigError
+from hyperwidget.errors import SearchSpaceError, SweepConfigError, SweepFailedError
+from hyperwidget.results import SweepResults
 from hyperwidget.space import Expression, choice, intrange, log_uniform, uniform
 
 __all__ = ["SweepSearchCV"]
@@ -148,7 +150,7 @@ def to_search_space(distributions: Any, sampler: str = "random") -> tuple[dict[s
     >>> from scipy.stats import loguniform
     >>> space, lookup = to_search_space({"C": loguniform(1e-3, 1e2), "kernel": ["rbf", "linear"]})
     >>> space
-    {'C': log_uniform(lower=0.001, upper=100.0), 'kernel': choice(values=('rbf', 'linear'))}
+    {'C': log_uniform(lower=0.001, upper=100.0), 'kernel': choice('rbf', 'linear')}
     """
     if not isinstance(distributions, Mapping):
         raise SearchSpaceError(
@@ -309,6 +311,17 @@ def _estimator_has(attr: str) -> Callable[[SweepSearchCV], bool]:
     return check
 
 
+def _estimator_error(error: SweepFailedError) -> Exception:
+    """The exception the estimator raised in the failed trials (its builtin type, e.g. ``ValueError``) with the
+    traceback, so that callers and scikit-learn's checks see a bad input as they would from ``fit`` itself."""
+    text = str(getattr(error.first, "error", None) or error)
+    last = next((line for line in reversed(text.splitlines()) if line.strip()), "")
+    kind = getattr(builtins, last.split(":")[0].strip(), None)
+    if not (isinstance(kind, type) and issubclass(kind, Exception)):
+        kind = ValueError
+    return kind(f"SweepSearchCV: the candidates' fits failed ({error}); the first failure:\n{text}")
+
+
 def _seed(random_state: Any) -> int | None:
     """An int seed for the sampler: ``None`` stays ``None``, a RandomState gives a draw (as sklearn does)."""
     if random_state is None or isinstance(random_state, (int, np.integer)):
@@ -449,6 +462,7 @@ class SweepSearchCV(MetaEstimatorMixin, BaseEstimator):
         tags.estimator_type = inner.estimator_type
         tags.classifier_tags = deepcopy(inner.classifier_tags)
         tags.regressor_tags = deepcopy(inner.regressor_tags)
+        tags.target_tags = deepcopy(inner.target_tags)  # multi-output when the estimator is
         tags.input_tags.pairwise = inner.input_tags.pairwise  # lets the folds see a 'precomputed' kernel
         tags.input_tags.sparse = inner.input_tags.sparse
         return tags
@@ -475,13 +489,26 @@ class SweepSearchCV(MetaEstimatorMixin, BaseEstimator):
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         splits = list(cv.split(X, y, groups))
         objective = _CrossValidation(self.estimator, X, y, splits, scorer, fit_params, lookup)
-        self.sweep_run_ = run_sweep(objective, space, metric=METRIC, goal="maximize", **self._sweep_settings())
+        try:
+            self.sweep_run_ = run_sweep(objective, space, metric=METRIC, goal="maximize", **self._sweep_settings())
+        except SweepFailedError as error:
+            raise _estimator_error(error) from error
         self.n_splits_, self.scorer_, self.multimetric_ = len(splits), scorer, False
         self.cv_results_ = build_cv_results(self.sweep_run_.trials, len(splits), lookup)
         self._select_best()
         if self.refit:
             self._refit_best(X, y, fit_params)
         return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle ``sweep_run_`` as a read-only :class:`~hyperwidget.results.SweepResults` (no engine, no locks)."""
+        state = super().__getstate__()
+        run = state.get("sweep_run_")
+        if run is not None and type(run) is not SweepResults:
+            state["sweep_run_"] = SweepResults(
+                run.name, run.metric, run.goal, run.trials, run.constraints, run.status, run.runs_dir
+            )
+        return state
 
     def _scorer(self) -> Callable[..., float]:
         if isinstance(self.scoring, (list, tuple, set, dict)):
