@@ -60,6 +60,9 @@ from .samplers import (
     Sampler,
 )
 
+# a scikit-learn search estimator whose candidates are the trials of a sweep
+from .search_cv import SweepSearchCV
+
 # search spaces: HyperDrive v1 functions, v2 classes, natural-bound types
 from .space import (
     Choice,
@@ -151,6 +154,7 @@ __all__ = [
     "SweepJob",
     "SweepResults",
     "SweepRun",
+    "SweepSearchCV",
     "TrialRecord",
     "TrialStatus",
     "TrialStopped",
