@@ -7,7 +7,7 @@ from . import mlflow
 from .api import load_sweep, resume_sweep, run_sweep, start_sweep
 from .config import SweepConfig
 from .console import ConsoleProgress
-from .context import Run, log
+from .context import Run, log, output_dir
 
 # errors
 from .errors import (
@@ -174,6 +174,7 @@ __all__ = [
     "loguniform",
     "mlflow",
     "normal",
+    "output_dir",
     "plot_replay",
     "qlognormal",
     "qloguniform",

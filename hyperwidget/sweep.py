@@ -13,8 +13,11 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
+import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,6 @@ from hyperwidget.engine import SweepEngine
 from hyperwidget.errors import SweepConfigError, SweepFileError, SweepTerminated
 from hyperwidget.executor import DEFAULT_BACKEND
 from hyperwidget.names import check_sweep_name, has_control
-from hyperwidget.objective import Script
 from hyperwidget.policies import EarlyTerminationPolicy
 from hyperwidget.results import Constraint, SweepResults
 from hyperwidget.samplers import Sampler
@@ -53,9 +55,11 @@ class SweepRun(SweepResults):
     primary metric, best run, DataFrame, Pareto front) works while the sweep runs.
     """
 
-    def __init__(self, engine: SweepEngine) -> None:
+    def __init__(self, engine: SweepEngine, keepalive: Any = None) -> None:
         c = engine.config
-        super().__init__(c.name, c.metric, c.goal, constraints=c.constraints, runs_dir=engine.runs_dir)
+        super().__init__(
+            c.name, c.metric, c.goal, constraints=c.constraints, runs_dir=engine.runs_dir, keepalive=keepalive
+        )
         self._engine = engine
         self.config = c
         self._thread: threading.Thread | None = None
@@ -154,9 +158,33 @@ def _open_storage(
     return SqliteStorage(storage, create=create)  # resuming (create=False) refuses a missing file
 
 
-def _runs_dir(storage: SqliteStorage | None, name: str) -> Path:
-    base = Path(storage.path).resolve().parent if storage is not None and storage.path != ":memory:" else Path.cwd()
-    return base / "hyperwidget_runs" / name
+#: The folder, next to the sweep file, that holds one folder per trial: ``<runs>/<sweep name>/<trial id>``.
+RUNS_FOLDER = "hyperwidget_runs"
+
+
+class _TemporaryRuns:
+    """The runs folder of a sweep without a file (``storage=None``): a temporary folder removed with its sweep.
+
+    It lives as long as the sweep's run object or any child run taken from it
+    (each holds this object), and at the latest until the interpreter exits.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="hyperwidget-runs-")) / name
+        self.path.mkdir()
+        weakref.finalize(self, shutil.rmtree, self.path.parent, ignore_errors=True)
+
+
+def _runs_dir(storage: SqliteStorage | None, name: str) -> tuple[Path, Any]:
+    """Where the sweep's trials keep their files, and the object that must outlive them (``None`` for a file's).
+
+    With a sweep file: ``hyperwidget_runs/<name>`` next to it (as :func:`load_results` reads it back);
+    without one: a temporary folder, removed once the sweep and its child runs are gone.
+    """
+    if storage is None or storage.path == ":memory:":
+        temporary = _TemporaryRuns(name)
+        return temporary.path, temporary
+    return Path(storage.path).resolve().parent / RUNS_FOLDER / name, None
 
 
 def prepare_sweep(
@@ -250,8 +278,9 @@ def prepare_sweep(
             store.delete_sweep(config.name)  # if_exists="replace"
         if store is not None:
             store.create_sweep(config.name, config.to_json(wrapped.label))
-        runs_dir = _runs_dir(store, config.name) if isinstance(wrapped, Script) else None
-        return SweepRun(SweepEngine(config, wrapped, store, observers=[*observers, *owned], runs_dir=runs_dir))
+        runs_dir, keep = _runs_dir(store, config.name)
+        engine = SweepEngine(config, wrapped, store, observers=[*observers, *owned], runs_dir=runs_dir)
+        return SweepRun(engine, keepalive=keep)
 
     return _owned(store, config.name, build)
 
@@ -367,8 +396,9 @@ def _prepare_resume(
         if t.status is TrialStatus.QUEUED:
             store.clear_values(name, t.id)
     store.update_sweep(name, status="Running", config=config.to_json(wrapped.label))
-    runs_dir = _runs_dir(store, name) if isinstance(wrapped, Script) else None
-    return SweepRun(SweepEngine(config, wrapped, store, trials=trials, observers=observers, runs_dir=runs_dir))
+    runs_dir, keep = _runs_dir(store, name)
+    engine = SweepEngine(config, wrapped, store, trials=trials, observers=observers, runs_dir=runs_dir)
+    return SweepRun(engine, keepalive=keep)
 
 
 def run_prepared(run: SweepRun) -> SweepRun:
@@ -462,7 +492,7 @@ def load_results(name: str | None = None, storage: str | os.PathLike[str] = DEFA
         trials,
         constraints,
         status,
-        runs_dir=Path(storage).resolve().parent / "hyperwidget_runs" / name,
+        runs_dir=Path(storage).resolve().parent / RUNS_FOLDER / name,
     )
 
 

@@ -74,6 +74,9 @@ class Backend:
         How a trial that will not stop by itself is ended.
     channel : str
         How trials report (:attr:`channel`); the sweep never listens on an interface other than loopback.
+    ships_files : bool
+        Trials may run on another machine: each runs in a temporary folder of its worker, and its files
+        come back with its outcome (:mod:`~hyperwidget.executor._outputs`, bounded in size).
     """
 
     name: ClassVar[str]
@@ -83,6 +86,7 @@ class Backend:
     max_concurrency: ClassVar[int | None] = None
     caps_at_cores: ClassVar[bool] = True
     interruption: ClassVar[Interruption] = Interruption.WAIT
+    ships_files: ClassVar[bool] = False
 
     def check(self) -> None:
         """Raise ``SweepConfigError`` when the backend cannot run here (e.g. no Dask client)."""
@@ -216,6 +220,7 @@ class DaskBackend(Backend):
     joblib_backend = "dask"
     caps_at_cores = False  # nothing is started here: the cluster's own workers (which may scale) run the trials
     interruption = Interruption.ABANDON
+    ships_files = True  # a worker may be on another machine: a trial's files come back with its outcome
 
     def __init__(self) -> None:
         self._server: Any = None
