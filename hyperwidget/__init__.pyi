@@ -91,7 +91,7 @@ from .space import (
 )
 from .storage import SqliteStorage
 from .sweep import SweepRun
-from .sweep_job import BayesianSamplingAlgorithm, CommandJob, MLClient, SweepJob, command
+from .sweep_job import BayesianSamplingAlgorithm, CommandJob, Environment, Input, MLClient, SweepJob, command
 
 # records, results, storage, the engine and the entry points
 from .trial import Goal, TrialRecord, TrialStatus
@@ -112,6 +112,7 @@ __all__ = [
     "Constraint",
     "Dataset",
     "EarlyTerminationPolicy",
+    "Environment",
     "Experiment",
     "Goal",
     "GridParameterSampling",
@@ -121,6 +122,7 @@ __all__ = [
     "HyperbandPolicy",
     "HyperwidgetError",
     "HyperwidgetWarning",
+    "Input",
     "LogNormal",
     "LogUniform",
     "MLClient",

@@ -17,6 +17,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -26,7 +27,7 @@ from hyperwidget.config import SweepConfig, make_config, make_objective
 from hyperwidget.engine import SweepEngine
 from hyperwidget.errors import SweepConfigError, SweepFileError, SweepTerminated
 from hyperwidget.executor import DEFAULT_BACKEND
-from hyperwidget.names import check_sweep_name, has_control
+from hyperwidget.names import check_sweep_name, escape_control, has_control
 from hyperwidget.policies import EarlyTerminationPolicy
 from hyperwidget.results import Constraint, SweepResults
 from hyperwidget.samplers import Sampler
@@ -148,6 +149,64 @@ class SweepRun(SweepResults):
     def is_running(self) -> bool:
         """True until the sweep has ended."""
         return not self._engine.done.is_set()
+
+    @property
+    def studio_url(self) -> str:
+        """Where the sweep is kept (Azure's link to ML Studio): its sweep file, as a ``file:`` URI ending ``#<name>``.
+
+        Open it with ``hyperwidget.load_sweep(name, path)``, the command line
+        (``python -m hyperwidget show``) or a new monitor. A sweep without a file
+        (``storage=None``) lives only in this process: the text says so.
+        """
+        storage = self._engine.storage
+        if storage is None or storage.path == ":memory:":
+            return f"(none: sweep {self.name!r} has no sweep file, storage=None; it lives in this process only)"
+        return f"{Path(storage.path).resolve().as_uri()}#{self.name}"
+
+
+#: Seconds between two looks of :func:`stream_trials` at the sweep's trials.
+STREAM_SECONDS = 0.2
+
+
+def stream_trials(run: SweepRun, write: Callable[[str], None] | None = None) -> None:
+    """Write a line when each trial starts and when it ends, until the sweep ends (``jobs.stream``).
+
+    Parameters
+    ----------
+    run : SweepRun
+        A started sweep.
+    write : callable, optional
+        Receives each line (default: ``print`` with flush).
+    """
+    write = write or (lambda line: print(line, flush=True))
+    said: dict[str, tuple[bool, bool]] = {}  # trial id -> (start said, end said)
+    while True:
+        running = run.is_running  # read before the trials: their last changes are then seen below
+        for trial in run.trials:
+            for line in _trial_lines(trial, said, run.metric):
+                write(line)
+        if not running:
+            return
+        time.sleep(STREAM_SECONDS)
+
+
+def _trial_lines(trial: TrialRecord, said: dict[str, tuple[bool, bool]], metric: str) -> list[str]:
+    """The lines not yet written about ``trial``: its start, its end (with its last primary-metric value)."""
+    started, ended = said.get(trial.id, (False, False))
+    lines = []
+    if not started and trial.started_at is not None:
+        lines.append(f"{trial.id} Running {json.dumps(dict(trial.params), default=str)}")
+        started = True
+    if not ended and trial.status.is_finished:
+        series = trial.series(metric)
+        value = f" {metric}={series[-1]:.6g}" if series else ""
+        reason = (
+            f" ({escape_control(trial.error.strip().splitlines()[-1][:120])})" if trial.error and not series else ""
+        )
+        lines.append(f"{trial.id} {trial.status.value}{value}{reason}")
+        started = ended = True
+    said[trial.id] = (started, ended)
+    return lines
 
 
 def _open_storage(
