@@ -229,3 +229,26 @@ def test_trial_files_come_back_from_dask_workers_within_the_bound(client, tmp_pa
         assert float((child.output_dir / "model.txt").read_text()) == child.get_hyperparameters()["x"]
     best = run.get_best_run_by_primary_metric()
     assert best is not None and float(Path(best.download_file("outputs/model.txt")).read_text()) == 0.4
+
+
+def test_script_trial_files_come_back_from_dask_workers(client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "train.py").write_text(
+        "import sys\nfrom hyperwidget import Run, output_dir\nx = float(sys.argv[2])\n"
+        "(output_dir() / 'model.txt').write_text(repr(x))\nprint('trained', x)\nRun.get_context().log('acc', x)\n"
+    )
+    run = hw.run_sweep(
+        hw.Script("train.py"),
+        {"x": hw.choice(0.1, 0.2)},
+        metric="acc",
+        sampler="grid",
+        max_concurrent_runs=2,
+        backend="dask",
+        name="dks",
+        storage="dks.db",
+    )
+    for child in run.get_children():
+        x = child.get_hyperparameters()["x"]
+        assert child.get_file_names() == ["outputs/model.txt", "std_log.txt"]  # the source's links stay behind
+        assert child.output_dir == tmp_path / "hyperwidget_runs" / "dks" / child.id / "outputs"
+        assert (child.output_dir / "model.txt").read_text() == repr(x)
+        assert f"trained {x}" in (child.output_dir.parent / "std_log.txt").read_text()

@@ -71,11 +71,11 @@ def test_a_cell_trial_saves_to_its_own_output_dir() -> None:
 
     ip = get_ipython()
     ip.run_line_magic("load_ext", "hyperwidget")
-    ip.user_ns["hw"] = hw
+    ip.user_ns.pop("output_dir", None)  # the cell uses the name without importing it, as it uses log
     ip.run_cell_magic(
         "sweep",
         "--storage cells.db --no-monitor --backend threads --sampler grid -o cells",
-        "x = choice(0.1, 0.2, 0.3, 0.4)\n(hw.output_dir() / 'model.txt').write_text(repr(x))\nx\n",
+        "x = choice(0.1, 0.2, 0.3, 0.4)\n(output_dir() / 'model.txt').write_text(repr(x))\nx\n",
     )
     _check_models(ip.user_ns["cells"])
 
