@@ -66,20 +66,6 @@ def test_a_sweep_without_a_file_keeps_its_trials_files_in_a_temporary_folder_whi
     assert not folder.exists(), "removed once the sweep and its child runs are gone"
 
 
-def test_a_cell_trial_saves_to_its_own_output_dir() -> None:
-    from IPython.testing.globalipapp import get_ipython
-
-    ip = get_ipython()
-    ip.run_line_magic("load_ext", "hyperwidget")
-    ip.user_ns.pop("output_dir", None)  # the cell uses the name without importing it, as it uses log
-    ip.run_cell_magic(
-        "sweep",
-        "--storage cells.db --no-monitor --backend threads --sampler grid -o cells",
-        "x = choice(0.1, 0.2, 0.3, 0.4)\n(output_dir() / 'model.txt').write_text(repr(x))\nx\n",
-    )
-    _check_models(ip.user_ns["cells"])
-
-
 def test_a_script_trial_writes_to_its_output_dir(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(
         textwrap.dedent("""
