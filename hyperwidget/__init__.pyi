@@ -7,7 +7,7 @@ from . import mlflow
 from .api import load_sweep, resume_sweep, run_sweep, start_sweep
 from .config import SweepConfig
 from .console import ConsoleProgress
-from .context import Run, log
+from .context import Run, log, output_dir
 
 # errors
 from .errors import (
@@ -94,7 +94,7 @@ from .space import (
 )
 from .storage import SqliteStorage
 from .sweep import SweepRun
-from .sweep_job import BayesianSamplingAlgorithm, CommandJob, MLClient, SweepJob, command
+from .sweep_job import BayesianSamplingAlgorithm, CommandJob, Environment, Input, MLClient, SweepJob, command
 
 # records, results, storage, the engine and the entry points
 from .trial import Goal, TrialRecord, TrialStatus
@@ -115,6 +115,7 @@ __all__ = [
     "Constraint",
     "Dataset",
     "EarlyTerminationPolicy",
+    "Environment",
     "Experiment",
     "Goal",
     "GridParameterSampling",
@@ -124,6 +125,7 @@ __all__ = [
     "HyperbandPolicy",
     "HyperwidgetError",
     "HyperwidgetWarning",
+    "Input",
     "LogNormal",
     "LogUniform",
     "MLClient",
@@ -178,6 +180,7 @@ __all__ = [
     "loguniform",
     "mlflow",
     "normal",
+    "output_dir",
     "plot_replay",
     "qlognormal",
     "qloguniform",

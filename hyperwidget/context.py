@@ -48,6 +48,9 @@ ENV_REPORT_FD = "HYPERWIDGET_REPORT_FD"
 ENV_ACK_FD = "HYPERWIDGET_ACK_FD"
 ENV_PARAMS = "HYPERWIDGET_PARAMS"
 ENV_INPUT_PREFIX = "HYPERWIDGET_INPUT_"
+ENV_OUTPUT_DIR = "HYPERWIDGET_OUTPUT_DIR"
+#: The output folder of a run outside any sweep, relative to the working directory (Azure's ``./outputs``).
+OFFLINE_OUTPUT_DIR = "outputs"
 
 
 class TabularDataset:
@@ -148,11 +151,16 @@ class Run:
     """
 
     def __init__(
-        self, reporter: Reporter, trial_id: str | None = None, params: Mapping[str, Any] | None = None
+        self,
+        reporter: Reporter,
+        trial_id: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        output_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         self._reporter = reporter
         self.id = trial_id or "offline"
         self.params: dict[str, Any] = dict(params or {})
+        self._output_dir = None if output_dir is None else Path(output_dir)
         self._stop_reason: str | None = None
         self.timed_out = False
         self._lock = threading.Lock()  # a trial's threads log one at a time; end() waits for a log under way
@@ -179,6 +187,24 @@ class Run:
     def is_offline(self) -> bool:
         """True outside a sweep."""
         return isinstance(self._reporter, _ConsoleReporter)
+
+    @property
+    def output_dir(self) -> Path:
+        """This trial's own output folder, created on first use: save models and files here.
+
+        Every trial of a sweep has its own (``<runs folder>/<sweep>/<trial id>/outputs``,
+        next to the sweep file), whatever runs it: a function, a ``%%sweep`` cell or a
+        script, on any backend. Afterwards ``child.get_file_names()`` lists its files
+        as ``outputs/<name>`` and ``child.download_file(...)`` copies one. Outside a
+        sweep it is ``./outputs`` (Azure's convention).
+
+        Examples
+        --------
+        ``joblib.dump(model, Run.get_context().output_dir / "model.joblib")``
+        """
+        folder = self._output_dir if self._output_dir is not None else Path.cwd() / OFFLINE_OUTPUT_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
 
     def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
         """Log one value of metric ``name``; repeated calls build a series.
@@ -302,6 +328,14 @@ def log(name: str, value: Any, step: int | None = None) -> None:
     Run.get_context().log(name, value, step=step)
 
 
+def output_dir() -> Path:
+    """The current trial's own output folder, created on first use (``./outputs`` outside a sweep).
+
+    Shorthand for ``Run.get_context().output_dir``; see :attr:`Run.output_dir`.
+    """
+    return Run.get_context().output_dir
+
+
 def enter_trial(run: Run) -> None:
     """This thread runs ``run``'s trial from now on (engine use): bind it, count it, let its threads inherit it."""
     install_thread_inheritance()
@@ -403,7 +437,7 @@ def _process_run_from_env() -> Run | None:
         return None
     reporter = _PipeReporter(int(os.environ[ENV_REPORT_FD]), int(os.environ[ENV_ACK_FD]))
     params = json.loads(os.environ.get(ENV_PARAMS, "{}"))
-    run = Run(reporter, os.environ.get(ENV_TRIAL_ID), params)
+    run = Run(reporter, os.environ.get(ENV_TRIAL_ID), params, output_dir=os.environ.get(ENV_OUTPUT_DIR))
     previous_hook = sys.excepthook
 
     def quiet_stop(kind: type[BaseException], exc: BaseException, tb: Any) -> None:

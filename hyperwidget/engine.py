@@ -24,7 +24,9 @@ import cloudpickle
 from hyperwidget.config import SweepConfig
 from hyperwidget.errors import HyperwidgetWarning, SweepConfigError
 from hyperwidget.executor import (
+    ENV_SHIPPED_BYTES,
     Interruption,
+    ShippedFiles,
     TrialExecutor,
     TrialOutcome,
     TrialTask,
@@ -32,6 +34,8 @@ from hyperwidget.executor import (
     backend_names,
     get_backend,
     register_local_host,
+    restore_files,
+    shipped_bytes_limit,
     unregister_local_host,
 )
 from hyperwidget.objective import FunctionObjective, Script
@@ -193,6 +197,7 @@ class SweepEngine:
             token=self._server.token if self._server else None,
             dask_channel=getattr(self._server, "dask_channel", None),
             workdir=str(self.runs_dir / record.id) if self.runs_dir else None,
+            ship_files_limit=shipped_bytes_limit() if self.backend.ships_files else None,
         )
 
     # -- the trial host (called by trials, possibly from several threads) ---------------------
@@ -296,10 +301,33 @@ class SweepEngine:
 
     # -- outcomes from the executor (called on the sweep's thread) -----------------------------
     def _on_outcome(self, outcome: TrialOutcome) -> None:
+        if outcome.shipped is not None:
+            self._restore(outcome.trial_id, outcome.shipped)
         if not outcome.skipped:
             self.trial_ended(outcome.trial_id, outcome.status, outcome.error, dict(outcome.returned))
         with self.lock:
             self._inflight.discard(outcome.trial_id)
+
+    def _restore(self, trial_id: str, shipped: ShippedFiles) -> None:
+        """Write the files a trial's worker sent back into the trial's folder; warn about those left behind."""
+        if self.runs_dir is None:
+            return
+        folder = self.runs_dir / trial_id
+        folder.mkdir(parents=True, exist_ok=True)
+        refused = restore_files(shipped, folder)
+        if shipped.left_behind:
+            warnings.warn(
+                f"trial {trial_id}: {len(shipped.left_behind)} file(s) stayed on the Dask worker, past the "
+                f"{shipped_bytes_limit() / 2**20:g} MiB a trial's files may take back to the sweep "
+                f"(set another limit in bytes with ${ENV_SHIPPED_BYTES}): {list(shipped.left_behind)[:5]}; "
+                "save big files to shared storage and log or save their location instead.",
+                HyperwidgetWarning,
+                stacklevel=2,
+            )
+        if refused:
+            logger.warning(
+                "hyperwidget: trial %s: refused file names reaching outside its folder: %s", trial_id, refused
+            )
 
     def _on_worker_lost(self, lost: WorkerLost) -> None:
         """A worker died and took the others down (loky): charge the culprit, if any, and rerun the rest.

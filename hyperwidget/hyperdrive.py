@@ -130,7 +130,9 @@ class ScriptRunConfig:
         path and ``run.input_datasets[name]`` in the script.
     compute_target : str, optional
         ``"local"`` (worker processes, the default), ``"dask"`` (the active Dask
-        client) or any backend name of :func:`~hyperwidget.run_sweep`.
+        client) or any backend name of :func:`~hyperwidget.run_sweep`; any other
+        name (an Azure cluster's, a ``ComputeTarget``) runs on this machine with
+        the default backend, said once per name.
     environment : mapping, optional
         Extra environment variables (an Azure ``Environment`` object is ignored).
     inputs : list, optional

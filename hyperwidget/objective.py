@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from hyperwidget.context import ENV_ACK_FD, ENV_PARAMS, ENV_REPORT_FD, ENV_TRIAL_ID
+from hyperwidget.context import ENV_ACK_FD, ENV_OUTPUT_DIR, ENV_PARAMS, ENV_REPORT_FD, ENV_TRIAL_ID
 from hyperwidget.errors import SweepConfigError
 from hyperwidget.names import flag_name, kwarg_name
 
@@ -296,6 +296,7 @@ class Script:
             ENV_REPORT_FD: str(report_w),
             ENV_ACK_FD: str(ack_r),
             ENV_PARAMS: json.dumps(dict(params)),
+            ENV_OUTPUT_DIR: str(workdir.resolve() / "outputs"),
         }
         with open(workdir / "std_log.txt", "wb") as log_file:
             process = subprocess.Popen(

@@ -116,11 +116,14 @@ def _completion_order(trial: TrialRecord) -> tuple[float, int]:
 class ChildRun:
     """One child run (trial) of a sweep, with HyperDrive's review methods."""
 
-    def __init__(self, record: TrialRecord, metric: str, goal: Goal, outputs_dir: Path | None = None) -> None:
+    def __init__(
+        self, record: TrialRecord, metric: str, goal: Goal, outputs_dir: Path | None = None, keepalive: Any = None
+    ) -> None:
         self.record = record
         self.metric = metric
         self.goal = goal
-        self.outputs_dir = outputs_dir
+        self.outputs_dir = outputs_dir  # the trial's folder (its ``outputs/`` is :attr:`output_dir`)
+        self._keepalive = keepalive  # a sweep without a file: its temporary runs folder lives while this does
 
     @property
     def id(self) -> str:
@@ -192,8 +195,24 @@ class ChildRun:
             "worker": r.worker,
         }
 
+    @property
+    def output_dir(self) -> Path | None:
+        """The trial's own output folder (``Run.get_context().output_dir`` in the trial), or ``None``.
+
+        ``None`` when the trial wrote nothing there, or the folder is not strictly
+        inside the sweep's runs folder (e.g. it is a symbolic link).
+        """
+        root = self._root()
+        if root is None:
+            return None
+        folder = root / "outputs"
+        return folder if folder.is_dir() and not folder.is_symlink() and _inside(folder, root) else None
+
     def get_file_names(self) -> list[str]:
-        """Files the child-run script wrote in its working folder (``outputs/model.pkl``, ...).
+        """Files the trial wrote in its folder: ``outputs/model.joblib`` (its :attr:`output_dir`), ...
+
+        Every kind of trial has one (functions, ``%%sweep`` cells, scripts, on any
+        backend; a script's folder also holds its ``std_log.txt``).
 
         Only regular files strictly inside the folder are listed: no symbolic links,
         nothing that resolves outside it.
@@ -211,7 +230,10 @@ class ChildRun:
         )
 
     def download_file(self, name: str, output_file_path: str | None = None) -> str:
-        """Copy the child's file ``name`` (e.g. ``outputs/model.pkl``) to ``output_file_path``.
+        """Copy the child's file ``name`` (e.g. ``outputs/model.pkl``) to ``output_file_path``; returns the copy's path.
+
+        ``output_file_path`` defaults to the file's base name in the working
+        directory; an existing folder receives the file under its base name.
 
         Raises
         ------
@@ -224,7 +246,9 @@ class ChildRun:
         if source is None or name not in self.get_file_names():
             listed = self.get_file_names()
             raise FileNotFoundError(f"child run {self.id} has no file {name!r}; it has {listed}.")
-        target = output_file_path or Path(name).name
+        target = Path(output_file_path or Path(name).name)
+        if target.is_dir():  # a folder: the file keeps its name there
+            target = target / Path(name).name
         shutil.copyfile(source, target)
         return str(target)
 
@@ -254,8 +278,10 @@ class SweepResults:
         constraints: Sequence[Constraint] = (),
         status: str = "Completed",
         runs_dir: Path | None = None,
+        keepalive: Any = None,
     ) -> None:
         self.name = name
+        self._keepalive = keepalive
         self.metric = metric
         self.goal = goal
         self.constraints = tuple(constraints)
@@ -284,7 +310,7 @@ class SweepResults:
 
     def _child(self, record: TrialRecord) -> ChildRun:
         if self.runs_dir is None:
-            return ChildRun(record, self.metric, self.goal, None)
+            return ChildRun(record, self.metric, self.goal, None, keepalive=self._keepalive)
         outputs: Path | None = self.runs_dir / record.id
         if (
             unsafe_name(record.id) is not None
@@ -292,7 +318,7 @@ class SweepResults:
             or not _inside(self.runs_dir / record.id, self.runs_dir.parent)
         ):
             outputs = None  # a crafted name reaching outside the runs folder: no files
-        return ChildRun(record, self.metric, self.goal, outputs)
+        return ChildRun(record, self.metric, self.goal, outputs, keepalive=self._keepalive)
 
     def get_children(self, status: str | None = None) -> list[ChildRun]:
         """Every child run, in creation order (only those in ``status`` when given)."""

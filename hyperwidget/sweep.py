@@ -13,8 +13,12 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
+import tempfile
 import threading
+import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,8 +27,7 @@ from hyperwidget.config import SweepConfig, make_config, make_objective
 from hyperwidget.engine import SweepEngine
 from hyperwidget.errors import SweepConfigError, SweepFileError, SweepTerminated
 from hyperwidget.executor import DEFAULT_BACKEND
-from hyperwidget.names import check_sweep_name, has_control
-from hyperwidget.objective import Script
+from hyperwidget.names import check_sweep_name, escape_control, has_control
 from hyperwidget.policies import EarlyTerminationPolicy
 from hyperwidget.results import Constraint, SweepResults
 from hyperwidget.samplers import Sampler
@@ -53,9 +56,11 @@ class SweepRun(SweepResults):
     primary metric, best run, DataFrame, Pareto front) works while the sweep runs.
     """
 
-    def __init__(self, engine: SweepEngine) -> None:
+    def __init__(self, engine: SweepEngine, keepalive: Any = None) -> None:
         c = engine.config
-        super().__init__(c.name, c.metric, c.goal, constraints=c.constraints, runs_dir=engine.runs_dir)
+        super().__init__(
+            c.name, c.metric, c.goal, constraints=c.constraints, runs_dir=engine.runs_dir, keepalive=keepalive
+        )
         self._engine = engine
         self.config = c
         self._thread: threading.Thread | None = None
@@ -145,6 +150,64 @@ class SweepRun(SweepResults):
         """True until the sweep has ended."""
         return not self._engine.done.is_set()
 
+    @property
+    def studio_url(self) -> str:
+        """Where the sweep is kept (Azure's link to ML Studio): its sweep file, as a ``file:`` URI ending ``#<name>``.
+
+        Open it with ``hyperwidget.load_sweep(name, path)``, the command line
+        (``python -m hyperwidget show``) or a new monitor. A sweep without a file
+        (``storage=None``) lives only in this process: the text says so.
+        """
+        storage = self._engine.storage
+        if storage is None or storage.path == ":memory:":
+            return f"(none: sweep {self.name!r} has no sweep file, storage=None; it lives in this process only)"
+        return f"{Path(storage.path).resolve().as_uri()}#{self.name}"
+
+
+#: Seconds between two looks of :func:`stream_trials` at the sweep's trials.
+STREAM_SECONDS = 0.2
+
+
+def stream_trials(run: SweepRun, write: Callable[[str], None] | None = None) -> None:
+    """Write a line when each trial starts and when it ends, until the sweep ends (``jobs.stream``).
+
+    Parameters
+    ----------
+    run : SweepRun
+        A started sweep.
+    write : callable, optional
+        Receives each line (default: ``print`` with flush).
+    """
+    write = write or (lambda line: print(line, flush=True))
+    said: dict[str, tuple[bool, bool]] = {}  # trial id -> (start said, end said)
+    while True:
+        running = run.is_running  # read before the trials: their last changes are then seen below
+        for trial in run.trials:
+            for line in _trial_lines(trial, said, run.metric):
+                write(line)
+        if not running:
+            return
+        time.sleep(STREAM_SECONDS)
+
+
+def _trial_lines(trial: TrialRecord, said: dict[str, tuple[bool, bool]], metric: str) -> list[str]:
+    """The lines not yet written about ``trial``: its start, its end (with its last primary-metric value)."""
+    started, ended = said.get(trial.id, (False, False))
+    lines = []
+    if not started and trial.started_at is not None:
+        lines.append(f"{trial.id} Running {json.dumps(dict(trial.params), default=str)}")
+        started = True
+    if not ended and trial.status.is_finished:
+        series = trial.series(metric)
+        value = f" {metric}={series[-1]:.6g}" if series else ""
+        reason = (
+            f" ({escape_control(trial.error.strip().splitlines()[-1][:120])})" if trial.error and not series else ""
+        )
+        lines.append(f"{trial.id} {trial.status.value}{value}{reason}")
+        started = ended = True
+    said[trial.id] = (started, ended)
+    return lines
+
 
 def _open_storage(
     storage: str | os.PathLike[str] | SqliteStorage | None, *, create: bool = True
@@ -154,9 +217,33 @@ def _open_storage(
     return SqliteStorage(storage, create=create)  # resuming (create=False) refuses a missing file
 
 
-def _runs_dir(storage: SqliteStorage | None, name: str) -> Path:
-    base = Path(storage.path).resolve().parent if storage is not None and storage.path != ":memory:" else Path.cwd()
-    return base / "hyperwidget_runs" / name
+#: The folder, next to the sweep file, that holds one folder per trial: ``<runs>/<sweep name>/<trial id>``.
+RUNS_FOLDER = "hyperwidget_runs"
+
+
+class _TemporaryRuns:
+    """The runs folder of a sweep without a file (``storage=None``): a temporary folder removed with its sweep.
+
+    It lives as long as the sweep's run object or any child run taken from it
+    (each holds this object), and at the latest until the interpreter exits.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="hyperwidget-runs-")) / name
+        self.path.mkdir()
+        weakref.finalize(self, shutil.rmtree, self.path.parent, ignore_errors=True)
+
+
+def _runs_dir(storage: SqliteStorage | None, name: str) -> tuple[Path, Any]:
+    """Where the sweep's trials keep their files, and the object that must outlive them (``None`` for a file's).
+
+    With a sweep file: ``hyperwidget_runs/<name>`` next to it (as :func:`load_results` reads it back);
+    without one: a temporary folder, removed once the sweep and its child runs are gone.
+    """
+    if storage is None or storage.path == ":memory:":
+        temporary = _TemporaryRuns(name)
+        return temporary.path, temporary
+    return Path(storage.path).resolve().parent / RUNS_FOLDER / name, None
 
 
 def prepare_sweep(
@@ -250,8 +337,9 @@ def prepare_sweep(
             store.delete_sweep(config.name)  # if_exists="replace"
         if store is not None:
             store.create_sweep(config.name, config.to_json(wrapped.label))
-        runs_dir = _runs_dir(store, config.name) if isinstance(wrapped, Script) else None
-        return SweepRun(SweepEngine(config, wrapped, store, observers=[*observers, *owned], runs_dir=runs_dir))
+        runs_dir, keep = _runs_dir(store, config.name)
+        engine = SweepEngine(config, wrapped, store, observers=[*observers, *owned], runs_dir=runs_dir)
+        return SweepRun(engine, keepalive=keep)
 
     return _owned(store, config.name, build)
 
@@ -367,8 +455,9 @@ def _prepare_resume(
         if t.status is TrialStatus.QUEUED:
             store.clear_values(name, t.id)
     store.update_sweep(name, status="Running", config=config.to_json(wrapped.label))
-    runs_dir = _runs_dir(store, name) if isinstance(wrapped, Script) else None
-    return SweepRun(SweepEngine(config, wrapped, store, trials=trials, observers=observers, runs_dir=runs_dir))
+    runs_dir, keep = _runs_dir(store, name)
+    engine = SweepEngine(config, wrapped, store, trials=trials, observers=observers, runs_dir=runs_dir)
+    return SweepRun(engine, keepalive=keep)
 
 
 def run_prepared(run: SweepRun) -> SweepRun:
@@ -462,7 +551,7 @@ def load_results(name: str | None = None, storage: str | os.PathLike[str] = DEFA
         trials,
         constraints,
         status,
-        runs_dir=Path(storage).resolve().parent / "hyperwidget_runs" / name,
+        runs_dir=Path(storage).resolve().parent / RUNS_FOLDER / name,
     )
 
 

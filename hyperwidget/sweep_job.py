@@ -24,17 +24,20 @@ import copy
 import dataclasses
 import datetime
 import os
+import sys
+import warnings
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from hyperwidget.config import check_count, check_duration
-from hyperwidget.errors import SweepConfigError
+from hyperwidget.errors import HyperwidgetWarning, SweepConfigError
 from hyperwidget.executor import backend_for_compute_target, get_backend
 from hyperwidget.objective import Script
 from hyperwidget.policies import EarlyTerminationPolicy
 from hyperwidget.samplers import SAMPLERS, Sampler, make_sampler
 from hyperwidget.space import Expression
-from hyperwidget.sweep import DEFAULT_STORAGE, SweepRun, launch, load_results, prepare_sweep
+from hyperwidget.sweep import DEFAULT_STORAGE, SweepRun, launch, load_results, prepare_sweep, stream_trials
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +76,124 @@ def _algorithm(value: Any) -> Any:
     return value
 
 
+_NOTES: set[str] = set()  # the one-time notes already given in this process
+
+
+def _note_once(key: str, text: str) -> None:
+    if key not in _NOTES:
+        _NOTES.add(key)
+        warnings.warn(text, HyperwidgetWarning, stacklevel=4)
+
+
+#: Azure input types whose value is a path, and those whose value is their ``default``.
+_PATH_TYPES = ("uri_file", "uri_folder")
+_VALUE_TYPES = ("integer", "number", "string", "boolean")
+
+
+class Input:
+    """Azure ML v2's ``Input``: a local file or folder (or a literal) handed to the command's ``${{inputs.name}}``.
+
+    ``Input(type="uri_file", path="./data/train.csv")`` becomes the file's absolute
+    path on the command line; ``uri_folder`` a folder's. Relative paths are read
+    from the current working directory when the ``Input`` is made (Azure uploads
+    them from there). A literal type (``integer``, ``number``, ``string``,
+    ``boolean``) passes its ``default``.
+
+    Raises
+    ------
+    SweepConfigError
+        For a remote path (``azureml:``, ``https://``...; download it first and give
+        the local path), a path that does not exist or is of the wrong kind, or
+        another type (``mltable``, models).
+    """
+
+    def __init__(
+        self,
+        *,
+        type: str = "uri_folder",
+        path: str | os.PathLike[str] | None = None,
+        default: Any = None,
+        mode: str | None = None,
+        description: str | None = None,
+        **_azure_only: Any,
+    ) -> None:
+        self.type, self.mode, self.description = type, mode, description
+        if type in _VALUE_TYPES:
+            self.value: Any = default
+            return
+        if type not in _PATH_TYPES:
+            raise SweepConfigError(
+                f"Input(type={type!r}): not supported here; use type='uri_file' or 'uri_folder' with a local "
+                f"path, or a literal type ({', '.join(_VALUE_TYPES)}) with default=."
+            )
+        self.value = _local_path(type, path)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __repr__(self) -> str:
+        return f"Input(type={self.type!r}, value={self.value!r})"
+
+
+def _local_path(kind: str, path: str | os.PathLike[str] | None) -> str:
+    """The absolute local path of a ``uri_file``/``uri_folder`` input, checked."""
+    text = os.fspath(path) if path is not None else ""
+    if not text:
+        raise SweepConfigError(f"Input(type={kind!r}): path is required, e.g. path='./data/train.csv'.")
+    if "://" in text or text.startswith("azureml:"):
+        raise SweepConfigError(
+            f"Input(path={text!r}): a remote location; trials run on this machine, so download it first and "
+            f"give the local path, e.g. Input(type={kind!r}, path='./data/...')."
+        )
+    resolved = Path(text).expanduser().resolve()
+    exists = resolved.is_file() if kind == "uri_file" else resolved.is_dir()
+    if not exists:
+        wanted = "file" if kind == "uri_file" else "folder"
+        raise SweepConfigError(
+            f"Input(type={kind!r}, path={text!r}): no such {wanted} ({resolved}); check the path, which is "
+            "relative to the current working directory."
+        )
+    return str(resolved)
+
+
+class Environment:
+    """Azure ML v2's ``Environment(image=..., conda_file=...)``: accepted; trials use this Python environment.
+
+    Trials run with the interpreter and packages of the process running the
+    sweep; install what the training script needs there. Using an environment
+    (this object or a name such as ``"AzureML-sklearn-1.0@latest"``) in
+    :func:`command` says so once.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        version: str | None = None,
+        image: str | None = None,
+        conda_file: str | os.PathLike[str] | None = None,
+        description: str | None = None,
+        **_azure_only: Any,
+    ) -> None:
+        self.name, self.version, self.image, self.conda_file = name, version, image, conda_file
+        self.description = description
+
+    def __repr__(self) -> str:
+        return f"Environment(name={self.name!r}, image={self.image!r}, conda_file={self.conda_file!r})"
+
+
+def _environment_variables(environment: Any) -> Mapping[str, str] | None:
+    """Extra environment variables given as a mapping; an Azure environment is noted once and otherwise ignored."""
+    if environment is None or isinstance(environment, Mapping):
+        return environment
+    _note_once(
+        "environment",
+        f"environment={environment!r}: trials run in this Python environment ({sys.executable}); install "
+        "what the training script needs here (an Azure environment's image and conda file are not used).",
+    )
+    return None
+
+
 @dataclasses.dataclass
 class SweepJobLimits:
     """Azure's sweep limits: counts, and times in seconds."""
@@ -99,7 +220,7 @@ class CommandJob:
         self.command = command
         self.code = code
         self.inputs = dict(inputs or {})
-        self.environment = environment if isinstance(environment, Mapping) else None
+        self.environment = _environment_variables(environment)
         self.compute = compute
         self.display_name = display_name
         self.experiment_name = experiment_name
@@ -153,7 +274,9 @@ class CommandJob:
 
     def script(self) -> Script:
         """The child-run command as a :class:`~hyperwidget.objective.Script`."""
-        fixed = {k: v for k, v in self.inputs.items() if not isinstance(v, Expression)}
+        fixed = {
+            k: v.value if isinstance(v, Input) else v for k, v in self.inputs.items() if not isinstance(v, Expression)
+        }
         return Script.from_command(self.command, source_directory=self.code, inputs=fixed, environment=self.environment)
 
 
@@ -276,13 +399,19 @@ class _Jobs:
         return run
 
     def stream(self, name: str) -> None:
-        """Wait for job ``name`` to end, then print its summary; raise the error of a ``Failed`` job (as Azure)."""
+        """Print job ``name``'s trials as they start and end, then its summary; raise a ``Failed`` job's error.
+
+        As Azure's ``jobs.stream``: it returns when the job has ended. A job read
+        back from storage (not started by this client) prints its summary only.
+        """
         run = self.get(name)
+        print(f"RunId: {name}\nWeb View: {getattr(run, 'studio_url', '')}\n", flush=True)
         try:
             if isinstance(run, SweepRun):
+                stream_trials(run)
                 run.wait()
         finally:
-            print(run)
+            print(run, flush=True)
 
     def get(self, name: str) -> Any:
         """The run of job ``name`` (live when started by this client, else read from storage)."""
@@ -313,6 +442,10 @@ class MLClient:
         self.storage = storage
         self.observers = list(observers)
         self.jobs = _Jobs(self)
+
+    def create_or_update(self, job: SweepJob, **kwargs: Any) -> SweepRun:
+        """Start a sweep job (MS Learn's spelling of :meth:`jobs.create_or_update <_Jobs.create_or_update>`)."""
+        return self.jobs.create_or_update(job, **kwargs)
 
     @classmethod
     def from_config(cls, credential: Any = None, **kwargs: Any) -> MLClient:

@@ -158,3 +158,16 @@ def logs_from_a_pool(x: float, epochs: int = 5, delay: float = 0.02) -> None:
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(step, range(epochs)))
+
+
+def save_model(x: float, extra_bytes: int = 0) -> float:
+    """Saves a "model" (its hyperparameter, as text) in the trial's own output folder; returns ``x``.
+
+    With ``extra_bytes``, also writes ``outputs/big.bin`` of that size (for the Dask transfer bound).
+    """
+    import hyperwidget as hw
+
+    (hw.output_dir() / "model.txt").write_text(repr(x))
+    if extra_bytes:
+        (hw.output_dir() / "big.bin").write_bytes(b"\0" * extra_bytes)
+    return x

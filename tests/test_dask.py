@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from objectives import curve, faulty
@@ -202,3 +203,52 @@ def test_every_value_of_a_fast_logging_dask_trial_is_recorded(client) -> None:  
     assert [len(t.series("acc")) for t in run.trials] == [3000, 3000]
     assert [len(t.series("acc")) for t in hw.load_sweep("f", "f.db").trials] == [3000, 3000]
     assert time.monotonic() - started < 30, "values are sent in batches, not one scheduler round trip each"
+
+
+def test_trial_files_come_back_from_dask_workers_within_the_bound(client, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from objectives import save_model
+
+    monkeypatch.setenv("HYPERWIDGET_SHIPPED_BYTES", "5000")
+    with pytest.warns(hw.HyperwidgetWarning, match=r"stayed on the Dask worker.*HYPERWIDGET_SHIPPED_BYTES") as record:
+        run = hw.run_sweep(
+            save_model,
+            {"x": hw.choice(0.1, 0.2, 0.3, 0.4), "extra_bytes": hw.choice(0, 8000)},
+            metric="acc",
+            sampler="grid",
+            max_concurrent_runs=2,
+            backend="dask",
+            name="dk",
+            storage="dk.db",
+        )
+    assert run.status == "Completed"
+    assert len([w for w in record if "stayed on the Dask worker" in str(w.message)]) == 4  # the 4 big ones
+    for child in run.get_children():
+        # the driver's own runs folder holds the files: the workers' temporary folders are gone
+        assert child.output_dir == tmp_path / "hyperwidget_runs" / "dk" / child.id / "outputs"
+        assert child.get_file_names() == ["outputs/model.txt"]  # big.bin (8000 bytes) stayed behind
+        assert float((child.output_dir / "model.txt").read_text()) == child.get_hyperparameters()["x"]
+    best = run.get_best_run_by_primary_metric()
+    assert best is not None and float(Path(best.download_file("outputs/model.txt")).read_text()) == 0.4
+
+
+def test_script_trial_files_come_back_from_dask_workers(client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "train.py").write_text(
+        "import sys\nfrom hyperwidget import Run, output_dir\nx = float(sys.argv[2])\n"
+        "(output_dir() / 'model.txt').write_text(repr(x))\nprint('trained', x)\nRun.get_context().log('acc', x)\n"
+    )
+    run = hw.run_sweep(
+        hw.Script("train.py"),
+        {"x": hw.choice(0.1, 0.2)},
+        metric="acc",
+        sampler="grid",
+        max_concurrent_runs=2,
+        backend="dask",
+        name="dks",
+        storage="dks.db",
+    )
+    for child in run.get_children():
+        x = child.get_hyperparameters()["x"]
+        assert child.get_file_names() == ["outputs/model.txt", "std_log.txt"]  # the source's links stay behind
+        assert child.output_dir == tmp_path / "hyperwidget_runs" / "dks" / child.id / "outputs"
+        assert (child.output_dir / "model.txt").read_text() == repr(x)
+        assert f"trained {x}" in (child.output_dir.parent / "std_log.txt").read_text()

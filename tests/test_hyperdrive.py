@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 import warnings
 from pathlib import Path
@@ -337,3 +338,161 @@ def test_sdk_v2_sweep_whose_script_never_logs_the_metric_fails_fast(
     statuses = [c.status for c in run.get_children()]
     assert run.status == "Failed" and statuses.count("Failed") >= 3 and len(statuses) <= 4
     assert hw.load_sweep(returned_job.name).status == "Failed"
+
+
+# A v2 training script as MS Learn writes them: reads a uri_file input, logs with Run, saves its model in ./outputs.
+V2_DATA_TRAIN = textwrap.dedent("""
+    import argparse
+    import os
+    import time
+    from hyperwidget import Run
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--data', type=str)
+    parser.add_argument('--learning_rate', type=float)
+    args = parser.parse_args()
+    rows = open(args.data).read().split()
+    time.sleep(0.3)
+    accuracy = 1 - abs(args.learning_rate - 0.07) + 0.0 * len(rows)
+    Run.get_context().log('accuracy', accuracy)
+    os.makedirs('outputs', exist_ok=True)
+    with open('outputs/model.txt', 'w') as f:
+        f.write(repr(args.learning_rate))
+""")
+
+
+@pytest.fixture
+def fresh_notes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one-time notes start over (another test may have given them in this process)."""
+    from hyperwidget import sweep_job
+    from hyperwidget.executor import _backends
+
+    monkeypatch.setattr(_backends, "_NOTED_TARGETS", set())
+    monkeypatch.setattr(sweep_job, "_NOTES", set())
+
+
+def _v2_job(tmp_path: Path, compute: str) -> object:
+    from hyperwidget import Choice, Environment, Input, command
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text(V2_DATA_TRAIN)
+    (tmp_path / "data.csv").write_text("a\n1\n2\n")
+    job = command(
+        code="./src",
+        command="python train.py --data ${{inputs.data}} --learning_rate ${{inputs.learning_rate}}",
+        inputs={"data": Input(type="uri_file", path="data.csv"), "learning_rate": 0.01},
+        environment=Environment(image="mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04", conda_file="conda.yml"),
+        compute=compute,
+    )
+    sweep_job = job(learning_rate=Choice(values=[0.01, 0.07, 0.2])).sweep(
+        sampling_algorithm="grid", primary_metric="accuracy", goal="Maximize"
+    )
+    sweep_job.set_limits(max_total_trials=3, max_concurrent_trials=2)
+    return sweep_job
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("fresh_notes")
+def test_sdk_v2_ms_learn_code_with_a_named_compute_inputs_and_environment_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hyperwidget import Environment, MLClient, command
+
+    with pytest.warns(HyperwidgetWarning) as notes:
+        sweep_job = _v2_job(tmp_path, compute="aml-cluster")
+        ml_client = MLClient(credential=None, subscription_id="sub", resource_group_name="rg", workspace_name="ws")
+        returned_job = ml_client.create_or_update(sweep_job)
+    texts = [str(n.message) for n in notes]
+    assert any("trials run in this Python environment" in t for t in texts)
+    assert any("compute target 'aml-cluster': runs on this machine with the 'loky' backend" in t for t in texts)
+    assert any("compute='dask'" in t for t in texts)
+    assert returned_job.studio_url == f"{(tmp_path / 'hyperwidget.db').as_uri()}#{returned_job.name}"
+    ml_client.jobs.stream(returned_job.name)
+    out = capsys.readouterr().out
+    assert f"RunId: {returned_job.name}\nWeb View: file://" in out
+    for index in range(3):
+        assert f'{returned_job.name}_{index} Running {{"learning_rate": ' in out
+        assert re.search(rf"{returned_job.name}_{index} Completed accuracy=(1|0\.\d+)\n", out)
+    run = ml_client.jobs.get(returned_job.name)
+    assert run.status == "Completed"
+    best = run.get_best_run_by_primary_metric()
+    assert best.get_hyperparameters() == {"learning_rate": 0.07}
+    assert Path(best.download_file("outputs/model.txt")).read_text() == "0.07"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once per process
+        job = command(
+            code="./src", command="python train.py --lr ${{inputs.lr}}", environment=Environment(name="AzureML-sklearn")
+        )
+        job(lr=hw.Uniform(min_value=0.0, max_value=1.0)).sweep(
+            primary_metric="accuracy", goal="Maximize", compute="aml-cluster"
+        ).prepare("again", None)
+
+
+def test_jobs_stream_prints_trial_lines_while_the_sweep_runs() -> None:
+    from objectives import curve
+
+    from hyperwidget.sweep import stream_trials
+
+    run = hw.start_sweep(
+        curve,
+        {"x": hw.choice(0.1, 0.2, 0.3), "epochs": 3, "delay": 0.1},
+        metric="acc",
+        sampler="grid",
+        backend="threads",
+        max_concurrent_runs=1,
+        storage=None,
+    )
+    lines: list[tuple[str, bool]] = []
+    stream_trials(run, write=lambda line: lines.append((line, run.is_running)))
+    assert [line.split()[1] for line, _ in lines] == ["Running", "Completed"] * 3
+    assert sum(running for _, running in lines) >= 2, "lines came while the sweep ran, not all at its end"
+    assert lines[-1][0].startswith(f"{run.name}_2 Completed acc=")
+
+
+@pytest.mark.usefixtures("fresh_notes")
+def test_any_named_compute_target_runs_here_and_says_so_once() -> None:
+    from hyperwidget import ScriptRunConfig
+    from hyperwidget.executor import backend_for_compute_target
+
+    with pytest.warns(HyperwidgetWarning, match=r"compute target 'gpu-cluster': runs on this machine .*'dask'"):
+        assert backend_for_compute_target("gpu-cluster") == "loky"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert backend_for_compute_target("gpu-cluster") == "loky"  # once per name
+        assert backend_for_compute_target("Dask") == "dask"
+        assert backend_for_compute_target("threads") == "threads"
+        assert backend_for_compute_target(None) == backend_for_compute_target("local") == "loky"
+
+    class ComputeTarget:  # a v1 ComputeTarget object: its name counts
+        name = "cpu-cluster-v1"
+
+    with pytest.warns(HyperwidgetWarning, match="'cpu-cluster-v1'"):
+        assert backend_for_compute_target(ComputeTarget()) == "loky"
+    with pytest.warns(HyperwidgetWarning, match="'aml-cluster'"):
+        config = ScriptRunConfig(source_directory=".", script="train.py", compute_target="aml-cluster")
+        assert config.backend == "loky"
+
+
+def test_input_resolves_local_paths_and_names_the_fix(tmp_path: Path) -> None:
+    from hyperwidget import Input, command
+
+    (tmp_path / "data.csv").write_text("x\n")
+    (tmp_path / "folder").mkdir()
+    assert Input(type="uri_file", path="data.csv").value == str(tmp_path / "data.csv")
+    assert str(Input(type="uri_folder", path="./folder")) == str(tmp_path / "folder")
+    assert Input(type="number", default=0.5).value == 0.5
+    with pytest.raises(SweepConfigError, match=r"a remote location; .* download it first"):
+        Input(type="uri_folder", path="azureml://datastores/workspaceblobstore/paths/data/")
+    with pytest.raises(SweepConfigError, match=r"no such file"):
+        Input(type="uri_file", path="missing.csv")
+    with pytest.raises(SweepConfigError, match=r"no such folder"):
+        Input(type="uri_folder", path="data.csv")
+    with pytest.raises(SweepConfigError, match=r"Input\(type='mltable'\): not supported here; use type='uri_file'"):
+        Input(type="mltable", path="folder")
+    (tmp_path / "train.py").write_text("print(1)")
+    job = command(
+        code=str(tmp_path),
+        command="python train.py --data ${{inputs.data}} --lr ${{inputs.lr}}",
+        inputs={"data": Input(type="uri_file", path="data.csv")},
+    )
+    assert job.script().command({"lr": 0.1})[-4:] == ["--data", str(tmp_path / "data.csv"), "--lr", "0.1"]

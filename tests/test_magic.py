@@ -411,3 +411,15 @@ def test_resume_continues_the_stored_sweep(ip, tmp_path):
     trials = ip.user_ns["again"].trials
     assert len(trials) == 4 and [t.params for t in trials[:2]] == before
     assert all(t.status is TrialStatus.COMPLETED for t in trials)
+
+
+def test_a_cell_trial_saves_to_its_own_output_dir(ip):
+    from test_outputs import _check_models
+
+    ip.user_ns.pop("output_dir", None)  # the cell uses the name without importing it, as it uses log
+    ip.run_cell_magic(
+        "sweep",
+        "--storage cells.db --no-monitor --backend threads --sampler grid -o cells",
+        "x = choice(0.1, 0.2, 0.3, 0.4)\n(output_dir() / 'model.txt').write_text(repr(x))\nx\n",
+    )
+    _check_models(ip.user_ns["cells"])

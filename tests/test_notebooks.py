@@ -33,6 +33,7 @@ EXPECTED: dict[str, list[str]] = {
     "01_quick_start.ipynb": [
         "Completed: 16/16 finished",
         "best trial:",
+        "best trial's files: ['outputs/model.joblib']",
         "test accuracy",
         "same best trial: True",
         "hyperwidget live monitor",

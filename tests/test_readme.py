@@ -259,8 +259,11 @@ def test_plain_python_example_runs_and_runs_again(tmp_path: Path) -> None:
 
     def run_it() -> dict[str, float]:
         lines = run_python([script.name], tmp_path, timeout=240).stdout.strip().splitlines()
-        best = ast.literal_eval(lines[-1])  # print(run.get_best_run_by_primary_metric().get_hyperparameters())
+        best = ast.literal_eval(lines[-1])  # print(best.get_hyperparameters())
         assert set(best) == {"alpha", "eta0"}
+        # the model the best trial saved in its output_dir, loaded back: it scores what the trial logged
+        assert re.fullmatch(rf"{name}_\d+: validation accuracy 0\.\d{{3}}", lines[-2]), lines[-2]
+        assert (tmp_path / "best_model.joblib").is_file()
         return best
 
     run_it()

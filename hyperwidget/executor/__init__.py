@@ -17,17 +17,27 @@ from hyperwidget.executor._backends import (
 )
 from hyperwidget.executor._channel import ChannelServer, register_local_host, unregister_local_host
 from hyperwidget.executor._joblib import TrialExecutor, WorkerLost
+from hyperwidget.executor._outputs import (
+    ENV_SHIPPED_BYTES,
+    SHIPPED_BYTES_LIMIT,
+    ShippedFiles,
+    restore_files,
+    shipped_bytes_limit,
+)
 from hyperwidget.executor._worker import TrialOutcome, TrialTask, execute_trial
 
 __all__ = [
     "BACKENDS",
     "DEFAULT_BACKEND",
+    "ENV_SHIPPED_BYTES",
+    "SHIPPED_BYTES_LIMIT",
     "Backend",
     "ChannelServer",
     "DaskBackend",
     "Interruption",
     "LokyBackend",
     "SequentialBackend",
+    "ShippedFiles",
     "ThreadBackend",
     "TrialExecutor",
     "TrialOutcome",
@@ -40,5 +50,7 @@ __all__ = [
     "execute_trial",
     "get_backend",
     "register_local_host",
+    "restore_files",
+    "shipped_bytes_limit",
     "unregister_local_host",
 ]

@@ -16,12 +16,13 @@ import enum
 import os
 import signal
 import socket
+import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from joblib import parallel_config
 
-from hyperwidget.errors import SweepConfigError, TrialInterrupted
+from hyperwidget.errors import HyperwidgetWarning, SweepConfigError, TrialInterrupted
 from hyperwidget.executor import _interrupt
 from hyperwidget.executor._channel import ChannelServer
 from hyperwidget.executor._thread_runner import ThreadRunner
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
 
 #: The backend of a sweep that names none (Azure's ``"local"`` compute target too).
 DEFAULT_BACKEND = "loky"
-_LOCAL_TARGETS = (None, "local", "cpu-cluster")
+_LOCAL_TARGETS = (None, "local")
+_NOTED_TARGETS: set[str] = set()  # compute target names already said to run here (one note each)
 
 
 class Interruption(enum.Enum):
@@ -74,6 +76,9 @@ class Backend:
         How a trial that will not stop by itself is ended.
     channel : str
         How trials report (:attr:`channel`); the sweep never listens on an interface other than loopback.
+    ships_files : bool
+        Trials may run on another machine: each runs in a temporary folder of its worker, and its files
+        come back with its outcome (:mod:`~hyperwidget.executor._outputs`, bounded in size).
     """
 
     name: ClassVar[str]
@@ -83,6 +88,7 @@ class Backend:
     max_concurrency: ClassVar[int | None] = None
     caps_at_cores: ClassVar[bool] = True
     interruption: ClassVar[Interruption] = Interruption.WAIT
+    ships_files: ClassVar[bool] = False
 
     def check(self) -> None:
         """Raise ``SweepConfigError`` when the backend cannot run here (e.g. no Dask client)."""
@@ -216,6 +222,7 @@ class DaskBackend(Backend):
     joblib_backend = "dask"
     caps_at_cores = False  # nothing is started here: the cluster's own workers (which may scale) run the trials
     interruption = Interruption.ABANDON
+    ships_files = True  # a worker may be on another machine: a trial's files come back with its outcome
 
     def __init__(self) -> None:
         self._server: Any = None
@@ -281,9 +288,29 @@ def check_backend(backend: str) -> str:
 
 
 def backend_for_compute_target(target: Any) -> str:
-    """The backend an Azure compute target maps to: ``None``, ``"local"`` or ``"cpu-cluster"`` -> the default."""
-    target = getattr(target, "name", target)
-    return DEFAULT_BACKEND if target in _LOCAL_TARGETS else str(target)
+    """The backend an Azure compute target maps to; any name runs on this machine.
+
+    A backend's own name (``"dask"``, ``"threads"``...) selects that backend;
+    ``None`` and ``"local"`` the default; any other name (``"aml-cluster"``, a
+    v1 ``ComputeTarget`` object's ``name``) the default too, said once per name
+    with a :class:`~hyperwidget.errors.HyperwidgetWarning` that tells how to choose another.
+    """
+    name = getattr(target, "name", target)
+    if name in _LOCAL_TARGETS:
+        return DEFAULT_BACKEND
+    name = str(name)
+    if name.strip().lower() in BACKENDS:
+        return BACKENDS.check(name.strip().lower())
+    if name not in _NOTED_TARGETS:
+        _NOTED_TARGETS.add(name)
+        warnings.warn(
+            f"compute target {name!r}: runs on this machine with the {DEFAULT_BACKEND!r} backend (worker "
+            f"processes). To run elsewhere, name a backend instead: compute='dask' (trials on the active "
+            f"dask.distributed Client's cluster), or one of {', '.join(map(repr, BACKENDS))}.",
+            HyperwidgetWarning,
+            stacklevel=3,
+        )
+    return DEFAULT_BACKEND
 
 
 def dask_client() -> Any:

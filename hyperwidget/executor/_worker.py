@@ -8,15 +8,18 @@ let through, after the trial is reported canceled.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
+import shutil
 import signal
 import socket
+import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -25,6 +28,7 @@ from hyperwidget.errors import TrialInterrupted, TrialStopped, TrialTimeout
 from hyperwidget.executor import _interrupt
 from hyperwidget.executor._channel import Channel, SocketChannel, connect
 from hyperwidget.executor._dask import DaskChannel
+from hyperwidget.executor._outputs import ShippedFiles, collect_files
 from hyperwidget.objective import Script, normalize_returned, stop_status
 
 _OBJECTIVE_CACHE: dict[str, Any] = {}
@@ -49,6 +53,9 @@ class TrialTask:
     token: str | None = None
     dask_channel: str | None = None
     workdir: str | None = None
+    #: When set (Dask), the trial runs in a temporary folder of its worker and at most this many bytes of
+    #: its files come back with its outcome (:mod:`~hyperwidget.executor._outputs`); else it runs in ``workdir``.
+    ship_files_limit: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +67,7 @@ class TrialOutcome:
     error: str | None = None
     returned: Mapping[str, float] = dataclasses.field(default_factory=dict)
     skipped: bool = False
+    shipped: ShippedFiles | None = None  # the trial's files, when they travel with its outcome (Dask)
 
 
 class _ChannelReporter:
@@ -124,24 +132,46 @@ def execute_trial(task: TrialTask) -> TrialOutcome:
     try:
         if not channel.start(task.trial_id, worker_label()):
             return TrialOutcome(task.trial_id, "Skipped", skipped=True)
-        run = Run(_ChannelReporter(channel, task.trial_id), task.trial_id, task.params)
-        try:
-            objective = _load_objective(task)
-            if isinstance(objective, Script):
-                outcome = _run_script(objective, task, run)
-            else:
-                outcome = _run_function(objective, task, run)
-        except KeyboardInterrupt:
-            run.end()
-            channel.end(task.trial_id, "Canceled", "canceled: the sweep was interrupted", {})
-            raise
-        except BaseException:  # e.g. an objective that cannot be unpickled in this worker
-            outcome = TrialOutcome(task.trial_id, "Failed", traceback.format_exc())
-        run.end()  # values of threads the trial started, reported before, count; later ones are dropped
-        channel.end(task.trial_id, outcome.status, outcome.error, dict(outcome.returned))
+        with _trial_folder(task) as folder:
+            outcome = _run_in(folder, task, channel)
+            if task.ship_files_limit is not None:
+                outcome = dataclasses.replace(outcome, shipped=collect_files(folder, task.ship_files_limit))
         return outcome
     finally:
         channel.close()
+
+
+@contextlib.contextmanager
+def _trial_folder(task: TrialTask) -> Iterator[Path]:
+    """The trial's folder: ``task.workdir``, or a temporary one of this worker removed after the trial (Dask)."""
+    if task.ship_files_limit is None:
+        yield Path(task.workdir) if task.workdir else Path.cwd() / "hyperwidget_runs" / task.trial_id
+        return
+    folder = tempfile.mkdtemp(prefix=f"hyperwidget-{task.trial_id[-40:]}-")
+    try:
+        yield Path(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_in(folder: Path, task: TrialTask, channel: Channel) -> TrialOutcome:
+    """Run the trial with ``folder`` as its folder (its ``output_dir`` is ``folder/outputs``) and report its end."""
+    run = Run(_ChannelReporter(channel, task.trial_id), task.trial_id, task.params, output_dir=folder / "outputs")
+    try:
+        objective = _load_objective(task)
+        if isinstance(objective, Script):
+            outcome = _run_script(objective, folder, task, run)
+        else:
+            outcome = _run_function(objective, task, run)
+    except KeyboardInterrupt:
+        run.end()
+        channel.end(task.trial_id, "Canceled", "canceled: the sweep was interrupted", {})
+        raise
+    except BaseException:  # e.g. an objective that cannot be unpickled in this worker
+        outcome = TrialOutcome(task.trial_id, "Failed", traceback.format_exc())
+    run.end()  # values of threads the trial started, reported before, count; later ones are dropped
+    channel.end(task.trial_id, outcome.status, outcome.error, dict(outcome.returned))
+    return outcome
 
 
 def watch_parent() -> None:
@@ -260,8 +290,7 @@ class _TimeoutWatchdog:
             self._timer.cancel()
 
 
-def _run_script(script: Script, task: TrialTask, run: Run) -> TrialOutcome:
-    """Run a child-run script; the :class:`~hyperwidget.objective.Script` supervises its own process."""
-    workdir = Path(task.workdir or Path.cwd() / "hyperwidget_runs" / task.trial_id)
-    status, error = script.run_child(task.params, run, workdir=workdir, timeout=task.timeout)
+def _run_script(script: Script, folder: Path, task: TrialTask, run: Run) -> TrialOutcome:
+    """Run a child-run script in ``folder``; the :class:`~hyperwidget.objective.Script` supervises its process."""
+    status, error = script.run_child(task.params, run, workdir=folder, timeout=task.timeout)
     return TrialOutcome(task.trial_id, status, error)

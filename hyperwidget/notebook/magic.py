@@ -101,11 +101,11 @@ def _parse_line(magic: Any, line: str) -> argparse.Namespace:
 
 
 def _fallback_names() -> dict[str, Any]:
-    """Names a cell may use without importing them: ``log``, ``Run`` and the search-space functions."""
-    from hyperwidget.context import Run, log
+    """Names a cell may use without importing them: ``log``, ``Run``, ``output_dir`` and the search-space functions."""
+    from hyperwidget.context import Run, log, output_dir
     from hyperwidget.notebook._cell import expression_factories
 
-    return {"log": log, "Run": Run, **expression_factories()}
+    return {"log": log, "Run": Run, "output_dir": output_dir, **expression_factories()}
 
 
 def _primary_metric(args: argparse.Namespace, compiled: CompiledCell) -> str:
