@@ -160,7 +160,7 @@ class Run:
         self._reporter = reporter
         self.id = trial_id or "offline"
         self.params: dict[str, Any] = dict(params or {})
-        self._output_dir = None if output_dir is None else Path(output_dir)
+        self._output_dir = output_dir  # made a Path only when the trial asks for it: pathlib costs µs per trial
         self._stop_reason: str | None = None
         self.timed_out = False
         self._lock = threading.Lock()  # a trial's threads log one at a time; end() waits for a log under way
@@ -202,7 +202,7 @@ class Run:
         --------
         ``joblib.dump(model, Run.get_context().output_dir / "model.joblib")``
         """
-        folder = self._output_dir if self._output_dir is not None else Path.cwd() / OFFLINE_OUTPUT_DIR
+        folder = Path(self._output_dir) if self._output_dir is not None else Path.cwd() / OFFLINE_OUTPUT_DIR
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import os
 import threading
 import time
 import warnings
@@ -81,6 +82,7 @@ class SweepEngine:
             for event in ("on_sweep_start", "on_trial_update", "on_sweep_end")
         }
         self.runs_dir = runs_dir
+        self._runs_root = str(runs_dir) if runs_dir is not None else None  # joined per trial without pathlib
         self.backend = get_backend(config.backend)
         self.lock = threading.RLock()
         self.records: list[TrialRecord] = list(trials)
@@ -196,7 +198,7 @@ class SweepEngine:
             address=self._server.address if self._server else None,
             token=self._server.token if self._server else None,
             dask_channel=getattr(self._server, "dask_channel", None),
-            workdir=str(self.runs_dir / record.id) if self.runs_dir else None,
+            workdir=os.path.join(self._runs_root, record.id) if self._runs_root else None,
             ship_files_limit=shipped_bytes_limit() if self.backend.ships_files else None,
         )
 

@@ -135,28 +135,32 @@ def execute_trial(task: TrialTask) -> TrialOutcome:
         with _trial_folder(task) as folder:
             outcome = _run_in(folder, task, channel)
             if task.ship_files_limit is not None:
-                outcome = dataclasses.replace(outcome, shipped=collect_files(folder, task.ship_files_limit))
+                outcome = dataclasses.replace(outcome, shipped=collect_files(Path(folder), task.ship_files_limit))
         return outcome
     finally:
         channel.close()
 
 
 @contextlib.contextmanager
-def _trial_folder(task: TrialTask) -> Iterator[Path]:
-    """The trial's folder: ``task.workdir``, or a temporary one of this worker removed after the trial (Dask)."""
+def _trial_folder(task: TrialTask) -> Iterator[str]:
+    """The trial's folder: ``task.workdir``, or a temporary one of this worker removed after the trial (Dask).
+
+    A string, not a ``Path``: pathlib would cost a no-op trial several microseconds.
+    """
     if task.ship_files_limit is None:
-        yield Path(task.workdir) if task.workdir else Path.cwd() / "hyperwidget_runs" / task.trial_id
+        yield task.workdir or os.path.join(os.getcwd(), "hyperwidget_runs", task.trial_id)
         return
     folder = tempfile.mkdtemp(prefix=f"hyperwidget-{task.trial_id[-40:]}-")
     try:
-        yield Path(folder)
+        yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run_in(folder: Path, task: TrialTask, channel: Channel) -> TrialOutcome:
+def _run_in(folder: str, task: TrialTask, channel: Channel) -> TrialOutcome:
     """Run the trial with ``folder`` as its folder (its ``output_dir`` is ``folder/outputs``) and report its end."""
-    run = Run(_ChannelReporter(channel, task.trial_id), task.trial_id, task.params, output_dir=folder / "outputs")
+    outputs = os.path.join(folder, "outputs")
+    run = Run(_ChannelReporter(channel, task.trial_id), task.trial_id, task.params, output_dir=outputs)
     try:
         objective = _load_objective(task)
         if isinstance(objective, Script):
@@ -290,7 +294,7 @@ class _TimeoutWatchdog:
             self._timer.cancel()
 
 
-def _run_script(script: Script, folder: Path, task: TrialTask, run: Run) -> TrialOutcome:
+def _run_script(script: Script, folder: str, task: TrialTask, run: Run) -> TrialOutcome:
     """Run a child-run script in ``folder``; the :class:`~hyperwidget.objective.Script` supervises its process."""
-    status, error = script.run_child(task.params, run, workdir=folder, timeout=task.timeout)
+    status, error = script.run_child(task.params, run, workdir=Path(folder), timeout=task.timeout)
     return TrialOutcome(task.trial_id, status, error)
