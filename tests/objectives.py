@@ -158,3 +158,24 @@ def logs_from_a_pool(x: float, epochs: int = 5, delay: float = 0.02) -> None:
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(step, range(epochs)))
+
+
+def mlflow_curve(x: float, epochs: int = 4) -> None:
+    """Logs a learning curve with plain MLflow calls only, at steps 10, 20, ... (and one param)."""
+    import mlflow
+
+    with mlflow.start_run():
+        mlflow.log_param("epochs", epochs)
+        for epoch in range(epochs):
+            mlflow.log_metrics({"acc": x * (epoch + 1) / epochs, "loss": 1 - x}, step=10 * (epoch + 1))
+
+
+def mlflow_autolog(c: float) -> None:
+    """Fits a scikit-learn model under ``mlflow.sklearn.autolog()``: MLflow names and logs the metrics."""
+    import mlflow
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+
+    mlflow.sklearn.autolog(log_models=False, log_datasets=False)
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    LogisticRegression(C=c).fit(X, y)

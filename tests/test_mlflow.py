@@ -1,0 +1,260 @@
+"""MLflow both ways: plain ``mlflow`` logging inside trials reaches the sweep; MLflowLogger mirrors a sweep to MLflow.
+
+Everything is read back from real MLflow tracking stores with ``MlflowClient``: a
+SQLite-backed store, and an ``mlflow server`` process started by the test.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+from objectives import mlflow_autolog, mlflow_curve
+
+import hyperwidget as hw
+from hyperwidget import MLflowLogger, Script
+
+# A training script for Azure ML v2, unchanged: plain MLflow calls, as a context manager, with steps and artifacts.
+TRAIN = textwrap.dedent("""
+    import argparse
+    import mlflow
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--learning_rate', type=float)
+    args = parser.parse_args()
+    if args.learning_rate > 0.9:
+        raise ValueError('learning rate too high')
+    with mlflow.start_run():
+        mlflow.log_param('optimizer', 'sgd')
+        for epoch in range(5):
+            accuracy = 1 - abs(args.learning_rate - 0.3) - 0.5 * (epoch == 0 and args.learning_rate < 0.1)
+            mlflow.log_metric('accuracy', accuracy, step=epoch)
+        with open('model.txt', 'w') as f:
+            f.write(str(args.learning_rate))
+        mlflow.log_artifact('model.txt')
+""")
+
+
+def _runs(client: MlflowClient, experiment: str) -> tuple[object, dict[str, object]]:
+    """The parent run of the experiment and its nested runs, by trial id."""
+    runs = client.search_runs([client.get_experiment_by_name(experiment).experiment_id])
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert len(parents) == 1
+    return parents[0], {r.data.tags["hyperwidget.trial"]: r for r in runs if r not in parents}
+
+
+def _history(client: MlflowClient, run_id: str, key: str) -> list[tuple[int, float]]:
+    return [(m.step, m.value) for m in sorted(client.get_metric_history(run_id, key), key=lambda m: m.step)]
+
+
+@pytest.mark.parametrize("backend", ["threads", "loky"])
+def test_plain_mlflow_logging_in_function_trials_reaches_them_with_steps(
+    backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///user.db")  # the user's own setting survives the sweep
+    run = hw.run_sweep(
+        mlflow_curve,
+        {"x": hw.choice(0.2, 0.4, 0.6, 0.8)},
+        metric="acc",
+        sampler="grid",
+        max_concurrent_runs=2,
+        backend=backend,
+        storage=None,
+    )
+    children = run.get_children()
+    assert [c.status for c in children] == ["Completed"] * 4
+    for child in children:
+        x = child.get_hyperparameters()["x"]
+        assert child.get_metrics()["acc"] == pytest.approx([x * e / 4 for e in (1, 2, 3, 4)])
+        assert child.get_metric_steps()["acc"] == [10, 20, 30, 40]
+    assert run.get_best_run_by_primary_metric().get_hyperparameters()["x"] == 0.8
+    assert os.environ["MLFLOW_TRACKING_URI"] == "sqlite:///user.db"
+
+
+class _StopBelowHalf(hw.EarlyTerminationPolicy):
+    """Stops a trial whose third value of the metric is below 0.5 (whatever the other trials do)."""
+
+    def on_report(self, trial, trials, metric, goal):
+        series = trial.series(metric)
+        return "below 0.5 at its third value" if len(series) == 3 and series[-1] < 0.5 else None
+
+
+def test_a_policy_stops_a_trial_on_values_logged_with_mlflow(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text(
+        textwrap.dedent("""
+        import argparse, time
+        import mlflow
+        parser = argparse.ArgumentParser()
+        parser.add_argument('--x', type=float)
+        x = parser.parse_args().x
+        for epoch in range(40):
+            mlflow.log_metric('acc', x, step=epoch)
+            time.sleep(0.05)
+        """)
+    )
+    run = hw.run_sweep(
+        Script("train.py", source_directory=str(tmp_path / "src")),
+        {"--x": hw.choice(0.1, 0.9)},
+        metric="acc",
+        sampler="grid",
+        policy=_StopBelowHalf(),
+        max_concurrent_runs=2,
+        storage=None,
+    )
+    statuses = {c.get_hyperparameters()["--x"]: c for c in run.get_children()}
+    assert statuses[0.1].status == "StoppedEarly" and len(statuses[0.1].get_metrics()["acc"]) < 40
+    assert statuses[0.9].status == "Completed" and len(statuses[0.9].get_metrics()["acc"]) == 40
+
+
+def test_sklearn_autolog_in_a_function_trial_reports_its_metrics() -> None:
+    run = hw.run_sweep(
+        mlflow_autolog, {"c": hw.choice(0.01, 1.0)}, metric="training_score", sampler="grid", storage=None
+    )
+    assert [c.status for c in run.get_children()] == ["Completed"] * 2
+    for child in run.get_children():
+        metrics = child.get_metrics()
+        assert 0.5 < metrics["training_score"] <= 1.0 and "training_f1_score" in metrics
+
+
+def test_an_unchanged_mlflow_script_sweep_is_mirrored_to_a_sqlite_store(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text(TRAIN)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    logger = MLflowLogger(uri, experiment_name="tuning")
+    run = hw.run_sweep(
+        Script("train.py", source_directory=str(tmp_path / "src")),
+        {"--learning_rate": hw.choice(0.05, 0.3, 0.95)},
+        metric="accuracy",
+        sampler="grid",
+        max_concurrent_runs=3,
+        observers=[logger],
+        name="lr-sweep",
+    )
+    assert logger.error is None
+    by_lr = {c.get_hyperparameters()["--learning_rate"]: c for c in run.get_children()}
+    assert by_lr[0.3].status == "Completed" and by_lr[0.95].status == "Failed"
+    assert by_lr[0.3].get_metric_steps()["accuracy"] == [0, 1, 2, 3, 4]
+    assert "outputs/model.txt" in by_lr[0.3].get_file_names()  # mlflow.log_artifact went to the trial's outputs
+
+    client = MlflowClient(tracking_uri=uri)
+    parent, trials = _runs(client, "tuning")
+    assert parent.info.run_id == logger.parent_run_id and parent.info.status == "FINISHED"
+    assert parent.data.params == {"primary_metric": "accuracy", "goal": "maximize"}
+    assert parent.data.tags["hyperwidget.best_trial"] == by_lr[0.3].id
+    for lr, child in by_lr.items():
+        mirrored = trials[child.id]
+        assert mirrored.info.run_id == logger.run_ids[child.id]
+        assert mirrored.data.tags["mlflow.parentRunId"] == parent.info.run_id
+        assert mirrored.data.params == {"--learning_rate": str(lr)}
+        assert mirrored.data.tags["hyperwidget.status"] == child.status
+        expected = list(
+            zip(child.get_metric_steps().get("accuracy", []), child.get_metrics().get("accuracy", []), strict=True)
+        )
+        assert _history(client, mirrored.info.run_id, "accuracy") == expected
+    failed = trials[by_lr[0.95].id]
+    assert failed.info.status == "FAILED" and "learning rate too high" in failed.data.tags["hyperwidget.error"]
+    assert len(_history(client, trials[by_lr[0.05].id].info.run_id, "accuracy")) == 5
+    artifacts = [f.path for f in client.list_artifacts(trials[by_lr[0.3].id].info.run_id, "outputs")]
+    assert "outputs/model.txt" in artifacts
+    local = client.download_artifacts(trials[by_lr[0.3].id].info.run_id, "outputs/model.txt", str(tmp_path))
+    assert Path(local).read_text() == "0.3"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def mlflow_server(tmp_path: Path) -> Iterator[str]:
+    """An ``mlflow server`` on a SQLite store, serving artifacts; its URL."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+            "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
+            "--artifacts-destination", str(tmp_path / "server-artifacts"), "--workers", "1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=1):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"mlflow server did not start (exit code {process.poll()})") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)  # the server and its workers
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _logged_curve(x: float) -> None:
+    for epoch in range(3):
+        hw.log("acc", x + epoch, step=100 + epoch)
+    hw.log("acc", x + 3)  # no step: MLflow gets its index in the series
+
+
+def test_a_sweep_logging_with_hw_log_is_mirrored_to_an_mlflow_server(mlflow_server: str) -> None:
+    logger = MLflowLogger(mlflow_server)
+    run = hw.run_sweep(
+        _logged_curve,
+        {"x": hw.choice(0.0, 1.0)},
+        metric="acc",
+        sampler="grid",
+        backend="threads",
+        observers=[logger],
+        name="server-sweep",
+        storage=None,
+    )
+    assert logger.error is None
+    client = MlflowClient(tracking_uri=mlflow_server)
+    parent, trials = _runs(client, "server-sweep")
+    assert parent.info.status == "FINISHED" and set(trials) == {c.id for c in run.get_children()}
+    for child in run.get_children():
+        x = child.get_hyperparameters()["x"]
+        history = _history(client, trials[child.id].info.run_id, "acc")
+        assert history == [(3, x + 3), (100, x), (101, x + 1), (102, x + 2)]
+
+
+def test_mlflow_logger_never_blocks_and_reports_an_unreachable_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")  # MLflow's own retries would take minutes
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    logger = MLflowLogger(f"http://127.0.0.1:{_free_port()}")  # nothing listens there
+    started = time.perf_counter()
+    with pytest.warns(hw.HyperwidgetWarning, match="not fully mirrored to MLflow"):
+        run = hw.run_sweep(
+            _logged_curve, {"x": hw.choice(0.0, 1.0)}, metric="acc", sampler="grid", observers=[logger], storage=None
+        )
+    assert run.status == "Completed" and logger.error is not None
+    assert time.perf_counter() - started < 30
+
+
+def test_importing_hyperwidget_does_not_import_mlflow_and_the_stand_in_names_its_replacement() -> None:
+    code = "import sys, hyperwidget; hyperwidget.MLflowLogger; assert 'mlflow' not in sys.modules, 'imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+    with pytest.raises(ImportError, match=r"Replace `from hyperwidget import mlflow` with `import mlflow`"):
+        from hyperwidget import mlflow  # noqa: F401
