@@ -26,8 +26,9 @@ from hyperwidget.trial import TrialRecord, TrialStatus
 
 logger = logging.getLogger(__name__)
 
-#: MLflow's limits: items per ``log_batch`` call and characters of a tag value.
-BATCH_SIZE = 1000
+#: MLflow's limits: metrics, and params or tags, per ``log_batch`` call; characters of a tag value.
+METRICS_PER_BATCH = 1000
+KEYS_PER_BATCH = 100
 TAG_CHARS = 5000
 #: MLflow's run status of each sweep and trial status (stopped early and failed trials also get a status tag).
 RUN_STATUS = {
@@ -268,18 +269,17 @@ class _Mirror:
         params: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> None:
+        """``log_batch`` calls within MLflow's limits (1000 metrics, 100 params, 100 tags per call)."""
         from mlflow.entities import Param, RunTag
 
-        items: list[Any] = [*metrics]
-        param_items = [Param(k, v) for k, v in (params or {}).items()]
-        tag_items = [RunTag(k, v) for k, v in (tags or {}).items()]
-        for i in range(0, max(len(items), 1), BATCH_SIZE):
-            chunk = items[i : i + BATCH_SIZE]
-            first = i == 0
-            if chunk or (first and (param_items or tag_items)):
-                self.client.log_batch(
-                    str(run_id), metrics=chunk, params=param_items if first else [], tags=tag_items if first else []
-                )
+        batches = (
+            ("metrics", list(metrics), METRICS_PER_BATCH),
+            ("params", [Param(k, v) for k, v in (params or {}).items()], KEYS_PER_BATCH),
+            ("tags", [RunTag(k, v) for k, v in (tags or {}).items()], KEYS_PER_BATCH),
+        )
+        for kind, items, size in batches:
+            for i in range(0, len(items), size):
+                self.client.log_batch(str(run_id), **{kind: items[i : i + size]})
 
 
 def _text(value: Any) -> str:

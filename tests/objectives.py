@@ -179,3 +179,11 @@ def mlflow_autolog(c: float) -> None:
     mlflow.sklearn.autolog(log_models=False, log_datasets=False)
     X, y = make_classification(n_samples=60, n_features=4, random_state=0)
     LogisticRegression(C=c).fit(X, y)
+
+
+def mlflow_without_run(x: float) -> None:
+    """Logs with ``mlflow.log_metric`` and no ``start_run``: MLflow starts a run and leaves it active."""
+    import mlflow
+
+    for epoch in range(3):
+        mlflow.log_metric("acc", x + epoch)

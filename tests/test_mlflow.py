@@ -17,9 +17,10 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
-from objectives import mlflow_autolog, mlflow_curve
+from objectives import mlflow_autolog, mlflow_curve, mlflow_without_run
 
 import hyperwidget as hw
 from hyperwidget import MLflowLogger, Script
@@ -79,6 +80,17 @@ def test_plain_mlflow_logging_in_function_trials_reaches_them_with_steps(
         assert child.get_metric_steps()["acc"] == [10, 20, 30, 40]
     assert run.get_best_run_by_primary_metric().get_hyperparameters()["x"] == 0.8
     assert os.environ["MLFLOW_TRACKING_URI"] == "sqlite:///user.db"
+    assert mlflow.get_tracking_uri() == "sqlite:///user.db"
+
+
+def test_each_trial_gets_its_own_mlflow_run_when_the_code_starts_none() -> None:
+    run = hw.run_sweep(
+        mlflow_without_run, {"x": hw.choice(0.0, 10.0, 20.0)}, metric="acc", sampler="grid", backend="sequential"
+    )
+    for child in run.get_children():
+        x = child.get_hyperparameters()["x"]
+        assert child.status == "Completed" and child.get_metrics()["acc"] == [x, x + 1, x + 2]
+    assert mlflow.active_run() is None
 
 
 class _StopBelowHalf(hw.EarlyTerminationPolicy):
@@ -187,6 +199,8 @@ def mlflow_server(tmp_path: Path) -> Iterator[str]:
             "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
             "--artifacts-destination", str(tmp_path / "server-artifacts"), "--workers", "1",
         ],
+        # no background-job executor: it adds about 10 s to the start, and mirroring needs no jobs
+        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -218,26 +232,47 @@ def _logged_curve(x: float) -> None:
     hw.log("acc", x + 3)  # no step: MLflow gets its index in the series
 
 
-def test_a_sweep_logging_with_hw_log_is_mirrored_to_an_mlflow_server(mlflow_server: str) -> None:
+# A script that logs with hyperwidget's own log(..., step=...) and writes a file to its outputs folder.
+HW_LOG_TRAIN = textwrap.dedent("""
+    import argparse, os
+    from hyperwidget import log
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--x', type=float)
+    x = parser.parse_args().x
+    for epoch in range(3):
+        log('acc', x + epoch, step=100 + epoch)
+    log('acc', x + 3)  # no step: MLflow gets its index in the series
+    os.makedirs('outputs', exist_ok=True)
+    with open('outputs/model.txt', 'w') as f:
+        f.write(str(x))
+""")
+
+
+def test_a_sweep_logging_with_hw_log_is_mirrored_to_an_mlflow_server(mlflow_server: str, tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text(HW_LOG_TRAIN)
     logger = MLflowLogger(mlflow_server)
     run = hw.run_sweep(
-        _logged_curve,
-        {"x": hw.choice(0.0, 1.0)},
+        Script("train.py", source_directory=str(tmp_path / "src")),
+        {"--x": hw.choice(0.0, 1.0)},
         metric="acc",
         sampler="grid",
-        backend="threads",
+        max_concurrent_runs=2,
         observers=[logger],
         name="server-sweep",
-        storage=None,
     )
     assert logger.error is None
     client = MlflowClient(tracking_uri=mlflow_server)
     parent, trials = _runs(client, "server-sweep")
     assert parent.info.status == "FINISHED" and set(trials) == {c.id for c in run.get_children()}
     for child in run.get_children():
-        x = child.get_hyperparameters()["x"]
-        history = _history(client, trials[child.id].info.run_id, "acc")
-        assert history == [(3, x + 3), (100, x), (101, x + 1), (102, x + 2)]
+        x = child.get_hyperparameters()["--x"]
+        run_id = trials[child.id].info.run_id
+        assert _history(client, run_id, "acc") == [(3, x + 3), (100, x), (101, x + 1), (102, x + 2)]
+        assert {f.path for f in client.list_artifacts(run_id)} >= {"outputs", "std_log.txt"}
+        local = client.download_artifacts(run_id, "outputs/model.txt", str(tmp_path / child.id))
+        assert Path(local).read_text() == str(x)
 
 
 def test_mlflow_logger_never_blocks_and_reports_an_unreachable_server(monkeypatch: pytest.MonkeyPatch) -> None:
