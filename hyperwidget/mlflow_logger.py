@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 METRICS_PER_BATCH = 1000
 KEYS_PER_BATCH = 100
 TAG_CHARS = 5000
+#: Seconds the writer lets updates accumulate between two rounds of writes: a trial logging fast costs one
+#: ``log_batch`` call per round, not one per value (the end of the sweep does not wait for a round).
+WRITE_INTERVAL = 0.5
 #: MLflow's run status of each sweep and trial status (stopped early and failed trials also get a status tag).
 RUN_STATUS = {
     "Completed": "FINISHED",
@@ -85,6 +88,7 @@ class MLflowLogger:
         #: Why mirroring stopped, when it did (also warned at the end of the sweep).
         self.error: BaseException | None = None
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._wake = threading.Event()  # set at the end of the sweep: the writer's last round starts at once
         self._thread: threading.Thread | None = None
 
     def __repr__(self) -> str:
@@ -95,7 +99,7 @@ class MLflowLogger:
         """Engine hook: start the background writer, which creates the parent run."""
         uri = _resolve_uri(self.tracking_uri)  # now, before function trials point MLflow at the sweep
         self.parent_run_id, self.run_ids, self.error = None, {}, None
-        self._queue = queue.SimpleQueue()
+        self._queue, self._wake = queue.SimpleQueue(), threading.Event()
         mirror = _Mirror(self, uri, run)
         self._thread = threading.Thread(target=mirror.serve, daemon=True, name="hyperwidget-mlflow")
         self._thread.start()
@@ -109,6 +113,7 @@ class MLflowLogger:
         if self._thread is None:
             return
         self._queue.put((_END, run))
+        self._wake.set()
         self._thread.join()
         self._thread = None
         if self.error is not None:
@@ -147,6 +152,7 @@ class _Mirror:
         except Exception as error:
             self._fail(error)
         while True:
+            self.owner._wake.wait(WRITE_INTERVAL)
             batch, end = self._drain()
             if self.owner.error is None:
                 try:

@@ -115,6 +115,7 @@ def test_a_policy_stops_a_trial_on_values_logged_with_mlflow(tmp_path: Path) -> 
             time.sleep(0.05)
         """)
     )
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     run = hw.run_sweep(
         Script("train.py", source_directory=str(tmp_path / "src")),
         {"--x": hw.choice(0.1, 0.9)},
@@ -122,11 +123,17 @@ def test_a_policy_stops_a_trial_on_values_logged_with_mlflow(tmp_path: Path) -> 
         sampler="grid",
         policy=_StopBelowHalf(),
         max_concurrent_runs=2,
+        observers=[MLflowLogger(uri, experiment_name="stops")],
         storage=None,
     )
-    statuses = {c.get_hyperparameters()["--x"]: c for c in run.get_children()}
-    assert statuses[0.1].status == "StoppedEarly" and len(statuses[0.1].get_metrics()["acc"]) < 40
-    assert statuses[0.9].status == "Completed" and len(statuses[0.9].get_metrics()["acc"]) == 40
+    by_x = {c.get_hyperparameters()["--x"]: c for c in run.get_children()}
+    assert by_x[0.1].status == "StoppedEarly" and len(by_x[0.1].get_metrics()["acc"]) < 40
+    assert by_x[0.9].status == "Completed" and len(by_x[0.9].get_metrics()["acc"]) == 40
+    _, trials = _runs(MlflowClient(tracking_uri=uri), "stops")
+    stopped = trials[by_x[0.1].id]
+    assert stopped.data.tags["hyperwidget.status"] == "StoppedEarly" and stopped.info.status == "FINISHED"
+    assert "below 0.5" in stopped.data.tags["hyperwidget.error"]
+    assert trials[by_x[0.9].id].data.tags["hyperwidget.status"] == "Completed"
 
 
 def test_sklearn_autolog_in_a_function_trial_reports_its_metrics() -> None:
