@@ -300,3 +300,14 @@ def test_importing_hyperwidget_does_not_import_mlflow_and_the_stand_in_names_its
     subprocess.run([sys.executable, "-c", code], check=True)
     with pytest.raises(ImportError, match=r"Replace `from hyperwidget import mlflow` with `import mlflow`"):
         from hyperwidget import mlflow  # noqa: F401
+
+
+@pytest.mark.filterwarnings("ignore::hyperwidget.HyperwidgetWarning")
+def test_without_the_entry_point_a_never_logged_metric_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hyperwidget.engine
+
+    monkeypatch.setattr(hyperwidget.engine, "plugin_installed", lambda: False)
+    with pytest.raises(
+        hw.SweepFailedError, match=r"install hyperwidget with pip \(pip install \"hyperwidget\[mlflow\]\"\)"
+    ):
+        hw.run_sweep(_logged_curve, {"x": hw.choice(0.0, 1.0, 2.0)}, metric="accuracy", backend="threads", storage=None)
