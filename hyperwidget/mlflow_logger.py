@@ -13,7 +13,6 @@ import logging
 import math
 import os
 import queue
-import sys
 import threading
 import time
 import warnings
@@ -21,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from hyperwidget.errors import HyperwidgetWarning
+from hyperwidget.errors import HyperwidgetWarning, SweepConfigError
 from hyperwidget.trial import TrialRecord, TrialStatus
 
 logger = logging.getLogger(__name__)
@@ -47,6 +46,10 @@ TRIAL_TAG = "hyperwidget.trial"
 _END = object()
 
 
+class _GaveUp(Exception):
+    """Raised in the writer when its owner stopped waiting for it."""
+
+
 class MLflowLogger:
     """Mirror a sweep to MLflow: a parent run, and one nested run per trial.
 
@@ -67,6 +70,11 @@ class MLflowLogger:
         (``MLFLOW_TRACKING_URI``, ``mlflow.set_tracking_uri``, else its default).
     experiment_name : str, optional
         The MLflow experiment (created when missing). Default: the sweep's name.
+    flush_timeout : float
+        Seconds the end of the sweep waits for the writer to finish. Past it the
+        sweep ends anyway, the writer stops at its next call, and a warning says
+        the mirror is incomplete (an MLflow client retries an unreachable server
+        for minutes).
 
     Examples
     --------
@@ -79,9 +87,16 @@ class MLflowLogger:
         logger.parent_run_id  # the sweep's MLflow run; logger.run_ids: each trial's
     """
 
-    def __init__(self, tracking_uri: str | None = None, experiment_name: str | None = None) -> None:
+    def __init__(
+        self, tracking_uri: str | None = None, experiment_name: str | None = None, *, flush_timeout: float = 120.0
+    ) -> None:
+        if not flush_timeout > 0:
+            raise SweepConfigError(
+                f"MLflowLogger: flush_timeout must be a number of seconds > 0, got {flush_timeout!r}; e.g. 120."
+            )
         self.tracking_uri = tracking_uri
         self.experiment_name = experiment_name
+        self.flush_timeout = float(flush_timeout)
         #: The MLflow run of the sweep, and of each trial by trial id (filled as the sweep runs).
         self.parent_run_id: str | None = None
         self.run_ids: dict[str, str] = {}
@@ -114,7 +129,9 @@ class MLflowLogger:
             return
         self._queue.put((_END, run))
         self._wake.set()
-        self._thread.join()
+        self._thread.join(self.flush_timeout)
+        if self._thread.is_alive() and self.error is None:  # the writer stops before its next call
+            self.error = TimeoutError(f"MLflow still busy after flush_timeout={self.flush_timeout} s")
         self._thread = None
         if self.error is not None:
             warnings.warn(
@@ -125,20 +142,25 @@ class MLflowLogger:
             )
 
 
-def _resolve_uri(tracking_uri: str | None) -> str | None:
-    """The explicit URI, else the user's ``MLFLOW_TRACKING_URI`` or ``mlflow``'s URI; ``None``: MLflow's default."""
+def _resolve_uri(tracking_uri: str | None) -> str:
+    """The explicit URI, else the user's ``MLFLOW_TRACKING_URI``, else MLflow's own (its default included).
+
+    Resolved when the sweep starts: once function trials run in this process
+    (the threads backend), MLflow's URI is the sweep's ``hyperwidget:`` until they end.
+    """
     if tracking_uri:
         return tracking_uri
     if os.environ.get("MLFLOW_TRACKING_URI"):
         return os.environ["MLFLOW_TRACKING_URI"]
-    mlflow = sys.modules.get("mlflow")
-    return mlflow.get_tracking_uri() if mlflow is not None else None
+    import mlflow  # MLflow's default URI: only MLflow knows it
+
+    return str(mlflow.get_tracking_uri())
 
 
 class _Mirror:
     """The background writer of one sweep: the owner's queue in, MLflow calls out."""
 
-    def __init__(self, owner: MLflowLogger, uri: str | None, view: Any) -> None:
+    def __init__(self, owner: MLflowLogger, uri: str, view: Any) -> None:
         self.owner, self.uri, self.view = owner, uri, view
         self.client: Any = None
         self.experiment_id = ""
@@ -165,7 +187,14 @@ class _Mirror:
             if end is not None:
                 return
 
+    def _check(self) -> None:
+        """Stop writing once the owner gave up (``flush_timeout``) or an earlier write failed."""
+        if self.owner.error is not None:
+            raise _GaveUp
+
     def _fail(self, error: BaseException) -> None:
+        if isinstance(error, _GaveUp):
+            return
         logger.exception("hyperwidget MLflowLogger: mirroring to MLflow failed")
         self.owner.error = error
 
@@ -199,6 +228,7 @@ class _Mirror:
 
     def sync(self, record: TrialRecord) -> None:
         """Write what MLflow does not have yet of ``record``: its run, new values, its end."""
+        self._check()
         if record.id in self.finished:
             return
         run_id = self.owner.run_ids.get(record.id)
@@ -259,6 +289,7 @@ class _Mirror:
 
     def _upload_files(self, run_id: str, child: Any) -> None:
         """The trial's files (``ChildRun.get_file_names``: regular files inside its folder) as artifacts."""
+        self._check()
         names = child.get_file_names()
         if not names or child.outputs_dir is None:
             return

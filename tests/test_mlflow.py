@@ -295,6 +295,30 @@ def test_mlflow_logger_never_blocks_and_reports_an_unreachable_server(monkeypatc
     assert time.perf_counter() - started < 30
 
 
+def test_mlflow_logger_gives_up_on_a_server_that_never_answers_after_flush_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    with socket.socket() as silent:  # accepts connections (the backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        logger = MLflowLogger(f"http://127.0.0.1:{silent.getsockname()[1]}", flush_timeout=1.0)
+        started = time.perf_counter()
+        with pytest.warns(hw.HyperwidgetWarning, match=r"flush_timeout=1.0 s"):
+            run = hw.run_sweep(
+                _logged_curve,
+                {"x": hw.choice(0.0, 1.0)},
+                metric="acc",
+                backend="threads",
+                observers=[logger],
+                storage=None,
+            )
+        assert run.status == "Completed" and time.perf_counter() - started < 15
+        assert isinstance(logger.error, TimeoutError)
+    with pytest.raises(hw.SweepConfigError, match="flush_timeout must be a number of seconds > 0"):
+        MLflowLogger(flush_timeout=0)
+
+
 def test_importing_hyperwidget_does_not_import_mlflow_and_the_stand_in_names_its_replacement() -> None:
     code = "import sys, hyperwidget; hyperwidget.MLflowLogger; assert 'mlflow' not in sys.modules, 'imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
