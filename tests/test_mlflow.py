@@ -239,9 +239,11 @@ def _logged_curve(x: float) -> None:
     hw.log("acc", x + 3)  # no step: MLflow gets its index in the series
 
 
-# A script that logs with hyperwidget's own log(..., step=...) and writes a file to its outputs folder.
+# A script that logs with hyperwidget's own log(..., step=...) and with plain MLflow, and writes a file to its
+# outputs folder.
 HW_LOG_TRAIN = textwrap.dedent("""
     import argparse, os
+    import mlflow
     from hyperwidget import log
 
     parser = argparse.ArgumentParser()
@@ -250,16 +252,21 @@ HW_LOG_TRAIN = textwrap.dedent("""
     for epoch in range(3):
         log('acc', x + epoch, step=100 + epoch)
     log('acc', x + 3)  # no step: MLflow gets its index in the series
+    mlflow.log_metric('loss', 1 - x, step=7)
     os.makedirs('outputs', exist_ok=True)
     with open('outputs/model.txt', 'w') as f:
         f.write(str(x))
 """)
 
 
-def test_a_sweep_logging_with_hw_log_is_mirrored_to_an_mlflow_server(mlflow_server: str, tmp_path: Path) -> None:
+def test_a_script_logging_with_hw_log_and_mlflow_is_mirrored_to_the_mlflow_server_of_the_environment(
+    mlflow_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "train.py").write_text(HW_LOG_TRAIN)
-    logger = MLflowLogger(mlflow_server)
+    # The user's MLflow setting: the logger mirrors there, while the script's own MLflow calls go to its trial.
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
+    logger = MLflowLogger()
     run = hw.run_sweep(
         Script("train.py", source_directory=str(tmp_path / "src")),
         {"--x": hw.choice(0.0, 1.0)},
@@ -277,6 +284,7 @@ def test_a_sweep_logging_with_hw_log_is_mirrored_to_an_mlflow_server(mlflow_serv
         x = child.get_hyperparameters()["--x"]
         run_id = trials[child.id].info.run_id
         assert _history(client, run_id, "acc") == [(3, x + 3), (100, x), (101, x + 1), (102, x + 2)]
+        assert _history(client, run_id, "loss") == [(7, 1 - x)]
         assert {f.path for f in client.list_artifacts(run_id)} >= {"outputs", "std_log.txt"}
         local = client.download_artifacts(run_id, "outputs/model.txt", str(tmp_path / child.id))
         assert Path(local).read_text() == str(x)
