@@ -105,6 +105,7 @@ class MLflowLogger:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._wake = threading.Event()  # set at the end of the sweep: the writer's last round starts at once
         self._thread: threading.Thread | None = None
+        self._mirror: _Mirror | None = None
 
     def __repr__(self) -> str:
         return f"MLflowLogger(tracking_uri={self.tracking_uri!r}, experiment_name={self.experiment_name!r})"
@@ -115,7 +116,7 @@ class MLflowLogger:
         uri = _resolve_uri(self.tracking_uri)  # now, before function trials point MLflow at the sweep
         self.parent_run_id, self.run_ids, self.error = None, {}, None
         self._queue, self._wake = queue.SimpleQueue(), threading.Event()
-        mirror = _Mirror(self, uri, run)
+        self._mirror = mirror = _Mirror(self, uri, run)
         self._thread = threading.Thread(target=mirror.serve, daemon=True, name="hyperwidget-mlflow")
         self._thread.start()
 
@@ -130,9 +131,10 @@ class MLflowLogger:
         self._queue.put((_END, run))
         self._wake.set()
         self._thread.join(self.flush_timeout)
-        if self._thread.is_alive() and self.error is None:  # the writer stops before its next call
-            self.error = TimeoutError(f"MLflow still busy after flush_timeout={self.flush_timeout} s")
-        self._thread = None
+        if self._thread.is_alive() and self._mirror is not None:  # the writer stops before its next call
+            self._mirror.gave_up = True
+            self.error = self.error or TimeoutError(f"MLflow still busy after flush_timeout={self.flush_timeout} s")
+        self._thread = self._mirror = None
         if self.error is not None:
             warnings.warn(
                 f"{self!r}: the sweep was not fully mirrored to MLflow ({type(self.error).__name__}: {self.error}); "
@@ -162,6 +164,11 @@ class _Mirror:
 
     def __init__(self, owner: MLflowLogger, uri: str, view: Any) -> None:
         self.owner, self.uri, self.view = owner, uri, view
+        # this sweep's queue and run ids: a logger reused for another sweep gets new ones
+        self.queue, self.wake, self.run_ids = owner._queue, owner._wake, owner.run_ids
+        self.parent_run_id = ""
+        self.gave_up = False  # set by the owner past flush_timeout
+        self.failed = False
         self.client: Any = None
         self.experiment_id = ""
         self.sent: dict[tuple[str, str], int] = {}  # (trial id, metric) -> values written
@@ -174,9 +181,9 @@ class _Mirror:
         except Exception as error:
             self._fail(error)
         while True:
-            self.owner._wake.wait(WRITE_INTERVAL)
+            self.wake.wait(WRITE_INTERVAL)
             batch, end = self._drain()
-            if self.owner.error is None:
+            if not (self.gave_up or self.failed):
                 try:
                     for record in batch.values():
                         self.sync(record)
@@ -189,25 +196,27 @@ class _Mirror:
 
     def _check(self) -> None:
         """Stop writing once the owner gave up (``flush_timeout``) or an earlier write failed."""
-        if self.owner.error is not None:
+        if self.gave_up or self.failed:
             raise _GaveUp
 
     def _fail(self, error: BaseException) -> None:
         if isinstance(error, _GaveUp):
             return
         logger.exception("hyperwidget MLflowLogger: mirroring to MLflow failed")
-        self.owner.error = error
+        self.failed = True
+        if self.owner._mirror is self:
+            self.owner.error = error
 
     def _drain(self) -> tuple[dict[str, TrialRecord], Any]:
         """The latest snapshot of each trial queued so far (waiting for one), and the end marker's run if seen."""
         latest: dict[str, TrialRecord] = {}
-        item = self.owner._queue.get()
+        item = self.queue.get()
         while True:
             if isinstance(item, tuple) and item[0] is _END:
                 return latest, item[1]
             latest[item.id] = item
             try:
-                item = self.owner._queue.get_nowait()
+                item = self.queue.get_nowait()
             except queue.Empty:
                 return latest, None
 
@@ -221,7 +230,9 @@ class _Mirror:
         parent = self.client.create_run(
             self.experiment_id, run_name=str(self.view.name), tags={"hyperwidget.sweep": str(self.view.name)}
         )
-        self.owner.parent_run_id = parent.info.run_id
+        self.parent_run_id = parent.info.run_id
+        if self.owner._mirror is self:
+            self.owner.parent_run_id = self.parent_run_id
         self._log(parent.info.run_id, params={"primary_metric": self.view.metric, "goal": _text(self.view.goal)})
         for record in self.view.trials:  # a resumed sweep's trials
             self.sync(record)
@@ -231,7 +242,7 @@ class _Mirror:
         self._check()
         if record.id in self.finished:
             return
-        run_id = self.owner.run_ids.get(record.id)
+        run_id = self.run_ids.get(record.id)
         if run_id is None:
             if record.status is TrialStatus.QUEUED:
                 return
@@ -241,10 +252,10 @@ class _Mirror:
             self._finish(run_id, record)
 
     def _create_trial_run(self, record: TrialRecord) -> str:
-        tags = {"mlflow.parentRunId": self.owner.parent_run_id, TRIAL_TAG: record.id}
+        tags = {"mlflow.parentRunId": self.parent_run_id, TRIAL_TAG: record.id}
         start = int((record.started_at or record.created_at) * 1000)
         run = self.client.create_run(self.experiment_id, start_time=start, tags=tags, run_name=record.id)
-        self.owner.run_ids[record.id] = run_id = run.info.run_id
+        self.run_ids[record.id] = run_id = run.info.run_id
         self._log(run_id, params={str(k): _text(v) for k, v in record.params.items()})
         return str(run_id)
 
@@ -277,9 +288,9 @@ class _Mirror:
         for record in view.trials:
             self.sync(record)
         for child in view.get_children():
-            if child.id in self.owner.run_ids:
-                self._upload_files(self.owner.run_ids[child.id], child)
-        parent = self.owner.parent_run_id
+            if child.id in self.run_ids:
+                self._upload_files(self.run_ids[child.id], child)
+        parent = self.parent_run_id
         status = _text(view.status)
         self._log(parent, tags={STATUS_TAG: status})
         best = _best(view)

@@ -343,3 +343,26 @@ def test_without_the_entry_point_a_never_logged_metric_says_how_to_install(monke
         hw.SweepFailedError, match=r"install hyperwidget with pip \(pip install \"hyperwidget\[mlflow\]\"\)"
     ):
         hw.run_sweep(_logged_curve, {"x": hw.choice(0.0, 1.0, 2.0)}, metric="accuracy", backend="threads", storage=None)
+
+
+def test_one_logger_mirrors_successive_sweeps_to_their_own_parent_runs(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    logger = MLflowLogger(uri, experiment_name="both")
+    parents = {}
+    for name, values in (("first", (0.0, 1.0)), ("second", (5.0,))):
+        run = hw.run_sweep(
+            _logged_curve,
+            {"x": hw.choice(*values)},
+            metric="acc",
+            sampler="grid",
+            backend="threads",
+            observers=[logger],
+            name=name,
+        )
+        parents[logger.parent_run_id] = {logger.run_ids[c.id] for c in run.get_children()}
+    client = MlflowClient(tracking_uri=uri)
+    runs = client.search_runs([client.get_experiment_by_name("both").experiment_id])
+    nested = {r.info.run_id: r.data.tags.get("mlflow.parentRunId") for r in runs}
+    assert len(parents) == 2 and len(runs) == 5
+    for parent, children in parents.items():
+        assert {run_id for run_id, p in nested.items() if p == parent} == children
