@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from objectives import curve, faulty
+from objectives import curve, faulty, mlflow_curve
 
 import hyperwidget as hw
 from hyperwidget import SweepConfigError
@@ -202,3 +202,15 @@ def test_every_value_of_a_fast_logging_dask_trial_is_recorded(client) -> None:  
     assert [len(t.series("acc")) for t in run.trials] == [3000, 3000]
     assert [len(t.series("acc")) for t in hw.load_sweep("f", "f.db").trials] == [3000, 3000]
     assert time.monotonic() - started < 30, "values are sent in batches, not one scheduler round trip each"
+
+
+def test_plain_mlflow_logging_on_dask_workers_reaches_the_trials(client) -> None:  # type: ignore[no-untyped-def]
+    run = hw.run_sweep(
+        mlflow_curve, {"x": hw.choice(0.2, 0.8)}, metric="acc", sampler="grid", backend="dask", storage=None
+    )
+    for child in run.get_children():
+        x = child.get_hyperparameters()["x"]
+        assert child.status == "Completed" and child.get_metrics()["acc"] == pytest.approx(
+            [x * e / 4 for e in (1, 2, 3, 4)]
+        )
+        assert child.get_metric_steps()["acc"] == [10, 20, 30, 40]
