@@ -78,6 +78,9 @@ def function_trial_tracking() -> Iterator[None]:
     trial that created it. MLflow runs the trial left active (``mlflow.log_metric``
     without ``start_run`` starts one) are ended, so that the next trial served by
     this worker starts its own.
+
+    A trial thread the threads backend lets go past its timeout (stuck in C)
+    leaves only when it ends: until then this process keeps the sweep's URI.
     """
     if not plugin_installed():
         yield
