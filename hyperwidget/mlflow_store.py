@@ -79,8 +79,8 @@ def artifact_root(store_uri: str | None) -> tuple[Path, bool]:
     """The artifact folder of a ``hyperwidget:`` URI and whether its runs share it.
 
     A URI with a path (a script trial's outputs folder) gives that folder, shared by
-    the runs of the trial; ``hyperwidget:`` gives a new temporary folder, with one
-    sub-folder per run (the trials of a worker share the store).
+    the runs of the trial; ``hyperwidget:`` gives a new folder in the temporary
+    directory, with one sub-folder per run (the trials of a worker share the store).
     """
     parsed = urllib.parse.urlparse(store_uri or f"{SCHEME}:")
     if parsed.scheme != SCHEME:
@@ -90,7 +90,8 @@ def artifact_root(store_uri: str | None) -> tuple[Path, bool]:
         )
     if parsed.path:
         return Path(urllib.parse.unquote(parsed.path)), True
-    return Path(tempfile.mkdtemp(prefix="hyperwidget-mlflow-")), False
+    # not created here: only a trial that logs an artifact creates it (MLflow makes the folders it writes to)
+    return Path(tempfile.gettempdir(), f"hyperwidget-mlflow-{uuid.uuid4().hex}"), False
 
 
 class TrialStore(AbstractStore):
