@@ -27,14 +27,12 @@ import urllib.parse
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlflow.entities import (
     Experiment,
     ExperimentTag,
     LifecycleStage,
-    LoggedModel,
-    LoggedModelStatus,
     Metric,
     Param,
     RunData,
@@ -51,6 +49,9 @@ from mlflow.store.tracking.abstract_store import AbstractStore
 
 from hyperwidget.context import Run
 from hyperwidget.tracking import SCHEME, TRIAL_TAG
+
+if TYPE_CHECKING:  # MLflow 3 only; MLflow 2 has no logged models and never calls the methods that use them
+    from mlflow.entities import LoggedModel, LoggedModelStatus
 
 _DEFAULT_EXPERIMENT_ID = "0"
 
@@ -271,6 +272,8 @@ class TrialStore(AbstractStore):
         model_type: str | None = None,
     ) -> LoggedModel:
         """A model whose files go to ``<artifact folder>/models/<model id>``."""
+        from mlflow.entities import LoggedModel, LoggedModelStatus
+
         model_id = f"m-{uuid.uuid4().hex}"
         now = int(time.time() * 1000)
         model = LoggedModel(
@@ -304,6 +307,8 @@ class TrialStore(AbstractStore):
         self._replace_model(model_id, tags={**model.tags, **{t.key: t.value for t in tags}})
 
     def _replace_model(self, model_id: str, **changes: Any) -> LoggedModel:
+        from mlflow.entities import LoggedModel
+
         model = self.get_logged_model(model_id)
         fields = {
             "experiment_id": model.experiment_id,

@@ -171,14 +171,19 @@ def mlflow_curve(x: float, epochs: int = 4) -> None:
 
 
 def mlflow_autolog(c: float) -> None:
-    """Fits a scikit-learn model under ``mlflow.sklearn.autolog()``: MLflow names and logs the metrics."""
+    """Fits a scikit-learn model under ``mlflow.sklearn.autolog()``: MLflow names and logs the metrics.
+
+    Also logs ``model_logged``: 1 when autologging logged the model (MLflow 3's logged models), else 0.
+    """
     import mlflow
     from sklearn.datasets import make_classification
     from sklearn.linear_model import LogisticRegression
 
-    mlflow.sklearn.autolog(log_models=False, log_datasets=False)
+    mlflow.sklearn.autolog()
     X, y = make_classification(n_samples=60, n_features=4, random_state=0)
     LogisticRegression(C=c).fit(X, y)
+    model = mlflow.last_logged_model()
+    mlflow.log_metric("model_logged", float(model is not None and model.status == "READY"))
 
 
 def mlflow_without_run(x: float) -> None:
