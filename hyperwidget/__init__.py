@@ -16,8 +16,21 @@ import lazy_loader
 
 __version__ = "0.1.0"
 
-__getattr__, _, _lazy_names = lazy_loader.attach_stub(__name__, __file__)
+_lazy_getattr, _, _lazy_names = lazy_loader.attach_stub(__name__, __file__)
 __all__ = sorted([*_lazy_names, "__version__", "load_ipython_extension"])
+
+#: ``hyperwidget.mlflow`` was a stand-in for six MLflow logging calls; MLflow itself now reports to the sweep.
+_MLFLOW_REMOVED = (
+    "hyperwidget.mlflow was removed: inside a sweep, plain `import mlflow` now reports mlflow.log_metric(...) "
+    "to the trial (with its step). Replace `from hyperwidget import mlflow` with `import mlflow` and install "
+    'MLflow with `pip install "hyperwidget[mlflow]"`.'
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "mlflow":  # an ImportError, not an AttributeError: `from hyperwidget import mlflow` shows it
+        raise ImportError(_MLFLOW_REMOVED)
+    return _lazy_getattr(name)
 
 
 def __dir__() -> list[str]:

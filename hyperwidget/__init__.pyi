@@ -3,7 +3,6 @@
 # module on first use (lazy_loader accepts only ``from .module import name`` lines here).
 
 # in-trial logging
-from . import mlflow
 from .api import load_sweep, resume_sweep, run_sweep, start_sweep
 from .config import SweepConfig
 from .console import ConsoleProgress
@@ -22,7 +21,7 @@ from .errors import (
     TrialTimeout,
 )
 
-# Azure HyperDrive (SDK v1), sweep jobs (SDK v2) and the mlflow stand-in
+# Azure HyperDrive (SDK v1) and sweep jobs (SDK v2)
 from .hyperdrive import (
     Dataset,
     Experiment,
@@ -32,6 +31,9 @@ from .hyperdrive import (
     ScriptRunConfig,
     Workspace,
 )
+
+# mirrors a sweep to an MLflow tracking server (imports mlflow only when used)
+from .mlflow_logger import MLflowLogger
 
 # the notebook layer (imports IPython and ipywidgets only when used)
 from .notebook.live import RunDetails
@@ -129,6 +131,7 @@ __all__ = [
     "LogNormal",
     "LogUniform",
     "MLClient",
+    "MLflowLogger",
     "MedianStoppingPolicy",
     "NoTerminationPolicy",
     "Normal",
@@ -178,7 +181,6 @@ __all__ = [
     "logfinrange",
     "lognormal",
     "loguniform",
-    "mlflow",
     "normal",
     "output_dir",
     "plot_replay",

@@ -41,6 +41,7 @@ from hyperwidget.executor import (
 )
 from hyperwidget.objective import FunctionObjective, Script
 from hyperwidget.storage import SqliteStorage
+from hyperwidget.tracking import SCHEME, plugin_installed
 from hyperwidget.trial import TrialRecord, TrialStatus
 from hyperwidget.verdict import FAIL_FAST_AFTER, FirstFailures, how_to_fix, sweep_verdict
 
@@ -268,7 +269,7 @@ class SweepEngine:
             logged = sorted(record.metrics) or "nothing"
             text = f"the primary metric {metric!r} was never logged (logged: {logged})"
             self._warn_metric_once(text, list(record.metrics))
-            return TrialStatus.FAILED, f"{text}; log it with log({metric!r}, value) or return it."
+            return TrialStatus.FAILED, f"{text}; log it with log({metric!r}, value) or return it.{_mlflow_hint()}"
         if series[-1] != series[-1] or series[-1] in (float("inf"), float("-inf")):
             return TrialStatus.FAILED, f"the primary metric {metric!r} ended as {series[-1]}"
         return status, error
@@ -516,3 +517,14 @@ class SweepEngine:
         unregister_local_host(self._local_key)
         self._emit("on_sweep_end", self._view)
         self.done.set()
+
+
+def _mlflow_hint() -> str:
+    """Why ``mlflow.log_metric`` calls may not have reached the sweep, when MLflow cannot find the trial store."""
+    if plugin_installed():
+        return ""
+    return (
+        f" MLflow calls (mlflow.log_metric) reach the sweep only through the '{SCHEME}' entry point of the group "
+        "mlflow.tracking_store, which is not installed: install hyperwidget with pip "
+        '(pip install "hyperwidget[mlflow]"), not only on PYTHONPATH.'
+    )

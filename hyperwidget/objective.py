@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from hyperwidget.context import ENV_ACK_FD, ENV_OUTPUT_DIR, ENV_PARAMS, ENV_REPORT_FD, ENV_TRIAL_ID
 from hyperwidget.errors import SweepConfigError
 from hyperwidget.names import flag_name, kwarg_name
+from hyperwidget.tracking import script_environment
 
 if TYPE_CHECKING:
     from hyperwidget.context import Run
@@ -284,7 +285,10 @@ class Script:
         The child reports through a pipe (``log`` in the script) that is relayed to
         ``run``; a stop asked by the sweep reaches it at its next ``log`` call, and
         a child that does not get there within ``STOP_GRACE_SECONDS`` is ended, as
-        is one past ``timeout``. Its output goes to ``workdir/std_log.txt``.
+        is one past ``timeout``. Its output goes to ``workdir/std_log.txt``. Its
+        plain ``mlflow.log_metric`` calls report to ``run`` too, and its
+        ``mlflow.log_artifact`` files go to ``workdir/outputs``
+        (:func:`hyperwidget.tracking.script_environment`).
         """
         self.prepare_workdir(workdir)
         report_r, report_w = os.pipe()
@@ -292,6 +296,7 @@ class Script:
         env = {
             **os.environ,
             **(self.environment or {}),
+            **script_environment(workdir / "outputs", self.environment or {}),
             ENV_TRIAL_ID: run.id,
             ENV_REPORT_FD: str(report_w),
             ENV_ACK_FD: str(ack_r),

@@ -2,10 +2,55 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
+import re
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+
+_ROOT = Path(__file__).resolve().parents[1]
+_entry_points_dir: str | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Make this checkout's MLflow entry points visible when the installed hyperwidget lacks them.
+
+    ``pip install`` writes ``pyproject.toml``'s entry points into the package's
+    ``.dist-info``, where MLflow looks up the tracking store of the ``hyperwidget:``
+    scheme. Tests run on a checkout through ``PYTHONPATH`` (the shared environment
+    may hold another checkout's install), so this writes the same entry points into
+    a small ``.dist-info`` of their own, on ``sys.path`` and on ``PYTHONPATH`` for the
+    trials' processes. It runs before any test imports MLflow, which reads them once.
+    """
+    global _entry_points_dir
+    group = "mlflow.tracking_store"
+    if any(ep.name == "hyperwidget" for ep in importlib.metadata.entry_points(group=group)):
+        return
+    declared = _declared_entry_points(group)
+    _entry_points_dir = tempfile.mkdtemp(prefix="hyperwidget-entry-points-")
+    info = Path(_entry_points_dir, "hyperwidget_checkout_plugins-0.dist-info")
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hyperwidget-checkout-plugins\nVersion: 0\n")
+    lines = [f"[{group}]", *(f"{name} = {target}" for name, target in declared.items())]
+    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+    sys.path.insert(0, _entry_points_dir)
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_entry_points_dir, os.environ.get("PYTHONPATH")) if p)
+
+
+def _declared_entry_points(group: str) -> dict[str, str]:
+    """``name = "module:attr"`` lines of ``pyproject.toml``'s ``[project.entry-points."<group>"]`` table."""
+    text = (_ROOT / "pyproject.toml").read_text()
+    table = text.split(f'[project.entry-points."{group}"]', 1)[1].split("\n[", 1)[0]
+    return dict(re.findall(r'^(\w+) = "([\w.:]+)"$', table, flags=re.MULTILINE))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _entry_points_dir is not None:
+        shutil.rmtree(_entry_points_dir, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

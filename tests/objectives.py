@@ -171,3 +171,37 @@ def save_model(x: float, extra_bytes: int = 0) -> float:
     if extra_bytes:
         (hw.output_dir() / "big.bin").write_bytes(b"\0" * extra_bytes)
     return x
+
+
+def mlflow_curve(x: float, epochs: int = 4) -> None:
+    """Logs a learning curve with plain MLflow calls only, at steps 10, 20, ... (and one param)."""
+    import mlflow
+
+    with mlflow.start_run():
+        mlflow.log_param("epochs", epochs)
+        for epoch in range(epochs):
+            mlflow.log_metrics({"acc": x * (epoch + 1) / epochs, "loss": 1 - x}, step=10 * (epoch + 1))
+
+
+def mlflow_autolog(c: float) -> None:
+    """Fits a scikit-learn model under ``mlflow.sklearn.autolog()``: MLflow names and logs the metrics.
+
+    Also logs ``model_logged``: 1 when autologging logged the model (MLflow 3's logged models), else 0.
+    """
+    import mlflow
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+
+    mlflow.sklearn.autolog()
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    LogisticRegression(C=c).fit(X, y)
+    model = mlflow.last_logged_model()
+    mlflow.log_metric("model_logged", float(model is not None and model.status == "READY"))
+
+
+def mlflow_without_run(x: float) -> None:
+    """Logs with ``mlflow.log_metric`` and no ``start_run``: MLflow starts a run and leaves it active."""
+    import mlflow
+
+    for epoch in range(3):
+        mlflow.log_metric("acc", x + epoch)

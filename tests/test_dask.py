@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
-from objectives import curve, faulty
+from objectives import curve, faulty, mlflow_curve
 
 import hyperwidget as hw
 from hyperwidget import SweepConfigError
@@ -252,3 +252,15 @@ def test_script_trial_files_come_back_from_dask_workers(client, tmp_path) -> Non
         assert child.output_dir == tmp_path / "hyperwidget_runs" / "dks" / child.id / "outputs"
         assert (child.output_dir / "model.txt").read_text() == repr(x)
         assert f"trained {x}" in (child.output_dir.parent / "std_log.txt").read_text()
+
+
+def test_plain_mlflow_logging_on_dask_workers_reaches_the_trials(client) -> None:  # type: ignore[no-untyped-def]
+    run = hw.run_sweep(
+        mlflow_curve, {"x": hw.choice(0.2, 0.8)}, metric="acc", sampler="grid", backend="dask", storage=None
+    )
+    for child in run.get_children():
+        x = child.get_hyperparameters()["x"]
+        assert child.status == "Completed" and child.get_metrics()["acc"] == pytest.approx(
+            [x * e / 4 for e in (1, 2, 3, 4)]
+        )
+        assert child.get_metric_steps()["acc"] == [10, 20, 30, 40]

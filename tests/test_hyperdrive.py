@@ -189,9 +189,11 @@ def test_bayesian_sampling_warns_below_twenty_runs_per_hyperparameter() -> None:
         )
 
 
+# The seed's v2 training script logs with plain MLflow, unchanged: MLflow reports to the trial through the
+# tracking store of the `hyperwidget:` scheme (hyperwidget/tracking.py).
 V2_TRAIN = textwrap.dedent("""
     import argparse
-    from hyperwidget import mlflow
+    import mlflow
 
     parser = argparse.ArgumentParser()
     parser.add_argument('--batch_size', type=int)
@@ -293,8 +295,8 @@ def test_sdk_v1_sweep_whose_runs_all_fail_ends_failed_and_wait_for_completion_ra
     assert statuses.count("Failed") >= 3 and len(statuses) <= 4  # no child run started after the third failure
 
 
-# A v2 training script that logs with plain ``import mlflow``: the values go to a tracking server (here a
-# stand-in module next to the script), never to the sweep.
+# A v2 training script whose values never reach the sweep: a local ``mlflow.py`` next to it shadows MLflow (as
+# would its own MLFLOW_TRACKING_URI in the command's environment, which sends them to the user's server only).
 PLAIN_MLFLOW_TRAIN = textwrap.dedent("""
     import argparse
     import mlflow

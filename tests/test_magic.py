@@ -423,3 +423,23 @@ def test_a_cell_trial_saves_to_its_own_output_dir(ip):
         "x = choice(0.1, 0.2, 0.3, 0.4)\n(output_dir() / 'model.txt').write_text(repr(x))\nx\n",
     )
     _check_models(ip.user_ns["cells"])
+
+
+def test_mlflow_option_mirrors_a_cell_that_logs_with_plain_mlflow(ip, tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    ip.run_cell_magic(
+        "sweep",
+        f"{QUIET} --metric acc --max-total-runs 2 --sampler grid --name mirrored --mlflow {uri} -o result",
+        "lr = choice(0.1, 0.2)\nimport mlflow\n"
+        "for epoch in range(3):\n    mlflow.log_metric('acc', lr * epoch, step=epoch)\n",
+    )
+    run = ip.user_ns["result"]
+    assert [c.status for c in run.get_children()] == ["Completed"] * 2
+    client = MlflowClient(tracking_uri=uri)
+    runs = client.search_runs([client.get_experiment_by_name("mirrored").experiment_id])
+    trials = {r.data.params["lr"]: r for r in runs if "mlflow.parentRunId" in r.data.tags}
+    assert set(trials) == {"0.1", "0.2"} and len(runs) == 3
+    history = client.get_metric_history(trials["0.2"].info.run_id, "acc")
+    assert sorted((m.step, m.value) for m in history) == [(0, 0.0), (1, 0.2), (2, 0.4)]

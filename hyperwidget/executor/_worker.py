@@ -30,6 +30,7 @@ from hyperwidget.executor._channel import Channel, SocketChannel, connect
 from hyperwidget.executor._dask import DaskChannel
 from hyperwidget.executor._outputs import ShippedFiles, collect_files
 from hyperwidget.objective import Script, normalize_returned, stop_status
+from hyperwidget.tracking import function_trial_tracking
 
 _OBJECTIVE_CACHE: dict[str, Any] = {}
 #: Seconds between two looks of a worker process at its parent (see :func:`watch_parent`).
@@ -207,7 +208,8 @@ def _run_function(objective: Any, task: TrialTask, run: Run) -> TrialOutcome:
     enter_trial(run)  # the threads the trial starts log to it too (see hyperwidget.context)
     timer = _TimeoutWatchdog(run, task.timeout, task.trial_id)
     try:
-        with _interrupt.interruptible(task.trial_id), timer:
+        # function_trial_tracking: the trial's plain mlflow.log_metric calls report to it (hyperwidget.tracking)
+        with _interrupt.interruptible(task.trial_id), timer, function_trial_tracking():
             value = objective(task.params)
         return TrialOutcome(task.trial_id, "Completed", returned=normalize_returned(value, task.metric))
     except TrialStopped as stop:

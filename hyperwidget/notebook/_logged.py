@@ -10,6 +10,7 @@ may be logged at run time, if there is one:
 * a logging call whose name is computed (``log(f"acc_{k}", v)``, ``log_metrics(d)``);
 * a logging function passed around or renamed (``train(callback=log)``, ``lg = log``);
 * code run dynamically (``exec``, ``eval``, ``get_ipython()``, a relative import);
+* an import of MLflow, whose calls inside a trial report to it (autologging too);
 * a notebook value that may log when called: anything defined in the notebook
   (functions, classes, their instances, also inside lists, dicts, partials and
   attributes), or coming from a module that is not the standard library and not
@@ -39,6 +40,10 @@ MAX_DEPTH = 4
 MAX_OBJECTS = 100_000
 
 _HW = "hyperwidget"
+#: Packages whose logging reaches the trial although they do not depend on hyperwidget: MLflow reports to the
+#: sweep through its tracking-store plugin (``hyperwidget.tracking``), and its autologging logs names it picks
+#: at run time.
+_LOGGING_PACKAGES = frozenset({"mlflow"})
 _PRIMITIVES = (int, float, complex, str, bytes, bool, type(None), range)
 
 
@@ -297,7 +302,7 @@ def _module_kind(module: str) -> str:
     top = _top(module)
     if top == _HW:
         return _HW
-    if not top or top.startswith("__"):
+    if not top or top.startswith("__") or top in _LOGGING_PACKAGES:
         return "may log"
     if top in sys.stdlib_module_names:
         return "inert"

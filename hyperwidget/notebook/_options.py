@@ -22,6 +22,7 @@ from IPython.core.error import UsageError
 
 from hyperwidget.errors import SweepConfigError
 from hyperwidget.executor import BACKENDS
+from hyperwidget.mlflow_logger import MLflowLogger
 from hyperwidget.policies import POLICIES
 from hyperwidget.registry import Call
 from hyperwidget.samplers import SAMPLERS
@@ -36,6 +37,7 @@ __all__ = [
     "engine_settings",
     "parse_backend",
     "parse_goal",
+    "parse_mlflow",
     "parse_policy",
     "parse_sampler",
     "parse_storage",
@@ -105,6 +107,21 @@ def parse_backend(text: str) -> str:
 def parse_storage(text: str) -> str | None:
     """``--storage PATH`` (an SQLite file) or ``none`` (in memory)."""
     return None if text.strip().lower() in ("none", "memory", ":memory:") else text
+
+
+def parse_mlflow(text: str | None) -> list[Any]:
+    """``--mlflow [URI]``: the observers that mirror the sweep to MLflow (none when the option is absent).
+
+    Examples
+    --------
+    >>> parse_mlflow("http://127.0.0.1:5000")
+    [MLflowLogger(tracking_uri='http://127.0.0.1:5000', experiment_name=None)]
+    >>> parse_mlflow("")  # --mlflow alone: MLflow's own tracking URI
+    [MLflowLogger(tracking_uri=None, experiment_name=None)]
+    """
+    if text is None:
+        return []
+    return [MLflowLogger(text.strip() or None)]
 
 
 def positive_int(text: str) -> int:

@@ -284,6 +284,13 @@ class SweepMagics(Magics):
     @argument("--space", metavar="DICTNAME", help="take (more) hyperparameters from this dict of the notebook")
     @argument("-o", "--out", metavar="VAR", help="store the sweep's run object in this variable")
     @argument("--no-monitor", action="store_true", help="do not display the live monitor")
+    @argument(
+        "--mlflow",
+        nargs="?",
+        const="",
+        metavar="URI",
+        help="mirror the sweep to MLflow (at URI, else MLflow's own tracking URI): a parent run, a run per trial",
+    )
     @cell_magic
     def sweep(self, line: str, cell: str) -> None:
         """Run a hyperparameter sweep whose trial is this cell.
@@ -330,8 +337,9 @@ class SweepMagics(Magics):
             settings["sampler"] = sampler_spec.build(compiled.space, args.seed)
         if not get_backend(settings["backend"]).in_process:
             compiled.trial.check_picklable()
+        observers = _options.parse_mlflow(args.mlflow)
         with noticing_interrupts() as interrupted:
-            run, failed = _run(compiled, metric, settings, monitor=not args.no_monitor)
+            run, failed = _run(compiled, metric, settings, monitor=not args.no_monitor, observers=observers)
         if args.out:
             shell.user_ns[args.out] = run
         if failed is not None:  # the engine's fail-fast verdict, shown with the cell's own traceback
@@ -343,17 +351,21 @@ class SweepMagics(Magics):
 
 
 def _run(
-    compiled: CompiledCell, metric: str, settings: dict[str, Any], *, monitor: bool
+    compiled: CompiledCell, metric: str, settings: dict[str, Any], *, monitor: bool, observers: list[Any]
 ) -> tuple[Any, SweepFailedError | None]:
-    """Start the sweep through the live monitor and wait for it: the run, and its error if its trials failed."""
+    """Start the sweep through the live monitor and wait for it: the run, and its error if its trials failed.
+
+    ``observers`` (``--mlflow``'s logger) watch the sweep beside the monitor's own.
+    """
     from hyperwidget.notebook.live import run_with_monitor
     from hyperwidget.sweep import launch, prepare_sweep
 
     started: list[Any] = []
 
-    def start(observers: list[Any]) -> Any:
+    def start(monitors: list[Any]) -> Any:
+        watchers = [*monitors, *observers]
         started.append(
-            launch(prepare_sweep(compiled.trial, compiled.space, metric=metric, observers=observers, **settings))
+            launch(prepare_sweep(compiled.trial, compiled.space, metric=metric, observers=watchers, **settings))
         )
         return started[0]
 
