@@ -480,8 +480,8 @@ def terminate_as_interrupt() -> Iterator[None]:
     itself and its other trials ``Canceled`` and ends its workers. On leaving, the
     previous handler is put back and the signal raised again, so the process ends
     as ``SIGTERM`` would have ended it (exit status -15 under the default action).
-    Only the first ``SIGTERM`` raises: a second one must not cut that cleanup
-    short. Outside the main thread, when the process ignores ``SIGTERM``, or when
+    Only the first ``SIGTERM`` raises; a second one, while that cleanup runs, ends
+    the process at once (as a second Ctrl-C does in many tools). Outside the main thread, when the process ignores ``SIGTERM``, or when
     its handler was not set from Python, nothing is installed.
     """
     previous = signal.getsignal(signal.SIGTERM)
@@ -491,9 +491,12 @@ def terminate_as_interrupt() -> Iterator[None]:
     received: list[int] = []
 
     def handler(signum: int, frame: Any) -> None:
-        if not received:
-            received.append(signum)
-            raise SweepTerminated("SIGTERM")
+        if received:  # a second SIGTERM while the sweep cleans up: end the process now, as SIGTERM would
+            signal.signal(signal.SIGTERM, previous)
+            signal.raise_signal(signal.SIGTERM)
+            return
+        received.append(signum)
+        raise SweepTerminated("SIGTERM")
 
     signal.signal(signal.SIGTERM, handler)
     try:

@@ -208,3 +208,27 @@ def test_a_timed_out_script_trial_ends_the_processes_it_started(tmp_path: Path) 
     sleepers = _sleepers(tmp_path, 2)
     assert [t.status.value for t in hw.load_sweep("script", "script.db").trials] == ["TimedOut", "TimedOut"]
     _assert_all_gone(sleepers)
+
+
+#: A process that takes the first SIGTERM as an interrupt, then hangs in its cleanup.
+HANGING_CLEANUP = """
+import os, signal, sys, time
+from hyperwidget.sweep import terminate_as_interrupt
+from hyperwidget.errors import SweepTerminated
+with terminate_as_interrupt():
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)
+    except SweepTerminated:
+        print("interrupted", flush=True)
+        time.sleep(30)  # a cleanup that hangs
+"""
+
+
+def test_a_second_sigterm_ends_a_process_whose_cleanup_hangs(tmp_path: Path) -> None:
+    process = subprocess.Popen([sys.executable, "-c", HANGING_CLEANUP], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stdout.readline().strip() == "interrupted"
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == -signal.SIGTERM
+    assert time.monotonic() - started < 5
