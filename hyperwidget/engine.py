@@ -127,15 +127,18 @@ class SweepEngine:
 
     def _finish(self, record: TrialRecord, status: TrialStatus, error: str | None) -> None:
         self._inflight.discard(record.id)
-        record = record.replace(status=status, error=error, ended_at=time.time())
+        # A finished trial's series are final: kept as tuples, which every reader (the monitor, the results,
+        # the policies) reads faster than the growing Series a running trial logs into.
+        metrics = {name: tuple(series) for name, series in record.metrics.items()}
+        steps = {name: tuple(series) for name, series in record.steps.items()}
+        record = record.replace(status=status, error=error, ended_at=time.time(), metrics=metrics, steps=steps)
         self._update(record)
         self._fail_fast(record)
 
     def _fail_fast(self, record: TrialRecord) -> None:
         """Cancel the sweep when its first trials all failed alike: the objective itself is broken.
 
-        Checked after the observers heard of the trial: one that cancels the sweep
-        then (the ``%%sweep`` magic's own guard) makes the sweep ``Canceled``.
+        Checked after the observers heard of the trial.
         """
         if self.cancel_reason is None and self._first_failures.add(record):
             self.cancel(f"canceled: {self._first_failures.summary()}")

@@ -481,8 +481,9 @@ def terminate_as_interrupt() -> Iterator[None]:
     previous handler is put back and the signal raised again, so the process ends
     as ``SIGTERM`` would have ended it (exit status -15 under the default action).
     Only the first ``SIGTERM`` raises; a second one, while that cleanup runs, ends
-    the process at once (as a second Ctrl-C does in many tools). Outside the main thread, when the process ignores ``SIGTERM``, or when
-    its handler was not set from Python, nothing is installed.
+    the process at once (as a second Ctrl-C does in many tools). Outside the main
+    thread, when the process ignores ``SIGTERM``, or when its handler was not set
+    from Python, nothing is installed.
     """
     previous = signal.getsignal(signal.SIGTERM)
     if threading.current_thread() is not threading.main_thread() or previous in (None, signal.SIG_IGN):

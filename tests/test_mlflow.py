@@ -139,9 +139,12 @@ def test_a_policy_stops_a_trial_on_values_logged_with_mlflow(tmp_path: Path) -> 
 def test_sklearn_autolog_in_a_function_trial_reports_its_metrics() -> None:
     # One trial: logging the model (MLflow infers its pip requirements in a subprocess) takes about 5 s a trial.
     # MLflow's autologging session is global to a process: fits in concurrent threads are not all autologged.
-    run = hw.run_sweep(
-        mlflow_autolog, {"c": 1.0}, metric="training_score", max_total_runs=1, backend="threads", storage=None
-    )
+    try:
+        run = hw.run_sweep(
+            mlflow_autolog, {"c": 1.0}, metric="training_score", max_total_runs=1, backend="threads", storage=None
+        )
+    finally:  # else every later scikit-learn fit in this process logs a model (seconds each)
+        mlflow.sklearn.autolog(disable=True)
     assert [c.status for c in run.get_children()] == ["Completed"]
     for child in run.get_children():
         metrics = child.get_metrics()
