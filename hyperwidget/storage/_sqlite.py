@@ -110,7 +110,9 @@ class SqliteStorage:
         self.path = str(path)
         self._lock = threading.Lock()
         self._pending: list[tuple[Any, ...]] = []  # values logged, not yet committed (see flush)
-        self._timer: threading.Timer | None = None
+        self._flush_wanted = threading.Event()  # set when a first value waits; one flusher thread serves it
+        self._flusher: threading.Thread | None = None
+        self._closed = False
         if self.path != ":memory:":
             _check_path(self.path, must_exist=read_only or not create)
         try:
@@ -192,8 +194,8 @@ class SqliteStorage:
         self.flush()
         self.checkpoint()
         with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
+            self._closed = True
+            self._flush_wanted.set()  # the flusher thread wakes up and ends
             self._db.close()
 
     def _write(self, sql: str, args: tuple[Any, ...]) -> None:
@@ -219,6 +221,18 @@ class SqliteStorage:
             raise
         self._db.execute("COMMIT")
         del rows[:]
+
+    def _flush_loop(self) -> None:
+        """The flusher thread: :data:`FLUSH_SECONDS` after a first value waits, commit what waits then."""
+        while True:
+            self._flush_wanted.wait()
+            if self._closed:
+                return
+            time.sleep(FLUSH_SECONDS)
+            self._flush_wanted.clear()  # values logged from now on set it again (see append_value)
+            if self._closed:
+                return
+            self._flush_later()
 
     def _flush_later(self) -> None:
         """The timer's flush: an error (the file was closed, the disk is full) is logged, not raised in a thread."""
@@ -446,9 +460,12 @@ class SqliteStorage:
             if len(self._pending) >= FLUSH_VALUES:
                 self._flush_values()
             elif len(self._pending) == 1:
-                self._timer = threading.Timer(FLUSH_SECONDS, self._flush_later)
-                self._timer.daemon = True
-                self._timer.start()
+                self._flush_wanted.set()
+                if self._flusher is None:  # one thread per storage: starting one per value costs ~100 µs
+                    self._flusher = threading.Thread(
+                        target=self._flush_loop, daemon=True, name="hyperwidget-storage-flush"
+                    )
+                    self._flusher.start()
 
     def clear_values(self, sweep: str, trial_id: str) -> None:
         """Forget a trial's values (it is being run again from the start)."""
