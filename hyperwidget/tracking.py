@@ -100,7 +100,10 @@ def _enter() -> None:
     with _lock:
         if _depth == 0:
             mlflow = sys.modules.get("mlflow")
-            _saved = (os.environ.get(ENV_TRACKING_URI), mlflow.get_tracking_uri() if mlflow is not None else None)
+            # the URI set with mlflow.set_tracking_uri or the variable, or None when MLflow would use its default:
+            # put back as it was (a default made explicit would outrank a variable set later)
+            uri = mlflow.get_tracking_uri() if mlflow is not None and mlflow.is_tracking_uri_set() else None
+            _saved = (os.environ.get(ENV_TRACKING_URI), uri)
             os.environ[ENV_TRACKING_URI] = FUNCTION_TRIAL_URI
             if mlflow is not None:
                 mlflow.set_tracking_uri(FUNCTION_TRIAL_URI)
@@ -115,8 +118,8 @@ def _leave() -> None:
             return
         variable, uri = _saved
         mlflow = sys.modules.get("mlflow")
-        if mlflow is not None and uri is not None and mlflow.get_tracking_uri() == FUNCTION_TRIAL_URI:
-            mlflow.set_tracking_uri(uri)  # it was imported before the trials: put its URI back
+        if mlflow is not None and mlflow.get_tracking_uri() == FUNCTION_TRIAL_URI:
+            mlflow.set_tracking_uri(uri)  # its URI as before the trials (None: MLflow's default again)
         if variable is None:
             os.environ.pop(ENV_TRACKING_URI, None)
         else:

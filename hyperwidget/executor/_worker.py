@@ -209,7 +209,8 @@ def _run_function(objective: Any, task: TrialTask, run: Run) -> TrialOutcome:
     timer = _TimeoutWatchdog(run, task.timeout, task.trial_id)
     try:
         # function_trial_tracking: the trial's plain mlflow.log_metric calls report to it (hyperwidget.tracking)
-        with _interrupt.interruptible(task.trial_id), timer, function_trial_tracking():
+        # the tracking scope outside the interruptible span: an interruption must not land in its bookkeeping
+        with function_trial_tracking(), _interrupt.interruptible(task.trial_id), timer:
             value = objective(task.params)
         return TrialOutcome(task.trial_id, "Completed", returned=normalize_returned(value, task.metric))
     except TrialStopped as stop:
