@@ -206,6 +206,11 @@ class Run:
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
+    @property
+    def trial_folder(self) -> Path | None:
+        """The trial's folder (it holds :attr:`output_dir`), not created; ``None`` outside a sweep."""
+        return Path(self._output_dir).parent if self._output_dir is not None else None
+
     def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
         """Log one value of metric ``name``; repeated calls build a series.
 

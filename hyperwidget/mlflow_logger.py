@@ -53,7 +53,9 @@ class _GaveUp(Exception):
 class MLflowLogger:
     """Mirror a sweep to MLflow: a parent run, and one nested run per trial.
 
-    Each trial's run gets its hyperparameters as params, every logged value as a
+    Each trial's run gets its hyperparameters as params (and, at the end of the
+    sweep, the params the trial logged with ``mlflow.log_param(s)``; a
+    hyperparameter keeps its sampled value), every logged value as a
     metric series with its step (a value logged without a step gets its index in
     the series), its status as the tag ``hyperwidget.status`` (``StoppedEarly``,
     ``Failed``, ``TimedOut``...) and the MLflow run status (``FINISHED``,
@@ -289,6 +291,7 @@ class _Mirror:
             self.sync(record)
         for child in view.get_children():
             if child.id in self.run_ids:
+                self._log_trial_params(self.run_ids[child.id], child)
                 self._upload_files(self.run_ids[child.id], child)
         parent = self.parent_run_id
         status = _text(view.status)
@@ -297,6 +300,13 @@ class _Mirror:
         if best is not None:
             self._log(parent, tags={"hyperwidget.best_trial": best[0]})
         self.client.set_terminated(parent, RUN_STATUS.get(status, "FAILED"))
+
+    def _log_trial_params(self, run_id: str, child: Any) -> None:
+        """The params the trial's own MLflow calls logged, besides its hyperparameters (which keep their value)."""
+        self._check()
+        hyperparameters = {str(k) for k in child.get_hyperparameters()}
+        logged = {k: v for k, v in child.get_logged_params().items() if k not in hyperparameters}
+        self._log(run_id, params=logged)
 
     def _upload_files(self, run_id: str, child: Any) -> None:
         """The trial's files (``ChildRun.get_file_names``: regular files inside its folder) as artifacts."""

@@ -10,16 +10,21 @@ the trial that created the MLflow run, as ``Run.log(name, value, step=step)``
 does: live, so early-termination policies act on the values, and a stop of the
 sweep raises :class:`~hyperwidget.errors.TrialStopped` in the logging call.
 
-Parameters and tags stay in this store (the trial's hyperparameters are its
-parameters; :class:`~hyperwidget.mlflow_logger.MLflowLogger` mirrors them).
-Artifacts go to the folder of the URI's path: ``hyperwidget:///path/outputs``
-for a script trial (its ``outputs`` folder, so they are the trial's files), or
-a temporary folder for ``hyperwidget:`` (function trials have no outputs folder).
+Parameters logged with ``mlflow.log_param(s)`` are kept with the trial, in the
+file :data:`~hyperwidget.tracking.PARAMS_FILE` of its folder
+(``ChildRun.get_logged_params()``; :class:`~hyperwidget.mlflow_logger.MLflowLogger`
+mirrors them); tags stay in this store. Artifacts, and the files of logged
+models, go to the trial's ``outputs`` folder, so they are the trial's files
+(``child.get_file_names()``, ``child.download_file(...)``): the folder of the
+URI's path for a script trial (``hyperwidget:///path/outputs``), the folder of
+the trial that starts the MLflow run for function trials (``hyperwidget:``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import tempfile
 import threading
 import time
@@ -48,7 +53,7 @@ from mlflow.store.entities.paged_list import PagedList
 from mlflow.store.tracking.abstract_store import AbstractStore
 
 from hyperwidget.context import Run
-from hyperwidget.tracking import SCHEME, TRIAL_TAG
+from hyperwidget.tracking import PARAMS_FILE, SCHEME, TRIAL_TAG
 
 if TYPE_CHECKING:  # MLflow 3 only; MLflow 2 has no logged models and never calls the methods that use them
     from mlflow.entities import LoggedModel, LoggedModelStatus
@@ -81,7 +86,8 @@ def artifact_root(store_uri: str | None) -> tuple[Path, bool]:
 
     A URI with a path (a script trial's outputs folder) gives that folder, shared by
     the runs of the trial; ``hyperwidget:`` gives a new folder in the temporary
-    directory, with one sub-folder per run (the trials of a worker share the store).
+    directory, with one sub-folder per run, used only by runs started outside a
+    trial (the trials of a worker share the store; a trial's runs use its folder).
     """
     parsed = urllib.parse.urlparse(store_uri or f"{SCHEME}:")
     if parsed.scheme != SCHEME:
@@ -166,7 +172,8 @@ class TrialStore(AbstractStore):
         run_id = uuid.uuid4().hex
         artifacts = Path(urllib.parse.urlparse(experiment.artifact_location).path)
         if artifacts == self._root and not self._shared:
-            artifacts = self._root / experiment.experiment_id / run_id / "artifacts"
+            folder = trial.trial_folder
+            artifacts = folder / "outputs" if folder else self._root / experiment.experiment_id / run_id / "artifacts"
         info = RunInfo(
             run_id=run_id,
             experiment_id=str(experiment_id),
@@ -246,8 +253,28 @@ class TrialStore(AbstractStore):
                 state.metrics.setdefault(metric.key, []).append(metric)
             state.params.update((p.key, p.value) for p in params)
             state.tags.update((t.key, t.value) for t in tags)
+            if params:
+                self._save_params(state.trial)
         for metric in metrics:
             state.trial.log(metric.key, metric.value, step=int(metric.step))
+
+    def _trial_folder(self, trial: Run) -> Path | None:
+        """The folder of ``trial`` (a script trial's: the parent of its outputs folder), ``None`` offline."""
+        return self._root.parent if self._shared else trial.trial_folder
+
+    def _save_params(self, trial: Run) -> None:
+        """Write the params of ``trial``'s MLflow runs (merged, the latest value of each) to its folder."""
+        folder = self._trial_folder(trial)
+        if folder is None:
+            return
+        merged: dict[str, str] = {}
+        for state in self._runs.values():
+            if state.trial is trial:
+                merged.update(state.params)
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f".{PARAMS_FILE}.{uuid.uuid4().hex}"
+        partial.write_text(json.dumps(merged, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(partial, folder / PARAMS_FILE)
 
     def get_metric_history(
         self, run_id: str, metric_key: str, max_results: int | None = None, page_token: Any = None
@@ -271,16 +298,19 @@ class TrialStore(AbstractStore):
         params: Any = None,
         model_type: str | None = None,
     ) -> LoggedModel:
-        """A model whose files go to ``<artifact folder>/models/<model id>``."""
+        """A model whose files go to ``models/<model id>`` in the artifact folder of its run (the trial's outputs)."""
         from mlflow.entities import LoggedModel, LoggedModelStatus
 
         model_id = f"m-{uuid.uuid4().hex}"
         now = int(time.time() * 1000)
+        with self._lock:
+            source = self._runs.get(source_run_id or "")
+        folder = Path(urllib.parse.urlparse(source.info.artifact_uri).path) if source else self._root
         model = LoggedModel(
             experiment_id=str(experiment_id),
             model_id=model_id,
             name=name or "model",
-            artifact_location=(self._root / "models" / model_id).as_uri(),
+            artifact_location=(folder / "models" / model_id).as_uri(),
             creation_timestamp=now,
             last_updated_timestamp=now,
             model_type=model_type,

@@ -18,11 +18,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hyperwidget.errors import SweepConfigError
 from hyperwidget.names import unsafe_name
+from hyperwidget.tracking import PARAMS_FILE
 from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
 if TYPE_CHECKING:
     import pandas as pd
 
+#: The largest params file :meth:`ChildRun.get_logged_params` reads (a bigger one is not a trial's).
+MAX_PARAMS_BYTES = 2**20
 _OPERATORS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt}
 _CONSTRAINT = re.compile(r"^\s*([A-Za-z_][\w.\-/]*)\s*(<=|>=|<|>)\s*([-+0-9.eE]+|inf)\s*$")
 
@@ -177,13 +180,32 @@ class ChildRun:
         """The sampled hyperparameters, named as in the search space."""
         return dict(self.record.params)
 
+    def get_logged_params(self) -> dict[str, str]:
+        """The params the trial logged with ``mlflow.log_param(s)`` (MLflow keeps them as text), by name.
+
+        Kept in the file ``mlflow_params.json`` of the trial's folder; empty when the
+        trial logged none, or the file is not a JSON object of texts (a damaged or
+        hostile file is ignored, never trusted).
+        """
+        root = self._root()
+        path = root / PARAMS_FILE if root is not None else None
+        if path is None or path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_PARAMS_BYTES:
+            return {}
+        try:
+            params = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
+            return {}
+        return dict(params)
+
     @property
     def best_primary_metric(self) -> float:
         """The best value of the primary metric this child logged (``nan`` when none)."""
         return self.record.best(self.metric, self.goal)
 
     def get_details(self) -> dict[str, Any]:
-        """A summary dict: id, status, times, hyperparameters, error and worker."""
+        """A summary dict: id, status, times, hyperparameters, params logged with MLflow, error and worker."""
         r = self.record
         return {
             "runId": r.id,
@@ -191,6 +213,7 @@ class ChildRun:
             "startTimeUtc": r.started_at,
             "endTimeUtc": r.ended_at,
             "hyperparameters": dict(r.params),
+            "loggedParams": self.get_logged_params(),
             "error": r.error,
             "worker": r.worker,
         }

@@ -36,7 +36,9 @@ SCHEME = "hyperwidget"
 ENV_TRACKING_URI = "MLFLOW_TRACKING_URI"
 #: The tag the trial store puts on each MLflow run it creates: the id of the trial that created it.
 TRIAL_TAG = "hyperwidget.trial"
-#: The tracking URI of function trials (artifacts go to a temporary folder: a function trial has no outputs folder).
+#: The file of a trial's folder that keeps the params its MLflow runs logged (``ChildRun.get_logged_params``).
+PARAMS_FILE = "mlflow_params.json"
+#: The tracking URI of function trials (the store finds each trial's folder from the trial that starts a run).
 FUNCTION_TRIAL_URI = f"{SCHEME}:"
 
 _lock = threading.Lock()

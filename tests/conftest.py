@@ -58,3 +58,14 @@ def _isolated_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     os.environ.setdefault("MPLBACKEND", "Agg")
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def ip():  # type: ignore[no-untyped-def]
+    """IPython's test shell, with the extension loaded (one shell per test process, as IPython makes it)."""
+    import IPython
+    from IPython.testing.globalipapp import start_ipython
+
+    shell = start_ipython() or IPython.get_ipython()  # start_ipython returns None once a shell exists
+    shell.run_line_magic("load_ext", "hyperwidget")
+    return shell

@@ -183,6 +183,22 @@ def mlflow_curve(x: float, epochs: int = 4) -> None:
             mlflow.log_metrics({"acc": x * (epoch + 1) / epochs, "loss": 1 - x}, step=10 * (epoch + 1))
 
 
+def mlflow_artifact(x: float) -> None:
+    """Logs params, a metric and an artifact (a file written in a temporary folder) with plain MLflow calls."""
+    import tempfile
+
+    import mlflow
+
+    with mlflow.start_run(), tempfile.TemporaryDirectory() as folder:
+        mlflow.log_params({"kind": "artifact", "x_seen": x})
+        mlflow.log_metric("acc", x)
+        path = os.path.join(folder, "model.txt")
+        with open(path, "w") as f:
+            f.write(str(x))
+        mlflow.log_artifact(path)
+        mlflow.log_text(f"x = {x}", "notes/summary.txt")
+
+
 def mlflow_autolog(c: float) -> None:
     """Fits a scikit-learn model under ``mlflow.sklearn.autolog()``: MLflow names and logs the metrics.
 

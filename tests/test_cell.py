@@ -139,6 +139,16 @@ def test_logged_metric_names_and_default_metric():
     assert both.default_metric is None  # logged AND a final value: the user must say which
 
 
+def test_mlflow_logging_calls_name_the_metric_and_are_not_the_final_value():
+    source = (
+        "lr = uniform(0, 1)\nimport mlflow, numpy as np\nnp.log(2)\n"
+        'mlflow.log_metrics({"acc": lr, "loss": 1 - lr}, step=1)\nmlflow.log_metric("acc", lr, step=2)\n'
+    )
+    assert logged_metrics(_split(source).body) == ("acc", "loss")
+    one = compile_cell('lr = uniform(0, 1)\nimport mlflow\nmlflow.log_metric("accuracy", lr)\n', {})
+    assert not one.returns_value and one.default_metric == "accuracy"
+
+
 def test_a_final_log_call_is_not_the_returned_metric():
     calls = []
     compiled = compile_cell(

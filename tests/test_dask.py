@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
-from objectives import curve, faulty, mlflow_curve
+from objectives import curve, faulty, mlflow_artifact, mlflow_curve
 
 import hyperwidget as hw
 from hyperwidget import SweepConfigError
@@ -264,3 +264,16 @@ def test_plain_mlflow_logging_on_dask_workers_reaches_the_trials(client) -> None
             [x * e / 4 for e in (1, 2, 3, 4)]
         )
         assert child.get_metric_steps()["acc"] == [10, 20, 30, 40]
+
+
+def test_mlflow_artifacts_and_params_come_back_from_dask_workers(client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    run = hw.run_sweep(
+        mlflow_artifact, {"x": hw.choice(0.2, 0.8)}, metric="acc", sampler="grid", backend="dask",
+        storage=str(tmp_path / "sweeps.db"), name="dkm",
+    )  # fmt: skip
+    for child in run.get_children():
+        x = child.get_hyperparameters()["x"]
+        assert child.status == "Completed" and child.get_logged_params() == {"kind": "artifact", "x_seen": str(x)}
+        assert child.output_dir == tmp_path / "hyperwidget_runs" / "dkm" / child.id / "outputs"
+        assert (child.output_dir / "model.txt").read_text() == str(x)
+        assert (child.output_dir / "notes" / "summary.txt").read_text() == f"x = {x}"

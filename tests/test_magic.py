@@ -10,7 +10,6 @@ import time
 
 import pytest
 from IPython.core.error import UsageError
-from IPython.testing.globalipapp import get_ipython
 
 from hyperwidget.notebook._cell import CellError
 from hyperwidget.notebook.magic import (
@@ -24,13 +23,6 @@ from hyperwidget.notebook.magic import (
 from hyperwidget.trial import TrialStatus
 
 QUIET = "--storage none --no-monitor --backend sequential"
-
-
-@pytest.fixture(scope="module")
-def ip():
-    shell = get_ipython()
-    shell.run_line_magic("load_ext", "hyperwidget")
-    return shell
 
 
 def test_declared_space_logged_metric_and_output_variable(ip):

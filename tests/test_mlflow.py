@@ -20,7 +20,7 @@ from pathlib import Path
 import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
-from objectives import mlflow_autolog, mlflow_curve, mlflow_without_run
+from objectives import mlflow_artifact, mlflow_autolog, mlflow_curve, mlflow_without_run
 
 import hyperwidget as hw
 from hyperwidget import MLflowLogger, Script
@@ -78,9 +78,61 @@ def test_plain_mlflow_logging_in_function_trials_reaches_them_with_steps(
         x = child.get_hyperparameters()["x"]
         assert child.get_metrics()["acc"] == pytest.approx([x * e / 4 for e in (1, 2, 3, 4)])
         assert child.get_metric_steps()["acc"] == [10, 20, 30, 40]
+        assert child.get_logged_params() == {"epochs": "4"} == child.get_details()["loggedParams"]
     assert run.get_best_run_by_primary_metric().get_hyperparameters()["x"] == 0.8
     assert os.environ["MLFLOW_TRACKING_URI"] == "sqlite:///user.db"
     assert mlflow.get_tracking_uri() == "sqlite:///user.db"
+
+
+@pytest.mark.parametrize("backend", ["threads", "loky"])
+def test_mlflow_artifacts_and_params_of_function_trials_are_each_trials_own(backend: str, tmp_path: Path) -> None:
+    run = hw.run_sweep(
+        mlflow_artifact,
+        {"x": hw.choice(0.25, 0.5, 0.75)},
+        metric="acc",
+        sampler="grid",
+        max_concurrent_runs=2,
+        backend=backend,
+        storage=str(tmp_path / "sweeps.db"),
+    )
+    for child in run.get_children():
+        x = child.get_hyperparameters()["x"]
+        assert child.status == "Completed"
+        assert child.get_logged_params() == {"kind": "artifact", "x_seen": str(x)}
+        assert {"outputs/model.txt", "outputs/notes/summary.txt"} <= set(child.get_file_names())
+        assert child.download_file("outputs/model.txt", str(tmp_path / f"{child.id}.txt"))
+        assert (tmp_path / f"{child.id}.txt").read_text() == str(x)
+    again = hw.load_sweep(run.id, storage=str(tmp_path / "sweeps.db"))  # kept with the sweep
+    assert [c.get_logged_params()["x_seen"] for c in again.get_children()] == ["0.25", "0.5", "0.75"]
+
+
+def test_a_damaged_or_hostile_params_file_is_ignored(tmp_path: Path) -> None:
+    run = hw.run_sweep(
+        mlflow_artifact, {"x": 0.5}, metric="acc", max_total_runs=1, backend="sequential",
+        storage=str(tmp_path / "sweeps.db"),
+    )  # fmt: skip
+    child = run.get_children()[0]
+    params = Path(child.outputs_dir) / "mlflow_params.json"
+    for text in ("{not json", '["a", "b"]', '{"a": 1}', '{"a": "' + "x" * 2**20 + '"}'):
+        params.write_text(text)
+        assert child.get_logged_params() == {}
+    params.unlink()
+    params.symlink_to(tmp_path / "sweeps.db")
+    assert child.get_logged_params() == {}
+
+
+def test_a_sweep_cell_that_logs_only_with_mlflow_needs_no_metric_option(ip) -> None:  # type: ignore[no-untyped-def]
+    ip.run_cell("import mlflow")
+    ip.run_cell_magic(
+        "sweep",
+        "--storage none --no-monitor --backend sequential --max-total-runs 3 --seed 1 -o mlflow_cell",
+        "lr = uniform(0.1, 1)\nwith mlflow.start_run():\n    mlflow.log_param('kind', 'cell')\n"
+        "    for epoch in range(3):\n        mlflow.log_metric('accuracy', lr * epoch, step=epoch)\n",
+    )
+    run = ip.user_ns["mlflow_cell"]
+    assert run.metric == "accuracy" and [c.status for c in run.get_children()] == ["Completed"] * 3
+    for child in run.get_children():
+        assert child.get_metric_steps()["accuracy"] == [0, 1, 2]
 
 
 def test_each_trial_gets_its_own_mlflow_run_when_the_code_starts_none() -> None:
@@ -150,6 +202,8 @@ def test_sklearn_autolog_in_a_function_trial_reports_its_metrics() -> None:
         metrics = child.get_metrics()
         assert 0.5 < metrics["training_score"] <= 1.0 and "training_f1_score" in metrics
         assert metrics["model_logged"] == 1.0
+        # the logged model's files are the trial's
+        assert any(n.startswith("outputs/models/") and n.endswith("MLmodel") for n in child.get_file_names())
 
 
 def test_an_unchanged_mlflow_script_sweep_is_mirrored_to_a_sqlite_store(tmp_path: Path) -> None:
@@ -171,6 +225,7 @@ def test_an_unchanged_mlflow_script_sweep_is_mirrored_to_a_sqlite_store(tmp_path
     assert by_lr[0.3].status == "Completed" and by_lr[0.95].status == "Failed"
     assert by_lr[0.3].get_metric_steps()["accuracy"] == [0, 1, 2, 3, 4]
     assert "outputs/model.txt" in by_lr[0.3].get_file_names()  # mlflow.log_artifact went to the trial's outputs
+    assert by_lr[0.3].get_logged_params() == {"optimizer": "sgd"} and by_lr[0.95].get_logged_params() == {}
 
     client = MlflowClient(tracking_uri=uri)
     parent, trials = _runs(client, "tuning")
@@ -181,7 +236,8 @@ def test_an_unchanged_mlflow_script_sweep_is_mirrored_to_a_sqlite_store(tmp_path
         mirrored = trials[child.id]
         assert mirrored.info.run_id == logger.run_ids[child.id]
         assert mirrored.data.tags["mlflow.parentRunId"] == parent.info.run_id
-        assert mirrored.data.params == {"--learning_rate": str(lr)}
+        logged = {} if lr == 0.95 else {"optimizer": "sgd"}  # the failing trial raised before it logged
+        assert mirrored.data.params == {"--learning_rate": str(lr), **logged}
         assert mirrored.data.tags["hyperwidget.status"] == child.status
         expected = list(
             zip(child.get_metric_steps().get("accuracy", []), child.get_metrics().get("accuracy", []), strict=True)
@@ -294,6 +350,59 @@ def test_a_script_logging_with_hw_log_and_mlflow_is_mirrored_to_the_mlflow_serve
         assert {f.path for f in client.list_artifacts(run_id)} >= {"outputs", "std_log.txt"}
         local = client.download_artifacts(run_id, "outputs/model.txt", str(tmp_path / child.id))
         assert Path(local).read_text() == str(x)
+
+
+# Seed 001's v2 training script: one argument per hyperparameter, the metric logged with MLflow.
+V2_TRAIN = textwrap.dedent("""
+    import argparse
+    import mlflow
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--batch_size', type=int)
+    parser.add_argument('--learning_rate', type=float)
+    args = parser.parse_args()
+    mlflow.log_params(vars(args))
+    for epoch in range(3):
+        mlflow.log_metric('accuracy', 1 - abs(args.learning_rate - 0.07) - 0.001 * args.batch_size / (epoch + 1))
+""")
+
+
+def test_the_seed_v2_sweep_job_with_an_mlflow_script_mirrors_to_an_mlflow_server(
+    mlflow_server: str, tmp_path: Path
+) -> None:
+    from hyperwidget import Choice, MedianStoppingPolicy, MLClient, command
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text(V2_TRAIN)
+    job = command(
+        code=str(tmp_path / "src"),
+        command="python train.py --batch_size ${{inputs.batch_size}} --learning_rate ${{inputs.learning_rate}}",
+        inputs={"batch_size": 32, "learning_rate": 0.01},
+        environment="AzureML-sklearn-0.24-ubuntu18.04-py37-cpu@latest",
+        compute="local",
+    )
+    command_job_for_sweep = job(batch_size=Choice(values=[16, 32]), learning_rate=Choice(values=[0.01, 0.07]))
+    sweep_job = command_job_for_sweep.sweep(sampling_algorithm="grid", primary_metric="accuracy", goal="Maximize")
+    sweep_job.early_termination = MedianStoppingPolicy(delay_evaluation=5, evaluation_interval=1)
+    sweep_job.set_limits(max_total_trials=4, max_concurrent_trials=2, timeout=600)
+    logger = MLflowLogger(mlflow_server, experiment_name="seed-001")
+    ml_client = MLClient(storage=str(tmp_path / "hyperwidget.db"), observers=[logger])
+    returned_job = ml_client.jobs.create_or_update(sweep_job)
+    ml_client.jobs.stream(returned_job.name)  # waits for the sweep, as in Azure
+    run = ml_client.jobs.get(returned_job.name)
+    assert run.status == "Completed" and logger.error is None
+    children = run.get_children()
+    assert [c.status for c in children] == ["Completed"] * 4 and all(
+        len(c.get_metrics()["accuracy"]) == 3 for c in children
+    )
+    client = MlflowClient(tracking_uri=mlflow_server)
+    parent, trials = _runs(client, "seed-001")
+    assert parent.data.tags["hyperwidget.best_trial"] == run.get_best_run_by_primary_metric().id
+    for child in children:
+        hp = child.get_hyperparameters()
+        mirrored = trials[child.id]
+        assert mirrored.data.params == {"batch_size": str(hp["batch_size"]), "learning_rate": str(hp["learning_rate"])}
+        assert [v for _, v in _history(client, mirrored.info.run_id, "accuracy")] == child.get_metrics()["accuracy"]
 
 
 def test_mlflow_logger_never_blocks_and_reports_an_unreachable_server(monkeypatch: pytest.MonkeyPatch) -> None:

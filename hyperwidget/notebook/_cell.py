@@ -35,6 +35,7 @@ from typing import Any, cast
 
 from hyperwidget import space as _space
 from hyperwidget.errors import HyperwidgetError
+from hyperwidget.notebook._logged import is_logging_call, literal_names
 from hyperwidget.objective import kwarg_name
 
 #: Module name given to trial functions: absent from ``sys.modules``, so cloudpickle copies them by value.
@@ -73,7 +74,7 @@ class CellParts:
     @property
     def returns_value(self) -> bool:
         """True when the body ends with an expression statement (its value is the metric)."""
-        return bool(self.body) and isinstance(self.body[-1], ast.Expr) and not _is_log_call(self.body[-1].value)
+        return bool(self.body) and isinstance(self.body[-1], ast.Expr) and not is_logging_call(self.body[-1].value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,7 +91,7 @@ class CompiledCell:
         """The primary metric to use when ``--metric`` is not given, or ``None`` when ambiguous.
 
         ``"metric"`` when the cell ends with a value and logs nothing by name; the
-        name logged with ``log("name", value)`` when it is the only one and the cell
+        name logged with ``log("name", value)`` (or ``mlflow.log_metric``) when it is the only one and the cell
         does not end with a value; else ``None`` (the user must say).
         """
         if self.returns_value:
@@ -277,33 +278,9 @@ def _is_hyperwidget_object(value: Any) -> bool:
     return isinstance(module, str) and (module == "hyperwidget" or module.startswith("hyperwidget."))
 
 
-def _is_log_call(node: ast.expr) -> bool:
-    return _logged_name(node) is not None
-
-
-def _logged_name(node: ast.AST) -> str | None:
-    """``"acc"`` for ``log("acc", x)``, ``run.log("acc", x)`` or ``log(name="acc", value=x)``."""
-    if not isinstance(node, ast.Call):
-        return None
-    func = node.func
-    called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
-    if called != "log":
-        return None
-    first = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "name"), None)
-    if isinstance(first, ast.Constant) and isinstance(first.value, str):
-        return first.value
-    return None
-
-
 def logged_metrics(statements: tuple[ast.stmt, ...]) -> tuple[str, ...]:
-    """The metric names logged with a literal name, in order of first appearance."""
-    names: dict[str, None] = {}
-    for statement in statements:
-        for node in ast.walk(statement):
-            name = _logged_name(node)
-            if name is not None:
-                names.setdefault(name, None)
-    return tuple(names)
+    """The metric names logged with a literal name (``log``, ``mlflow.log_metric(s)``), in order of first appearance."""
+    return literal_names(ast.Module(body=list(statements), type_ignores=[]))
 
 
 # ----------------------------------------------------------------------------------------- search space
@@ -431,7 +408,7 @@ def _function_node(body: tuple[ast.stmt, ...], param_names: list[str] | tuple[st
     prologue = [_bind_param(name, first) for name in names]
     statements = list(body)
     last = statements[-1]
-    if isinstance(last, ast.Expr) and not _is_log_call(last.value):
+    if isinstance(last, ast.Expr) and not is_logging_call(last.value):
         statements[-1] = ast.copy_location(ast.Return(value=last.value), last)
     template.body = [*prologue, *statements]
     template.lineno, template.end_lineno = first, statements[-1].end_lineno

@@ -86,6 +86,24 @@ def cell_logs(source: str, trial_globals: Mapping[str, Any]) -> CellLogs:
     return CellLogs(names, next(_global_reasons(trial_globals, scanner.imported), None))
 
 
+def literal_names(tree: ast.Module) -> tuple[str, ...]:
+    """The metric names ``tree``'s logging calls give as literal text, in order of first appearance.
+
+    ``log("acc", v)``, ``run.log("acc", v)``, ``mlflow.log_metric("acc", v)`` and
+    ``log_metrics({"acc": v})`` all count; calls of functions from modules that
+    cannot log (``np.log``) do not. Whether other names may be logged is
+    :func:`cell_logs`'s question.
+    """
+    scanner = _Scanner(_import_origins(tree), {})
+    scanner.visit(tree)
+    return tuple(dict.fromkeys(scanner.text_names))
+
+
+def is_logging_call(node: ast.expr) -> bool:
+    """True for a call of a logging function or method (``log(...)``, ``mlflow.log_metric(...)``): it has no value."""
+    return isinstance(node, ast.Call) and _called_name(node.func) in LOG_FUNCTIONS
+
+
 # ------------------------------------------------------------------------------------------- the source
 
 
@@ -111,6 +129,7 @@ class _Scanner(ast.NodeVisitor):
         self.imported = imported
         self.trial_globals = trial_globals
         self.names: list[str] = []
+        self.text_names: list[str] = []  # the names given as text (``math.log(2)`` names no metric)
         self.reasons: list[str] = []
         self._callees: set[int] = set()
 
@@ -170,6 +189,8 @@ class _Scanner(ast.NodeVisitor):
                 self.reasons.append(f"{text} logs a name computed at run time")
                 return
             self.names.append(str(key.value))
+            if isinstance(key.value, str):
+                self.text_names.append(key.value)
 
     def _passed_around(self, node: ast.Name | ast.Attribute, name: str) -> None:
         if name in LOG_FUNCTIONS and id(node) not in self._callees and not self._is_inert(node):
