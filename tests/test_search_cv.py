@@ -239,3 +239,27 @@ def test_a_pickled_search_predicts_and_keeps_its_sweep_as_results() -> None:
 )
 def test_scikit_learn_estimator_checks(estimator: Any, check: Any) -> None:
     check(estimator)
+
+
+@pytest.mark.slow
+def test_fit_in_a_notebook_shows_the_live_monitor_and_its_final_table(tmp_path: Any) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    source = (
+        "from sklearn.datasets import load_iris\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "from hyperwidget import SweepSearchCV, log_uniform\n"
+        "X, y = load_iris(return_X_y=True)\n"
+        "search = SweepSearchCV(LogisticRegression(max_iter=500), {'C': log_uniform(1e-3, 1e2)}, n_trials=4, cv=3,\n"
+        "                       random_state=0).fit(X, y)\n"
+        "print(search.best_params_['C'] > 0, len(search.cv_results_['params']))\n"
+    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nbclient.NotebookClient(
+        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    outputs = nb.cells[0].outputs
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+    final = [o["data"]["text/html"] for o in outputs if "hw-final-table" in o.get("data", {}).get("text/html", "")]
+    assert len(final) == 1 and final[0].count("<tr") == 5  # a header and the 4 candidates
+    assert "True 4" in "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
