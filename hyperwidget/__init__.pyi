@@ -39,6 +39,7 @@ from .importance import param_importance
 from .mlflow_logger import MLflowLogger
 
 # the notebook layer (imports IPython and ipywidgets only when used)
+from .notebook.browser import browse
 from .notebook.live import RunDetails
 from .objective import Script
 from .plots import plot_param_importance, plot_replay
@@ -171,6 +172,7 @@ __all__ = [
     "Uniform",
     "Workspace",
     "__version__",
+    "browse",
     "choice",
     "command",
     "compare_policies",
