@@ -166,8 +166,8 @@ def param_importance(
     -------
     pandas.Series
         Importance by hyperparameter name, largest first, summing to 1; named after
-        the metric, with ``attrs["n_trials"]`` (trials used) and ``attrs["r2"]`` (the
-        forest's fit on them).
+        the metric, with ``attrs["n_trials"]`` (trials fitted), ``attrs["n_finished"]``
+        (finished trials with a value) and ``attrs["r2"]`` (the forest's fit).
 
     Raises
     ------
@@ -220,5 +220,5 @@ def param_importance(
     values.update(dict.fromkeys(data.constant, 0.0))
     series = pd.Series(values, name=metric, dtype=float).sort_values(ascending=False, kind="stable")
     series.index.name = "hyperparameter"
-    series.attrs.update(n_trials=len(y), r2=float(forest.score(X, y)))
+    series.attrs.update(n_trials=len(y), n_finished=n, r2=float(forest.score(X, y)))
     return series

@@ -23,7 +23,7 @@
  *   ended_at: number|null, error: string|null}} Summary
  * @typedef {{metric: string, goal: string, trial: Array<[number, number]>, time: Array<[number, number]>}} Curve
  * @typedef {{sweep?: string, metric?: string, values?: Array<[string, number]>, pending?: boolean,
- *   error?: string, n_trials?: number}} Importance
+ *   error?: string, n_trials?: number, n_finished?: number}} Importance
  */
 
 // ------------------------------------------------------------------ escaping
@@ -203,7 +203,9 @@ export function importanceHtml(imp) {
     ([name, share]) =>
       html`<tr class="hb-imp-row" data-param="${name}"><th>${name}</th><td><div class="hb-imp-bar" style="width:${(Math.max(0, Math.min(1, share)) * 100).toFixed(1)}%"></div></td><td class="hb-num">${(share * 100).toFixed(0)}%</td></tr>`,
   );
-  return html`${title}<table class="hb-imp">${rows}</table><div class="hb-muted">${imp.n_trials ?? 0} trials; random forest, permutation importance</div>`;
+  const used = imp.n_trials ?? 0;
+  const fitted = imp.n_finished && imp.n_finished > used ? `the latest ${used} of ${imp.n_finished}` : `${used}`;
+  return html`${title}<table class="hb-imp">${rows}</table><div class="hb-muted">${fitted} finished trials; random forest, permutation importance</div>`;
 }
 
 // ----------------------------------------------------------------------- view

@@ -405,6 +405,7 @@ class Browser(ipywidgets.VBox):
             value: dict[str, Any] = {
                 "values": [[str(k), float(v)] for k, v in importance.items()],
                 "n_trials": importance.attrs["n_trials"],
+                "n_finished": importance.attrs["n_finished"],
             }
         except ImportanceError as error:
             value = {"values": [], "error": str(error)}

@@ -102,6 +102,8 @@ test("the importance panel draws bars, says it is computing, or why it cannot", 
   const bars = importanceHtml({ sweep: "s", metric: "loss", values: [["x", 0.9], ["lr", 0.1]], n_trials: 20 }).text;
   assert.match(bars, /data-param="x".*width:90\.0%.*90%/);
   assert.match(bars, /data-param="lr".*width:10\.0%/);
+  assert.match(bars, /20 finished trials/);
+  assert.match(importanceHtml({ sweep: "s", values: [["x", 1]], n_trials: 3000, n_finished: 10000 }).text, /the latest 3000 of 10000 finished trials/);
   assert.match(importanceHtml({ sweep: "s", pending: true, n_trials: 12 }).text, /computing from 12 finished trials/);
   assert.match(importanceHtml({ sweep: "s", error: "needs at least 8" }).text, /needs at least 8/);
   assert.match(importanceHtml({}).text, /select a sweep/);
