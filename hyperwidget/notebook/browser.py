@@ -185,7 +185,9 @@ class SweepFile:
         best = results.get_best_run_by_primary_metric()
         status = results.status
         ended = [t.ended_at for t in trials if t.ended_at is not None]
-        started = _finite(created)
+        # the sweep's row was created before its first trial started, unless it was written by other means
+        starts = [x for x in (_finite(created), *(t.started_at for t in trials)) if x is not None]
+        started = min(starts) if starts else None
         summary = SweepSummary(
             name=name,
             status=status,
@@ -222,10 +224,7 @@ class SweepFile:
             return None
         results = entry.results
         points = best_so_far(results.trials, results.metric, results.goal, results.is_feasible)
-        start = entry.summary.started_at
-        if start is None:
-            starts = [t.started_at for t in results.trials if t.started_at is not None]
-            start = min(starts) if starts else 0.0
+        start = entry.summary.started_at or 0.0
         by_trial: list[list[float]] = []
         by_time: list[list[float]] = []
         last = math.nan

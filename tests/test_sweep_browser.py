@@ -1,4 +1,8 @@
-"""The sweep browser's kernel side: reading a sweep file again and again (SweepFile), and the Browser widget."""
+"""The sweep browser's kernel side: reading a sweep file again and again (SweepFile), and the Browser widget.
+
+(Not named test_browse.py: tests/browser/test_browse.py has that basename, and pytest's default import mode
+refuses two test modules of the same basename in one run.)
+"""
 
 from __future__ import annotations
 
@@ -96,7 +100,11 @@ def test_the_best_so_far_curve_is_one_point_per_improvement_and_the_last_trial(t
     assert xs == sorted(xs) and xs[-1] == 12
     assert all(b2 <= b1 for b1, b2 in itertools.pairwise(bests))  # minimize: never worse
     assert bests[-1] == hw.load_sweep("first", two_sweeps).get_best_run_by_primary_metric().best_primary_metric  # type: ignore[union-attr]
-    assert len(curve["time"]) == len(curve["trial"]) and all(t >= 0 for t, _ in curve["time"])
+    times = [t for t, _ in curve["time"]]
+    assert len(times) == len(curve["trial"]) and times == sorted(times) and times[-1] > 0
+    # trials written before the sweep's row: the sweep started with its first trial
+    first_start = min(t.started_at for t in hw.load_sweep("first", two_sweeps).trials)  # type: ignore[type-var]
+    assert sweeps.read()[0].started_at == first_start
 
 
 def test_a_finished_sweep_is_read_once_and_a_changed_row_is_read_again(
