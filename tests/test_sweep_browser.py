@@ -215,3 +215,12 @@ def test_listing_a_file_with_a_ten_thousand_trial_sweep_is_fast_after_the_first_
     again = time.perf_counter() - start
     assert [s.n_trials for s in summaries] == [10_000, 10]
     assert first < 10 and again < 0.05, (first, again)
+
+
+def test_a_file_that_is_not_a_sweep_file_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+    text = tmp_path / "notes.db"
+    text.write_text("not a database")
+    with pytest.raises(hw.HyperwidgetError, match="not a hyperwidget sweep file"):
+        SweepFile(text)
+    with pytest.raises(hw.HyperwidgetError, match="no sweep file at"):
+        hw.browse(tmp_path / "missing.db")

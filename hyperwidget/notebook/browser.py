@@ -44,11 +44,12 @@ import anywidget
 import ipywidgets
 import traitlets
 
-from hyperwidget.errors import HyperwidgetError
+from hyperwidget.errors import HyperwidgetError, SweepConfigError
 from hyperwidget.importance import ImportanceError, param_importance
 from hyperwidget.notebook.monitor import SweepMonitor, asset
 from hyperwidget.results import SweepResults, best_so_far
 from hyperwidget.space import SearchSpace
+from hyperwidget.storage import SqliteStorage
 from hyperwidget.sweep import INTERRUPTED, load_results
 
 logger = logging.getLogger(__name__)
@@ -121,9 +122,8 @@ class SweepFile:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         if not Path(self.path).is_file():
-            from hyperwidget.errors import SweepConfigError
-
             raise SweepConfigError(f"browse: no sweep file at {self.path!r}; check the path.")
+        SqliteStorage(self.path, read_only=True).close()  # SweepConfigError for a file that is not a sweep file
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
         #: The last read's problem with the whole file (None when it was read).
@@ -341,16 +341,16 @@ class Browser(ipywidgets.VBox):
     """What :func:`browse` returns: the sweep list (``.list``) above the focused sweep's monitor (``.output``)."""
 
     def __init__(self, path: str | Path, *, poll: float = POLL_SECONDS) -> None:
-        self.sweep_file = SweepFile(path)
+        self._stop = threading.Event()
+        self.monitor: SweepMonitor | None = None
+        self._run: StoredRun | None = None
+        self.sweep_file = SweepFile(path)  # raises first for a missing or foreign file (__del__ calls close)
         self.list = SweepList(file=str(path))
         self.output = ipywidgets.Output()
         super().__init__([self.list, self.output])
-        self.monitor: SweepMonitor | None = None
-        self._run: StoredRun | None = None
         self._focus: str | None = None
         self._importance_key: tuple[Any, ...] | None = None
         self._poll = poll
-        self._stop = threading.Event()
         self._wake = threading.Event()
         self._lock = threading.RLock()
         self.refresh()
@@ -450,8 +450,9 @@ class Browser(ipywidgets.VBox):
             self._run.detach()
         if self.monitor is not None:
             self.monitor.close()
-        self.list.close()
-        self.output.close()
+        for part in (getattr(self, "list", None), getattr(self, "output", None)):
+            if part is not None:
+                part.close()
         super().close()
 
 
