@@ -224,3 +224,17 @@ def test_a_file_that_is_not_a_sweep_file_is_refused_with_a_clear_error(tmp_path:
         SweepFile(text)
     with pytest.raises(hw.HyperwidgetError, match="no sweep file at"):
         hw.browse(tmp_path / "missing.db")
+
+
+def test_polling_stops_when_the_browser_or_its_list_is_closed(two_sweeps: Path) -> None:
+    closed = Browser(two_sweeps, poll=0.05)
+    closed.close()
+    closed._thread.join(2)
+    assert not closed._thread.is_alive()
+    orphan = Browser(two_sweeps, poll=0.05)
+    try:
+        orphan.list.close()  # as Widget.close_all() does
+        orphan._thread.join(2)
+        assert not orphan._thread.is_alive()
+    finally:
+        orphan.close()

@@ -255,34 +255,29 @@ def _thin(points: list[list[float]]) -> list[list[float]]:
 
 
 class StoredRun:
-    """A sweep in a file, re-read while another process runs it: what
+    """A sweep of a :class:`SweepFile`, as the file was last read: what
     :meth:`SweepMonitor.follow` needs (``trials``, ``status``, ``is_running``, ...).
 
-    The stop buttons cannot stop another process's sweep: ``cancel`` and
-    ``stop_trial`` only log a warning. :meth:`detach` ends the following.
+    It loads nothing itself: the browser's polling thread reads the file (a running
+    sweep at a bounded rate), and this object hands the monitor the latest read,
+    so a followed sweep is not loaded twice. The stop buttons cannot stop another
+    process's sweep: ``cancel`` and ``stop_trial`` only log a warning.
+    :meth:`detach` ends the following.
     """
 
     def __init__(self, sweeps: SweepFile, name: str, results: SweepResults) -> None:
         self._file, self.name = sweeps, name
         self._results = results
         self._detached = False
-        self._next = 0.0
         self.metric, self.goal, self.constraints = results.metric, results.goal, results.constraints
         self.config = None
         entry = sweeps._entries.get(name)
         self.started_at = entry.summary.started_at if entry is not None else None
 
     def _refresh(self) -> None:
-        if self._detached or time.monotonic() < self._next:
-            return
-        start = time.monotonic()
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                self._results = load_results(self.name, self._file.path)
-        except (HyperwidgetError, sqlite3.Error, OSError):  # being written: keep the last read
-            logger.debug("hyperwidget browser: reading sweep %r failed", self.name, exc_info=True)
-        self._next = time.monotonic() + max(POLL_SECONDS, LOAD_FACTOR * (time.monotonic() - start))
+        latest = None if self._detached else self._file.results(self.name)
+        if latest is not None:  # None: unreadable for a moment, or deleted; keep the last read
+            self._results = latest
 
     @property
     def trials(self) -> list[Any]:
@@ -438,6 +433,8 @@ class Browser(ipywidgets.VBox):
 
     def _loop(self) -> None:
         while not self._stop.wait(self._poll):
+            if self.list.comm is None:  # closed from elsewhere (Widget.close_all, a kernel reset)
+                return
             try:
                 self.refresh()
             except Exception:  # keep polling: the next read may work
