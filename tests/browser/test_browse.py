@@ -131,14 +131,20 @@ def test_lab_lists_opens_overlays_follows_a_live_sweep_and_stays_responsive(brow
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         writer = subprocess.Popen([sys.executable, "-c", LIVE_SWEEP], cwd=server.root, env=env, start_new_session=True)
         page.page.wait_for_selector('.hb-browser tr[data-sweep="live"][data-status="Running"]', timeout=60_000)
-        seen = set()
+        # opened while it runs: its monitor follows it too
+        page.page.locator('.hb-browser tr[data-sweep="live"] td.hb-name').click()
+        page.page.wait_for_selector('.hw-monitor[data-sweep-status="Running"]', timeout=30_000)
+        seen, rows = set(), set()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             live = page.page.locator('.hb-browser tr[data-sweep="live"]')
             seen.add(live.locator(".hb-trials").inner_text())
+            rows.add(page.page.locator(".hw-monitor").get_attribute("data-row-count"))
             if live.get_attribute("data-status") == "Completed":
                 break
             time.sleep(0.2)
+        page.page.wait_for_selector('.hw-monitor[data-sweep-status="Completed"][data-row-count="24"]', timeout=30_000)
+        assert len(rows) >= 3, f"the live sweep's monitor did not follow it: {rows}"
         assert writer.wait(timeout=30) == 0
         assert page.page.locator('.hb-browser tr[data-sweep="live"]').get_attribute("data-status") == "Completed"
         assert len(seen) >= 3, f"the live sweep's row did not follow it: {seen}"
