@@ -74,4 +74,5 @@ def test_monitor_true_outside_jupyter_prints_progress_and_the_final_table(capsys
         monitor=True,
     )
     out = capsys.readouterr().out
-    assert run.status == "Completed" and "printed_2" in out and "Completed" in out
+    table = out[out.index("[printed] Completed") :]  # the final table: trial ids without the shared sweep name
+    assert run.status == "Completed" and "printed_2" in out and "…_2 Completed" in table
