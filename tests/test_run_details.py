@@ -75,4 +75,4 @@ def test_monitor_true_outside_jupyter_prints_progress_and_the_final_table(capsys
     )
     out = capsys.readouterr().out
     table = out[out.index("[printed] Completed") :]  # the final table: trial ids without the shared sweep name
-    assert run.status == "Completed" and "printed_2" in out and "…_2 Completed" in table
+    assert run.status == "Completed" and "printed_0" in out and "…_2 Completed" in table
