@@ -221,3 +221,14 @@ def mlflow_without_run(x: float) -> None:
 
     for epoch in range(3):
         mlflow.log_metric("acc", x + epoch)
+
+
+def peak_then_drop(x: float) -> None:
+    """Logs ``acc`` twice: ``x``, then ``1 - x`` (the best and the final value rank children differently).
+
+    Raises after the first value when ``x > 1`` (a failed child with a high value).
+    """
+    log("acc", x)
+    if x > 1:
+        raise ValueError(f"x={x} > 1")
+    log("acc", 1 - x)
