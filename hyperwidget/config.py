@@ -19,8 +19,9 @@ from hyperwidget.names import check_metric_name, check_sweep_name
 from hyperwidget.objective import FunctionObjective, Script
 from hyperwidget.policies import EarlyTerminationPolicy, NoTerminationPolicy, make_policy
 from hyperwidget.results import Constraint
-from hyperwidget.samplers import RandomParameterSampling, Sampler, make_sampler
+from hyperwidget.samplers import BayesianParameterSampling, RandomParameterSampling, Sampler, make_sampler
 from hyperwidget.space import SearchSpace
+from hyperwidget.space._base import _user_stacklevel  # the one rule for pointing a warning at the user's line
 from hyperwidget.trial import Goal
 
 
@@ -165,6 +166,7 @@ def make_config(
             HyperwidgetWarning,
             stacklevel=3,
         )
+    warn_repeats(sampler, max_total_runs)
     backend = check_backend(backend)
     runner = get_backend(backend)
     if max_concurrent_runs is None:
@@ -194,6 +196,66 @@ def make_config(
         trial_timeout=check_duration("trial_timeout", trial_timeout),
         backend=backend,
         constraints=tuple(Constraint.parse(c) for c in constraints),
+    )
+
+
+def distinct_configurations(space: SearchSpace) -> int | None:
+    """How many configurations ``space`` holds: the product of its expressions' finite supports.
+
+    ``None`` when one expression is continuous (``uniform``, ``normal``, ...); constants count once.
+    """
+    count = 1
+    for expression in space.expressions:
+        values = expression.grid_values()
+        if values is None:
+            return None
+        count *= len(values)
+    return count
+
+
+def expected_repeats(runs: int, configurations: int) -> float:
+    """Runs expected to repeat an earlier configuration when ``runs`` are drawn uniformly with replacement.
+
+    ``runs - E[distinct]``, with ``E[distinct] = N * (1 - (1 - 1/N) ** runs)`` for ``N`` equally likely
+    configurations (36 configurations, 60 runs: about 30.6 repeats).
+    """
+    return runs - configurations * (1.0 - (1.0 - 1.0 / configurations) ** runs)
+
+
+def warn_repeats(sampler: Sampler, max_total_runs: int) -> None:
+    """Warn when a random, Sobol or Bayesian sweep asks for more runs than its discrete space holds.
+
+    Random and Sobol sampling draw with replacement (as Azure's random sampling
+    does), so they repeat configurations long before the space is exhausted;
+    the warning gives the expected count. Bayesian sampling warns under the
+    same condition, naming only the runs that *must* repeat: how many more it
+    repeats depends on the model (once it is sure of the optimum it proposes it
+    again, and its first ``n_initial`` Sobol points can coincide), so no
+    estimate is given. Grid sampling never repeats: it warns that it stops at
+    the grid's size instead.
+    """
+    if not isinstance(sampler, (RandomParameterSampling, BayesianParameterSampling)):
+        return
+    count = distinct_configurations(sampler.space)
+    if count is None or max_total_runs <= count:
+        return
+    owner = type(sampler).__name__
+    if isinstance(sampler, BayesianParameterSampling):
+        repeats = (
+            f"at least {max_total_runs - count} runs must repeat a configuration already tried "
+            "(more when the model keeps proposing its best)"
+        )
+    elif sampler.rule == "sobol":
+        repeats = f"Sobol points fall in the same cells, so at least {max_total_runs - count} runs repeat one"
+    else:
+        expected = expected_repeats(max_total_runs, count)
+        repeats = f"random draws repeat, so expect about {expected:.0f} runs to repeat a configuration"
+    warnings.warn(
+        f"{owner}: every hyperparameter is discrete and the space has only {count} distinct configurations, "
+        f"but max_total_runs={max_total_runs}; {repeats}. Use sampler='grid' to run each configuration once, "
+        f"or max_total_runs={count} (or fewer) to silence this warning.",
+        HyperwidgetWarning,
+        stacklevel=_user_stacklevel(),
     )
 
 
