@@ -232,3 +232,19 @@ def peak_then_drop(x: float) -> None:
     if x > 1:
         raise ValueError(f"x={x} > 1")
     log("acc", 1 - x)
+
+
+def _rebuild_only_in(pid: int) -> LoadsOnlyHere:
+    if os.getpid() != pid:
+        raise RuntimeError(f"this objective cannot be loaded outside process {pid}")
+    return LoadsOnlyHere()
+
+
+class LoadsOnlyHere:
+    """An objective that unpickles only in the process that made it: loading it in a worker fails."""
+
+    def __call__(self, x: float) -> float:
+        return x
+
+    def __reduce__(self) -> tuple[object, tuple[int]]:
+        return _rebuild_only_in, (os.getpid(),)
