@@ -8,6 +8,7 @@ import math
 import numbers
 import os
 import secrets
+import sys
 import threading
 import warnings
 from collections.abc import Mapping, Sequence
@@ -21,7 +22,6 @@ from hyperwidget.policies import EarlyTerminationPolicy, NoTerminationPolicy, ma
 from hyperwidget.results import Constraint
 from hyperwidget.samplers import BayesianParameterSampling, RandomParameterSampling, Sampler, make_sampler
 from hyperwidget.space import SearchSpace
-from hyperwidget.space._base import _user_stacklevel  # the one rule for pointing a warning at the user's line
 from hyperwidget.trial import Goal
 
 
@@ -257,6 +257,20 @@ def warn_repeats(sampler: Sampler, max_total_runs: int) -> None:
         HyperwidgetWarning,
         stacklevel=_user_stacklevel(),
     )
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` of the first caller outside hyperwidget: a sweep can be declared through
+    ``run_sweep``, ``%%sweep``, ``HyperDriveConfig`` or ``SweepSearchCV``, each at another depth.
+    (The same rule as ``hyperwidget.space``'s declaration warnings; that module is private to its package.)
+    """
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
 
 
 def _make_sampler(space: Mapping[str, Any] | None, sampler: Sampler | str | None, seed: int | None) -> Sampler:
