@@ -66,14 +66,39 @@ def demo(args: argparse.Namespace) -> int:
         monitor=False,
     )
     print()
-    print(
-        run.to_dataframe()[["run_id", "status", "alpha", "eta0", "loss", "accuracy", "steps"]]
-        .sort_values("accuracy", ascending=False)
-        .head(5)
-        .to_string(index=False)
-    )
+    print(top_table(run))
     best = run.get_best_run_by_primary_metric()
     return 0 if best is not None and best.best_primary_metric > 0.85 else 1
+
+
+def top_table(run: Any, count: int = 5) -> str:
+    """The ``count`` best children as text, ranked by the rule the progress lines and ``best:`` use.
+
+    That rule is the package's one "best": a child's best value of the primary
+    metric, goal-aware, with failed and infeasible children last
+    (:func:`hyperwidget.results.trial_value`, as in ``best_so_far`` and
+    ``get_best_run_by_primary_metric``). The column says so (``best accuracy``);
+    the final value is shown beside it, labelled ``final accuracy``.
+    """
+    from hyperwidget.results import trial_value
+    from hyperwidget.trial import Goal
+
+    goal = Goal.parse(run.goal)
+    frame = run.to_dataframe()
+    rank = {t.id: goal.sign() * trial_value(t, run.metric, goal, run.is_feasible) for t in run.trials}
+    frame["_rank"] = frame["run_id"].map(rank)
+    frame = frame.sort_values("_rank", na_position="last", kind="stable").head(count)  # a loss: lowest first
+    names = {f"best_{run.metric}": f"best {run.metric}", run.metric: f"final {run.metric}"}
+    params = [name for name in _param_columns(run) if name in frame.columns]
+    columns = ["run_id", "status", *params, *[c for c in names if c in frame.columns], "steps"]
+    return str(frame[columns].rename(columns=names).to_string(index=False))
+
+
+def _param_columns(run: Any) -> list[str]:
+    names: dict[str, None] = {}
+    for t in run.trials:
+        names.update(dict.fromkeys(t.params))
+    return list(names)
 
 
 def show(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ import math
 import numbers
 import os
 import secrets
+import sys
 import threading
 import warnings
 from collections.abc import Mapping, Sequence
@@ -19,7 +20,7 @@ from hyperwidget.names import check_metric_name, check_sweep_name
 from hyperwidget.objective import FunctionObjective, Script
 from hyperwidget.policies import EarlyTerminationPolicy, NoTerminationPolicy, make_policy
 from hyperwidget.results import Constraint
-from hyperwidget.samplers import RandomParameterSampling, Sampler, make_sampler
+from hyperwidget.samplers import BayesianParameterSampling, RandomParameterSampling, Sampler, make_sampler
 from hyperwidget.space import SearchSpace
 from hyperwidget.trial import Goal
 
@@ -165,6 +166,7 @@ def make_config(
             HyperwidgetWarning,
             stacklevel=3,
         )
+    warn_repeats(sampler, max_total_runs)
     backend = check_backend(backend)
     runner = get_backend(backend)
     if max_concurrent_runs is None:
@@ -195,6 +197,80 @@ def make_config(
         backend=backend,
         constraints=tuple(Constraint.parse(c) for c in constraints),
     )
+
+
+def distinct_configurations(space: SearchSpace) -> int | None:
+    """How many configurations ``space`` holds: the product of its expressions' finite supports.
+
+    ``None`` when one expression is continuous (``uniform``, ``normal``, ...); constants count once.
+    """
+    count = 1
+    for expression in space.expressions:
+        values = expression.grid_values()
+        if values is None:
+            return None
+        count *= len(values)
+    return count
+
+
+def expected_repeats(runs: int, configurations: int) -> float:
+    """Runs expected to repeat an earlier configuration when ``runs`` are drawn uniformly with replacement.
+
+    ``runs - E[distinct]``, with ``E[distinct] = N * (1 - (1 - 1/N) ** runs)`` for ``N`` equally likely
+    configurations (36 configurations, 60 runs: about 30.6 repeats).
+    """
+    return runs - configurations * (1.0 - (1.0 - 1.0 / configurations) ** runs)
+
+
+def warn_repeats(sampler: Sampler, max_total_runs: int) -> None:
+    """Warn when a random, Sobol or Bayesian sweep asks for more runs than its discrete space holds.
+
+    Random and Sobol sampling draw with replacement (as Azure's random sampling
+    does), so they repeat configurations long before the space is exhausted;
+    the warning gives the expected count. Bayesian sampling warns under the
+    same condition, naming only the runs that *must* repeat: how many more it
+    repeats depends on the model (once it is sure of the optimum it proposes it
+    again, and its first ``n_initial`` Sobol points can coincide), so no
+    estimate is given. Grid sampling never repeats: it warns that it stops at
+    the grid's size instead.
+    """
+    if not isinstance(sampler, (RandomParameterSampling, BayesianParameterSampling)):
+        return
+    count = distinct_configurations(sampler.space)
+    if count is None or max_total_runs <= count:
+        return
+    owner = type(sampler).__name__
+    if isinstance(sampler, BayesianParameterSampling):
+        repeats = (
+            f"at least {max_total_runs - count} runs must repeat a configuration already tried "
+            "(more when the model keeps proposing its best)"
+        )
+    elif sampler.rule == "sobol":
+        repeats = f"Sobol points fall in the same cells, so at least {max_total_runs - count} runs repeat one"
+    else:
+        expected = expected_repeats(max_total_runs, count)
+        repeats = f"random draws repeat, so expect about {expected:.0f} runs to repeat a configuration"
+    warnings.warn(
+        f"{owner}: every hyperparameter is discrete and the space has only {count} distinct configurations, "
+        f"but max_total_runs={max_total_runs}; {repeats}. Use sampler='grid' to run each configuration once, "
+        f"or max_total_runs={count} (or fewer) to silence this warning.",
+        HyperwidgetWarning,
+        stacklevel=_user_stacklevel(),
+    )
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` of the first caller outside hyperwidget: a sweep can be declared through
+    ``run_sweep``, ``%%sweep``, ``HyperDriveConfig`` or ``SweepSearchCV``, each at another depth.
+    (The same rule as ``hyperwidget.space``'s declaration warnings; that module is private to its package.)
+    """
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
 
 
 def _make_sampler(space: Mapping[str, Any] | None, sampler: Sampler | str | None, seed: int | None) -> Sampler:

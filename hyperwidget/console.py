@@ -77,6 +77,9 @@ class ConsoleProgress:
             else ""
         )
         self._print(f"sweep {run.name}: {limits}{self._goal.value} {self._metric!r}")
+        notice = getattr(run, "notice", None)
+        if notice:  # e.g. "starting 2 worker processes…": said once, the first trials wait for it
+            self._print(str(notice))
 
     def on_trial_update(self, record: TrialRecord) -> None:
         """Engine hook: print a finished trial (throttled unless it is a new best)."""

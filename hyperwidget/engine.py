@@ -95,6 +95,9 @@ class SweepEngine:
         self._attempts: dict[str, int] = {}
         self._stops: dict[str, str] = {}
         self.cancel_reason: str | None = None
+        #: What the sweep is doing that no trial shows, e.g. "starting 2 worker processes…"; ``None`` otherwise.
+        self.notice: str | None = None
+        self._workers_up = False  # the backend's early-started workers have answered
         self._canceled_at = 0.0
         self.status = "NotStarted"
         self.error: BaseException | None = None
@@ -447,9 +450,10 @@ class SweepEngine:
         watch_stop = threading.Event()
         try:
             self._open_channel()
+            executor = TrialExecutor(self.backend, self.config.max_concurrent_runs)
+            self._start_workers(executor.n_jobs)
             threading.Thread(target=self._watch, args=(watch_stop,), daemon=True, name="hyperwidget-watch").start()
             self._emit("on_sweep_start", self._view)
-            executor = TrialExecutor(self.backend, self.config.max_concurrent_runs)
             for item in executor.run(self.next_task):
                 if isinstance(item, WorkerLost):
                     self._on_worker_lost(item)
@@ -469,6 +473,17 @@ class SweepEngine:
         finally:
             watch_stop.set()
             self._close()
+
+    def _start_workers(self, n_jobs: int) -> None:
+        """Have the backend start its workers now, in parallel with the first proposals; say so meanwhile."""
+        notice = self.backend.start_workers(n_jobs, self._blob, self._workers_ready)
+        with self.lock:  # the workers may have answered already (a fast machine): then there is nothing to say
+            if notice is not None and not self._workers_up:
+                self.notice = notice
+
+    def _workers_ready(self) -> None:
+        with self.lock:
+            self._workers_up, self.notice = True, None
 
     def _verdict(self) -> tuple[str, BaseException | None]:
         """The final status, and the error of a ``Failed`` sweep (see :func:`hyperwidget.verdict.sweep_verdict`)."""
@@ -511,6 +526,7 @@ class SweepEngine:
                 if not record.status.is_finished:
                     self._finish(record, TrialStatus.CANCELED, self.cancel_reason or "canceled: the sweep ended")
             self.ended_at = time.time()
+            self.notice = None
             if self.storage is not None:
                 self.storage.update_sweep(
                     self.config.name, status=self.status, error=None if self.error is None else repr(self.error)

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from hyperwidget.policies import ReplayReport
 
 _X_CHOICES = ("trial", "time")
+_MAX_VALUE_TICKS = 12  # a discrete numeric axis with more values gets evenly spaced ticks instead
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -327,24 +328,50 @@ def _category_order(raw: Sequence[Any], expression: Any) -> list[Any]:
 
 
 def _axis(name: str, raw: Sequence[Any], allow_log: bool = True, expression: Any = None) -> AxisInfo:
-    """Place ``raw`` values on [0, 1]; the declared expression decides log scale and category order."""
+    """Place ``raw`` values on [0, 1]; the declared expression decides log scale, category order and ticks."""
     if not all(_is_number(v) for v in raw):
-        categories = _category_order(raw, expression)
-        labels = [repr(c) if not isinstance(c, str) else c for c in categories]
-        spots = [i / (len(categories) - 1) if len(categories) > 1 else 0.5 for i in range(len(categories))]
-        where = {repr(c): s for c, s in zip(categories, spots, strict=True)}
-        return AxisInfo(name, [where[repr(v)] for v in raw], spots, labels, True, False)
+        return _categorical_axis(name, raw, expression)
     numbers = [float(v) for v in raw]
     declared_log = getattr(expression, "is_log", None)
     log = allow_log and min(numbers) > 0 and (declared_log if declared_log is not None else _is_log(numbers))
-    scaled = [math.log10(v) for v in numbers] if log else numbers
-    low, high = min(scaled), max(scaled)
+    scale = math.log10 if log else float
+    choices = _numeric_choices(expression)
+    low, high = min(map(scale, numbers + choices)), max(map(scale, numbers + choices))
     span = high - low
-    positions = [(s - low) / span if span else 0.5 for s in scaled]
+
+    def place(v: float) -> float:
+        return (scale(v) - low) / span if span else 0.5
+
+    if choices:  # a discrete axis: a tick at each value it can take, labelled with that value
+        return AxisInfo(name, [place(v) for v in numbers], [place(c) for c in choices], _labels(choices), False, log)
     ticks = [0.0, 0.25, 0.5, 0.75, 1.0] if span else [0.5]
     tick_values = [low + t * span for t in ticks] if span else [low]
     labels = [_format(10**v if log else v) for v in tick_values]
-    return AxisInfo(name, positions, ticks, labels, False, log)
+    return AxisInfo(name, [place(v) for v in numbers], ticks, labels, False, log)
+
+
+def _categorical_axis(name: str, raw: Sequence[Any], expression: Any) -> AxisInfo:
+    categories = _category_order(raw, expression)
+    labels = [repr(c) if not isinstance(c, str) else c for c in categories]
+    spots = [i / (len(categories) - 1) if len(categories) > 1 else 0.5 for i in range(len(categories))]
+    where = {repr(c): s for c, s in zip(categories, spots, strict=True)}
+    return AxisInfo(name, [where[repr(v)] for v in raw], spots, labels, True, False)
+
+
+def _numeric_choices(expression: Any) -> list[Any]:
+    """The declared values of a small, finite numeric expression (``choice(2, 5, 8)``), sorted; else ``[]``.
+
+    Only these axes get a tick per value: ticks between two choices (3.5 between 2
+    and 5) would name values the parameter can never take.
+    """
+    values = expression.grid_values() if hasattr(expression, "grid_values") else None
+    if not values or len(values) > _MAX_VALUE_TICKS or not all(_is_number(v) for v in values):
+        return []
+    return sorted(values)
+
+
+def _labels(values: Sequence[Any]) -> list[str]:
+    return [_format(v.item() if _is_numpy_number(v) else v) for v in values]
 
 
 def parallel_coordinates_info(results: Any, params: Sequence[str] | None = None) -> ParallelCoordinatesInfo:
@@ -391,20 +418,27 @@ def _mappable(cmap: Any, norm: Any) -> Any:
 
 
 def _draw_parallel_axes(ax: Axes, axes: list[AxisInfo]) -> None:
+    """Each axis with its tick labels on the left, on a white box above the lines so they stay readable."""
+    box = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
     for x, axis in enumerate(axes):
         ax.axvline(x, color="0.3", lw=0.8)
+        ax.plot([x] * len(axis.ticks), axis.ticks, ls="none", marker="_", ms=6, color="0.3", zorder=3)
         for tick, label in zip(axis.ticks, axis.tick_labels, strict=True):
-            ax.text(x + 0.03, tick, label, fontsize=7, va="center", color="0.25")
+            ax.text(x - 0.04, tick, label, fontsize=7, ha="right", va="center", color="0.2", bbox=box, zorder=4)
     ax.set_xticks(range(len(axes)), [a.name + (" (log)" if a.log else "") for a in axes], fontsize=9)
     ax.set_yticks([])
-    ax.set_xlim(-0.2, len(axes) - 0.6)
+    ax.set_xlim(-0.45, len(axes) - 0.8)
     ax.set_ylim(-0.05, 1.05)
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
 
 
 class SliceInfo(NamedTuple):
-    """The metric against one parameter: ``x`` raw values (``positions`` for categories)."""
+    """The metric against one parameter: ``x`` raw values (``positions`` for categories).
+
+    ``choices`` are the values of a declared discrete numeric parameter (``choice(2, 5, 8)``),
+    which get one tick each; ``[]`` otherwise.
+    """
 
     name: str
     x: list[Any]
@@ -413,6 +447,7 @@ class SliceInfo(NamedTuple):
     order: list[int]
     categories: list[str]
     log: bool
+    choices: list[Any]
 
 
 class SlicesInfo(NamedTuple):
@@ -434,9 +469,9 @@ def slices_info(results: Any, params: Sequence[str] | None = None) -> SlicesInfo
         axis = _axis(name, raw, expression=declared.get(name)) if raw else AxisInfo(name, [], [], [], False, False)
         positions = [float(v) for v in raw] if raw and not axis.categorical else axis.positions
         categories = axis.tick_labels if axis.categorical else []
-        slices.append(
-            SliceInfo(name, raw, positions, [v for _, v in pairs], [t.index for t, _ in pairs], categories, axis.log)
-        )
+        choices = [] if axis.categorical else _numeric_choices(declared.get(name))
+        y, order = [v for _, v in pairs], [t.index for t, _ in pairs]
+        slices.append(SliceInfo(name, raw, positions, y, order, categories, axis.log, choices))
     return SlicesInfo(results.metric, slices)
 
 
@@ -473,6 +508,9 @@ def _draw_slice(ax: Axes, piece: SliceInfo) -> None:
         ax.set_xlim(-0.15, 1.15)
     elif piece.log:
         ax.set_xscale("log")
+    if piece.choices:
+        ax.set_xticks([float(c) for c in piece.choices], _labels(piece.choices), fontsize=8)
+        ax.minorticks_off()
     ax.set_xlabel(piece.name)
 
 

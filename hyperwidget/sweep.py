@@ -90,6 +90,18 @@ class SweepRun(SweepResults):
         return self._engine.cancel_reason
 
     @property
+    def notice(self) -> str | None:
+        """What the sweep is doing that its trials do not show yet, or ``None``.
+
+        While a new pool of worker processes starts (``backend="loky"``; about a
+        second each, more when the objective's module imports torch or similar),
+        this says ``"starting 2 worker processes…"``, the trials stay ``Queued``,
+        and the monitor and the console show the text; it is ``None`` once the
+        workers have answered, and after the sweep.
+        """
+        return self._engine.notice
+
+    @property
     def storage_path(self) -> str | None:
         """The sweep file, or ``None`` for an in-memory sweep."""
         return self._engine.storage.path if self._engine.storage is not None else None

@@ -221,3 +221,30 @@ def mlflow_without_run(x: float) -> None:
 
     for epoch in range(3):
         mlflow.log_metric("acc", x + epoch)
+
+
+def peak_then_drop(x: float) -> None:
+    """Logs ``acc`` twice: ``x``, then ``1 - x`` (the best and the final value rank children differently).
+
+    Raises after the first value when ``x > 1`` (a failed child with a high value).
+    """
+    log("acc", x)
+    if x > 1:
+        raise ValueError(f"x={x} > 1")
+    log("acc", 1 - x)
+
+
+def _rebuild_only_in(pid: int) -> LoadsOnlyHere:
+    if os.getpid() != pid:
+        raise RuntimeError(f"this objective cannot be loaded outside process {pid}")
+    return LoadsOnlyHere()
+
+
+class LoadsOnlyHere:
+    """An objective that unpickles only in the process that made it: loading it in a worker fails."""
+
+    def __call__(self, x: float) -> float:
+        return x
+
+    def __reduce__(self) -> tuple[object, tuple[int]]:
+        return _rebuild_only_in, (os.getpid(),)

@@ -159,3 +159,45 @@ def test_browse_fits_the_terminal_width(
 def test_browse_of_a_missing_file_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["browse", "nowhere.db"]) == 2
     assert "no sweep file at 'nowhere.db'" in capsys.readouterr().err
+
+
+def test_demo_table_ranks_by_the_best_value_the_progress_lines_use() -> None:
+    """Best values 0.8, 0.5, 0.9 (final 0.8, 0.5, 0.1): ranked 0.9, 0.8, 0.5, in a column named 'best acc'."""
+    from objectives import peak_then_drop
+
+    from hyperwidget.__main__ import top_table
+
+    run = hw.run_sweep(
+        peak_then_drop,
+        {"x": hw.choice(0.2, 0.5, 0.9)},
+        metric="acc",
+        goal="maximize",
+        sampler="grid",
+        max_total_runs=3,
+        backend="sequential",
+        storage=None,
+    )
+    header, *rows = top_table(run).splitlines()
+    assert header.split() == ["run_id", "status", "x", "best", "acc", "final", "acc", "steps"]
+    assert [float(row.split()[2]) for row in rows] == [0.9, 0.2, 0.5]
+    assert rows[0].split()[0] == run.get_best_run_by_primary_metric().id
+    assert [c["run_id"] for c in run.get_children_sorted_by_primary_metric()] == [r.split()[0] for r in rows]
+
+
+def test_demo_table_puts_a_failed_child_last_whatever_it_logged() -> None:
+    from objectives import peak_then_drop
+
+    from hyperwidget.__main__ import top_table
+
+    run = hw.run_sweep(
+        peak_then_drop,
+        {"x": hw.choice(0.3, 2.0)},  # x=2.0 logs acc=2.0, then raises: a failed child is never "best"
+        metric="acc",
+        goal="maximize",
+        sampler="grid",
+        max_total_runs=2,
+        backend="sequential",
+        storage=None,
+    )
+    rows = top_table(run).splitlines()[1:]
+    assert [r.split()[1] for r in rows] == ["Completed", "Failed"]

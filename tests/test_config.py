@@ -172,3 +172,73 @@ def test_an_empty_search_space_is_refused() -> None:
     # a space of constants only is not empty, and comparing with an empty dict is no error
     assert hw.SearchSpace({"epochs": 3}).constants == {"epochs": 3}
     assert hw.SearchSpace({"x": hw.uniform(0, 1)}) != {}
+
+
+# -- random sampling over an all-discrete space ------------------------------------------------------------------
+
+DISCRETE = {"x": hw.choice(0.1, 0.2, 0.3, 0.4, 0.5, 0.6), "y": hw.randint(6), "epochs": 3}  # 36 configurations
+
+
+def _discrete_sweep(sampler: object, max_total_runs: int, space: dict[str, object] | None = None) -> hw.SweepRun:
+    return hw.run_sweep(
+        lambda x, y, **rest: x * y,
+        DISCRETE if space is None else space,
+        metric="acc",
+        sampler=sampler,
+        max_total_runs=max_total_runs,
+        backend="sequential",
+        storage=None,
+        seed=1,
+    )
+
+
+def test_random_sampling_past_the_number_of_configurations_warns_with_the_count_and_the_fix() -> None:
+    with pytest.warns(HyperwidgetWarning) as caught:
+        run = _discrete_sweep("random", 60)
+    (warning,) = [w for w in caught if "distinct configurations" in str(w.message)]
+    assert str(warning.message) == (
+        "RandomParameterSampling: every hyperparameter is discrete and the space has only 36 distinct "
+        "configurations, but max_total_runs=60; random draws repeat, so expect about 31 runs to repeat a "
+        "configuration. Use sampler='grid' to run each configuration once, or max_total_runs=36 (or fewer) "
+        "to silence this warning."
+    )
+    assert warning.filename == __file__  # the user's line, not hyperwidget's
+    distinct = {(t.params["x"], t.params["y"]) for t in run.trials}
+    assert 60 - len(distinct) >= 20  # the warning told the truth: many repeats
+
+
+@pytest.mark.parametrize(
+    ("sampler", "says"),
+    [("sobol", "at least 24 runs repeat one"), ("bayesian", "at least 24 runs must repeat a configuration")],
+)
+def test_sobol_and_bayesian_sampling_warn_about_the_runs_that_must_repeat(sampler: str, says: str) -> None:
+    with pytest.warns(HyperwidgetWarning, match=rf"only 36 distinct configurations, but max_total_runs=60; .*{says}"):
+        _discrete_sweep(sampler, 60)
+
+
+@pytest.mark.parametrize(
+    ("sampler", "runs", "space"),
+    [
+        ("random", 36, None),  # no more runs than configurations
+        ("random", 60, {**DISCRETE, "lr": hw.uniform(0, 1)}),  # one continuous hyperparameter: no repeat expected
+        ("random", 60, {**DISCRETE, "q": hw.quniform(0, 1000, 1)}),  # quantized but 36 * 1001 configurations
+        ("grid", 36, None),
+    ],
+)
+def test_no_repeat_warning_when_the_space_has_room(sampler: str, runs: int, space: dict[str, object] | None) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _discrete_sweep(sampler, runs, space)
+
+
+def test_expected_repeats_matches_uniform_draws() -> None:
+    import numpy as np
+
+    from hyperwidget.config import distinct_configurations, expected_repeats
+
+    assert distinct_configurations(hw.SearchSpace(DISCRETE)) == 36
+    assert distinct_configurations(hw.SearchSpace({**DISCRETE, "lr": hw.uniform(0, 1)})) is None
+    rng = np.random.default_rng(0)
+    simulated = np.mean([60 - len(np.unique(rng.integers(36, size=60))) for _ in range(2000)])
+    assert expected_repeats(60, 36) == pytest.approx(simulated, abs=0.3)
+    assert expected_repeats(36, 36) == pytest.approx(36 * (35 / 36) ** 36)

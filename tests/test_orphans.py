@@ -232,3 +232,14 @@ def test_a_second_sigterm_ends_a_process_whose_cleanup_hangs(tmp_path: Path) -> 
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=10) == -signal.SIGTERM
     assert time.monotonic() - started < 5
+
+
+def test_a_worker_adopted_before_it_watches_its_sweep_exits_at_once() -> None:
+    """A loky worker still starting when its sweep is killed runs its initializer with a new parent:
+    told the sweep's pid, it sees that its parent changed and exits (a lost worker would idle for minutes)."""
+    code = "import os, time; from hyperwidget.executor._worker import watch_parent; "
+    code += "watch_parent(os.getppid() + 1); time.sleep(30)"  # the sweep's pid is no longer its parent's
+    start = time.monotonic()
+    child = subprocess.run([sys.executable, "-c", code], timeout=60, capture_output=True, text=True)
+    assert (child.returncode, child.stderr) == (1, "")  # os._exit(1) by the watch, no traceback
+    assert time.monotonic() - start < 20

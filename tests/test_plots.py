@@ -201,3 +201,61 @@ def test_importing_plots_does_not_import_matplotlib():
     code = "import hyperwidget.plots, sys; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _units_results(declared=True):
+    """Three trials over ``units = choice(16, 32, 128)`` (32 never ran) and a categorical ``opt``."""
+    from hyperwidget import space as hs
+
+    trials = [
+        _trial(0, {"units": 16, "opt": "adam"}, ended=110.0, acc=[0.5]),
+        _trial(1, {"units": 128, "opt": "sgd"}, ended=120.0, acc=[0.7]),
+        _trial(2, {"units": 16, "opt": "sgd"}, ended=130.0, acc=[0.6]),
+    ]
+    results = _results(trials)
+    if declared:
+        space = {"units": hs.choice(16, 32, 128), "opt": hs.choice("adam", "sgd")}
+        results.config = SimpleNamespace(sampler=SimpleNamespace(space=space))
+    return results
+
+
+def _axis_labels(ax, x):
+    """The tick labels drawn beside parallel axis ``x``: {text: (x, y)}."""
+    return {t.get_text(): t.get_position() for t in ax.texts if abs(t.get_position()[0] - x) < 0.5}
+
+
+def test_numeric_choice_axis_has_a_tick_at_each_choice_value():
+    info = plots.parallel_coordinates_info(_units_results())
+    units = info.axes[0]
+    assert units.tick_labels == ["16", "32", "128"]  # every declared value, not 16, 44, 72, 100, 128
+    assert units.ticks == pytest.approx([0.0, 16 / 112, 1.0]) and units.positions == pytest.approx([0.0, 1.0, 0.0])
+    fig = plots.plot_parallel_coordinates(_units_results())
+    labels = _axis_labels(fig.axes[0], 0)
+    assert sorted(labels, key=int) == ["16", "32", "128"]
+    assert [labels[k][1] for k in ("16", "32", "128")] == pytest.approx([0.0, 16 / 112, 1.0])
+
+
+def test_undeclared_numeric_axis_keeps_evenly_spaced_ticks():
+    units = plots.parallel_coordinates_info(_units_results(declared=False)).axes[0]
+    assert units.ticks == [0.0, 0.25, 0.5, 0.75, 1.0] and units.tick_labels == ["16", "44", "72", "100", "128"]
+
+
+def test_parallel_tick_labels_sit_beside_their_axis_on_an_opaque_box():
+    ax = plots.plot_parallel_coordinates(_units_results()).axes[0]
+    line_z = max(line.get_zorder() for line in ax.lines)
+    for x, expected in enumerate([["16", "32", "128"], ["adam", "sgd"]]):
+        labels = {t.get_text(): t for t in ax.texts if abs(t.get_position()[0] - x) < 0.5}
+        assert set(expected) <= set(labels)
+        for name in expected:
+            text = labels[name]
+            assert text.get_position()[0] < x and text.get_horizontalalignment() == "right"  # left of the axis
+            box = text.get_bbox_patch()
+            assert box is not None and box.get_facecolor()[:3] == (1.0, 1.0, 1.0)  # readable over the lines
+            assert text.get_zorder() > line_z
+
+
+def test_slices_of_a_numeric_choice_tick_each_value():
+    fig = plots.plot_slices(_units_results())
+    units = fig.axes[0] if fig.axes[0].get_xlabel() == "units" else fig.axes[1]
+    assert list(units.get_xticks()) == [16.0, 32.0, 128.0]
+    assert [t.get_text() for t in units.get_xticklabels()] == ["16", "32", "128"]

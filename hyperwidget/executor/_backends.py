@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import logging
 import os
 import signal
 import socket
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -26,7 +28,7 @@ from hyperwidget.errors import HyperwidgetWarning, SweepConfigError, TrialInterr
 from hyperwidget.executor import _interrupt
 from hyperwidget.executor._channel import ChannelServer
 from hyperwidget.executor._thread_runner import ThreadRunner
-from hyperwidget.executor._worker import execute_trial, parse_worker_label, watch_parent
+from hyperwidget.executor._worker import execute_trial, parse_worker_label, warm_up, watch_parent
 from hyperwidget.registry import Entry, Registry
 
 if TYPE_CHECKING:
@@ -37,6 +39,9 @@ if TYPE_CHECKING:
 DEFAULT_BACKEND = "loky"
 _LOCAL_TARGETS = (None, "local")
 _NOTED_TARGETS: set[str] = set()  # compute target names already said to run here (one note each)
+logger = logging.getLogger("hyperwidget")
+#: The longest the sweep waits for its warm-up tasks to be queued before it queues its first trials.
+_WARM_UP_SUBMIT_SECONDS = 2.0
 
 
 class Interruption(enum.Enum):
@@ -122,6 +127,15 @@ class Backend:
         """The joblib configuration a call with ``n_jobs`` runs under."""
         return parallel_config(backend=self.joblib_backend)
 
+    def start_workers(self, n_jobs: int, objective_blob: bytes | None, on_ready: Callable[[], None]) -> str | None:
+        """Start the workers now, in the background, while the sweep makes its first proposals.
+
+        Returns the notice to show while they start (``on_ready`` is called once
+        they answered), or ``None`` when there is nothing to start (the default:
+        threads start in microseconds; a Dask cluster's workers are already up).
+        """
+        return None
+
     def worker_loss_errors(self) -> tuple[type[BaseException], ...]:
         """The exceptions by which joblib says a worker died (none for in-process backends)."""
         return ()
@@ -198,8 +212,56 @@ class LokyBackend(Backend):
 
     def parallel_config(self, n_jobs: int) -> contextlib.AbstractContextManager[Any]:
         # Every worker watches the sweep's process from its start, also one that never gets a trial:
-        # an idle worker left behind keeps loky's resource trackers alive too.
-        return parallel_config(backend=self.joblib_backend, inner_max_num_threads=None, initializer=watch_parent)
+        # an idle worker left behind keeps loky's resource trackers alive too. The sweep's pid is given,
+        # not read in the worker: a worker still starting when the sweep is killed has another parent by then.
+        return parallel_config(
+            backend=self.joblib_backend, inner_max_num_threads=None, initializer=watch_parent, initargs=(os.getpid(),)
+        )
+
+    def start_workers(self, n_jobs: int, objective_blob: bytes | None, on_ready: Callable[[], None]) -> str | None:
+        """Start the loky pool in a background thread, each worker loading the objective (:func:`warm_up`).
+
+        A fresh worker process takes about a second to start Python, import
+        hyperwidget and the objective's module (several seconds for torch): done
+        here, in parallel with the first proposals, rather than in the first
+        trials. The warm-up is a joblib call with this backend's own configuration,
+        so the trials' call reuses the very same pool. ``None`` (nothing started)
+        when a pool of ``n_jobs`` live workers is already there, e.g. from the previous sweep,
+        and for ``n_jobs=1``, which joblib runs in the sweep's own process.
+        """
+        if n_jobs < 2 or _loky_pool_is_up(n_jobs):  # joblib runs a call with n_jobs=1 in this process
+            return None
+        submitted = threading.Event()
+        thread = threading.Thread(
+            target=self._warm_up,
+            args=(n_jobs, objective_blob, on_ready, submitted),
+            daemon=True,
+            name="hyperwidget-warm-up",
+        )
+        thread.start()
+        # The warm-up tasks go first in the pool's queue (a few ms), so each worker's first task loads the
+        # objective and the first trials find it loaded; the processes go on starting in the background.
+        submitted.wait(_WARM_UP_SUBMIT_SECONDS)
+        return f"starting {n_jobs} worker process{'es' if n_jobs != 1 else ''}\u2026"
+
+    def _warm_up(
+        self, n_jobs: int, objective_blob: bytes | None, on_ready: Callable[[], None], submitted: threading.Event
+    ) -> None:
+        from joblib import Parallel, delayed
+
+        def tasks() -> Iterator[Any]:
+            for _ in range(n_jobs):
+                yield delayed(warm_up)(objective_blob)
+            submitted.set()
+
+        try:
+            with self.parallel_config(n_jobs):
+                Parallel(n_jobs=n_jobs, batch_size=1, pre_dispatch="all")(tasks())
+        except Exception:  # a worker lost here is lost to the trials' call too, which records it
+            logger.debug("hyperwidget: warming the loky pool up failed", exc_info=True)
+        finally:
+            submitted.set()
+            on_ready()
 
     def worker_loss_errors(self) -> tuple[type[BaseException], ...]:
         from concurrent.futures.process import BrokenProcessPool
@@ -326,6 +388,19 @@ def dask_client() -> Any:
             "backend='dask' needs a running dask.distributed Client: e.g. `from dask.distributed import Client, "
             "LocalCluster; client = Client(LocalCluster())`, or Client('tcp://scheduler:8786') for a cluster."
         ) from None
+
+
+def _loky_pool_is_up(n_jobs: int) -> bool:
+    """True when loky's reusable pool has at least ``n_jobs`` live workers (reads loky's module state)."""
+    try:
+        from joblib.externals.loky import reusable_executor
+
+        pool = reusable_executor._executor
+        if pool is None or pool._flags.broken or pool._flags.shutdown:
+            return False
+        return sum(p.is_alive() for p in list(pool._processes.values())) >= n_jobs
+    except Exception:  # another loky version: say the workers are starting, which is harmless
+        return False
 
 
 def _kill_local_worker(worker: str | None) -> None:

@@ -112,13 +112,30 @@ def parse_worker_label(label: str | None) -> WorkerLabel | None:
 def _load_objective(task: TrialTask) -> Any:
     if task.objective is not None:
         return task.objective
-    key = hashlib.sha1(task.objective_blob or b"").hexdigest()
+    return _unpickled(task.objective_blob or b"")
+
+
+def _unpickled(blob: bytes) -> Any:
+    """The objective pickled in ``blob``, unpickled once per worker (which imports its module here)."""
+    key = hashlib.sha1(blob).hexdigest()
     if key not in _OBJECTIVE_CACHE:
         import cloudpickle
 
         _OBJECTIVE_CACHE.clear()  # keep one: a worker serves one sweep at a time
-        _OBJECTIVE_CACHE[key] = cloudpickle.loads(task.objective_blob)
+        _OBJECTIVE_CACHE[key] = cloudpickle.loads(blob)
     return _OBJECTIVE_CACHE[key]
+
+
+def warm_up(objective_blob: bytes | None) -> int:
+    """A worker's first task when the sweep starts its pool early: load the objective; returns the worker's pid.
+
+    Loading it imports the objective's module (torch, sklearn...) before any trial
+    is handed to this worker. A failure is left to the trials, which record it.
+    """
+    if objective_blob is not None:
+        with contextlib.suppress(Exception):
+            _unpickled(objective_blob)
+    return os.getpid()
 
 
 def execute_trial(task: TrialTask) -> TrialOutcome:
@@ -131,10 +148,13 @@ def execute_trial(task: TrialTask) -> TrialOutcome:
     if isinstance(channel, SocketChannel):  # a worker process of a sweep on this machine (loky)
         watch_parent()
     try:
+        # Before ``start``: unpickling the objective imports its module in a fresh worker (torch, sklearn...),
+        # which is the worker's start-up, not the trial's time; the trial stays Queued meanwhile.
+        objective, load_error = _loaded(task)
         if not channel.start(task.trial_id, worker_label()):
             return TrialOutcome(task.trial_id, "Skipped", skipped=True)
         with _trial_folder(task) as folder:
-            outcome = _run_in(folder, task, channel)
+            outcome = _run_in(folder, task, channel, objective, load_error)
             if task.ship_files_limit is not None:
                 outcome = dataclasses.replace(outcome, shipped=collect_files(Path(folder), task.ship_files_limit))
         return outcome
@@ -158,13 +178,22 @@ def _trial_folder(task: TrialTask) -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run_in(folder: str, task: TrialTask, channel: Channel) -> TrialOutcome:
+def _loaded(task: TrialTask) -> tuple[Any, str | None]:
+    """The task's objective, or ``None`` and the traceback of why it cannot be loaded in this worker."""
+    try:
+        return _load_objective(task), None
+    except (Exception, SystemExit):  # e.g. its module is missing here: the trial fails with this traceback
+        return None, traceback.format_exc()
+
+
+def _run_in(folder: str, task: TrialTask, channel: Channel, objective: Any, load_error: str | None) -> TrialOutcome:
     """Run the trial with ``folder`` as its folder (its ``output_dir`` is ``folder/outputs``) and report its end."""
     outputs = os.path.join(folder, "outputs")
     run = Run(_ChannelReporter(channel, task.trial_id), task.trial_id, task.params, output_dir=outputs)
     try:
-        objective = _load_objective(task)
-        if isinstance(objective, Script):
+        if load_error is not None:
+            outcome = TrialOutcome(task.trial_id, "Failed", load_error)
+        elif isinstance(objective, Script):
             outcome = _run_script(objective, folder, task, run)
         else:
             outcome = _run_function(objective, task, run)
@@ -172,15 +201,15 @@ def _run_in(folder: str, task: TrialTask, channel: Channel) -> TrialOutcome:
         run.end()
         channel.end(task.trial_id, "Canceled", "canceled: the sweep was interrupted", {})
         raise
-    except BaseException:  # e.g. an objective that cannot be unpickled in this worker
+    except BaseException:  # anything else the trial raised past its own handlers: recorded, never raised
         outcome = TrialOutcome(task.trial_id, "Failed", traceback.format_exc())
     run.end()  # values of threads the trial started, reported before, count; later ones are dropped
     channel.end(task.trial_id, outcome.status, outcome.error, dict(outcome.returned))
     return outcome
 
 
-def watch_parent() -> None:
-    """End this worker process soon after its parent (the sweep) dies.
+def watch_parent(parent: int | None = None) -> None:
+    """End this worker process soon after its parent (the sweep, process ``parent``) dies.
 
     Started once per process: by loky when it starts a worker (the backend's
     ``initializer``), and by the first trial any worker process on this machine
@@ -190,11 +219,17 @@ def watch_parent() -> None:
     workers, stay too. (Dask's worker processes watch their parent themselves.)
     The processes of its script trials end with it, through their reapers
     (:func:`hyperwidget.objective.start_reaper`).
+
+    ``parent`` (the loky initializer's argument: the sweep's pid) matters for a
+    worker still starting when the sweep dies: by the time it runs this, it was
+    already adopted, and watching ``os.getppid()`` would then watch its adopter
+    forever; given the sweep's pid, it sees the change and exits at once.
+    Without it (a trial's own call), the current parent is watched.
     """
     with _WATCHED_LOCK:
         if os.getpid() in _WATCHED:
             return
-        parent = _WATCHED[os.getpid()] = os.getppid()
+        parent = _WATCHED[os.getpid()] = os.getppid() if parent is None else parent
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="hyperwidget-parent-watch").start()
 
 

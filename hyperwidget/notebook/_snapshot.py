@@ -229,8 +229,13 @@ class Table:
         ended_at: float | None = None,
         budget: tuple[int | None, float | None] = (None, None),
         now: float | None = None,
+        notice: str | None = None,
     ) -> dict[str, Any]:
-        """Counts, best trial, best-so-far chart, elapsed time and budget."""
+        """Counts, best trial, best-so-far chart, elapsed time and budget.
+
+        ``notice`` (the run's :func:`notice_of`, e.g. ``"starting 2 worker processes…"``)
+        is added under the key ``"notice"`` when set; the key is absent otherwise.
+        """
         now = time.time() if now is None else now
         counts = {s: n for s, n in self.counts.items() if n}
         best = self.best.best_trial if self.best is not None else None
@@ -249,7 +254,7 @@ class Table:
             "max_total_runs": budget[0],
             "max_duration": budget[1],
             "now": now,
-        }
+        } | ({"notice": notice} if notice else {})
 
     def sorted_rows(self) -> list[Row]:
         """Every row, in trial order."""
@@ -379,6 +384,12 @@ def budget_of(run: Any) -> tuple[int | None, float | None]:
     total = int(total) if isinstance(total, (int, float)) and total > 0 else None
     seconds = float(minutes) * 60.0 if isinstance(minutes, (int, float)) and minutes > 0 else None
     return total, seconds
+
+
+def notice_of(run: Any) -> str | None:
+    """``run.notice`` (what a running sweep is doing that no trial shows yet), or ``None``."""
+    notice = getattr(run, "notice", None)
+    return notice if isinstance(notice, str) and notice else None
 
 
 def run_is_running(run: Any) -> bool:
