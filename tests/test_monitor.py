@@ -340,7 +340,9 @@ def test_the_wheel_ships_the_front_end_without_its_tests() -> None:
     tomllib = pytest.importorskip("tomllib")
     config = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))
     shipped = config["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
-    assert shipped == {f"js/{name}": f"hyperwidget/static/{name}" for name in ("monitor.js", "monitor.css")}
+    front_end = sorted(p.name for p in (REPO / "js").iterdir() if p.is_file())  # js/test stays out
+    assert {"monitor.js", "monitor.css", "browser.js", "browser.css"} <= set(front_end)
+    assert shipped == {f"js/{name}": f"hyperwidget/static/{name}" for name in front_end}
 
 
 def test_a_missing_front_end_file_names_both_places() -> None:
