@@ -258,9 +258,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def mlflow_server(tmp_path: Path) -> Iterator[str]:
-    """An ``mlflow server`` on a SQLite store, serving artifacts; its URL."""
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An ``mlflow server`` on a SQLite store, serving artifacts; its URL (one for the module: it takes seconds
+    to start; each test mirrors into an experiment of its own)."""
+    tmp_path = tmp_path_factory.mktemp("mlflow-server")
     port = _free_port()
     process = subprocess.Popen(
         [
