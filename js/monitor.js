@@ -27,7 +27,7 @@
  * @typedef {{status?: string, counts?: Object<string, number>, n_trials?: number, n_finished?: number,
  *   best_id?: string|null, best_value?: number|null, best_chart?: Array<[number, number]>,
  *   started_at?: number|null, elapsed?: number|null, max_total_runs?: number|null,
- *   max_duration?: number|null, now?: number}} Summary
+ *   max_duration?: number|null, now?: number, notice?: string|null}} Summary
  * @typedef {{name?: string, metric?: string, goal?: string, param_names?: string[],
  *   columns?: Array<[string, string, string]>}} Sweep
  * @typedef {{bestId: string|null, now: number, stopping: Set<string>, canStop: boolean, metric: string,
@@ -210,6 +210,31 @@ export function sortRows(rows, col, dir, now) {
   return keyed.map((k) => k.row);
 }
 
+/** The sort key of the default order (no column): see `defaultOrder`. */
+export const DEFAULT_SORT_KEY = "default";
+
+/** True for the statuses of trials that failed (they never lead). @param {string} status */
+export function isFailed(status) {
+  return statusInfo(status).css === "failed";
+}
+
+/**
+ * The default order of the table, so that what matters is in view at the top
+ * of the box: running trials first (in trial order), then the trials with a
+ * value of the primary metric, best first (by their best value, goal-aware;
+ * failed trials never lead), then the rest in trial order (queued, no value yet,
+ * failed).
+ * @param {Row[]} rows @param {string} goal "maximize" or "minimize"
+ */
+export function defaultOrder(rows, goal) {
+  const sign = goal === "minimize" ? 1 : -1;
+  /** @param {Row} r */
+  const group = (r) => (r.status === "Running" ? 0 : typeof r.best === "number" && Number.isFinite(r.best) && !isFailed(r.status) ? 1 : 2);
+  const keyed = rows.map((row) => ({ row, group: group(row) }));
+  keyed.sort((a, b) => a.group - b.group || (a.group === 1 ? sign * (/** @type {number} */ (a.row.best) - /** @type {number} */ (b.row.best)) : 0) || a.row.index - b.row.index);
+  return keyed.map((k) => k.row);
+}
+
 /**
  * The sort after a click on column `key`: the same column flips, a new one
  * sorts ascending (a metric: best first).
@@ -381,18 +406,35 @@ export function bestPanelHtml(best, metric) {
     .map(([key, value]) => html`<tr><th>${key.slice(6)}</th><td>${formatParam(value)}</td></tr>`)}</table>`;
 }
 
-/** The progress line: status, elapsed time, counts and remaining budget. @param {Summary} summary @param {number} elapsed */
+/**
+ * The progress area: status, elapsed time, one count ("43 of 60 finished · 2
+ * running", the bar showing the same fraction), what did not run once the
+ * sweep ended early ("canceled · 8 runs not started"), the time left, the
+ * kernel's notice (`summary.notice`, optional) and the counts by status.
+ * @param {Summary} summary @param {number} elapsed
+ */
 export function progressHtml(summary, elapsed) {
   const counts = summary.counts ?? {};
   const finished = Object.entries(counts).reduce((s, [k, n]) => (isActive(k) ? s : s + n), 0);
   const total = summary.max_total_runs ?? null;
-  const budget = [];
-  if (total !== null) budget.push(`${Math.max(0, total - (summary.n_trials ?? 0))} of ${total} runs left to start`);
-  if (typeof summary.max_duration === "number" && summary.status === "Running") budget.push(`${formatDuration(Math.max(0, summary.max_duration - elapsed))} left`);
-  const bar = total ? html`<div class="hw-bar"><div class="hw-bar-fill" style="width:${Math.min(100, (100 * finished) / total).toFixed(1)}%"></div></div>` : "";
-  return html`<div class="hw-progress-line"><span class="hw-sweep-status hw-sweep-${String(summary.status ?? "").toLowerCase()}">${summary.status ?? ""}</span> <span class="hw-elapsed">elapsed ${formatDuration(elapsed)}</span> <span class="hw-counts">${finished} finished of ${summary.n_trials ?? 0} trials</span>${
-    budget.length ? html` <span class="hw-budget">${budget.join(", ")}</span>` : ""
-  }</div>${bar}<div class="hw-chips">${statusChips(counts)}</div>`;
+  const status = summary.status ?? "";
+  const parts = [total !== null ? `${finished} of ${total} finished` : `${finished} finished`];
+  if (counts.Running) parts.push(`${counts.Running} running`);
+  if (counts.Queued) parts.push(`${counts.Queued} queued`);
+  const notStarted = total !== null ? Math.max(0, total - (summary.n_trials ?? 0)) : 0;
+  /** @type {string[]} */
+  const ended = [];
+  if (status && status !== "Running") {
+    if (status === "Canceled") ended.push("canceled");
+    if (notStarted > 0) ended.push(`${notStarted} ${notStarted === 1 ? "run" : "runs"} not started`);
+    if (status === "Canceled" && counts.Canceled) ended.push(`${counts.Canceled} ${counts.Canceled === 1 ? "trial" : "trials"} canceled`);
+  }
+  const left = typeof summary.max_duration === "number" && status === "Running" ? `${formatDuration(Math.max(0, summary.max_duration - elapsed))} left` : "";
+  const bar = total ? html`<div class="hw-bar" title="${finished} of ${total} finished"><div class="hw-bar-fill" style="width:${Math.min(100, (100 * finished) / total).toFixed(1)}%"></div></div>` : "";
+  const notice = typeof summary.notice === "string" && summary.notice ? html`<div class="hw-notice">${summary.notice}</div>` : "";
+  return html`<div class="hw-progress-line"><span class="hw-sweep-status hw-sweep-${status.toLowerCase()}">${status}</span> <span class="hw-elapsed">elapsed ${formatDuration(elapsed)}</span> <span class="hw-counts">${parts.join(" · ")}</span>${
+    ended.length ? html` <span class="hw-ended">${ended.join(" · ")}</span>` : ""
+  }${left ? html` <span class="hw-budget">${left}</span>` : ""}</div>${bar}${notice}<div class="hw-chips">${statusChips(counts)}</div>`;
 }
 
 // ----------------------------------------------------------------------- view
@@ -417,7 +459,8 @@ class MonitorView {
     this.summary = model.get("summary") ?? {};
     /** @type {Sweep} */
     this.sweep = model.get("sweep") ?? {};
-    this.sort = { key: "index", dir: /** @type {"asc"|"desc"} */ ("asc") };
+    /** the table's order: DEFAULT_SORT_KEY (running, then best) until a header is clicked; kept across updates */
+    this.sort = { key: DEFAULT_SORT_KEY, dir: /** @type {"asc"|"desc"} */ ("asc") };
     this.page = 0;
     this.pageSize = model.get("page_size") || 50;
     /** @type {Set<string>} trial ids whose stop was requested */
@@ -429,13 +472,14 @@ class MonitorView {
     this.el.classList.add("hw-monitor");
     this.el.innerHTML = html`<div class="hw-header"><div class="hw-title"></div><button type="button" class="hw-btn hw-stop-sweep">stop sweep</button></div>
 <div class="hw-top"><div class="hw-progress"></div><div class="hw-best-panel"></div><div class="hw-chart"></div></div>
+<div class="hw-table-bar"><span class="hw-order"></span> <button type="button" class="hw-btn hw-sort-reset" data-sort-reset="1">running &amp; best first</button></div>
 <div class="hw-table-wrap"><table class="hw-table"><thead></thead><tbody></tbody></table></div>
 <div class="hw-pager"><button type="button" class="hw-btn" data-page="prev">‹ prev</button><span class="hw-page-info"></span><button type="button" class="hw-btn" data-page="next">next ›</button><label>rows per page <select class="hw-page-size">${PAGE_SIZES.map(
       (n) => html`<option value="${n}">${n}</option>`,
     )}</select></label></div>`.text;
     /** @param {string} sel */
     const q = (sel) => /** @type {HTMLElement} */ (el.querySelector(sel));
-    this.parts = { title: q(".hw-title"), stopSweep: /** @type {HTMLButtonElement} */ (q(".hw-stop-sweep")), progress: q(".hw-progress"), best: q(".hw-best-panel"), chart: q(".hw-chart"), thead: q("thead"), tbody: q("tbody"), pageInfo: q(".hw-page-info"), pageSize: /** @type {HTMLSelectElement} */ (q(".hw-page-size")) };
+    this.parts = { title: q(".hw-title"), stopSweep: /** @type {HTMLButtonElement} */ (q(".hw-stop-sweep")), progress: q(".hw-progress"), best: q(".hw-best-panel"), chart: q(".hw-chart"), thead: q("thead"), tbody: q("tbody"), pageInfo: q(".hw-page-info"), order: q(".hw-order"), sortReset: /** @type {HTMLButtonElement} */ (q(".hw-sort-reset")), pageSize: /** @type {HTMLSelectElement} */ (q(".hw-page-size")) };
     this.parts.pageSize.value = String(this.pageSize);
     this.onClick = this.onClick.bind(this);
     this.onPageSize = this.onPageSize.bind(this);
@@ -497,8 +541,16 @@ class MonitorView {
     setHtml(this.parts.best, bestPanelHtml(bestId === null ? undefined : this.rows.get(bestId), metric).text);
     setHtml(this.parts.chart, bestChartSvg(this.summary.best_chart ?? [], this.summary.n_finished ?? 0, metric).text);
     setHtml(this.parts.thead, headerHtml(columns, this.sort).text);
-    const col = columns.find((c) => c.key === this.sort.key) ?? columns[0];
-    if (!this.sorted || col.kind === "duration") this.sorted = sortRows([...this.rows.values()], col, this.sort.dir, now);
+    const col = columns.find((c) => c.key === this.sort.key);
+    if (!col) {
+      if (!this.sorted) this.sorted = defaultOrder([...this.rows.values()], goal);
+      this.parts.order.textContent = `order: running, then best ${metric}, then the rest`;
+    } else {
+      if (!this.sorted || col.kind === "duration") this.sorted = sortRows([...this.rows.values()], col, this.sort.dir, now);
+      this.parts.order.textContent = `order: ${col.label} ${this.sort.dir === "asc" ? "ascending" : "descending"}`;
+    }
+    this.parts.sortReset.hidden = !col;
+    this.el.dataset.sort = col ? `${col.key}:${this.sort.dir}` : DEFAULT_SORT_KEY;
     const page = pageOf(this.sorted, this.page, this.pageSize);
     this.page = page.page;
     this.renderBody(page.rows, columns, { bestId, now, stopping: this.stopping, canStop: running, metric, sweepName: this.sweep.name });
@@ -546,7 +598,11 @@ class MonitorView {
     const th = target.closest("th[data-sort]");
     const stopTrial = target.closest("button[data-stop-trial]");
     const pager = target.closest("button[data-page]");
-    if (th) {
+    if (target.closest("button[data-sort-reset]")) {
+      this.sort = { key: DEFAULT_SORT_KEY, dir: "asc" };
+      this.page = 0;
+      this.sorted = null;
+    } else if (th) {
       this.sort = nextSort(this.sort, th.getAttribute("data-sort") ?? "index", this.sweep.goal ?? "maximize");
       this.page = 0;
       this.sorted = null;

@@ -7,6 +7,7 @@ import monitor, {
   bestPanelHtml,
   cellHtml,
   columnsFor,
+  defaultOrder,
   esc,
   formatDuration,
   formatNumber,
@@ -214,14 +215,61 @@ test("the header marks the sorted column", () => {
   assert.match(out, /lr ▼/);
 });
 
-test("progress shows counts, elapsed time and the remaining budget", () => {
+test("progress shows one count with the bar, elapsed time and the time left", () => {
   const summary = { status: "Running", counts: { Completed: 3, Running: 2, Failed: 1 }, n_trials: 6, max_total_runs: 20, max_duration: 600 };
   const out = progressHtml(summary, 65).text;
-  assert.match(out, /4 finished of 6 trials/);
-  assert.match(out, /14 of 20 runs left to start/);
+  assert.match(out, /<span class="hw-counts">4 of 20 finished · 2 running<\/span>/);
+  assert.doesNotMatch(out, /left to start|finished of/);
   assert.match(out, /8m 55s left/);
   assert.match(out, /width:20\.0%/);
   assert.match(out, /running: 2/);
+  assert.doesNotMatch(out, /not started/);
+});
+
+test("progress of a 60-run sweep mid-way counts finished trials of the budget, once", () => {
+  const out = progressHtml({ status: "Running", counts: { Completed: 40, StoppedEarly: 3, Running: 2, Queued: 3 }, n_trials: 48, max_total_runs: 60 }, 1).text;
+  assert.match(out, />43 of 60 finished · 2 running · 3 queued</);
+  assert.equal(out.match(/\b60\b/g)?.length, 2); // the count and the bar's title: one number of runs
+});
+
+test("after a cancel, progress says what was canceled and what never started", () => {
+  const summary = { status: "Canceled", counts: { Completed: 50, Canceled: 2 }, n_trials: 52, max_total_runs: 60, max_duration: 600 };
+  const out = progressHtml(summary, 30).text;
+  assert.match(out, />52 of 60 finished</);
+  assert.match(out, /<span class="hw-ended">canceled · 8 runs not started · 2 trials canceled<\/span>/);
+  assert.doesNotMatch(out, /left/); // no time left once the sweep ended
+  const done = progressHtml({ status: "Completed", counts: { Completed: 60 }, n_trials: 60, max_total_runs: 60 }, 3).text;
+  assert.doesNotMatch(done, /hw-ended/);
+  assert.match(done, />60 of 60 finished</);
+  const unbounded = progressHtml({ status: "Running", counts: { Completed: 5, Running: 1 }, n_trials: 6 }, 3).text;
+  assert.match(unbounded, />5 finished · 1 running</);
+  assert.doesNotMatch(unbounded, /hw-bar/);
+});
+
+test("the kernel's notice is shown in the progress area while present, escaped", () => {
+  const base = { status: "Running", counts: {}, n_trials: 0, max_total_runs: 4 };
+  assert.match(progressHtml({ ...base, notice: "starting 4 worker processes…" }, 0).text, /<div class="hw-notice">starting 4 worker processes…<\/div>/);
+  assert.doesNotMatch(progressHtml(base, 0).text, /hw-notice/);
+  assert.doesNotMatch(progressHtml({ ...base, notice: null }, 0).text, /hw-notice/);
+  const hostile = progressHtml({ ...base, notice: XSS }, 0).text;
+  assert.ok(!hostile.includes("<img") && hostile.includes("&lt;img"), hostile);
+});
+
+test("the default order puts running trials first, then the best (goal-aware), then the rest", () => {
+  const rows = [
+    row({ id: "old-good", index: 0, best: 0.9 }),
+    row({ id: "queued", index: 1, status: "Queued", best: null }),
+    row({ id: "run-a", index: 2, status: "Running", best: 0.1 }),
+    row({ id: "failed", index: 3, status: "Failed", best: 0.99 }),
+    row({ id: "bad", index: 4, best: 0.2 }),
+    row({ id: "run-b", index: 5, status: "Running", best: null }),
+    row({ id: "stopped", index: 6, status: "StoppedEarly", best: 0.5 }),
+    row({ id: "no-value", index: 7, best: null }),
+  ];
+  assert.deepEqual(defaultOrder(rows, "maximize").map((r) => r.id), ["run-a", "run-b", "old-good", "stopped", "bad", "queued", "failed", "no-value"]);
+  assert.deepEqual(defaultOrder(rows, "minimize").map((r) => r.id), ["run-a", "run-b", "bad", "stopped", "old-good", "queued", "failed", "no-value"]);
+  // the default order is no column: the header marks none
+  assert.doesNotMatch(headerHtml(cols(["lr"]), { key: "default", dir: "asc" }).text, /hw-sorted/);
 });
 
 test("shortId drops the sweep-name prefix only when it is there", () => {
