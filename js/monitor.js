@@ -291,24 +291,114 @@ export function sparklineSvg(curve, label) {
   return html`<svg class="hw-spark" width="80" height="20" viewBox="0 0 80 20" role="img"><title>${label}</title>${mark}</svg>`;
 }
 
+/** A "nice" tick step (1, 2 or 5 times a power of ten) near `raw`. @param {number} raw */
+function niceStep(raw) {
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const f = raw / mag;
+  return (f >= 7.5 ? 10 : f >= 3.5 ? 5 : f >= 1.5 ? 2 : 1) * mag;
+}
+
+/**
+ * Axis domain and ticks covering [lo, hi]: about `count` ticks at a nice step,
+ * the domain widened to the outer ticks. A single value gets a domain around
+ * it, so a flat line still has ticks (and its value among them).
+ * @param {number} lo @param {number} hi @param {number} [count] @param {boolean} [integer] whole-number ticks only
+ * @returns {{lo: number, hi: number, step: number, ticks: number[]}}
+ */
+export function niceTicks(lo, hi, count = 5, integer = false) {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return { lo: 0, hi: 1, step: 1, ticks: [0, 1] };
+  if (hi < lo) [lo, hi] = [hi, lo];
+  if (hi === lo) {
+    const pad = integer ? 1 : Math.abs(lo) * 0.05 || 1;
+    [lo, hi] = [lo - pad, hi + pad];
+  }
+  let step = niceStep((hi - lo) / Math.max(1, count));
+  if (integer) step = Math.max(1, Math.round(step));
+  const [first, last] = [Math.floor(lo / step + 1e-9), Math.ceil(hi / step - 1e-9)];
+  const ticks = [];
+  for (let i = first; i <= last; i++) ticks.push(Number((i * step).toPrecision(12)));
+  return { lo: ticks[0], hi: ticks[ticks.length - 1], step, ticks };
+}
+
+/** A tick label: as many decimals as the step needs ("1.00" at step 0.02). @param {number} value @param {number} step */
+export function formatTick(value, step) {
+  const abs = Math.abs(value);
+  if (abs >= 1e6 || (step < 1e-4 && value !== 0)) return formatNumber(value);
+  return value.toFixed(Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9))));
+}
+
+/**
+ * @typedef {{points: Array<[number, number|null]>, cls?: string, id?: string}} ChartLine
+ * @typedef {{x: number, y: number, cls?: string, title?: string}} ChartMark
+ * @typedef {{width?: number, height?: number, title: string, xLabel: string, yLabel: string, lines: ChartLine[],
+ *   marks?: ChartMark[], integerX?: boolean, xFormat?: (v: number, step: number) => string, cls?: string,
+ *   empty?: string}} ChartSpec
+ */
+
+/**
+ * A line chart with axes as SVG: the y axis named and ticked (values), the x
+ * axis named and ticked; lines skip missing values; marks are small circles.
+ * Every text is escaped.
+ * @param {ChartSpec} spec
+ */
+export function chartSvg(spec) {
+  const { width = 300, height = 150, lines, marks = [], integerX = false } = spec;
+  const m = { l: 50, r: 10, t: 8, b: 30 };
+  let [xlo, xhi, ylo, yhi] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (const line of lines) {
+    for (const [x, y] of line.points) {
+      if (typeof y !== "number" || !Number.isFinite(y) || !Number.isFinite(x)) continue;
+      [xlo, xhi, ylo, yhi] = [Math.min(xlo, x), Math.max(xhi, x), Math.min(ylo, y), Math.max(yhi, y)];
+    }
+  }
+  if (xlo > xhi) return html`<div class="hw-chart-empty hw-muted">${spec.empty ?? `${spec.title}: no values yet`}</div>`;
+  const [pw, ph] = [width - m.l - m.r, height - m.t - m.b];
+  const xt = niceTicks(xlo, xhi, Math.max(2, Math.floor(pw / 55)), integerX);
+  const yt = niceTicks(ylo, yhi, Math.max(2, Math.floor(ph / 28)));
+  /** @param {number} x */
+  const sx = (x) => m.l + ((x - xt.lo) / (xt.hi - xt.lo)) * pw;
+  /** @param {number} y */
+  const sy = (y) => m.t + ph - ((y - yt.lo) / (yt.hi - yt.lo)) * ph;
+  const xFormat = spec.xFormat ?? formatTick;
+  const bottom = m.t + ph;
+  const axes = html`<g class="hw-axis"><line x1="${m.l}" y1="${bottom}" x2="${m.l + pw}" y2="${bottom}"></line><line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${bottom}"></line>${xt.ticks.map(
+    (t) => html`<line x1="${sx(t).toFixed(1)}" y1="${bottom}" x2="${sx(t).toFixed(1)}" y2="${bottom + 3}"></line><text class="hw-tick hw-xtick" x="${sx(t).toFixed(1)}" y="${bottom + 13}" text-anchor="middle">${xFormat(t, xt.step)}</text>`,
+  )}${yt.ticks.map(
+    (t) => html`<line class="hw-grid" x1="${m.l}" y1="${sy(t).toFixed(1)}" x2="${m.l + pw}" y2="${sy(t).toFixed(1)}"></line><text class="hw-tick hw-ytick" x="${m.l - 4}" y="${(sy(t) + 3).toFixed(1)}" text-anchor="end">${formatTick(t, yt.step)}</text>`,
+  )}<text class="hw-axis-label hw-xlabel" x="${m.l + pw / 2}" y="${height - 2}" text-anchor="middle">${spec.xLabel}</text><text class="hw-axis-label hw-ylabel" transform="rotate(-90)" x="${-(m.t + ph / 2)}" y="10" text-anchor="middle">${spec.yLabel}</text></g>`;
+  const body = lines.map((line) => {
+    const pts = line.points.filter(([x, y]) => typeof y === "number" && Number.isFinite(y) && Number.isFinite(x)).map(([x, y]) => `${sx(x).toFixed(1)},${sy(/** @type {number} */ (y)).toFixed(1)}`);
+    if (pts.length === 1) {
+      const [cx, cy] = pts[0].split(",");
+      return html`<circle class="${line.cls ?? ""}" cx="${cx}" cy="${cy}" r="2"${line.id ? html` data-trial-id="${line.id}"` : ""}></circle>`;
+    }
+    return html`<polyline class="${line.cls ?? ""}" points="${pts.join(" ")}"${line.id ? html` data-trial-id="${line.id}"` : ""}></polyline>`;
+  });
+  const dots = marks
+    .filter((mk) => Number.isFinite(mk.x) && Number.isFinite(mk.y))
+    .map((mk) => html`<circle class="hw-mark ${mk.cls ?? ""}" cx="${sx(mk.x).toFixed(1)}" cy="${sy(mk.y).toFixed(1)}" r="3">${mk.title ? html`<title>${mk.title}</title>` : ""}</circle>`);
+  return html`<svg class="hw-axes-chart ${spec.cls ?? ""}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img"><title>${spec.title}</title>${axes}<g class="hw-lines">${body}</g><g class="hw-marks">${dots}</g></svg>`;
+}
+
 /**
  * The best-so-far chart: a step line through the kernel's points
- * ([finished trials, best] at each new best), drawn on to `finished` trials.
+ * ([finished trials, best] at each new best), drawn on to `finished` trials,
+ * with axes: the metric's name and values on y, finished trials on x.
  * @param {Array<[number, number]>} points @param {number} finished @param {string} metric
  */
 export function bestChartSvg(points, finished, metric) {
-  const [w, h] = [260, 90];
   if (!points || points.length === 0) return html`<div class="hw-chart-empty hw-muted">best-so-far chart: no finished trial yet</div>`;
-  const xs = [];
-  const ys = [];
+  /** @type {Array<[number, number]>} */
+  const line = [];
   points.forEach(([x, y], i) => {
-    if (i > 0) xs.push(x), ys.push(points[i - 1][1]);
-    xs.push(x), ys.push(y);
+    if (i > 0) line.push([x, points[i - 1][1]]);
+    line.push([x, y]);
   });
   const last = points[points.length - 1];
   const end = Math.max(finished, last[0]);
-  xs.push(end), ys.push(last[1]);
-  return html`<svg class="hw-best-chart" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" role="img"><title>best ${metric} so far</title><polyline points="${polylinePoints(ys, w, h - 14, xs)}"></polyline><text x="2" y="${h - 2}">best ${metric} after ${end} finished: ${formatNumber(last[1])}</text></svg>`;
+  line.push([end, last[1]]);
+  const chart = chartSvg({ width: 300, height: 140, title: `best ${metric} so far`, xLabel: "finished trials", yLabel: `best ${metric}`, lines: [{ points: line, cls: "hw-best-line" }], marks: [{ x: last[0], y: last[1], cls: "hw-best-mark", title: `best ${metric}: ${formatNumber(last[1])}` }], integerX: true, cls: "hw-best-chart" });
+  return html`<div class="hw-best-caption hw-muted">best ${metric} after ${end} finished: <b>${formatNumber(last[1])}</b></div>${chart}`;
 }
 
 // --------------------------------------------------------------------- markup

@@ -5,6 +5,9 @@ import { test } from "node:test";
 import monitor, {
   bestChartSvg,
   bestPanelHtml,
+  chartSvg,
+  formatTick,
+  niceTicks,
   cellHtml,
   columnsFor,
   defaultOrder,
@@ -311,11 +314,44 @@ test("a row without a curve draws its one latest value", () => {
   assert.match(cellHtml({ ...single, latest: null }, col("curve"), ctx).text, /—/);
 });
 
-test("the best-so-far chart steps through the kernel's points to the last finished trial", () => {
+test("the best-so-far chart steps through the kernel's points to the last finished trial, with axes", () => {
   const out = bestChartSvg([[1, 0.5], [4, 0.9]], 10, "acc").text;
-  assert.match(out, /best acc after 10 finished: 0\.9/);
-  assert.equal(out.match(/points="([^"]+)"/)?.[1].split(" ").length, 4);
+  assert.match(out, /best acc after 10 finished: <b>0\.9<\/b>/);
+  assert.equal(out.match(/<polyline class="hw-best-line" points="([^"]+)"/)?.[1].split(" ").length, 4);
+  assert.match(out, /class="hw-axis-label hw-xlabel"[^>]*>finished trials</);
+  assert.match(out, /class="hw-axis-label hw-ylabel"[^>]*>best acc</);
+  const yticks = [...out.matchAll(/hw-ytick"[^>]*>([^<]+)</g)].map((m) => m[1]);
+  const xticks = [...out.matchAll(/hw-xtick"[^>]*>([^<]+)</g)].map((m) => m[1]);
+  assert.ok(yticks.length >= 2 && yticks.includes("0.5") && yticks.includes("0.9"), String(yticks));
+  assert.ok(xticks.length >= 2 && xticks.includes("10") && xticks.every((t) => /^\d+$/.test(t)), String(xticks));
   assert.match(bestChartSvg([], 0, "acc").text, /no finished trial yet/);
+});
+
+test("a flat best-so-far line at 1.0 still shows 1.0 on its y axis", () => {
+  const out = bestChartSvg([[1, 1.0]], 7, "accuracy").text;
+  const yticks = [...out.matchAll(/hw-ytick"[^>]*>([^<]+)</g)].map((m) => m[1]);
+  assert.ok(yticks.includes("1.00"), String(yticks));
+  assert.ok(yticks.length >= 3);
+  // the line is drawn at the height of the 1.00 tick
+  const tickY = Number(out.match(/y1="([\d.]+)"[^>]*><\/line><text class="hw-tick hw-ytick"[^>]*>1\.00</)?.[1]);
+  const lineY = Number(out.match(/hw-best-line" points="[\d.]+,([\d.]+)/)?.[1]);
+  assert.ok(Math.abs(tickY - lineY) < 0.2, `${tickY} vs ${lineY}`);
+});
+
+test("niceTicks covers the range with a nice step, and whole numbers when asked", () => {
+  assert.deepEqual(niceTicks(0, 1, 5).ticks, [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  assert.deepEqual(niceTicks(0.13, 0.87, 4), { lo: 0, hi: 1, step: 0.2, ticks: [0, 0.2, 0.4, 0.6, 0.8, 1] });
+  assert.deepEqual(niceTicks(1, 1, 4, true).ticks, [0, 1, 2]);
+  assert.ok(niceTicks(1, 3, 10, true).ticks.every(Number.isInteger));
+  assert.equal(formatTick(1, 0.02), "1.00");
+  assert.equal(formatTick(2000, 500), "2000");
+});
+
+test("charts escape their names and skip missing values", () => {
+  const out = chartSvg({ title: XSS, xLabel: XSS, yLabel: XSS, lines: [{ points: [[1, 0.5], [2, null], [3, 0.7]], id: XSS }] }).text;
+  assert.ok(!out.includes("<img"), out);
+  assert.equal(out.match(/<polyline [^>]*points="([^"]+)"/)?.[1].split(" ").length, 2);
+  assert.match(chartSvg({ title: "t", xLabel: "x", yLabel: "y", lines: [{ points: [[1, null]] }] }).text, /no values yet/);
 });
 
 test("the module loads without a DOM and exports the anywidget entry point", () => {
