@@ -31,7 +31,7 @@
  * @typedef {{name?: string, metric?: string, goal?: string, param_names?: string[],
  *   columns?: Array<[string, string, string]>}} Sweep
  * @typedef {{bestId: string|null, now: number, stopping: Set<string>, canStop: boolean, metric: string,
- *   sweepName?: string}} RowContext
+ *   sweepName?: string, selectedId?: string|null}} RowContext
  */
 
 // ------------------------------------------------------------------ escaping
@@ -454,7 +454,7 @@ export function rowParts(row, columns, ctx) {
   const isBest = ctx.bestId !== null && row.id === ctx.bestId;
   return {
     attrs: {
-      class: isBest ? "hw-row hw-best" : "hw-row",
+      class: `hw-row${isBest ? " hw-best" : ""}${ctx.selectedId != null && row.id === ctx.selectedId ? " hw-selected" : ""}`,
       "data-trial-id": String(row.id),
       "data-status": String(row.status),
       "data-best": isBest ? "true" : "false",
@@ -527,6 +527,47 @@ export function progressHtml(summary, elapsed) {
   }${left ? html` <span class="hw-budget">${left}</span>` : ""}</div>${bar}${notice}<div class="hw-chips">${statusChips(counts)}</div>`;
 }
 
+// ---------------------------------------------------------------- row details
+/**
+ * A trial in full, the kernel's answer to `trial_request`
+ * (hyperwidget/notebook/_snapshot.py `trial_detail`).
+ * @typedef {{type: "trial", id: string, missing?: boolean, index?: number, status?: string,
+ *   params?: Object<string, *>, metrics?: Object<string, {steps: number[], values: Array<number|null>}>,
+ *   lengths?: Object<string, number>, error?: string|null, started_at?: number|null, ended_at?: number|null,
+ *   worker?: string|null, files?: string[]|null, n_files?: number|null}} TrialDetail
+ */
+
+/**
+ * The details panel of one trial: every metric it logged as a chart over its
+ * steps, its hyperparameters, the whole error text and its output files.
+ * `detail` null: the answer has not arrived yet.
+ * @param {string} id @param {TrialDetail|null} detail @param {string} metric primary metric (drawn first)
+ */
+export function detailHtml(id, detail, metric) {
+  const close = html`<button type="button" class="hw-btn hw-detail-close" data-detail-close="1" title="close">× close</button>`;
+  if (!detail) return html`<div class="hw-detail-head"><b>trial <span class="hw-id">${id}</span></b> <span class="hw-muted">loading…</span> ${close}</div>`;
+  if (detail.missing) return html`<div class="hw-detail-head"><b>trial <span class="hw-id">${id}</span></b> <span class="hw-muted">the kernel has no such trial</span> ${close}</div>`;
+  const info = statusInfo(detail.status ?? "");
+  const duration = typeof detail.started_at === "number" && typeof detail.ended_at === "number" ? formatDuration(detail.ended_at - detail.started_at) : "";
+  const charts = Object.entries(detail.metrics ?? {}).map(([name, series]) => {
+    /** @type {Array<[number, number|null]>} */
+    const points = series.values.map((v, i) => [series.steps[i], v]);
+    const total = detail.lengths?.[name] ?? points.length;
+    const note = total > points.length ? html`<div class="hw-muted hw-small">${points.length} of ${total} values shown</div>` : "";
+    return html`<div class="hw-detail-chart" data-metric="${name}">${chartSvg({ width: 280, height: 130, title: `${name} of ${detail.id}`, xLabel: "step", yLabel: name, lines: [{ points, cls: name === metric ? "hw-primary-line" : "" }], empty: `${name}: no finite value` })}<div class="hw-small">${name}: ${total} ${total === 1 ? "value" : "values"}, last ${formatNumber(series.values[series.values.length - 1])}</div>${note}</div>`;
+  });
+  const params = Object.entries(detail.params ?? {}).map(([k, v]) => html`<tr><th>${k}</th><td>${formatParam(v)}</td></tr>`);
+  const files =
+    detail.files == null
+      ? html`<div class="hw-muted">the run does not list output files</div>`
+      : detail.files.length === 0
+        ? html`<div class="hw-muted">no output files</div>`
+        : html`<ul class="hw-files">${detail.files.map((f) => html`<li class="hw-id">${f}</li>`)}</ul>${(detail.n_files ?? 0) > detail.files.length ? html`<div class="hw-muted">${detail.files.length} of ${detail.n_files} files listed</div>` : ""}`;
+  return html`<div class="hw-detail-head"><b>trial <span class="hw-id">${detail.id}</span></b> <span class="hw-muted">#${detail.index ?? ""}</span> <span class="hw-status hw-status-${info.css}">${info.label}</span>${duration ? html` <span class="hw-muted">${duration}</span>` : ""}${detail.worker ? html` <span class="hw-muted">on ${detail.worker}</span>` : ""} ${close}</div><div class="hw-detail-body"><div class="hw-detail-side"><div class="hw-detail-title">hyperparameters</div><table class="hw-kv">${params}</table><div class="hw-detail-title">output files</div>${files}</div><div class="hw-detail-charts">${charts.length ? charts : html`<div class="hw-muted">no metric logged</div>`}</div></div>${
+    detail.error ? html`<div class="hw-detail-title">error</div><pre class="hw-error">${detail.error}</pre>` : ""
+  }`;
+}
+
 // ----------------------------------------------------------------------- view
 const PAGE_SIZES = [25, 50, 100];
 
@@ -558,6 +599,11 @@ class MonitorView {
     this.stopSweepRequested = false;
     this.clockOffset = 0; // kernel time - browser time, in seconds
     this.frame = 0;
+    /** @type {string|null} the trial whose details are open */
+    this.detailId = null;
+    /** @type {TrialDetail|null} */
+    this.detail = null;
+    this.detailAsked = 0; // when its details were last asked for (ms)
     this.syncClock();
     this.el.classList.add("hw-monitor");
     this.el.innerHTML = html`<div class="hw-header"><div class="hw-title"></div><button type="button" class="hw-btn hw-stop-sweep">stop sweep</button></div>
@@ -566,10 +612,11 @@ class MonitorView {
 <div class="hw-table-wrap"><table class="hw-table"><thead></thead><tbody></tbody></table></div>
 <div class="hw-pager"><button type="button" class="hw-btn" data-page="prev">‹ prev</button><span class="hw-page-info"></span><button type="button" class="hw-btn" data-page="next">next ›</button><label>rows per page <select class="hw-page-size">${PAGE_SIZES.map(
       (n) => html`<option value="${n}">${n}</option>`,
-    )}</select></label></div>`.text;
+    )}</select></label></div>
+<div class="hw-detail" hidden></div>`.text;
     /** @param {string} sel */
     const q = (sel) => /** @type {HTMLElement} */ (el.querySelector(sel));
-    this.parts = { title: q(".hw-title"), stopSweep: /** @type {HTMLButtonElement} */ (q(".hw-stop-sweep")), progress: q(".hw-progress"), best: q(".hw-best-panel"), chart: q(".hw-chart"), thead: q("thead"), tbody: q("tbody"), pageInfo: q(".hw-page-info"), order: q(".hw-order"), sortReset: /** @type {HTMLButtonElement} */ (q(".hw-sort-reset")), pageSize: /** @type {HTMLSelectElement} */ (q(".hw-page-size")) };
+    this.parts = { title: q(".hw-title"), stopSweep: /** @type {HTMLButtonElement} */ (q(".hw-stop-sweep")), progress: q(".hw-progress"), best: q(".hw-best-panel"), chart: q(".hw-chart"), thead: q("thead"), tbody: q("tbody"), pageInfo: q(".hw-page-info"), order: q(".hw-order"), detail: q(".hw-detail"), sortReset: /** @type {HTMLButtonElement} */ (q(".hw-sort-reset")), pageSize: /** @type {HTMLSelectElement} */ (q(".hw-page-size")) };
     this.parts.pageSize.value = String(this.pageSize);
     this.onClick = this.onClick.bind(this);
     this.onPageSize = this.onPageSize.bind(this);
@@ -581,9 +628,18 @@ class MonitorView {
     if (typeof this.summary.now === "number") this.clockOffset = this.summary.now - Date.now() / 1000;
   }
 
-  /** @param {{type?: string, full?: boolean, rows?: Row[], summary?: Summary, sweep?: Sweep}} msg */
+  /** @param {{type?: string, full?: boolean, rows?: Row[], summary?: Summary, sweep?: Sweep} & Partial<TrialDetail>} msg */
   onMessage(msg) {
+    if (msg && msg.type === "trial") {
+      if (msg.id === this.detailId) {
+        this.detail = /** @type {TrialDetail} */ (msg);
+        this.schedule();
+      }
+      return;
+    }
     if (!msg || msg.type !== "update") return;
+    // the open trial changed: ask again for its details (at most once a second)
+    if (this.detailId !== null && (msg.rows ?? []).some((r) => r.id === this.detailId) && Date.now() - this.detailAsked > 1000) this.askDetail();
     if (msg.sweep) this.sweep = msg.sweep;
     if (msg.full) this.rows.clear();
     for (const row of msg.rows ?? []) this.rows.set(row.id, row);
@@ -643,7 +699,9 @@ class MonitorView {
     this.el.dataset.sort = col ? `${col.key}:${this.sort.dir}` : DEFAULT_SORT_KEY;
     const page = pageOf(this.sorted, this.page, this.pageSize);
     this.page = page.page;
-    this.renderBody(page.rows, columns, { bestId, now, stopping: this.stopping, canStop: running, metric, sweepName: this.sweep.name });
+    this.renderBody(page.rows, columns, { bestId, now, stopping: this.stopping, canStop: running, metric, sweepName: this.sweep.name, selectedId: this.detailId });
+    this.parts.detail.hidden = this.detailId === null;
+    if (this.detailId !== null) setHtml(this.parts.detail, detailHtml(this.detailId, this.detail, metric).text);
     const n = this.rows.size;
     this.parts.pageInfo.textContent = n ? `rows ${page.start + 1}–${page.end} of ${n} (page ${page.page + 1}/${page.pageCount})` : "no trials yet";
     this.el.dataset.sweepStatus = this.summary.status ?? "";
@@ -688,7 +746,21 @@ class MonitorView {
     const th = target.closest("th[data-sort]");
     const stopTrial = target.closest("button[data-stop-trial]");
     const pager = target.closest("button[data-page]");
-    if (target.closest("button[data-sort-reset]")) {
+    const tr = target.closest("tr[data-trial-id]");
+    if (target.closest("button[data-detail-close]")) {
+      this.detailId = null;
+      this.detail = null;
+    } else if (tr && !stopTrial && tr.closest("tbody")) {
+      const id = tr.getAttribute("data-trial-id") ?? "";
+      if (id === this.detailId) {
+        this.detailId = null;
+        this.detail = null;
+      } else {
+        this.detailId = id;
+        this.detail = null;
+        this.askDetail();
+      }
+    } else if (target.closest("button[data-sort-reset]")) {
       this.sort = { key: DEFAULT_SORT_KEY, dir: "asc" };
       this.page = 0;
       this.sorted = null;
@@ -707,6 +779,12 @@ class MonitorView {
       this.page += pager.getAttribute("data-page") === "next" ? 1 : -1;
     } else return;
     this.schedule();
+  }
+
+  /** Ask the kernel for the open trial's details (answered by one `trial` message). */
+  askDetail() {
+    this.detailAsked = Date.now();
+    this.model.send({ type: "trial_request", id: this.detailId });
   }
 
   onPageSize() {

@@ -57,6 +57,12 @@ MAX_STATIC_ROWS = 60
 STATIC_TOP = 25
 #: Most points of the best-so-far chart sent to the front end.
 MAX_CHART_POINTS = 200
+#: Most points of each metric in a trial's details (``trial_detail``); longer series are downsampled.
+MAX_DETAIL_POINTS = 2000
+#: Most output file names in a trial's details.
+MAX_DETAIL_FILES = 200
+#: Longest error text in a trial's details (the whole traceback, nearly always).
+MAX_DETAIL_ERROR_CHARS = 20_000
 
 
 #: What a row's best value was computed from: the primary metric's series then, and that best.
@@ -108,6 +114,52 @@ def row(record: TrialRecord, metric: str, goal: Goal, known: Known | None = None
     if record.error:
         out["error"] = _last_line(record.error)
     return out
+
+
+def trial_detail(record: TrialRecord, metric: str, files: Sequence[str] | None = None) -> dict[str, Any]:
+    """One trial in full, for the monitor's row details (the ``trial`` message):
+    every metric it logged with the step of each value (the value's position,
+    from 1, when logged without a step), its hyperparameters, the whole error
+    text and ``files`` (its output file names, or None when the run cannot
+    list them). JSON-safe; a series longer than ``MAX_DETAIL_POINTS`` is
+    downsampled (both ends kept) and says so in ``lengths``.
+    """
+    metrics: dict[str, dict[str, list[Any]]] = {}
+    lengths: dict[str, int] = {}
+    names = [metric, *(n for n in record.metrics if n != metric)] if metric in record.metrics else list(record.metrics)
+    for name in names:
+        series = record.metrics[name]
+        logged = record.steps_of(name)
+        keep = downsample(range(len(series)), MAX_DETAIL_POINTS)
+        metrics[name] = {
+            "steps": [_step(logged[i] if i < len(logged) else None, i) for i in keep],
+            "values": [finite_or_none(series[i]) for i in keep],
+        }
+        lengths[name] = len(series)
+    error = str(record.error) if record.error else None
+    if error and len(error) > MAX_DETAIL_ERROR_CHARS:
+        error = "…" + error[-MAX_DETAIL_ERROR_CHARS:]
+    listed = None if files is None else [str(f) for f in list(files)[:MAX_DETAIL_FILES]]
+    return {
+        "type": "trial",
+        "id": record.id,
+        "index": record.index,
+        "status": record.status._value_,
+        "params": {name: jsonable(value) for name, value in record.params.items()},
+        "metrics": metrics,
+        "lengths": lengths,
+        "error": error,
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "worker": record.worker,
+        "files": listed,
+        "n_files": None if files is None else len(files),
+    }
+
+
+def _step(logged: Any, i: int) -> int:
+    """The step of value ``i``: the one logged with it, else its position from 1."""
+    return logged if isinstance(logged, int) and not isinstance(logged, bool) else i + 1
 
 
 def _best(series: Sequence[float], goal: Goal, known: Known | None) -> float | None:

@@ -11,6 +11,7 @@ import monitor, {
   cellHtml,
   columnsFor,
   defaultOrder,
+  detailHtml,
   esc,
   formatDuration,
   formatNumber,
@@ -362,4 +363,49 @@ test("the best panel lists the best trial's hyperparameters", () => {
   const out = bestPanelHtml(row({ id: "t-7", best: 0.9 }), "acc").text;
   assert.match(out, /<tr><th>lr<\/th><td>0\.1<\/td><\/tr><tr><th>kernel<\/th><td>rbf<\/td><\/tr><\/table>$/);
   assert.match(out, /acc = <b>0\.9<\/b>/);
+});
+
+test("a trial's details show every metric over its steps, its hyperparameters, the whole error and files, escaped", () => {
+  const detail = {
+    type: /** @type {"trial"} */ ("trial"),
+    id: "s_3",
+    index: 3,
+    status: "Failed",
+    params: { lr: 0.01, name: XSS },
+    metrics: { acc: { steps: [10, 20, 30], values: [0.1, null, 0.3] }, [XSS]: { steps: [1, 2], values: [2, 1] } },
+    lengths: { acc: 3000, [XSS]: 2 },
+    error: `Traceback (most recent call last):\n  File "x", line 1\nValueError: ${XSS}`,
+    started_at: 100,
+    ended_at: 112.5,
+    files: ["outputs/model.joblib", XSS],
+    n_files: 2,
+  };
+  const out = detailHtml("s_3", detail, "acc").text;
+  assert.ok(!out.includes("<img"), out);
+  assert.equal((out.match(/class="hw-detail-chart"/g) ?? []).length, 2);
+  assert.match(out, /data-metric="acc"[\s\S]*class="hw-axis-label hw-xlabel"[^>]*>step</);
+  const xticks = [...out.split('data-metric="&lt;img')[0].matchAll(/hw-xtick"[^>]*>([^<]+)</g)].map((m) => m[1]);
+  assert.ok(xticks.includes("10") && xticks.includes("30"), String(xticks)); // the logged steps, not positions
+  assert.match(out, /3 of 3000 values shown/);
+  assert.match(out, /<pre class="hw-error">Traceback \(most recent call last\):\n  File &quot;x&quot;, line 1\nValueError: &lt;img/);
+  assert.match(out, /<li class="hw-id">outputs\/model\.joblib<\/li>/);
+  assert.match(out, /<tr><th>lr<\/th><td>0\.01<\/td><\/tr>/);
+  assert.match(out, /12\.5 s/);
+  assert.match(out, /data-detail-close/);
+});
+
+test("the details panel says when it waits, when the trial is gone and when files cannot be listed", () => {
+  assert.match(detailHtml("t1", null, "acc").text, /loading…/);
+  assert.match(detailHtml("t1", { type: "trial", id: "t1", missing: true }, "acc").text, /no such trial/);
+  const noFiles = detailHtml("t1", { type: "trial", id: "t1", status: "Running", metrics: {}, files: null }, "acc").text;
+  assert.match(noFiles, /does not list output files/);
+  assert.match(noFiles, /no metric logged/);
+  assert.doesNotMatch(noFiles, /hw-error/);
+  assert.match(detailHtml("t1", { type: "trial", id: "t1", metrics: {}, files: [] }, "acc").text, /no output files/);
+});
+
+test("the row whose details are open is marked", () => {
+  const out = rowHtml(row({ id: "x" }), cols(["lr"]), { ...ctx, selectedId: "x" }).text;
+  assert.match(out, /class="hw-row hw-selected"/);
+  assert.match(rowHtml(row({ id: "y" }), cols(["lr"]), { ...ctx, selectedId: "x" }).text, /class="hw-row"/);
 });

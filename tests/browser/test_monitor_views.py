@@ -1,0 +1,146 @@
+"""The monitor's views in a real JupyterLab 4 (and Notebook 7), in headless Chromium:
+the default order keeps running trials in view, row details, charts and brushing.
+
+One Jupyter server and one Chromium for the whole module (fixtures in
+``conftest.py``, scaffolding in ``_lab.py``); any JavaScript error on the page
+fails a test. Screenshots go to ``test-artifacts/``.
+Recipe and pitfalls: /work/shared/browser-testing.md.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+pytest.importorskip("nbformat")
+pytest.importorskip("playwright.sync_api")
+
+from _lab import SETUP, XSS, Page, Server
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+#: 60 trials, 2 at a time; each logs 6 values with a step; the ones with lr > 0.85
+#: fail with an error naming their (possibly hostile) name; each writes one output file.
+SWEEP_60 = f"""\
+import json
+from hyperwidget import output_dir
+
+def objective(lr, name):
+    (output_dir() / "model.txt").write_text(name)
+    for step in range(6):
+        time.sleep(0.05)
+        log("accuracy", lr * (step + 1) / 6, step=10 * (step + 1))
+        log("loss", 1 - lr * (step + 1) / 6)
+        if lr > 0.85 and step == 2:
+            raise ValueError(f"diverged: {{name}}")
+
+space = {{"lr": uniform(0, 1), "name": choice({XSS!r}, "plain")}}
+run = run_with_monitor(lambda obs: start_sweep(
+    objective, space, metric="accuracy", goal="maximize", max_total_runs=60,
+    max_concurrent_runs=2, backend="threads", storage=None, seed=11, observers=obs))
+print("DONE", run.status, len(run.trials))
+print("TRIALS", json.dumps({{t.id: [t.params["lr"], t.status.value, t.params["name"]] for t in run.trials}}))
+"""
+
+#: Per sample: whether every running row lies inside the visible part of the table box.
+RUNNING_IN_VIEW = """() => {
+  const m = document.querySelector('.hw-monitor');
+  const wrap = m.querySelector('.hw-table-wrap').getBoundingClientRect();
+  const head = m.querySelector('.hw-table thead').getBoundingClientRect();
+  const running = [...m.querySelectorAll('.hw-table tbody tr[data-status="Running"]')];
+  const finished = [...m.querySelectorAll('.hw-table tbody tr')]
+    .filter(tr => !['Running', 'Queued'].includes(tr.dataset.status)).length;
+  const inView = running.map(tr => { const r = tr.getBoundingClientRect();
+    return r.top >= head.bottom - 1 && r.bottom <= wrap.bottom + 1; });
+  return {running: running.length, finished, inView, scrollTop: m.querySelector('.hw-table-wrap').scrollTop,
+          rows: m.querySelectorAll('.hw-table tbody tr').length};
+}"""
+
+
+def _trials(page: Page) -> dict[str, Any]:
+    line = next(line for line in page.outputs_text().splitlines() if line.startswith("TRIALS "))
+    return dict(json.loads(line[len("TRIALS ") :]))
+
+
+def test_running_trials_stay_in_view_and_a_row_opens_its_details(browser: Any, server: Server) -> None:
+    page = Page(browser, server, "views60.ipynb", [SETUP, SWEEP_60])
+    try:
+        page.run_all()
+        page.page.wait_for_selector(".hw-monitor .hw-table tbody tr", timeout=30_000)
+        # mid-sweep: once 25+ trials have finished (more rows than fit the 480 px box),
+        # every running row is inside the visible part of the box, without scrolling
+        samples = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and page.running():
+            sample = page.page.evaluate(RUNNING_IN_VIEW)
+            if sample["finished"] >= 25 and sample["running"] >= 1:
+                samples.append(sample)
+                if len(samples) >= 10:
+                    break
+            time.sleep(0.1)
+        assert len(samples) >= 5, f"too few samples with 25+ finished trials: {samples}"
+        assert all(all(s["inView"]) and s["scrollTop"] == 0 for s in samples), samples
+        box_height = page.page.locator(".hw-monitor .hw-table-wrap").evaluate("el => el.clientHeight")
+        assert box_height <= 480 and page.page.locator(".hw-monitor .hw-table-wrap").evaluate(
+            "el => el.scrollHeight > el.clientHeight"
+        ), "the table must overflow its box for this test to mean something"
+        page.screenshot("views-running-in-view")
+        # a user's own sort stays put across updates
+        page.page.locator('.hw-monitor th[data-sort="index"]').click()
+        page.page.wait_for_selector('.hw-monitor[data-sort="index:asc"]')
+        for _ in range(5):
+            page.page.wait_for_timeout(200)
+            if not page.running():
+                break
+            first = page.page.locator(".hw-monitor .hw-table tbody tr").first.get_attribute("data-trial-id")
+            assert page.page.locator(".hw-monitor").get_attribute("data-sort") == "index:asc"
+            assert first and first.endswith("_0"), first
+        page.page.locator(".hw-monitor [data-sort-reset]").click()
+        page.page.wait_for_selector('.hw-monitor[data-sort="default"]')
+        page.wait_done()
+        page.page.wait_for_selector('.hw-monitor[data-sweep-status="Completed"]', timeout=10_000)
+        trials = _trials(page)
+        assert len(trials) == 60
+        # the finished table in the default order: best first
+        shown = page.page.locator(".hw-monitor .hw-table tbody tr").first
+        assert shown.get_attribute("data-best") == "true"
+
+        # row details: a failed trial shows its curves and its whole error text, escaped
+        failed_id = next(t for t, (lr, status, _) in trials.items() if status == "Failed" and lr > 0.85)
+        page.page.select_option(".hw-monitor .hw-page-size", "100")
+        page.page.locator(f'.hw-monitor tr[data-trial-id="{failed_id}"] td.hw-id').click()
+        detail = page.page.locator(".hw-monitor .hw-detail")
+        page.page.wait_for_selector(".hw-monitor .hw-detail .hw-error", timeout=15_000)
+        error = detail.locator(".hw-error").inner_text()
+        assert "Traceback" in error and "ValueError: diverged:" in error, error
+        assert detail.locator("img").count() == 0
+        charts = detail.locator(".hw-detail-chart")
+        assert charts.evaluate_all("cs => cs.map(c => c.dataset.metric)") == ["accuracy", "loss"]
+        # accuracy was logged at steps 10, 20, 30 before the failure: 3 points on a step axis up to 30
+        acc = detail.locator('.hw-detail-chart[data-metric="accuracy"]')
+        points = acc.locator("polyline").get_attribute("points") or ""
+        assert len(points.split()) == 3, points
+        assert "30" in acc.locator(".hw-xtick").all_text_contents()
+        assert acc.locator(".hw-xlabel").text_content() == "step"
+        assert "outputs/model.txt" in detail.locator(".hw-files").inner_text()
+        assert page.page.locator(".hw-monitor tr.hw-selected").get_attribute("data-trial-id") == failed_id
+        page.screenshot("views-details-failed")
+        # another row replaces the details; a hostile name in its error is text
+        hostile = next(t for t, (_, status, name) in trials.items() if status == "Failed" and name == XSS)
+        page.page.locator(f'.hw-monitor tr[data-trial-id="{hostile}"] td.hw-id').click()
+        page.page.wait_for_function(
+            "id => { const h = document.querySelector('.hw-monitor .hw-detail-head .hw-id');"
+            " return h && h.textContent === id && document.querySelector('.hw-monitor .hw-detail .hw-error'); }",
+            arg=hostile,
+            timeout=15_000,
+        )
+        assert f"ValueError: diverged: {XSS}" in detail.locator(".hw-error").inner_text()
+        assert page.page.locator(".hw-monitor img").count() == 0
+        page.page.locator(".hw-monitor [data-detail-close]").click()
+        assert not page.page.locator(".hw-monitor .hw-detail").is_visible()
+        page.check_clean()
+    finally:
+        page.close()
