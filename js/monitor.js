@@ -401,6 +401,255 @@ export function bestChartSvg(points, finished, metric) {
   return html`<div class="hw-best-caption hw-muted">best ${metric} after ${end} finished: <b>${formatNumber(last[1])}</b></div>${chart}`;
 }
 
+// ------------------------------------------------------------ learning curves
+/**
+ * Evenly spaced items of `items`, at most `n`, both ends kept.
+ * @template T @param {T[]} items @param {number} n
+ */
+export function evenSample(items, n) {
+  if (items.length <= n) return items.slice();
+  if (n <= 1) return items.slice(0, Math.max(0, n));
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(items[Math.round((i * (items.length - 1)) / (n - 1))]);
+  return out;
+}
+
+/** A row's curve as [step, value] points: the (downsampled) curve spread over its steps. @param {Row} row @returns {Array<[number, number|null]>} */
+export function curvePoints(row) {
+  const curve = row.curve ?? (typeof row.latest === "number" ? [row.latest] : []);
+  const n = Math.max(row.step ?? curve.length, curve.length);
+  if (curve.length === 1) return [[n, curve[0]]];
+  return curve.map((v, i) => [1 + (i * (n - 1)) / (curve.length - 1), v]);
+}
+
+/**
+ * The trials drawn in the learning-curves chart, at most `max`: the best, the
+ * running ones, the 60 best others, then an even sample of the rest, so a
+ * 10,000-trial sweep draws a few hundred lines.
+ * @param {Row[]} rows @param {string} goal @param {string|null} bestId @param {number} max
+ */
+export function curveSample(rows, goal, bestId, max = 200) {
+  const withValues = rows.filter((r) => typeof r.latest === "number" || (r.curve && r.curve.length));
+  if (withValues.length <= max) return withValues;
+  const picked = new Set(withValues.filter((r) => r.id === bestId || r.status === "Running").slice(0, Math.floor(max / 4)));
+  const sign = goal === "minimize" ? 1 : -1;
+  const ranked = withValues.filter((r) => !picked.has(r) && typeof r.best === "number").sort((a, b) => sign * (/** @type {number} */ (a.best) - /** @type {number} */ (b.best)));
+  ranked.slice(0, 60).forEach((r) => picked.size < max && picked.add(r));
+  const rest = withValues.filter((r) => !picked.has(r));
+  evenSample(rest, max - picked.size).forEach((r) => picked.add(r));
+  return withValues.filter((r) => picked.has(r));
+}
+
+/**
+ * The primary metric of every trial over its steps in one chart: stopped-early
+ * trials end in an orange mark where they stopped, failed ones are red and
+ * dashed with a red mark, the best is drawn last and thick.
+ * @param {Row[]} rows @param {{metric: string, goal: string, bestId: string|null, max?: number}} opts
+ */
+export function curvesChartSvg(rows, { metric, goal, bestId, max = 200 }) {
+  const drawn = curveSample(rows, goal, bestId, max);
+  drawn.sort((a, b) => (a.id === bestId ? 1 : 0) - (b.id === bestId ? 1 : 0) || (a.status === "Running" ? 1 : 0) - (b.status === "Running" ? 1 : 0));
+  /** @type {ChartLine[]} */
+  const lines = [];
+  /** @type {ChartMark[]} */
+  const marks = [];
+  for (const row of drawn) {
+    const points = curvePoints(row);
+    const cls = row.id === bestId ? "hw-cl-best" : isFailed(row.status) ? "hw-cl-failed" : `hw-cl-${statusInfo(row.status).css}`;
+    lines.push({ points, cls, id: row.id });
+    const end = [...points].reverse().find(([, y]) => typeof y === "number" && Number.isFinite(y));
+    if (end && row.status === "StoppedEarly") marks.push({ x: end[0], y: /** @type {number} */ (end[1]), cls: "hw-mark-stopped", title: `${row.id} stopped early at step ${row.step}` });
+    if (end && isFailed(row.status)) marks.push({ x: end[0], y: /** @type {number} */ (end[1]), cls: "hw-mark-failed", title: `${row.id} ${statusInfo(row.status).label} at step ${row.step}` });
+    if (end && row.id === bestId) marks.push({ x: end[0], y: /** @type {number} */ (end[1]), cls: "hw-best-mark", title: `best: ${row.id}` });
+  }
+  const total = rows.filter((r) => typeof r.latest === "number" || (r.curve && r.curve.length)).length;
+  const note = total > drawn.length ? `${drawn.length} of ${total} trials drawn (the best, the running ones, the 60 best others and an even sample)` : `${total} ${total === 1 ? "trial" : "trials"}`;
+  const legend = html`<div class="hw-legend hw-small"><span class="hw-key hw-key-best">best</span> <span class="hw-key hw-key-running">running</span> <span class="hw-key hw-key-completed">completed</span> <span class="hw-key hw-key-stopped">stopped early ●</span> <span class="hw-key hw-key-failed">failed ●</span> <span class="hw-muted">${note}</span></div>`;
+  return html`${chartSvg({ width: 640, height: 240, title: `${metric} of every trial over its steps`, xLabel: "step (values logged)", yLabel: metric, lines, marks, cls: "hw-curves-chart", empty: `learning curves: no ${metric} value yet` })}${legend}`;
+}
+
+// ------------------------------------------------------ parallel coordinates
+/**
+ * @typedef {{key: string, label: string, kind: "num"|"cat", lo: number, hi: number, log: boolean,
+ *   cats: string[], metric: boolean}} PcAxis
+ * @typedef {{lo: number, hi: number} | {cats: string[]}} Brush
+ */
+
+/** The value a row has on an axis (undefined: none). @param {Row} row @param {string} key */
+function axisValue(row, key) {
+  const v = /** @type {*} */ (row)[key];
+  return key === "best" && (v === null || (typeof v === "number" && !Number.isFinite(v))) ? undefined : v;
+}
+
+/**
+ * One axis per hyperparameter, then the primary metric (the trials' best
+ * values): numeric axes span the values (log-scaled when positive and over
+ * more than two decades), categorical ones list their values.
+ * @param {Row[]} rows @param {string[]} paramNames @param {string} metric
+ * @returns {PcAxis[]}
+ */
+export function pcAxes(rows, paramNames, metric) {
+  const specs = [...paramNames.map((name) => ({ key: `param:${name}`, label: name, metric: false })), { key: "best", label: `best ${metric}`, metric: true }];
+  return specs.map(({ key, label, metric: isMetric }) => {
+    let [lo, hi, numeric] = [Infinity, -Infinity, true];
+    /** @type {Map<string, *>} */
+    const seen = new Map();
+    for (const row of rows) {
+      const v = axisValue(row, key);
+      if (v === undefined) continue;
+      if (typeof v === "number" && Number.isFinite(v)) {
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      } else numeric = false;
+      if (seen.size <= 1000) seen.set(formatParam(v), v);
+    }
+    if (numeric) {
+      if (lo > hi) [lo, hi] = [0, 1];
+      return { key, label, kind: /** @type {"num"} */ ("num"), lo, hi, log: lo > 0 && hi / lo > 100, cats: [], metric: isMetric };
+    }
+    const cats = [...seen.entries()].sort((a, b) => compareValues(typeof a[1] === "number" ? a[1] : a[0], typeof b[1] === "number" ? b[1] : b[0])).map(([text]) => text);
+    return { key, label, kind: /** @type {"cat"} */ ("cat"), lo: 0, hi: 1, log: false, cats, metric: isMetric };
+  });
+}
+
+/** Where a value sits on an axis, 0 (bottom) to 1 (top); null when it has none. @param {PcAxis} axis @param {*} value */
+export function axisPos(axis, value) {
+  if (value === undefined) return null;
+  if (axis.kind === "cat") {
+    const i = axis.cats.indexOf(formatParam(value));
+    if (i < 0) return null;
+    return axis.cats.length === 1 ? 0.5 : i / (axis.cats.length - 1);
+  }
+  if (typeof value !== "number" || !Number.isFinite(value)) return null;
+  if (axis.hi === axis.lo) return 0.5;
+  if (axis.log) return value <= 0 ? 0 : (Math.log(value) - Math.log(axis.lo)) / (Math.log(axis.hi) - Math.log(axis.lo));
+  return (value - axis.lo) / (axis.hi - axis.lo);
+}
+
+/** The value at a position of a numeric axis. @param {PcAxis} axis @param {number} pos */
+function axisValueAt(axis, pos) {
+  if (axis.hi === axis.lo) return axis.lo;
+  if (axis.log) return Math.exp(Math.log(axis.lo) + pos * (Math.log(axis.hi) - Math.log(axis.lo)));
+  return axis.lo + pos * (axis.hi - axis.lo);
+}
+
+/**
+ * The brush of a drag from position `a` to `b` (0 bottom, 1 top) along an axis:
+ * a value range on a numeric axis, the values covered on a categorical one.
+ * @param {PcAxis} axis @param {number} a @param {number} b @returns {Brush}
+ */
+export function brushFromPositions(axis, a, b) {
+  const [p0, p1] = [Math.max(0, Math.min(a, b)), Math.min(1, Math.max(a, b))];
+  if (axis.kind === "cat") {
+    // a category is in the brush when the brush reaches within a quarter of a gap of it
+    const tol = axis.cats.length > 1 ? 0.25 / (axis.cats.length - 1) : 0.5;
+    return { cats: axis.cats.filter((c) => { const p = /** @type {number} */ (axisPos(axis, c)); return p >= p0 - tol && p <= p1 + tol; }) };
+  }
+  return { lo: axisValueAt(axis, p0), hi: axisValueAt(axis, p1) };
+}
+
+/** True when `row` is inside every brush. @param {Row} row @param {Object<string, Brush>} brushes */
+export function rowPasses(row, brushes) {
+  for (const [key, brush] of Object.entries(brushes)) {
+    const v = axisValue(row, key);
+    if (v === undefined) return false;
+    if ("cats" in brush) {
+      if (!brush.cats.includes(formatParam(v))) return false;
+    } else if (typeof v !== "number" || v < brush.lo || v > brush.hi) return false;
+  }
+  return true;
+}
+
+/** The rows inside every brush (all rows when there is none). @param {Row[]} rows @param {Object<string, Brush>} brushes */
+export function filterRows(rows, brushes) {
+  return Object.keys(brushes).length === 0 ? rows : rows.filter((r) => rowPasses(r, brushes));
+}
+
+/** A brush as text, e.g. "lr 0.1–0.5" or "kernel ∈ {rbf, poly}". @param {PcAxis|undefined} axis @param {string} key @param {Brush} brush */
+export function brushText(axis, key, brush) {
+  const label = axis?.label ?? key.replace(/^param:/, "");
+  if ("cats" in brush) return `${label} ∈ {${brush.cats.join(", ")}}`;
+  return `${label} ${formatNumber(brush.lo)}–${formatNumber(brush.hi)}`;
+}
+
+const PC = { h: 280, top: 34, bottom: 22, side: 46 };
+
+/**
+ * The parallel-coordinates view as SVG: an axis per hyperparameter and one for
+ * the primary metric, a line per trial (rows inside the brushes in colour, the
+ * others grey, the best thick; at most `max` of each drawn), the brushes, and
+ * a wide transparent strip on each axis to drag a brush along.
+ * @param {Row[]} rows @param {PcAxis[]} axes @param {Object<string, Brush>} brushes
+ * @param {{bestId: string|null, max?: number}} opts
+ */
+export function parcoordsSvg(rows, axes, brushes, { bestId, max = 1500 }) {
+  if (rows.length === 0) return html`<div class="hw-chart-empty hw-muted">parallel coordinates: no trials yet</div>`;
+  const width = Math.max(520, 140 * axes.length);
+  const ph = PC.h - PC.top - PC.bottom;
+  const ax = axes.map((_, i) => (axes.length === 1 ? width / 2 : PC.side + (i * (width - 2 * PC.side)) / (axes.length - 1)));
+  /** @param {number} pos */
+  const y = (pos) => PC.top + (1 - pos) * ph;
+  /** @param {Row} row */
+  const pathOf = (row) => {
+    let d = "";
+    let pen = false;
+    axes.forEach((axis, i) => {
+      const pos = axisPos(axis, axisValue(row, axis.key));
+      if (pos === null) {
+        pen = false;
+        return;
+      }
+      d += `${pen ? "L" : "M"}${ax[i].toFixed(1)} ${y(pos).toFixed(1)}`;
+      pen = true;
+    });
+    return d;
+  };
+  const inside = [];
+  const outside = [];
+  for (const row of rows) (rowPasses(row, brushes) ? inside : outside).push(row);
+  const best = rows.find((r) => r.id === bestId);
+  const bg = evenSample(outside, Math.floor(max / 2)).map(pathOf).join("");
+  const fg = evenSample(inside, max).map(pathOf).join("");
+  const axesMarkup = axes.map((axis, i) => {
+    const x = ax[i];
+    /** @type {Array<[number, string]>} */
+    let ticks;
+    if (axis.kind === "cat") {
+      const every = Math.max(1, Math.ceil(axis.cats.length / 16));
+      ticks = axis.cats.filter((_, j) => j % every === 0 || j === axis.cats.length - 1).map((c) => [/** @type {number} */ (axisPos(axis, c)), c]);
+    } else if (axis.log) {
+      ticks = [];
+      for (let e = Math.ceil(Math.log10(axis.lo) - 1e-9); e <= Math.floor(Math.log10(axis.hi) + 1e-9); e++) ticks.push([/** @type {number} */ (axisPos(axis, 10 ** e)), formatNumber(10 ** e)]);
+      ticks.push([0, formatNumber(axis.lo)], [1, formatNumber(axis.hi)]);
+    } else if (axis.lo === axis.hi) {
+      ticks = [[0.5, formatNumber(axis.lo)]];
+    } else {
+      const t = niceTicks(axis.lo, axis.hi, 4);
+      ticks = t.ticks.filter((v) => v >= axis.lo - 1e-12 && v <= axis.hi + 1e-12).map((v) => [/** @type {number} */ (axisPos(axis, v)), formatTick(v, t.step)]);
+    }
+    const brush = brushes[axis.key];
+    let brushMarkup = html``;
+    if (brush) {
+      let [p0, p1] = [0, 0];
+      if ("cats" in brush) {
+        const ps = brush.cats.map((c) => axisPos(axis, c)).filter((p) => p !== null);
+        const half = axis.cats.length > 1 ? 0.5 / (axis.cats.length - 1) : 0.5;
+        [p0, p1] = ps.length ? [Math.max(0, Math.min(...ps) - half / 2), Math.min(1, Math.max(...ps) + half / 2)] : [0, 0];
+      } else {
+        [p0, p1] = [Math.max(0, /** @type {number} */ (axisPos(axis, Math.max(brush.lo, axis.lo)) ?? 0)), Math.min(1, /** @type {number} */ (axisPos(axis, Math.min(brush.hi, axis.hi)) ?? 1))];
+      }
+      const attrs = "cats" in brush ? html` data-cats="${JSON.stringify(brush.cats)}"` : html` data-lo="${brush.lo}" data-hi="${brush.hi}"`;
+      brushMarkup = html`<rect class="hw-pc-brush" data-axis="${axis.key}"${attrs} x="${x - 8}" y="${y(p1).toFixed(1)}" width="16" height="${Math.max(2, y(p0) - y(p1)).toFixed(1)}"><title>${brushText(axis, axis.key, brush)} (click the axis to clear)</title></rect>`;
+    }
+    const label = axis.label.length > 22 ? `${axis.label.slice(0, 21)}…` : axis.label;
+    return html`<g class="hw-pc-axis${axis.metric ? raw(" hw-pc-metric") : ""}" data-axis="${axis.key}"><line x1="${x}" y1="${PC.top}" x2="${x}" y2="${PC.top + ph}"></line>${ticks.map(
+      ([pos, text]) => html`<line x1="${x - 3}" y1="${y(pos).toFixed(1)}" x2="${x}" y2="${y(pos).toFixed(1)}"></line><text class="hw-tick" x="${x - 5}" y="${(y(pos) + 3).toFixed(1)}" text-anchor="end">${text.length > 14 ? html`${text.slice(0, 13)}…<title>${text}</title>` : text}</text>`,
+    )}<text class="hw-axis-label" x="${x}" y="${PC.top - 18}" text-anchor="middle">${label}<title>${axis.label}${axis.log ? " (log scale)" : ""}</title></text>${axis.log ? html`<text class="hw-tick" x="${x}" y="${PC.top - 6}" text-anchor="middle">log</text>` : ""}${brushMarkup}<rect class="hw-pc-hit" data-axis="${axis.key}" x="${x - 14}" y="${PC.top}" width="28" height="${ph}"><title>drag along ${axis.label} to filter the table; click to clear</title></rect></g>`;
+  });
+  const drawnNote = inside.length > max || outside.length > Math.floor(max / 2) ? ` (a sample of at most ${max} lines drawn)` : "";
+  return html`<svg class="hw-parcoords" width="${width}" height="${PC.h}" viewBox="0 0 ${width} ${PC.h}" role="img" data-top="${PC.top}" data-bottom="${PC.top + ph}"><title>parallel coordinates of ${rows.length} trials</title><path class="hw-pc-bg" d="${bg}"></path><path class="hw-pc-fg${Object.keys(brushes).length ? raw(" hw-pc-brushed") : ""}" d="${fg}"></path>${best ? html`<path class="hw-pc-best" d="${pathOf(best)}"></path>` : ""}${axesMarkup}</svg><div class="hw-small hw-muted">${Object.keys(brushes).length ? `${inside.length} of ${rows.length} trials inside the brushes` : `${rows.length} trials`}${drawnNote} · drag along an axis to filter the table, click an axis to clear its brush</div>`;
+}
+
 // --------------------------------------------------------------------- markup
 /** Counts by status as coloured chips, in lifecycle order. @param {Object<string, number>} counts */
 export function statusChips(counts) {
@@ -604,11 +853,27 @@ class MonitorView {
     /** @type {TrialDetail|null} */
     this.detail = null;
     this.detailAsked = 0; // when its details were last asked for (ms)
+    /** @type {"curves"|"parallel"|"none"} the chart shown above the table */
+    this.view = "curves";
+    /** @type {Object<string, Brush>} parallel-coordinates brushes by axis key; they filter the table */
+    this.brushes = {};
+    /** @type {PcAxis[]} */
+    this.axes = [];
+    /** @type {Row[]|null} the sorted rows inside the brushes, until rows, sort or brushes change */
+    this.filtered = null;
+    this.chartAt = 0; // when the chart was last drawn (ms)
+    this.chartForce = true; // draw the chart at the next render whatever its age
+    /** @type {any} */
+    this.chartTimer = 0;
+    /** @type {{key: string, y0: number, rect: SVGRectElement, svg: SVGSVGElement}|null} a brush being dragged */
+    this.drag = null;
     this.syncClock();
     this.el.classList.add("hw-monitor");
     this.el.innerHTML = html`<div class="hw-header"><div class="hw-title"></div><button type="button" class="hw-btn hw-stop-sweep">stop sweep</button></div>
 <div class="hw-top"><div class="hw-progress"></div><div class="hw-best-panel"></div><div class="hw-chart"></div></div>
-<div class="hw-table-bar"><span class="hw-order"></span> <button type="button" class="hw-btn hw-sort-reset" data-sort-reset="1">running &amp; best first</button></div>
+<div class="hw-views"><span class="hw-muted">charts:</span> <button type="button" class="hw-btn" data-view="curves">learning curves</button><button type="button" class="hw-btn" data-view="parallel">parallel coordinates</button><button type="button" class="hw-btn" data-view="none">hide</button></div>
+<div class="hw-view"></div>
+<div class="hw-table-bar"><span class="hw-order"></span> <button type="button" class="hw-btn hw-sort-reset" data-sort-reset="1">running &amp; best first</button> <span class="hw-filter-info"></span> <button type="button" class="hw-btn hw-clear-brushes" data-clear-brushes="1" hidden>clear filters</button></div>
 <div class="hw-table-wrap"><table class="hw-table"><thead></thead><tbody></tbody></table></div>
 <div class="hw-pager"><button type="button" class="hw-btn" data-page="prev">‹ prev</button><span class="hw-page-info"></span><button type="button" class="hw-btn" data-page="next">next ›</button><label>rows per page <select class="hw-page-size">${PAGE_SIZES.map(
       (n) => html`<option value="${n}">${n}</option>`,
@@ -616,11 +881,15 @@ class MonitorView {
 <div class="hw-detail" hidden></div>`.text;
     /** @param {string} sel */
     const q = (sel) => /** @type {HTMLElement} */ (el.querySelector(sel));
-    this.parts = { title: q(".hw-title"), stopSweep: /** @type {HTMLButtonElement} */ (q(".hw-stop-sweep")), progress: q(".hw-progress"), best: q(".hw-best-panel"), chart: q(".hw-chart"), thead: q("thead"), tbody: q("tbody"), pageInfo: q(".hw-page-info"), order: q(".hw-order"), detail: q(".hw-detail"), sortReset: /** @type {HTMLButtonElement} */ (q(".hw-sort-reset")), pageSize: /** @type {HTMLSelectElement} */ (q(".hw-page-size")) };
+    this.parts = { title: q(".hw-title"), stopSweep: /** @type {HTMLButtonElement} */ (q(".hw-stop-sweep")), progress: q(".hw-progress"), best: q(".hw-best-panel"), chart: q(".hw-chart"), thead: q("thead"), tbody: q("tbody"), pageInfo: q(".hw-page-info"), order: q(".hw-order"), view: q(".hw-view"), filterInfo: q(".hw-filter-info"), clearBrushes: /** @type {HTMLButtonElement} */ (q(".hw-clear-brushes")), detail: q(".hw-detail"), sortReset: /** @type {HTMLButtonElement} */ (q(".hw-sort-reset")), pageSize: /** @type {HTMLSelectElement} */ (q(".hw-page-size")) };
     this.parts.pageSize.value = String(this.pageSize);
     this.onClick = this.onClick.bind(this);
     this.onPageSize = this.onPageSize.bind(this);
     el.addEventListener("click", this.onClick);
+    this.onPointerDown = this.onPointerDown.bind(this);
+    this.onPointerMove = this.onPointerMove.bind(this);
+    this.onPointerUp = this.onPointerUp.bind(this);
+    el.addEventListener("pointerdown", this.onPointerDown);
     this.parts.pageSize.addEventListener("change", this.onPageSize);
   }
 
@@ -644,6 +913,7 @@ class MonitorView {
     if (msg.full) this.rows.clear();
     for (const row of msg.rows ?? []) this.rows.set(row.id, row);
     this.sorted = null;
+    this.filtered = null;
     if (msg.summary) this.summary = msg.summary;
     this.syncClock();
     this.schedule();
@@ -696,14 +966,22 @@ class MonitorView {
       this.parts.order.textContent = `order: ${col.label} ${this.sort.dir === "asc" ? "ascending" : "descending"}`;
     }
     this.parts.sortReset.hidden = !col;
+    if (!this.filtered || col?.kind === "duration") this.filtered = filterRows(this.sorted, this.brushes);
+    this.renderChart(metric, goal, bestId);
+    const brushed = Object.keys(this.brushes);
+    this.parts.filterInfo.textContent = brushed.length ? `filter: ${brushed.map((k) => brushText(this.axes.find((a) => a.key === k), k, this.brushes[k])).join(", ")} · ${this.filtered.length} of ${this.rows.size} trials` : "";
+    this.parts.clearBrushes.hidden = brushed.length === 0;
+    this.el.dataset.filtered = brushed.length ? String(this.filtered.length) : "";
     this.el.dataset.sort = col ? `${col.key}:${this.sort.dir}` : DEFAULT_SORT_KEY;
-    const page = pageOf(this.sorted, this.page, this.pageSize);
+    const page = pageOf(this.filtered, this.page, this.pageSize);
     this.page = page.page;
     this.renderBody(page.rows, columns, { bestId, now, stopping: this.stopping, canStop: running, metric, sweepName: this.sweep.name, selectedId: this.detailId });
     this.parts.detail.hidden = this.detailId === null;
     if (this.detailId !== null) setHtml(this.parts.detail, detailHtml(this.detailId, this.detail, metric).text);
     const n = this.rows.size;
-    this.parts.pageInfo.textContent = n ? `rows ${page.start + 1}–${page.end} of ${n} (page ${page.page + 1}/${page.pageCount})` : "no trials yet";
+    const shown = this.filtered.length;
+    const of = shown < n ? ` (filtered from ${n})` : "";
+    this.parts.pageInfo.textContent = !n ? "no trials yet" : shown ? `rows ${page.start + 1}–${page.end} of ${shown}${of} (page ${page.page + 1}/${page.pageCount})` : `no trial inside the filters${of}`;
     this.el.dataset.sweepStatus = this.summary.status ?? "";
     this.el.dataset.rowCount = String(n);
   }
@@ -747,7 +1025,13 @@ class MonitorView {
     const stopTrial = target.closest("button[data-stop-trial]");
     const pager = target.closest("button[data-page]");
     const tr = target.closest("tr[data-trial-id]");
-    if (target.closest("button[data-detail-close]")) {
+    const viewButton = target.closest("button[data-view]");
+    if (viewButton) {
+      this.view = /** @type {"curves"|"parallel"|"none"} */ (viewButton.getAttribute("data-view"));
+      this.chartForce = true;
+    } else if (target.closest("button[data-clear-brushes]")) {
+      this.setBrushes({});
+    } else if (target.closest("button[data-detail-close]")) {
       this.detailId = null;
       this.detail = null;
     } else if (tr && !stopTrial && tr.closest("tbody")) {
@@ -764,10 +1048,12 @@ class MonitorView {
       this.sort = { key: DEFAULT_SORT_KEY, dir: "asc" };
       this.page = 0;
       this.sorted = null;
+      this.filtered = null;
     } else if (th) {
       this.sort = nextSort(this.sort, th.getAttribute("data-sort") ?? "index", this.sweep.goal ?? "maximize");
       this.page = 0;
       this.sorted = null;
+      this.filtered = null;
     } else if (stopTrial) {
       const id = stopTrial.getAttribute("data-stop-trial") ?? "";
       this.stopping.add(id);
@@ -779,6 +1065,101 @@ class MonitorView {
       this.page += pager.getAttribute("data-page") === "next" ? 1 : -1;
     } else return;
     this.schedule();
+  }
+
+  /**
+   * Draw the chart above the table: at most twice a second while rows pour in
+   * (a timer catches up), at once after a click or a brush. Not while a brush
+   * is dragged (the drag's rectangle lives in the current SVG).
+   * @param {string} metric @param {string} goal @param {string|null} bestId
+   */
+  renderChart(metric, goal, bestId) {
+    this.el.dataset.view = this.view;
+    for (const b of this.el.querySelectorAll("button[data-view]")) b.classList.toggle("hw-active", b.getAttribute("data-view") === this.view);
+    if (this.drag) return;
+    const age = Date.now() - this.chartAt;
+    if (!this.chartForce && age < 500) {
+      if (!this.chartTimer) {
+        this.chartTimer = setTimeout(() => {
+          this.chartTimer = 0;
+          this.chartForce = true;
+          this.schedule();
+        }, 500 - age);
+      }
+      return;
+    }
+    this.chartForce = false;
+    this.chartAt = Date.now();
+    const rows = /** @type {Row[]} */ (this.sorted);
+    if (this.view === "parallel" || Object.keys(this.brushes).length) this.axes = pcAxes(rows, this.sweep.param_names ?? [], metric);
+    let markup = html``;
+    if (this.view === "curves") markup = curvesChartSvg(/** @type {Row[]} */ (this.filtered), { metric, goal, bestId });
+    else if (this.view === "parallel") markup = parcoordsSvg(rows, this.axes, this.brushes, { bestId });
+    setHtml(this.parts.view, markup.text);
+  }
+
+  /** Replace the brushes: the table shows its first page of the rows inside them. @param {Object<string, Brush>} brushes */
+  setBrushes(brushes) {
+    this.brushes = brushes;
+    this.filtered = null;
+    this.page = 0;
+    this.chartForce = true;
+    this.schedule();
+  }
+
+  /** The y of a pointer event in the SVG's own units. @param {SVGSVGElement} svg @param {PointerEvent} event */
+  svgY(svg, event) {
+    const ctm = svg.getScreenCTM();
+    if (!ctm) return event.clientY - svg.getBoundingClientRect().top;
+    return new DOMPoint(event.clientX, event.clientY).matrixTransform(ctm.inverse()).y;
+  }
+
+  /** A drag starts on an axis of the parallel coordinates. @param {PointerEvent} event */
+  onPointerDown(event) {
+    const hit = /** @type {Element} */ (event.target).closest?.(".hw-pc-hit");
+    const svg = /** @type {SVGSVGElement|null} */ (hit?.closest("svg.hw-parcoords") ?? null);
+    if (!hit || !svg || event.button !== 0) return;
+    event.preventDefault();
+    const key = hit.getAttribute("data-axis") ?? "";
+    const y0 = this.svgY(svg, event);
+    const rect = /** @type {SVGRectElement} */ (document.createElementNS("http://www.w3.org/2000/svg", "rect"));
+    const x = Number(hit.getAttribute("x")) + 6;
+    rect.setAttribute("class", "hw-pc-brush hw-pc-dragging");
+    Object.entries({ x, y: y0, width: 16, height: 0 }).forEach(([k, v]) => rect.setAttribute(k, String(v)));
+    hit.parentNode?.insertBefore(rect, hit);
+    this.drag = { key, y0, rect, svg };
+    window.addEventListener("pointermove", this.onPointerMove);
+    window.addEventListener("pointerup", this.onPointerUp);
+  }
+
+  /** @param {PointerEvent} event */
+  onPointerMove(event) {
+    if (!this.drag) return;
+    const { svg, y0, rect } = this.drag;
+    const [top, bottom] = [Number(svg.dataset.top), Number(svg.dataset.bottom)];
+    const y1 = Math.min(bottom, Math.max(top, this.svgY(svg, event)));
+    rect.setAttribute("y", String(Math.min(y0, y1)));
+    rect.setAttribute("height", String(Math.abs(y1 - y0)));
+  }
+
+  /** A drag ends: a brush from its extent, or a click, which clears the axis's brush. @param {PointerEvent} event */
+  onPointerUp(event) {
+    window.removeEventListener("pointermove", this.onPointerMove);
+    window.removeEventListener("pointerup", this.onPointerUp);
+    if (!this.drag) return;
+    const { key, svg, y0 } = this.drag;
+    this.drag = null;
+    const [top, bottom] = [Number(svg.dataset.top), Number(svg.dataset.bottom)];
+    const y1 = Math.min(bottom, Math.max(top, this.svgY(svg, event)));
+    const brushes = { ...this.brushes };
+    const axis = this.axes.find((a) => a.key === key);
+    if (Math.abs(y1 - y0) < 3 || !axis) delete brushes[key];
+    else {
+      /** @param {number} yy */
+      const pos = (yy) => (bottom - yy) / (bottom - top);
+      brushes[key] = brushFromPositions(axis, pos(y0), pos(y1));
+    }
+    this.setBrushes(brushes);
   }
 
   /** Ask the kernel for the open trial's details (answered by one `trial` message). */
@@ -795,7 +1176,11 @@ class MonitorView {
 
   destroy() {
     this.frame = 0;
+    clearTimeout(this.chartTimer);
     this.el.removeEventListener("click", this.onClick);
+    this.el.removeEventListener("pointerdown", this.onPointerDown);
+    window.removeEventListener("pointermove", this.onPointerMove);
+    window.removeEventListener("pointerup", this.onPointerUp);
   }
 }
 

@@ -3,6 +3,16 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import monitor, {
+  axisPos,
+  brushFromPositions,
+  curvePoints,
+  curveSample,
+  curvesChartSvg,
+  evenSample,
+  filterRows,
+  parcoordsSvg,
+  pcAxes,
+  rowPasses,
   bestChartSvg,
   bestPanelHtml,
   chartSvg,
@@ -408,4 +418,99 @@ test("the row whose details are open is marked", () => {
   const out = rowHtml(row({ id: "x" }), cols(["lr"]), { ...ctx, selectedId: "x" }).text;
   assert.match(out, /class="hw-row hw-selected"/);
   assert.match(rowHtml(row({ id: "y" }), cols(["lr"]), { ...ctx, selectedId: "x" }).text, /class="hw-row"/);
+});
+
+test("learning curves: one line per trial over its steps, stopped and failed trials marked, the best on top", () => {
+  const rows = [
+    row({ id: "best", index: 0, best: 0.9, step: 10, curve: [0.1, 0.5, 0.9] }),
+    row({ id: "stop", index: 1, status: "StoppedEarly", best: 0.3, step: 4, curve: [0.1, 0.3] }),
+    row({ id: "fail", index: 2, status: "Failed", best: 0.2, step: 2, curve: [0.1, 0.2] }),
+    row({ id: "run", index: 3, status: "Running", best: 0.4, latest: 0.4, step: 1, curve: undefined }),
+    row({ id: XSS, index: 4, best: 0.5, step: 3, curve: [0.2, 0.4, 0.5] }),
+  ];
+  assert.deepEqual(curvePoints(rows[0]), [[1, 0.1], [5.5, 0.5], [10, 0.9]]);
+  assert.deepEqual(curvePoints(rows[3]), [[1, 0.4]]);
+  const out = curvesChartSvg(rows, { metric: "acc", goal: "maximize", bestId: "best" }).text;
+  assert.ok(!out.includes("<img"), out);
+  assert.match(out, /hw-ylabel"[^>]*>acc</);
+  assert.match(out, /<polyline class="hw-cl-failed"[^>]*data-trial-id="fail"/);
+  assert.match(out, /<circle class="hw-mark hw-mark-stopped"[^>]*><title>stop stopped early at step 4/);
+  assert.match(out, /<circle class="hw-mark hw-mark-failed"/);
+  // the best is drawn last (on top), thick
+  const ids = [...out.matchAll(/data-trial-id="([^"]+)"/g)].map((m) => m[1]);
+  assert.equal(ids[ids.length - 1], "best");
+  assert.match(out, /<polyline class="hw-cl-best"/);
+});
+
+test("learning curves of 10,000 trials draw a sample: the best, the running ones, the 60 best, an even spread", () => {
+  const rows = Array.from({ length: 10000 }, (_, i) => row({ id: `t${i}`, index: i, best: (i * 7919) % 10000 / 10000, status: i % 1000 === 5 ? "Running" : "Completed" }));
+  const t0 = performance.now();
+  const picked = curveSample(rows, "maximize", "t42", 200);
+  const out = curvesChartSvg(rows, { metric: "acc", goal: "maximize", bestId: "t42" }).text;
+  const ms = performance.now() - t0;
+  assert.equal(picked.length, 200);
+  const ids = new Set(picked.map((r) => r.id));
+  assert.ok(ids.has("t42") && rows.filter((r) => r.status === "Running").every((r) => ids.has(r.id)));
+  const top = [...rows].sort((a, b) => /** @type {number} */ (b.best) - /** @type {number} */ (a.best)).slice(0, 60);
+  assert.ok(top.every((r) => ids.has(r.id)));
+  assert.equal((out.match(/<polyline /g) ?? []).length, 200);
+  assert.match(out, /200 of 10000 trials drawn/);
+  assert.ok(ms < 500, `${ms} ms`);
+  assert.deepEqual(evenSample([1, 2, 3, 4, 5], 3), [1, 3, 5]);
+});
+
+/** Rows for the parallel coordinates: a numeric, a log-scaled and a categorical hyperparameter. */
+const pcRows = [
+  row({ id: "a", index: 0, "param:lr": 0.1, "param:c": 0.001, "param:kernel": "rbf", best: 0.9 }),
+  row({ id: "b", index: 1, "param:lr": 0.5, "param:c": 1, "param:kernel": "poly", best: 0.4 }),
+  row({ id: "c", index: 2, "param:lr": 0.3, "param:c": 10, "param:kernel": XSS, best: null, status: "Running" }),
+  row({ id: "d", index: 3, "param:lr": 0.9, "param:c": 0.01, "param:kernel": "rbf", best: 0.6 }),
+];
+
+test("parallel coordinates: an axis per hyperparameter and the metric, numeric, log or categorical", () => {
+  const axes = pcAxes(pcRows, ["lr", "c", "kernel"], "acc");
+  assert.deepEqual(axes.map((a) => [a.key, a.kind, a.log]), [["param:lr", "num", false], ["param:c", "num", true], ["param:kernel", "cat", false], ["best", "num", false]]);
+  assert.deepEqual([axes[0].lo, axes[0].hi], [0.1, 0.9]);
+  assert.deepEqual(axes[2].cats, [XSS, "poly", "rbf"]);
+  assert.equal(axes[3].label, "best acc");
+  assert.equal(axisPos(axes[0], 0.5), 0.5);
+  assert.equal(axisPos(axes[1], 0.1), 0.5); // log: 0.001 .. 10, 0.1 is half-way
+  assert.equal(axisPos(axes[2], "poly"), 0.5);
+  assert.equal(axisPos(axes[3], undefined), null);
+  const svg = parcoordsSvg(pcRows, axes, {}, { bestId: "a" }).text;
+  assert.ok(!svg.includes("<img"), svg);
+  assert.equal((svg.match(/class="hw-pc-hit"/g) ?? []).length, 4);
+  assert.match(svg, /<path class="hw-pc-best" d="M/);
+  assert.match(svg, />rbf</);
+});
+
+test("brushing an axis selects a value range or the categories it covers, and filters the rows", () => {
+  const axes = pcAxes(pcRows, ["lr", "c", "kernel"], "acc");
+  const lr = brushFromPositions(axes[0], 0.5, 0.0); // from the middle down to the bottom
+  assert.deepEqual(lr, { lo: 0.1, hi: 0.5 });
+  assert.deepEqual(filterRows(pcRows, { "param:lr": lr }).map((r) => r.id), ["a", "b", "c"]);
+  const kernel = brushFromPositions(axes[2], 0.9, 1.0);
+  assert.deepEqual(kernel, { cats: ["rbf"] });
+  assert.deepEqual(brushFromPositions(axes[2], 0.3, 0.45), { cats: ["poly"] }); // near a category is enough
+  assert.deepEqual(brushFromPositions(axes[2], 0.2, 0.3), { cats: [] });
+  assert.deepEqual(filterRows(pcRows, { "param:lr": lr, "param:kernel": kernel }).map((r) => r.id), ["a"]);
+  // a trial without a metric value is outside any brush on the metric axis
+  assert.equal(rowPasses(pcRows[2], { best: { lo: 0, hi: 1 } }), false);
+  assert.deepEqual(filterRows(pcRows, {}), pcRows);
+  const svg = parcoordsSvg(pcRows, axes, { "param:lr": lr }, { bestId: "a" }).text;
+  assert.match(svg, /<rect class="hw-pc-brush" data-axis="param:lr" data-lo="0.1" data-hi="0.5"/);
+  assert.match(svg, /3 of 4 trials inside the brushes/);
+});
+
+test("brushing 10,000 rows takes a few milliseconds", () => {
+  const rows = Array.from({ length: 10000 }, (_, i) => row({ id: `t${i}`, index: i, "param:lr": (i % 997) / 997, "param:kernel": ["rbf", "poly", "linear"][i % 3], best: (i % 101) / 101 }));
+  const t0 = performance.now();
+  const axes = pcAxes(rows, ["lr", "kernel"], "acc");
+  const brush = { "param:lr": brushFromPositions(axes[0], 0.2, 0.4) };
+  const inside = filterRows(rows, brush);
+  const svg = parcoordsSvg(rows, axes, brush, { bestId: "t1" }).text;
+  const ms = performance.now() - t0;
+  assert.ok(inside.length > 1000 && inside.every((r) => r["param:lr"] >= 0.2 - 1e-12 && r["param:lr"] <= 0.4 + 1e-12));
+  assert.ok(svg.length < 400_000, String(svg.length));
+  assert.ok(ms < 500, `${ms} ms`);
 });

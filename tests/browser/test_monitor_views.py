@@ -144,3 +144,98 @@ def test_running_trials_stay_in_view_and_a_row_opens_its_details(browser: Any, s
         page.check_clean()
     finally:
         page.close()
+
+
+SWEEP_40 = f"""\
+import json
+run = run_with_monitor(lambda obs: start_sweep(
+    lambda lr, kernel: lr * (0.5 if kernel == "poly" else 1.0),
+    {{"lr": uniform(0, 1), "kernel": choice("rbf", "poly", {XSS!r})}}, metric="accuracy",
+    max_total_runs=40, backend="sequential", storage=None, seed=21, observers=obs))
+print("DONE", run.status, len(run.trials))
+print("TRIALS", json.dumps({{t.id: [t.params["lr"], t.params["kernel"]] for t in run.trials}}))
+"""
+
+
+def _drag(page: Page, axis: str, start: float, end: float) -> None:
+    """Drag with the mouse along an axis of the parallel coordinates, from `start` to
+    `end` (fractions of the axis height from its top)."""
+    hit = page.page.locator(f'.hw-monitor .hw-pc-hit[data-axis="{axis}"]')
+    hit.scroll_into_view_if_needed()
+    box = hit.bounding_box()
+    assert box is not None
+    x = box["x"] + box["width"] / 2
+    page.page.mouse.move(x, box["y"] + box["height"] * start)
+    page.page.mouse.down()
+    for i in range(1, 6):
+        page.page.mouse.move(x, box["y"] + box["height"] * (start + (end - start) * i / 5))
+    page.page.mouse.up()
+
+
+def _table_ids(page: Page) -> list[str]:
+    return list(
+        page.page.locator(".hw-monitor .hw-table tbody tr").evaluate_all("rs => rs.map(r => r.dataset.trialId)")
+    )
+
+
+def test_brushing_parallel_coordinates_filters_the_table_to_the_matching_rows(browser: Any, server: Server) -> None:
+    page = Page(browser, server, "brush.ipynb", [SETUP, SWEEP_40])
+    try:
+        page.run_all()
+        page.wait_done()
+        page.page.wait_for_selector('.hw-monitor[data-sweep-status="Completed"][data-row-count="40"]', timeout=15_000)
+        trials = _trials(page)
+        page.page.select_option(".hw-monitor .hw-page-size", "100")
+        page.page.locator('.hw-monitor button[data-view="parallel"]').click()
+        page.page.wait_for_selector(".hw-monitor svg.hw-parcoords .hw-pc-hit", timeout=5_000)
+        axes = page.page.locator(".hw-monitor .hw-parcoords g.hw-pc-axis").evaluate_all(
+            "gs => gs.map(g => [g.dataset.axis, g.querySelector('.hw-axis-label').firstChild.textContent])"
+        )
+        assert axes == [["param:lr", "lr"], ["param:kernel", "kernel"], ["best", "best accuracy"]], axes
+        assert XSS in page.page.locator(".hw-monitor .hw-parcoords").text_content()  # a category, as text
+        assert page.page.locator(".hw-monitor img").count() == 0
+
+        # brush lr over the middle of its axis: the table holds exactly the trials inside
+        _drag(page, "param:lr", 0.25, 0.7)
+        brush = page.page.wait_for_selector('.hw-monitor .hw-pc-brush[data-axis="param:lr"]', timeout=5_000)
+        lo, hi = float(brush.get_attribute("data-lo") or "nan"), float(brush.get_attribute("data-hi") or "nan")
+        assert 0 < lo < hi < 1, (lo, hi)
+        expected = {t for t, (lr, _) in trials.items() if lo <= lr <= hi}
+        assert 3 <= len(expected) < 40, (lo, hi, expected)
+        page.page.wait_for_function(
+            "n => document.querySelector('.hw-monitor').dataset.filtered === String(n)", arg=len(expected)
+        )
+        ids = _table_ids(page)
+        assert set(ids) == expected and len(ids) == len(expected)
+        shown_lr = [float(v) for v in page.page.locator(".hw-monitor td.hw-param").all_inner_texts()[::2]]
+        assert all(lo <= v <= hi for v in shown_lr), (lo, hi, shown_lr)
+        info = page.page.locator(".hw-monitor .hw-page-info").inner_text()
+        assert f"of {len(expected)} (filtered from 40)" in info, info
+        page.screenshot("views-brushed-lr")
+
+        # a second brush on the categorical axis narrows it down to one kernel
+        _drag(page, "param:kernel", 0.01, 0.12)  # the top category
+        cats_attr = page.page.wait_for_selector(
+            '.hw-monitor .hw-pc-brush[data-axis="param:kernel"]', timeout=5_000
+        ).get_attribute("data-cats")
+        cats = json.loads(cats_attr or "[]")
+        assert len(cats) == 1, cats
+        both = {t for t in expected if trials[t][1] == cats[0]}
+        page.page.wait_for_function(
+            "n => document.querySelector('.hw-monitor').dataset.filtered === String(n)", arg=len(both)
+        )
+        assert set(_table_ids(page)) == both
+
+        # a click on an axis clears its brush; "clear filters" clears them all
+        hit = page.page.locator('.hw-monitor .hw-pc-hit[data-axis="param:kernel"]')
+        hit.click(position={"x": 14, "y": 50})
+        page.page.wait_for_function(
+            "n => document.querySelector('.hw-monitor').dataset.filtered === String(n)", arg=len(expected)
+        )
+        assert page.page.locator(".hw-monitor .hw-pc-brush").count() == 1
+        page.page.locator(".hw-monitor [data-clear-brushes]").click()
+        page.page.wait_for_function("() => document.querySelector('.hw-monitor').dataset.filtered === ''")
+        assert len(_table_ids(page)) == 40
+        page.check_clean()
+    finally:
+        page.close()
