@@ -494,22 +494,38 @@ export function pcAxes(rows, paramNames, metric) {
     let [lo, hi, numeric] = [Infinity, -Infinity, true];
     /** @type {Map<string, *>} */
     const seen = new Map();
+    /** @type {number[]} */
+    const values = [];
     for (const row of rows) {
       const v = axisValue(row, key);
       if (v === undefined) continue;
       if (typeof v === "number" && Number.isFinite(v)) {
         if (v < lo) lo = v;
         if (v > hi) hi = v;
+        values.push(v);
       } else numeric = false;
       if (seen.size <= 1000) seen.set(formatParam(v), v);
     }
     if (numeric) {
       if (lo > hi) [lo, hi] = [0, 1];
-      return { key, label, kind: /** @type {"num"} */ ("num"), lo, hi, log: lo > 0 && hi / lo > 100, cats: [], metric: isMetric };
+      return { key, label, kind: /** @type {"num"} */ ("num"), lo, hi, log: looksLogScaled(values, lo, hi), cats: [], metric: isMetric };
     }
     const cats = [...seen.entries()].sort((a, b) => compareValues(typeof a[1] === "number" ? a[1] : a[0], typeof b[1] === "number" ? b[1] : b[0])).map(([text]) => text);
     return { key, label, kind: /** @type {"cat"} */ ("cat"), lo: 0, hi: 1, log: false, cats, metric: isMetric };
   });
+}
+
+/**
+ * True when positive values spanning more than two decades were sampled on a
+ * log scale (loguniform): their median is nearer their geometric mean than the
+ * middle of their range, in log terms.
+ * @param {number[]} values @param {number} lo @param {number} hi
+ */
+export function looksLogScaled(values, lo, hi) {
+  if (!(lo > 0) || hi / lo <= 100 || values.length < 3) return false;
+  const median = [...values].sort((a, b) => a - b)[values.length >> 1];
+  const [lm, geo, mid] = [Math.log(median), (Math.log(lo) + Math.log(hi)) / 2, Math.log((lo + hi) / 2)];
+  return Math.abs(lm - geo) < Math.abs(lm - mid);
 }
 
 /** Where a value sits on an axis, 0 (bottom) to 1 (top); null when it has none. @param {PcAxis} axis @param {*} value */
@@ -863,6 +879,8 @@ class MonitorView {
     this.filtered = null;
     this.chartAt = 0; // when the chart was last drawn (ms)
     this.chartForce = true; // draw the chart at the next render whatever its age
+    this.version = 0; // counts the updates of the rows
+    this.chartVersion = -1; // the rows' version the chart shows
     /** @type {any} */
     this.chartTimer = 0;
     /** @type {{key: string, y0: number, rect: SVGRectElement, svg: SVGSVGElement}|null} a brush being dragged */
@@ -912,6 +930,7 @@ class MonitorView {
     if (msg.sweep) this.sweep = msg.sweep;
     if (msg.full) this.rows.clear();
     for (const row of msg.rows ?? []) this.rows.set(row.id, row);
+    this.version += 1;
     this.sorted = null;
     this.filtered = null;
     if (msg.summary) this.summary = msg.summary;
@@ -1076,7 +1095,7 @@ class MonitorView {
   renderChart(metric, goal, bestId) {
     this.el.dataset.view = this.view;
     for (const b of this.el.querySelectorAll("button[data-view]")) b.classList.toggle("hw-active", b.getAttribute("data-view") === this.view);
-    if (this.drag) return;
+    if (this.drag || (!this.chartForce && this.chartVersion === this.version)) return;
     const age = Date.now() - this.chartAt;
     if (!this.chartForce && age < 500) {
       if (!this.chartTimer) {
@@ -1090,6 +1109,7 @@ class MonitorView {
     }
     this.chartForce = false;
     this.chartAt = Date.now();
+    this.chartVersion = this.version;
     const rows = /** @type {Row[]} */ (this.sorted);
     if (this.view === "parallel" || Object.keys(this.brushes).length) this.axes = pcAxes(rows, this.sweep.param_names ?? [], metric);
     let markup = html``;

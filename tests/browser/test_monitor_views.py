@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("nbformat")
 pytest.importorskip("playwright.sync_api")
 
-from _lab import SETUP, XSS, Page, Server
+from _lab import ARTIFACTS, SETUP, XSS, Page, Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -236,6 +236,109 @@ def test_brushing_parallel_coordinates_filters_the_table_to_the_matching_rows(br
         page.page.locator(".hw-monitor [data-clear-brushes]").click()
         page.page.wait_for_function("() => document.querySelector('.hw-monitor').dataset.filtered === ''")
         assert len(_table_ids(page)) == 40
+        page.check_clean()
+    finally:
+        page.close()
+
+
+HUGE_SWEEP = """\
+huge = run_with_monitor(lambda obs: start_sweep(
+    lambda lr, kernel: lr, {"lr": uniform(0, 1), "kernel": choice("rbf", "linear", "poly")}, metric="accuracy",
+    max_total_runs=10000, backend="sequential", storage=None, seed=5, observers=obs))
+print("HUGE", huge.status, len(huge.trials))
+"""
+
+#: Milliseconds from an action (`act`, JS run with the monitor `m`) to the
+#: animation frame that shows its result (`done`, checked every frame).
+TIME_ACTION = """async ([act, done]) => {
+  const m = document.querySelector('.hw-monitor');
+  const t0 = performance.now();
+  await new Function('m', act)(m);
+  const check = new Function('m', 'return ' + done);
+  while (!check(m)) await new Promise(requestAnimationFrame);
+  await new Promise(requestAnimationFrame);
+  return performance.now() - t0;
+}"""
+
+#: A brush dragged with pointer events along axis `AXIS` from 30 % to 60 % of its height.
+BRUSH = """const hit = m.querySelector('.hw-pc-hit[data-axis="AXIS"]');
+const r = hit.getBoundingClientRect(); const x = r.left + r.width / 2;
+const ev = (type, y, target) => target.dispatchEvent(new PointerEvent(type,
+  {bubbles: true, clientX: x, clientY: r.top + r.height * y, button: 0, pointerId: 1, isPrimary: true}));
+ev('pointerdown', 0.3, hit); ev('pointermove', 0.45, window); ev('pointerup', 0.6, window);"""
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+def test_brushing_and_sorting_10000_trials_stay_fast(browser: Any, server: Server) -> None:
+    """Timings of a finished 10,000-trial monitor in JupyterLab: parallel coordinates,
+    brushing (which filters the table), sorting (test-artifacts/monitor-views-10k.json)."""
+    page = Page(browser, server, "huge-views.ipynb", [SETUP, HUGE_SWEEP])
+    try:
+        page.run_all()
+        page.wait_done(timeout=180)
+        page.page.wait_for_selector(
+            '.hw-monitor[data-sweep-status="Completed"][data-row-count="10000"]', timeout=60_000
+        )
+        page.page.locator(".hw-monitor").scroll_into_view_if_needed()
+        filtered = "m.dataset.filtered !== '' && m.querySelectorAll('.hw-pc-brush').length === 1"
+        unfiltered = "m.dataset.filtered === '' && m.querySelectorAll('.hw-pc-brush').length === 0"
+        sorted_by = "m.dataset.sort === '{0}'"
+        steps: dict[str, list[tuple[str, str]]] = {
+            "show parallel coordinates": [
+                (
+                    "m.querySelector('button[data-view=\"parallel\"]').click()",
+                    "m.querySelectorAll('.hw-pc-hit').length === 3",
+                ),
+                ("m.querySelector('button[data-view=\"curves\"]').click()", "!!m.querySelector('.hw-curves-chart')"),
+                (
+                    "m.querySelector('button[data-view=\"parallel\"]').click()",
+                    "m.querySelectorAll('.hw-pc-hit').length === 3",
+                ),
+            ],
+            "brush lr (filter the table)": [],
+            "sort by best": [
+                ("m.querySelector('th[data-sort=\"best\"]').click()", sorted_by.format(f"best:{d}"))
+                for d in ("desc", "asc", "desc")
+            ],
+            "sort by kernel (strings)": [
+                ("m.querySelector('th[data-sort=\"param:kernel\"]').click()", sorted_by.format(f"param:kernel:{d}"))
+                for d in ("asc", "desc", "asc")
+            ],
+            "back to running & best first": [
+                ("m.querySelector('[data-sort-reset]').click()", "m.dataset.sort === 'default'"),
+            ],
+        }
+        runs: dict[str, list[float]] = {}
+        for name, todo in steps.items():
+            if name.startswith("brush"):
+                runs[name] = []
+                for _ in range(3):
+                    runs[name].append(page.page.evaluate(TIME_ACTION, [BRUSH.replace("AXIS", "param:lr"), filtered]))
+                    # every row shown is inside the brush
+                    lo, hi, lrs = page.page.evaluate(
+                        "() => { const m = document.querySelector('.hw-monitor');"
+                        " const b = m.querySelector('.hw-pc-brush'); return [+b.dataset.lo, +b.dataset.hi,"
+                        " [...m.querySelectorAll('tbody tr td.hw-param')].filter((_, i) => i % 2 === 0)"
+                        ".map(td => +td.textContent)]; }"
+                    )
+                    assert lrs and all(lo - 1e-6 <= v <= hi + 1e-6 for v in lrs), (lo, hi, lrs)
+                    count = int(page.page.locator(".hw-monitor").get_attribute("data-filtered") or 0)
+                    assert 2000 < count < 4000, count  # about 30 % of uniform(0, 1) values
+                    runs.setdefault("clear the brush", []).append(
+                        page.page.evaluate(TIME_ACTION, ["m.querySelector('[data-clear-brushes]').click()", unfiltered])
+                    )
+                continue
+            runs[name] = [page.page.evaluate(TIME_ACTION, list(step)) for step in todo]
+        timings = {name: round(_median(ms), 1) for name, ms in runs.items()}
+        every = {k: [round(v, 1) for v in vs] for k, vs in runs.items()}
+        result = {"interaction_ms": timings, "interaction_ms_all": every}
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "monitor-views-10k.json").write_text(json.dumps(result, indent=2))
+        print("10,000-trial views:", result)
+        assert all(ms < 500 for ms in timings.values()), result
         page.check_clean()
     finally:
         page.close()
