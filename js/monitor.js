@@ -465,7 +465,7 @@ export function curvesChartSvg(rows, { metric, goal, bestId, max = 200 }) {
   const total = rows.filter((r) => typeof r.latest === "number" || (r.curve && r.curve.length)).length;
   const note = total > drawn.length ? `${drawn.length} of ${total} trials drawn (the best, the running ones, the 60 best others and an even sample)` : `${total} ${total === 1 ? "trial" : "trials"}`;
   const legend = html`<div class="hw-legend hw-small"><span class="hw-key hw-key-best">best</span> <span class="hw-key hw-key-running">running</span> <span class="hw-key hw-key-completed">completed</span> <span class="hw-key hw-key-stopped">stopped early ●</span> <span class="hw-key hw-key-failed">failed ●</span> <span class="hw-muted">${note}</span></div>`;
-  return html`${chartSvg({ width: 640, height: 240, title: `${metric} of every trial over its steps`, xLabel: "step (values logged)", yLabel: metric, lines, marks, cls: "hw-curves-chart", empty: `learning curves: no ${metric} value yet` })}${legend}`;
+  return html`${chartSvg({ width: 760, height: 240, title: `${metric} of every trial over its steps`, xLabel: "step (values logged)", yLabel: metric, lines, marks, cls: "hw-curves-chart", empty: `learning curves: no ${metric} value yet` })}${legend}`;
 }
 
 // ------------------------------------------------------ parallel coordinates
@@ -588,7 +588,7 @@ export function brushText(axis, key, brush) {
   return `${label} ${formatNumber(brush.lo)}–${formatNumber(brush.hi)}`;
 }
 
-const PC = { h: 280, top: 34, bottom: 22, side: 46 };
+const PC = { h: 280, top: 34, bottom: 22, side: 64 };
 
 /**
  * The parallel-coordinates view as SVG: an axis per hyperparameter and one for

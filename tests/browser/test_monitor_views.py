@@ -10,6 +10,8 @@ Recipe and pitfalls: /work/shared/browser-testing.md.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time
 from typing import Any
 
@@ -18,7 +20,7 @@ import pytest
 pytest.importorskip("nbformat")
 pytest.importorskip("playwright.sync_api")
 
-from _lab import ARTIFACTS, SETUP, XSS, Page, Server
+from _lab import ARTIFACTS, REPO, SETUP, XSS, Page, Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -160,10 +162,12 @@ print("TRIALS", json.dumps({{t.id: [t.params["lr"], t.params["kernel"]] for t in
 def _drag(page: Page, axis: str, start: float, end: float) -> None:
     """Drag with the mouse along an axis of the parallel coordinates, from `start` to
     `end` (fractions of the axis height from its top)."""
-    hit = page.page.locator(f'.hw-monitor .hw-pc-hit[data-axis="{axis}"]')
-    hit.scroll_into_view_if_needed()
-    box = hit.bounding_box()
-    assert box is not None
+    page.page.locator(".hw-monitor .hw-view").first.scroll_into_view_if_needed()  # redrawn inside, never replaced
+    box = page.page.evaluate(
+        'axis => { const r = document.querySelector(`.hw-monitor .hw-pc-hit[data-axis="${axis}"]`)'
+        ".getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; }",
+        axis,
+    )
     x = box["x"] + box["width"] / 2
     page.page.mouse.move(x, box["y"] + box["height"] * start)
     page.page.mouse.down()
@@ -339,6 +343,121 @@ def test_brushing_and_sorting_10000_trials_stay_fast(browser: Any, server: Serve
         (ARTIFACTS / "monitor-views-10k.json").write_text(json.dumps(result, indent=2))
         print("10,000-trial views:", result)
         assert all(ms < 500 for ms in timings.values()), result
+        page.check_clean()
+    finally:
+        page.close()
+
+
+#: A sweep that looks like real tuning, for the README's pictures: a learning
+#: rate on a log scale, layers, dropout and an optimizer; a bandit policy stops
+#: laggards; SGD with a high learning rate diverges.
+DOCS_SWEEP = """\
+import math, random
+import hyperwidget as hw
+
+def train(lr, layers, dropout, optimizer):
+    rng = random.Random(f"{lr}-{layers}-{dropout}-{optimizer}")
+    ceiling = 0.985 - 0.07 * abs(math.log10(lr) + 2.7) - 0.25 * (dropout - 0.15) ** 2 - 0.01 * abs(layers - 3)
+    ceiling += 0.01 if optimizer == "adam" else 0.0
+    acc = 0.35
+    for epoch in range(24):
+        time.sleep(0.06)
+        if optimizer == "sgd" and lr > 0.03 and epoch == 6:
+            raise FloatingPointError("loss is NaN at epoch 6: the learning rate is too high for SGD")
+        acc += (ceiling - acc) * 0.22 + rng.gauss(0, 0.004)
+        log("accuracy", acc)
+
+space = {"lr": hw.log_uniform(1e-4, 1e-1), "layers": choice(1, 2, 3, 4, 5), "dropout": uniform(0.0, 0.5),
+         "optimizer": choice("adam", "sgd", "rmsprop")}
+run = run_with_monitor(lambda obs: start_sweep(
+    train, space, metric="accuracy", goal="maximize", max_total_runs=60, max_concurrent_runs=3,
+    policy=hw.BanditPolicy(slack_factor=0.08, delay_evaluation=8), backend="threads", storage=None,
+    seed=7, name="tune-mlp", observers=obs))
+print("DONE", run.status, len(run.trials))
+"""
+
+
+def _docs_screenshot(page: Page, name: str) -> None:
+    """The first monitor as test-artifacts/monitor-<name>.png; also docs/<name>.png when
+    HYPERWIDGET_UPDATE_DOCS=1 (the README's pictures)."""
+    monitor = page.page.locator(".hw-monitor").first
+    monitor.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    monitor.screenshot(path=str(ARTIFACTS / f"monitor-{name}.png"))
+    if os.environ.get("HYPERWIDGET_UPDATE_DOCS") == "1":
+        shutil.copyfile(ARTIFACTS / f"monitor-{name}.png", REPO / "docs" / f"{name}.png")
+
+
+#: 24 trials have finished, one stopped early and one failed, and the sweep goes on.
+MID_SWEEP = """() => { const m = document.querySelector('.hw-monitor'); if (!m) return false;
+  const rows = [...m.querySelectorAll('tbody tr')].map(tr => tr.dataset.status);
+  return rows.filter(s => s !== 'Running' && s !== 'Queued').length >= 24
+    && rows.includes('StoppedEarly') && rows.includes('Failed'); }"""
+
+
+def test_readme_pictures_mid_sweep_in_jupyterlab(browser: Any, server: Server) -> None:
+    """docs/monitor.png (mid-sweep) and docs/monitor-parallel.png (brushed), from a live sweep."""
+    page = Page(browser, server, "docs.ipynb", [SETUP, DOCS_SWEEP])
+    try:
+        page.page.set_viewport_size({"width": 1500, "height": 1800})
+        page.page.evaluate("() => window.jupyterapp.shell.collapseLeft()")  # the file browser takes width
+        page.run_all()
+        page.page.wait_for_function(MID_SWEEP, timeout=90_000)
+        assert page.running()
+        # the default view mid-sweep: running trials on top of the table, the learning curves above it
+        assert page.page.locator(".hw-monitor .hw-table tbody tr").first.get_attribute("data-status") == "Running"
+        page.page.wait_for_selector(".hw-monitor .hw-curves-chart .hw-mark-stopped", timeout=10_000)
+        page.page.wait_for_selector(".hw-monitor .hw-curves-chart .hw-cl-failed", timeout=10_000)
+        _docs_screenshot(page, "monitor")
+        # parallel coordinates, brushed on the metric (the top third) and on lr
+        page.page.locator('.hw-monitor button[data-view="parallel"]').click()
+        page.page.wait_for_selector(".hw-monitor .hw-pc-hit", timeout=5_000)
+        _drag(page, "best", 0.005, 0.35)
+        _drag(page, "param:lr", 0.1, 0.75)
+        page.page.wait_for_function(
+            "() => document.querySelectorAll('.hw-monitor .hw-pc-brush:not(.hw-pc-dragging)').length === 2"
+        )
+        lo = float(page.page.locator('.hw-monitor .hw-pc-brush[data-axis="best"]').get_attribute("data-lo") or "nan")
+        bests = [float(t) for t in page.page.locator(".hw-monitor tbody tr td:nth-child(9)").all_inner_texts()]
+        assert bests and all(b >= lo - 1e-3 for b in bests), (lo, bests)
+        _docs_screenshot(page, "monitor-parallel")
+        page.wait_done(timeout=120)
+        page.check_clean()
+    finally:
+        page.close()
+
+
+def test_notebook7_shows_the_charts_brushing_and_row_details(browser: Any, server: Server) -> None:
+    """The same views in Notebook 7: learning curves, brushed parallel coordinates, a row's details."""
+    page = Page(
+        browser,
+        server,
+        "views-nb7.ipynb",
+        [SETUP, DOCS_SWEEP.replace("max_total_runs=60", "max_total_runs=24")],
+        kind="notebooks",
+    )
+    try:
+        page.page.set_viewport_size({"width": 1400, "height": 1600})
+        page.run_all()
+        page.page.wait_for_selector(".hw-monitor .hw-curves-chart polyline", timeout=60_000)
+        page.wait_done(timeout=120)
+        page.page.wait_for_selector('.hw-monitor[data-sweep-status="Completed"][data-row-count="24"]', timeout=15_000)
+        page.page.wait_for_selector(".hw-monitor .hw-curves-chart polyline.hw-cl-best")
+        assert page.page.locator(".hw-monitor .hw-curves-chart polyline").count() >= 20
+        assert page.page.locator(".hw-monitor .hw-best-chart .hw-ytick").count() >= 2
+        page.screenshot("views-notebook7-curves")
+        page.page.locator('.hw-monitor button[data-view="parallel"]').click()
+        page.page.wait_for_selector(".hw-monitor .hw-pc-hit", timeout=5_000)
+        _drag(page, "param:dropout", 0.2, 0.6)
+        brush = page.page.wait_for_selector('.hw-monitor .hw-pc-brush[data-axis="param:dropout"]', timeout=5_000)
+        lo, hi = float(brush.get_attribute("data-lo") or "nan"), float(brush.get_attribute("data-hi") or "nan")
+        dropouts = [float(t) for t in page.page.locator(".hw-monitor tbody tr td:nth-child(6)").all_inner_texts()]
+        count = int(page.page.locator(".hw-monitor").get_attribute("data-filtered") or -1)
+        assert dropouts and len(dropouts) == count < 24 and all(lo <= d <= hi for d in dropouts), (lo, hi, dropouts)
+        page.screenshot("views-notebook7-parallel")
+        page.page.locator(".hw-monitor tbody tr td.hw-id").first.click()
+        page.page.wait_for_selector('.hw-monitor .hw-detail .hw-detail-chart[data-metric="accuracy"] polyline')
+        page.screenshot("views-notebook7-details")
         page.check_clean()
     finally:
         page.close()
