@@ -25,7 +25,7 @@
  *   [param: string]: *}} Row
  * @typedef {{key: string, label: string, kind: string, sortable: boolean}} Column
  * @typedef {{status?: string, counts?: Object<string, number>, n_trials?: number, n_finished?: number,
- *   best_id?: string|null, best_value?: number|null, best_chart?: Array<[number, number]>,
+ *   best_id?: string|null, best_value?: number|null, best_chart?: Array<[number, number, (number|null)?]>,
  *   started_at?: number|null, elapsed?: number|null, max_total_runs?: number|null,
  *   max_duration?: number|null, now?: number, notice?: string|null}} Summary
  * @typedef {{name?: string, metric?: string, goal?: string, param_names?: string[],
@@ -380,25 +380,58 @@ export function chartSvg(spec) {
   return html`<svg class="hw-axes-chart ${spec.cls ?? ""}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img"><title>${spec.title}</title>${axes}<g class="hw-lines">${body}</g><g class="hw-marks">${dots}</g></svg>`;
 }
 
+/** A time tick: "0", "45s", "2m", "2m30s", "1h05m". @param {number} seconds */
+export function formatClock(seconds) {
+  const t = Math.round(seconds);
+  if (t === 0) return "0";
+  const [h, m, sec] = [Math.floor(t / 3600), Math.floor((t % 3600) / 60), t % 60];
+  if (h) return `${h}h${m ? String(m).padStart(2, "0") + "m" : ""}`;
+  if (m) return `${m}m${sec ? String(sec).padStart(2, "0") + "s" : ""}`;
+  return `${sec}s`;
+}
+
 /**
  * The best-so-far chart: a step line through the kernel's points
- * ([finished trials, best] at each new best), drawn on to `finished` trials,
- * with axes: the metric's name and values on y, finished trials on x.
- * @param {Array<[number, number]>} points @param {number} finished @param {string} metric
+ * ([finished trials, best, end time] at each new best), drawn on to
+ * `finished` trials, with axes: the metric's name and values on y, finished
+ * trials on x, or (`x: "time"`) the time since the sweep started, drawn on to
+ * `elapsed` (points without an end time keep the chart on finished trials).
+ * @param {Array<[number, number, (number|null)?]>} points @param {number} finished @param {string} metric
+ * @param {{x?: "trials"|"time", startedAt?: number|null, elapsed?: number}} [opts]
  */
-export function bestChartSvg(points, finished, metric) {
+export function bestChartSvg(points, finished, metric, opts = {}) {
   if (!points || points.length === 0) return html`<div class="hw-chart-empty hw-muted">best-so-far chart: no finished trial yet</div>`;
+  const startedAt = opts.startedAt;
+  const byTime = opts.x === "time" && typeof startedAt === "number" && points.every((p) => typeof p[2] === "number");
+  /** @param {[number, number, (number|null)?]} p */
+  const xOf = (p) => (byTime ? Math.max(0, /** @type {number} */ (p[2]) - /** @type {number} */ (startedAt)) : p[0]);
   /** @type {Array<[number, number]>} */
   const line = [];
-  points.forEach(([x, y], i) => {
-    if (i > 0) line.push([x, points[i - 1][1]]);
-    line.push([x, y]);
+  points.forEach((p, i) => {
+    if (i > 0) line.push([xOf(p), points[i - 1][1]]);
+    line.push([xOf(p), p[1]]);
   });
   const last = points[points.length - 1];
-  const end = Math.max(finished, last[0]);
+  const end = byTime ? Math.max(opts.elapsed ?? 0, xOf(last)) : Math.max(finished, last[0]);
   line.push([end, last[1]]);
-  const chart = chartSvg({ width: 300, height: 140, title: `best ${metric} so far`, xLabel: "finished trials", yLabel: `best ${metric}`, lines: [{ points: line, cls: "hw-best-line" }], marks: [{ x: last[0], y: last[1], cls: "hw-best-mark", title: `best ${metric}: ${formatNumber(last[1])}` }], integerX: true, cls: "hw-best-chart" });
-  return html`<div class="hw-best-caption hw-muted">best ${metric} after ${end} finished: <b>${formatNumber(last[1])}</b></div>${chart}`;
+  const chart = chartSvg({
+    width: 300,
+    height: 140,
+    title: `best ${metric} so far`,
+    xLabel: byTime ? "time since the sweep started" : "finished trials",
+    yLabel: `best ${metric}`,
+    lines: [{ points: line, cls: "hw-best-line" }],
+    marks: [{ x: xOf(last), y: last[1], cls: "hw-best-mark", title: `best ${metric}: ${formatNumber(last[1])}` }],
+    integerX: !byTime,
+    xFormat: byTime ? (v) => formatClock(v) : undefined,
+    cls: "hw-best-chart",
+  });
+  const canTime = typeof startedAt === "number" && points.every((p) => typeof p[2] === "number");
+  const toggle = canTime
+    ? html` <span class="hw-best-x"><button type="button" class="hw-link${byTime ? "" : raw(" hw-active")}" data-best-x="trials">trials</button> | <button type="button" class="hw-link${byTime ? raw(" hw-active") : ""}" data-best-x="time">time</button></span>`
+    : "";
+  const after = byTime ? `after ${formatDuration(end)}` : `after ${end} finished`;
+  return html`<div class="hw-best-caption hw-muted">best ${metric} ${after}: <b>${formatNumber(last[1])}</b>${toggle}</div>${chart}`;
 }
 
 // ------------------------------------------------------------ learning curves
@@ -871,6 +904,8 @@ class MonitorView {
     this.detailAsked = 0; // when its details were last asked for (ms)
     /** @type {"curves"|"parallel"|"none"} the chart shown above the table */
     this.view = "curves";
+    /** @type {"trials"|"time"} the x axis of the best-so-far chart */
+    this.bestX = "trials";
     /** @type {Object<string, Brush>} parallel-coordinates brushes by axis key; they filter the table */
     this.brushes = {};
     /** @type {PcAxis[]} */
@@ -974,7 +1009,7 @@ class MonitorView {
     const elapsed = running && typeof this.summary.started_at === "number" ? now - this.summary.started_at : this.summary.elapsed ?? 0;
     setHtml(this.parts.progress, progressHtml(this.summary, elapsed).text);
     setHtml(this.parts.best, bestPanelHtml(bestId === null ? undefined : this.rows.get(bestId), metric).text);
-    setHtml(this.parts.chart, bestChartSvg(this.summary.best_chart ?? [], this.summary.n_finished ?? 0, metric).text);
+    setHtml(this.parts.chart, bestChartSvg(this.summary.best_chart ?? [], this.summary.n_finished ?? 0, metric, { x: this.bestX, startedAt: this.summary.started_at, elapsed: Math.floor(elapsed) }).text);
     setHtml(this.parts.thead, headerHtml(columns, this.sort).text);
     const col = columns.find((c) => c.key === this.sort.key);
     if (!col) {
@@ -1045,7 +1080,10 @@ class MonitorView {
     const pager = target.closest("button[data-page]");
     const tr = target.closest("tr[data-trial-id]");
     const viewButton = target.closest("button[data-view]");
-    if (viewButton) {
+    const bestX = target.closest("button[data-best-x]");
+    if (bestX) {
+      this.bestX = bestX.getAttribute("data-best-x") === "time" ? "time" : "trials";
+    } else if (viewButton) {
       this.view = /** @type {"curves"|"parallel"|"none"} */ (viewButton.getAttribute("data-view"));
       this.chartForce = true;
     } else if (target.closest("button[data-clear-brushes]")) {

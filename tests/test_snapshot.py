@@ -139,10 +139,10 @@ def test_the_best_row_is_the_best_so_far_of_finished_trials() -> None:
 def test_the_best_so_far_chart_steps_at_each_new_best_in_completion_order() -> None:
     t = table(record(0, values=(0.5,), ended_at=3.0), record(1, values=(0.4,), ended_at=1.0))
     t.update([record(2, values=(0.9,), ended_at=5.0)])
-    assert t.summary("Running", None)["best_chart"] == [[1, 0.4], [2, 0.5], [3, 0.9]]
+    assert t.summary("Running", None)["best_chart"] == [[1, 0.4, 1.0], [2, 0.5, 3.0], [3, 0.9, 5.0]]
     t.update([record(3, values=(0.95,), ended_at=4.0)])  # seen after a trial that ended later
     t.settle()  # so the end recomputes the series in completion order
-    assert t.summary("Completed", None)["best_chart"] == [[1, 0.4], [2, 0.5], [3, 0.95]]
+    assert t.summary("Completed", None)["best_chart"] == [[1, 0.4, 1.0], [2, 0.5, 3.0], [3, 0.95, 4.0]]
     assert t.summary("Completed", None)["best_id"] == "t3"
 
 

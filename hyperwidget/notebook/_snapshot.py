@@ -207,7 +207,7 @@ class Table:
         self.counts: Counter[str] = Counter()
         self.param_names: dict[str, None] = {}  # in order of appearance
         self.best: BestSoFarPoint | None = None
-        self.chart: list[tuple[int, float]] = []  # (finished trials, best) at each new best
+        self.chart: list[tuple[int, float, float | None]] = []  # (finished trials, best, its end time) at each new best
         self.n_finished = 0
         self.values: dict[str, float] = {}  # trial id -> results.trial_value, for the trials that compete
         self._last_end = -math.inf  # the latest end time folded in
@@ -245,7 +245,7 @@ class Table:
         self._last_end = max(self._last_end, ends[1])
         for n, point in enumerate(points, self.n_finished + 1):
             if point.best_trial is point.trial:
-                self.chart.append((n, point.best))
+                self.chart.append((n, point.best, point.trial.ended_at))
             if point.value - point.value == 0.0:  # finite: it competes (results.trial_value)
                 self.values[point.trial.id] = point.value
         self.n_finished += len(points)
@@ -267,7 +267,12 @@ class Table:
         budget: tuple[int | None, float | None] = (None, None),
         now: float | None = None,
     ) -> dict[str, Any]:
-        """Counts, best trial, best-so-far chart, elapsed time and budget."""
+        """Counts, best trial, best-so-far chart, elapsed time and budget.
+
+        ``best_chart`` holds ``[finished trials, best value, end time]`` at each
+        new best (the end time in unix seconds, None when unknown), so the chart
+        can be drawn over finished trials or over the time since ``started_at``.
+        """
         now = time.time() if now is None else now
         counts = {s: n for s, n in self.counts.items() if n}
         best = self.best.best_trial if self.best is not None else None
@@ -279,7 +284,7 @@ class Table:
             "n_finished": sum(n for s, n in counts.items() if s not in ("Queued", "Running")),
             "best_id": None if best is None else best.id,
             "best_value": None if self.best is None else finite_or_none(self.best.best),
-            "best_chart": [[x, y] for x, y in downsample(self.chart, MAX_CHART_POINTS)],
+            "best_chart": [[x, y, t] for x, y, t in downsample(self.chart, MAX_CHART_POINTS)],
             "started_at": started_at,
             "ended_at": ended_at,
             "elapsed": None if started_at is None else max(0.0, end - started_at),

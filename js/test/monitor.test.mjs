@@ -17,6 +17,7 @@ import monitor, {
   bestChartSvg,
   bestPanelHtml,
   chartSvg,
+  formatClock,
   formatTick,
   niceTicks,
   cellHtml,
@@ -522,4 +523,21 @@ test("brushing 10,000 rows takes a few milliseconds", () => {
   assert.ok(inside.length > 1000 && inside.every((r) => r["param:lr"] >= 0.2 - 1e-12 && r["param:lr"] <= 0.4 + 1e-12));
   assert.ok(svg.length < 400_000, String(svg.length));
   assert.ok(ms < 2000, `${ms} ms`); // a guard against quadratic work, on a shared machine
+});
+
+test("the best-so-far chart can show the time since the sweep started on x", () => {
+  const points = /** @type {Array<[number, number, number]>} */ ([[1, 0.5, 1010], [4, 0.9, 1130]]);
+  const byTrials = bestChartSvg(points, 10, "acc", { startedAt: 1000, elapsed: 200 }).text;
+  assert.match(byTrials, /hw-xlabel"[^>]*>finished trials</);
+  assert.match(byTrials, /class="hw-link hw-active" data-best-x="trials"/);
+  const byTime = bestChartSvg(points, 10, "acc", { x: "time", startedAt: 1000, elapsed: 200 }).text;
+  assert.match(byTime, /hw-xlabel"[^>]*>time since the sweep started</);
+  assert.match(byTime, /best acc after 3m 20s: <b>0\.9<\/b>/);
+  const xticks = [...byTime.matchAll(/hw-xtick"[^>]*>([^<]+)</g)].map((m) => m[1]);
+  assert.ok(xticks.includes("0") && xticks.some((t) => /m/.test(t)), String(xticks));
+  // points without end times (an older kernel) stay on finished trials, without the toggle
+  const old = bestChartSvg([[1, 0.5], [4, 0.9]], 10, "acc", { x: "time", startedAt: 1000, elapsed: 200 }).text;
+  assert.match(old, /finished trials</);
+  assert.doesNotMatch(old, /data-best-x/);
+  assert.deepEqual([0, 45, 120, 150, 3900].map(formatClock), ["0", "45s", "2m", "2m30s", "1h05m"]);
 });

@@ -109,6 +109,16 @@ def test_running_trials_stay_in_view_and_a_row_opens_its_details(browser: Any, s
         # the finished table in the default order: best first
         shown = page.page.locator(".hw-monitor .hw-table tbody tr").first
         assert shown.get_attribute("data-best") == "true"
+        # the best-so-far chart: finished trials on x, or the time since the start
+        xlabel = page.page.locator(".hw-monitor .hw-best-chart .hw-xlabel")
+        assert xlabel.text_content() == "finished trials"
+        page.page.locator('.hw-monitor button[data-best-x="time"]').click()
+        page.page.wait_for_function(
+            "() => document.querySelector('.hw-monitor .hw-best-chart .hw-xlabel').textContent"
+            " === 'time since the sweep started'"
+        )
+        assert "0" in page.page.locator(".hw-monitor .hw-best-chart .hw-xtick").all_text_contents()
+        page.page.locator('.hw-monitor button[data-best-x="trials"]').click()
 
         # row details: a failed trial shows its curves and its whole error text, escaped
         failed_id = next(t for t, (lr, status, _) in trials.items() if status == "Failed" and lr > 0.85)
