@@ -1041,35 +1041,57 @@ class MonitorView {
   }
 
   /**
-   * Update the table body. The leading rows that show the same trials as
-   * before (a live update) are updated in place, only the cells that changed,
-   * so a button under the pointer survives (a click whose mousedown and mouseup
-   * land on different elements is lost); the rest (a new page, a new sort, new
-   * trials) is replaced with one parse.
+   * Update the table body, keyed by trial id: a trial's `<tr>` is kept (moved
+   * when the order changed) and only its cells that changed are replaced, so a
+   * button under the pointer survives (a click whose mousedown and mouseup land
+   * on different elements is lost) and a live update in the default order
+   * (a new running trial on top, a new best moving up) touches a few rows, not
+   * the page; new trials' rows are parsed in one go.
    * @param {Row[]} rows @param {Column[]} columns @param {RowContext} ctx
    */
   renderBody(rows, columns, ctx) {
     const tbody = this.parts.tbody;
-    const trs = /** @type {Array<HTMLTableRowElement & {hwCells?: string[]}>} */ ([...tbody.children]);
+    /** @typedef {HTMLTableRowElement & {hwCells?: string[]}} Tr */
+    /** @type {Map<string, Tr>} */
+    const old = new Map();
+    for (const tr of /** @type {Tr[]} */ ([...tbody.children])) old.set(tr.dataset.trialId ?? "", tr);
     const parts = rows.map((row) => rowParts(row, columns, ctx));
-    let same = 0;
-    while (same < Math.min(trs.length, rows.length) && trs[same].dataset.trialId === rows[same].id && trs[same].hwCells?.length === parts[same].cells.length) same += 1;
-    trs.slice(0, same).forEach((tr, i) => {
-      for (const [name, value] of Object.entries(parts[i].attrs)) {
-        if (value === "") tr.removeAttribute(name);
-        else if (tr.getAttribute(name) !== value) tr.setAttribute(name, value);
-      }
-      const cells = /** @type {string[]} */ (tr.hwCells);
-      parts[i].cells.forEach((cell, j) => {
-        if (cells[j] !== cell) {
-          /** @type {HTMLElement} */ (tr.children[j]).outerHTML = cell;
-          cells[j] = cell;
-        }
-      });
+    /** @type {Array<Tr|null>} */
+    const kept = rows.map((row, i) => {
+      const tr = old.get(row.id);
+      if (!tr || tr.hwCells?.length !== parts[i].cells.length) return null;
+      old.delete(row.id);
+      return tr;
     });
-    trs.slice(same).forEach((tr) => tr.remove());
-    tbody.insertAdjacentHTML("beforeend", parts.slice(same).map((p) => trHtml(p).text).join(""));
-    [...tbody.children].slice(same).forEach((tr, i) => Object.assign(tr, { hwCells: parts[same + i].cells }));
+    for (const tr of old.values()) tr.remove();
+    const fresh = parts.filter((_, i) => kept[i] === null);
+    const made = /** @type {Tr[]} */ ([]);
+    if (fresh.length) {
+      const box = tbody.ownerDocument.createElement("tbody");
+      box.innerHTML = fresh.map((p) => trHtml(p).text).join("");
+      made.push(.../** @type {Tr[]} */ ([...box.children]));
+    }
+    let next = 0;
+    rows.forEach((_, i) => {
+      let tr = kept[i];
+      if (tr) {
+        for (const [name, value] of Object.entries(parts[i].attrs)) {
+          if (value === "") tr.removeAttribute(name);
+          else if (tr.getAttribute(name) !== value) tr.setAttribute(name, value);
+        }
+        const cells = /** @type {string[]} */ (tr.hwCells);
+        parts[i].cells.forEach((cell, j) => {
+          if (cells[j] !== cell) {
+            /** @type {HTMLElement} */ (/** @type {Tr} */ (tr).children[j]).outerHTML = cell;
+            cells[j] = cell;
+          }
+        });
+      } else {
+        tr = made[next++];
+        tr.hwCells = parts[i].cells;
+      }
+      if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] ?? null);
+    });
   }
 
   /** Delegated clicks: sort headers, stop buttons, pager. @param {MouseEvent} event */
