@@ -32,13 +32,17 @@ from .hyperdrive import (
     Workspace,
 )
 
+# parameter importance (imports scikit-learn only when called)
+from .importance import param_importance
+
 # mirrors a sweep to an MLflow tracking server (imports mlflow only when used)
 from .mlflow_logger import MLflowLogger
 
 # the notebook layer (imports IPython and ipywidgets only when used)
+from .notebook.browser import browse
 from .notebook.live import RunDetails
 from .objective import Script
-from .plots import plot_replay
+from .plots import plot_param_importance, plot_replay
 from .policies import (
     ASHAPolicy,
     BanditPolicy,
@@ -168,6 +172,7 @@ __all__ = [
     "Uniform",
     "Workspace",
     "__version__",
+    "browse",
     "choice",
     "command",
     "compare_policies",
@@ -183,6 +188,8 @@ __all__ = [
     "loguniform",
     "normal",
     "output_dir",
+    "param_importance",
+    "plot_param_importance",
     "plot_replay",
     "qlognormal",
     "qloguniform",

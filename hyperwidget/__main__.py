@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from hyperwidget.errors import HyperwidgetError
 from hyperwidget.names import escape_control
@@ -107,6 +107,108 @@ def list_sweeps(args: argparse.Namespace) -> int:
     return 0
 
 
+def browse_file(args: argparse.Namespace) -> int:
+    """Print every sweep of a file (status, trials, best, dates) and its hyperparameters' importance."""
+    import shutil
+
+    from hyperwidget.importance import ImportanceError, param_importance
+    from hyperwidget.notebook.browser import SweepFile
+
+    width = max(40, shutil.get_terminal_size((100, 24)).columns)
+    sweeps = SweepFile(args.storage)
+    summaries = sweeps.read()
+    if sweeps.error:
+        raise HyperwidgetError(sweeps.error)
+    _print(f"{len(summaries)} sweep{'s' if len(summaries) != 1 else ''} in {args.storage}")
+    if not summaries:
+        return 0
+    for line in browse_table(summaries, width):
+        _print(line)
+    names = [s.name for s in summaries]
+    if args.sweep is not None and args.sweep not in names:
+        raise HyperwidgetError(f"no sweep named {args.sweep!r} in {args.storage!r}; the file holds {names}.")
+    for summary in summaries:
+        if args.sweep is not None and summary.name != args.sweep:
+            continue
+        results = sweeps.results(summary.name)
+        _print("")
+        _print(_fit(f"parameter importance of {summary.name} ({summary.metric}, {summary.goal}):", width))
+        if results is None:
+            _print(_fit(f"  unreadable: {summary.error}", width))
+            continue
+        try:
+            importance = param_importance(results, space=sweeps.space(summary.name))
+        except ImportanceError as error:
+            _print(_fit(f"  {error}", width))
+            continue
+        for line in importance_lines(importance, width):
+            _print(line)
+    return 0
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, with an ellipsis when cut."""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def _date(seconds: float | None) -> str:
+    import time
+
+    return "—" if seconds is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds))
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4g}"
+
+
+def browse_table(summaries: Sequence[Any], width: int) -> list[str]:
+    """The sweeps as text columns no wider than ``width``: the name column gives way first, then the dates."""
+    header = ["sweep", "status", "trials", "best", "started", "ended"]
+    rows = [
+        [
+            s.name,
+            s.status,
+            f"{s.n_finished}/{s.n_trials}",
+            f"{_number(s.best)} {s.metric} ({'min' if s.goal == 'minimize' else 'max'})" if s.metric else "—",
+            _date(s.started_at),
+            _date(s.ended_at),
+        ]
+        for s in summaries
+    ]
+    keep = len(header)
+    while keep > 4:  # drop the end date, then the start date, when even a short name leaves no room
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(keep)]
+        if sum(widths[1:]) + 2 * (keep - 1) + 12 <= width:
+            break
+        keep -= 1
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(keep)]
+    widths[0] = max(5, min(widths[0], width - sum(widths[1:]) - 2 * (keep - 1)))
+    lines = []
+    for row in [header, *rows]:
+        cells = [_fit(row[0], widths[0]).ljust(widths[0])]
+        cells += [
+            cell.rjust(w) if i in (2,) else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row[1:keep], widths[1:], strict=True), start=1)
+        ]
+        lines.append(_fit("  ".join(cells).rstrip(), width))
+    return lines
+
+
+def importance_lines(importance: Any, width: int) -> list[str]:
+    """One line per hyperparameter: name, a bar and the share, within ``width``."""
+    names = [str(n) for n in importance.index]
+    name_width = min(max(len(n) for n in names), max(8, width // 3))
+    bar_width = max(5, width - name_width - 10)
+    lines = []
+    for name, share in zip(names, importance.to_numpy(), strict=True):
+        bar = "█" * round(float(share) * bar_width)
+        lines.append(_fit(f"  {_fit(name, name_width).ljust(name_width)} {bar} {share:.0%}", width))
+    used, finished = importance.attrs["n_trials"], importance.attrs["n_finished"]
+    fitted = f"the latest {used} of {finished}" if used < finished else str(used)
+    lines.append(_fit(f"  ({fitted} finished trials; random forest, permutation importance)", width))
+    return lines
+
+
 def _is_file(text: str) -> bool:
     return Path(text).is_file() or text.endswith((".db", ".sqlite", ".sqlite3"))
 
@@ -123,7 +225,7 @@ def _storage_and_name(parser: argparse.ArgumentParser, args: argparse.Namespace)
         expected = "[FILE] [NAME]" if most == 2 else "[FILE]"
         parser.error(f"{args.command}: too many arguments {given}; expected {expected}.")
     file, name = None, None
-    if args.command == "list" and given:
+    if args.command in ("list", "browse") and given:
         file = given[0]
     elif len(given) == 1:
         file, name = (given[0], None) if _is_file(given[0]) else (None, given[0])
@@ -177,8 +279,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     listing.add_argument("positionals", nargs="*", metavar="FILE", help=f"the sweep file (default {DEFAULT_FILE})")
     listing.add_argument("--storage", default=None, metavar="FILE", help="the sweep file (same as FILE)")
     listing.set_defaults(func=list_sweeps)
+    browsing = commands.add_parser(
+        "browse",
+        help="print every sweep of a file (status, trials, best, dates) and its hyperparameters' importance",
+        usage="python -m hyperwidget browse [FILE] [--storage FILE] [--sweep NAME]",
+    )
+    browsing.add_argument("positionals", nargs="*", metavar="FILE", help=f"the sweep file (default {DEFAULT_FILE})")
+    browsing.add_argument("--storage", default=None, metavar="FILE", help="the sweep file (same as FILE)")
+    browsing.add_argument("--sweep", default=None, metavar="NAME", help="the importance of this sweep only")
+    browsing.set_defaults(func=browse_file)
     args = parser.parse_args(argv)
-    if args.command in ("show", "list"):
+    if args.command in ("show", "list", "browse"):
         _storage_and_name(parser, args)
     if args.command == "demo":
         args.workers = get_backend(args.backend).limit_concurrency(args.workers)

@@ -651,3 +651,39 @@ def _plot_title(report: ReplayReport) -> str:
         f"{type(report.policy).__name__}({params})\nstops {s['stopped']}/{s['trials']} trials, saves "
         f"{s['compute_saved_fraction']:.0%} of intervals; best trial {survived}"
     )
+
+
+# ------------------------------------------------------------------------------------ parameter importance
+
+
+def plot_param_importance(results: Any, params: Sequence[str] | None = None, ax: Axes | None = None) -> Figure:
+    """Horizontal bars of :func:`hyperwidget.importance.param_importance`, the largest on top.
+
+    When the importance cannot be computed (too few finished trials, a constant
+    metric), the axes say why instead of raising.
+    """
+    from hyperwidget.importance import ImportanceError, param_importance
+
+    try:
+        importance = param_importance(results, params)
+    except ImportanceError as error:
+        fig, ax = _new_axes(ax, (6, 2.5))
+        ax.set_axis_off()
+        _no_data(ax, "\n".join(_wrap(str(error), 70)))
+        return fig
+    fig, ax = _new_axes(ax, (6, 1.0 + 0.35 * len(importance)))
+    ordered = importance.iloc[::-1]  # barh draws the first bar at the bottom
+    ax.barh(range(len(ordered)), ordered.to_numpy(), color="tab:blue")
+    ax.set_yticks(range(len(ordered)), [str(name) for name in ordered.index])
+    ax.set_xlim(0, max(1.0, float(ordered.max()) * 1.05))
+    ax.set_xlabel(f"importance for {results.metric} (sums to 1)")
+    ax.set_title(f"parameter importance, {importance.attrs['n_trials']} trials", fontsize=10)
+    for y, value in enumerate(ordered.to_numpy()):
+        ax.text(float(value), y, f" {value:.0%}", va="center", fontsize=8)
+    return fig
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width) or [text]

@@ -1271,6 +1271,36 @@ function setHtml(el, markup) {
   el.innerHTML = markup;
 }
 
+/** Milliseconds a view waits for the kernel's rows before it calls itself a saved view. */
+export const SAVED_VIEW_WAIT_MS = 3000;
+
+/**
+ * A view restored from saved widget state has no kernel behind it: its rows
+ * never come. Until the first message, a view of an ended sweep stays hidden
+ * (`hw-awaiting-rows`; a live kernel answers within milliseconds); with no
+ * message after SAVED_VIEW_WAIT_MS, it is a saved view (`hw-saved-view`), and
+ * monitor.css hides it where the cell holds the static final table, so the
+ * reopened notebook shows that one table, not an empty monitor beside it.
+ * @param {HTMLElement} el @param {Summary} summary
+ * @returns {{arrived(): void, cancel(): void}}
+ */
+export function awaitRows(el, summary) {
+  if (summary.status && summary.status !== "Running") el.classList.add("hw-awaiting-rows");
+  const timer = setTimeout(() => {
+    el.classList.remove("hw-awaiting-rows");
+    el.classList.add("hw-saved-view");
+  }, SAVED_VIEW_WAIT_MS);
+  return {
+    arrived() {
+      clearTimeout(timer);
+      el.classList.remove("hw-awaiting-rows", "hw-saved-view");
+    },
+    cancel() {
+      clearTimeout(timer);
+    },
+  };
+}
+
 /**
  * anywidget entry point: draws the monitor into `el` and keeps it live.
  * @param {{model: Model, el: HTMLElement}} ctx
@@ -1278,8 +1308,12 @@ function setHtml(el, markup) {
  */
 function render({ model, el }) {
   const view = new MonitorView(model, el);
+  const saved = awaitRows(el, model.get("summary") ?? {});
   /** @param {any} msg */
-  const onMsg = (msg) => view.onMessage(msg);
+  const onMsg = (msg) => {
+    saved.arrived();
+    view.onMessage(msg);
+  };
   const onTraits = () => view.onTraits();
   model.on("msg:custom", onMsg);
   model.on("change:summary", onTraits);
@@ -1288,6 +1322,7 @@ function render({ model, el }) {
   view.render();
   model.send({ type: "snapshot_request" });
   return () => {
+    saved.cancel();
     clearInterval(tick);
     model.off("msg:custom", onMsg);
     model.off("change:summary", onTraits);

@@ -8,7 +8,9 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,3 +71,42 @@ def ip():  # type: ignore[no-untyped-def]
     shell = start_ipython() or IPython.get_ipython()  # start_ipython returns None once a shell exists
     shell.run_line_magic("load_ext", "hyperwidget")
     return shell
+
+
+# ------------------------------------------------------------------ browser tests (tests/browser)
+# The fixtures live here, not in a tests/browser/conftest.py: two conftest modules without packages would clash
+# by name when the whole suite is collected.
+def _lab() -> Any:
+    """tests/browser/_lab.py, the browser tests' scaffolding (imported only by the tests that use it)."""
+    folder = str(Path(__file__).resolve().parent / "browser")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    import _lab
+
+    return _lab
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A Jupyter server (JupyterLab 4 and Notebook 7) for a module of browser tests."""
+    lab = _lab()
+    if not Path(lab.CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {lab.CHROMIUM} (apt-get install chromium)")
+    srv = lab.Server(tmp_path_factory.mktemp("jupyter"))
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(server: Any) -> Iterator[Any]:
+    """One headless Chromium for a module of browser tests (after ``server``: it skips without Chromium)."""
+    lab = _lab()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=lab.CHROMIUM, headless=True, args=lab.CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()

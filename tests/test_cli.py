@@ -88,3 +88,74 @@ def test_the_file_given_twice_or_too_many_arguments_are_usage_errors(
     with pytest.raises(SystemExit):
         main(["list", "sweeps.db", "first"])
     assert "too many arguments" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------------ browse
+
+
+def _xy(x: float, y: float) -> float:
+    return -((x - 0.3) ** 2) + 1e-9 * y  # only x matters
+
+
+@pytest.fixture
+def browse_file() -> str:
+    for name, trials in (("alpha", 14), ("beta", 3)):
+        hw.run_sweep(
+            _xy,
+            {"x": hw.uniform(0, 1), "y": hw.uniform(0, 1)},
+            metric="score",
+            max_total_runs=trials,
+            backend="sequential",
+            storage="browse.db",
+            name=name,
+            seed=1,
+            monitor=False,
+        )
+    return "browse.db"
+
+
+def test_browse_prints_every_sweep_and_the_importance_of_its_hyperparameters(
+    browse_file: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "120")
+    assert main(["browse", browse_file]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == "2 sweeps in browse.db"
+    assert lines[1].split() == ["sweep", "status", "trials", "best", "started", "ended"]
+    best = hw.load_sweep("alpha", browse_file).get_best_run_by_primary_metric()
+    assert best is not None
+    assert lines[2].split()[:5] == ["alpha", "Completed", "14/14", f"{best.best_primary_metric:.4g}", "score"]
+    assert lines[3].split()[:3] == ["beta", "Completed", "3/3"]
+    alpha = out.index("parameter importance of alpha (score, maximize):")
+    first = out[alpha:].splitlines()[1].split()
+    assert first[0] == "x" and int(first[-1].rstrip("%")) > 80
+    assert "parameter importance of beta (score, maximize):\n  parameter importance needs at least 8" in out
+
+
+def test_browse_sweep_shows_one_sweeps_importance_and_an_unknown_name_is_an_error(
+    browse_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["browse", "--storage", browse_file, "--sweep", "alpha"]) == 0
+    out = capsys.readouterr().out
+    assert "importance of alpha" in out and "importance of beta" not in out and "beta" in out
+    assert main(["browse", browse_file, "--sweep", "gamma"]) == 2
+    assert "no sweep named 'gamma'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("columns", [40, 60, 200])
+def test_browse_fits_the_terminal_width(
+    browse_file: str, columns: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    assert main(["browse", browse_file]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    assert any(line.startswith("alpha") for line in lines) and any(line.startswith("beta") for line in lines)
+    if columns >= 200:
+        assert all("█" * 100 not in line for line in lines[:4]) and any("█" * 100 in line for line in lines)
+
+
+def test_browse_of_a_missing_file_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["browse", "nowhere.db"]) == 2
+    assert "no sweep file at 'nowhere.db'" in capsys.readouterr().err

@@ -120,7 +120,9 @@ def test_run_with_monitor_prints_progress_and_the_final_table_outside_jupyter(
     assert "] t29 " in out and "* new best" in out  # every value improves: every trial is printed
     assert "sweep fake-sweep Completed in" in out
     assert "[fake-sweep] Completed: 30/10 finished" in out
-    assert "★\u00a029" in out.splitlines()[-1]  # the final table, every row in trial order, ends the output
+    table = out[out.index("[fake-sweep] Completed:") :].splitlines()
+    # the final table ends the output: every row, best first by the primary metric
+    assert len(table) == 32 and "★\u00a029" in table[2] and table[-1].split()[:2] == ["0", "t0"]
 
 
 def test_console_progress_prints_new_bests_and_throttles_the_others() -> None:

@@ -201,7 +201,47 @@ def test_text_table_and_progress_line() -> None:
         "step",
         "duration",
     ]
-    assert len(text) == 5 and text[4].split()[:2] == ["★", "2"]
+    assert len(text) == 5 and [line.split()[:2] for line in text[2:]] == [["★", "2"], ["1", "t1"], ["0", "t0"]]
+
+
+def test_the_text_table_fits_the_width_and_shortens_what_all_rows_share() -> None:
+    long_name = "sweep_20261207_150000_abcd"
+    params = {"kernel": "x" * 80, **{f"param_{k}": 0.123456 * k for k in range(8)}}
+    t = table(
+        *(
+            TrialRecord(
+                id=f"{long_name}_{i}",
+                index=i,
+                params=params,
+                status=TrialStatus.COMPLETED,
+                metrics={"accuracy": (0.1 * i,)},
+                created_at=100.0,
+                started_at=100.0,
+                ended_at=101.0,
+            )
+            for i in range(4)
+        )
+    )
+    summary = t.summary("Completed", started_at=1.0, ended_at=3.0)
+    text = _snapshot.static_bundle(
+        t.static_rows(), summary, {**INFO, "name": long_name, "param_names": list(t.param_names)}, 4, width=80
+    )["text/plain"]
+    assert max(len(line) for line in text.splitlines()) <= 80
+    table_text = text.split("\n", 2)[2]  # after the progress line (wrapped: it names the best trial in full)
+    assert "…_3" in table_text and long_name not in table_text  # ids lose the shared sweep-name prefix
+    assert "x" * 29 + "…" in text and "x" * 31 not in text  # long cells are cut
+    assert all(f"param_{k}" in text for k in range(8))  # every column is still there, wrapped below
+
+
+def test_the_static_rows_of_a_short_sweep_are_best_first_then_the_others_in_trial_order() -> None:
+    rows = table(
+        record(0, values=(0.2,)),
+        record(1, TrialStatus.FAILED, values=()),
+        record(2, values=(0.9,)),
+        record(3, TrialStatus.RUNNING, values=(0.95,)),
+        record(4, values=(0.5,)),
+    ).static_rows()
+    assert [r["index"] for r in rows] == [2, 4, 0, 1, 3]  # a running trial does not compete yet
 
 
 def test_budget_of_reads_config_and_ignores_missing() -> None:

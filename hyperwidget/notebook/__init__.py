@@ -9,9 +9,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["RunDetails", "SweepMonitor", "print_final_table", "run_with_monitor", "show_run"]
+__all__ = ["Browser", "RunDetails", "SweepMonitor", "browse", "print_final_table", "run_with_monitor", "show_run"]
 
 _WHERE = {
+    "Browser": "hyperwidget.notebook.browser",
+    "browse": "hyperwidget.notebook.browser",
     "RunDetails": "hyperwidget.notebook.live",
     "SweepMonitor": "hyperwidget.notebook.monitor",
     "print_final_table": "hyperwidget.notebook.live",

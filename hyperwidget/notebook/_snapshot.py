@@ -20,6 +20,7 @@ from __future__ import annotations
 import heapq
 import html
 import math
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -63,6 +64,20 @@ MAX_DETAIL_POINTS = 2000
 MAX_DETAIL_FILES = 200
 #: Longest error text in a trial's details (the whole traceback, nearly always).
 MAX_DETAIL_ERROR_CHARS = 20_000
+#: Width of the static table's text (a terminal prints it at its own width) and longest text cell.
+TEXT_WIDTH = 120
+MAX_TEXT_CELL = 30
+#: CSS inside the static final table: in a reopened notebook whose widget state was not saved, JupyterLab and
+#: Notebook 7 draw the monitor's output as the bare text "Error displaying widget: model not found" (their widget
+#: renderer marks only that failed output node itself ``jupyter-widgets``; a rendered widget's class is on an
+#: element inside). This hides that output when the same cell holds the final table, which says everything the
+#: monitor said (``:has`` cannot nest, so the rule tests the class, not the absence of elements). It applies only
+#: where the notebook is trusted, which is also the only case where the widget output is drawn at all (an
+#: untrusted notebook shows the widget's plain-text stand-in instead).
+REOPENED_STYLE = (
+    "<style>.jp-OutputArea-child:has(> .jp-OutputArea-output.jupyter-widgets)"
+    ":has(~ .jp-OutputArea-child .hw-final-table) { display: none; }</style>"
+)
 
 
 #: What a row's best value was computed from: the primary metric's series then, and that best.
@@ -298,17 +313,22 @@ class Table:
         return sorted(self.rows.values(), key=lambda r: r["index"])
 
     def static_rows(self) -> list[Row]:
-        """The rows of the static final table: every row in trial order for a sweep
-        of at most ``MAX_STATIC_ROWS`` trials, else the ``STATIC_TOP`` best, best first.
+        """The rows of the static final table, best first by the primary metric.
 
-        A saved notebook keeps this table, so a sweep of thousands of trials does
-        not put thousands of rows in it; ``run.to_dataframe()`` has them all.
+        A sweep of at most ``MAX_STATIC_ROWS`` trials shows every row: the trials
+        that compete for the best (:attr:`values`, the rule of the best-so-far
+        chart and the best row's star) best first, then the others (running,
+        failed, without a value, breaking a constraint) in trial order. A longer
+        sweep shows its ``STATIC_TOP`` best: a saved notebook keeps this table,
+        so thousands of trials do not put thousands of rows in it
+        (``run.to_dataframe()`` has them all).
         """
-        if len(self.rows) <= MAX_STATIC_ROWS:
-            return self.sorted_rows()
         sign = self.goal.sign()
-        top = heapq.nsmallest(STATIC_TOP, ((sign * v, self.rows[rid]["index"], rid) for rid, v in self.values.items()))
-        return [self.rows[rid] for _, _, rid in top]
+        ranked = ((sign * v, self.rows[rid]["index"], rid) for rid, v in self.values.items())
+        if len(self.rows) > MAX_STATIC_ROWS:
+            return [self.rows[rid] for _, _, rid in heapq.nsmallest(STATIC_TOP, ranked)]
+        best = [self.rows[rid] for _, _, rid in sorted(ranked)]
+        return best + [r for r in self.sorted_rows() if r["id"] not in self.values]
 
 
 # ------------------------------------------------------------------ the static tables
@@ -328,25 +348,51 @@ def frame(rows: Sequence[Row], sweep: Mapping[str, Any], best_id: str | None, no
 
 
 def static_bundle(
-    rows: Sequence[Row], summary: Mapping[str, Any], sweep: Mapping[str, Any], total: int
+    rows: Sequence[Row], summary: Mapping[str, Any], sweep: Mapping[str, Any], total: int, width: int = TEXT_WIDTH
 ) -> dict[str, str]:
     """The final table as ``{"text/html", "text/plain"}`` for a saved notebook:
     pandas' escaped HTML (``DataFrame.to_html(escape=True)``) under a progress
-    line, plus a note when only the best of ``total`` rows are shown.
+    line, plus a note when only the best of ``total`` rows are shown; the text
+    fits ``width`` characters (see :func:`text_table`).
 
-    The wrapper has the class ``hw-final-table``: monitor.css hides it next to
-    a live monitor that has rows, so a live session does not show the table
-    twice, while a reopened notebook, nbconvert and GitHub show it.
+    One coherent view wherever the notebook is opened. The wrapper has the class
+    ``hw-final-table``: monitor.css hides it next to a live monitor that has
+    rows, so a live session does not show the table twice, while a reopened
+    notebook, nbconvert and GitHub show it; and its :data:`REOPENED_STYLE`
+    hides the line "Error displaying widget: model not found" that JupyterLab
+    and Notebook 7 put in place of the monitor when they reopen a notebook
+    saved without widget state (their default).
     """
     table = frame(rows, sweep, summary.get("best_id"), summary.get("ended_at"))
     line, note = progress_line(summary, sweep), shown_note(len(rows), total, sweep["metric"])
     body = table.to_html(escape=True, index=False, border=0, classes="hw-final") if len(table) else ""
     foot = f"<p>{html.escape(note)}</p>" if note else ""
-    text = table.to_string(index=False) if len(table) else "(no trials)"
+    text = text_table(table, str(sweep.get("name", "")), width) if len(table) else "(no trials)"
     return {
-        "text/html": f'<div class="hw-final-table"><p>{html.escape(line)}</p>{body}{foot}</div>',
-        "text/plain": "\n".join(part for part in (line, text, note) if part),
+        "text/html": f'<div class="hw-final-table">{REOPENED_STYLE}<p>{html.escape(line)}</p>{body}{foot}</div>',
+        "text/plain": "\n".join(
+            textwrap.fill(part, width) if "\n" not in part else part for part in (line, text, note) if part
+        ),
     }
+
+
+def text_table(table: Any, sweep_name: str, width: int) -> str:
+    """``table`` (from :func:`frame`) as text at most ``width`` characters wide.
+
+    Trial ids lose the sweep-name prefix they all share (``…_12``), cells are
+    cut to :data:`MAX_TEXT_CELL` characters, and columns that still do not fit
+    continue below (pandas' ``line_width``), never past the edge.
+    """
+    table = table.copy()
+    if "run id" in table and sweep_name:
+        table["run id"] = [f"…{i[len(sweep_name) :]}" if i.startswith(f"{sweep_name}_") else i for i in table["run id"]]
+    for column in table.columns:
+        table[column] = [_cut(str(v), MAX_TEXT_CELL) for v in table[column]]
+    return str(table.to_string(index=False, line_width=max(40, width)))
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def progress_line(summary: Mapping[str, Any], sweep: Mapping[str, Any]) -> str:

@@ -18,6 +18,7 @@ nbconvert, GitHub).
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 import threading
 import time
@@ -218,8 +219,12 @@ def _update_when_ended(monitor: Any, handle: Any) -> None:
     handle.update(monitor.static_bundle(), raw=True)
 
 
-def print_final_table(run: Any, stream: TextIO | None = None) -> None:
-    """Print the run's final table as text (every row of a sweep of at most 60 trials, else the 25 best)."""
+def print_final_table(run: Any, stream: TextIO | None = None, width: int | None = None) -> None:
+    """Print the run's final table as text, best first by the primary metric, fitting the terminal.
+
+    Every row of a sweep of at most 60 trials, else the 25 best; ``width``
+    defaults to the terminal's (``shutil.get_terminal_size``, 100 when unknown).
+    """
     goal = Goal.parse(getattr(run, "goal", Goal.MAXIMIZE))
     table = _snapshot.Table(str(getattr(run, "metric", "") or "metric"), goal, getattr(run, "is_feasible", None))
     table.update(list(getattr(run, "trials", ()) or ()))
@@ -227,5 +232,6 @@ def print_final_table(run: Any, stream: TextIO | None = None) -> None:
     started = _snapshot.time_of(getattr(run, "started_at", None)) or time.time()
     summary = table.summary(str(getattr(run, "status", "") or "Completed"), started, budget=_snapshot.budget_of(run))
     info = _snapshot.sweep_info(run, table.metric, table.goal, table.param_names)
-    text = _snapshot.static_bundle(table.static_rows(), summary, info, len(table.rows))["text/plain"]
+    width = width or shutil.get_terminal_size((100, 24)).columns
+    text = _snapshot.static_bundle(table.static_rows(), summary, info, len(table.rows), width)["text/plain"]
     (stream or sys.stdout).write(text + "\n")

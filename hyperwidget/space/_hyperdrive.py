@@ -324,12 +324,25 @@ def choice(*options: Any) -> Choice:
     return Choice(tuple(options))
 
 
-def randint(upper: int) -> Randint:
+def randint(upper: int, *more: Any) -> Randint:
     """A random integer in ``[0, upper)``.
 
     >>> list(randint(3).grid_values())
     [0, 1, 2]
+
+    Raises
+    ------
+    SearchSpaceError
+        When given two bounds (Syne Tune's and Ray's ``randint(lower, upper)``),
+        naming the spellings that take them.
     """
+    if more:
+        bounds = ", ".join(repr(v) for v in (upper, *more))
+        raise SearchSpaceError(
+            f"randint({bounds}): HyperDrive's randint(upper) takes one bound and draws from [0, upper). For an "
+            f"integer between two bounds, both included, use intrange({bounds}), or Syne Tune's spelling: "
+            "from hyperwidget.syne_tune import randint."
+        )
     return Randint(upper)
 
 
