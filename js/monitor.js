@@ -1063,8 +1063,10 @@ class MonitorView {
       old.delete(row.id);
       return tr;
     });
-    for (const tr of old.values()) tr.remove();
     const fresh = parts.filter((_, i) => kept[i] === null);
+    // most rows new (a new page, sort or filter): one replacement; else remove and move the few that changed
+    const many = fresh.length > rows.length / 2;
+    if (!many) for (const tr of old.values()) tr.remove();
     const made = /** @type {Tr[]} */ ([]);
     if (fresh.length) {
       const box = tbody.ownerDocument.createElement("tbody");
@@ -1072,6 +1074,8 @@ class MonitorView {
       made.push(.../** @type {Tr[]} */ ([...box.children]));
     }
     let next = 0;
+    /** @type {Tr[]} */
+    const order = [];
     rows.forEach((_, i) => {
       let tr = kept[i];
       if (tr) {
@@ -1090,8 +1094,10 @@ class MonitorView {
         tr = made[next++];
         tr.hwCells = parts[i].cells;
       }
-      if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] ?? null);
+      order.push(tr);
+      if (!many && tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] ?? null);
     });
+    if (many) tbody.replaceChildren(...order);
   }
 
   /** Delegated clicks: sort headers, stop buttons, pager. @param {MouseEvent} event */
