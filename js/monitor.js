@@ -25,13 +25,13 @@
  *   [param: string]: *}} Row
  * @typedef {{key: string, label: string, kind: string, sortable: boolean}} Column
  * @typedef {{status?: string, counts?: Object<string, number>, n_trials?: number, n_finished?: number,
- *   best_id?: string|null, best_value?: number|null, best_chart?: Array<[number, number]>,
+ *   best_id?: string|null, best_value?: number|null, best_chart?: Array<[number, number, (number|null)?]>,
  *   started_at?: number|null, elapsed?: number|null, max_total_runs?: number|null,
- *   max_duration?: number|null, now?: number}} Summary
+ *   max_duration?: number|null, now?: number, notice?: string|null}} Summary
  * @typedef {{name?: string, metric?: string, goal?: string, param_names?: string[],
  *   columns?: Array<[string, string, string]>}} Sweep
  * @typedef {{bestId: string|null, now: number, stopping: Set<string>, canStop: boolean, metric: string,
- *   sweepName?: string}} RowContext
+ *   sweepName?: string, selectedId?: string|null}} RowContext
  */
 
 // ------------------------------------------------------------------ escaping
@@ -210,6 +210,31 @@ export function sortRows(rows, col, dir, now) {
   return keyed.map((k) => k.row);
 }
 
+/** The sort key of the default order (no column): see `defaultOrder`. */
+export const DEFAULT_SORT_KEY = "default";
+
+/** True for the statuses of trials that failed (they never lead). @param {string} status */
+export function isFailed(status) {
+  return statusInfo(status).css === "failed";
+}
+
+/**
+ * The default order of the table, so that what matters is in view at the top
+ * of the box: running trials first (in trial order), then the trials with a
+ * value of the primary metric, best first (by their best value, goal-aware;
+ * failed trials never lead), then the rest in trial order (queued, no value yet,
+ * failed).
+ * @param {Row[]} rows @param {string} goal "maximize" or "minimize"
+ */
+export function defaultOrder(rows, goal) {
+  const sign = goal === "minimize" ? 1 : -1;
+  /** @param {Row} r */
+  const group = (r) => (r.status === "Running" ? 0 : typeof r.best === "number" && Number.isFinite(r.best) && !isFailed(r.status) ? 1 : 2);
+  const keyed = rows.map((row) => ({ row, group: group(row) }));
+  keyed.sort((a, b) => a.group - b.group || (a.group === 1 ? sign * (/** @type {number} */ (a.row.best) - /** @type {number} */ (b.row.best)) : 0) || a.row.index - b.row.index);
+  return keyed.map((k) => k.row);
+}
+
 /**
  * The sort after a click on column `key`: the same column flips, a new one
  * sorts ascending (a metric: best first).
@@ -266,24 +291,412 @@ export function sparklineSvg(curve, label) {
   return html`<svg class="hw-spark" width="80" height="20" viewBox="0 0 80 20" role="img"><title>${label}</title>${mark}</svg>`;
 }
 
+/** A "nice" tick step (1, 2 or 5 times a power of ten) near `raw`. @param {number} raw */
+function niceStep(raw) {
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const f = raw / mag;
+  return (f >= 7.5 ? 10 : f >= 3.5 ? 5 : f >= 1.5 ? 2 : 1) * mag;
+}
+
+/**
+ * Axis domain and ticks covering [lo, hi]: about `count` ticks at a nice step,
+ * the domain widened to the outer ticks. A single value gets a domain around
+ * it, so a flat line still has ticks (and its value among them).
+ * @param {number} lo @param {number} hi @param {number} [count] @param {boolean} [integer] whole-number ticks only
+ * @returns {{lo: number, hi: number, step: number, ticks: number[]}}
+ */
+export function niceTicks(lo, hi, count = 5, integer = false) {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return { lo: 0, hi: 1, step: 1, ticks: [0, 1] };
+  if (hi < lo) [lo, hi] = [hi, lo];
+  if (hi === lo) {
+    const pad = integer ? 1 : Math.abs(lo) * 0.05 || 1;
+    [lo, hi] = [lo - pad, hi + pad];
+  }
+  let step = niceStep((hi - lo) / Math.max(1, count));
+  if (integer) step = Math.max(1, Math.round(step));
+  const [first, last] = [Math.floor(lo / step + 1e-9), Math.ceil(hi / step - 1e-9)];
+  const ticks = [];
+  for (let i = first; i <= last; i++) ticks.push(Number((i * step).toPrecision(12)));
+  return { lo: ticks[0], hi: ticks[ticks.length - 1], step, ticks };
+}
+
+/** A tick label: as many decimals as the step needs ("1.00" at step 0.02). @param {number} value @param {number} step */
+export function formatTick(value, step) {
+  const abs = Math.abs(value);
+  if (abs >= 1e6 || (step < 1e-4 && value !== 0)) return formatNumber(value);
+  return value.toFixed(Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9))));
+}
+
+/**
+ * @typedef {{points: Array<[number, number|null]>, cls?: string, id?: string}} ChartLine
+ * @typedef {{x: number, y: number, cls?: string, title?: string}} ChartMark
+ * @typedef {{width?: number, height?: number, title: string, xLabel: string, yLabel: string, lines: ChartLine[],
+ *   marks?: ChartMark[], integerX?: boolean, xFormat?: (v: number, step: number) => string, cls?: string,
+ *   empty?: string}} ChartSpec
+ */
+
+/**
+ * A line chart with axes as SVG: the y axis named and ticked (values), the x
+ * axis named and ticked; lines skip missing values; marks are small circles.
+ * Every text is escaped.
+ * @param {ChartSpec} spec
+ */
+export function chartSvg(spec) {
+  const { width = 300, height = 150, lines, marks = [], integerX = false } = spec;
+  const m = { l: 50, r: 10, t: 8, b: 30 };
+  let [xlo, xhi, ylo, yhi] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (const line of lines) {
+    for (const [x, y] of line.points) {
+      if (typeof y !== "number" || !Number.isFinite(y) || !Number.isFinite(x)) continue;
+      [xlo, xhi, ylo, yhi] = [Math.min(xlo, x), Math.max(xhi, x), Math.min(ylo, y), Math.max(yhi, y)];
+    }
+  }
+  if (xlo > xhi) return html`<div class="hw-chart-empty hw-muted">${spec.empty ?? `${spec.title}: no values yet`}</div>`;
+  const [pw, ph] = [width - m.l - m.r, height - m.t - m.b];
+  const xt = niceTicks(xlo, xhi, Math.max(2, Math.floor(pw / 55)), integerX);
+  const yt = niceTicks(ylo, yhi, Math.max(2, Math.floor(ph / 28)));
+  /** @param {number} x */
+  const sx = (x) => m.l + ((x - xt.lo) / (xt.hi - xt.lo)) * pw;
+  /** @param {number} y */
+  const sy = (y) => m.t + ph - ((y - yt.lo) / (yt.hi - yt.lo)) * ph;
+  const xFormat = spec.xFormat ?? formatTick;
+  const bottom = m.t + ph;
+  const axes = html`<g class="hw-axis"><line x1="${m.l}" y1="${bottom}" x2="${m.l + pw}" y2="${bottom}"></line><line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${bottom}"></line>${xt.ticks.map(
+    (t) => html`<line x1="${sx(t).toFixed(1)}" y1="${bottom}" x2="${sx(t).toFixed(1)}" y2="${bottom + 3}"></line><text class="hw-tick hw-xtick" x="${sx(t).toFixed(1)}" y="${bottom + 13}" text-anchor="middle">${xFormat(t, xt.step)}</text>`,
+  )}${yt.ticks.map(
+    (t) => html`<line class="hw-grid" x1="${m.l}" y1="${sy(t).toFixed(1)}" x2="${m.l + pw}" y2="${sy(t).toFixed(1)}"></line><text class="hw-tick hw-ytick" x="${m.l - 4}" y="${(sy(t) + 3).toFixed(1)}" text-anchor="end">${formatTick(t, yt.step)}</text>`,
+  )}<text class="hw-axis-label hw-xlabel" x="${m.l + pw / 2}" y="${height - 2}" text-anchor="middle">${spec.xLabel}</text><text class="hw-axis-label hw-ylabel" transform="rotate(-90)" x="${-(m.t + ph / 2)}" y="10" text-anchor="middle">${spec.yLabel}</text></g>`;
+  const body = lines.map((line) => {
+    const pts = line.points.filter(([x, y]) => typeof y === "number" && Number.isFinite(y) && Number.isFinite(x)).map(([x, y]) => `${sx(x).toFixed(1)},${sy(/** @type {number} */ (y)).toFixed(1)}`);
+    if (pts.length === 1) {
+      const [cx, cy] = pts[0].split(",");
+      return html`<circle class="${line.cls ?? ""}" cx="${cx}" cy="${cy}" r="2"${line.id ? html` data-trial-id="${line.id}"` : ""}></circle>`;
+    }
+    return html`<polyline class="${line.cls ?? ""}" points="${pts.join(" ")}"${line.id ? html` data-trial-id="${line.id}"` : ""}></polyline>`;
+  });
+  const dots = marks
+    .filter((mk) => Number.isFinite(mk.x) && Number.isFinite(mk.y))
+    .map((mk) => html`<circle class="hw-mark ${mk.cls ?? ""}" cx="${sx(mk.x).toFixed(1)}" cy="${sy(mk.y).toFixed(1)}" r="3">${mk.title ? html`<title>${mk.title}</title>` : ""}</circle>`);
+  return html`<svg class="hw-axes-chart ${spec.cls ?? ""}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img"><title>${spec.title}</title>${axes}<g class="hw-lines">${body}</g><g class="hw-marks">${dots}</g></svg>`;
+}
+
+/** A time tick: "0", "45s", "2m", "2m30s", "1h05m". @param {number} seconds */
+export function formatClock(seconds) {
+  const t = Math.round(seconds);
+  if (t === 0) return "0";
+  const [h, m, sec] = [Math.floor(t / 3600), Math.floor((t % 3600) / 60), t % 60];
+  if (h) return `${h}h${m ? String(m).padStart(2, "0") + "m" : ""}`;
+  if (m) return `${m}m${sec ? String(sec).padStart(2, "0") + "s" : ""}`;
+  return `${sec}s`;
+}
+
 /**
  * The best-so-far chart: a step line through the kernel's points
- * ([finished trials, best] at each new best), drawn on to `finished` trials.
- * @param {Array<[number, number]>} points @param {number} finished @param {string} metric
+ * ([finished trials, best, end time] at each new best), drawn on to
+ * `finished` trials, with axes: the metric's name and values on y, finished
+ * trials on x, or (`x: "time"`) the time since the sweep started, drawn on to
+ * `elapsed` (points without an end time keep the chart on finished trials).
+ * @param {Array<[number, number, (number|null)?]>} points @param {number} finished @param {string} metric
+ * @param {{x?: "trials"|"time", startedAt?: number|null, elapsed?: number}} [opts]
  */
-export function bestChartSvg(points, finished, metric) {
-  const [w, h] = [260, 90];
+export function bestChartSvg(points, finished, metric, opts = {}) {
   if (!points || points.length === 0) return html`<div class="hw-chart-empty hw-muted">best-so-far chart: no finished trial yet</div>`;
-  const xs = [];
-  const ys = [];
-  points.forEach(([x, y], i) => {
-    if (i > 0) xs.push(x), ys.push(points[i - 1][1]);
-    xs.push(x), ys.push(y);
+  const startedAt = opts.startedAt;
+  const byTime = opts.x === "time" && typeof startedAt === "number" && points.every((p) => typeof p[2] === "number");
+  /** @param {[number, number, (number|null)?]} p */
+  const xOf = (p) => (byTime ? Math.max(0, /** @type {number} */ (p[2]) - /** @type {number} */ (startedAt)) : p[0]);
+  /** @type {Array<[number, number]>} */
+  const line = [];
+  points.forEach((p, i) => {
+    if (i > 0) line.push([xOf(p), points[i - 1][1]]);
+    line.push([xOf(p), p[1]]);
   });
   const last = points[points.length - 1];
-  const end = Math.max(finished, last[0]);
-  xs.push(end), ys.push(last[1]);
-  return html`<svg class="hw-best-chart" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" role="img"><title>best ${metric} so far</title><polyline points="${polylinePoints(ys, w, h - 14, xs)}"></polyline><text x="2" y="${h - 2}">best ${metric} after ${end} finished: ${formatNumber(last[1])}</text></svg>`;
+  const end = byTime ? Math.max(opts.elapsed ?? 0, xOf(last)) : Math.max(finished, last[0]);
+  line.push([end, last[1]]);
+  const chart = chartSvg({
+    width: 300,
+    height: 140,
+    title: `best ${metric} so far`,
+    xLabel: byTime ? "time since the sweep started" : "finished trials",
+    yLabel: `best ${metric}`,
+    lines: [{ points: line, cls: "hw-best-line" }],
+    marks: [{ x: xOf(last), y: last[1], cls: "hw-best-mark", title: `best ${metric}: ${formatNumber(last[1])}` }],
+    integerX: !byTime,
+    xFormat: byTime ? (v) => formatClock(v) : undefined,
+    cls: "hw-best-chart",
+  });
+  const canTime = typeof startedAt === "number" && points.every((p) => typeof p[2] === "number");
+  const toggle = canTime
+    ? html` <span class="hw-best-x"><button type="button" class="hw-link${byTime ? "" : raw(" hw-active")}" data-best-x="trials">trials</button> | <button type="button" class="hw-link${byTime ? raw(" hw-active") : ""}" data-best-x="time">time</button></span>`
+    : "";
+  const after = byTime ? `after ${formatDuration(end)}` : `after ${end} finished`;
+  return html`<div class="hw-best-caption hw-muted">best ${metric} ${after}: <b>${formatNumber(last[1])}</b>${toggle}</div>${chart}`;
+}
+
+// ------------------------------------------------------------ learning curves
+/**
+ * Evenly spaced items of `items`, at most `n`, both ends kept.
+ * @template T @param {T[]} items @param {number} n
+ */
+export function evenSample(items, n) {
+  if (items.length <= n) return items.slice();
+  if (n <= 1) return items.slice(0, Math.max(0, n));
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(items[Math.round((i * (items.length - 1)) / (n - 1))]);
+  return out;
+}
+
+/** A row's curve as [step, value] points: the (downsampled) curve spread over its steps. @param {Row} row @returns {Array<[number, number|null]>} */
+export function curvePoints(row) {
+  const curve = row.curve ?? (typeof row.latest === "number" ? [row.latest] : []);
+  const n = Math.max(row.step ?? curve.length, curve.length);
+  if (curve.length === 1) return [[n, curve[0]]];
+  return curve.map((v, i) => [1 + (i * (n - 1)) / (curve.length - 1), v]);
+}
+
+/**
+ * The trials drawn in the learning-curves chart, at most `max`: the best, the
+ * running ones, the 60 best others, then an even sample of the rest, so a
+ * 10,000-trial sweep draws a few hundred lines.
+ * @param {Row[]} rows @param {string} goal @param {string|null} bestId @param {number} max
+ */
+export function curveSample(rows, goal, bestId, max = 200) {
+  const withValues = rows.filter((r) => typeof r.latest === "number" || (r.curve && r.curve.length));
+  if (withValues.length <= max) return withValues;
+  const picked = new Set(withValues.filter((r) => r.id === bestId || r.status === "Running").slice(0, Math.floor(max / 4)));
+  const sign = goal === "minimize" ? 1 : -1;
+  const ranked = withValues.filter((r) => !picked.has(r) && typeof r.best === "number").sort((a, b) => sign * (/** @type {number} */ (a.best) - /** @type {number} */ (b.best)));
+  ranked.slice(0, 60).forEach((r) => picked.size < max && picked.add(r));
+  const rest = withValues.filter((r) => !picked.has(r));
+  evenSample(rest, max - picked.size).forEach((r) => picked.add(r));
+  return withValues.filter((r) => picked.has(r));
+}
+
+/**
+ * The primary metric of every trial over its steps in one chart: stopped-early
+ * trials end in an orange mark where they stopped, failed ones are red and
+ * dashed with a red mark, the best is drawn last and thick.
+ * @param {Row[]} rows @param {{metric: string, goal: string, bestId: string|null, max?: number}} opts
+ */
+export function curvesChartSvg(rows, { metric, goal, bestId, max = 200 }) {
+  const drawn = curveSample(rows, goal, bestId, max);
+  drawn.sort((a, b) => (a.id === bestId ? 1 : 0) - (b.id === bestId ? 1 : 0) || (a.status === "Running" ? 1 : 0) - (b.status === "Running" ? 1 : 0));
+  /** @type {ChartLine[]} */
+  const lines = [];
+  /** @type {ChartMark[]} */
+  const marks = [];
+  for (const row of drawn) {
+    const points = curvePoints(row);
+    const cls = row.id === bestId ? "hw-cl-best" : isFailed(row.status) ? "hw-cl-failed" : `hw-cl-${statusInfo(row.status).css}`;
+    lines.push({ points, cls, id: row.id });
+    const end = [...points].reverse().find(([, y]) => typeof y === "number" && Number.isFinite(y));
+    if (end && row.status === "StoppedEarly") marks.push({ x: end[0], y: /** @type {number} */ (end[1]), cls: "hw-mark-stopped", title: `${row.id} stopped early at step ${row.step}` });
+    if (end && isFailed(row.status)) marks.push({ x: end[0], y: /** @type {number} */ (end[1]), cls: "hw-mark-failed", title: `${row.id} ${statusInfo(row.status).label} at step ${row.step}` });
+    if (end && row.id === bestId) marks.push({ x: end[0], y: /** @type {number} */ (end[1]), cls: "hw-best-mark", title: `best: ${row.id}` });
+  }
+  const total = rows.filter((r) => typeof r.latest === "number" || (r.curve && r.curve.length)).length;
+  const note = total > drawn.length ? `${drawn.length} of ${total} trials drawn (the best, the running ones, the 60 best others and an even sample)` : `${total} ${total === 1 ? "trial" : "trials"}`;
+  const legend = html`<div class="hw-legend hw-small"><span class="hw-key hw-key-best">best</span> <span class="hw-key hw-key-running">running</span> <span class="hw-key hw-key-completed">completed</span> <span class="hw-key hw-key-stopped">stopped early ●</span> <span class="hw-key hw-key-failed">failed ●</span> <span class="hw-muted">${note}</span></div>`;
+  return html`${chartSvg({ width: 760, height: 240, title: `${metric} of every trial over its steps`, xLabel: "step (values logged)", yLabel: metric, lines, marks, cls: "hw-curves-chart", empty: `learning curves: no ${metric} value yet` })}${legend}`;
+}
+
+// ------------------------------------------------------ parallel coordinates
+/**
+ * @typedef {{key: string, label: string, kind: "num"|"cat", lo: number, hi: number, log: boolean,
+ *   cats: string[], metric: boolean}} PcAxis
+ * @typedef {{lo: number, hi: number} | {cats: string[]}} Brush
+ */
+
+/** The value a row has on an axis (undefined: none). @param {Row} row @param {string} key */
+function axisValue(row, key) {
+  const v = /** @type {*} */ (row)[key];
+  return key === "best" && (v === null || (typeof v === "number" && !Number.isFinite(v))) ? undefined : v;
+}
+
+/**
+ * One axis per hyperparameter, then the primary metric (the trials' best
+ * values): numeric axes span the values (log-scaled when positive and over
+ * more than two decades), categorical ones list their values.
+ * @param {Row[]} rows @param {string[]} paramNames @param {string} metric
+ * @returns {PcAxis[]}
+ */
+export function pcAxes(rows, paramNames, metric) {
+  const specs = [...paramNames.map((name) => ({ key: `param:${name}`, label: name, metric: false })), { key: "best", label: `best ${metric}`, metric: true }];
+  return specs.map(({ key, label, metric: isMetric }) => {
+    let [lo, hi, numeric] = [Infinity, -Infinity, true];
+    /** @type {Map<string, *>} */
+    const seen = new Map();
+    /** @type {number[]} */
+    const values = [];
+    for (const row of rows) {
+      const v = axisValue(row, key);
+      if (v === undefined) continue;
+      if (typeof v === "number" && Number.isFinite(v)) {
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+        values.push(v);
+      } else numeric = false;
+      if (seen.size <= 1000) seen.set(formatParam(v), v);
+    }
+    if (numeric) {
+      if (lo > hi) [lo, hi] = [0, 1];
+      return { key, label, kind: /** @type {"num"} */ ("num"), lo, hi, log: looksLogScaled(values, lo, hi), cats: [], metric: isMetric };
+    }
+    const cats = [...seen.entries()].sort((a, b) => compareValues(typeof a[1] === "number" ? a[1] : a[0], typeof b[1] === "number" ? b[1] : b[0])).map(([text]) => text);
+    return { key, label, kind: /** @type {"cat"} */ ("cat"), lo: 0, hi: 1, log: false, cats, metric: isMetric };
+  });
+}
+
+/**
+ * True when positive values spanning more than two decades were sampled on a
+ * log scale (loguniform): their median is nearer their geometric mean than the
+ * middle of their range, in log terms.
+ * @param {number[]} values @param {number} lo @param {number} hi
+ */
+export function looksLogScaled(values, lo, hi) {
+  if (!(lo > 0) || hi / lo <= 100 || values.length < 3) return false;
+  const median = [...values].sort((a, b) => a - b)[values.length >> 1];
+  const [lm, geo, mid] = [Math.log(median), (Math.log(lo) + Math.log(hi)) / 2, Math.log((lo + hi) / 2)];
+  return Math.abs(lm - geo) < Math.abs(lm - mid);
+}
+
+/** Where a value sits on an axis, 0 (bottom) to 1 (top); null when it has none. @param {PcAxis} axis @param {*} value */
+export function axisPos(axis, value) {
+  if (value === undefined) return null;
+  if (axis.kind === "cat") {
+    const i = axis.cats.indexOf(formatParam(value));
+    if (i < 0) return null;
+    return axis.cats.length === 1 ? 0.5 : i / (axis.cats.length - 1);
+  }
+  if (typeof value !== "number" || !Number.isFinite(value)) return null;
+  if (axis.hi === axis.lo) return 0.5;
+  if (axis.log) return value <= 0 ? 0 : (Math.log(value) - Math.log(axis.lo)) / (Math.log(axis.hi) - Math.log(axis.lo));
+  return (value - axis.lo) / (axis.hi - axis.lo);
+}
+
+/** The value at a position of a numeric axis. @param {PcAxis} axis @param {number} pos */
+function axisValueAt(axis, pos) {
+  if (axis.hi === axis.lo) return axis.lo;
+  if (axis.log) return Math.exp(Math.log(axis.lo) + pos * (Math.log(axis.hi) - Math.log(axis.lo)));
+  return axis.lo + pos * (axis.hi - axis.lo);
+}
+
+/**
+ * The brush of a drag from position `a` to `b` (0 bottom, 1 top) along an axis:
+ * a value range on a numeric axis, the values covered on a categorical one.
+ * @param {PcAxis} axis @param {number} a @param {number} b @returns {Brush}
+ */
+export function brushFromPositions(axis, a, b) {
+  const [p0, p1] = [Math.max(0, Math.min(a, b)), Math.min(1, Math.max(a, b))];
+  if (axis.kind === "cat") {
+    // a category is in the brush when the brush reaches within a quarter of a gap of it
+    const tol = axis.cats.length > 1 ? 0.25 / (axis.cats.length - 1) : 0.5;
+    return { cats: axis.cats.filter((c) => { const p = /** @type {number} */ (axisPos(axis, c)); return p >= p0 - tol && p <= p1 + tol; }) };
+  }
+  return { lo: axisValueAt(axis, p0), hi: axisValueAt(axis, p1) };
+}
+
+/** True when `row` is inside every brush. @param {Row} row @param {Object<string, Brush>} brushes */
+export function rowPasses(row, brushes) {
+  for (const [key, brush] of Object.entries(brushes)) {
+    const v = axisValue(row, key);
+    if (v === undefined) return false;
+    if ("cats" in brush) {
+      if (!brush.cats.includes(formatParam(v))) return false;
+    } else if (typeof v !== "number" || v < brush.lo || v > brush.hi) return false;
+  }
+  return true;
+}
+
+/** The rows inside every brush (all rows when there is none). @param {Row[]} rows @param {Object<string, Brush>} brushes */
+export function filterRows(rows, brushes) {
+  return Object.keys(brushes).length === 0 ? rows : rows.filter((r) => rowPasses(r, brushes));
+}
+
+/** A brush as text, e.g. "lr 0.1–0.5" or "kernel ∈ {rbf, poly}". @param {PcAxis|undefined} axis @param {string} key @param {Brush} brush */
+export function brushText(axis, key, brush) {
+  const label = axis?.label ?? key.replace(/^param:/, "");
+  if ("cats" in brush) return `${label} ∈ {${brush.cats.join(", ")}}`;
+  return `${label} ${formatNumber(brush.lo)}–${formatNumber(brush.hi)}`;
+}
+
+const PC = { h: 280, top: 34, bottom: 22, side: 64 };
+
+/**
+ * The parallel-coordinates view as SVG: an axis per hyperparameter and one for
+ * the primary metric, a line per trial (rows inside the brushes in colour, the
+ * others grey, the best thick; at most `max` of each drawn), the brushes, and
+ * a wide transparent strip on each axis to drag a brush along.
+ * @param {Row[]} rows @param {PcAxis[]} axes @param {Object<string, Brush>} brushes
+ * @param {{bestId: string|null, max?: number}} opts
+ */
+export function parcoordsSvg(rows, axes, brushes, { bestId, max = 1500 }) {
+  if (rows.length === 0) return html`<div class="hw-chart-empty hw-muted">parallel coordinates: no trials yet</div>`;
+  const width = Math.max(520, 140 * axes.length);
+  const ph = PC.h - PC.top - PC.bottom;
+  const ax = axes.map((_, i) => (axes.length === 1 ? width / 2 : PC.side + (i * (width - 2 * PC.side)) / (axes.length - 1)));
+  /** @param {number} pos */
+  const y = (pos) => PC.top + (1 - pos) * ph;
+  /** @param {Row} row */
+  const pathOf = (row) => {
+    let d = "";
+    let pen = false;
+    axes.forEach((axis, i) => {
+      const pos = axisPos(axis, axisValue(row, axis.key));
+      if (pos === null) {
+        pen = false;
+        return;
+      }
+      d += `${pen ? "L" : "M"}${ax[i].toFixed(1)} ${y(pos).toFixed(1)}`;
+      pen = true;
+    });
+    return d;
+  };
+  const inside = [];
+  const outside = [];
+  for (const row of rows) (rowPasses(row, brushes) ? inside : outside).push(row);
+  const best = rows.find((r) => r.id === bestId);
+  const bg = evenSample(outside, Math.floor(max / 2)).map(pathOf).join("");
+  const fg = evenSample(inside, max).map(pathOf).join("");
+  const axesMarkup = axes.map((axis, i) => {
+    const x = ax[i];
+    /** @type {Array<[number, string]>} */
+    let ticks;
+    if (axis.kind === "cat") {
+      const every = Math.max(1, Math.ceil(axis.cats.length / 16));
+      ticks = axis.cats.filter((_, j) => j % every === 0 || j === axis.cats.length - 1).map((c) => [/** @type {number} */ (axisPos(axis, c)), c]);
+    } else if (axis.log) {
+      ticks = [];
+      for (let e = Math.ceil(Math.log10(axis.lo) - 1e-9); e <= Math.floor(Math.log10(axis.hi) + 1e-9); e++) ticks.push([/** @type {number} */ (axisPos(axis, 10 ** e)), formatNumber(10 ** e)]);
+      ticks.push([0, formatNumber(axis.lo)], [1, formatNumber(axis.hi)]);
+    } else if (axis.lo === axis.hi) {
+      ticks = [[0.5, formatNumber(axis.lo)]];
+    } else {
+      const t = niceTicks(axis.lo, axis.hi, 4);
+      ticks = t.ticks.filter((v) => v >= axis.lo - 1e-12 && v <= axis.hi + 1e-12).map((v) => [/** @type {number} */ (axisPos(axis, v)), formatTick(v, t.step)]);
+    }
+    const brush = brushes[axis.key];
+    let brushMarkup = html``;
+    if (brush) {
+      let [p0, p1] = [0, 0];
+      if ("cats" in brush) {
+        const ps = brush.cats.map((c) => axisPos(axis, c)).filter((p) => p !== null);
+        const half = axis.cats.length > 1 ? 0.5 / (axis.cats.length - 1) : 0.5;
+        [p0, p1] = ps.length ? [Math.max(0, Math.min(...ps) - half / 2), Math.min(1, Math.max(...ps) + half / 2)] : [0, 0];
+      } else {
+        [p0, p1] = [Math.max(0, /** @type {number} */ (axisPos(axis, Math.max(brush.lo, axis.lo)) ?? 0)), Math.min(1, /** @type {number} */ (axisPos(axis, Math.min(brush.hi, axis.hi)) ?? 1))];
+      }
+      const attrs = "cats" in brush ? html` data-cats="${JSON.stringify(brush.cats)}"` : html` data-lo="${brush.lo}" data-hi="${brush.hi}"`;
+      brushMarkup = html`<rect class="hw-pc-brush" data-axis="${axis.key}"${attrs} x="${x - 8}" y="${y(p1).toFixed(1)}" width="16" height="${Math.max(2, y(p0) - y(p1)).toFixed(1)}"><title>${brushText(axis, axis.key, brush)} (click the axis to clear)</title></rect>`;
+    }
+    const label = axis.label.length > 22 ? `${axis.label.slice(0, 21)}…` : axis.label;
+    return html`<g class="hw-pc-axis${axis.metric ? raw(" hw-pc-metric") : ""}" data-axis="${axis.key}"><line x1="${x}" y1="${PC.top}" x2="${x}" y2="${PC.top + ph}"></line>${ticks.map(
+      ([pos, text]) => html`<line x1="${x - 3}" y1="${y(pos).toFixed(1)}" x2="${x}" y2="${y(pos).toFixed(1)}"></line><text class="hw-tick" x="${x - 5}" y="${(y(pos) + 3).toFixed(1)}" text-anchor="end">${text.length > 14 ? html`${text.slice(0, 13)}…<title>${text}</title>` : text}</text>`,
+    )}<text class="hw-axis-label" x="${x}" y="${PC.top - 18}" text-anchor="middle">${label}<title>${axis.label}${axis.log ? " (log scale)" : ""}</title></text>${axis.log ? html`<text class="hw-tick" x="${x}" y="${PC.top - 6}" text-anchor="middle">log</text>` : ""}${brushMarkup}<rect class="hw-pc-hit" data-axis="${axis.key}" x="${x - 14}" y="${PC.top}" width="28" height="${ph}"><title>drag along ${axis.label} to filter the table; click to clear</title></rect></g>`;
+  });
+  const drawnNote = inside.length > max || outside.length > Math.floor(max / 2) ? ` (a sample of at most ${max} lines drawn)` : "";
+  return html`<svg class="hw-parcoords" width="${width}" height="${PC.h}" viewBox="0 0 ${width} ${PC.h}" role="img" data-top="${PC.top}" data-bottom="${PC.top + ph}"><title>parallel coordinates of ${rows.length} trials</title><path class="hw-pc-bg" d="${bg}"></path><path class="hw-pc-fg${Object.keys(brushes).length ? raw(" hw-pc-brushed") : ""}" d="${fg}"></path>${best ? html`<path class="hw-pc-best" d="${pathOf(best)}"></path>` : ""}${axesMarkup}</svg><div class="hw-small hw-muted">${Object.keys(brushes).length ? `${inside.length} of ${rows.length} trials inside the brushes` : `${rows.length} trials`}${drawnNote} · drag along an axis to filter the table, click an axis to clear its brush</div>`;
 }
 
 // --------------------------------------------------------------------- markup
@@ -339,7 +752,7 @@ export function rowParts(row, columns, ctx) {
   const isBest = ctx.bestId !== null && row.id === ctx.bestId;
   return {
     attrs: {
-      class: isBest ? "hw-row hw-best" : "hw-row",
+      class: `hw-row${isBest ? " hw-best" : ""}${ctx.selectedId != null && row.id === ctx.selectedId ? " hw-selected" : ""}`,
       "data-trial-id": String(row.id),
       "data-status": String(row.status),
       "data-best": isBest ? "true" : "false",
@@ -381,18 +794,76 @@ export function bestPanelHtml(best, metric) {
     .map(([key, value]) => html`<tr><th>${key.slice(6)}</th><td>${formatParam(value)}</td></tr>`)}</table>`;
 }
 
-/** The progress line: status, elapsed time, counts and remaining budget. @param {Summary} summary @param {number} elapsed */
+/**
+ * The progress area: status, elapsed time, one count ("43 of 60 finished · 2
+ * running", the bar showing the same fraction), what did not run once the
+ * sweep ended early ("canceled · 8 runs not started"), the time left, the
+ * kernel's notice (`summary.notice`, optional) and the counts by status.
+ * @param {Summary} summary @param {number} elapsed
+ */
 export function progressHtml(summary, elapsed) {
   const counts = summary.counts ?? {};
   const finished = Object.entries(counts).reduce((s, [k, n]) => (isActive(k) ? s : s + n), 0);
   const total = summary.max_total_runs ?? null;
-  const budget = [];
-  if (total !== null) budget.push(`${Math.max(0, total - (summary.n_trials ?? 0))} of ${total} runs left to start`);
-  if (typeof summary.max_duration === "number" && summary.status === "Running") budget.push(`${formatDuration(Math.max(0, summary.max_duration - elapsed))} left`);
-  const bar = total ? html`<div class="hw-bar"><div class="hw-bar-fill" style="width:${Math.min(100, (100 * finished) / total).toFixed(1)}%"></div></div>` : "";
-  return html`<div class="hw-progress-line"><span class="hw-sweep-status hw-sweep-${String(summary.status ?? "").toLowerCase()}">${summary.status ?? ""}</span> <span class="hw-elapsed">elapsed ${formatDuration(elapsed)}</span> <span class="hw-counts">${finished} finished of ${summary.n_trials ?? 0} trials</span>${
-    budget.length ? html` <span class="hw-budget">${budget.join(", ")}</span>` : ""
-  }</div>${bar}<div class="hw-chips">${statusChips(counts)}</div>`;
+  const status = summary.status ?? "";
+  const parts = [total !== null ? `${finished} of ${total} finished` : `${finished} finished`];
+  if (counts.Running) parts.push(`${counts.Running} running`);
+  if (counts.Queued) parts.push(`${counts.Queued} queued`);
+  const notStarted = total !== null ? Math.max(0, total - (summary.n_trials ?? 0)) : 0;
+  /** @type {string[]} */
+  const ended = [];
+  if (status && status !== "Running") {
+    if (status === "Canceled") ended.push("canceled");
+    if (notStarted > 0) ended.push(`${notStarted} ${notStarted === 1 ? "run" : "runs"} not started`);
+    if (status === "Canceled" && counts.Canceled) ended.push(`${counts.Canceled} ${counts.Canceled === 1 ? "trial" : "trials"} canceled`);
+  }
+  const left = typeof summary.max_duration === "number" && status === "Running" ? `${formatDuration(Math.max(0, summary.max_duration - elapsed))} left` : "";
+  const bar = total ? html`<div class="hw-bar" title="${finished} of ${total} finished"><div class="hw-bar-fill" style="width:${Math.min(100, (100 * finished) / total).toFixed(1)}%"></div></div>` : "";
+  const notice = typeof summary.notice === "string" && summary.notice ? html`<div class="hw-notice">${summary.notice}</div>` : "";
+  return html`<div class="hw-progress-line"><span class="hw-sweep-status hw-sweep-${status.toLowerCase()}">${status}</span> <span class="hw-elapsed">elapsed ${formatDuration(elapsed)}</span> <span class="hw-counts">${parts.join(" · ")}</span>${
+    ended.length ? html` <span class="hw-ended">${ended.join(" · ")}</span>` : ""
+  }${left ? html` <span class="hw-budget">${left}</span>` : ""}</div>${bar}${notice}<div class="hw-chips">${statusChips(counts)}</div>`;
+}
+
+// ---------------------------------------------------------------- row details
+/**
+ * A trial in full, the kernel's answer to `trial_request`
+ * (hyperwidget/notebook/_snapshot.py `trial_detail`).
+ * @typedef {{type: "trial", id: string, missing?: boolean, index?: number, status?: string,
+ *   params?: Object<string, *>, metrics?: Object<string, {steps: number[], values: Array<number|null>}>,
+ *   lengths?: Object<string, number>, error?: string|null, started_at?: number|null, ended_at?: number|null,
+ *   worker?: string|null, files?: string[]|null, n_files?: number|null}} TrialDetail
+ */
+
+/**
+ * The details panel of one trial: every metric it logged as a chart over its
+ * steps, its hyperparameters, the whole error text and its output files.
+ * `detail` null: the answer has not arrived yet.
+ * @param {string} id @param {TrialDetail|null} detail @param {string} metric primary metric (drawn first)
+ */
+export function detailHtml(id, detail, metric) {
+  const close = html`<button type="button" class="hw-btn hw-detail-close" data-detail-close="1" title="close">× close</button>`;
+  if (!detail) return html`<div class="hw-detail-head"><b>trial <span class="hw-id">${id}</span></b> <span class="hw-muted">loading…</span> ${close}</div>`;
+  if (detail.missing) return html`<div class="hw-detail-head"><b>trial <span class="hw-id">${id}</span></b> <span class="hw-muted">the kernel has no such trial</span> ${close}</div>`;
+  const info = statusInfo(detail.status ?? "");
+  const duration = typeof detail.started_at === "number" && typeof detail.ended_at === "number" ? formatDuration(detail.ended_at - detail.started_at) : "";
+  const charts = Object.entries(detail.metrics ?? {}).map(([name, series]) => {
+    /** @type {Array<[number, number|null]>} */
+    const points = series.values.map((v, i) => [series.steps[i], v]);
+    const total = detail.lengths?.[name] ?? points.length;
+    const note = total > points.length ? html`<div class="hw-muted hw-small">${points.length} of ${total} values shown</div>` : "";
+    return html`<div class="hw-detail-chart" data-metric="${name}">${chartSvg({ width: 280, height: 130, title: `${name} of ${detail.id}`, xLabel: "step", yLabel: name, lines: [{ points, cls: name === metric ? "hw-primary-line" : "" }], empty: `${name}: no finite value` })}<div class="hw-small">${name}: ${total} ${total === 1 ? "value" : "values"}, last ${formatNumber(series.values[series.values.length - 1])}</div>${note}</div>`;
+  });
+  const params = Object.entries(detail.params ?? {}).map(([k, v]) => html`<tr><th>${k}</th><td>${formatParam(v)}</td></tr>`);
+  const files =
+    detail.files == null
+      ? html`<div class="hw-muted">the run does not list output files</div>`
+      : detail.files.length === 0
+        ? html`<div class="hw-muted">no output files</div>`
+        : html`<ul class="hw-files">${detail.files.map((f) => html`<li class="hw-id">${f}</li>`)}</ul>${(detail.n_files ?? 0) > detail.files.length ? html`<div class="hw-muted">${detail.files.length} of ${detail.n_files} files listed</div>` : ""}`;
+  return html`<div class="hw-detail-head"><b>trial <span class="hw-id">${detail.id}</span></b> <span class="hw-muted">#${detail.index ?? ""}</span> <span class="hw-status hw-status-${info.css}">${info.label}</span>${duration ? html` <span class="hw-muted">${duration}</span>` : ""}${detail.worker ? html` <span class="hw-muted">on ${detail.worker}</span>` : ""} ${close}</div><div class="hw-detail-body"><div class="hw-detail-side"><div class="hw-detail-title">hyperparameters</div><table class="hw-kv">${params}</table><div class="hw-detail-title">output files</div>${files}</div><div class="hw-detail-charts">${charts.length ? charts : html`<div class="hw-muted">no metric logged</div>`}</div></div>${
+    detail.error ? html`<div class="hw-detail-title">error</div><pre class="hw-error">${detail.error}</pre>` : ""
+  }`;
 }
 
 // ----------------------------------------------------------------------- view
@@ -417,7 +888,8 @@ class MonitorView {
     this.summary = model.get("summary") ?? {};
     /** @type {Sweep} */
     this.sweep = model.get("sweep") ?? {};
-    this.sort = { key: "index", dir: /** @type {"asc"|"desc"} */ ("asc") };
+    /** the table's order: DEFAULT_SORT_KEY (running, then best) until a header is clicked; kept across updates */
+    this.sort = { key: DEFAULT_SORT_KEY, dir: /** @type {"asc"|"desc"} */ ("asc") };
     this.page = 0;
     this.pageSize = model.get("page_size") || 50;
     /** @type {Set<string>} trial ids whose stop was requested */
@@ -425,21 +897,52 @@ class MonitorView {
     this.stopSweepRequested = false;
     this.clockOffset = 0; // kernel time - browser time, in seconds
     this.frame = 0;
+    /** @type {string|null} the trial whose details are open */
+    this.detailId = null;
+    /** @type {TrialDetail|null} */
+    this.detail = null;
+    this.detailAsked = 0; // when its details were last asked for (ms)
+    /** @type {"curves"|"parallel"|"none"} the chart shown above the table */
+    this.view = "curves";
+    /** @type {"trials"|"time"} the x axis of the best-so-far chart */
+    this.bestX = "trials";
+    /** @type {Object<string, Brush>} parallel-coordinates brushes by axis key; they filter the table */
+    this.brushes = {};
+    /** @type {PcAxis[]} */
+    this.axes = [];
+    /** @type {Row[]|null} the sorted rows inside the brushes, until rows, sort or brushes change */
+    this.filtered = null;
+    this.chartAt = 0; // when the chart was last drawn (ms)
+    this.chartForce = true; // draw the chart at the next render whatever its age
+    this.version = 0; // counts the updates of the rows
+    this.chartVersion = -1; // the rows' version the chart shows
+    /** @type {any} */
+    this.chartTimer = 0;
+    /** @type {{key: string, y0: number, rect: SVGRectElement, svg: SVGSVGElement}|null} a brush being dragged */
+    this.drag = null;
     this.syncClock();
     this.el.classList.add("hw-monitor");
     this.el.innerHTML = html`<div class="hw-header"><div class="hw-title"></div><button type="button" class="hw-btn hw-stop-sweep">stop sweep</button></div>
 <div class="hw-top"><div class="hw-progress"></div><div class="hw-best-panel"></div><div class="hw-chart"></div></div>
+<div class="hw-views"><span class="hw-muted">charts:</span> <button type="button" class="hw-btn" data-view="curves">learning curves</button><button type="button" class="hw-btn" data-view="parallel">parallel coordinates</button><button type="button" class="hw-btn" data-view="none">hide</button></div>
+<div class="hw-view"></div>
+<div class="hw-table-bar"><span class="hw-order"></span> <button type="button" class="hw-btn hw-sort-reset" data-sort-reset="1">running &amp; best first</button> <span class="hw-filter-info"></span> <button type="button" class="hw-btn hw-clear-brushes" data-clear-brushes="1" hidden>clear filters</button></div>
 <div class="hw-table-wrap"><table class="hw-table"><thead></thead><tbody></tbody></table></div>
 <div class="hw-pager"><button type="button" class="hw-btn" data-page="prev">‹ prev</button><span class="hw-page-info"></span><button type="button" class="hw-btn" data-page="next">next ›</button><label>rows per page <select class="hw-page-size">${PAGE_SIZES.map(
       (n) => html`<option value="${n}">${n}</option>`,
-    )}</select></label></div>`.text;
+    )}</select></label></div>
+<div class="hw-detail" hidden></div>`.text;
     /** @param {string} sel */
     const q = (sel) => /** @type {HTMLElement} */ (el.querySelector(sel));
-    this.parts = { title: q(".hw-title"), stopSweep: /** @type {HTMLButtonElement} */ (q(".hw-stop-sweep")), progress: q(".hw-progress"), best: q(".hw-best-panel"), chart: q(".hw-chart"), thead: q("thead"), tbody: q("tbody"), pageInfo: q(".hw-page-info"), pageSize: /** @type {HTMLSelectElement} */ (q(".hw-page-size")) };
+    this.parts = { title: q(".hw-title"), stopSweep: /** @type {HTMLButtonElement} */ (q(".hw-stop-sweep")), progress: q(".hw-progress"), best: q(".hw-best-panel"), chart: q(".hw-chart"), thead: q("thead"), tbody: q("tbody"), pageInfo: q(".hw-page-info"), order: q(".hw-order"), view: q(".hw-view"), filterInfo: q(".hw-filter-info"), clearBrushes: /** @type {HTMLButtonElement} */ (q(".hw-clear-brushes")), detail: q(".hw-detail"), sortReset: /** @type {HTMLButtonElement} */ (q(".hw-sort-reset")), pageSize: /** @type {HTMLSelectElement} */ (q(".hw-page-size")) };
     this.parts.pageSize.value = String(this.pageSize);
     this.onClick = this.onClick.bind(this);
     this.onPageSize = this.onPageSize.bind(this);
     el.addEventListener("click", this.onClick);
+    this.onPointerDown = this.onPointerDown.bind(this);
+    this.onPointerMove = this.onPointerMove.bind(this);
+    this.onPointerUp = this.onPointerUp.bind(this);
+    el.addEventListener("pointerdown", this.onPointerDown);
     this.parts.pageSize.addEventListener("change", this.onPageSize);
   }
 
@@ -447,13 +950,24 @@ class MonitorView {
     if (typeof this.summary.now === "number") this.clockOffset = this.summary.now - Date.now() / 1000;
   }
 
-  /** @param {{type?: string, full?: boolean, rows?: Row[], summary?: Summary, sweep?: Sweep}} msg */
+  /** @param {{type?: string, full?: boolean, rows?: Row[], summary?: Summary, sweep?: Sweep} & Partial<TrialDetail>} msg */
   onMessage(msg) {
+    if (msg && msg.type === "trial") {
+      if (msg.id === this.detailId) {
+        this.detail = /** @type {TrialDetail} */ (msg);
+        this.schedule();
+      }
+      return;
+    }
     if (!msg || msg.type !== "update") return;
+    // the open trial changed: ask again for its details (at most once a second)
+    if (this.detailId !== null && (msg.rows ?? []).some((r) => r.id === this.detailId) && Date.now() - this.detailAsked > 1000) this.askDetail();
     if (msg.sweep) this.sweep = msg.sweep;
     if (msg.full) this.rows.clear();
     for (const row of msg.rows ?? []) this.rows.set(row.id, row);
+    this.version += 1;
     this.sorted = null;
+    this.filtered = null;
     if (msg.summary) this.summary = msg.summary;
     this.syncClock();
     this.schedule();
@@ -495,49 +1009,95 @@ class MonitorView {
     const elapsed = running && typeof this.summary.started_at === "number" ? now - this.summary.started_at : this.summary.elapsed ?? 0;
     setHtml(this.parts.progress, progressHtml(this.summary, elapsed).text);
     setHtml(this.parts.best, bestPanelHtml(bestId === null ? undefined : this.rows.get(bestId), metric).text);
-    setHtml(this.parts.chart, bestChartSvg(this.summary.best_chart ?? [], this.summary.n_finished ?? 0, metric).text);
+    setHtml(this.parts.chart, bestChartSvg(this.summary.best_chart ?? [], this.summary.n_finished ?? 0, metric, { x: this.bestX, startedAt: this.summary.started_at, elapsed: Math.floor(elapsed) }).text);
     setHtml(this.parts.thead, headerHtml(columns, this.sort).text);
-    const col = columns.find((c) => c.key === this.sort.key) ?? columns[0];
-    if (!this.sorted || col.kind === "duration") this.sorted = sortRows([...this.rows.values()], col, this.sort.dir, now);
-    const page = pageOf(this.sorted, this.page, this.pageSize);
+    const col = columns.find((c) => c.key === this.sort.key);
+    if (!col) {
+      if (!this.sorted) this.sorted = defaultOrder([...this.rows.values()], goal);
+      this.parts.order.textContent = `order: running, then best ${metric}, then the rest`;
+    } else {
+      if (!this.sorted || col.kind === "duration") this.sorted = sortRows([...this.rows.values()], col, this.sort.dir, now);
+      this.parts.order.textContent = `order: ${col.label} ${this.sort.dir === "asc" ? "ascending" : "descending"}`;
+    }
+    this.parts.sortReset.hidden = !col;
+    if (!this.filtered || col?.kind === "duration") this.filtered = filterRows(this.sorted, this.brushes);
+    this.renderChart(metric, goal, bestId);
+    const brushed = Object.keys(this.brushes);
+    this.parts.filterInfo.textContent = brushed.length ? `filter: ${brushed.map((k) => brushText(this.axes.find((a) => a.key === k), k, this.brushes[k])).join(", ")} · ${this.filtered.length} of ${this.rows.size} trials` : "";
+    this.parts.clearBrushes.hidden = brushed.length === 0;
+    this.el.dataset.filtered = brushed.length ? String(this.filtered.length) : "";
+    this.el.dataset.sort = col ? `${col.key}:${this.sort.dir}` : DEFAULT_SORT_KEY;
+    const page = pageOf(this.filtered, this.page, this.pageSize);
     this.page = page.page;
-    this.renderBody(page.rows, columns, { bestId, now, stopping: this.stopping, canStop: running, metric, sweepName: this.sweep.name });
+    this.renderBody(page.rows, columns, { bestId, now, stopping: this.stopping, canStop: running, metric, sweepName: this.sweep.name, selectedId: this.detailId });
+    this.parts.detail.hidden = this.detailId === null;
+    if (this.detailId !== null) setHtml(this.parts.detail, detailHtml(this.detailId, this.detail, metric).text);
     const n = this.rows.size;
-    this.parts.pageInfo.textContent = n ? `rows ${page.start + 1}–${page.end} of ${n} (page ${page.page + 1}/${page.pageCount})` : "no trials yet";
+    const shown = this.filtered.length;
+    const of = shown < n ? ` (filtered from ${n})` : "";
+    this.parts.pageInfo.textContent = !n ? "no trials yet" : shown ? `rows ${page.start + 1}–${page.end} of ${shown}${of} (page ${page.page + 1}/${page.pageCount})` : `no trial inside the filters${of}`;
     this.el.dataset.sweepStatus = this.summary.status ?? "";
     this.el.dataset.rowCount = String(n);
   }
 
   /**
-   * Update the table body. The leading rows that show the same trials as
-   * before (a live update) are updated in place, only the cells that changed,
-   * so a button under the pointer survives (a click whose mousedown and mouseup
-   * land on different elements is lost); the rest (a new page, a new sort, new
-   * trials) is replaced with one parse.
+   * Update the table body, keyed by trial id: a trial's `<tr>` is kept (moved
+   * when the order changed) and only its cells that changed are replaced, so a
+   * button under the pointer survives (a click whose mousedown and mouseup land
+   * on different elements is lost) and a live update in the default order
+   * (a new running trial on top, a new best moving up) touches a few rows, not
+   * the page; new trials' rows are parsed in one go.
    * @param {Row[]} rows @param {Column[]} columns @param {RowContext} ctx
    */
   renderBody(rows, columns, ctx) {
     const tbody = this.parts.tbody;
-    const trs = /** @type {Array<HTMLTableRowElement & {hwCells?: string[]}>} */ ([...tbody.children]);
+    /** @typedef {HTMLTableRowElement & {hwCells?: string[]}} Tr */
+    /** @type {Map<string, Tr>} */
+    const old = new Map();
+    for (const tr of /** @type {Tr[]} */ ([...tbody.children])) old.set(tr.dataset.trialId ?? "", tr);
     const parts = rows.map((row) => rowParts(row, columns, ctx));
-    let same = 0;
-    while (same < Math.min(trs.length, rows.length) && trs[same].dataset.trialId === rows[same].id && trs[same].hwCells?.length === parts[same].cells.length) same += 1;
-    trs.slice(0, same).forEach((tr, i) => {
-      for (const [name, value] of Object.entries(parts[i].attrs)) {
-        if (value === "") tr.removeAttribute(name);
-        else if (tr.getAttribute(name) !== value) tr.setAttribute(name, value);
-      }
-      const cells = /** @type {string[]} */ (tr.hwCells);
-      parts[i].cells.forEach((cell, j) => {
-        if (cells[j] !== cell) {
-          /** @type {HTMLElement} */ (tr.children[j]).outerHTML = cell;
-          cells[j] = cell;
-        }
-      });
+    /** @type {Array<Tr|null>} */
+    const kept = rows.map((row, i) => {
+      const tr = old.get(row.id);
+      if (!tr || tr.hwCells?.length !== parts[i].cells.length) return null;
+      old.delete(row.id);
+      return tr;
     });
-    trs.slice(same).forEach((tr) => tr.remove());
-    tbody.insertAdjacentHTML("beforeend", parts.slice(same).map((p) => trHtml(p).text).join(""));
-    [...tbody.children].slice(same).forEach((tr, i) => Object.assign(tr, { hwCells: parts[same + i].cells }));
+    const fresh = parts.filter((_, i) => kept[i] === null);
+    // most rows new (a new page, sort or filter): one replacement; else remove and move the few that changed
+    const many = fresh.length > rows.length / 2;
+    if (!many) for (const tr of old.values()) tr.remove();
+    const made = /** @type {Tr[]} */ ([]);
+    if (fresh.length) {
+      const box = tbody.ownerDocument.createElement("tbody");
+      box.innerHTML = fresh.map((p) => trHtml(p).text).join("");
+      made.push(.../** @type {Tr[]} */ ([...box.children]));
+    }
+    let next = 0;
+    /** @type {Tr[]} */
+    const order = [];
+    rows.forEach((_, i) => {
+      let tr = kept[i];
+      if (tr) {
+        for (const [name, value] of Object.entries(parts[i].attrs)) {
+          if (value === "") tr.removeAttribute(name);
+          else if (tr.getAttribute(name) !== value) tr.setAttribute(name, value);
+        }
+        const cells = /** @type {string[]} */ (tr.hwCells);
+        parts[i].cells.forEach((cell, j) => {
+          if (cells[j] !== cell) {
+            /** @type {HTMLElement} */ (/** @type {Tr} */ (tr).children[j]).outerHTML = cell;
+            cells[j] = cell;
+          }
+        });
+      } else {
+        tr = made[next++];
+        tr.hwCells = parts[i].cells;
+      }
+      order.push(tr);
+      if (!many && tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] ?? null);
+    });
+    if (many) tbody.replaceChildren(...order);
   }
 
   /** Delegated clicks: sort headers, stop buttons, pager. @param {MouseEvent} event */
@@ -546,10 +1106,39 @@ class MonitorView {
     const th = target.closest("th[data-sort]");
     const stopTrial = target.closest("button[data-stop-trial]");
     const pager = target.closest("button[data-page]");
-    if (th) {
+    const tr = target.closest("tr[data-trial-id]");
+    const viewButton = target.closest("button[data-view]");
+    const bestX = target.closest("button[data-best-x]");
+    if (bestX) {
+      this.bestX = bestX.getAttribute("data-best-x") === "time" ? "time" : "trials";
+    } else if (viewButton) {
+      this.view = /** @type {"curves"|"parallel"|"none"} */ (viewButton.getAttribute("data-view"));
+      this.chartForce = true;
+    } else if (target.closest("button[data-clear-brushes]")) {
+      this.setBrushes({});
+    } else if (target.closest("button[data-detail-close]")) {
+      this.detailId = null;
+      this.detail = null;
+    } else if (tr && !stopTrial && tr.closest("tbody")) {
+      const id = tr.getAttribute("data-trial-id") ?? "";
+      if (id === this.detailId) {
+        this.detailId = null;
+        this.detail = null;
+      } else {
+        this.detailId = id;
+        this.detail = null;
+        this.askDetail();
+      }
+    } else if (target.closest("button[data-sort-reset]")) {
+      this.sort = { key: DEFAULT_SORT_KEY, dir: "asc" };
+      this.page = 0;
+      this.sorted = null;
+      this.filtered = null;
+    } else if (th) {
       this.sort = nextSort(this.sort, th.getAttribute("data-sort") ?? "index", this.sweep.goal ?? "maximize");
       this.page = 0;
       this.sorted = null;
+      this.filtered = null;
     } else if (stopTrial) {
       const id = stopTrial.getAttribute("data-stop-trial") ?? "";
       this.stopping.add(id);
@@ -563,6 +1152,108 @@ class MonitorView {
     this.schedule();
   }
 
+  /**
+   * Draw the chart above the table: at most twice a second while rows pour in
+   * (a timer catches up), at once after a click or a brush. Not while a brush
+   * is dragged (the drag's rectangle lives in the current SVG).
+   * @param {string} metric @param {string} goal @param {string|null} bestId
+   */
+  renderChart(metric, goal, bestId) {
+    this.el.dataset.view = this.view;
+    for (const b of this.el.querySelectorAll("button[data-view]")) b.classList.toggle("hw-active", b.getAttribute("data-view") === this.view);
+    if (this.drag || (!this.chartForce && this.chartVersion === this.version)) return;
+    const age = Date.now() - this.chartAt;
+    if (!this.chartForce && age < 500) {
+      if (!this.chartTimer) {
+        this.chartTimer = setTimeout(() => {
+          this.chartTimer = 0;
+          this.chartForce = true;
+          this.schedule();
+        }, 500 - age);
+      }
+      return;
+    }
+    this.chartForce = false;
+    this.chartAt = Date.now();
+    this.chartVersion = this.version;
+    const rows = /** @type {Row[]} */ (this.sorted);
+    if (this.view === "parallel" || Object.keys(this.brushes).length) this.axes = pcAxes(rows, this.sweep.param_names ?? [], metric);
+    let markup = html``;
+    if (this.view === "curves") markup = curvesChartSvg(/** @type {Row[]} */ (this.filtered), { metric, goal, bestId });
+    else if (this.view === "parallel") markup = parcoordsSvg(rows, this.axes, this.brushes, { bestId });
+    setHtml(this.parts.view, markup.text);
+  }
+
+  /** Replace the brushes: the table shows its first page of the rows inside them. @param {Object<string, Brush>} brushes */
+  setBrushes(brushes) {
+    this.brushes = brushes;
+    this.filtered = null;
+    this.page = 0;
+    this.chartForce = true;
+    this.schedule();
+  }
+
+  /** The y of a pointer event in the SVG's own units. @param {SVGSVGElement} svg @param {PointerEvent} event */
+  svgY(svg, event) {
+    const ctm = svg.getScreenCTM();
+    if (!ctm) return event.clientY - svg.getBoundingClientRect().top;
+    return new DOMPoint(event.clientX, event.clientY).matrixTransform(ctm.inverse()).y;
+  }
+
+  /** A drag starts on an axis of the parallel coordinates. @param {PointerEvent} event */
+  onPointerDown(event) {
+    const hit = /** @type {Element} */ (event.target).closest?.(".hw-pc-hit");
+    const svg = /** @type {SVGSVGElement|null} */ (hit?.closest("svg.hw-parcoords") ?? null);
+    if (!hit || !svg || event.button !== 0) return;
+    event.preventDefault();
+    const key = hit.getAttribute("data-axis") ?? "";
+    const y0 = this.svgY(svg, event);
+    const rect = /** @type {SVGRectElement} */ (document.createElementNS("http://www.w3.org/2000/svg", "rect"));
+    const x = Number(hit.getAttribute("x")) + 6;
+    rect.setAttribute("class", "hw-pc-brush hw-pc-dragging");
+    Object.entries({ x, y: y0, width: 16, height: 0 }).forEach(([k, v]) => rect.setAttribute(k, String(v)));
+    hit.parentNode?.insertBefore(rect, hit);
+    this.drag = { key, y0, rect, svg };
+    window.addEventListener("pointermove", this.onPointerMove);
+    window.addEventListener("pointerup", this.onPointerUp);
+  }
+
+  /** @param {PointerEvent} event */
+  onPointerMove(event) {
+    if (!this.drag) return;
+    const { svg, y0, rect } = this.drag;
+    const [top, bottom] = [Number(svg.dataset.top), Number(svg.dataset.bottom)];
+    const y1 = Math.min(bottom, Math.max(top, this.svgY(svg, event)));
+    rect.setAttribute("y", String(Math.min(y0, y1)));
+    rect.setAttribute("height", String(Math.abs(y1 - y0)));
+  }
+
+  /** A drag ends: a brush from its extent, or a click, which clears the axis's brush. @param {PointerEvent} event */
+  onPointerUp(event) {
+    window.removeEventListener("pointermove", this.onPointerMove);
+    window.removeEventListener("pointerup", this.onPointerUp);
+    if (!this.drag) return;
+    const { key, svg, y0 } = this.drag;
+    this.drag = null;
+    const [top, bottom] = [Number(svg.dataset.top), Number(svg.dataset.bottom)];
+    const y1 = Math.min(bottom, Math.max(top, this.svgY(svg, event)));
+    const brushes = { ...this.brushes };
+    const axis = this.axes.find((a) => a.key === key);
+    if (Math.abs(y1 - y0) < 3 || !axis) delete brushes[key];
+    else {
+      /** @param {number} yy */
+      const pos = (yy) => (bottom - yy) / (bottom - top);
+      brushes[key] = brushFromPositions(axis, pos(y0), pos(y1));
+    }
+    this.setBrushes(brushes);
+  }
+
+  /** Ask the kernel for the open trial's details (answered by one `trial` message). */
+  askDetail() {
+    this.detailAsked = Date.now();
+    this.model.send({ type: "trial_request", id: this.detailId });
+  }
+
   onPageSize() {
     this.pageSize = Number(this.parts.pageSize.value) || 50;
     this.page = 0;
@@ -571,7 +1262,11 @@ class MonitorView {
 
   destroy() {
     this.frame = 0;
+    clearTimeout(this.chartTimer);
     this.el.removeEventListener("click", this.onClick);
+    this.el.removeEventListener("pointerdown", this.onPointerDown);
+    window.removeEventListener("pointermove", this.onPointerMove);
+    window.removeEventListener("pointerup", this.onPointerUp);
   }
 }
 

@@ -378,3 +378,91 @@ def test_a_monitor_shows_a_second_sweep_after_the_first() -> None:
     sent = len(rec.messages)
     time.sleep(0.1)  # neither sender thread is left running
     assert len(rec.messages) == sent and senders() <= before
+
+
+class FakeChild:
+    def __init__(self, record: TrialRecord, files: list[str]) -> None:
+        self.id = record.id
+        self.files = files
+
+    def get_file_names(self) -> list[str]:
+        return list(self.files)
+
+
+def test_a_trial_request_is_answered_with_the_trial_in_full(monitor: SweepMonitor) -> None:
+    rec = Recorder(monitor)
+    failed = record(1, TrialStatus.FAILED, values=(0.2, 0.4), error=f"Traceback...\n  File x\nRuntimeError: {XSS}")
+    run = FakeRun([record(0), failed])
+    run._child = lambda r: FakeChild(r, [f"outputs/{r.id}.txt", "std_log.txt"])  # type: ignore[attr-defined]
+    monitor.on_sweep_start(run)
+    monitor._on_front_msg(monitor, {"type": "trial_request", "id": "t1"}, [])
+    answer = [m for m in rec.messages if m["type"] == "trial"]
+    assert len(answer) == 1
+    (detail,) = answer
+    assert detail["id"] == "t1" and detail["status"] == "Failed"
+    assert detail["error"] == failed.error  # the whole error, not the row's last line
+    assert detail["metrics"] == {"accuracy": {"steps": [1, 2], "values": [0.2, 0.4]}}
+    assert detail["files"] == ["outputs/t1.txt", "std_log.txt"] and detail["params"]["kernel"] == "rbf"
+    # the rows stay lean: no update carries a whole error or the file names
+    rows = monitor.current_rows()
+    assert len(rows) == 2 and all("files" not in r and r.get("error") in (None, f"RuntimeError: {XSS}") for r in rows)
+    monitor._on_front_msg(monitor, {"type": "trial_request", "id": "nope"}, [])
+    assert rec.messages[-1] == {"type": "trial", "id": "nope", "missing": True}
+    run.finish()
+    monitor.on_sweep_end(run)
+    # after the end (no sender thread) a request is still answered
+    monitor._on_front_msg(monitor, {"type": "trial_request", "id": "t0"}, [])
+    assert rec.messages[-1]["id"] == "t0" and rec.messages[-1]["files"] == ["outputs/t0.txt", "std_log.txt"]
+
+
+def test_trial_files_come_from_get_children_or_are_none(
+    monitor: SweepMonitor, caplog: pytest.LogCaptureFixture
+) -> None:
+    run = FakeRun([record(0)])
+    run.get_children = lambda: [FakeChild(record(0), ["outputs/a.bin"])]  # type: ignore[attr-defined]
+    run.finish()
+    monitor.follow(run)
+    assert monitor.trial_detail("t0")["files"] == ["outputs/a.bin"]
+    plain = SweepMonitor().follow(FakeRun([record(0)], status="Completed"))
+    assert plain.trial_detail("t0")["files"] is None
+    broken = FakeRun([record(0)], status="Completed")
+    broken._child = lambda r: 1 / 0  # type: ignore[attr-defined]
+    assert SweepMonitor().follow(broken).trial_detail("t0")["files"] is None
+    assert "listing the files of t0 failed" in caplog.text
+
+
+def test_a_real_sweep_trial_lists_its_output_files(tmp_path: Path) -> None:
+    from hyperwidget import output_dir, run_sweep, uniform
+
+    def objective(x: float) -> float:
+        (output_dir() / "model.txt").write_text(str(x))
+        return x
+
+    monitor = SweepMonitor(interval=0.05)
+    Recorder(monitor)
+    run = run_sweep(
+        objective,
+        {"x": uniform(0, 1)},
+        metric="accuracy",
+        max_total_runs=2,
+        backend="sequential",
+        storage=str(tmp_path / "s.db"),
+        seed=1,
+        observers=[monitor],
+    )
+    assert monitor.wait_ended(10)
+    detail = monitor.trial_detail(run.trials[0].id)
+    assert detail["files"] == ["outputs/model.txt"], detail
+
+
+def test_the_summary_carries_the_runs_notice_while_it_runs(monitor: SweepMonitor) -> None:
+    run = FakeRun()
+    run.notice = "starting 2 worker processes…"  # type: ignore[attr-defined]
+    monitor.on_sweep_start(run)
+    assert monitor.current_summary()["notice"] == "starting 2 worker processes…"
+    run.notice = None  # type: ignore[attr-defined]
+    assert "notice" not in monitor.current_summary()
+    run.notice = "a stale note"  # type: ignore[attr-defined]
+    run.finish()
+    monitor.on_sweep_end(run)
+    assert "notice" not in monitor.summary  # an ended sweep says nothing is starting

@@ -139,10 +139,10 @@ def test_the_best_row_is_the_best_so_far_of_finished_trials() -> None:
 def test_the_best_so_far_chart_steps_at_each_new_best_in_completion_order() -> None:
     t = table(record(0, values=(0.5,), ended_at=3.0), record(1, values=(0.4,), ended_at=1.0))
     t.update([record(2, values=(0.9,), ended_at=5.0)])
-    assert t.summary("Running", None)["best_chart"] == [[1, 0.4], [2, 0.5], [3, 0.9]]
+    assert t.summary("Running", None)["best_chart"] == [[1, 0.4, 1.0], [2, 0.5, 3.0], [3, 0.9, 5.0]]
     t.update([record(3, values=(0.95,), ended_at=4.0)])  # seen after a trial that ended later
     t.settle()  # so the end recomputes the series in completion order
-    assert t.summary("Completed", None)["best_chart"] == [[1, 0.4], [2, 0.5], [3, 0.95]]
+    assert t.summary("Completed", None)["best_chart"] == [[1, 0.4, 1.0], [2, 0.5, 3.0], [3, 0.95, 4.0]]
     assert t.summary("Completed", None)["best_id"] == "t3"
 
 
@@ -273,3 +273,29 @@ def test_a_running_trials_row_follows_its_growing_series_and_a_rerun_starts_afre
     rerun = record.replace(metrics={}, steps={}).with_value("acc", 0.1)  # the engine's _rerun: values cleared
     (row,) = table.update([rerun])
     assert (row["best"], row["latest"], row["step"]) == (0.1, 0.1, 1)
+
+
+def test_a_trials_details_hold_every_metric_with_its_steps_the_whole_error_and_its_files() -> None:
+    traceback = "Traceback (most recent call last):\n  File x\n" + "  line\n" * 50 + f"ValueError: {XSS}"
+    rec = record(2, TrialStatus.FAILED, values=(0.1, float("nan"), 0.3), error=traceback).replace(
+        metrics={"loss": (1.0, 0.5), "accuracy": (0.1, float("nan"), 0.3)}, steps={"accuracy": (10, 20, None)}
+    )
+    detail = _snapshot.trial_detail(rec, "accuracy", ["outputs/model.joblib", XSS])
+    assert list(detail["metrics"]) == ["accuracy", "loss"]  # the primary metric first
+    assert detail["metrics"]["accuracy"] == {"steps": [10, 20, 3], "values": [0.1, None, 0.3]}
+    assert detail["metrics"]["loss"] == {"steps": [1, 2], "values": [1.0, 0.5]}
+    assert detail["error"] == traceback and detail["files"] == ["outputs/model.joblib", XSS]
+    assert (detail["type"], detail["id"], detail["status"], detail["n_files"]) == ("trial", "t2", "Failed", 2)
+    assert detail["params"] == {"lr": pytest.approx(0.3), "kernel": "rbf"}
+    json.dumps(detail, allow_nan=False)
+    assert _snapshot.trial_detail(rec, "accuracy")["files"] is None  # the run cannot list files
+
+
+def test_a_long_series_in_the_details_is_downsampled_with_its_steps() -> None:
+    n = _snapshot.MAX_DETAIL_POINTS * 3
+    rec = record(0, values=tuple(float(i) for i in range(n)))
+    detail = _snapshot.trial_detail(rec, "accuracy")
+    series = detail["metrics"]["accuracy"]
+    assert len(series["values"]) == _snapshot.MAX_DETAIL_POINTS == len(series["steps"])
+    assert (series["steps"][0], series["steps"][-1], series["values"][-1]) == (1, n, float(n - 1))
+    assert detail["lengths"] == {"accuracy": n}

@@ -58,6 +58,12 @@ MAX_STATIC_ROWS = 60
 STATIC_TOP = 25
 #: Most points of the best-so-far chart sent to the front end.
 MAX_CHART_POINTS = 200
+#: Most points of each metric in a trial's details (``trial_detail``); longer series are downsampled.
+MAX_DETAIL_POINTS = 2000
+#: Most output file names in a trial's details.
+MAX_DETAIL_FILES = 200
+#: Longest error text in a trial's details (the whole traceback, nearly always).
+MAX_DETAIL_ERROR_CHARS = 20_000
 #: Width of the static table's text (a terminal prints it at its own width) and longest text cell.
 TEXT_WIDTH = 120
 MAX_TEXT_CELL = 30
@@ -125,6 +131,52 @@ def row(record: TrialRecord, metric: str, goal: Goal, known: Known | None = None
     return out
 
 
+def trial_detail(record: TrialRecord, metric: str, files: Sequence[str] | None = None) -> dict[str, Any]:
+    """One trial in full, for the monitor's row details (the ``trial`` message):
+    every metric it logged with the step of each value (the value's position,
+    from 1, when logged without a step), its hyperparameters, the whole error
+    text and ``files`` (its output file names, or None when the run cannot
+    list them). JSON-safe; a series longer than ``MAX_DETAIL_POINTS`` is
+    downsampled (both ends kept) and says so in ``lengths``.
+    """
+    metrics: dict[str, dict[str, list[Any]]] = {}
+    lengths: dict[str, int] = {}
+    names = [metric, *(n for n in record.metrics if n != metric)] if metric in record.metrics else list(record.metrics)
+    for name in names:
+        series = record.metrics[name]
+        logged = record.steps_of(name)
+        keep = downsample(range(len(series)), MAX_DETAIL_POINTS)
+        metrics[name] = {
+            "steps": [_step(logged[i] if i < len(logged) else None, i) for i in keep],
+            "values": [finite_or_none(series[i]) for i in keep],
+        }
+        lengths[name] = len(series)
+    error = str(record.error) if record.error else None
+    if error and len(error) > MAX_DETAIL_ERROR_CHARS:
+        error = "…" + error[-MAX_DETAIL_ERROR_CHARS:]
+    listed = None if files is None else [str(f) for f in list(files)[:MAX_DETAIL_FILES]]
+    return {
+        "type": "trial",
+        "id": record.id,
+        "index": record.index,
+        "status": record.status._value_,
+        "params": {name: jsonable(value) for name, value in record.params.items()},
+        "metrics": metrics,
+        "lengths": lengths,
+        "error": error,
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "worker": record.worker,
+        "files": listed,
+        "n_files": None if files is None else len(files),
+    }
+
+
+def _step(logged: Any, i: int) -> int:
+    """The step of value ``i``: the one logged with it, else its position from 1."""
+    return logged if isinstance(logged, int) and not isinstance(logged, bool) else i + 1
+
+
 def _best(series: Sequence[float], goal: Goal, known: Known | None) -> float | None:
     """The best finite value of ``series`` (None when none), scanning only what ``known`` did not cover."""
     start, best = 0, None
@@ -170,7 +222,7 @@ class Table:
         self.counts: Counter[str] = Counter()
         self.param_names: dict[str, None] = {}  # in order of appearance
         self.best: BestSoFarPoint | None = None
-        self.chart: list[tuple[int, float]] = []  # (finished trials, best) at each new best
+        self.chart: list[tuple[int, float, float | None]] = []  # (finished trials, best, its end time) at each new best
         self.n_finished = 0
         self.values: dict[str, float] = {}  # trial id -> results.trial_value, for the trials that compete
         self._last_end = -math.inf  # the latest end time folded in
@@ -208,7 +260,7 @@ class Table:
         self._last_end = max(self._last_end, ends[1])
         for n, point in enumerate(points, self.n_finished + 1):
             if point.best_trial is point.trial:
-                self.chart.append((n, point.best))
+                self.chart.append((n, point.best, point.trial.ended_at))
             if point.value - point.value == 0.0:  # finite: it competes (results.trial_value)
                 self.values[point.trial.id] = point.value
         self.n_finished += len(points)
@@ -235,6 +287,9 @@ class Table:
 
         ``notice`` (the run's :func:`notice_of`, e.g. ``"starting 2 worker processes…"``)
         is added under the key ``"notice"`` when set; the key is absent otherwise.
+        ``best_chart`` holds ``[finished trials, best value, end time]`` at each
+        new best (the end time in unix seconds, None when unknown), so the chart
+        can be drawn over finished trials or over the time since ``started_at``.
         """
         now = time.time() if now is None else now
         counts = {s: n for s, n in self.counts.items() if n}
@@ -247,7 +302,7 @@ class Table:
             "n_finished": sum(n for s, n in counts.items() if s not in ("Queued", "Running")),
             "best_id": None if best is None else best.id,
             "best_value": None if self.best is None else finite_or_none(self.best.best),
-            "best_chart": [[x, y] for x, y in downsample(self.chart, MAX_CHART_POINTS)],
+            "best_chart": [[x, y, t] for x, y, t in downsample(self.chart, MAX_CHART_POINTS)],
             "started_at": started_at,
             "ended_at": ended_at,
             "elapsed": None if started_at is None else max(0.0, end - started_at),

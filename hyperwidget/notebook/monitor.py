@@ -17,7 +17,10 @@ table in the notebook as static HTML.
 
 Front-end messages: ``stop_sweep`` calls ``run.cancel()``, ``stop_trial`` calls
 ``run.stop_trial(id)``, ``snapshot_request`` makes the next message carry every
-row. While a cell runs they reach the kernel only on a subshell thread (see
+row, ``trial_request`` (a click on a row) is answered with one ``trial``
+message: that trial in full (every metric with its steps, the whole error,
+its output file names; :func:`_snapshot.trial_detail`), so the rows stay lean.
+While a cell runs they reach the kernel only on a subshell thread (see
 ``_kernel.py``, arranged by ``live.run_with_monitor``).
 """
 
@@ -268,7 +271,11 @@ class SweepMonitor(anywidget.AnyWidget):
         return window
 
     def _summary(self) -> dict[str, Any]:
-        return self._table.summary(self._status, self._started_at, self._ended_at, _snapshot.budget_of(self._run))
+        run = self._run
+        notice = _snapshot.notice_of(run) if self._status == "Running" else None
+        return self._table.summary(
+            self._status, self._started_at, self._ended_at, _snapshot.budget_of(run), notice=notice
+        )
 
     def _sweep_info(self) -> dict[str, Any]:
         return _snapshot.sweep_info(self._run, self._table.metric, self._table.goal, self._table.param_names)
@@ -285,8 +292,40 @@ class SweepMonitor(anywidget.AnyWidget):
         self.message_times.append(time.time())
         self.send(message)
 
+    def trial_detail(self, trial_id: str) -> dict[str, Any]:
+        """The ``trial`` message of one trial (its newest record), or one with
+        ``"missing": True`` when the monitor has no such trial."""
+        with self._lock:
+            self._refresh()
+            record = self._table.records.get(trial_id)
+        if record is None:
+            return {"type": "trial", "id": trial_id, "missing": True}
+        return _snapshot.trial_detail(record, self._table.metric, self._files_of(record))
+
+    def _files_of(self, record: TrialRecord) -> list[str] | None:
+        """The trial's output file names through the run's child-run API
+        (``get_file_names``), or None when the run cannot list them."""
+        run = self._run
+        try:
+            child_of = getattr(run, "_child", None)
+            if callable(child_of):
+                child = child_of(record)
+            else:
+                children = getattr(run, "get_children", None)
+                child = next((c for c in children() if getattr(c, "id", None) == record.id), None) if children else None
+            names = getattr(child, "get_file_names", None)
+            return list(names()) if callable(names) else None
+        except Exception:  # listing files must never break the monitor
+            logger.exception("hyperwidget monitor: listing the files of %s failed", record.id)
+            return None
+
+    def _send_trial(self, trial_id: str) -> None:
+        detail = self.trial_detail(trial_id)
+        with self._lock:  # in order with the updates
+            self.send(detail)
+
     def _on_front_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        """Handle ``stop_sweep``, ``stop_trial`` and ``snapshot_request``."""
+        """Handle ``stop_sweep``, ``stop_trial``, ``snapshot_request`` and ``trial_request``."""
         try:
             kind = content.get("type") if isinstance(content, dict) else None
             if kind == "snapshot_request":
@@ -294,6 +333,8 @@ class SweepMonitor(anywidget.AnyWidget):
                     self._full = True
                     if self._stop.is_set():  # no sender thread any more: answer now
                         self._flush()
+            elif kind == "trial_request":
+                self._send_trial(str(content.get("id")))
             elif kind == "stop_sweep" and self._run is not None:
                 self._run.cancel()
             elif kind == "stop_trial" and self._run is not None:

@@ -3,10 +3,27 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import monitor, {
+  axisPos,
+  brushFromPositions,
+  curvePoints,
+  curveSample,
+  curvesChartSvg,
+  evenSample,
+  filterRows,
+  looksLogScaled,
+  parcoordsSvg,
+  pcAxes,
+  rowPasses,
   bestChartSvg,
   bestPanelHtml,
+  chartSvg,
+  formatClock,
+  formatTick,
+  niceTicks,
   cellHtml,
   columnsFor,
+  defaultOrder,
+  detailHtml,
   esc,
   formatDuration,
   formatNumber,
@@ -214,14 +231,61 @@ test("the header marks the sorted column", () => {
   assert.match(out, /lr ▼/);
 });
 
-test("progress shows counts, elapsed time and the remaining budget", () => {
+test("progress shows one count with the bar, elapsed time and the time left", () => {
   const summary = { status: "Running", counts: { Completed: 3, Running: 2, Failed: 1 }, n_trials: 6, max_total_runs: 20, max_duration: 600 };
   const out = progressHtml(summary, 65).text;
-  assert.match(out, /4 finished of 6 trials/);
-  assert.match(out, /14 of 20 runs left to start/);
+  assert.match(out, /<span class="hw-counts">4 of 20 finished · 2 running<\/span>/);
+  assert.doesNotMatch(out, /left to start|finished of/);
   assert.match(out, /8m 55s left/);
   assert.match(out, /width:20\.0%/);
   assert.match(out, /running: 2/);
+  assert.doesNotMatch(out, /not started/);
+});
+
+test("progress of a 60-run sweep mid-way counts finished trials of the budget, once", () => {
+  const out = progressHtml({ status: "Running", counts: { Completed: 40, StoppedEarly: 3, Running: 2, Queued: 3 }, n_trials: 48, max_total_runs: 60 }, 1).text;
+  assert.match(out, />43 of 60 finished · 2 running · 3 queued</);
+  assert.equal(out.match(/\b60\b/g)?.length, 2); // the count and the bar's title: one number of runs
+});
+
+test("after a cancel, progress says what was canceled and what never started", () => {
+  const summary = { status: "Canceled", counts: { Completed: 50, Canceled: 2 }, n_trials: 52, max_total_runs: 60, max_duration: 600 };
+  const out = progressHtml(summary, 30).text;
+  assert.match(out, />52 of 60 finished</);
+  assert.match(out, /<span class="hw-ended">canceled · 8 runs not started · 2 trials canceled<\/span>/);
+  assert.doesNotMatch(out, /left/); // no time left once the sweep ended
+  const done = progressHtml({ status: "Completed", counts: { Completed: 60 }, n_trials: 60, max_total_runs: 60 }, 3).text;
+  assert.doesNotMatch(done, /hw-ended/);
+  assert.match(done, />60 of 60 finished</);
+  const unbounded = progressHtml({ status: "Running", counts: { Completed: 5, Running: 1 }, n_trials: 6 }, 3).text;
+  assert.match(unbounded, />5 finished · 1 running</);
+  assert.doesNotMatch(unbounded, /hw-bar/);
+});
+
+test("the kernel's notice is shown in the progress area while present, escaped", () => {
+  const base = { status: "Running", counts: {}, n_trials: 0, max_total_runs: 4 };
+  assert.match(progressHtml({ ...base, notice: "starting 4 worker processes…" }, 0).text, /<div class="hw-notice">starting 4 worker processes…<\/div>/);
+  assert.doesNotMatch(progressHtml(base, 0).text, /hw-notice/);
+  assert.doesNotMatch(progressHtml({ ...base, notice: null }, 0).text, /hw-notice/);
+  const hostile = progressHtml({ ...base, notice: XSS }, 0).text;
+  assert.ok(!hostile.includes("<img") && hostile.includes("&lt;img"), hostile);
+});
+
+test("the default order puts running trials first, then the best (goal-aware), then the rest", () => {
+  const rows = [
+    row({ id: "old-good", index: 0, best: 0.9 }),
+    row({ id: "queued", index: 1, status: "Queued", best: null }),
+    row({ id: "run-a", index: 2, status: "Running", best: 0.1 }),
+    row({ id: "failed", index: 3, status: "Failed", best: 0.99 }),
+    row({ id: "bad", index: 4, best: 0.2 }),
+    row({ id: "run-b", index: 5, status: "Running", best: null }),
+    row({ id: "stopped", index: 6, status: "StoppedEarly", best: 0.5 }),
+    row({ id: "no-value", index: 7, best: null }),
+  ];
+  assert.deepEqual(defaultOrder(rows, "maximize").map((r) => r.id), ["run-a", "run-b", "old-good", "stopped", "bad", "queued", "failed", "no-value"]);
+  assert.deepEqual(defaultOrder(rows, "minimize").map((r) => r.id), ["run-a", "run-b", "bad", "stopped", "old-good", "queued", "failed", "no-value"]);
+  // the default order is no column: the header marks none
+  assert.doesNotMatch(headerHtml(cols(["lr"]), { key: "default", dir: "asc" }).text, /hw-sorted/);
 });
 
 test("shortId drops the sweep-name prefix only when it is there", () => {
@@ -263,11 +327,44 @@ test("a row without a curve draws its one latest value", () => {
   assert.match(cellHtml({ ...single, latest: null }, col("curve"), ctx).text, /—/);
 });
 
-test("the best-so-far chart steps through the kernel's points to the last finished trial", () => {
+test("the best-so-far chart steps through the kernel's points to the last finished trial, with axes", () => {
   const out = bestChartSvg([[1, 0.5], [4, 0.9]], 10, "acc").text;
-  assert.match(out, /best acc after 10 finished: 0\.9/);
-  assert.equal(out.match(/points="([^"]+)"/)?.[1].split(" ").length, 4);
+  assert.match(out, /best acc after 10 finished: <b>0\.9<\/b>/);
+  assert.equal(out.match(/<polyline class="hw-best-line" points="([^"]+)"/)?.[1].split(" ").length, 4);
+  assert.match(out, /class="hw-axis-label hw-xlabel"[^>]*>finished trials</);
+  assert.match(out, /class="hw-axis-label hw-ylabel"[^>]*>best acc</);
+  const yticks = [...out.matchAll(/hw-ytick"[^>]*>([^<]+)</g)].map((m) => m[1]);
+  const xticks = [...out.matchAll(/hw-xtick"[^>]*>([^<]+)</g)].map((m) => m[1]);
+  assert.ok(yticks.length >= 2 && yticks.includes("0.5") && yticks.includes("0.9"), String(yticks));
+  assert.ok(xticks.length >= 2 && xticks.includes("10") && xticks.every((t) => /^\d+$/.test(t)), String(xticks));
   assert.match(bestChartSvg([], 0, "acc").text, /no finished trial yet/);
+});
+
+test("a flat best-so-far line at 1.0 still shows 1.0 on its y axis", () => {
+  const out = bestChartSvg([[1, 1.0]], 7, "accuracy").text;
+  const yticks = [...out.matchAll(/hw-ytick"[^>]*>([^<]+)</g)].map((m) => m[1]);
+  assert.ok(yticks.includes("1.00"), String(yticks));
+  assert.ok(yticks.length >= 3);
+  // the line is drawn at the height of the 1.00 tick
+  const tickY = Number(out.match(/y1="([\d.]+)"[^>]*><\/line><text class="hw-tick hw-ytick"[^>]*>1\.00</)?.[1]);
+  const lineY = Number(out.match(/hw-best-line" points="[\d.]+,([\d.]+)/)?.[1]);
+  assert.ok(Math.abs(tickY - lineY) < 0.2, `${tickY} vs ${lineY}`);
+});
+
+test("niceTicks covers the range with a nice step, and whole numbers when asked", () => {
+  assert.deepEqual(niceTicks(0, 1, 5).ticks, [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  assert.deepEqual(niceTicks(0.13, 0.87, 4), { lo: 0, hi: 1, step: 0.2, ticks: [0, 0.2, 0.4, 0.6, 0.8, 1] });
+  assert.deepEqual(niceTicks(1, 1, 4, true).ticks, [0, 1, 2]);
+  assert.ok(niceTicks(1, 3, 10, true).ticks.every(Number.isInteger));
+  assert.equal(formatTick(1, 0.02), "1.00");
+  assert.equal(formatTick(2000, 500), "2000");
+});
+
+test("charts escape their names and skip missing values", () => {
+  const out = chartSvg({ title: XSS, xLabel: XSS, yLabel: XSS, lines: [{ points: [[1, 0.5], [2, null], [3, 0.7]], id: XSS }] }).text;
+  assert.ok(!out.includes("<img"), out);
+  assert.equal(out.match(/<polyline [^>]*points="([^"]+)"/)?.[1].split(" ").length, 2);
+  assert.match(chartSvg({ title: "t", xLabel: "x", yLabel: "y", lines: [{ points: [[1, null]] }] }).text, /no values yet/);
 });
 
 test("the module loads without a DOM and exports the anywidget entry point", () => {
@@ -278,4 +375,169 @@ test("the best panel lists the best trial's hyperparameters", () => {
   const out = bestPanelHtml(row({ id: "t-7", best: 0.9 }), "acc").text;
   assert.match(out, /<tr><th>lr<\/th><td>0\.1<\/td><\/tr><tr><th>kernel<\/th><td>rbf<\/td><\/tr><\/table>$/);
   assert.match(out, /acc = <b>0\.9<\/b>/);
+});
+
+test("a trial's details show every metric over its steps, its hyperparameters, the whole error and files, escaped", () => {
+  const detail = {
+    type: /** @type {"trial"} */ ("trial"),
+    id: "s_3",
+    index: 3,
+    status: "Failed",
+    params: { lr: 0.01, name: XSS },
+    metrics: { acc: { steps: [10, 20, 30], values: [0.1, null, 0.3] }, [XSS]: { steps: [1, 2], values: [2, 1] } },
+    lengths: { acc: 3000, [XSS]: 2 },
+    error: `Traceback (most recent call last):\n  File "x", line 1\nValueError: ${XSS}`,
+    started_at: 100,
+    ended_at: 112.5,
+    files: ["outputs/model.joblib", XSS],
+    n_files: 2,
+  };
+  const out = detailHtml("s_3", detail, "acc").text;
+  assert.ok(!out.includes("<img"), out);
+  assert.equal((out.match(/class="hw-detail-chart"/g) ?? []).length, 2);
+  assert.match(out, /data-metric="acc"[\s\S]*class="hw-axis-label hw-xlabel"[^>]*>step</);
+  const xticks = [...out.split('data-metric="&lt;img')[0].matchAll(/hw-xtick"[^>]*>([^<]+)</g)].map((m) => m[1]);
+  assert.ok(xticks.includes("10") && xticks.includes("30"), String(xticks)); // the logged steps, not positions
+  assert.match(out, /3 of 3000 values shown/);
+  assert.match(out, /<pre class="hw-error">Traceback \(most recent call last\):\n  File &quot;x&quot;, line 1\nValueError: &lt;img/);
+  assert.match(out, /<li class="hw-id">outputs\/model\.joblib<\/li>/);
+  assert.match(out, /<tr><th>lr<\/th><td>0\.01<\/td><\/tr>/);
+  assert.match(out, /12\.5 s/);
+  assert.match(out, /data-detail-close/);
+});
+
+test("the details panel says when it waits, when the trial is gone and when files cannot be listed", () => {
+  assert.match(detailHtml("t1", null, "acc").text, /loading…/);
+  assert.match(detailHtml("t1", { type: "trial", id: "t1", missing: true }, "acc").text, /no such trial/);
+  const noFiles = detailHtml("t1", { type: "trial", id: "t1", status: "Running", metrics: {}, files: null }, "acc").text;
+  assert.match(noFiles, /does not list output files/);
+  assert.match(noFiles, /no metric logged/);
+  assert.doesNotMatch(noFiles, /hw-error/);
+  assert.match(detailHtml("t1", { type: "trial", id: "t1", metrics: {}, files: [] }, "acc").text, /no output files/);
+});
+
+test("the row whose details are open is marked", () => {
+  const out = rowHtml(row({ id: "x" }), cols(["lr"]), { ...ctx, selectedId: "x" }).text;
+  assert.match(out, /class="hw-row hw-selected"/);
+  assert.match(rowHtml(row({ id: "y" }), cols(["lr"]), { ...ctx, selectedId: "x" }).text, /class="hw-row"/);
+});
+
+test("learning curves: one line per trial over its steps, stopped and failed trials marked, the best on top", () => {
+  const rows = [
+    row({ id: "best", index: 0, best: 0.9, step: 10, curve: [0.1, 0.5, 0.9] }),
+    row({ id: "stop", index: 1, status: "StoppedEarly", best: 0.3, step: 4, curve: [0.1, 0.3] }),
+    row({ id: "fail", index: 2, status: "Failed", best: 0.2, step: 2, curve: [0.1, 0.2] }),
+    row({ id: "run", index: 3, status: "Running", best: 0.4, latest: 0.4, step: 1, curve: undefined }),
+    row({ id: XSS, index: 4, best: 0.5, step: 3, curve: [0.2, 0.4, 0.5] }),
+  ];
+  assert.deepEqual(curvePoints(rows[0]), [[1, 0.1], [5.5, 0.5], [10, 0.9]]);
+  assert.deepEqual(curvePoints(rows[3]), [[1, 0.4]]);
+  const out = curvesChartSvg(rows, { metric: "acc", goal: "maximize", bestId: "best" }).text;
+  assert.ok(!out.includes("<img"), out);
+  assert.match(out, /hw-ylabel"[^>]*>acc</);
+  assert.match(out, /<polyline class="hw-cl-failed"[^>]*data-trial-id="fail"/);
+  assert.match(out, /<circle class="hw-mark hw-mark-stopped"[^>]*><title>stop stopped early at step 4/);
+  assert.match(out, /<circle class="hw-mark hw-mark-failed"/);
+  // the best is drawn last (on top), thick
+  const ids = [...out.matchAll(/data-trial-id="([^"]+)"/g)].map((m) => m[1]);
+  assert.equal(ids[ids.length - 1], "best");
+  assert.match(out, /<polyline class="hw-cl-best"/);
+});
+
+test("learning curves of 10,000 trials draw a sample: the best, the running ones, the 60 best, an even spread", () => {
+  const rows = Array.from({ length: 10000 }, (_, i) => row({ id: `t${i}`, index: i, best: (i * 7919) % 10000 / 10000, status: i % 1000 === 5 ? "Running" : "Completed" }));
+  const t0 = performance.now();
+  const picked = curveSample(rows, "maximize", "t42", 200);
+  const out = curvesChartSvg(rows, { metric: "acc", goal: "maximize", bestId: "t42" }).text;
+  const ms = performance.now() - t0;
+  assert.equal(picked.length, 200);
+  const ids = new Set(picked.map((r) => r.id));
+  assert.ok(ids.has("t42") && rows.filter((r) => r.status === "Running").every((r) => ids.has(r.id)));
+  const top = [...rows].sort((a, b) => /** @type {number} */ (b.best) - /** @type {number} */ (a.best)).slice(0, 60);
+  assert.ok(top.every((r) => ids.has(r.id)));
+  assert.equal((out.match(/<polyline /g) ?? []).length, 200);
+  assert.match(out, /200 of 10000 trials drawn/);
+  assert.ok(ms < 2000, `${ms} ms`); // a guard against quadratic work, on a shared machine
+  assert.deepEqual(evenSample([1, 2, 3, 4, 5], 3), [1, 3, 5]);
+});
+
+/** Rows for the parallel coordinates: a numeric, a log-scaled and a categorical hyperparameter. */
+const pcRows = [
+  row({ id: "a", index: 0, "param:lr": 0.1, "param:c": 0.001, "param:kernel": "rbf", best: 0.9 }),
+  row({ id: "b", index: 1, "param:lr": 0.5, "param:c": 0.1, "param:kernel": "poly", best: 0.4 }),
+  row({ id: "c", index: 2, "param:lr": 0.3, "param:c": 10, "param:kernel": XSS, best: null, status: "Running" }),
+  row({ id: "d", index: 3, "param:lr": 0.9, "param:c": 0.01, "param:kernel": "rbf", best: 0.6 }),
+];
+
+test("an axis is log-scaled only for values sampled on a log scale", () => {
+  const uniform = Array.from({ length: 1000 }, (_, i) => (i + 0.1) / 1000); // 1e-4 .. 1, evenly
+  const logu = Array.from({ length: 1000 }, (_, i) => 10 ** (-5 + (5 * i) / 999)); // 1e-5 .. 1, log-evenly
+  assert.equal(looksLogScaled(uniform, uniform[0], uniform[999]), false);
+  assert.equal(looksLogScaled(logu, logu[0], logu[999]), true);
+  assert.equal(looksLogScaled([0, 1, 100], 0, 100), false);
+});
+
+test("parallel coordinates: an axis per hyperparameter and the metric, numeric, log or categorical", () => {
+  const axes = pcAxes(pcRows, ["lr", "c", "kernel"], "acc");
+  assert.deepEqual(axes.map((a) => [a.key, a.kind, a.log]), [["param:lr", "num", false], ["param:c", "num", true], ["param:kernel", "cat", false], ["best", "num", false]]);
+  assert.deepEqual([axes[0].lo, axes[0].hi], [0.1, 0.9]);
+  assert.deepEqual(axes[2].cats, [XSS, "poly", "rbf"]);
+  assert.equal(axes[3].label, "best acc");
+  assert.equal(axisPos(axes[0], 0.5), 0.5);
+  assert.equal(axisPos(axes[1], 0.1), 0.5); // log: 0.001 .. 10, 0.1 is half-way
+  assert.equal(axisPos(axes[2], "poly"), 0.5);
+  assert.equal(axisPos(axes[3], undefined), null);
+  const svg = parcoordsSvg(pcRows, axes, {}, { bestId: "a" }).text;
+  assert.ok(!svg.includes("<img"), svg);
+  assert.equal((svg.match(/class="hw-pc-hit"/g) ?? []).length, 4);
+  assert.match(svg, /<path class="hw-pc-best" d="M/);
+  assert.match(svg, />rbf</);
+});
+
+test("brushing an axis selects a value range or the categories it covers, and filters the rows", () => {
+  const axes = pcAxes(pcRows, ["lr", "c", "kernel"], "acc");
+  const lr = brushFromPositions(axes[0], 0.5, 0.0); // from the middle down to the bottom
+  assert.deepEqual(lr, { lo: 0.1, hi: 0.5 });
+  assert.deepEqual(filterRows(pcRows, { "param:lr": lr }).map((r) => r.id), ["a", "b", "c"]);
+  const kernel = brushFromPositions(axes[2], 0.9, 1.0);
+  assert.deepEqual(kernel, { cats: ["rbf"] });
+  assert.deepEqual(brushFromPositions(axes[2], 0.3, 0.45), { cats: ["poly"] }); // near a category is enough
+  assert.deepEqual(brushFromPositions(axes[2], 0.2, 0.3), { cats: [] });
+  assert.deepEqual(filterRows(pcRows, { "param:lr": lr, "param:kernel": kernel }).map((r) => r.id), ["a"]);
+  // a trial without a metric value is outside any brush on the metric axis
+  assert.equal(rowPasses(pcRows[2], { best: { lo: 0, hi: 1 } }), false);
+  assert.deepEqual(filterRows(pcRows, {}), pcRows);
+  const svg = parcoordsSvg(pcRows, axes, { "param:lr": lr }, { bestId: "a" }).text;
+  assert.match(svg, /<rect class="hw-pc-brush" data-axis="param:lr" data-lo="0.1" data-hi="0.5"/);
+  assert.match(svg, /3 of 4 trials inside the brushes/);
+});
+
+test("brushing 10,000 rows takes a few milliseconds", () => {
+  const rows = Array.from({ length: 10000 }, (_, i) => row({ id: `t${i}`, index: i, "param:lr": (i % 997) / 997, "param:kernel": ["rbf", "poly", "linear"][i % 3], best: (i % 101) / 101 }));
+  const t0 = performance.now();
+  const axes = pcAxes(rows, ["lr", "kernel"], "acc");
+  const brush = { "param:lr": brushFromPositions(axes[0], 0.2, 0.4) };
+  const inside = filterRows(rows, brush);
+  const svg = parcoordsSvg(rows, axes, brush, { bestId: "t1" }).text;
+  const ms = performance.now() - t0;
+  assert.ok(inside.length > 1000 && inside.every((r) => r["param:lr"] >= 0.2 - 1e-12 && r["param:lr"] <= 0.4 + 1e-12));
+  assert.ok(svg.length < 400_000, String(svg.length));
+  assert.ok(ms < 2000, `${ms} ms`); // a guard against quadratic work, on a shared machine
+});
+
+test("the best-so-far chart can show the time since the sweep started on x", () => {
+  const points = /** @type {Array<[number, number, number]>} */ ([[1, 0.5, 1010], [4, 0.9, 1130]]);
+  const byTrials = bestChartSvg(points, 10, "acc", { startedAt: 1000, elapsed: 200 }).text;
+  assert.match(byTrials, /hw-xlabel"[^>]*>finished trials</);
+  assert.match(byTrials, /class="hw-link hw-active" data-best-x="trials"/);
+  const byTime = bestChartSvg(points, 10, "acc", { x: "time", startedAt: 1000, elapsed: 200 }).text;
+  assert.match(byTime, /hw-xlabel"[^>]*>time since the sweep started</);
+  assert.match(byTime, /best acc after 3m 20s: <b>0\.9<\/b>/);
+  const xticks = [...byTime.matchAll(/hw-xtick"[^>]*>([^<]+)</g)].map((m) => m[1]);
+  assert.ok(xticks.includes("0") && xticks.some((t) => /m/.test(t)), String(xticks));
+  // points without end times (an older kernel) stay on finished trials, without the toggle
+  const old = bestChartSvg([[1, 0.5], [4, 0.9]], 10, "acc", { x: "time", startedAt: 1000, elapsed: 200 }).text;
+  assert.match(old, /finished trials</);
+  assert.doesNotMatch(old, /data-best-x/);
+  assert.deepEqual([0, 45, 120, 150, 3900].map(formatClock), ["0", "45s", "2m", "2m30s", "1h05m"]);
 });
