@@ -343,6 +343,20 @@ class SweepResults:
             outputs = None  # a crafted name reaching outside the runs folder: no files
         return ChildRun(record, self.metric, self.goal, outputs, keepalive=self._keepalive)
 
+    def get_child(self, run_id: str) -> ChildRun:
+        """The child run ``run_id`` (its trial id, e.g. ``"sweep_..._3"``).
+
+        Raises
+        ------
+        KeyError
+            When the sweep has no such child run; the message names a few it has.
+        """
+        record = next((r for r in self.trials if r.id == run_id), None)
+        if record is None:
+            known = ", ".join(repr(r.id) for r in self.trials[:3])
+            raise KeyError(f"sweep {self.name!r} has no child run {run_id!r}; its child runs are {known}, ...")
+        return self._child(record)
+
     def get_children(self, status: str | None = None) -> list[ChildRun]:
         """Every child run, in creation order (only those in ``status`` when given)."""
         return [self._child(r) for r in self.trials if status is None or r.status.value == status]

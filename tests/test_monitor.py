@@ -393,7 +393,7 @@ def test_a_trial_request_is_answered_with_the_trial_in_full(monitor: SweepMonito
     rec = Recorder(monitor)
     failed = record(1, TrialStatus.FAILED, values=(0.2, 0.4), error=f"Traceback...\n  File x\nRuntimeError: {XSS}")
     run = FakeRun([record(0), failed])
-    run._child = lambda r: FakeChild(r, [f"outputs/{r.id}.txt", "std_log.txt"])  # type: ignore[attr-defined]
+    run.get_child = lambda rid: FakeChild(record(int(rid[1:])), [f"outputs/{rid}.txt", "std_log.txt"])  # type: ignore[attr-defined]
     monitor.on_sweep_start(run)
     monitor._on_front_msg(monitor, {"type": "trial_request", "id": "t1"}, [])
     answer = [m for m in rec.messages if m["type"] == "trial"]
@@ -426,7 +426,7 @@ def test_trial_files_come_from_get_children_or_are_none(
     plain = SweepMonitor().follow(FakeRun([record(0)], status="Completed"))
     assert plain.trial_detail("t0")["files"] is None
     broken = FakeRun([record(0)], status="Completed")
-    broken._child = lambda r: 1 / 0  # type: ignore[attr-defined]
+    broken.get_child = lambda rid: 1 / 0  # type: ignore[attr-defined]
     assert SweepMonitor().follow(broken).trial_detail("t0")["files"] is None
     assert "listing the files of t0 failed" in caplog.text
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from hyperwidget.results import SweepResults, best_so_far, trial_value
 from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
@@ -54,3 +56,13 @@ def test_constraints_and_missing_values_do_not_compete() -> None:
 def test_sweep_results_best_so_far_is_that_series() -> None:
     results = SweepResults("s", "acc", Goal.MAXIMIZE, TRIALS)
     assert results.best_so_far()[1:] == [0.7, 0.7, 0.9, 0.9]
+
+
+def test_get_child_finds_a_child_run_by_id_and_names_some_when_it_does_not() -> None:
+    import hyperwidget as hw
+
+    run = hw.run_sweep(lambda x: x, {"x": hw.choice(1, 2, 3)}, metric="m", sampler="grid", storage=None, name="gc")
+    child = run.get_child("gc_1")
+    assert child.id == "gc_1" and child.get_hyperparameters() == {"x": 2} and child.best_primary_metric == 2
+    with pytest.raises(KeyError, match=r"no child run 'gc_9'; its child runs are 'gc_0', 'gc_1', 'gc_2'"):
+        run.get_child("gc_9")

@@ -307,9 +307,9 @@ class SweepMonitor(anywidget.AnyWidget):
         (``get_file_names``), or None when the run cannot list them."""
         run = self._run
         try:
-            child_of = getattr(run, "_child", None)
-            if callable(child_of):
-                child = child_of(record)
+            get_child = getattr(run, "get_child", None)
+            if callable(get_child):
+                child = get_child(record.id)
             else:
                 children = getattr(run, "get_children", None)
                 child = next((c for c in children() if getattr(c, "id", None) == record.id), None) if children else None
