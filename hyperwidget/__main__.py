@@ -18,28 +18,9 @@ from hyperwidget.names import escape_control
 DEFAULT_FILE = "hyperwidget.db"
 
 
-def train_digits(alpha: float, eta0: float, loss: str, epochs: int = 20) -> float:
-    """An SGD classifier trained epoch by epoch on scikit-learn's bundled digits; logs validation accuracy."""
-    import numpy as np
-    from sklearn.datasets import load_digits
-    from sklearn.linear_model import SGDClassifier
-    from sklearn.model_selection import train_test_split
-
-    from hyperwidget.context import log
-
-    X, y = load_digits(return_X_y=True)
-    X_train, X_val, y_train, y_val = train_test_split(X / 16.0, y, test_size=0.3, random_state=0, stratify=y)
-    model = SGDClassifier(alpha=alpha, eta0=eta0, loss=loss, learning_rate="adaptive", random_state=0)
-    accuracy = 0.0
-    for _ in range(epochs):
-        model.partial_fit(X_train, y_train, classes=np.unique(y))
-        accuracy = model.score(X_val, y_val)
-        log("accuracy", accuracy)  # one value per epoch: a learning curve the policy can act on
-    return accuracy
-
-
 def demo(args: argparse.Namespace) -> int:
     """Tune an SGD classifier on the digits data: Bayesian sampling, median stopping, 2 worker processes."""
+    from hyperwidget._demo import train_digits
     from hyperwidget.api import run_sweep
     from hyperwidget.console import ConsoleProgress
     from hyperwidget.policies import MedianStoppingPolicy

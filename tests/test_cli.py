@@ -201,3 +201,16 @@ def test_demo_table_puts_a_failed_child_last_whatever_it_logged() -> None:
     )
     rows = top_table(run).splitlines()[1:]
     assert [r.split()[1] for r in rows] == ["Completed", "Failed"]
+
+
+def test_the_demo_objective_travels_by_reference_so_workers_load_scikit_learn_before_its_trials() -> None:
+    import subprocess as sp
+
+    import cloudpickle
+
+    from hyperwidget._demo import train_digits
+
+    assert len(cloudpickle.dumps(train_digits)) < 200  # a reference to hyperwidget._demo, not the function's code
+    loads = "import pickle, sys; pickle.loads(sys.stdin.buffer.read()); print('sklearn' in sys.modules)"
+    out = sp.run([sys.executable, "-c", loads], input=cloudpickle.dumps(train_digits), capture_output=True, check=True)
+    assert out.stdout.strip() == b"True"  # loading the objective (as an early-started worker does) imports it
