@@ -284,3 +284,29 @@ def sample_rows_while_running(page: Page, seconds: float, shot: str | None = Non
             shot = None
         time.sleep(0.05)
     return samples
+
+
+# ---------------------------------------------- timing a 10,000-trial monitor
+HUGE_SWEEP = """\
+huge = run_with_monitor(lambda obs: start_sweep(
+    lambda lr, kernel: lr, {"lr": uniform(0, 1), "kernel": choice("rbf", "linear", "poly")}, metric="accuracy",
+    max_total_runs=10000, backend="sequential", storage=None, seed=5, observers=obs))
+print("HUGE", huge.status, len(huge.trials))
+"""
+
+#: Milliseconds from an action (`act`, JS run with the monitor `m`) to the
+#: animation frame that shows its result (`done`, checked every frame).
+TIME_ACTION = """async ([act, done]) => {
+  const m = document.querySelector('.hw-monitor');
+  const t0 = performance.now();
+  await new Function('m', act)(m);
+  const check = new Function('m', 'return ' + done);
+  while (!check(m)) await new Promise(requestAnimationFrame);
+  await new Promise(requestAnimationFrame);
+  return performance.now() - t0;
+}"""
+
+
+def median(values: list[float]) -> float:
+    """The middle value (the upper one of an even count)."""
+    return sorted(values)[len(values) // 2]

@@ -19,7 +19,17 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("playwright.sync_api")
 
-from _lab import ARTIFACTS, SETUP, XSS, Page, Server, sample_rows_while_running  # noqa: E402 - after the skips
+from _lab import (  # noqa: E402 - after the skips
+    ARTIFACTS,
+    HUGE_SWEEP,
+    SETUP,
+    TIME_ACTION,
+    XSS,
+    Page,
+    Server,
+    median,
+    sample_rows_while_running,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -274,26 +284,6 @@ def test_notebook7_renders_the_live_monitor_and_pages_thousands_of_trials(browse
         page.close()
 
 
-HUGE_SWEEP = """\
-huge = run_with_monitor(lambda obs: start_sweep(
-    lambda lr, kernel: lr, {"lr": uniform(0, 1), "kernel": choice("rbf", "linear", "poly")}, metric="accuracy",
-    max_total_runs=10000, backend="sequential", storage=None, seed=5, observers=obs))
-print("HUGE", huge.status, len(huge.trials))
-"""
-
-#: In-page timing of one interaction: run `act`, then wait (checking every
-#: animation frame) until `done()` holds; milliseconds from the click to the
-#: frame that shows the result.
-TIME_ACTION = """async ([act, done]) => {
-  const m = document.querySelector('.hw-monitor');
-  const t0 = performance.now();
-  new Function('m', act)(m);
-  const check = new Function('m', 'return ' + done);
-  while (!check(m)) await new Promise(requestAnimationFrame);
-  await new Promise(requestAnimationFrame);
-  return performance.now() - t0;
-}"""
-
 #: Scroll the table from top to bottom over `frames` animation frames; the
 #: frame times (requestAnimationFrame deltas, ms) while doing so.
 SCROLL_FRAMES = """async (frames) => {
@@ -314,11 +304,6 @@ SCROLL_FRAMES = """async (frames) => {
 FRAME_PROBE = """() => { window.__frames = []; let last = performance.now();
   const tick = (t) => { window.__frames.push(t - last); last = t; requestAnimationFrame(tick); };
   requestAnimationFrame(tick); }"""
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2]
 
 
 def test_a_10000_trial_table_scrolls_sorts_and_pages_smoothly(browser: Any, server: Server) -> None:
@@ -374,16 +359,16 @@ def test_a_10000_trial_table_scrolls_sorts_and_pages_smoothly(browser: Any, serv
         }
         runs = {name: [page.page.evaluate(TIME_ACTION, list(step)) for step in todo] for name, todo in steps.items()}
         runs["next page (100 rows)"] = runs["next page (100 rows)"][1:]  # after the page-size change
-        timings = {name: _median(ms) for name, ms in runs.items()}
+        timings = {name: median(ms) for name, ms in runs.items()}
         frames = page.page.evaluate(SCROLL_FRAMES, 120)
         result = {
             "interaction_ms": {k: round(v, 1) for k, v in timings.items()},
             "interaction_ms_all": {k: [round(v, 1) for v in vs] for k, vs in runs.items()},
             "scroll_frames": len(frames),
-            "scroll_frame_ms_median": round(_median(frames), 1),
+            "scroll_frame_ms_median": round(median(frames), 1),
             "scroll_frame_ms_max": round(max(frames), 1),
             "live_frames": len(live_frames),
-            "live_frame_ms_median": round(_median(live_frames), 1),
+            "live_frame_ms_median": round(median(live_frames), 1),
             "live_frame_ms_max": round(max(live_frames), 1),
         }
         ARTIFACTS.mkdir(exist_ok=True)
@@ -391,8 +376,8 @@ def test_a_10000_trial_table_scrolls_sorts_and_pages_smoothly(browser: Any, serv
         print("10,000-row monitor:", result)
         assert "HUGE Completed 10000" in page.outputs_text()
         assert all(ms < 500 for ms in timings.values()), result
-        assert _median(frames) < 50 and max(frames) < 500, result
-        assert _median(live_frames) < 50 and max(live_frames) < 1000, result  # while the sweep ran
+        assert median(frames) < 50 and max(frames) < 500, result
+        assert median(live_frames) < 50 and max(live_frames) < 1000, result  # while the sweep ran
         page.screenshot("lab-10000-trials")
         page.check_clean()
     finally:

@@ -20,7 +20,7 @@ import pytest
 pytest.importorskip("nbformat")
 pytest.importorskip("playwright.sync_api")
 
-from _lab import ARTIFACTS, REPO, SETUP, XSS, Page, Server
+from _lab import ARTIFACTS, HUGE_SWEEP, REPO, SETUP, TIME_ACTION, XSS, Page, Server, median
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -255,35 +255,12 @@ def test_brushing_parallel_coordinates_filters_the_table_to_the_matching_rows(br
         page.close()
 
 
-HUGE_SWEEP = """\
-huge = run_with_monitor(lambda obs: start_sweep(
-    lambda lr, kernel: lr, {"lr": uniform(0, 1), "kernel": choice("rbf", "linear", "poly")}, metric="accuracy",
-    max_total_runs=10000, backend="sequential", storage=None, seed=5, observers=obs))
-print("HUGE", huge.status, len(huge.trials))
-"""
-
-#: Milliseconds from an action (`act`, JS run with the monitor `m`) to the
-#: animation frame that shows its result (`done`, checked every frame).
-TIME_ACTION = """async ([act, done]) => {
-  const m = document.querySelector('.hw-monitor');
-  const t0 = performance.now();
-  await new Function('m', act)(m);
-  const check = new Function('m', 'return ' + done);
-  while (!check(m)) await new Promise(requestAnimationFrame);
-  await new Promise(requestAnimationFrame);
-  return performance.now() - t0;
-}"""
-
 #: A brush dragged with pointer events along axis `AXIS` from 30 % to 60 % of its height.
 BRUSH = """const hit = m.querySelector('.hw-pc-hit[data-axis="AXIS"]');
 const r = hit.getBoundingClientRect(); const x = r.left + r.width / 2;
 const ev = (type, y, target) => target.dispatchEvent(new PointerEvent(type,
   {bubbles: true, clientX: x, clientY: r.top + r.height * y, button: 0, pointerId: 1, isPrimary: true}));
 ev('pointerdown', 0.3, hit); ev('pointermove', 0.45, window); ev('pointerup', 0.6, window);"""
-
-
-def _median(values: list[float]) -> float:
-    return sorted(values)[len(values) // 2]
 
 
 def test_brushing_and_sorting_10000_trials_stay_fast(browser: Any, server: Server) -> None:
@@ -346,7 +323,7 @@ def test_brushing_and_sorting_10000_trials_stay_fast(browser: Any, server: Serve
                     )
                 continue
             runs[name] = [page.page.evaluate(TIME_ACTION, list(step)) for step in todo]
-        timings = {name: round(_median(ms), 1) for name, ms in runs.items()}
+        timings = {name: round(median(ms), 1) for name, ms in runs.items()}
         every = {k: [round(v, 1) for v in vs] for k, vs in runs.items()}
         result = {"interaction_ms": timings, "interaction_ms_all": every}
         ARTIFACTS.mkdir(exist_ok=True)
