@@ -19,10 +19,9 @@ from hyperwidget.executor import DEFAULT_BACKEND, Backend, backend_names, check_
 from hyperwidget.names import check_metric_name, check_sweep_name
 from hyperwidget.objective import FunctionObjective, Script
 from hyperwidget.policies import EarlyTerminationPolicy, NoTerminationPolicy, make_policy
-from hyperwidget.results import Constraint
 from hyperwidget.samplers import BayesianParameterSampling, RandomParameterSampling, Sampler, make_sampler
 from hyperwidget.space import SearchSpace
-from hyperwidget.trial import Goal
+from hyperwidget.trial import Constraint, Goal, SearchTask
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +56,11 @@ class SweepConfig:
             "constraints": [str(c) for c in self.constraints],
             "objective": objective_label,
         }
+
+    @property
+    def task(self) -> SearchTask:
+        """The objectives and constraints, as the sampler sees them."""
+        return SearchTask(objectives=((self.metric, self.goal),), constraints=self.constraints)
 
 
 #: The longest ``trial_timeout`` in seconds (about 292 years): the worker's timer (``threading.Timer`` or

@@ -74,6 +74,7 @@ class SweepEngine:
         runs_dir: Path | None = None,
     ) -> None:
         self.config = config
+        config.sampler.set_task(config.task)
         self.objective = objective
         self.storage = storage
         self.observers = list(observers)

@@ -6,11 +6,8 @@ Azure runs unchanged.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
-import operator
-import re
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -19,49 +16,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from hyperwidget.errors import SweepConfigError
 from hyperwidget.names import unsafe_name
 from hyperwidget.tracking import PARAMS_FILE
-from hyperwidget.trial import Goal, TrialRecord, TrialStatus
+from hyperwidget.trial import Constraint, Goal, TrialRecord, TrialStatus
 
 if TYPE_CHECKING:
     import pandas as pd
 
 #: The largest params file :meth:`ChildRun.get_logged_params` reads (a bigger one is not a trial's).
 MAX_PARAMS_BYTES = 2**20
-_OPERATORS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt}
-_CONSTRAINT = re.compile(r"^\s*([A-Za-z_][\w.\-/]*)\s*(<=|>=|<|>)\s*([-+0-9.eE]+|inf)\s*$")
-
-
-@dataclasses.dataclass(frozen=True)
-class Constraint:
-    """A bound on a metric's final value, e.g. ``Constraint.parse("latency <= 5")``.
-
-    A child whose final value breaks the bound, or that never logged the metric,
-    is *infeasible*: it is never chosen as the best run nor put on a Pareto front.
-    """
-
-    metric: str
-    op: str
-    bound: float
-
-    @classmethod
-    def parse(cls, text: str | Constraint) -> Constraint:
-        """Read ``"<metric> <op> <number>"`` with op one of ``<= < >= >``."""
-        if isinstance(text, Constraint):
-            return text
-        match = _CONSTRAINT.match(str(text))
-        if not match:
-            raise SweepConfigError(
-                f"constraints: cannot read {text!r}; write '<metric> <op> <number>' with op one of "
-                "<=, <, >=, >, e.g. 'latency <= 5'."
-            )
-        return cls(match[1], match[2], float(match[3]))
-
-    def satisfied_by(self, record: TrialRecord) -> bool:
-        """Whether ``record``'s final value of the metric meets the bound."""
-        value = record.last(self.metric)
-        return math.isfinite(value) and _OPERATORS[self.op](value, self.bound)
-
-    def __str__(self) -> str:
-        return f"{self.metric} {self.op} {self.bound:g}"
 
 
 def trial_value(

@@ -29,10 +29,10 @@ from hyperwidget.errors import SweepConfigError, SweepFileError, SweepTerminated
 from hyperwidget.executor import DEFAULT_BACKEND
 from hyperwidget.names import check_sweep_name, escape_control, has_control
 from hyperwidget.policies import EarlyTerminationPolicy
-from hyperwidget.results import Constraint, SweepResults
+from hyperwidget.results import SweepResults
 from hyperwidget.samplers import Sampler
 from hyperwidget.storage import SqliteStorage
-from hyperwidget.trial import Goal, TrialRecord, TrialStatus
+from hyperwidget.trial import Constraint, Goal, TrialRecord, TrialStatus
 
 logger = logging.getLogger("hyperwidget")
 

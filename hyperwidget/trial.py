@@ -6,6 +6,8 @@ import dataclasses
 import enum
 import itertools
 import math
+import operator
+import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Generic, TypeVar, overload
@@ -262,3 +264,68 @@ class TrialRecord:
 
 
 _FIELDS = frozenset(f.name for f in dataclasses.fields(TrialRecord))
+
+
+_OPERATORS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt}
+_CONSTRAINT = re.compile(r"^\s*([A-Za-z_][\w.\-/]*)\s*(<=|>=|<|>)\s*([-+0-9.eE]+|inf)\s*$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Constraint:
+    """A bound on a metric's final value, e.g. ``Constraint.parse("latency <= 5")``.
+
+    A child whose final value breaks the bound, or that never logged the metric,
+    is *infeasible*: it is never chosen as the best run nor put on a Pareto front.
+    """
+
+    metric: str
+    op: str
+    bound: float
+
+    @classmethod
+    def parse(cls, text: str | Constraint) -> Constraint:
+        """Read ``"<metric> <op> <number>"`` with op one of ``<= < >= >``."""
+        if isinstance(text, Constraint):
+            return text
+        match = _CONSTRAINT.match(str(text))
+        if not match:
+            raise SweepConfigError(
+                f"constraints: cannot read {text!r}; write '<metric> <op> <number>' with op one of "
+                "<=, <, >=, >, e.g. 'latency <= 5'."
+            )
+        return cls(match[1], match[2], float(match[3]))
+
+    def satisfied_by(self, record: TrialRecord) -> bool:
+        """Whether ``record``'s final value of the metric meets the bound."""
+        value = record.last(self.metric)
+        return math.isfinite(value) and _OPERATORS[self.op](value, self.bound)
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.op} {self.bound:g}"
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchTask:
+    """What a sweep asks of its sampler: the objectives, in order, and the constraints.
+
+    ``objectives[0]`` is the primary metric (the one policies, the best run and
+    single-objective samplers use); a multi-objective sweep has two or more.
+    """
+
+    objectives: tuple[tuple[str, Goal], ...]
+    constraints: tuple[Constraint, ...] = ()
+
+    @property
+    def metric(self) -> str:
+        """The primary metric's name."""
+        return self.objectives[0][0]
+
+    @property
+    def goal(self) -> Goal:
+        """The primary metric's goal."""
+        return self.objectives[0][1]
+
+    @property
+    def is_multi_objective(self) -> bool:
+        """Whether the sweep has two or more objectives."""
+        return len(self.objectives) > 1

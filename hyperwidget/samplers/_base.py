@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from hyperwidget.space import SearchSpace
-from hyperwidget.trial import Goal, TrialRecord
+from hyperwidget.trial import Goal, SearchTask, TrialRecord
 
 
 class Sampler(abc.ABC):
@@ -42,7 +42,18 @@ class Sampler(abc.ABC):
         self.seed = seed
         self._rng_cache = threading.local()
         self._entropy_key = secrets.randbits(63)
+        #: The sweep's objectives and constraints, set by the engine before the first proposal
+        #: (:meth:`set_task`); ``None`` when the sampler is driven directly with ``suggest``.
+        self.task: SearchTask | None = None
         self.validate_space()
+
+    def set_task(self, task: SearchTask) -> None:
+        """Receive the sweep's objectives and constraints before the first proposal.
+
+        ``suggest``'s ``metric`` and ``goal`` stay the primary objective. Samplers that
+        aim at constraints or several objectives read ``self.task``; the others ignore it.
+        """
+        self.task = task
 
     def validate_space(self) -> None:  # noqa: B027 - a hook: by default a sampler takes any space
         """Raise ``SearchSpaceError`` when this sampler cannot handle the space."""
