@@ -27,6 +27,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import numpy as np
+
 from hyperwidget.results import best_so_far, trial_value
 from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
@@ -126,20 +128,163 @@ def best_so_far_info(results: Any, x: str = "trial") -> BestSoFarInfo:
     return BestSoFarInfo(xs, values, best, [t.id for t in trials], label, metric)
 
 
-def plot_best_so_far(results: Any, x: str = "trial", ax: Axes | None = None) -> Figure:
+class MethodBestInfo(NamedTuple):
+    """Anytime performance of one method over several sweeps (e.g. seeds): a centre line and a band.
+
+    ``x`` is a common grid (finished trials 1..n, or seconds), up to where the
+    shortest of the method's sweeps ends, so every sweep counts at every point.
+    ``center`` is the median (or mean) over sweeps of their best-so-far values,
+    ``low``/``high`` the band's quantiles; ``nan`` where no sweep has a value yet.
+    """
+
+    method: str
+    x: list[float]
+    center: list[float]
+    low: list[float]
+    high: list[float]
+    sweeps: int
+    x_label: str
+    metric: str
+
+
+_TIME_POINTS = 200  # grid points of the wall-clock axis when methods are compared
+
+
+def methods_best_so_far_info(
+    methods: Mapping[str, Sequence[Any]],
+    x: str = "trial",
+    stat: str = "median",
+    band: tuple[float, float] = (0.25, 0.75),
+) -> list[MethodBestInfo]:
+    """The data of :func:`plot_best_so_far` when sweeps are grouped by method."""
+    _check_grouping(methods, stat, band)
+    infos = []
+    for method, sweeps in methods.items():
+        per_sweep = [best_so_far_info(r, x) for r in sweeps]
+        grid = _common_grid([i.x for i in per_sweep], x)
+        stacked = np.array([_step_at(i.x, i.best, grid) for i in per_sweep]).reshape(len(per_sweep), len(grid))
+        center, low, high = _summarise(stacked, stat, band)
+        label = per_sweep[0].x_label
+        infos.append(MethodBestInfo(str(method), grid, center, low, high, len(sweeps), label, per_sweep[0].metric))
+    return infos
+
+
+def _check_grouping(methods: Mapping[str, Sequence[Any]], stat: str, band: tuple[float, float]) -> None:
+    if stat not in ("median", "mean"):
+        raise ValueError(f"plot_best_so_far: stat must be 'median' or 'mean', got stat={stat!r}.")
+    low, high = band
+    if not 0 <= low < high <= 1:
+        raise ValueError(f"plot_best_so_far: band must be two quantiles 0 <= low < high <= 1, got band={band!r}.")
+    if not methods:
+        raise ValueError("plot_best_so_far: no methods given; pass e.g. {'random': [run1, run2], 'bayesian': [...]}.")
+    first = None
+    for method, sweeps in methods.items():
+        if isinstance(sweeps, (str, bytes)) or not isinstance(sweeps, Sequence) or not sweeps:
+            raise ValueError(
+                f"plot_best_so_far: method {method!r} needs a non-empty list of sweeps (one per seed), got {sweeps!r}."
+            )
+        for sweep in sweeps:
+            key = (sweep.metric, _goal(sweep))
+            first = first or key
+            if key != first:
+                raise ValueError(
+                    f"plot_best_so_far: every sweep must share one metric and goal to be compared; "
+                    f"{getattr(sweep, 'name', sweep)!r} has {key[0]!r} ({key[1].value}), another has "
+                    f"{first[0]!r} ({first[1].value})."
+                )
+
+
+def _common_grid(xs: Sequence[Sequence[float]], x: str) -> list[float]:
+    """Grid points every sweep reaches: up to the shortest sweep's last finished trial (or end time)."""
+    ends = [seq[-1] if seq else 0.0 for seq in xs]
+    end = min(ends)
+    if end <= 0:
+        return []
+    if x == "trial":
+        return [float(i) for i in range(1, int(end) + 1)]
+    return [float(v) for v in np.linspace(0.0, end, _TIME_POINTS)]
+
+
+def _step_at(xs: Sequence[float], best: Sequence[float], grid: Sequence[float]) -> list[float]:
+    """The step function ``best`` (constant after each ``xs``) read at ``grid``; ``nan`` before its first point."""
+    at = np.searchsorted(np.asarray(xs, dtype=float), np.asarray(grid, dtype=float), side="right") - 1
+    values = np.asarray(best, dtype=float)
+    return [float(values[i]) if i >= 0 else math.nan for i in at]
+
+
+def _summarise(
+    stacked: np.ndarray, stat: str, band: tuple[float, float]
+) -> tuple[list[float], list[float], list[float]]:
+    """Centre and band over sweeps (rows), per grid point; ``nan`` where no sweep has a value."""
+    if stacked.size == 0:
+        return [], [], []
+    center, low, high = (np.full(stacked.shape[1], np.nan) for _ in range(3))
+    seen = np.isfinite(stacked).any(axis=0)
+    if seen.any():
+        cols = stacked[:, seen]
+        center[seen] = np.nanmedian(cols, axis=0) if stat == "median" else np.nanmean(cols, axis=0)
+        low[seen], high[seen] = np.nanquantile(cols, band, axis=0)
+    return center.tolist(), low.tolist(), high.tolist()
+
+
+def plot_best_so_far(
+    results: Any,
+    x: str = "trial",
+    ax: Axes | None = None,
+    *,
+    stat: str = "median",
+    band: tuple[float, float] = (0.25, 0.75),
+) -> Figure:
     """Best value of the primary metric so far, against finished trials or wall-clock time.
 
     Parameters
     ----------
-    results : SweepRun or similar, or a list of them
+    results : SweepRun or similar, a list of them, or a dict of method -> list of them
         Anything with ``.trials``, ``.metric`` and ``.goal``. A list draws one
         best-so-far line per sweep (labelled with its ``.name``) to compare them,
         e.g. two samplers on the same problem; they should share metric and goal.
+        A dict groups sweeps by method (``{"random": [seed0, seed1, ...],
+        "bayesian": [...]}``, the d2l chapter's comparison over seeds) and draws,
+        per method, the ``stat`` of the sweeps' best-so-far values with a shaded
+        band between the ``band`` quantiles, up to where the method's shortest
+        sweep ends.
     x : {"trial", "time"}
         Horizontal axis: number of finished trials, or seconds since the sweep started.
     ax : matplotlib Axes, optional
         Where to draw; a new figure by default.
+    stat : {"median", "mean"}
+        The centre line of a method (dict input only).
+    band : (float, float)
+        The quantiles bounding a method's shaded band (dict input only); (0.25, 0.75) by default.
+
+    Examples
+    --------
+    >>> from hyperwidget import run_sweep, uniform
+    >>> def f(x):
+    ...     return {"loss": (x - 0.3) ** 2}
+    >>> runs = {
+    ...     m: [
+    ...         run_sweep(
+    ...             f,
+    ...             {"x": uniform(0, 1)},
+    ...             metric="loss",
+    ...             goal="minimize",
+    ...             sampler=m,
+    ...             seed=s,
+    ...             max_total_runs=8,
+    ...             backend="threads",
+    ...             storage=None,
+    ...         )
+    ...         for s in range(3)
+    ...     ]
+    ...     for m in ("random", "sobol")
+    ... }
+    >>> fig = plot_best_so_far(runs)  # a median line and an interquartile band per method
+    >>> [line.get_label() for line in fig.axes[0].get_lines()]
+    ['random (3 sweeps)', 'sobol (3 sweeps)']
     """
+    if isinstance(results, Mapping):
+        return _plot_methods(methods_best_so_far_info(results, x, stat, band), results, stat, band, ax)
     sweeps = list(results) if isinstance(results, (list, tuple)) else [results]
     if not sweeps:
         raise ValueError("plot_best_so_far: results is an empty list; pass a sweep or a list of sweeps.")
@@ -154,6 +299,33 @@ def plot_best_so_far(results: Any, x: str = "trial", ax: Axes | None = None) -> 
     ax.set_xlabel(infos[0].x_label)
     ax.set_ylabel(f"{infos[0].metric} ({_goal(sweeps[0]).value})")
     ax.set_title("Best so far", fontsize=10)
+    return fig
+
+
+def _plot_methods(
+    infos: list[MethodBestInfo],
+    methods: Mapping[str, Sequence[Any]],
+    stat: str,
+    band: tuple[float, float],
+    ax: Axes | None,
+) -> Figure:
+    fig, ax = _new_axes(ax, (7, 4))
+    for info in infos:
+        (line,) = ax.step(
+            info.x,
+            info.center,
+            where="post",
+            lw=2,
+            label=f"{info.method} ({info.sweeps} sweep{'s' if info.sweeps != 1 else ''})",
+        )
+        ax.fill_between(info.x, info.low, info.high, step="post", alpha=0.2, color=line.get_color(), lw=0)
+    if not any(info.x for info in infos):
+        _no_data(ax, "no sweep has a finished trial yet")
+    ax.legend(loc="best", fontsize=9)
+    first = next(iter(methods.values()))[0]
+    ax.set_xlabel(infos[0].x_label)
+    ax.set_ylabel(f"{infos[0].metric} ({_goal(first).value})")
+    ax.set_title(f"Best so far: {stat} over sweeps, band {band[0]:g}-{band[1]:g} quantiles", fontsize=10)
     return fig
 
 
@@ -627,12 +799,14 @@ __all__ = [
     "BestSoFarInfo",
     "CurveInfo",
     "LearningCurvesInfo",
+    "MethodBestInfo",
     "ParallelCoordinatesInfo",
     "ParetoInfo",
     "SliceInfo",
     "SlicesInfo",
     "best_so_far_info",
     "learning_curves_info",
+    "methods_best_so_far_info",
     "parallel_coordinates_info",
     "pareto_front_info",
     "pareto_indices",

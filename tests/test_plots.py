@@ -182,6 +182,63 @@ def test_best_so_far_compares_several_sweeps():
         plots.plot_best_so_far([])
 
 
+def _seed_sweep(values, metric="loss", goal=Goal.MINIMIZE, start=0.0):
+    """A finished sweep whose trials end one second apart, with these final values in order."""
+    trials = [
+        TrialRecord(
+            id=f"s{i}",
+            index=i,
+            params={},
+            status=S.COMPLETED,
+            metrics={metric: (v,)},
+            created_at=start,
+            started_at=start,
+            ended_at=start + i + 1.0,
+        )
+        for i, v in enumerate(values)
+    ]
+    return _results(trials, metric=metric, goal=goal)
+
+
+def test_best_so_far_grouped_by_method_gives_median_and_band():
+    methods = {
+        "random": [_seed_sweep([5, 4, 3, 9]), _seed_sweep([1, 2, 2]), _seed_sweep([3, 3, 0, 0])],
+        "bayes": [_seed_sweep([2, 1]), _seed_sweep([4, 0])],
+    }
+    random, bayes = plots.methods_best_so_far_info(methods, band=(0.0, 1.0))
+    assert random.x == [1.0, 2.0, 3.0]  # up to the shortest sweep: every sweep counts at every point
+    # best so far per seed: [5, 4, 3], [1, 1, 1], [3, 3, 0]
+    assert random.center == [3.0, 3.0, 1.0] and random.low == [1.0, 1.0, 0.0] and random.high == [5.0, 4.0, 3.0]
+    assert bayes.sweeps == 2 and bayes.center == [3.0, 0.5]
+    mean = plots.methods_best_so_far_info(methods, stat="mean")[0]
+    assert mean.center == pytest.approx([3.0, 8 / 3, 4 / 3])
+
+
+def test_best_so_far_grouped_by_time_reads_each_step_function_on_one_grid():
+    methods = {"a": [_seed_sweep([3, 1, 2], start=10.0), _seed_sweep([2, 2, 2, 2], start=50.0)]}
+    (info,) = plots.methods_best_so_far_info(methods, x="time")
+    assert info.x[0] == 0.0 and info.x[-1] == 3.0 and len(info.x) == 200  # shortest sweep ends 3 s in
+    before_first = [c for t, c in zip(info.x, info.center, strict=True) if t < 1.0]
+    assert all(math.isnan(c) for c in before_first)  # no trial has ended yet
+    assert info.center[-1] == 1.5  # median of 1 and 2
+
+
+def test_best_so_far_grouped_draws_a_line_and_band_per_method_and_checks_input():
+    methods = {"random": [_seed_sweep([3, 2]), _seed_sweep([1, 5])], "sobol": [_seed_sweep([2, 2])]}
+    fig = plots.plot_best_so_far(methods)
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["random (2 sweeps)", "sobol (1 sweep)"]
+    assert len(ax.collections) == 2  # one shaded band each
+    with pytest.raises(ValueError, match="stat must be"):
+        plots.plot_best_so_far(methods, stat="max")
+    with pytest.raises(ValueError, match="band must be"):
+        plots.plot_best_so_far(methods, band=(0.9, 0.1))
+    with pytest.raises(ValueError, match="non-empty list of sweeps"):
+        plots.plot_best_so_far({"random": []})
+    with pytest.raises(ValueError, match="share one metric and goal"):
+        plots.plot_best_so_far({"a": [_seed_sweep([1])], "b": [_seed_sweep([1], goal=Goal.MAXIMIZE)]})
+
+
 def test_drawing_into_given_axes():
     import matplotlib.pyplot as plt
 
