@@ -123,7 +123,8 @@ def run_sweep(
         the stored sweep as :func:`resume_sweep` does, keeping its finished trials (like
         Optuna's ``load_if_exists=True``; when there is none, the sweep starts as usual):
         this call's metric, goal, space, sampler kind, policy, constraints and
-        ``points_to_evaluate`` must be the stored ones, and its ``max_total_runs``, ``max_concurrent_runs``, ``backend``,
+        ``points_to_evaluate`` must be the stored ones, and its ``max_total_runs``, ``max_concurrent_runs``,
+        ``backend``,
         ``trial_timeout`` and ``max_duration_minutes``, when given, replace the stored
         ones; ``"replace"`` deletes the stored sweep (its trials and logged values; a
         script's ``hyperwidget_runs/<name>`` folders are kept and reused) and starts anew.
