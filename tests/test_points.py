@@ -338,3 +338,17 @@ def test_hyperdrive_config_takes_points_to_evaluate() -> None:
     run = Experiment(name="hd").submit(config)
     run.wait_for_completion()
     assert run.trials[0].params == {"x": 0.42} and len(run.get_children()) == 3
+
+
+def test_the_v2_sweep_job_takes_points_to_evaluate(tmp_path: Path) -> None:
+    from hyperwidget import Uniform, command
+
+    (tmp_path / "train.py").write_text("print(1)")
+    job = command(code=str(tmp_path), command="python train.py --lr ${{inputs.lr}}", inputs={"lr": 0.1})
+    swept = job(lr=Uniform(min_value=0.01, max_value=0.1))
+    with pytest.raises(SearchSpaceError, match=r"points_to_evaluate\[0\]: hyperparameter 'lr': 0\.5 is outside"):
+        swept.sweep(primary_metric="acc", goal="maximize", points_to_evaluate=[{"lr": 0.5}])
+    sweep_job = swept.sweep(primary_metric="acc", goal="maximize", points_to_evaluate=[{"lr": 0.05}])
+    sweep_job.set_limits(max_total_trials=2)
+    run = sweep_job.prepare("v2", storage=None)  # prepared, not started: the point is its queued first trial
+    assert [(t.params, t.status) for t in run.trials] == [({"lr": 0.05}, TrialStatus.QUEUED)]
