@@ -183,6 +183,8 @@ class SweepEngine:
         return False
 
     def _next_record(self) -> TrialRecord | None:
+        # Queued records go first: known points (points_to_evaluate, enqueue) and trials to run again;
+        # they were counted in max_total_runs when queued. Then the sampler proposes, within the budget.
         if self._requeue:
             return self.records[self._requeue.pop(0)]
         index = len(self.records)

@@ -25,7 +25,7 @@ from typing import Any
 
 from hyperwidget.config import SweepConfig, check_points, make_config, make_objective
 from hyperwidget.engine import SweepEngine
-from hyperwidget.errors import SweepConfigError, SweepFileError, SweepTerminated
+from hyperwidget.errors import SearchSpaceError, SweepConfigError, SweepFileError, SweepTerminated
 from hyperwidget.executor import DEFAULT_BACKEND
 from hyperwidget.names import check_sweep_name, escape_control, has_control
 from hyperwidget.policies import EarlyTerminationPolicy
@@ -480,6 +480,9 @@ def _prepare_resume(
         }
         sampler = sampler_from_json(data["sampler"])
         policy = policy_from_json(data["policy"])
+        stored_points = _stored_points(store.path, name, sampler, data)
+    except SweepFileError:
+        raise
     except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as error:
         raise SweepFileError(
             f"{store.path!r}: sweep {name!r}, field 'config': cannot rebuild the sweep's settings "
@@ -499,7 +502,7 @@ def _prepare_resume(
         seed=None,
         name=name,
         constraints=data.get("constraints", ()),
-        points_to_evaluate=data.get("points_to_evaluate", ()),
+        points_to_evaluate=stored_points,
         **settings,
     )
     wrapped = make_objective(objective, sampler.space)
@@ -519,6 +522,17 @@ def _prepare_resume(
     runs_dir, keep = _runs_dir(store, name)
     engine = SweepEngine(config, wrapped, store, trials=trials, observers=observers, runs_dir=runs_dir, points=more)
     return SweepRun(engine, keepalive=keep)
+
+
+def _stored_points(path: str, name: str, sampler: Sampler, data: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The stored sweep's known points, checked again; ``SweepFileError`` names the field of a bad one."""
+    try:
+        return check_points(sampler.space, data.get("points_to_evaluate", ()))
+    except (SearchSpaceError, SweepConfigError) as error:
+        raise SweepFileError(
+            f"{path!r}: sweep {name!r}, field 'config.points_to_evaluate': {error} The file was damaged or "
+            "written by another program: open it with load_sweep, or start a new sweep."
+        ) from None
 
 
 def _to_rerun(trial: TrialRecord) -> TrialRecord:
