@@ -120,7 +120,8 @@ class SweepRun(SweepResults):
         (a resumed sweep runs it if it had not started), and starts when a slot
         frees, after the points queued before it. It counts toward
         ``max_total_runs``: the sampler proposes one trial fewer. Samplers see it
-        like any trial (the grid does not propose its point again).
+        like any trial (the grid does not propose its point again). A configuration
+        the sweep already ran is run again: an enqueued point always runs.
 
         Raises
         ------
