@@ -99,6 +99,21 @@ def run_sweep(
     observers : sequence
         Objects with optional ``on_sweep_start(run)``, ``on_trial_update(record)``
         and ``on_sweep_end(run)`` methods (the live monitor is one).
+    points_to_evaluate : sequence of dict, optional
+        Known configurations to run first, in order, before the sampler proposes
+        anything (Syne Tune's and Ray Tune's ``points_to_evaluate``, the d2l
+        chapter's ``initial_config``, Optuna's ``enqueue_trial``): point ``i`` is
+        trial ``<name>_<i>``. A point may leave hyperparameters out: a ``choice``
+        then takes its first option, any other expression its median (the midpoint
+        of ``uniform``, the geometric midpoint of a log range), as in Syne Tune.
+        Each value must be one the space can propose (checked when declared, see
+        :meth:`SearchSpace.check_config`). Points count toward ``max_total_runs``
+        (when it is not given it is at least the number of points; when it is
+        smaller, ``SweepConfigError``). Samplers learn from them like any trial:
+        the grid does not run a point twice, the Bayesian sampler fits them and
+        counts them toward its ``n_initial`` Sobol points, and random and Sobol
+        proposal ``i`` stays trial ``i``'s draw (seeded sweeps reproduce). Stored
+        with the sweep; a resumed sweep does not run a point again.
     resume : bool
         Go on with the stored sweep ``name`` in ``storage`` up to its ``max_total_runs``
         (an error when there is none).
@@ -107,8 +122,9 @@ def run_sweep(
         run a second time): ``"error"`` (the default) refuses; ``"resume"`` goes on with
         the stored sweep as :func:`resume_sweep` does, keeping its finished trials (like
         Optuna's ``load_if_exists=True``; when there is none, the sweep starts as usual):
-        this call's metric, goal, space, sampler kind, policy and constraints must be the
-        stored ones, and its ``max_total_runs``, ``max_concurrent_runs``, ``backend``,
+        this call's metric, goal, space, sampler kind, policy, constraints and
+        ``points_to_evaluate`` must be the stored ones, and its ``max_total_runs``, ``max_concurrent_runs``,
+        ``backend``,
         ``trial_timeout`` and ``max_duration_minutes``, when given, replace the stored
         ones; ``"replace"`` deletes the stored sweep (its trials and logged values; a
         script's ``hyperwidget_runs/<name>`` folders are kept and reused) and starts anew.
@@ -177,7 +193,8 @@ def start_sweep(
     Takes the arguments of :func:`run_sweep` (without ``monitor``: show
     ``RunDetails(run)`` to watch it). Setting errors are raised here, before any
     trial runs; a :class:`~hyperwidget.errors.SweepFailedError` is raised by
-    ``run.wait()``.
+    ``run.wait()``. While it runs, ``run.enqueue({...})`` runs a known
+    configuration next (see :meth:`~hyperwidget.sweep.SweepRun.enqueue`).
     """
     return sweep.launch(sweep.prepare_sweep(objective, space, metric=metric, goal=goal, **settings))
 
@@ -204,7 +221,10 @@ def resume_sweep(
         As in :func:`run_sweep`.
     **overrides
         New values of ``max_total_runs``, ``max_concurrent_runs``, ``backend``,
-        ``trial_timeout``, ``max_duration_minutes`` and ``observers``.
+        ``trial_timeout``, ``max_duration_minutes`` and ``observers``; and
+        ``points_to_evaluate``: more known configurations to run first (after
+        the stored trials to rerun), checked as in :func:`run_sweep`; they need
+        room in ``max_total_runs`` (an error says the budget to pass).
 
     Returns
     -------
@@ -212,9 +232,10 @@ def resume_sweep(
 
     Notes
     -----
-    Trials that were queued or running when the sweep's process ended are run
-    again from the start with the same hyperparameters; the sampler sees every
-    finished trial (warm start).
+    Trials that were queued or running when the sweep's process ended, and
+    trials canceled before they started (e.g. known points still waiting when
+    the sweep was canceled), are run again from the start with the same
+    hyperparameters; the sampler sees every finished trial (warm start).
 
     Only one process runs a sweep at a time: while another live process runs it
     (also the one that started it), this raises :class:`~hyperwidget.errors.SweepBusyError`

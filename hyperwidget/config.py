@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hyperwidget.errors import HyperwidgetWarning, SweepConfigError
+from hyperwidget.errors import HyperwidgetWarning, SearchSpaceError, SweepConfigError
 from hyperwidget.executor import DEFAULT_BACKEND, Backend, backend_names, check_backend, get_backend
 from hyperwidget.names import check_metric_name, check_sweep_name
 from hyperwidget.objective import FunctionObjective, Script
@@ -39,6 +39,8 @@ class SweepConfig:
     trial_timeout: float | None
     backend: str
     constraints: tuple[Constraint, ...] = ()
+    #: Full configurations (see :meth:`SearchSpace.check_config`) run first, in order, as trials 0, 1, ...
+    points_to_evaluate: tuple[dict[str, Any], ...] = ()
 
     def to_json(self, objective_label: str = "") -> dict[str, Any]:
         """Plain data stored with the sweep (the objective itself is never stored)."""
@@ -54,6 +56,7 @@ class SweepConfig:
             "trial_timeout": self.trial_timeout,
             "backend": self.backend,
             "constraints": [str(c) for c in self.constraints],
+            "points_to_evaluate": [dict(point) for point in self.points_to_evaluate],
             "objective": objective_label,
         }
 
@@ -146,6 +149,7 @@ def make_config(
     seed: int | None,
     name: str | None,
     constraints: Sequence[str | Constraint],
+    points_to_evaluate: Sequence[Mapping[str, Any]] = (),
 ) -> SweepConfig:
     """Validate every setting, naming the setting and the fix in each error."""
     if not isinstance(metric, str) or not metric:
@@ -160,9 +164,11 @@ def make_config(
             f"policy must be an early-termination policy such as BanditPolicy(...), a "
             f"registered name such as 'median', or None, got {policy!r}."
         )
+    points = check_points(sampler.space, points_to_evaluate)
     if max_total_runs is None:
-        max_total_runs = sampler.max_trials() or 20
+        max_total_runs = max(sampler.max_trials() or 20, len(points))
     max_total_runs = check_count("max_total_runs", max_total_runs, "it is the number of trials to run.")
+    check_points_budget(len(points), max_total_runs)
     grid = sampler.max_trials()
     if grid is not None and grid < max_total_runs:
         warnings.warn(
@@ -200,7 +206,38 @@ def make_config(
         trial_timeout=check_duration("trial_timeout", trial_timeout),
         backend=backend,
         constraints=tuple(Constraint.parse(c) for c in constraints),
+        points_to_evaluate=points,
     )
+
+
+def check_points(space: SearchSpace, points: Any, setting: str = "points_to_evaluate") -> tuple[dict[str, Any], ...]:
+    """Each point as the full configuration it stands for (:meth:`SearchSpace.check_config`).
+
+    Errors name the setting and the point's position: ``points_to_evaluate[2]: hyperparameter 'lr': ...``.
+    """
+    if points is None:
+        return ()
+    if isinstance(points, (Mapping, str, bytes)) or not isinstance(points, Sequence):
+        raise SweepConfigError(
+            f"{setting} must be a list of configurations (dicts of hyperparameter name -> value), got "
+            f"{type(points).__name__} {points!r:.80}; wrap a single one in a list: {setting}=[{{...}}]."
+        )
+    checked = []
+    for position, point in enumerate(points):
+        try:
+            checked.append(space.check_config(point))
+        except SearchSpaceError as error:
+            raise SearchSpaceError(f"{setting}[{position}]: {error}") from None
+    return tuple(checked)
+
+
+def check_points_budget(points: int, max_total_runs: int) -> None:
+    """Refuse more known points than trials: each point is one of the sweep's ``max_total_runs`` trials."""
+    if points > max_total_runs:
+        raise SweepConfigError(
+            f"points_to_evaluate has {points} points but max_total_runs={max_total_runs}: each point is one of "
+            f"the sweep's trials; pass max_total_runs={points} (or more), or give fewer points."
+        )
 
 
 def distinct_configurations(space: SearchSpace) -> int | None:

@@ -72,6 +72,7 @@ class SweepEngine:
         trials: Sequence[TrialRecord] = (),
         observers: Sequence[Any] = (),
         runs_dir: Path | None = None,
+        points: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         self.config = config
         config.sampler.set_task(config.task)
@@ -90,6 +91,7 @@ class SweepEngine:
         self.records: list[TrialRecord] = list(trials)
         self._by_id = {r.id: r.index for r in self.records}
         self._requeue = [r.index for r in self.records if not r.status.is_finished]
+        self._exhausted = False  # next_task said "nothing more": the executor asks no more (see enqueue)
         self._inflight: set[str] = set()
         self._lost: dict[str, float] = {}
         self._killed_at: float | None = None  # when this engine last ended a worker itself (see _on_worker_lost)
@@ -113,6 +115,10 @@ class SweepEngine:
         self._server: Any = None  # a ChannelServer, or the backend's own (Dask's)
         self._local_key = ""
         self._view: SweepResults | None = None  # what observers' on_sweep_start/on_sweep_end receive (see run)
+        # The sweep's known points are its first trials: those a stored sweep has not created yet, then
+        # the points a resumed sweep was given.
+        for params in (*config.points_to_evaluate[len(self.records) :], *points):
+            self._queue_point(params)
 
     # -- records ------------------------------------------------------------------------------
     def _get(self, trial_id: str) -> TrialRecord:
@@ -159,8 +165,10 @@ class SweepEngine:
         """The next trial to run, or ``None`` when the sweep has nothing more to start."""
         with self.lock:
             if self.cancel_reason or self._out_of_time():
+                self._exhausted = True
                 return None
             record = self._next_record()
+            self._exhausted = record is None
             if record is None:
                 return None
             self._inflight.add(record.id)
@@ -175,6 +183,8 @@ class SweepEngine:
         return False
 
     def _next_record(self) -> TrialRecord | None:
+        # Queued records go first: known points (points_to_evaluate, enqueue) and trials to run again;
+        # they were counted in max_total_runs when queued. Then the sampler proposes, within the budget.
         if self._requeue:
             return self.records[self._requeue.pop(0)]
         index = len(self.records)
@@ -193,6 +203,68 @@ class SweepEngine:
         self._by_id[record.id] = index
         self._update(record)
         return record
+
+    def _queue_point(self, params: Mapping[str, Any]) -> TrialRecord:
+        """Make a known configuration the next trial: a ``Queued`` record, stored, run before new proposals.
+
+        It takes the next index, so samplers see it in their history like any trial
+        (the grid skips its point; the Bayesian model learns from its result).
+        Observers hear of it only once the sweep has started (they see it then).
+        """
+        index = len(self.records)
+        record = TrialRecord(id=f"{self.config.name}_{index}", index=index, params=dict(params))
+        self.records.append(record)
+        self._by_id[record.id] = index
+        self._requeue.append(index)
+        if self.storage is not None:
+            self.storage.save_trial(self.config.name, record)
+        if self.status != "NotStarted":
+            self._emit("on_trial_update", record)
+        return record
+
+    def enqueue(self, params: Mapping[str, Any]) -> TrialRecord:
+        """Run ``params`` next, before the sampler proposes anything more; it counts toward ``max_total_runs``.
+
+        Raises
+        ------
+        SearchSpaceError
+            When ``params`` is not a configuration of the space (see :meth:`SearchSpace.check_config`).
+        SweepConfigError
+            When the sweep has ended, is canceled, or will start no more trials
+            (its ``max_total_runs`` are all handed out, or its sampler is exhausted);
+            the message says how to run the point by resuming the sweep.
+        """
+        config = self.config.sampler.space.check_config(params)
+        with self.lock:
+            refusal = self._enqueue_refusal()
+            if refusal:
+                raise SweepConfigError(f"run.enqueue({config!r}): {refusal}; {self._resume_hint(config)}")
+            return self._queue_point(config)
+
+    def _enqueue_refusal(self) -> str | None:
+        """Why the sweep can take no more trials, or ``None``."""
+        name, budget = self.config.name, self.config.max_total_runs
+        if self.ended_at is not None:
+            return f"sweep {name!r} has ended ({self.status}) and runs no more trials"
+        if self.cancel_reason:
+            return f"sweep {name!r} is {self.cancel_reason}, so it starts no more trials"
+        if len(self.records) >= budget:
+            running = sum(not r.status.is_finished for r in self.records)
+            return f"sweep {name!r} has handed out all of its max_total_runs={budget} trials ({running} not finished)"
+        if self._exhausted:
+            return f"sweep {name!r} starts no more trials (its sampler has nothing more to propose)"
+        return None
+
+    def _resume_hint(self, point: Mapping[str, Any]) -> str:
+        """How to run a refused point: resume the sweep with it (a sweep without a file: a new sweep)."""
+        if self.storage is None or self.storage.path == ":memory:":
+            return f"sweep {self.config.name!r} has no sweep file: run a new sweep with points_to_evaluate=[{point!r}]."
+        budget = max(self.config.max_total_runs, len(self.records) + 1)
+        when = "" if self.ended_at is not None else "once it has ended, "
+        return (
+            f"{when}resume it with the point: resume_sweep({self.config.name!r}, objective, "
+            f"{self.storage.path!r}, points_to_evaluate=[{point!r}], max_total_runs={budget})."
+        )
 
     def _task(self, record: TrialRecord) -> TrialTask:
         return TrialTask(

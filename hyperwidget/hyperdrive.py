@@ -43,13 +43,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hyperwidget.config import check_count, check_duration, check_optional_count
+from hyperwidget.config import check_count, check_duration, check_optional_count, check_points, check_points_budget
 from hyperwidget.context import ENV_INPUT_PREFIX, NamedInput, TabularDataset
 from hyperwidget.errors import HyperwidgetWarning, SweepConfigError
 from hyperwidget.executor import DEFAULT_BACKEND, backend_for_compute_target, get_backend
 from hyperwidget.objective import Script
 from hyperwidget.policies import EarlyTerminationPolicy
 from hyperwidget.samplers import Sampler
+from hyperwidget.space import SearchSpace
 from hyperwidget.sweep import DEFAULT_STORAGE, SweepRun, launch, prepare_sweep
 
 #: Azure's service limit on ``max_duration_minutes`` (7 days).
@@ -210,6 +211,10 @@ class HyperDriveConfig:
     run_config, estimator : ScriptRunConfig or callable
         What each child run executes: a script, or a Python function of the
         hyperparameters (exactly one of the two).
+    points_to_evaluate : sequence of dict, optional
+        A hyperwidget extension (keyword only): known configurations run first, in
+        order, as the first child runs; checked here against the sampling's space and
+        counted in ``max_total_runs`` (see :func:`hyperwidget.run_sweep`).
     """
 
     def __init__(
@@ -231,6 +236,7 @@ class HyperDriveConfig:
         *,
         trial_timeout: float | None = None,
         backend: str | None = None,
+        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         if (run_config is None) == (estimator is None):
             raise SweepConfigError(
@@ -271,7 +277,22 @@ class HyperDriveConfig:
         configured: str = getattr(self.run_config, "backend", DEFAULT_BACKEND)  # a ScriptRunConfig's compute target
         self.backend = backend or configured
         self.custom_run_id = custom_run_id
+        self.points_to_evaluate = self._check_points(points_to_evaluate)
         self._warn_bayesian()
+
+    def _check_points(self, points: Sequence[Mapping[str, Any]] | None) -> tuple[dict[str, Any], ...]:
+        """The known points as full configurations of the sampling's space, within ``max_total_runs``."""
+        if not points:
+            return ()
+        space = getattr(self.hyperparameter_sampling, "space", None)
+        if not isinstance(space, SearchSpace):
+            raise SweepConfigError(
+                "HyperDriveConfig: points_to_evaluate needs a hyperparameter_sampling built on a search space, "
+                f"such as RandomParameterSampling({{...}}), got {self.hyperparameter_sampling!r}."
+            )
+        checked = check_points(space, points)
+        check_points_budget(len(checked), self.max_total_runs)
+        return checked
 
     def _warn_bayesian(self) -> None:
         if getattr(self.hyperparameter_sampling, "name", "") != "bayesian":
@@ -324,6 +345,7 @@ class HyperDriveConfig:
             name=name,
             storage=storage,
             observers=observers,
+            points_to_evaluate=self.points_to_evaluate,
         )
 
 

@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hyperwidget.config import SweepConfig, make_config, make_objective
+from hyperwidget.config import SweepConfig, check_points, make_config, make_objective
 from hyperwidget.engine import SweepEngine
-from hyperwidget.errors import SweepConfigError, SweepFileError, SweepTerminated
+from hyperwidget.errors import SearchSpaceError, SweepConfigError, SweepFileError, SweepTerminated
 from hyperwidget.executor import DEFAULT_BACKEND
 from hyperwidget.names import check_sweep_name, escape_control, has_control
 from hyperwidget.policies import EarlyTerminationPolicy
@@ -110,6 +110,31 @@ class SweepRun(SweepResults):
         """Cancel the sweep: no new trials; running ones stop at their next log (or are ended)."""
         self._engine.cancel("canceled by the user")
         return True
+
+    def enqueue(self, params: Mapping[str, Any]) -> str:
+        """Run the configuration ``params`` next, before the sampler proposes more; return its trial id.
+
+        Optuna's ``enqueue_trial`` on a running sweep. ``params`` is checked as
+        ``points_to_evaluate`` are (:meth:`SearchSpace.check_config`: a name left
+        out takes its default). The trial is created at once, ``Queued`` and stored
+        (a resumed sweep runs it if it had not started), and starts when a slot
+        frees, after the points queued before it. It counts toward
+        ``max_total_runs``: the sampler proposes one trial fewer. Samplers see it
+        like any trial (the grid does not propose its point again). A configuration
+        the sweep already ran is run again: an enqueued point always runs.
+
+        Raises
+        ------
+        SearchSpaceError
+            When ``params`` is not a configuration of the space, naming the hyperparameter.
+        SweepConfigError
+            When the sweep will start no more trials: it has ended or was canceled,
+            all its ``max_total_runs`` trials are handed out (the budget is not raised
+            behind your back), or its sampler is exhausted. The message gives the
+            call that runs the point: ``resume_sweep(name, objective, storage,
+            points_to_evaluate=[params], max_total_runs=...)`` once the sweep has ended.
+        """
+        return self._engine.enqueue(params).id
 
     def stop_trial(self, trial_id: str, reason: str | None = None) -> None:
         """Stop one trial at its next ``log`` call (status ``StoppedEarly``)."""
@@ -278,11 +303,13 @@ def prepare_sweep(
     observers: Sequence[Any] = (),
     resume: bool = False,
     if_exists: str = "error",
+    points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
 ) -> SweepRun:
     """Validate everything and return a :class:`SweepRun` that has not started.
 
     The settings are those of :func:`hyperwidget.api.run_sweep`; ``resume=True`` prepares
-    the stored sweep ``name`` instead (as :func:`hyperwidget.api.resume_sweep`).
+    the stored sweep ``name`` instead (as :func:`hyperwidget.api.resume_sweep`, where
+    ``points_to_evaluate`` are more points to run first).
 
     With a storage file, this process takes the sweep's lease first (before reading
     or writing the sweep), and holds it until the sweep ends.
@@ -312,6 +339,7 @@ def prepare_sweep(
                 backend=backend,
                 max_duration_minutes=max_duration_minutes,
                 trial_timeout=trial_timeout,
+                points=points_to_evaluate,
             ),
         )
     config = make_config(
@@ -328,6 +356,7 @@ def prepare_sweep(
         seed=seed,
         name=name,
         constraints=constraints,
+        points_to_evaluate=points_to_evaluate or (),
     )
     wrapped = make_objective(objective, config.sampler.space)
 
@@ -404,6 +433,7 @@ def _check_same_sweep(config: SweepConfig, store: SqliteStorage) -> None:
             "sampler": (stored["sampler"]["name"], given["sampler"]["name"]),
             "policy": (stored["policy"], given["policy"]),
             "constraints": (stored.get("constraints", []), given["constraints"]),
+            "points_to_evaluate": (stored.get("points_to_evaluate", []), given["points_to_evaluate"]),
         }
     except (KeyError, TypeError) as error:
         raise SweepFileError(
@@ -416,12 +446,28 @@ def _check_same_sweep(config: SweepConfig, store: SqliteStorage) -> None:
         raise SweepConfigError(
             f"if_exists='resume': the sweep {config.name!r} stored in {store.path!r} differs from this call in "
             f"{'; '.join(differ)}; pass if_exists='replace' to delete it and start anew with these settings, "
-            "or choose another name."
+            f"or choose another name{_more_points_hint(config.name, store.path, differ)}."
         )
 
 
+def _more_points_hint(name: str, path: str, differ: list[str]) -> str:
+    """For a resumed sweep given other points: the call that runs more points in the stored sweep."""
+    if not any(item.startswith("points_to_evaluate") for item in differ):
+        return ""
+    return (
+        f"; to run more points in the stored sweep, resume it with them: resume_sweep({name!r}, objective, "
+        f"{path!r}, points_to_evaluate=[...])"
+    )
+
+
 def _prepare_resume(
-    objective: Any, store: SqliteStorage, name: str, *, observers: Sequence[Any], **overrides: Any
+    objective: Any,
+    store: SqliteStorage,
+    name: str,
+    *,
+    observers: Sequence[Any],
+    points: Sequence[Mapping[str, Any]] | None = None,
+    **overrides: Any,
 ) -> SweepRun:
     from hyperwidget.policies import policy_from_json
     from hyperwidget.samplers import sampler_from_json
@@ -435,6 +481,9 @@ def _prepare_resume(
         }
         sampler = sampler_from_json(data["sampler"])
         policy = policy_from_json(data["policy"])
+        stored_points = _stored_points(store.path, name, sampler, data)
+    except SweepFileError:
+        raise
     except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as error:
         raise SweepFileError(
             f"{store.path!r}: sweep {name!r}, field 'config': cannot rebuild the sweep's settings "
@@ -454,22 +503,52 @@ def _prepare_resume(
         seed=None,
         name=name,
         constraints=data.get("constraints", ()),
+        points_to_evaluate=stored_points,
         **settings,
     )
     wrapped = make_objective(objective, sampler.space)
-    trials = [
-        t.replace(status=TrialStatus.QUEUED, metrics={}, steps={}, started_at=None, worker=None)
-        if not t.status.is_finished
-        else t
-        for t in trials
-    ]
+    more = check_points(sampler.space, points)
+    needed = max(len(trials), len(config.points_to_evaluate)) + len(more)
+    if more and needed > config.max_total_runs:
+        raise SweepConfigError(
+            f"resuming sweep {name!r}: it has {len(trials)} trials and points_to_evaluate adds {len(more)}, but "
+            f"max_total_runs={config.max_total_runs}; pass max_total_runs={needed} (or more) to run them."
+        )
+    trials = [_to_rerun(t) for t in trials]
     for t in trials:
         if t.status is TrialStatus.QUEUED:
             store.clear_values(name, t.id)
+            store.save_trial(name, t)
     store.update_sweep(name, status="Running", config=config.to_json(wrapped.label))
     runs_dir, keep = _runs_dir(store, name)
-    engine = SweepEngine(config, wrapped, store, trials=trials, observers=observers, runs_dir=runs_dir)
+    engine = SweepEngine(config, wrapped, store, trials=trials, observers=observers, runs_dir=runs_dir, points=more)
     return SweepRun(engine, keepalive=keep)
+
+
+def _stored_points(path: str, name: str, sampler: Sampler, data: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The stored sweep's known points, checked again; ``SweepFileError`` names the field of a bad one."""
+    try:
+        return check_points(sampler.space, data.get("points_to_evaluate", ()))
+    except (SearchSpaceError, SweepConfigError) as error:
+        raise SweepFileError(
+            f"{path!r}: sweep {name!r}, field 'config.points_to_evaluate': {error} The file was damaged or "
+            "written by another program: open it with load_sweep, or start a new sweep."
+        ) from None
+
+
+def _to_rerun(trial: TrialRecord) -> TrialRecord:
+    """A stored trial as a resumed sweep takes it: ``Queued`` again when it never ran to an end.
+
+    That is a trial still queued or running when the sweep's process ended, and
+    a trial canceled before it started (a known point waiting when the sweep
+    was canceled, say): both run from the start, with the same hyperparameters.
+    """
+    never_started = trial.status is TrialStatus.CANCELED and trial.started_at is None
+    if trial.status.is_finished and not never_started:
+        return trial
+    return trial.replace(
+        status=TrialStatus.QUEUED, metrics={}, steps={}, started_at=None, ended_at=None, error=None, worker=None
+    )
 
 
 def run_prepared(run: SweepRun) -> SweepRun:

@@ -30,13 +30,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hyperwidget.config import check_count, check_duration
+from hyperwidget.config import check_count, check_duration, check_points
 from hyperwidget.errors import HyperwidgetWarning, SweepConfigError
 from hyperwidget.executor import backend_for_compute_target, get_backend
 from hyperwidget.objective import Script
 from hyperwidget.policies import EarlyTerminationPolicy
 from hyperwidget.samplers import SAMPLERS, Sampler, make_sampler
-from hyperwidget.space import Expression
+from hyperwidget.space import Expression, SearchSpace
 from hyperwidget.sweep import DEFAULT_STORAGE, SweepRun, launch, load_results, prepare_sweep, stream_trials
 
 
@@ -248,9 +248,14 @@ class CommandJob:
         timeout: float | None = None,
         trial_timeout: float | None = None,
         early_termination_policy: EarlyTerminationPolicy | None = None,
+        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
         **_azure_only: Any,
     ) -> SweepJob:
-        """A :class:`SweepJob` over this job's search-space inputs (Azure's other keywords have no effect)."""
+        """A :class:`SweepJob` over this job's search-space inputs (Azure's other keywords have no effect).
+
+        ``points_to_evaluate`` (a hyperwidget extension) lists known configurations of
+        the search-space inputs to run first, as in :func:`hyperwidget.run_sweep`.
+        """
         if not self.search_space:
             raise SweepConfigError(
                 "sweep(): no input is a search-space expression; call the job with e.g. "
@@ -263,6 +268,7 @@ class CommandJob:
             sampling_algorithm=_algorithm(sampling_algorithm),
             compute=compute or self.compute,
             early_termination=early_termination_policy,
+            points_to_evaluate=points_to_evaluate,
         )
         job.set_limits(
             max_total_trials=max_total_trials,
@@ -315,8 +321,11 @@ class SweepJob:
         sampling_algorithm: Any,
         compute: str | None = None,
         early_termination: EarlyTerminationPolicy | None = None,
+        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         self.trial = trial
+        #: Known configurations run first (checked against the search-space inputs; see ``run_sweep``).
+        self.points_to_evaluate = check_points(SearchSpace(trial.search_space), points_to_evaluate)
         self.primary_metric = primary_metric
         self.goal = goal
         self.sampling_algorithm = sampling_algorithm
@@ -378,6 +387,7 @@ class SweepJob:
             name=name,
             storage=storage,
             observers=observers,
+            points_to_evaluate=self.points_to_evaluate,
         )
 
 

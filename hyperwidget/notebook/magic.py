@@ -214,6 +214,30 @@ def _space_dict(shell: Any, name: str | None) -> dict[str, Any] | None:
     return dict(value.items())
 
 
+def _points_list(shell: Any, name: str | None) -> list[dict[str, Any]] | None:
+    """The notebook's list of known configurations named by ``--points``; ``UsageError`` names what is wrong."""
+    if name is None:
+        return None
+    if name not in shell.user_ns:
+        raise UsageError(
+            f"%%sweep: --points {name}: no variable {name!r} in the notebook; define it first, e.g. "
+            f"{name} = [{{'lr': 0.01, 'depth': 4}}]."
+        )
+    value = shell.user_ns[name]
+    if isinstance(value, (str, bytes)) or hasattr(value, "items") or not isinstance(value, (list, tuple)):
+        raise UsageError(
+            f"%%sweep: --points {name}: expected a list of dicts of hyperparameter name -> value, got "
+            f"{type(value).__name__}; e.g. {name} = [{{'lr': 0.01, 'depth': 4}}]."
+        )
+    wrong = [i for i, point in enumerate(value) if not hasattr(point, "items")]
+    if wrong:
+        raise UsageError(
+            f"%%sweep: --points {name}: item {wrong[0]} is a {type(value[wrong[0]]).__name__}, not a dict of "
+            "hyperparameter name -> value."
+        )
+    return [dict(point.items()) for point in value]
+
+
 @magics_class
 class SweepMagics(Magics):
     """Registers ``%%sweep``."""
@@ -282,6 +306,12 @@ class SweepMagics(Magics):
     )
     @argument("--resume", action="store_true", help="continue the stored sweep --name (same cell)")
     @argument("--space", metavar="DICTNAME", help="take (more) hyperparameters from this dict of the notebook")
+    @argument(
+        "--points",
+        metavar="LISTNAME",
+        help="run these known configurations first: a list of dicts of the notebook, e.g. [{'lr': 0.01}] "
+        "(with --resume: more points for the stored sweep)",
+    )
     @argument("-o", "--out", metavar="VAR", help="store the sweep's run object in this variable")
     @argument("--no-monitor", action="store_true", help="do not display the live monitor")
     @argument(
@@ -331,6 +361,9 @@ class SweepMagics(Magics):
         metric = _primary_metric(args, compiled)
         if args.metric:
             _check_metric_is_logged(metric, source, compiled)
+        points = _points_list(shell, args.points)
+        if points is not None:
+            settings["points_to_evaluate"] = points
         if args.resume:
             settings["resume"] = True
         else:

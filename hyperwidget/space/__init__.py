@@ -35,8 +35,10 @@ The package holds one concept per module (dependencies point downward):
 :mod:`._base` (validation and quantisation helpers, ``GridValues``, the
 ``Expression`` ABC), :mod:`._hyperdrive` (``choice``, ``randint`` and the
 uniform family), :mod:`._gaussian` (the normal family), :mod:`._natural`
-(natural-bound types) and :mod:`._search_space` (``SearchSpace`` and the JSON
-form). Import from ``hyperwidget.space``; the private modules may move.
+(natural-bound types), :mod:`._points` (a hand-written configuration's values
+checked against their expressions, for ``SearchSpace.check_config``) and
+:mod:`._search_space` (``SearchSpace`` and the JSON form). Import from
+``hyperwidget.space``; the private modules may move.
 """
 
 from __future__ import annotations

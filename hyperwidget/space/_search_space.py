@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -15,6 +16,7 @@ from hyperwidget.space._base import Expression, _check_plain, _plain
 from hyperwidget.space._gaussian import LogNormal, Normal, QLogNormal, QNormal
 from hyperwidget.space._hyperdrive import Choice, LogUniform, QLogUniform, QUniform, Randint, Uniform
 from hyperwidget.space._natural import FinRange, IntRange, LogFinRange, LogScaleRandint, LogScaleUniform
+from hyperwidget.space._points import check_value, default_value
 
 # --------------------------------------------------------------------------- JSON
 
@@ -66,6 +68,11 @@ def register_expression(kind: str, factory: Callable[[list[Any]], Expression]) -
 
 
 # --------------------------------------------------------------------------- SearchSpace
+
+
+def _same_constant(given: Any, constant: Any) -> bool:
+    """Whether a configuration's value is the space's constant (``1 == 1.0``, but ``True`` is not ``1``)."""
+    return isinstance(given, bool) == isinstance(constant, bool) and bool(given == constant)
 
 
 class SearchSpace(Mapping[str, Any]):
@@ -167,6 +174,71 @@ class SearchSpace(Mapping[str, Any]):
         if missing:
             raise SearchSpaceError(f"to_unit: the configuration has no value for {', '.join(map(repr, missing))}.")
         return np.array([e.to_unit(params[n]) for n, e in zip(self.names, self.expressions, strict=True)], dtype=float)
+
+    def check_config(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The full configuration a hand-written ``params`` stands for, checked against this space.
+
+        Used for a sweep's ``points_to_evaluate`` and ``run.enqueue``. Each value must be
+        one the space can propose: one of a ``choice``'s options, a value of a finite
+        range, a number within a continuous range's bounds (on its ``q`` lattice for a
+        rounded law). Numbers compare by value and come back as the space holds them
+        (``2.0`` becomes ``2`` for an integer range). A hyperparameter left out takes
+        its default (Syne Tune's rule): a ``choice``'s first option, else the median
+        ``from_unit(0.5)`` (the midpoint of ``uniform``, the geometric midpoint of a
+        log range). A constant may be given only with its own value. A name may be
+        spelled as the objective's keyword (``batch_size`` for ``--batch-size``).
+
+        Returns
+        -------
+        dict
+            Every name of the space, in space order, constants included.
+
+        Raises
+        ------
+        SearchSpaceError
+            Naming the hyperparameter, the value given and the values allowed; or an
+            unknown name, with the space's names.
+
+        Examples
+        --------
+        >>> from hyperwidget.space import choice, uniform
+        >>> space = SearchSpace({"lr": uniform(0, 1), "bs": choice(16, 32), "epochs": 10})
+        >>> space.check_config({"bs": 32.0})
+        {'lr': 0.5, 'bs': 32, 'epochs': 10}
+        """
+        if not isinstance(params, Mapping):
+            raise SearchSpaceError(
+                f"a configuration is a dict of hyperparameter name -> value, got {type(params).__name__} "
+                f"{params!r:.80}; e.g. {{{self.names[0] if self.names else next(iter(self))!r}: ...}}."
+            )
+        given = {self._own_name(name): value for name, value in params.items()}
+        config: dict[str, Any] = {}
+        for name, item in self._items.items():
+            if not isinstance(item, Expression):
+                if name in given and not _same_constant(given[name], item):
+                    raise SearchSpaceError(
+                        f"hyperparameter {name!r} is the constant {item!r} in the space, got {given[name]!r}; "
+                        f"leave it out of the configuration, or make it an expression such as choice({item!r}, ...)."
+                    )
+                config[name] = item
+            else:
+                config[name] = check_value(name, item, given[name]) if name in given else default_value(item)
+        return config
+
+    def _own_name(self, name: Any) -> str:
+        """The space's spelling of ``name`` (itself, or the name whose keyword it is); else ``SearchSpaceError``."""
+        if isinstance(name, str):
+            if name in self._items:
+                return name
+            for own in self._items:
+                if kwarg_name(own) == name:
+                    return own
+        close = difflib.get_close_matches(str(name), list(self._items), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise SearchSpaceError(
+            f"{name!r} is not a hyperparameter of the space{hint}; its hyperparameters are "
+            f"{', '.join(map(repr, self._items))}."
+        )
 
     def _assemble(self, values: list[Any]) -> dict[str, Any]:
         params = dict(zip(self.names, (_plain(v) for v in values), strict=True))
