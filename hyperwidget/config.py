@@ -39,6 +39,13 @@ class SweepConfig:
     trial_timeout: float | None
     backend: str
     constraints: tuple[Constraint, ...] = ()
+    #: Every objective, ``(metric, goal)``, the primary one (``metric``, ``goal``) first; a single-objective
+    #: sweep has one. Left empty when built by hand: it is then filled with the primary one.
+    objectives: tuple[tuple[str, Goal], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.objectives:
+            object.__setattr__(self, "objectives", ((self.metric, self.goal),))
 
     def to_json(self, objective_label: str = "") -> dict[str, Any]:
         """Plain data stored with the sweep (the objective itself is never stored)."""
@@ -54,13 +61,14 @@ class SweepConfig:
             "trial_timeout": self.trial_timeout,
             "backend": self.backend,
             "constraints": [str(c) for c in self.constraints],
+            "objectives": [[name, goal.value] for name, goal in self.objectives],
             "objective": objective_label,
         }
 
     @property
     def task(self) -> SearchTask:
         """The objectives and constraints, as the sampler sees them."""
-        return SearchTask(objectives=((self.metric, self.goal),), constraints=self.constraints)
+        return SearchTask(objectives=self.objectives, constraints=self.constraints)
 
 
 #: The longest ``trial_timeout`` in seconds (about 292 years): the worker's timer (``threading.Timer`` or
@@ -134,7 +142,7 @@ def cap_concurrency(
 def make_config(
     space: Mapping[str, Any] | None,
     *,
-    metric: str,
+    metric: str | Sequence[str],
     goal: Any,
     sampler: Sampler | str | None,
     policy: EarlyTerminationPolicy | str | None,
@@ -148,10 +156,8 @@ def make_config(
     constraints: Sequence[str | Constraint],
 ) -> SweepConfig:
     """Validate every setting, naming the setting and the fix in each error."""
-    if not isinstance(metric, str) or not metric:
-        raise SweepConfigError(f"metric must be the non-empty name the trial logs, got metric={metric!r}.")
-    check_metric_name(metric)
-    goal = Goal.parse(goal)
+    objectives = parse_objectives(metric, goal)
+    metric, goal = objectives[0]
     sampler = _make_sampler(space, sampler, seed)
     if isinstance(policy, str):
         policy = make_policy(policy)
@@ -200,7 +206,49 @@ def make_config(
         trial_timeout=check_duration("trial_timeout", trial_timeout),
         backend=backend,
         constraints=tuple(Constraint.parse(c) for c in constraints),
+        objectives=objectives,
     )
+
+
+def parse_objectives(metric: str | Sequence[str], goal: Any) -> tuple[tuple[str, Goal], ...]:
+    """The sweep's objectives, ``((metric, goal), ...)``, the primary one first.
+
+    ``metric`` is one name or a list of two or more distinct names; ``goal`` is one
+    goal for every metric, or a list with one goal per metric.
+
+    Examples
+    --------
+    >>> parse_objectives(["error", "size"], "min")
+    (('error', <Goal.MINIMIZE: 'minimize'>), ('size', <Goal.MINIMIZE: 'minimize'>))
+    """
+    if isinstance(metric, str):
+        if not metric:
+            raise SweepConfigError(f"metric must be the non-empty name the trial logs, got metric={metric!r}.")
+        names: list[str] = [metric]
+    elif isinstance(metric, Sequence) and metric and all(isinstance(m, str) and m for m in metric):
+        names = list(metric)
+    else:
+        raise SweepConfigError(
+            "metric must be the non-empty name the trial logs, or a list of such names (the first is the "
+            f"primary metric), got metric={metric!r}."
+        )
+    for name in names:
+        check_metric_name(name)
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise SweepConfigError(
+            f"metric names {repeated[0]!r} more than once, got metric={names!r}; list each objective once."
+        )
+    if isinstance(goal, Sequence) and not isinstance(goal, str):
+        if len(goal) != len(names):
+            raise SweepConfigError(
+                f"goal must have one entry per metric: metric={names!r} has {len(names)}, goal={list(goal)!r} "
+                f"has {len(goal)}; give one goal per metric, or a single goal for all of them."
+            )
+        goals = [Goal.parse(g, f"goal[{i}]") for i, g in enumerate(goal)]
+    else:
+        goals = [Goal.parse(goal)] * len(names)
+    return tuple(zip(names, goals, strict=True))
 
 
 def distinct_configurations(space: SearchSpace) -> int | None:
