@@ -237,3 +237,55 @@ def test_sweep_magic_takes_several_metrics_and_goals(ip) -> None:  # type: ignor
             "w = choice(1, 2)\nlog('error', w)\nlog('size', w)\n",
         )
     assert math.isfinite(run.hypervolume())
+
+
+# --------------------------------------------------------------------------- the monitor
+def test_monitor_table_marks_the_front_as_trials_finish_and_shows_every_objective() -> None:
+    from hyperwidget.notebook import _snapshot
+
+    table = _snapshot.Table("error", MIN, objectives=(("error", MIN), ("size", MIN)))
+    first = [record(0, error=0.3, size=6.0), record(1, error=0.1, size=8.0), record(2, error=0.05)]
+    rows = {r["id"]: r for r in table.update(first)}
+    assert rows["t0"]["obj:size"] == 6.0 and rows["t2"]["obj:size"] is None
+    assert rows["t0"].get("front") and rows["t1"].get("front") and "front" not in rows["t2"]
+    changed = {r["id"]: r for r in table.update([record(3, error=0.2, size=4.0)])}  # dominates t0
+    assert set(changed) == {"t3", "t0"} and "front" not in changed["t0"] and changed["t3"]["front"]
+    front = table.summary("Running", 0.0, now=1.0)["front"]
+    assert front["objectives"] == [["error", "minimize"], ["size", "minimize"]]
+    assert (front["size"], front["eligible"]) == (2, 3)
+    assert sorted(map(tuple, front["points"])) == [
+        (0.1, 8.0, True, "t1"),
+        (0.2, 4.0, True, "t3"),
+        (0.3, 6.0, False, "t0"),
+    ]
+    info = _snapshot.sweep_info(None, "error", MIN, ["i"], table.objectives)
+    assert ["obj:size", "size", "number"] in info["columns"] and info["objectives"][1] == ["size", "minimize"]
+    summary = table.summary("Completed", 0.0, 1.0)
+    text = _snapshot.static_bundle(table.static_rows(), summary, info, 4)["text/plain"]
+    shown = _snapshot.frame(table.static_rows(), info, summary["best_id"])
+    marks = dict(zip(shown["run id"], shown["#"], strict=True))
+    assert marks == {"t2": "★\u00a02", "t1": "◆\u00a01", "t3": "◆\u00a03", "t0": "0"}  # t2: best error, no size
+    assert "Pareto front ◆ 2 of 3" in text.splitlines()[0]
+
+
+def test_single_objective_monitor_data_are_unchanged() -> None:
+    from hyperwidget.notebook import _snapshot
+
+    table = _snapshot.Table("error", MIN, objectives=(("error", MIN),))
+    rows = table.update([record(0, error=0.3, size=6.0)])
+    assert "front" not in table.summary("Running", 0.0) and not any(k.startswith("obj:") for k in rows[0])
+    info = _snapshot.sweep_info(None, "error", MIN, ["i"], (("error", MIN),))
+    assert "objectives" not in info and info["columns"] == [list(c) for c in _snapshot.COLUMNS]
+
+
+def test_the_monitor_follows_a_multi_objective_run_and_plots_default_to_its_objectives() -> None:
+    from hyperwidget.notebook.monitor import SweepMonitor
+    from hyperwidget.plots import pareto_front_info
+
+    run = hw.run_sweep(width_trade_off, SPACE, metric=["error", "size"], goal="min", storage=None, **FAST)
+    monitor = SweepMonitor().follow(run)
+    assert monitor.sweep["objectives"] == [["error", "minimize"], ["size", "minimize"]]
+    assert monitor.current_summary()["front"]["size"] == 4
+    assert all(r["front"] and r["obj:size"] == r["param:width"] for r in monitor.current_rows())
+    info = pareto_front_info(run)
+    assert (info.x_metric, info.y_metric, len(info.front)) == ("error", "size", 4)
