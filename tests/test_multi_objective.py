@@ -289,3 +289,24 @@ def test_the_monitor_follows_a_multi_objective_run_and_plots_default_to_its_obje
     assert all(r["front"] and r["obj:size"] == r["param:width"] for r in monitor.current_rows())
     info = pareto_front_info(run)
     assert (info.x_metric, info.y_metric, len(info.front)) == ("error", "size", 4)
+
+
+def test_console_lines_show_every_objective_and_the_front() -> None:
+    import io
+
+    from hyperwidget.console import ConsoleProgress
+
+    out = io.StringIO()
+    hw.run_sweep(
+        width_trade_off,
+        SPACE,
+        metric=["error", "size"],
+        goal="min",
+        storage=None,
+        observers=[ConsoleProgress(out, 0)],
+        **FAST,
+    )
+    lines = out.getvalue().splitlines()
+    assert lines[0].endswith("minimize 'error', minimize 'size'")
+    assert any("error=0.5 size=2" in line for line in lines)
+    assert lines[-1].startswith("Pareto front: 4 trials (")
