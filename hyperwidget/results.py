@@ -549,6 +549,8 @@ class SweepResults:
             counts[r.status.value] = counts.get(r.status.value, 0) + 1
         best = self.get_best_run_by_primary_metric()
         best_text = f", best {self.metric}={best.best_primary_metric:.6g} ({best.id})" if best else ""
+        if self.is_multi_objective:
+            best_text += f", Pareto front of {len(self.pareto_front())}"
         return f"<{type(self).__name__} {self.name!r} {self.status}: {counts}{best_text}>"
 
 

@@ -139,6 +139,7 @@ def results(trials: list[TrialRecord], objectives=(("error", MIN), ("size", MIN)
 def test_pareto_front_defaults_to_the_sweep_objectives() -> None:
     run = results(FRONT_TRIALS)
     assert [c.id for c in run.pareto_front()] == ["t0", "t1", "t2"]
+    assert repr(run).endswith("best error=0.05 (t5), Pareto front of 3>")
     assert [c.id for c in run.pareto_front({"error": "max", "size": "max"})] == ["t0", "t3"]
     single = results(FRONT_TRIALS, objectives=(("error", MIN),))
     with pytest.raises(SweepConfigError, match=r"has one objective \('error'\): pass the metrics of the front"):
