@@ -177,6 +177,23 @@ def test_pareto_maths_on_plain_points() -> None:
     assert hypervolume([], (1, 1)) == 0.0
 
 
+@pytest.mark.parametrize("dimensions", [2, 3, 4])
+def test_pareto_maths_match_brute_force_on_random_integer_points(dimensions: int) -> None:
+    import itertools
+    import random
+
+    rng = random.Random(dimensions)
+    cells = list(itertools.product(range(6), repeat=dimensions))  # unit cells [c, c + 1) up to the reference 6
+    for _ in range(15):
+        points = [tuple(rng.randrange(6) for _ in range(dimensions)) for _ in range(rng.randrange(13))]
+        covered = sum(any(all(p <= c for p, c in zip(point, cell, strict=True)) for point in points) for cell in cells)
+        assert hypervolume(points, (6,) * dimensions) == covered
+        dominated = {
+            i for i, p in enumerate(points) for q in points if q != p and all(a <= b for a, b in zip(q, p, strict=True))
+        }
+        assert non_dominated(points) == [i for i in range(len(points)) if i not in dominated]
+
+
 def test_dataframe_marks_front_members_of_a_multi_objective_sweep_only() -> None:
     frame = results(FRONT_TRIALS).to_dataframe()
     assert dict(zip(frame["run_id"], frame["pareto"], strict=True)) == {
