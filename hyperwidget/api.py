@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hyperwidget import sweep
@@ -34,7 +34,7 @@ def run_sweep(
     objective: Callable[..., Any] | Script,
     space: Mapping[str, Any] | None = None,
     *,
-    metric: str,
+    metric: str | Sequence[str],
     goal: Any = "maximize",
     monitor: bool | None = None,
     **settings: Any,
@@ -50,10 +50,18 @@ def run_sweep(
         :class:`~hyperwidget.objective.Script` run as ``python script --name value ...``.
     space : dict
         Hyperparameter names to expressions (``choice``, ``uniform``, ...) or constants.
-    metric : str
-        The primary metric, named exactly as the trial logs it.
-    goal : {"maximize", "minimize"} or Goal
-        Whether larger or smaller values of ``metric`` are better.
+    metric : str or list of str
+        The primary metric, named exactly as the trial logs it; or a list of two or
+        more distinct names for a multi-objective sweep (``["error", "size"]``). The
+        first is then the *primary* metric: the policies act on it, and the best run
+        (``get_best_run_by_primary_metric``), the sorted children, the best-so-far chart
+        and the ``best_<metric>`` column use it; ``run.pareto_front()`` and
+        ``run.hypervolume()`` use them all, and samplers that know several objectives
+        (``"bayesian"``) aim at the front. A trial that completes without logging a later
+        objective stays ``Completed`` but is left off the front (warned once).
+    goal : {"maximize", "minimize"} or Goal, or a list of them
+        Whether larger or smaller values of ``metric`` are better: one goal for every
+        metric, or a list with one goal per metric (``["minimize", "minimize"]``).
     monitor : bool, optional
         ``None`` (default): show the live monitor when running inside a Jupyter
         kernel with a widget front end, else run silently. ``True``: always
@@ -95,7 +103,9 @@ def run_sweep(
         Its directory must exist; an existing file must be a sweep file. When the sweep ends the
         file alone holds it all (the write-ahead log is folded in), so it can be copied.
     constraints : sequence of str
-        Bounds on metrics such as ``"latency <= 5"``; violating children are never the best.
+        Bounds on metrics such as ``"latency <= 5"``; violating children are never the best,
+        nor on the Pareto front. A bound on an objective itself (``"error <= 0.2"``) is allowed:
+        it keeps the front to the region of interest.
     observers : sequence
         Objects with optional ``on_sweep_start(run)``, ``on_trial_update(record)``
         and ``on_sweep_end(run)`` methods (the live monitor is one).
@@ -184,7 +194,7 @@ def start_sweep(
     objective: Callable[..., Any] | Script,
     space: Mapping[str, Any] | None = None,
     *,
-    metric: str,
+    metric: str | Sequence[str],
     goal: Any = "maximize",
     **settings: Any,
 ) -> SweepRun:

@@ -41,6 +41,13 @@ class SweepConfig:
     constraints: tuple[Constraint, ...] = ()
     #: Full configurations (see :meth:`SearchSpace.check_config`) run first, in order, as trials 0, 1, ...
     points_to_evaluate: tuple[dict[str, Any], ...] = ()
+    #: Every objective, ``(metric, goal)``, the primary one (``metric``, ``goal``) first; a single-objective
+    #: sweep has one. Left empty when built by hand: it is then filled with the primary one.
+    objectives: tuple[tuple[str, Goal], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.objectives:
+            object.__setattr__(self, "objectives", ((self.metric, self.goal),))
 
     def to_json(self, objective_label: str = "") -> dict[str, Any]:
         """Plain data stored with the sweep (the objective itself is never stored)."""
@@ -57,13 +64,14 @@ class SweepConfig:
             "backend": self.backend,
             "constraints": [str(c) for c in self.constraints],
             "points_to_evaluate": [dict(point) for point in self.points_to_evaluate],
+            "objectives": [[name, goal.value] for name, goal in self.objectives],
             "objective": objective_label,
         }
 
     @property
     def task(self) -> SearchTask:
         """The objectives and constraints, as the sampler sees them."""
-        return SearchTask(objectives=((self.metric, self.goal),), constraints=self.constraints)
+        return SearchTask(objectives=self.objectives, constraints=self.constraints)
 
 
 #: The longest ``trial_timeout`` in seconds (about 292 years): the worker's timer (``threading.Timer`` or
@@ -137,7 +145,7 @@ def cap_concurrency(
 def make_config(
     space: Mapping[str, Any] | None,
     *,
-    metric: str,
+    metric: str | Sequence[str],
     goal: Any,
     sampler: Sampler | str | None,
     policy: EarlyTerminationPolicy | str | None,
@@ -152,10 +160,8 @@ def make_config(
     points_to_evaluate: Sequence[Mapping[str, Any]] = (),
 ) -> SweepConfig:
     """Validate every setting, naming the setting and the fix in each error."""
-    if not isinstance(metric, str) or not metric:
-        raise SweepConfigError(f"metric must be the non-empty name the trial logs, got metric={metric!r}.")
-    check_metric_name(metric)
-    goal = Goal.parse(goal)
+    objectives = parse_objectives(metric, goal)
+    metric, goal = objectives[0]
     sampler = _make_sampler(space, sampler, seed)
     if isinstance(policy, str):
         policy = make_policy(policy)
@@ -207,6 +213,7 @@ def make_config(
         backend=backend,
         constraints=tuple(Constraint.parse(c) for c in constraints),
         points_to_evaluate=points,
+        objectives=objectives,
     )
 
 
@@ -238,6 +245,47 @@ def check_points_budget(points: int, max_total_runs: int) -> None:
             f"points_to_evaluate has {points} points but max_total_runs={max_total_runs}: each point is one of "
             f"the sweep's trials; pass max_total_runs={points} (or more), or give fewer points."
         )
+
+
+def parse_objectives(metric: str | Sequence[str], goal: Any) -> tuple[tuple[str, Goal], ...]:
+    """The sweep's objectives, ``((metric, goal), ...)``, the primary one first.
+
+    ``metric`` is one name or a list of two or more distinct names; ``goal`` is one
+    goal for every metric, or a list with one goal per metric.
+
+    Examples
+    --------
+    >>> parse_objectives(["error", "size"], "min")
+    (('error', <Goal.MINIMIZE: 'minimize'>), ('size', <Goal.MINIMIZE: 'minimize'>))
+    """
+    if isinstance(metric, str):
+        if not metric:
+            raise SweepConfigError(f"metric must be the non-empty name the trial logs, got metric={metric!r}.")
+        names: list[str] = [metric]
+    elif isinstance(metric, Sequence) and metric and all(isinstance(m, str) and m for m in metric):
+        names = list(metric)
+    else:
+        raise SweepConfigError(
+            "metric must be the non-empty name the trial logs, or a list of such names (the first is the "
+            f"primary metric), got metric={metric!r}."
+        )
+    for name in names:
+        check_metric_name(name)
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise SweepConfigError(
+            f"metric names {repeated[0]!r} more than once, got metric={names!r}; list each objective once."
+        )
+    if isinstance(goal, Sequence) and not isinstance(goal, str):
+        if len(goal) != len(names):
+            raise SweepConfigError(
+                f"goal must have one entry per metric: metric={names!r} has {len(names)}, goal={list(goal)!r} "
+                f"has {len(goal)}; give one goal per metric, or a single goal for all of them."
+            )
+        goals = [Goal.parse(g, f"goal[{i}]") for i, g in enumerate(goal)]
+    else:
+        goals = [Goal.parse(goal)] * len(names)
+    return tuple(zip(names, goals, strict=True))
 
 
 def distinct_configurations(space: SearchSpace) -> int | None:

@@ -60,6 +60,7 @@ class ConsoleProgress:
         self._interval = interval
         self._lock = threading.Lock()
         self._metric, self._goal = "metric", Goal.MAXIMIZE
+        self._others: list[str] = []  # the objectives after the primary metric (multi-objective sweeps)
         self._best: float | None = None
         self._done = 0
         self._unprinted = 0
@@ -69,6 +70,8 @@ class ConsoleProgress:
     def on_sweep_start(self, run: Any) -> None:
         """Engine hook: print what the sweep will do."""
         self._metric, self._goal = str(run.metric), Goal.parse(run.goal)
+        objectives = list(getattr(run, "objectives", ()))[1:]
+        self._others = [str(name) for name, _ in objectives]
         self._started = _time_of(getattr(run, "started_at", None)) or time.time()
         config = getattr(run, "config", None)
         limits = (
@@ -76,7 +79,8 @@ class ConsoleProgress:
             if config is not None and hasattr(config, "max_concurrent_runs")
             else ""
         )
-        self._print(f"sweep {run.name}: {limits}{self._goal.value} {self._metric!r}")
+        aims = "".join(f", {Goal.parse(goal).value} {name!r}" for name, goal in objectives)
+        self._print(f"sweep {run.name}: {limits}{self._goal.value} {self._metric!r}{aims}")
         notice = getattr(run, "notice", None)
         if notice:  # e.g. "starting 2 worker processes…": said once, the first trials wait for it
             self._print(str(notice))
@@ -106,6 +110,8 @@ class ConsoleProgress:
         best = run.get_best_run_by_primary_metric()
         if best is not None:
             self._print(f"best: {best.id}  {run.metric}={best.best_primary_metric:.6g}  {best.get_hyperparameters()}")
+        if self._others:
+            self._print(_front_line(run))
 
     def _improves(self, record: TrialRecord, value: float) -> bool:
         useful = record.status in (TrialStatus.COMPLETED, TrialStatus.STOPPED_EARLY) and value == value
@@ -119,14 +125,22 @@ class ConsoleProgress:
         mark = "  * new best" if improved else ""
         detail = f"  ({_exception_line(record.error)})" if record.error and not improved else ""
         skipped = f"  (+{since} more finished)" if since else ""
+        others = "".join(f" {name}={record.last(name):.5g}" for name in self._others)
         return (
             f"[{self._done:>4}] {record.id:<28} {record.status.value:<12} "
-            f"{self._metric}={value:.5g}  {params}{mark}{detail}{skipped}"
+            f"{self._metric}={value:.5g}{others}  {params}{mark}{detail}{skipped}"
         )
 
     def _print(self, line: str) -> None:
         # names, parameters and errors may come from a sweep file: no terminal escape sequences
         print(escape_control(line), file=self._stream or sys.stdout, flush=True)
+
+
+def _front_line(run: Any) -> str:
+    """The Pareto front of a multi-objective sweep in one line: its size and its members' ids."""
+    front = run.pareto_front()
+    names = ", ".join(child.id for child in front[:10]) + (", …" if len(front) > 10 else "")
+    return f"Pareto front: {len(front)} trial{'s' if len(front) != 1 else ''}" + (f" ({names})" if front else "")
 
 
 def _short(value: Any) -> str:

@@ -108,6 +108,7 @@ class SweepEngine:
         self.done = threading.Event()
         self._warned_policy = False
         self._warned_metric = False
+        self._warned_objectives = False
         # Only trials run by this engine count: a resumed sweep's objective may have been fixed since.
         left = config.max_total_runs - sum(r.status.is_finished for r in self.records)
         self._first_failures = FirstFailures(min(FAIL_FAST_AFTER, left))
@@ -338,6 +339,7 @@ class SweepEngine:
             final, error = self._judge(record, TrialStatus(status), error)
             self._finish(record, final, error)
             self._check_policy_use(record, final)
+            self._check_objectives(record, final)
 
     def _judge(self, record: TrialRecord, status: TrialStatus, error: str | None) -> tuple[TrialStatus, str | None]:
         """A completed trial without a finite final primary metric is a failure, said as such."""
@@ -361,6 +363,29 @@ class SweepEngine:
         close = difflib.get_close_matches(self.config.metric, logged, n=1)
         hint = f"did you mean metric={close[0]!r}?" if close else "check the metric name given to the sweep."
         warnings.warn(f"trial failed: {text}; {hint}", HyperwidgetWarning, stacklevel=2)
+
+    def _check_objectives(self, record: TrialRecord, status: TrialStatus) -> None:
+        """Warn once when a completed trial lacks a secondary objective's final value.
+
+        The trial stays ``Completed`` (its primary metric is all the best run, the
+        policies and single-objective code need); it only cannot be on the Pareto front.
+        """
+        if self._warned_objectives or status is not TrialStatus.COMPLETED:
+            return
+        missing = [name for name, _ in self.config.objectives[1:] if not record.series(name)]
+        if not missing:
+            return
+        self._warned_objectives = True
+        logged = sorted(record.metrics)
+        close = difflib.get_close_matches(missing[0], logged, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        warnings.warn(
+            f"trial {record.id} completed without logging the objective {missing[0]!r}{hint} (logged: {logged}); "
+            f"it counts for the best {self.config.metric!r} but is left off the Pareto front. Log it with "
+            f"log({missing[0]!r}, value) or return it in the trial's dict of metrics.",
+            HyperwidgetWarning,
+            stacklevel=2,
+        )
 
     def _check_policy_use(self, record: TrialRecord, status: TrialStatus) -> None:
         """Warn once when the policy had no intermediate values to act on (the policy words it)."""

@@ -714,6 +714,8 @@ def _pareto_goals(
     given = dict(goals or {})
     if results.metric not in given:
         given[results.metric] = _goal(results)
+    for name, goal in getattr(results, "objectives", ()):  # a multi-objective sweep knows every goal
+        given.setdefault(name, goal)
     missing = [m for m in (x_metric, y_metric) if m not in given]
     if missing:
         raise ValueError(
@@ -741,9 +743,13 @@ def pareto_indices(losses: Sequence[tuple[float, float]]) -> list[int]:
 
 
 def pareto_front_info(
-    results: Any, x_metric: str, y_metric: str, goals: Mapping[str, Any] | Sequence[Any] | None = None
+    results: Any,
+    x_metric: str | None = None,
+    y_metric: str | None = None,
+    goals: Mapping[str, Any] | Sequence[Any] | None = None,
 ) -> ParetoInfo:
     """The data of :func:`plot_pareto_front`."""
+    x_metric, y_metric = _pareto_axes(results, x_metric, y_metric)
     gx, gy = _pareto_goals(results, x_metric, y_metric, goals)
     kept = (TrialStatus.COMPLETED, TrialStatus.STOPPED_EARLY)  # as SweepResults.pareto_front
     eligible = [t for t in _finished(results) if t.status in kept and _feasible(results, t)]
@@ -756,10 +762,23 @@ def pareto_front_info(
     )
 
 
+def _pareto_axes(results: Any, x_metric: str | None, y_metric: str | None) -> tuple[str, str]:
+    """The two metrics of the plot: the given ones, else the sweep's first two objectives."""
+    if x_metric is not None and y_metric is not None:
+        return x_metric, y_metric
+    objectives = [name for name, _ in getattr(results, "objectives", ())]
+    if x_metric is not None or y_metric is not None or len(objectives) < 2:
+        raise ValueError(
+            "plot_pareto_front: name both metrics, e.g. plot_pareto_front(run, 'error', 'size'); only a sweep "
+            "run with two or more objectives (metric=[...]) has default ones."
+        )
+    return objectives[0], objectives[1]
+
+
 def plot_pareto_front(
     results: Any,
-    x_metric: str,
-    y_metric: str,
+    x_metric: str | None = None,
+    y_metric: str | None = None,
     goals: Mapping[str, Any] | Sequence[Any] | None = None,
     ax: Axes | None = None,
 ) -> Figure:
@@ -769,16 +788,19 @@ def plot_pareto_front(
     ----------
     results : SweepRun or similar
         Anything with ``.trials``, ``.metric`` and ``.goal``.
-    x_metric, y_metric : str
-        The metrics on each axis (each trial's last logged value).
+    x_metric, y_metric : str, optional
+        The metrics on each axis (each trial's last logged value); by default the
+        first two objectives of a multi-objective sweep (``run_sweep(metric=[...])``).
+        With three or more objectives the front drawn is that of the two shown.
     goals : mapping or pair, optional
         ``{"error": "minimize", "size": "minimize"}`` or ``("minimize", "minimize")``;
-        the primary metric's goal is known, other metrics must be given.
+        the goals of the sweep's objectives are known, other metrics must be given.
     ax : matplotlib Axes, optional
         Where to draw; a new figure by default.
     """
     info = pareto_front_info(results, x_metric, y_metric, goals)
     fig, ax = _new_axes(ax, (6, 4.5))
+    x_metric, y_metric = info.x_metric, info.y_metric
     if not info.x:
         _no_data(ax, f"no finished trial has both {x_metric!r} and {y_metric!r}")
     else:

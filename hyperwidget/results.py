@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hyperwidget.errors import SweepConfigError
 from hyperwidget.names import unsafe_name
+from hyperwidget.pareto import hypervolume, non_dominated
 from hyperwidget.tracking import PARAMS_FILE
 from hyperwidget.trial import Constraint, Goal, TrialRecord, TrialStatus
 
@@ -263,11 +264,16 @@ class SweepResults:
         status: str = "Completed",
         runs_dir: Path | None = None,
         keepalive: Any = None,
+        objectives: Sequence[tuple[str, Goal | str]] = (),
     ) -> None:
         self.name = name
         self._keepalive = keepalive
         self.metric = metric
         self.goal = goal
+        #: Every objective, ``(metric, goal)``, the primary one first (only it for a single-objective sweep).
+        self.objectives: tuple[tuple[str, Goal], ...] = tuple(
+            (str(n), Goal.parse(g, f"objectives[{n!r}]")) for n, g in objectives
+        ) or ((metric, Goal.parse(goal)),)
         self.constraints = tuple(constraints)
         self._trials = list(trials)
         self._status = status
@@ -386,30 +392,115 @@ class SweepResults:
         """``{child run id: JSON text of its hyperparameters}`` (HyperDrive's format)."""
         return {r.id: json.dumps(dict(r.params)) for r in self.trials}
 
-    def pareto_front(self, objectives: Mapping[str, Goal | str]) -> list[ChildRun]:
-        """Feasible children not dominated on ``objectives`` (metric name -> goal), by final values.
+    @property
+    def is_multi_objective(self) -> bool:
+        """Whether the sweep was run with two or more objectives (``metric=[...]``)."""
+        return len(self.objectives) > 1
+
+    def pareto_front(self, objectives: Mapping[str, Goal | str] | None = None) -> list[ChildRun]:
+        """Children not dominated on ``objectives`` (metric name -> goal), in creation order.
+
+        By default the sweep's own objectives (``run_sweep(metric=["error", "size"], ...)``);
+        a single-objective sweep needs ``objectives``. A child is on the front only when
+        it completed or stopped early, meets every constraint and has a finite final value
+        of every objective (the *last* values it logged, so all come from the same point of
+        training); among those, the ones no other is at least as good as on every objective
+        and better on one. Equal children are all kept.
 
         Examples
         --------
-        ``run.pareto_front({"error": "minimize", "model_size": "minimize"})``
+        ``run.pareto_front()`` or ``run.pareto_front({"error": "minimize", "model_size": "minimize"})``
         """
+        goals = self._front_goals(objectives)
+        points = self._front_candidates(goals)
+        front = non_dominated([losses for _, losses in points])
+        return [self._child(points[i][0]) for i in front]
+
+    def hypervolume(self, reference: Mapping[str, float] | None = None) -> float:
+        """The hypervolume of the sweep's Pareto front: how much of objective space it dominates.
+
+        The volume between the front and ``reference``, a point given in each
+        objective's own units (``{"error": 0.5, "size": 2e6}``); a larger
+        hypervolume is a better front. Children no better than ``reference`` on
+        every objective add nothing; 0.0 when none is. Exact for any number of
+        objectives.
+
+        ``reference`` defaults to :meth:`hypervolume_reference`, computed from the
+        sweep's own children: fine to follow one sweep, but it moves as new
+        children arrive, so compare sweeps with one explicit ``reference``.
+        """
+        goals = self._front_goals(None)
+        ref = self.hypervolume_reference() if reference is None else self._check_reference(reference)
+        if not ref:
+            return 0.0
+        losses = [losses for _, losses in self._front_candidates(goals)]
+        return hypervolume(losses, [goal.sign() * ref[name] for name, goal in goals.items()])
+
+    def hypervolume_reference(self) -> dict[str, float]:
+        """The default reference point of :meth:`hypervolume`, by metric name.
+
+        For each objective, its worst final value among the children eligible for the
+        front, moved away from the front by 10 % of the values' range (by 10 % of the
+        value itself, or 0.1 when it is 0, when all are equal), so that the extreme
+        members of the front still add volume. Empty when no child is eligible.
+        """
+        goals = self._front_goals(None)
+        points = [losses for _, losses in self._front_candidates(goals)]
+        if not points:
+            return {}
+        reference = {}
+        for k, (name, goal) in enumerate(goals.items()):
+            values = [p[k] for p in points]
+            worst, span = max(values), max(values) - min(values)
+            margin = 0.1 * span if span > 0 else 0.1 * abs(worst) or 0.1
+            reference[name] = goal.sign() * (worst + margin)
+        return reference
+
+    def _front_goals(self, objectives: Mapping[str, Goal | str] | None) -> dict[str, Goal]:
+        """The objectives of a front: the given mapping, else the sweep's own (two or more)."""
+        if objectives is None:
+            if not self.is_multi_objective:
+                raise SweepConfigError(
+                    f"sweep {self.name!r} has one objective ({self.metric!r}): pass the metrics of the front, "
+                    f"e.g. pareto_front({{{self.metric!r}: {self.goal.value!r}, 'size': 'minimize'}}), or run the "
+                    "sweep with metric=[...] (two or more objectives)."
+                )
+            return dict(self.objectives)
         if len(objectives) < 2:
             raise SweepConfigError("pareto_front needs two or more metrics, e.g. {'error': 'min', 'size': 'min'}.")
-        goals = {name: Goal.parse(goal, f"pareto_front[{name!r}]") for name, goal in objectives.items()}
+        return {name: Goal.parse(goal, f"pareto_front[{name!r}]") for name, goal in objectives.items()}
+
+    def _front_candidates(self, goals: Mapping[str, Goal]) -> list[tuple[TrialRecord, tuple[float, ...]]]:
+        """The children eligible for the front, each with its final values as losses."""
         points = []
         for r in self.trials:
-            losses = [goal.sign() * r.last(name) for name, goal in goals.items()]
-            if (
-                r.status in (TrialStatus.COMPLETED, TrialStatus.STOPPED_EARLY)
-                and self.is_feasible(r)
-                and all(math.isfinite(v) for v in losses)
-            ):
+            if r.status not in (TrialStatus.COMPLETED, TrialStatus.STOPPED_EARLY) or not self.is_feasible(r):
+                continue
+            losses = tuple(goal.sign() * r.last(name) for name, goal in goals.items())
+            if all(math.isfinite(v) for v in losses):
                 points.append((r, losses))
-        front = [r for r, p in points if not any(_dominates(q, p) for _, q in points)]
-        return [self._child(r) for r in front]
+        return points
+
+    def _check_reference(self, reference: Mapping[str, float]) -> dict[str, float]:
+        names = [name for name, _ in self.objectives]
+        if not isinstance(reference, Mapping) or sorted(reference) != sorted(names):
+            raise SweepConfigError(
+                f"hypervolume(reference=...) must give a value for each objective, {names!r}, e.g. "
+                f"reference={{{', '.join(f'{n!r}: ...' for n in names)}}}; got reference={reference!r}."
+            )
+        checked = {}
+        for name in names:
+            value = reference[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise SweepConfigError(f"hypervolume: reference[{name!r}] must be a finite number, got {value!r}.")
+            checked[name] = float(value)
+        return checked
 
     def to_dataframe(self) -> pd.DataFrame:
         """One row per child: id, status, hyperparameters, final metrics, best primary metric, times, error.
+
+        A multi-objective sweep adds the boolean column ``pareto``: the child is on
+        the Pareto front of the sweep's objectives (:meth:`pareto_front`).
 
         Hyperparameters and metrics keep their names; one that collides with a
         bookkeeping column (or a metric named like a hyperparameter) is prefixed
@@ -434,7 +525,18 @@ class SweepResults:
                 error_message=_exception_line(r.error),
             )
             rows.append(row)
-        return pd.DataFrame(rows)
+        frame = pd.DataFrame(rows)
+        if self.is_multi_objective:
+            self._mark_front(frame)
+        return frame
+
+    def _mark_front(self, frame: pd.DataFrame) -> None:
+        """Add the boolean column ``pareto``: the child is on the sweep's Pareto front (see :meth:`pareto_front`)."""
+        if len(frame) == 0:
+            return
+        front = {c.id for c in self.pareto_front()}
+        column = "pareto" if "pareto" not in frame else "front:pareto"
+        frame[column] = frame["run_id"].isin(front)
 
     def best_so_far(self) -> list[float]:
         """The best primary metric after each finished child, in completion order
@@ -447,6 +549,8 @@ class SweepResults:
             counts[r.status.value] = counts.get(r.status.value, 0) + 1
         best = self.get_best_run_by_primary_metric()
         best_text = f", best {self.metric}={best.best_primary_metric:.6g} ({best.id})" if best else ""
+        if self.is_multi_objective:
+            best_text += f", Pareto front of {len(self.pareto_front())}"
         return f"<{type(self).__name__} {self.name!r} {self.status}: {counts}{best_text}>"
 
 
@@ -457,10 +561,6 @@ def _inside(path: Path, root: Path) -> bool:
     """Whether ``path`` resolves strictly inside ``root`` (``..`` and symbolic links followed)."""
     resolved, base = path.resolve(), root.resolve()
     return resolved != base and resolved.is_relative_to(base)
-
-
-def _dominates(a: Sequence[float], b: Sequence[float]) -> bool:
-    return all(x <= y for x, y in zip(a, b, strict=True)) and any(x < y for x, y in zip(a, b, strict=True))
 
 
 def _exception_line(text: str | None) -> str | None:

@@ -59,7 +59,13 @@ class SweepRun(SweepResults):
     def __init__(self, engine: SweepEngine, keepalive: Any = None) -> None:
         c = engine.config
         super().__init__(
-            c.name, c.metric, c.goal, constraints=c.constraints, runs_dir=engine.runs_dir, keepalive=keepalive
+            c.name,
+            c.metric,
+            c.goal,
+            constraints=c.constraints,
+            runs_dir=engine.runs_dir,
+            keepalive=keepalive,
+            objectives=c.objectives,
         )
         self._engine = engine
         self.config = c
@@ -220,15 +226,18 @@ def stream_trials(run: SweepRun, write: Callable[[str], None] | None = None) -> 
     while True:
         running = run.is_running  # read before the trials: their last changes are then seen below
         for trial in run.trials:
-            for line in _trial_lines(trial, said, run.metric):
+            for line in _trial_lines(trial, said, run.metric, [name for name, _ in run.objectives[1:]]):
                 write(line)
         if not running:
             return
         time.sleep(STREAM_SECONDS)
 
 
-def _trial_lines(trial: TrialRecord, said: dict[str, tuple[bool, bool]], metric: str) -> list[str]:
-    """The lines not yet written about ``trial``: its start, its end (with its last primary-metric value)."""
+def _trial_lines(
+    trial: TrialRecord, said: dict[str, tuple[bool, bool]], metric: str, others: Sequence[str] = ()
+) -> list[str]:
+    """The lines not yet written about ``trial``: its start, its end (with its last value of the primary
+    metric and of each other objective, ``others``, it logged)."""
     started, ended = said.get(trial.id, (False, False))
     lines = []
     if not started and trial.started_at is not None:
@@ -237,6 +246,7 @@ def _trial_lines(trial: TrialRecord, said: dict[str, tuple[bool, bool]], metric:
     if not ended and trial.status.is_finished:
         series = trial.series(metric)
         value = f" {metric}={series[-1]:.6g}" if series else ""
+        value += "".join(f" {name}={trial.last(name):.6g}" for name in others if trial.series(name))
         reason = (
             f" ({escape_control(trial.error.strip().splitlines()[-1][:120])})" if trial.error and not series else ""
         )
@@ -287,7 +297,7 @@ def prepare_sweep(
     objective: Any,
     space: Mapping[str, Any] | None = None,
     *,
-    metric: str,
+    metric: str | Sequence[str],
     goal: Any = "maximize",
     sampler: Sampler | str | None = None,
     policy: EarlyTerminationPolicy | str | None = None,
@@ -429,6 +439,7 @@ def _check_same_sweep(config: SweepConfig, store: SqliteStorage) -> None:
         pairs = {
             "metric": (stored["metric"], given["metric"]),
             "goal": (stored["goal"], given["goal"]),
+            "objectives": (stored.get("objectives", [[stored["metric"], stored["goal"]]]), given["objectives"]),
             "space": (stored["sampler"]["space"], given["sampler"]["space"]),
             "sampler": (stored["sampler"]["name"], given["sampler"]["name"]),
             "policy": (stored["policy"], given["policy"]),
@@ -494,10 +505,11 @@ def _prepare_resume(
     if given.get("backend") == DEFAULT_BACKEND:  # the default of the caller's signature: keep the stored one
         del given["backend"]
     settings.update(given)
+    objectives = _review_objectives(store.path, name, data)
     config = make_config(
         None,
-        metric=data["metric"],
-        goal=data["goal"],
+        metric=[metric for metric, _ in objectives],
+        goal=[goal for _, goal in objectives],
         sampler=sampler,
         policy=policy,
         seed=None,
@@ -647,6 +659,7 @@ def load_results(name: str | None = None, storage: str | os.PathLike[str] = DEFA
         constraints,
         status,
         runs_dir=Path(storage).resolve().parent / RUNS_FOLDER / name,
+        objectives=_review_objectives(str(storage), name, data),
     )
 
 
@@ -673,3 +686,26 @@ def _review_settings(path: str, name: str, data: Mapping[str, Any]) -> tuple[str
         return metric, goal, [Constraint.parse(c) for c in stored]
     except SweepConfigError as error:
         raise bad("constraints", str(error)) from None
+
+
+def _review_objectives(path: str, name: str, data: Mapping[str, Any]) -> tuple[tuple[str, Goal], ...]:
+    """The stored objectives, the primary one first; a file written before sweeps had several holds only
+    ``metric`` and ``goal`` (checked by :func:`_review_settings`), its one objective."""
+    metric, goal, _ = _review_settings(path, name, data)
+    stored = data.get("objectives")
+    if stored is None:
+        return ((metric, goal),)
+    problem = f"must be a list of [metric, goal] pairs starting with [{metric!r}, {goal.value!r}]"
+    try:
+        pairs = tuple((n, Goal.parse(g)) for n, g in stored)
+        valid = pairs[0] == (metric, goal) and all(
+            isinstance(n, str) and n.strip() and not has_control(n) for n, _ in pairs
+        )
+    except (SweepConfigError, TypeError, ValueError, IndexError):
+        valid = False
+    if not valid:
+        raise SweepFileError(
+            f"{path!r}: sweep {name!r}, field 'config.objectives': {problem}, got {stored!r:.80}; the file "
+            "was damaged or written by another program."
+        )
+    return pairs

@@ -21,13 +21,16 @@
  * `started_at` (kernel unix seconds) while it runs, `curve` when the metric has
  * two or more values, `error` when the trial has one.
  * @typedef {{id: string, index: number, status: string, latest: number|null, best: number|null,
- *   step: number, duration?: number, started_at?: number, curve?: Array<number|null>, error?: string,
+ *   step: number, duration?: number, started_at?: number, curve?: Array<number|null>, error?: string, front?: boolean,
  *   [param: string]: *}} Row
  * @typedef {{key: string, label: string, kind: string, sortable: boolean}} Column
  * @typedef {{status?: string, counts?: Object<string, number>, n_trials?: number, n_finished?: number,
  *   best_id?: string|null, best_value?: number|null, best_chart?: Array<[number, number, (number|null)?]>,
  *   started_at?: number|null, elapsed?: number|null, max_total_runs?: number|null,
- *   max_duration?: number|null, now?: number, notice?: string|null}} Summary
+ *   max_duration?: number|null, now?: number, notice?: string|null, front?: Front}} Summary
+ * @typedef {{objectives: Array<[string, string]>, size: number, eligible: number,
+ *   points: Array<[number, number, boolean, string]>}} Front  the Pareto front of a multi-objective sweep
+ *   (_snapshot.Table.front_summary): points are [first objective, second objective, on the front, trial id]
  * @typedef {{name?: string, metric?: string, goal?: string, param_names?: string[],
  *   columns?: Array<[string, string, string]>}} Sweep
  * @typedef {{bestId: string|null, now: number, stopping: Set<string>, canStop: boolean, metric: string,
@@ -380,6 +383,59 @@ export function chartSvg(spec) {
   return html`<svg class="hw-axes-chart ${spec.cls ?? ""}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img"><title>${spec.title}</title>${axes}<g class="hw-lines">${body}</g><g class="hw-marks">${dots}</g></svg>`;
 }
 
+/**
+ * The staircase joining the Pareto front's points in the plane of two objectives:
+ * the points sorted by x, and between two neighbours the corner that is worse
+ * than both in each coordinate, which bounds the region the front dominates.
+ * @param {Array<[number, number]>} points front members @param {[string, string]} goals "minimize"|"maximize" of x, y
+ * @returns {Array<[number, number]>}
+ */
+export function frontStepLine(points, goals) {
+  const sorted = [...points].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  /** @param {number} a @param {number} b @param {string} goal */
+  const worse = (a, b, goal) => (goal === "maximize" ? Math.min(a, b) : Math.max(a, b));
+  /** @type {Array<[number, number]>} */
+  const line = [];
+  sorted.forEach((p, i) => {
+    if (i > 0) line.push([worse(sorted[i - 1][0], p[0], goals[0]), worse(sorted[i - 1][1], p[1], goals[1])]);
+    line.push(p);
+  });
+  return line;
+}
+
+/**
+ * The Pareto front chart of a multi-objective sweep: every trial with all
+ * objectives as a grey dot in the plane of the first two, the front's members
+ * highlighted and joined by their staircase. With three or more objectives the
+ * front is that of all of them, drawn in the first two.
+ * @param {Front|undefined} front
+ */
+export function frontChartSvg(front) {
+  if (!front) return html``;
+  const [[xName, xGoal], [yName, yGoal]] = front.objectives;
+  const arrow = /** @param {string} goal */ (goal) => (goal === "maximize" ? "↑" : "↓");
+  const members = front.points.filter((p) => p[2]);
+  /** @type {ChartLine[]} */
+  const lines = [{ points: frontStepLine(members.map((p) => [p[0], p[1]]), [xGoal, yGoal]), cls: "hw-front-line" }];
+  for (const [x, y, on, id] of front.points) if (!on) lines.push({ points: [[x, y]], cls: "hw-dominated", id });
+  /** @type {ChartMark[]} */
+  const marks = members.map(([x, y, , id]) => ({ x, y, cls: "hw-front-mark", title: `${id}: ${xName} ${formatNumber(x)}, ${yName} ${formatNumber(y)}` }));
+  const more = front.objectives.length > 2 ? ` (first 2 of ${front.objectives.length} objectives shown)` : "";
+  const caption = html`<div class="hw-front-caption hw-muted">Pareto front: <b>${front.size}</b> of ${front.eligible} ${front.eligible === 1 ? "trial" : "trials"}${more}</div>`;
+  const chart = chartSvg({
+    width: 300,
+    height: 140,
+    title: `Pareto front of ${xName} (${xGoal}) and ${yName} (${yGoal})`,
+    xLabel: `${xName} ${arrow(xGoal)}`,
+    yLabel: `${yName} ${arrow(yGoal)}`,
+    lines,
+    marks,
+    cls: "hw-front-chart-svg",
+    empty: "Pareto front: no trial has every objective yet",
+  });
+  return html`${caption}${chart}`;
+}
+
 /** A time tick: "0", "45s", "2m", "2m30s", "1h05m". @param {number} seconds */
 export function formatClock(seconds) {
   const t = Math.round(seconds);
@@ -716,7 +772,7 @@ export function cellHtml(row, col, ctx) {
   const value = /** @type {*} */ (row)[col.key];
   switch (col.kind) {
     case "index":
-      return html`<td class="hw-num">${row.id === ctx.bestId ? raw('<span class="hw-star" title="best">★</span> ') : ""}${value}</td>`;
+      return html`<td class="hw-num">${row.id === ctx.bestId ? raw('<span class="hw-star" title="best">★</span> ') : ""}${row.front ? raw('<span class="hw-front-badge" title="on the Pareto front">◆</span> ') : ""}${value}</td>`;
     case "id":
       return html`<td class="hw-id" title="${value}">${shortId(value, ctx.sweepName)}</td>`;
     case "status":
@@ -756,6 +812,7 @@ export function rowParts(row, columns, ctx) {
       "data-trial-id": String(row.id),
       "data-status": String(row.status),
       "data-best": isBest ? "true" : "false",
+      "data-front": row.front ? "true" : "",
       title: row.error ? String(row.error) : "",
     },
     cells: columns.map((col) => cellHtml(row, col, ctx).text),
@@ -923,7 +980,7 @@ class MonitorView {
     this.syncClock();
     this.el.classList.add("hw-monitor");
     this.el.innerHTML = html`<div class="hw-header"><div class="hw-title"></div><button type="button" class="hw-btn hw-stop-sweep">stop sweep</button></div>
-<div class="hw-top"><div class="hw-progress"></div><div class="hw-best-panel"></div><div class="hw-chart"></div></div>
+<div class="hw-top"><div class="hw-progress"></div><div class="hw-best-panel"></div><div class="hw-chart"></div><div class="hw-front-chart" hidden></div></div>
 <div class="hw-views"><span class="hw-muted">charts:</span> <button type="button" class="hw-btn" data-view="curves">learning curves</button><button type="button" class="hw-btn" data-view="parallel">parallel coordinates</button><button type="button" class="hw-btn" data-view="none">hide</button></div>
 <div class="hw-view"></div>
 <div class="hw-table-bar"><span class="hw-order"></span> <button type="button" class="hw-btn hw-sort-reset" data-sort-reset="1">running &amp; best first</button> <span class="hw-filter-info"></span> <button type="button" class="hw-btn hw-clear-brushes" data-clear-brushes="1" hidden>clear filters</button></div>
@@ -934,7 +991,7 @@ class MonitorView {
 <div class="hw-detail" hidden></div>`.text;
     /** @param {string} sel */
     const q = (sel) => /** @type {HTMLElement} */ (el.querySelector(sel));
-    this.parts = { title: q(".hw-title"), stopSweep: /** @type {HTMLButtonElement} */ (q(".hw-stop-sweep")), progress: q(".hw-progress"), best: q(".hw-best-panel"), chart: q(".hw-chart"), thead: q("thead"), tbody: q("tbody"), pageInfo: q(".hw-page-info"), order: q(".hw-order"), view: q(".hw-view"), filterInfo: q(".hw-filter-info"), clearBrushes: /** @type {HTMLButtonElement} */ (q(".hw-clear-brushes")), detail: q(".hw-detail"), sortReset: /** @type {HTMLButtonElement} */ (q(".hw-sort-reset")), pageSize: /** @type {HTMLSelectElement} */ (q(".hw-page-size")) };
+    this.parts = { title: q(".hw-title"), stopSweep: /** @type {HTMLButtonElement} */ (q(".hw-stop-sweep")), progress: q(".hw-progress"), best: q(".hw-best-panel"), chart: q(".hw-chart"), thead: q("thead"), tbody: q("tbody"), pageInfo: q(".hw-page-info"), order: q(".hw-order"), view: q(".hw-view"), filterInfo: q(".hw-filter-info"), clearBrushes: /** @type {HTMLButtonElement} */ (q(".hw-clear-brushes")), detail: q(".hw-detail"), front: q(".hw-front-chart"), sortReset: /** @type {HTMLButtonElement} */ (q(".hw-sort-reset")), pageSize: /** @type {HTMLSelectElement} */ (q(".hw-page-size")) };
     this.parts.pageSize.value = String(this.pageSize);
     this.onClick = this.onClick.bind(this);
     this.onPageSize = this.onPageSize.bind(this);
@@ -1010,6 +1067,8 @@ class MonitorView {
     setHtml(this.parts.progress, progressHtml(this.summary, elapsed).text);
     setHtml(this.parts.best, bestPanelHtml(bestId === null ? undefined : this.rows.get(bestId), metric).text);
     setHtml(this.parts.chart, bestChartSvg(this.summary.best_chart ?? [], this.summary.n_finished ?? 0, metric, { x: this.bestX, startedAt: this.summary.started_at, elapsed: Math.floor(elapsed) }).text);
+    this.parts.front.hidden = !this.summary.front;
+    if (this.summary.front) setHtml(this.parts.front, frontChartSvg(this.summary.front).text);
     setHtml(this.parts.thead, headerHtml(columns, this.sort).text);
     const col = columns.find((c) => c.key === this.sort.key);
     if (!col) {

@@ -38,6 +38,7 @@ COMMANDS_SECTION = "The two commands"
 NOTEBOOK_SECTION = "In a notebook"
 SCRIPT_SECTION = "From plain Python (no Jupyter needed)"
 ARCHITECTURE_SECTION = "Architecture"
+OBJECTIVES_SECTION = "Several objectives"
 
 #: The (section, fence language) pairs this file runs, with the test that runs them.
 HANDLED = {
@@ -45,6 +46,7 @@ HANDLED = {
     (NOTEBOOK_SECTION, "python"): "test_notebook_example_runs_in_a_fresh_kernel",
     (SCRIPT_SECTION, "python"): "test_plain_python_example_runs_and_runs_again",
     (ARCHITECTURE_SECTION, ""): "test_architecture_names_existing_files",
+    (OBJECTIVES_SECTION, "python"): "test_several_objectives_example_runs",
 }
 
 #: The shell commands of the README's bash blocks this file checks, with the test that checks each.
@@ -272,6 +274,17 @@ def test_plain_python_example_runs_and_runs_again(tmp_path: Path) -> None:
     again = hw.load_sweep(name, storage)
     assert again.status == "Completed" and len(again.trials) == len(first.trials)
     assert [(t.id, t.ended_at) for t in again.trials] == [(t.id, t.ended_at) for t in first.trials]  # none rerun
+
+
+def test_several_objectives_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """The multi-objective example runs as a user would paste it after ``import hyperwidget as hw``."""
+    (block,) = blocks_of(OBJECTIVES_SECTION, "python")
+    scope: dict[str, object] = {"hw": hw}
+    exec(compile(block.code, "README.md", "exec"), scope)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-1].startswith("hypervolume ") and len(printed) > 2  # the front's children, then the volume
+    frame = scope["frame"]
+    assert frame["pareto"].sum() == len(printed) - 1  # type: ignore[attr-defined]
 
 
 # -- "Architecture" --------------------------------------------------------------------------------------------

@@ -37,6 +37,8 @@ __all__ = [
     "engine_settings",
     "parse_backend",
     "parse_goal",
+    "parse_goals",
+    "parse_metrics",
     "parse_mlflow",
     "parse_policy",
     "parse_sampler",
@@ -99,6 +101,38 @@ def parse_goal(text: str) -> Goal:
         raise UsageError(f"%%sweep: unknown --goal {text!r}; choose one of: maximize, minimize.") from None
 
 
+def parse_goals(text: str) -> str | list[str]:
+    """``--goal``: one goal for every metric, or one per metric separated by commas (``min,max``).
+
+    Examples
+    --------
+    >>> parse_goals("max"), parse_goals("min, max")
+    ('maximize', ['minimize', 'maximize'])
+    """
+    if "," not in text:
+        return parse_goal(text).value
+    return [parse_goal(part).value for part in text.split(",")]
+
+
+def parse_metrics(text: str) -> str | list[str]:
+    """``--metric``: one name, or two or more separated by commas (the first is the primary metric).
+
+    Examples
+    --------
+    >>> parse_metrics("accuracy"), parse_metrics("error, size")
+    ('accuracy', ['error', 'size'])
+    """
+    if "," not in text:
+        return text
+    names = [part.strip() for part in text.split(",")]
+    if not all(names):
+        raise UsageError(
+            f"%%sweep: --metric {text!r} has an empty name; separate two or more metric names with commas, "
+            "e.g. --metric error,size --goal min,min."
+        )
+    return names
+
+
 def parse_backend(text: str) -> str:
     """``--backend``: a name of :data:`hyperwidget.executor.BACKENDS`."""
     return _usage(lambda: BACKENDS.check(text, "--backend"))
@@ -151,7 +185,7 @@ def engine_settings(args: argparse.Namespace) -> dict[str, Any]:
 
     Only the options given are included, so the engine's defaults stay in one place.
     """
-    settings: dict[str, Any] = {"goal": parse_goal(args.goal).value, "backend": parse_backend(args.backend)}
+    settings: dict[str, Any] = {"goal": parse_goals(args.goal), "backend": parse_backend(args.backend)}
     policy = parse_policy(args.policy)
     if policy is not None:
         settings["policy"] = policy

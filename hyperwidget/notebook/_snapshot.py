@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from hyperwidget.pareto import dominates
 from hyperwidget.results import BestSoFarPoint, best_so_far
 from hyperwidget.trial import Goal, Series, TrialRecord, TrialStatus
 
@@ -58,6 +59,10 @@ MAX_STATIC_ROWS = 60
 STATIC_TOP = 25
 #: Most points of the best-so-far chart sent to the front end.
 MAX_CHART_POINTS = 200
+#: Most points of the Pareto front chart sent to the front end (every front member first, then a sample of the rest).
+MAX_FRONT_POINTS = 400
+#: The mark of a Pareto front member in the static tables (★ marks the best by the primary metric).
+FRONT_MARK = "◆"
 #: Most points of each metric in a trial's details (``trial_detail``); longer series are downsampled.
 MAX_DETAIL_POINTS = 2000
 #: Most output file names in a trial's details.
@@ -200,6 +205,7 @@ _MAXIMIZE = Goal.MAXIMIZE
 
 _PLAIN = frozenset((str, int, bool, type(None)))  # JSON as they are, like finite floats
 _OPEN = (TrialStatus.QUEUED, TrialStatus.RUNNING)
+_ELIGIBLE = (TrialStatus.COMPLETED, TrialStatus.STOPPED_EARLY)  # may be on the Pareto front
 
 
 class Table:
@@ -212,10 +218,25 @@ class Table:
         The primary metric and its direction.
     feasible : callable, optional
         ``run.is_feasible``: trials that break a constraint are never the best.
+    objectives : sequence of (metric, Goal), optional
+        Every objective of a multi-objective sweep, the primary first: rows then
+        carry the other objectives' last values (``obj:<name>``) and ``front``
+        (True for the members of the Pareto front), and the summary the front's
+        chart (see :meth:`front_summary`). A single objective changes nothing.
     """
 
-    def __init__(self, metric: str, goal: Goal, feasible: Callable[[TrialRecord], bool] | None = None) -> None:
+    def __init__(
+        self,
+        metric: str,
+        goal: Goal,
+        feasible: Callable[[TrialRecord], bool] | None = None,
+        objectives: Sequence[tuple[str, Goal]] = (),
+    ) -> None:
         self.metric, self.goal, self.feasible = metric, goal, feasible
+        self.objectives = tuple(objectives) if len(objectives) > 1 else ()
+        self.front: dict[str, tuple[float, ...]] = {}  # trial id -> its losses, for the Pareto front's members
+        self.front_values: dict[str, tuple[float, ...]] = {}  # trial id -> final objective values, if eligible
+        self._front_chart: dict[str, Any] | None = None  # front_summary's chart, until the front changes
         self.rows: dict[str, Row] = {}
         self.records: dict[str, TrialRecord] = {}  # the record each row was built from
         self._known: dict[str, Known] = {}  # the series each row's best was computed from, and that best
@@ -241,6 +262,8 @@ class Table:
             if record.status not in _OPEN and (old is None or old.status in _OPEN):  # it just finished
                 finished.append(record)
             new = rows[rid] = row(record, self.metric, self.goal, self._known.get(rid))
+            if self.objectives:
+                self._add_objectives(new, record)
             self._known[rid] = (record.metrics.get(self.metric, ()), new["best"])
             built[rid] = record
             counts[new["status"]] += 1
@@ -248,7 +271,68 @@ class Table:
                 names.update(dict.fromkeys(record.params))
         if finished:
             self._fold(best_so_far(finished, self.metric, self.goal, self.feasible, after=self.best))
-        return [rows[rid] for rid in latest]
+        moved = self._fold_front(finished) - latest.keys() if finished and self.objectives else set()
+        return [rows[rid] for rid in latest] + [rows[rid] for rid in moved]
+
+    def _add_objectives(self, out: Row, record: TrialRecord) -> None:
+        """The other objectives' last values (``obj:<name>``) and the front mark of a multi-objective row."""
+        for name, _ in self.objectives[1:]:
+            series = record.metrics.get(name, ())
+            out[f"obj:{name}"] = finite_or_none(series[-1]) if series else None
+        if record.id in self.front:
+            out["front"] = True
+
+    def _fold_front(self, finished: Sequence[TrialRecord]) -> set[str]:
+        """Update the Pareto front with trials that just finished; the ids whose membership changed.
+
+        As ``SweepResults.pareto_front``: completed or early-stopped, feasible, a
+        finite last value of every objective. Each new point is compared with the
+        front only (O(front size)): one the front dominates stays off, one that
+        enters removes the members it dominates.
+        """
+        changed: set[str] = set()
+        for record in finished:
+            values = self._front_values_of(record)
+            if values is None:
+                continue
+            self.front_values[record.id] = values
+            self._front_chart = None
+            losses = tuple(goal.sign() * v for v, (_, goal) in zip(values, self.objectives, strict=True))
+            if any(dominates(member, losses) for member in self.front.values()):
+                continue
+            for rid in [rid for rid, member in self.front.items() if dominates(losses, member)]:
+                del self.front[rid]
+                self.rows[rid].pop("front", None)
+                changed.add(rid)
+            self.front[record.id] = losses
+            self.rows[record.id]["front"] = True
+            changed.add(record.id)
+        return changed
+
+    def _front_values_of(self, record: TrialRecord) -> tuple[float, ...] | None:
+        if record.status not in _ELIGIBLE or (self.feasible is not None and not self.feasible(record)):
+            return None
+        values = tuple(record.last(name) for name, _ in self.objectives)
+        return values if all(v - v == 0.0 for v in values) else None
+
+    def front_summary(self) -> dict[str, Any]:
+        """The Pareto front for the summary of a multi-objective sweep (``{}`` otherwise): under ``"front"``,
+        the objectives (``[[name, goal], ...]``), ``size`` (front members), ``eligible`` (trials with every
+        objective) and ``points``, ``[x, y, on front, trial id]`` in the first two objectives, every front
+        member then an even sample of the others, at most :data:`MAX_FRONT_POINTS`."""
+        if not self.objectives:
+            return {}
+        if self._front_chart is None:
+            members = [[*self.front_values[rid][:2], True, rid] for rid in self.front]
+            others = [[*v[:2], False, rid] for rid, v in self.front_values.items() if rid not in self.front]
+            room = max(0, MAX_FRONT_POINTS - len(members))
+            self._front_chart = {
+                "objectives": [[name, goal.value] for name, goal in self.objectives],
+                "size": len(self.front),
+                "eligible": len(self.front_values),
+                "points": members[:MAX_FRONT_POINTS] + (downsample(others, room) if room else []),
+            }
+        return {"front": self._front_chart}
 
     def _fold(self, points: list[BestSoFarPoint]) -> None:
         """Continue the best-so-far series with trials that just finished (in
@@ -295,21 +379,25 @@ class Table:
         counts = {s: n for s, n in self.counts.items() if n}
         best = self.best.best_trial if self.best is not None else None
         end = ended_at if ended_at is not None else now
-        return {
-            "status": status,
-            "counts": counts,
-            "n_trials": sum(counts.values()),
-            "n_finished": sum(n for s, n in counts.items() if s not in ("Queued", "Running")),
-            "best_id": None if best is None else best.id,
-            "best_value": None if self.best is None else finite_or_none(self.best.best),
-            "best_chart": [[x, y, t] for x, y, t in downsample(self.chart, MAX_CHART_POINTS)],
-            "started_at": started_at,
-            "ended_at": ended_at,
-            "elapsed": None if started_at is None else max(0.0, end - started_at),
-            "max_total_runs": budget[0],
-            "max_duration": budget[1],
-            "now": now,
-        } | ({"notice": notice} if notice else {})
+        return (
+            {
+                "status": status,
+                "counts": counts,
+                "n_trials": sum(counts.values()),
+                "n_finished": sum(n for s, n in counts.items() if s not in ("Queued", "Running")),
+                "best_id": None if best is None else best.id,
+                "best_value": None if self.best is None else finite_or_none(self.best.best),
+                "best_chart": [[x, y, t] for x, y, t in downsample(self.chart, MAX_CHART_POINTS)],
+                "started_at": started_at,
+                "ended_at": ended_at,
+                "elapsed": None if started_at is None else max(0.0, end - started_at),
+                "max_total_runs": budget[0],
+                "max_duration": budget[1],
+                "now": now,
+            }
+            | ({"notice": notice} if notice else {})
+            | self.front_summary()
+        )
 
     def sorted_rows(self) -> list[Row]:
         """Every row, in trial order."""
@@ -342,7 +430,7 @@ def frame(rows: Sequence[Row], sweep: Mapping[str, Any], best_id: str | None, no
 
     metric, names = sweep["metric"], sweep["param_names"]
     data: dict[str, list[Any]] = {}
-    for key, label, kind in COLUMNS:
+    for key, label, kind in sweep.get("columns") or COLUMNS:
         if kind == "params":
             data.update({name: [_fmt(r.get(f"param:{name}")) for r in rows] for name in names})
         elif kind in _STATIC_CELL:
@@ -404,6 +492,9 @@ def progress_line(summary: Mapping[str, Any], sweep: Mapping[str, Any]) -> str:
     total = summary.get("max_total_runs")
     best = summary.get("best_value")
     best_text = "" if best is None else f"; best {sweep['metric']} {best:.4g} ({summary['best_id']})"
+    front = summary.get("front")
+    if front:
+        best_text += f"; Pareto front {FRONT_MARK} {front['size']} of {front['eligible']}"
     return (
         f"[{sweep['name']}] {summary['status']}: {summary['n_finished']}{f'/{total}' if total else ''} "
         f"finished ({counts or 'no trials yet'}){best_text}; elapsed {_duration(summary.get('elapsed'))}"
@@ -420,15 +511,41 @@ def shown_note(shown: int, total: int, metric: str) -> str:
     )
 
 
-def sweep_info(run: Any, metric: str, goal: Goal, names: Iterable[str]) -> dict[str, Any]:
-    """Name, metric, goal, hyperparameter names and :data:`COLUMNS` of a sweep run."""
+def sweep_info(
+    run: Any, metric: str, goal: Goal, names: Iterable[str], objectives: Sequence[tuple[str, Goal]] = ()
+) -> dict[str, Any]:
+    """Name, metric, goal, hyperparameter names and :data:`COLUMNS` of a sweep run.
+
+    A multi-objective sweep (two or more ``objectives``) adds ``objectives``
+    (``[[name, goal], ...]``) and a column per objective after the primary one
+    (:func:`columns_for`).
+    """
     return {
         "name": str(getattr(run, "name", "") or "sweep"),
         "metric": metric,
         "goal": goal.value,
         "param_names": list(names),
-        "columns": [list(c) for c in COLUMNS],
-    }
+        "columns": [list(c) for c in columns_for(objectives)],
+    } | ({"objectives": [[n, g.value] for n, g in objectives]} if len(objectives) > 1 else {})
+
+
+def columns_for(objectives: Sequence[tuple[str, Goal]]) -> tuple[tuple[str, str, str], ...]:
+    """:data:`COLUMNS`, plus, for a multi-objective sweep, each later objective's last value
+    (key ``obj:<name>``) after the primary metric's columns."""
+    if len(objectives) < 2:
+        return COLUMNS
+    at = next(i for i, c in enumerate(COLUMNS) if c[0] == "best") + 1
+    extra = tuple((f"obj:{name}", name, "number") for name, _ in objectives[1:])
+    return COLUMNS[:at] + extra + COLUMNS[at:]
+
+
+def objectives_of(run: Any) -> tuple[tuple[str, Goal], ...]:
+    """``run.objectives`` as ``((metric, Goal), ...)`` when the run has two or more, else ``()``."""
+    try:
+        objectives = tuple((str(n), Goal.parse(g)) for n, g in getattr(run, "objectives", ()) or ())
+    except (TypeError, ValueError):
+        return ()
+    return objectives if len(objectives) > 1 else ()
 
 
 def budget_of(run: Any) -> tuple[int | None, float | None]:
@@ -511,6 +628,12 @@ def row_duration(r: Row, now: float | None = None) -> float | None:
     return None
 
 
+def _marks(r: Row, best: str | None) -> str:
+    """The marks before a static row's number: ★ for the best row, ◆ for a Pareto front member."""
+    marks = ("★" if r["id"] == best else "") + (FRONT_MARK if r.get("front") else "")
+    return f"{marks}\u00a0" if marks else ""  # a no-break space
+
+
 def _fmt(value: Any) -> str:
     """A cell of the static tables (4 significant digits for floats)."""
     if value is None:
@@ -530,7 +653,7 @@ def _duration(seconds: float | None) -> str:
 
 #: How the static tables show a cell of each kind (kinds not here are left out).
 _STATIC_CELL: dict[str, Callable[[Row, str, str | None, float | None], str]] = {
-    "index": lambda r, key, best, now: f"★\u00a0{r[key]}" if r["id"] == best else str(r[key]),  # no-break space
+    "index": lambda r, key, best, now: _marks(r, best) + str(r[key]),
     "id": lambda r, key, best, now: str(r[key]),
     "status": lambda r, key, best, now: str(r[key]),
     "number": lambda r, key, best, now: _fmt(r[key]),

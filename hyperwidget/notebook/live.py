@@ -226,12 +226,15 @@ def print_final_table(run: Any, stream: TextIO | None = None, width: int | None 
     defaults to the terminal's (``shutil.get_terminal_size``, 100 when unknown).
     """
     goal = Goal.parse(getattr(run, "goal", Goal.MAXIMIZE))
-    table = _snapshot.Table(str(getattr(run, "metric", "") or "metric"), goal, getattr(run, "is_feasible", None))
+    objectives = _snapshot.objectives_of(run)
+    table = _snapshot.Table(
+        str(getattr(run, "metric", "") or "metric"), goal, getattr(run, "is_feasible", None), objectives
+    )
     table.update(list(getattr(run, "trials", ()) or ()))
     table.settle()
     started = _snapshot.time_of(getattr(run, "started_at", None)) or time.time()
     summary = table.summary(str(getattr(run, "status", "") or "Completed"), started, budget=_snapshot.budget_of(run))
-    info = _snapshot.sweep_info(run, table.metric, table.goal, table.param_names)
+    info = _snapshot.sweep_info(run, table.metric, table.goal, table.param_names, objectives)
     width = width or shutil.get_terminal_size((100, 24)).columns
     text = _snapshot.static_bundle(table.static_rows(), summary, info, len(table.rows), width)["text/plain"]
     (stream or sys.stdout).write(text + "\n")

@@ -108,9 +108,10 @@ def _fallback_names() -> dict[str, Any]:
     return {"log": log, "Run": Run, "output_dir": output_dir, **expression_factories()}
 
 
-def _primary_metric(args: argparse.Namespace, compiled: CompiledCell) -> str:
+def _primary_metric(args: argparse.Namespace, compiled: CompiledCell) -> str | list[str]:
+    """The ``metric`` of the sweep: ``--metric`` (a list for ``--metric error,size``), else the cell's one metric."""
     if args.metric:
-        return str(args.metric)
+        return _options.parse_metrics(str(args.metric))
     if args.resume:
         return ""  # the stored sweep's metric is used
     default = compiled.default_metric
@@ -252,9 +253,15 @@ class SweepMagics(Magics):
     @argument(
         "--metric",
         metavar="NAME",
-        help="primary metric (default: the one name the cell logs, or 'metric' when the cell ends with a value)",
+        help="primary metric (default: the one name the cell logs, or 'metric' when the cell ends with a value); "
+        "several objectives separated by commas, the primary first: --metric error,size",
     )
-    @argument("--goal", default="maximize", metavar="maximize|minimize", help="goal of the metric (default maximize)")
+    @argument(
+        "--goal",
+        default="maximize",
+        metavar="maximize|minimize",
+        help="goal of the metric (default maximize); one per metric separated by commas (min,min), or one for all",
+    )
     @argument(
         "--sampler",
         metavar="SAMPLER",
@@ -339,6 +346,9 @@ class SweepMagics(Magics):
                 model.step()
                 log("accuracy", model.score(X_val, y_val))
 
+        Several objectives: ``--metric error,size --goal min,min`` (the first is the
+        primary metric; ``run.pareto_front()`` uses them all).
+
         If the first trials all fail, the sweep stops and shows the first error.
         A ``--metric`` the cell never logs is refused before any trial starts.
         Interrupting the kernel cancels the sweep, keeps its finished trials, binds
@@ -360,7 +370,8 @@ class SweepMagics(Magics):
         )
         metric = _primary_metric(args, compiled)
         if args.metric:
-            _check_metric_is_logged(metric, source, compiled)
+            for name in [metric] if isinstance(metric, str) else metric:
+                _check_metric_is_logged(name, source, compiled)
         points = _points_list(shell, args.points)
         if points is not None:
             settings["points_to_evaluate"] = points
@@ -384,7 +395,12 @@ class SweepMagics(Magics):
 
 
 def _run(
-    compiled: CompiledCell, metric: str, settings: dict[str, Any], *, monitor: bool, observers: list[Any]
+    compiled: CompiledCell,
+    metric: str | list[str],
+    settings: dict[str, Any],
+    *,
+    monitor: bool,
+    observers: list[Any],
 ) -> tuple[Any, SweepFailedError | None]:
     """Start the sweep through the live monitor and wait for it: the run, and its error if its trials failed.
 

@@ -225,7 +225,7 @@ class SweepMonitor(anywidget.AnyWidget):
         self._run = run
         # a run without constraints needs no feasibility check per trial
         feasible = getattr(run, "is_feasible", None) if getattr(run, "constraints", True) else None
-        self._table = _snapshot.Table(metric, goal, feasible)
+        self._table = _snapshot.Table(metric, goal, feasible, _snapshot.objectives_of(run))
         self._started_at = _snapshot.time_of(getattr(run, "started_at", None)) or time.time()
         self._status, self._full, self._cursor, self._next_pull = "Running", True, 0, 0.0
         self._stop = threading.Event()  # one per sweep: a sender thread of an earlier sweep keeps its own
@@ -278,7 +278,8 @@ class SweepMonitor(anywidget.AnyWidget):
         )
 
     def _sweep_info(self) -> dict[str, Any]:
-        return _snapshot.sweep_info(self._run, self._table.metric, self._table.goal, self._table.param_names)
+        table = self._table
+        return _snapshot.sweep_info(self._run, table.metric, table.goal, table.param_names, table.objectives)
 
     def _flush(self) -> None:
         """Send one ``update`` message: the changed rows (or every row), the summary,
