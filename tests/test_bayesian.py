@@ -27,7 +27,7 @@ from hyperwidget.space import (
     randint,
     uniform,
 )
-from hyperwidget.trial import Goal, TrialRecord, TrialStatus
+from hyperwidget.trial import Constraint, Goal, SearchTask, TrialRecord, TrialStatus
 
 Loss = Callable[[Mapping[str, Any]], float]
 
@@ -313,11 +313,11 @@ def test_training_data_follows_the_documented_rules() -> None:
         record(7, {"x": 0.8}, None, TrialStatus.QUEUED),
         record(8, {"y": 0.9}, 0.0),  # not in the space: skipped
     ]
-    x, loss, failed, pending = sampler._training_data(history, "loss", Goal.MAXIMIZE)
-    np.testing.assert_allclose(x[:, 0], [0.1, 0.2, 0.3])
-    np.testing.assert_allclose(loss, [-1.0, -2.0, -3.0])  # last value, as a loss to minimise
-    np.testing.assert_allclose(failed[:, 0], [0.4, 0.5])
-    np.testing.assert_allclose(pending[:, 0], [0.7, 0.8])
+    data = sampler._training_data(history, [("loss", Goal.MAXIMIZE)])
+    np.testing.assert_allclose(data.x[:, 0], [0.1, 0.2, 0.3])
+    np.testing.assert_allclose(data.losses[:, 0], [-1.0, -2.0, -3.0])  # last value, as a loss to minimise
+    np.testing.assert_allclose(data.failed[:, 0], [0.4, 0.5])
+    np.testing.assert_allclose(data.pending[:, 0], [0.7, 0.8])
 
 
 # -- warm start -----------------------------------------------------------------------------------
@@ -350,3 +350,120 @@ def test_properties_json_and_errors() -> None:
     with pytest.raises(SweepConfigError, match="n_initial must be a positive int, got 0"):
         BayesianParameterSampling(space, n_initial=0)
     assert BayesianParameterSampling({"epochs": 3}).suggest([], "loss", Goal.MINIMIZE) == {"epochs": 3}
+
+
+# -- constraints ----------------------------------------------------------------------------------
+SQUARE = {"x": uniform(0, 1), "y": uniform(0, 1)}
+#: The loss is best at (0.8, 0.8), where the latency is 1.6: the feasible optimum is 0.18, at (0.5, 0.5).
+LATENCY_TASK = SearchTask((("loss", Goal.MINIMIZE),), (Constraint.parse("latency <= 1"),))
+
+
+def _loss_and_latency(p: Mapping[str, Any]) -> dict[str, float]:
+    return {"loss": (p["x"] - 0.8) ** 2 + (p["y"] - 0.8) ** 2, "latency": p["x"] + p["y"]}
+
+
+def run_metrics(
+    sampler: Any, metrics: Callable[[Mapping[str, Any]], Mapping[str, float]], evals: int
+) -> list[TrialRecord]:
+    """The engine's loop for a trial that logs several metrics (the sampler's task names them)."""
+    history: list[TrialRecord] = []
+    for i in range(evals):
+        params = sampler.suggest(history, "loss", Goal.MINIMIZE)
+        values = {name: (value,) for name, value in metrics(params).items()}
+        history.append(TrialRecord(f"t{i}", i, dict(params), TrialStatus.COMPLETED, values))
+    return history
+
+
+def with_task(sampler: BayesianParameterSampling, task: SearchTask) -> BayesianParameterSampling:
+    sampler.set_task(task)
+    return sampler
+
+
+def best_feasible(history: list[TrialRecord], task: SearchTask) -> float:
+    return min((r.last("loss") for r in history if all(c.satisfied_by(r) for c in task.constraints)), default=math.inf)
+
+
+def test_a_constraint_keeps_late_proposals_feasible_and_beats_random_search() -> None:
+    late_feasible = wins = 0
+    seeds = range(5)
+    for seed in seeds:
+        bayes = run_metrics(
+            with_task(BayesianParameterSampling(SQUARE, seed=seed), LATENCY_TASK), _loss_and_latency, 20
+        )
+        rand = run_metrics(RandomParameterSampling(SQUARE, seed=seed), _loss_and_latency, 20)
+        late_feasible += sum(LATENCY_TASK.constraints[0].satisfied_by(r) for r in bayes[-10:])
+        wins += best_feasible(bayes, LATENCY_TASK) < best_feasible(rand, LATENCY_TASK)
+    # Random search is feasible half the time; the unconstrained optimum is deep in the infeasible half.
+    assert binomtest(late_feasible, 10 * len(seeds), 0.5, alternative="greater").pvalue < 0.01, late_feasible
+    assert binomtest(wins, len(seeds), 0.5, alternative="greater").pvalue < 0.05, f"{wins}/{len(seeds)} wins"
+
+
+def test_without_a_feasible_trial_it_heads_for_likely_feasibility() -> None:
+    """Gelbart's rule: while nothing is feasible, the probability of feasibility alone is maximised."""
+    task = SearchTask((("loss", Goal.MINIMIZE),), (Constraint.parse("latency <= 0.3"),))
+    rng = np.random.default_rng(0)
+    points = [p for p in ({"x": float(a), "y": float(b)} for a, b in rng.random((40, 2))) if p["x"] + p["y"] > 0.6]
+    history = [
+        TrialRecord(f"t{i}", i, p, TrialStatus.COMPLETED, {k: (v,) for k, v in _loss_and_latency(p).items()})
+        for i, p in enumerate(points[:12])
+    ]
+    for seed in range(3):
+        params = with_task(BayesianParameterSampling(SQUARE, seed=seed), task).suggest(history, "loss", "min")
+        assert params["x"] + params["y"] < min(r.last("latency") for r in history), params
+
+
+def test_a_constraint_no_trial_logs_leaves_the_proposals_unchanged() -> None:
+    """Nothing to learn from yet: the sampler proposes what it would without the constraint."""
+    task = SearchTask((("loss", Goal.MINIMIZE),), (Constraint.parse("memory <= 2"),))
+    space, loss = PROBLEMS[1]
+    plain = [r.params for r in run(BayesianParameterSampling(space, seed=3, n_initial=5), loss, 12)]
+    constrained = [
+        r.params for r in run(with_task(BayesianParameterSampling(space, seed=3, n_initial=5), task), loss, 12)
+    ]
+    assert constrained == plain
+
+
+def test_a_one_objective_task_without_constraints_changes_nothing() -> None:
+    """The published single-objective figures stay valid: the engine always sets a task now."""
+    task = SearchTask((("loss", Goal.MINIMIZE),))
+    for space, loss in PROBLEMS[:2]:
+        plain = run(BayesianParameterSampling(space, seed=1, n_initial=5), loss, 12)
+        tasked = run(with_task(BayesianParameterSampling(space, seed=1, n_initial=5), task), loss, 12)
+        assert [r.params for r in tasked] == [r.params for r in plain]
+
+
+def test_constraint_data_follows_the_documented_rules() -> None:
+    task = SearchTask((("loss", Goal.MINIMIZE),), (Constraint.parse("latency <= 5"), Constraint.parse("acc > 0.9")))
+    sampler = BayesianParameterSampling({"x": uniform(0, 1)}, seed=0)
+    history = [
+        TrialRecord("a", 0, {"x": 0.1}, TrialStatus.COMPLETED, {"loss": (1.0,), "latency": (9.0, 4.0), "acc": (0.95,)}),
+        TrialRecord("b", 1, {"x": 0.2}, TrialStatus.COMPLETED, {"loss": (2.0,), "latency": (7.0,), "acc": (0.99,)}),
+        TrialRecord("c", 2, {"x": 0.3}, TrialStatus.COMPLETED, {"loss": (3.0,), "latency": (math.nan,), "acc": (0.5,)}),
+        TrialRecord("d", 3, {"x": 0.4}, TrialStatus.FAILED, {"latency": (1.0,)}),
+        TrialRecord("e", 4, {"x": 0.5}, TrialStatus.CRASHED),
+    ]
+    data = sampler._training_data(history, task.objectives, task.constraints)
+    np.testing.assert_array_equal(data.feasible, [True, False, False])  # final values; NaN is infeasible
+    # One row per scored then failed trial: sign * (value - bound), NaN where no final value was logged.
+    np.testing.assert_allclose(
+        data.slack, [[-1.0, -0.05], [2.0, -0.09], [math.nan, 0.4], [-4.0, math.nan], [math.nan, math.nan]]
+    )
+    from hyperwidget.samplers._gp.constraints import worst_for_missing
+
+    np.testing.assert_allclose(worst_for_missing(data.slack[:, 0]), [-1.0, 2.0, 2.0, -4.0, 2.0])
+
+
+def test_nan_failed_and_running_trials_with_a_constraint_give_valid_spread_proposals() -> None:
+    history = run_metrics(with_task(BayesianParameterSampling(SQUARE, seed=2), LATENCY_TASK), _loss_and_latency, 12)
+    history[3] = history[3].replace(status=TrialStatus.FAILED, metrics={})
+    history[5] = history[5].replace(metrics={"loss": (math.nan,), "latency": (0.5,)})
+    history[7] = history[7].replace(metrics={"loss": (0.3,), "latency": (math.inf,)})
+    history[8] = history[8].replace(metrics={"loss": (0.3,)})  # never logged the constrained metric
+    sampler = with_task(BayesianParameterSampling(SQUARE, seed=2), LATENCY_TASK)
+    pending: list[TrialRecord] = []
+    for _ in range(3):
+        params = sampler.suggest(history + pending, "loss", Goal.MINIMIZE)
+        assert 0 <= params["x"] <= 1 and 0 <= params["y"] <= 1
+        pending.append(TrialRecord(f"p{len(pending)}", len(history) + len(pending), params, TrialStatus.RUNNING))
+    points = np.array([_unit(SQUARE, r.params) for r in pending])
+    assert min(np.linalg.norm(points[i] - points[j]) for i in range(3) for j in range(i)) > 0.05
