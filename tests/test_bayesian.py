@@ -467,3 +467,97 @@ def test_nan_failed_and_running_trials_with_a_constraint_give_valid_spread_propo
         pending.append(TrialRecord(f"p{len(pending)}", len(history) + len(pending), params, TrialStatus.RUNNING))
     points = np.array([_unit(SQUARE, r.params) for r in pending])
     assert min(np.linalg.norm(points[i] - points[j]) for i in range(3) for j in range(i)) > 0.05
+
+
+# -- several objectives ---------------------------------------------------------------------------
+#: ZDT1 in two dimensions: ``loss`` and ``cost`` conflict; the Pareto front is y = 0, any x.
+TWO_OBJECTIVES = SearchTask((("loss", Goal.MINIMIZE), ("cost", Goal.MINIMIZE)))
+
+
+def _loss_and_cost(p: Mapping[str, Any]) -> dict[str, float]:
+    g = 1 + 4 * p["y"]
+    return {"loss": p["x"], "cost": g * (1 - math.sqrt(p["x"] / g))}
+
+
+def front_size(history: list[TrialRecord], names: tuple[str, str] = ("loss", "cost")) -> int:
+    """The number of distinct non-dominated points (both metrics minimised)."""
+    points = {(r.last(names[0]), r.last(names[1])) for r in history}
+    return sum(not any(q[0] <= p[0] and q[1] <= p[1] and q != p for q in points) for p in points)
+
+
+def test_two_objectives_spread_proposals_along_the_front() -> None:
+    """ParEGO against single-objective BO on the first metric, which chases one end of the front."""
+    multi, single = [], []
+    for seed in range(3):
+        sampler = with_task(BayesianParameterSampling(SQUARE, seed=seed), TWO_OBJECTIVES)
+        multi.append(front_size(run_metrics(sampler, _loss_and_cost, 20)))
+        single.append(front_size(run_metrics(BayesianParameterSampling(SQUARE, seed=seed), _loss_and_cost, 20)))
+    assert all(m > s for m, s in zip(multi, single, strict=True)), (multi, single)
+    assert sum(multi) >= 2 * sum(single), (multi, single)
+
+
+def test_several_objectives_and_a_constraint_are_reproducible_for_a_seed() -> None:
+    task = SearchTask(TWO_OBJECTIVES.objectives, (Constraint.parse("latency <= 1.2"),))
+
+    def metrics(p: Mapping[str, Any]) -> dict[str, float]:
+        return {**_loss_and_cost(p), "latency": p["x"] + p["y"]}
+
+    def proposals(seed: int) -> list[dict[str, Any]]:
+        sampler = with_task(BayesianParameterSampling(SQUARE, seed=seed, n_initial=4), task)
+        return [r.params for r in run_metrics(sampler, metrics, 10)]
+
+    first = proposals(5)
+    assert first == proposals(5)
+    assert first != proposals(6)
+    # A proposal (its weight vector included) depends only on the seed, its index and the history.
+    history = run_metrics(with_task(BayesianParameterSampling(SQUARE, seed=5, n_initial=4), task), metrics, 10)
+    again = with_task(BayesianParameterSampling(SQUARE, seed=5, n_initial=4), task)
+    assert again.suggest(history[:7], "loss", Goal.MINIMIZE) == history[7].params
+
+
+def test_several_objectives_tolerate_missing_values_failures_and_running_trials() -> None:
+    history = run_metrics(with_task(BayesianParameterSampling(SQUARE, seed=1), TWO_OBJECTIVES), _loss_and_cost, 12)
+    history[2] = history[2].replace(metrics={"loss": (0.1,)})  # the second objective never logged
+    history[4] = history[4].replace(metrics={"loss": (0.1,), "cost": (math.nan,)})
+    history[6] = history[6].replace(status=TrialStatus.CRASHED, metrics={})
+    sampler = with_task(BayesianParameterSampling(SQUARE, seed=1), TWO_OBJECTIVES)
+    data = sampler._training_data(history, TWO_OBJECTIVES.objectives)
+    assert (len(data.x), len(data.failed)) == (9, 3)  # a trial missing one objective counts as failed
+    pending: list[TrialRecord] = []
+    for _ in range(3):
+        params = sampler.suggest(history + pending, "loss", Goal.MINIMIZE)
+        assert 0 <= params["x"] <= 1 and 0 <= params["y"] <= 1
+        pending.append(TrialRecord(f"p{len(pending)}", len(history) + len(pending), params, TrialStatus.RUNNING))
+    points = np.array([_unit(SQUARE, r.params) for r in pending])
+    assert min(np.linalg.norm(points[i] - points[j]) for i in range(3) for j in range(i)) > 0.05
+
+
+def test_the_chebyshev_scalarisation_reaches_every_front_point_and_no_dominated_one() -> None:
+    from hyperwidget.samplers._gp.multi import chebyshev, simplex_weights
+
+    # Three front points (the middle one on a non-convex part, which a weighted sum never picks)
+    # and one dominated point; the second objective is on a 100 times larger scale.
+    losses = np.array([[0.0, 100.0], [0.8, 80.0], [1.0, 0.0], [0.9, 90.0]])
+    rng = np.random.default_rng(0)
+    winners = {int(np.argmin(chebyshev(losses, simplex_weights(2, rng)))) for _ in range(200)}
+    assert winners == {0, 1, 2}
+    weights = simplex_weights(3, np.random.default_rng(1))
+    assert weights.shape == (3,) and np.all(weights >= 0) and math.isclose(weights.sum(), 1.0)
+
+
+def test_a_sweep_passes_its_constraints_to_the_bayesian_sampler() -> None:
+    from hyperwidget import log, run_sweep
+
+    def objective(x: float, y: float) -> dict[str, float]:
+        metrics = _loss_and_latency({"x": x, "y": y})
+        log("latency", 5 * metrics["latency"])  # "latency <= 5" is x + y <= 1
+        return {"loss": metrics["loss"]}
+
+    run = run_sweep(
+        objective, SQUARE, metric="loss", goal="minimize", sampler="bayesian(n_initial=5)", seed=0,
+        constraints=["latency <= 5"], backend="threads", max_total_runs=16, max_concurrent_runs=1,
+        storage=None, monitor=False,
+    )  # fmt: skip
+    late = sorted(run.trials, key=lambda r: r.index)[-6:]
+    # The unconstrained optimum has latency 8: the late proposals stay at or within the bound.
+    assert sum(r.last("latency") <= 5.25 for r in late) >= 5, [r.last("latency") for r in late]
