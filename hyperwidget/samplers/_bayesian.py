@@ -109,8 +109,10 @@ class BayesianParameterSampling(Sampler):
     *feasible* trial; while no trial is feasible, proposals maximise the
     probability of feasibility alone (Gelbart et al. 2014). Infeasible trials
     still train the objective's GP. A constraint whose metric no trial has
-    logged yet is left out until one does. Each constraint's GP conditions on
-    at most 100 trials (those nearest the bound and a spread of the others).
+    logged yet is left out until one does. A constraint's values are warped
+    like the targets (below) when that fits them clearly better, e.g. a
+    latency spanning orders of magnitude, and its GP conditions on at most 100
+    trials (those nearest the bound and a spread of the others).
 
     **Several objectives** (``self.task.objectives``, two or more): ParEGO
     (Knowles 2006). Each proposal draws a weight vector uniformly from the
@@ -230,10 +232,11 @@ class BayesianParameterSampling(Sampler):
         when ``explore``; with constraints, plus the log probability of feasibility."""
         from hyperwidget.samplers._gp.acquisition import optimize_acquisition, ucb_beta
         from hyperwidget.samplers._gp.gp import GaussianProcess, fit_hyperparameters, subset
+        from hyperwidget.samplers._gp.warping import warp
 
         encoder = self.encoder
         x, failed, pending = data.x, data.failed, data.pending
-        y = _warp(loss)
+        y = warp(loss)
         x_all = np.vstack([x, failed]) if len(failed) else x
         y_all = np.r_[y, np.full(len(failed), y.max())]
         taken = np.vstack([x_all, pending]) if len(pending) else x_all
@@ -411,38 +414,3 @@ def _violation(slack: np.ndarray) -> np.ndarray:
     spread = np.where(spread > 0, spread, 1.0)
     excess = np.where(np.isfinite(slack), np.maximum(slack, 0.0), np.inf) / spread
     return excess.sum(axis=1)
-
-
-def _warp(loss: np.ndarray) -> np.ndarray:
-    """Standardise, Yeo-Johnson transform and standardise again (lower is still better).
-
-    The transform's ``lambda`` maximises the Gaussian likelihood over a grid of
-    81 values in [-2, 2], vectorised (in place of ``scipy.stats.yeojohnson``'s
-    bounded search, which is much slower).
-    """
-    y = _standardise(loss)
-    if np.ptp(y) == 0 or len(y) < 3:
-        return y
-    lambdas = np.linspace(-2.0, 2.0, 81)[:, None]
-    candidates = _yeo_johnson(y[None, :], lambdas)
-    variance = candidates.var(axis=1)
-    with np.errstate(divide="ignore"):
-        log_lik = -0.5 * len(y) * np.log(variance) + (lambdas[:, 0] - 1) * np.sum(np.sign(y) * np.log1p(np.abs(y)))
-    log_lik[~np.isfinite(log_lik)] = -np.inf
-    return _standardise(candidates[int(np.argmax(log_lik))])
-
-
-def _yeo_johnson(y: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """The Yeo-Johnson transform of ``y`` (1 x n) for every ``lam`` (k x 1)."""
-    pos = y >= 0
-    yp, yn = np.log1p(np.where(pos, y, 0.0)), np.log1p(np.where(pos, 0.0, -y))
-    lam_p = np.where(np.abs(lam) < 1e-8, 1.0, lam)
-    lam_n = np.where(np.abs(lam - 2) < 1e-8, 1.0, 2 - lam)
-    out_p = np.where(np.abs(lam) < 1e-8, yp, np.expm1(lam_p * yp) / lam_p)
-    out_n = np.where(np.abs(lam - 2) < 1e-8, -yn, -np.expm1(lam_n * yn) / lam_n)
-    return np.where(pos, out_p, out_n)
-
-
-def _standardise(y: np.ndarray) -> np.ndarray:
-    std = float(np.std(y))
-    return (y - np.mean(y)) / (std if std > 0 and math.isfinite(std) else 1.0)

@@ -15,16 +15,14 @@ import numpy as np
 from scipy.special import log_ndtr
 
 from hyperwidget.samplers._gp.gp import GaussianProcess, fit_hyperparameters, subset
+from hyperwidget.samplers._gp.warping import warp_with_threshold
 
 
 class _SlackModel:
-    """A GP of one standardised slack, with the feasibility threshold in the same units."""
+    """A GP of one warped slack (:mod:`.warping`), with the feasibility threshold mapped alike."""
 
     def __init__(self, x: np.ndarray, slack: np.ndarray, is_cat: np.ndarray, maxiter: int, max_points: int) -> None:
-        center, scale = float(np.mean(slack)), float(np.std(slack))
-        scale = scale if scale > 0 else 1.0
-        y = (slack - center) / scale
-        self.threshold = -center / scale
+        y, self.threshold = warp_with_threshold(slack, 0.0)
         if len(y) > max_points:
             # The half nearest the threshold (they draw the boundary) and an even spread of the others.
             keep, _ = subset(np.arange(len(y)), np.abs(y - self.threshold), max_points)
