@@ -103,16 +103,18 @@ class BayesianParameterSampling(Sampler):
     sweep's ``constraints``, e.g. ``"latency <= 5"``): one more GP per
     constrained metric, fitted on the final values of the finished trials (a
     trial that failed or never logged the metric counts as the worst value
-    seen), gives the probability that a point is feasible, and its log is added
-    to the acquisition: log EI x PoF (Gardner et al. 2014), and the bound plus
-    log PoF on the exploratory proposals. The EI incumbent is the best
-    *feasible* trial; while no trial is feasible, proposals maximise the
-    probability of feasibility alone (Gelbart et al. 2014). Infeasible trials
+    seen), gives the probability that a point is feasible (PoF), and its log
+    is added to the acquisition: ``log(EI x PoF)`` (Gardner et al. 2014), and
+    the bound plus ``log PoF`` on the exploratory proposals. The EI incumbent
+    is the best *feasible* trial; while no trial is feasible, proposals
+    maximise the PoF alone (Gelbart et al. 2014). Infeasible trials
     still train the objective's GP. A constraint whose metric no trial has
     logged yet is left out until one does. A constraint's values are warped
     like the targets (below) when that fits them clearly better, e.g. a
-    latency spanning orders of magnitude, and its GP conditions on at most 100
-    trials (those nearest the bound and a spread of the others).
+    latency spanning orders of magnitude; its GP is fitted on at most 50
+    trials and conditions on at most 100 (those nearest the bound and a
+    spread of the others), so a constraint costs less than half as much as
+    the objective's model.
 
     **Several objectives** (``self.task.objectives``, two or more): ParEGO
     (Knowles 2006). Each proposal draws a weight vector uniformly from the
@@ -394,7 +396,7 @@ def _incumbent_and_anchors(data: TrainingData, y: np.ndarray) -> tuple[float | N
     if data.slack.shape[1] == 0:
         return float(y.min()), data.x[np.argsort(y, kind="stable")[:5]]
     best = float(y[data.feasible].min()) if data.feasible.any() else None
-    return best, data.x[np.lexsort((y, _violation(data.slack[: len(y)])))[:5]]
+    return best, data.x[np.lexsort((y, _violation(data.slack)[: len(y)]))[:5]]
 
 
 def _slack(constraint: Constraint, record: TrialRecord) -> float:
@@ -408,9 +410,9 @@ def _slack(constraint: Constraint, record: TrialRecord) -> float:
 
 def _violation(slack: np.ndarray) -> np.ndarray:
     """How far each row breaks its constraints: the positive slacks in units of each column's spread
-    (``inf`` for a missing value)."""
-    finite = np.where(np.isfinite(slack), slack, np.nan)
-    spread = np.nanstd(finite, axis=0) if len(slack) else np.ones(slack.shape[1])
+    (``inf`` for a missing value). Every column has a finite value."""
+    finite = np.isfinite(slack)
+    spread = np.array([np.std(column[ok]) for column, ok in zip(slack.T, finite.T, strict=True)])
     spread = np.where(spread > 0, spread, 1.0)
-    excess = np.where(np.isfinite(slack), np.maximum(slack, 0.0), np.inf) / spread
+    excess = np.where(finite, np.maximum(slack, 0.0), np.inf) / spread
     return excess.sum(axis=1)
