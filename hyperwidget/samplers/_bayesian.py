@@ -294,46 +294,33 @@ class BayesianParameterSampling(Sampler):
         constraints: Sequence[Constraint] = (),
     ) -> TrainingData:
         """The history as cube points, losses, slacks and feasibility (the rules of the class Notes)."""
-        d, m = self.space.dims, len(objectives)
-        rows: dict[str, list[np.ndarray]] = {"scored": [], "failed": [], "pending": []}
-        losses: list[list[float]] = []
-        finished: list[TrialRecord] = []  # scored, then failed: the rows of the constraints' model
-        failed_records: list[TrialRecord] = []
+        scored: list[tuple[np.ndarray, TrialRecord]] = []
+        failed: list[tuple[np.ndarray, TrialRecord]] = []
+        pending: list[np.ndarray] = []
         for record in history:
             row = self._encode(record)
             if row is None:
                 continue
             status = record.status
             if not status.is_finished:
-                rows["pending"].append(row)
-                continue
-            values = [record.last(name) if status in _VALUE_STATES else math.nan for name, _ in objectives]
-            if all(math.isfinite(v) for v in values):
-                rows["scored"].append(row)
-                losses.append([goal.sign() * v for v, (_, goal) in zip(values, objectives, strict=True)])
-                finished.append(record)
+                pending.append(row)
+            elif status in _VALUE_STATES and all(math.isfinite(record.last(name)) for name, _ in objectives):
+                scored.append((row, record))
             elif status in _FAILURE_STATES or status in (TrialStatus.COMPLETED, TrialStatus.TIMED_OUT):
-                rows["failed"].append(row)
-                failed_records.append(record)
-
-        def stack(found: list[np.ndarray]) -> np.ndarray:
-            return np.array(found, dtype=float).reshape(len(found), d)
-
-        finished += failed_records
-        slack = np.array([[_slack(c, r) for c in constraints] for r in finished], dtype=float)
-        slack = slack.reshape(len(finished), len(constraints))
-        observed = np.isfinite(slack).any(axis=0)  # a metric no trial has logged yet cannot be modelled
-        modelled = [c for c, keep in zip(constraints, observed, strict=True) if keep]
-        n = len(rows["scored"])
-        feasible = np.array([all(c.satisfied_by(r) for c in modelled) for r in finished[:n]], dtype=bool)
+                failed.append((row, record))
+        losses = [[goal.sign() * record.last(name) for name, goal in objectives] for _, record in scored]
+        slack, feasible = _constraint_columns([r for _, r in scored], [r for _, r in failed], constraints)
         return TrainingData(
-            x=stack(rows["scored"]),
-            losses=np.array(losses, dtype=float).reshape(n, m),
-            failed=stack(rows["failed"]),
-            pending=stack(rows["pending"]),
-            slack=slack[:, observed],
+            x=self._stack([row for row, _ in scored]),
+            losses=np.array(losses, dtype=float).reshape(len(scored), len(objectives)),
+            failed=self._stack([row for row, _ in failed]),
+            pending=self._stack(pending),
+            slack=slack,
             feasible=feasible,
         )
+
+    def _stack(self, rows: list[np.ndarray]) -> np.ndarray:
+        return np.array(rows, dtype=float).reshape(len(rows), self.space.dims)
 
     def _encode(self, record: TrialRecord) -> np.ndarray | None:
         """The cube point of a record's parameters (memoised per record id), or None if not in the space."""
@@ -397,6 +384,20 @@ def _incumbent_and_anchors(data: TrainingData, y: np.ndarray) -> tuple[float | N
         return float(y.min()), data.x[np.argsort(y, kind="stable")[:5]]
     best = float(y[data.feasible].min()) if data.feasible.any() else None
     return best, data.x[np.lexsort((y, _violation(data.slack)[: len(y)]))[:5]]
+
+
+def _constraint_columns(
+    scored: Sequence[TrialRecord], failed: Sequence[TrialRecord], constraints: Sequence[Constraint]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The slacks of the scored then the failed trials, for the constraints some trial has logged
+    (a metric no trial has logged yet cannot be modelled), and which scored trials meet them."""
+    records = [*scored, *failed]
+    slack = np.array([[_slack(c, r) for c in constraints] for r in records], dtype=float)
+    slack = slack.reshape(len(records), len(constraints))
+    observed = np.isfinite(slack).any(axis=0)
+    modelled = [c for c, keep in zip(constraints, observed, strict=True) if keep]
+    feasible = np.array([all(c.satisfied_by(r) for c in modelled) for r in scored], dtype=bool)
+    return slack[:, observed], feasible
 
 
 def _slack(constraint: Constraint, record: TrialRecord) -> float:
