@@ -294,12 +294,18 @@ def _new_name() -> str:
     return f"sweep_{datetime.datetime.now():%Y%m%d_%H%M%S}_{secrets.token_hex(2)}"
 
 
+def _nested_entries(space: SearchSpace) -> list[str]:
+    """The top-level names of groups and choices of branches."""
+    leaves = {d.name for d in space.dimensions if not d.is_branch}
+    return [n for n in space if n not in space.constants and n not in leaves]
+
+
 def make_objective(objective: Any, space: SearchSpace) -> FunctionObjective | Script:
     if isinstance(objective, Script):
         if objective.template is not None and not space.is_flat:
             raise SweepConfigError(
                 "command: a command template cannot pass nested or conditional hyperparameters "
-                f"({', '.join(n for n in space if n not in space.names)}); use Script('train.py'), which passes "
+                f"({', '.join(_nested_entries(space))}); use Script('train.py'), which passes "
                 "them as flat flags such as --model.gamma 0.01 (a branch not taken passes none of its flags)."
             )
         objective.check_names(space.names)
