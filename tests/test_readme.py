@@ -9,6 +9,7 @@ The fenced blocks are read from ``README.md`` and handled by the section they ar
   nbclient in a fresh kernel (as ``tests/test_notebooks.py`` runs the tutorials).
 - "From plain Python" (python): the blocks form a script, run twice in a new process, as a
   user runs it again.
+- "Conditional and nested spaces" (python): the block runs in this process (threads backend, no file).
 - "Architecture" (no language): every file and folder it names exists.
 
 A block anywhere else, or a command this file does not know, fails
@@ -38,6 +39,7 @@ COMMANDS_SECTION = "The two commands"
 NOTEBOOK_SECTION = "In a notebook"
 SCRIPT_SECTION = "From plain Python (no Jupyter needed)"
 ARCHITECTURE_SECTION = "Architecture"
+CONDITIONAL_SECTION = "Conditional and nested spaces"
 
 #: The (section, fence language) pairs this file runs, with the test that runs them.
 HANDLED = {
@@ -45,6 +47,7 @@ HANDLED = {
     (NOTEBOOK_SECTION, "python"): "test_notebook_example_runs_in_a_fresh_kernel",
     (SCRIPT_SECTION, "python"): "test_plain_python_example_runs_and_runs_again",
     (ARCHITECTURE_SECTION, ""): "test_architecture_names_existing_files",
+    (CONDITIONAL_SECTION, "python"): "test_conditional_space_example_runs",
 }
 
 #: The shell commands of the README's bash blocks this file checks, with the test that checks each.
@@ -272,6 +275,21 @@ def test_plain_python_example_runs_and_runs_again(tmp_path: Path) -> None:
     again = hw.load_sweep(name, storage)
     assert again.status == "Completed" and len(again.trials) == len(first.trials)
     assert [(t.id, t.ended_at) for t in again.trials] == [(t.id, t.ended_at) for t in first.trials]  # none rerun
+
+
+# -- "Conditional and nested spaces" ---------------------------------------------------------------------------
+
+
+def test_conditional_space_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    (block,) = blocks_of(CONDITIONAL_SECTION, "python")
+    namespace: dict[str, object] = {}
+    exec(compile(block.code, "README.md", "exec"), namespace)  # the README's own example
+    best, table = capsys.readouterr().out.split("\n", 1)
+    model = ast.literal_eval(best)["model"]
+    assert set(model) == ({"kernel", "gamma", "C"} if model["kernel"] == "rbf" else {"kernel", "C"})
+    frame = namespace["run"].to_dataframe()  # type: ignore[attr-defined]
+    assert set(frame["model.kernel"]) == {"rbf", "linear"}
+    assert frame.loc[frame["model.kernel"] == "linear", "model.gamma"].isna().all() and "NaN" in table
 
 
 # -- "Architecture" --------------------------------------------------------------------------------------------

@@ -136,6 +136,24 @@ class SearchSpace(Mapping[str, Any]):
     {'lr': 0.000123..., 'batch_size': 32, 'epochs': 10}
     >>> SearchSpace.from_json(space.to_json()) == space  # plain data, stored with the sweep
     True
+
+    A dict holding expressions is a group, and a ``choice`` among such dicts a
+    choice of branches (see :mod:`hyperwidget.space._tree` for the rules). Each
+    expression is a dimension named by its keys joined with ``"."``, and each
+    choice of branches a dimension holding the index of the branch taken; a trial
+    gets nested dicts without the parameters of the branches not taken:
+
+    >>> from hyperwidget.space import uniform
+    >>> svm = SearchSpace(
+    ...     {
+    ...         "model": choice({"kernel": "rbf", "gamma": uniform(0, 1)}, {"kernel": "linear"}),
+    ...         "optimizer": {"lr": loguniform(-9, -2)},
+    ...     }
+    ... )
+    >>> svm.names
+    ('model', 'model.gamma', 'optimizer.lr')
+    >>> svm.from_unit([0.9, 0.5, 0.0])  # branch 1: its coordinate for gamma is ignored
+    {'model': {'kernel': 'linear'}, 'optimizer': {'lr': 0.000123...}}
     """
 
     def __init__(self, space: Mapping[str, Any]) -> None:
