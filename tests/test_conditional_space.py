@@ -57,6 +57,23 @@ def test_to_unit_leaves_the_inactive_dimensions_nan_and_from_unit_ignores_them()
     assert space.flat_values(params) == {"model": 1, "model.C": 5.05, "optimizer.lr": 0.001, "optimizer.momentum": 0.5}
 
 
+@pytest.mark.parametrize(
+    "model",
+    [
+        {"kernel": "linear"},  # C missing
+        {"kernel": "linear", "C": 1.0, "gamma": 0.1},  # gamma belongs to the other branch
+        {"kernel": "poly", "C": 1.0},  # no such branch
+        "linear",
+    ],
+)
+def test_a_configuration_of_no_branch_is_refused(model: object) -> None:
+    optimizer = {"lr": 0.01, "momentum": 0.5}
+    with pytest.raises(SearchSpaceError):
+        SearchSpace(SVM).flat_values({"model": model, "optimizer": optimizer, "epochs": 10})
+    with pytest.raises(SearchSpaceError, match="expected a dict of"):
+        SearchSpace(SVM).flat_values({"model": {"kernel": "linear", "C": 1.0}, "optimizer": {**optimizer, "x": 1}})
+
+
 def test_a_name_shared_by_branches_is_one_parameter() -> None:
     space = SearchSpace(SVM)
     (c,) = [d for d in space.dimensions if d.name == "model.C"]

@@ -184,7 +184,7 @@ class Tree:
         value matching no branch.
         """
         out: dict[int, Any] = {}
-        _flatten(self.root, params, out)
+        _flatten(self.root, params, out, self.root)
         return out
 
     def grid_size(self) -> int | None:
@@ -225,19 +225,23 @@ def _assemble(node: Any, value_of: Callable[[int], Any]) -> Any:
     return {key: _assemble(child, value_of) for key, child in node.entries}
 
 
-def _flatten(node: Any, value: Any, out: dict[int, Any]) -> None:
+def _flatten(node: Any, value: Any, out: dict[int, Any], root: Any = None) -> None:
+    """Collect the values of the active dimensions; a nested group (not the top level, which may hold more
+    keys) must have exactly its keys and constants, and a choice's value must match one branch."""
     if isinstance(node, _Leaf):
         out[node.dim] = value
     elif isinstance(node, _Branching):
         branch = _branch_of(node, value)
         out[node.dim] = branch
-        _flatten(node.branches[branch], value, out)
+        _flatten(node.branches[branch], value, out, root)
     elif isinstance(node, _Group):
-        if not isinstance(value, Mapping):
-            raise SearchSpaceError(f"expected a dict of {[k for k, _ in node.entries]}, got {value!r}.")
+        if not isinstance(value, Mapping) or (node is not root and not _matches(node, value)):
+            raise SearchSpaceError(
+                f"expected a dict of {[k for k, _ in node.entries]} (constants as declared), got {value!r}."
+            )
         for key, child in node.entries:
             if not isinstance(child, _Const):
-                _flatten(child, value[key], out)
+                _flatten(child, value[key], out, root)
 
 
 def _branch_of(node: _Branching, value: Any) -> int:
