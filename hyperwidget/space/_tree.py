@@ -100,7 +100,6 @@ class _Declaration(NamedTuple):
     identity: str  # the declaration's JSON, compared across branches
     path: tuple[Step, ...]
     where: str
-    dim: int | None
 
 
 class Tree:
@@ -109,6 +108,7 @@ class Tree:
     def __init__(self, items: Mapping[str, Any]) -> None:
         self.dimensions: list[Dimension] = []
         self._declared: dict[str, list[_Declaration]] = {}
+        self._dims: dict[str, int] = {}
         self._paths: list[list[tuple[Step, ...]]] = []
         self.root = self._group(items, "", "", ())
         self.dimensions = [
@@ -124,29 +124,25 @@ class Tree:
     def _node(self, key: str, value: Any, prefix: str, where: str, path: tuple[Step, ...]) -> Any:
         name, here = prefix + key, f"{where}[{key!r}]"
         if isinstance(value, Choice) and value.is_branching:
-            identity = json.dumps(value.to_json(), sort_keys=True)
-            index = self._declare(name, "branches", identity, path, here, BranchIndex(len(value.values)))
-            assert index is not None
+            self._declare(name, "branches", json.dumps(value.to_json(), sort_keys=True), path, here)
+            dim = self._dimension(name, BranchIndex(len(value.values)), path)
             branches = tuple(
-                self._group(option, name + SEPARATOR, f"{here}[branch {b}]", (*path, (index, b)))
+                self._group(option, name + SEPARATOR, f"{here}[branch {b}]", (*path, (dim, b)))
                 for b, option in enumerate(value.values)
             )
             keys = [json.dumps(node_to_json(o), sort_keys=True) for o in value.values]
-            return _Branching(index, branches, tuple(keys.index(k) for k in dict.fromkeys(keys)))
+            return _Branching(dim, branches, tuple(keys.index(k) for k in dict.fromkeys(keys)))
         if isinstance(value, Expression):
-            index = self._declare(name, "expression", json.dumps(value.to_json()), path, here, value)
-            assert index is not None
-            return _Leaf(index)
+            self._declare(name, "expression", json.dumps(value.to_json()), path, here)
+            return _Leaf(self._dimension(name, value, path))
         if isinstance(value, Mapping) and _holds_expression(value):
-            self._declare(name, "group", "", path, here, None)
+            self._declare(name, "group", "", path, here)
             return self._group(value, name + SEPARATOR, here, path)
-        self._declare(name, "constant", "", path, here, None)
+        self._declare(name, "constant", "", path, here)
         return _Const(value)
 
-    def _declare(
-        self, name: str, kind: str, identity: str, path: tuple[Step, ...], where: str, expression: Expression | None
-    ) -> int | None:
-        """Register a declaration of the flat ``name``; return its dimension (reused when shared)."""
+    def _declare(self, name: str, kind: str, identity: str, path: tuple[Step, ...], where: str) -> None:
+        """Record a declaration of the flat ``name``, refusing a clash with an earlier one."""
         earlier = self._declared.setdefault(name, [])
         for other in earlier:
             if not _exclusive(other.path, path):
@@ -160,16 +156,16 @@ class Tree:
                     "one parameter, so give it the same declaration in every branch (constants may differ), or "
                     "give each branch its own name."
                 )
-        shared = next((d.dim for d in earlier if d.dim is not None), None)
-        index = shared
-        if expression is not None and shared is None:
-            index = len(self.dimensions)
+        earlier.append(_Declaration(kind, identity, path, where))
+
+    def _dimension(self, name: str, expression: Expression, path: tuple[Step, ...]) -> int:
+        """The dimension of ``name`` (new, or the one branches share), now also active under ``path``."""
+        dim = self._dims.setdefault(name, len(self.dimensions))
+        if dim == len(self.dimensions):
             self.dimensions.append(Dimension(name, expression, ()))
             self._paths.append([])
-        if index is not None:
-            self._paths[index].append(path)
-        earlier.append(_Declaration(kind, identity, path, where, index))
-        return index
+        self._paths[dim].append(path)
+        return dim
 
     # -- walks ----------------------------------------------------------------------------------
     def assemble(self, value_of: Callable[[int], Any]) -> dict[str, Any]:
