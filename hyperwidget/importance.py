@@ -52,11 +52,12 @@ class ImportanceData(NamedTuple):
 
 
 def _declared_space(run: Any, space: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    if space is not None:
-        return space
-    found = getattr(getattr(getattr(run, "config", None), "sampler", None), "space", None)
+    found = (
+        space if space is not None else getattr(getattr(getattr(run, "config", None), "sampler", None), "space", None)
+    )
     if not isinstance(found, Mapping):
         return {}
+    # a SearchSpace also names its nested parameters' expressions by flat name ("model.gamma")
     return {**found, **dict(zip(getattr(found, "names", ()), getattr(found, "expressions", ()), strict=True))}
 
 

@@ -10,6 +10,7 @@ import pytest
 
 import hyperwidget as hw
 from hyperwidget.errors import SweepConfigError
+from hyperwidget.importance import importance_data
 from hyperwidget.notebook import _snapshot
 from hyperwidget.objective import Script
 from hyperwidget.plots import parallel_coordinates_info, plot_parallel_coordinates, slices_info
@@ -75,6 +76,9 @@ def test_plots_leave_a_gap_for_a_parameter_of_a_branch_not_taken() -> None:
     slices = {s.name: s for s in slices_info(run).slices}
     assert len(slices["model.gamma"].x) == 8 - len(linear) and len(slices["model.C"].x) == 8
     plot_parallel_coordinates(run)  # draws (matplotlib leaves the gap)
+    data = importance_data(run)  # one column per leaf; an absent value below the column's lowest
+    assert {"model.gamma", "model.C", "optimizer.lr"} <= set(data.names) and "model.gamma" in data.log
+    assert "model.kernel" in data.categorical
 
 
 def record(index: int, params: dict) -> TrialRecord:
