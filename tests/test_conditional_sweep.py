@@ -137,3 +137,9 @@ def test_sweep_magic_takes_a_nested_space_from_a_variable_or_the_cell(ip) -> Non
     )
     grid = ip.user_ns["nested2"]
     assert len(grid.trials) == 6, "the grid: (2 gammas + linear) x 2 learning rates"
+
+
+def test_console_progress_prints_flat_names(capsys: pytest.CaptureFixture[str]) -> None:
+    hw.run_sweep(svm, SPACE, metric="acc", max_total_runs=3, seed=1, backend="threads", storage=None, monitor=True)
+    out = capsys.readouterr().out
+    assert "model.kernel=" in out and "model.C=" in out and "optimizer.lr=" in out
