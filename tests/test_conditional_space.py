@@ -237,3 +237,20 @@ def test_the_gp_encoding_gives_inactive_parameters_one_fixed_value_outside_the_r
         assert np.allclose(encoder.encode(encoder.decode(row)), row), "and decode to their own configuration"
     taken = {tuple(encoder.decode(row)["m"]) for row in candidates}
     assert taken == {("k", "x", "c"), ("k", "y", "n")}
+
+
+def test_syne_tune_spellings_take_the_same_nested_forms() -> None:
+    from hyperwidget import syne_tune as st
+
+    space = SearchSpace(
+        {
+            "optimizer": st.choice([{"name": "sgd", "momentum": st.uniform(0, 0.99)}, {"name": "adam"}]),
+            "schedule": {"learning_rate": st.loguniform(1e-5, 1e-1), "warmup": st.randint(0, 5)},
+        }
+    )
+    assert space.names == ("optimizer", "optimizer.momentum", "schedule.learning_rate", "schedule.warmup")
+    params = space.sample(np.random.default_rng(3))
+    assert 1e-5 <= params["schedule"]["learning_rate"] <= 1e-1 and params["schedule"]["warmup"] in range(6)
+    assert (
+        GridParameterSampling({"o": st.choice([{"n": "sgd", "m": st.randint(1, 2)}, {"n": "adam"}])}).max_trials() == 3
+    )
