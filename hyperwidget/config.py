@@ -292,14 +292,10 @@ def distinct_configurations(space: SearchSpace) -> int | None:
     """How many configurations ``space`` holds: the product of its expressions' finite supports.
 
     ``None`` when one expression is continuous (``uniform``, ``normal``, ...); constants count once.
+    A choice of branches counts the sum of its distinct branches' own counts (a parameter of a
+    branch not taken adds no configuration).
     """
-    count = 1
-    for expression in space.expressions:
-        values = expression.grid_values()
-        if values is None:
-            return None
-        count *= len(values)
-    return count
+    return space.grid_size()
 
 
 def expected_repeats(runs: int, configurations: int) -> float:
@@ -383,10 +379,22 @@ def _new_name() -> str:
     return f"sweep_{datetime.datetime.now():%Y%m%d_%H%M%S}_{secrets.token_hex(2)}"
 
 
+def _nested_entries(space: SearchSpace) -> list[str]:
+    """The top-level names of groups and choices of branches."""
+    leaves = {d.name for d in space.dimensions if not d.is_branch}
+    return [n for n in space if n not in space.constants and n not in leaves]
+
+
 def make_objective(objective: Any, space: SearchSpace) -> FunctionObjective | Script:
     if isinstance(objective, Script):
+        if objective.template is not None and not space.is_flat:
+            raise SweepConfigError(
+                "command: a command template cannot pass nested or conditional hyperparameters "
+                f"({', '.join(_nested_entries(space))}); use Script('train.py'), which passes "
+                "them as flat flags such as --model.gamma 0.01 (a branch not taken passes none of its flags)."
+            )
         objective.check_names(space.names)
         return objective
     if not callable(objective):
         raise SweepConfigError(f"objective must be a function or a Script(...), got {objective!r}.")
-    return FunctionObjective.wrap(objective, space.names + tuple(space.constants))
+    return FunctionObjective.wrap(objective, tuple(space))

@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Any, TextIO
 
-from hyperwidget.names import escape_control
+from hyperwidget.names import escape_control, flat_params
 from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
 #: Least seconds between two lines of trials that did not improve the best (new bests always print).
@@ -121,7 +121,7 @@ class ConsoleProgress:
         return False
 
     def _trial_line(self, record: TrialRecord, value: float, improved: bool, since: int) -> str:
-        params = ", ".join(f"{k}={_short(v)}" for k, v in record.params.items())
+        params = ", ".join(f"{k}={_short(v)}" for k, v in flat_params(record.params).items())  # model.gamma=...
         mark = "  * new best" if improved else ""
         detail = f"  ({_exception_line(record.error)})" if record.error and not improved else ""
         skipped = f"  (+{since} more finished)" if since else ""

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hyperwidget.errors import HyperwidgetError
+from hyperwidget.names import flat_params
 from hyperwidget.results import trial_value
 from hyperwidget.trial import Goal, TrialRecord
 
@@ -51,10 +52,13 @@ class ImportanceData(NamedTuple):
 
 
 def _declared_space(run: Any, space: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    if space is not None:
-        return space
-    found = getattr(getattr(getattr(run, "config", None), "sampler", None), "space", None)
-    return found if isinstance(found, Mapping) else {}
+    found = (
+        space if space is not None else getattr(getattr(getattr(run, "config", None), "sampler", None), "space", None)
+    )
+    if not isinstance(found, Mapping):
+        return {}
+    # a SearchSpace also names its nested parameters' expressions by flat name ("model.gamma")
+    return {**found, **dict(zip(getattr(found, "names", ()), getattr(found, "expressions", ()), strict=True))}
 
 
 def _is_number(value: Any) -> bool:
@@ -101,11 +105,12 @@ def importance_data(
     import numpy as np
 
     scored = _scored(run)
-    names = list(params) if params is not None else list(dict.fromkeys(k for t, _ in scored for k in t.params))
+    flat = [flat_params(t.params) for t, _ in scored]  # nested parameters: one column per leaf, "model.gamma"
+    names = list(params) if params is not None else list(dict.fromkeys(k for f in flat for k in f))
     declared = _declared_space(run, space)
     columns, used, constant, log, categorical = [], [], [], [], []
     for name in names:
-        raw = [t.params.get(name) for t, _ in scored]
+        raw = [f.get(name) for f in flat]
         present = [v for v in raw if v is not None]
         if len({repr(v) for v in present}) + (len(present) < len(raw)) <= 1:
             constant.append(name)

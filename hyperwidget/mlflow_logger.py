@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hyperwidget.errors import HyperwidgetWarning, SweepConfigError
+from hyperwidget.names import flat_params
 from hyperwidget.trial import TrialRecord, TrialStatus
 
 logger = logging.getLogger(__name__)
@@ -258,7 +259,8 @@ class _Mirror:
         start = int((record.started_at or record.created_at) * 1000)
         run = self.client.create_run(self.experiment_id, start_time=start, tags=tags, run_name=record.id)
         self.run_ids[record.id] = run_id = run.info.run_id
-        self._log(run_id, params={str(k): _text(v) for k, v in record.params.items()})
+        # nested hyperparameters as one param per leaf, "model.gamma" (as the results' columns)
+        self._log(run_id, params={str(k): _text(v) for k, v in flat_params(record.params).items()})
         return str(run_id)
 
     def _new_values(self, record: TrialRecord) -> list[Any]:
@@ -304,7 +306,7 @@ class _Mirror:
     def _log_trial_params(self, run_id: str, child: Any) -> None:
         """The params the trial's own MLflow calls logged, besides its hyperparameters (which keep their value)."""
         self._check()
-        hyperparameters = {str(k) for k in child.get_hyperparameters()}
+        hyperparameters = {str(k) for k in flat_params(child.get_hyperparameters())}
         logged = {k: v for k, v in child.get_logged_params().items() if k not in hyperparameters}
         self._log(run_id, params=logged)
 

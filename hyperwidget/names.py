@@ -11,15 +11,19 @@ from __future__ import annotations
 import keyword
 import re
 import unicodedata
+from collections.abc import Mapping
+from typing import Any
 
 from hyperwidget.errors import SearchSpaceError, SweepConfigError
 
 __all__ = [
+    "SEPARATOR",
     "check_metric_name",
     "check_param_name",
     "check_sweep_name",
     "escape_control",
     "flag_name",
+    "flat_params",
     "has_control",
     "kwarg_name",
     "unsafe_name",
@@ -37,6 +41,29 @@ def kwarg_name(name: str) -> str:
     """
     word = name.lstrip("-").replace("-", "_")
     return f"{word}_" if keyword.iskeyword(word) else word
+
+
+#: Joins the keys of a nested hyperparameter into its flat name: ``model.gamma``.
+SEPARATOR = "."
+
+
+def flat_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A configuration with nested dicts flattened to names joined by :data:`SEPARATOR`.
+
+    The form of results columns, monitor columns and a script's flags. An empty
+    dict is kept as a value (it has no key to name a column).
+
+    >>> flat_params({"model": {"kernel": "rbf", "gamma": 0.01}, "epochs": 10})
+    {'model.kernel': 'rbf', 'model.gamma': 0.01, 'epochs': 10}
+    """
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out.update(flat_params(value, name + SEPARATOR))
+        else:
+            out[name] = value
+    return out
 
 
 def flag_name(name: str) -> str:

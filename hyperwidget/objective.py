@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from hyperwidget.context import ENV_ACK_FD, ENV_OUTPUT_DIR, ENV_PARAMS, ENV_REPORT_FD, ENV_TRIAL_ID
 from hyperwidget.errors import SweepConfigError
-from hyperwidget.names import flag_name, kwarg_name
+from hyperwidget.names import flag_name, flat_params, kwarg_name
 from hyperwidget.tracking import script_environment
 
 if TYPE_CHECKING:
@@ -156,6 +156,12 @@ class Script:
     A value that starts with a dash and is not a number (``-h``, ``--v=x``) is passed
     as ``--name=value``, so argparse does not take it for an option.
 
+    Nested hyperparameters (groups and choices of branches) are passed flat, their
+    keys joined with ``"."``: ``--model.kernel rbf --model.gamma 0.01``; the
+    parameters of a branch not taken are not passed at all (give them defaults in
+    the script's ``argparse``, whose ``dest`` keeps the dot: read them with
+    ``getattr(args, "model.gamma")`` or ``vars(args)["model.gamma"]``).
+
     Parameters
     ----------
     script : str
@@ -239,7 +245,7 @@ class Script:
         if self.template is not None:
             return self._from_template(params)
         command = [self.python, str(self.path), *(str(a) for a in self.arguments)]
-        for name, value in params.items():
+        for name, value in flat_params(params).items():
             text = _format_arg(value)
             # argparse reads a separate "-h" or "--v=x" as an option: glue such a value to its flag
             command += (

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from hyperwidget.names import flat_params
 from hyperwidget.results import best_so_far, trial_value
 from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
@@ -432,7 +433,7 @@ def _param_names(trials: Sequence[TrialRecord], params: Sequence[str] | None, ow
     """``params`` checked against the trials, or every parameter taking more than one value."""
     known: dict[str, list[Any]] = {}
     for t in trials:
-        for name, value in t.params.items():
+        for name, value in flat_params(t.params).items():
             known.setdefault(name, []).append(value)
     if params is not None:
         unknown = [p for p in params if p not in known]
@@ -486,7 +487,9 @@ def _format(value: Any) -> str:
 def _declared(results: Any) -> Mapping[str, Any]:
     """The sweep's search space when the results carry it (a running or finished ``SweepRun``)."""
     space = getattr(getattr(getattr(results, "config", None), "sampler", None), "space", None)
-    return space if isinstance(space, Mapping) else {}
+    if not isinstance(space, Mapping):
+        return {}
+    return {**space, **dict(zip(getattr(space, "names", ()), getattr(space, "expressions", ()), strict=True))}
 
 
 def _category_order(raw: Sequence[Any], expression: Any) -> list[Any]:
@@ -550,13 +553,27 @@ def parallel_coordinates_info(results: Any, params: Sequence[str] | None = None)
     """The data of :func:`plot_parallel_coordinates`."""
     scored = _scored(results)
     names = _param_names([t for t, _ in scored], params, "plot_parallel_coordinates")
-    scored = [(t, v) for t, v in scored if all(n in t.params for n in names)]
+    flat = {t.id: flat_params(t.params) for t, _ in scored}
+    # A trial lacking a parameter (of a branch it did not take) keeps its line, with a gap at that axis.
+    scored = [(t, v) for t, v in scored if not names or any(n in flat[t.id] for n in names)]
     declared = _declared(results)
-    axes = [_axis(n, [t.params[n] for t, _ in scored], expression=declared.get(n)) for n in names] if scored else []
+    axes = [_gapped_axis(n, [flat[t.id].get(n, _ABSENT) for t, _ in scored], declared.get(n)) for n in names]
+    axes = axes if scored else []
     values = [v for _, v in scored]
     if scored:
         axes.append(_axis(results.metric, values, allow_log=False))
     return ParallelCoordinatesInfo(axes, values, [t.id for t, _ in scored], results.metric, _goal(results))
+
+
+_ABSENT = object()
+
+
+def _gapped_axis(name: str, raw: Sequence[Any], expression: Any) -> AxisInfo:
+    """:func:`_axis` of the values present; an absent value's position is ``nan`` (a gap in its line)."""
+    present = [v for v in raw if v is not _ABSENT]
+    axis = _axis(name, present, expression=expression)
+    spots = iter(axis.positions)
+    return axis._replace(positions=[math.nan if v is _ABSENT else next(spots) for v in raw])
 
 
 def plot_parallel_coordinates(results: Any, params: Sequence[str] | None = None, ax: Axes | None = None) -> Figure:
@@ -636,8 +653,8 @@ def slices_info(results: Any, params: Sequence[str] | None = None) -> SlicesInfo
     declared = _declared(results)
     slices = []
     for name in names:
-        pairs = [(t, v) for t, v in scored if name in t.params]
-        raw = [t.params[name] for t, _ in pairs]
+        pairs = [(t, v) for t, v in scored if name in flat_params(t.params)]
+        raw = [flat_params(t.params)[name] for t, _ in pairs]
         axis = _axis(name, raw, expression=declared.get(name)) if raw else AxisInfo(name, [], [], [], False, False)
         positions = [float(v) for v in raw] if raw and not axis.categorical else axis.positions
         categories = axis.tick_labels if axis.categorical else []

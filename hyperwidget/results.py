@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hyperwidget.errors import SweepConfigError
-from hyperwidget.names import unsafe_name
+from hyperwidget.names import flat_params, unsafe_name
 from hyperwidget.pareto import hypervolume, non_dominated
 from hyperwidget.tracking import PARAMS_FILE
 from hyperwidget.trial import Constraint, Goal, TrialRecord, TrialStatus
@@ -504,7 +504,11 @@ class SweepResults:
 
         Hyperparameters and metrics keep their names; one that collides with a
         bookkeeping column (or a metric named like a hyperparameter) is prefixed
-        ``param:`` / ``metric:``.
+        ``param:`` / ``metric:``. Nested hyperparameters (groups, choices of
+        branches, any dict value) get one column per leaf, named by the keys joined
+        with ``"."`` (``model.gamma``); a parameter of a branch a trial did not take
+        is ``NaN`` in its row. :meth:`ChildRun.get_hyperparameters` keeps the
+        nested dict the trial received.
         """
         import pandas as pd
 
@@ -513,9 +517,10 @@ class SweepResults:
         rows = []
         for r in self.trials:
             row: dict[str, Any] = {"run_id": r.id, "status": r.status.value}
-            row.update({f"param:{k}" if k in reserved else k: v for k, v in r.params.items()})
+            params = flat_params(r.params)
+            row.update({f"param:{k}" if k in reserved else k: v for k, v in params.items()})
             for name, values in r.metrics.items():
-                row[f"metric:{name}" if name in reserved or name in r.params else name] = values[-1]
+                row[f"metric:{name}" if name in reserved or name in params else name] = values[-1]
             row[best_column] = r.best(self.metric, self.goal)
             row.update(
                 steps=len(r.series(self.metric)),

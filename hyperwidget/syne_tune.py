@@ -76,6 +76,12 @@ def choice(categories: Sequence[Any]) -> Choice:
 
     >>> choice(["relu", "tanh"]).grid_values()
     ['relu', 'tanh']
+
+    Dicts holding expressions are branches (a conditional space), as with HyperDrive's ``choice``:
+
+    >>> optimizer = choice([{"name": "sgd", "momentum": uniform(0, 0.99)}, {"name": "adam"}])
+    >>> optimizer.is_branching
+    True
     """
     if isinstance(categories, (str, bytes)) or not isinstance(categories, Sequence):
         raise SearchSpaceError(

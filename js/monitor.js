@@ -778,7 +778,8 @@ export function cellHtml(row, col, ctx) {
     case "status":
       return html`<td><span class="hw-status hw-status-${statusInfo(value).css}">${statusInfo(value).label}</span></td>`;
     case "param":
-      return html`<td class="hw-param">${formatParam(value)}</td>`;
+      // absent: a parameter of a branch this trial did not take (a conditional space) is blank
+      return html`<td class="hw-param">${value === undefined ? "" : formatParam(value)}</td>`;
     case "number":
       return html`<td class="hw-num">${formatNumber(value)}</td>`;
     case "count":

@@ -392,3 +392,73 @@ def test_a_damaged_stored_point_is_named_when_resuming(tmp_path: Path) -> None:
     with pytest.raises(SweepFileError, match=r"field 'config.points_to_evaluate': points_to_evaluate\[0\]: "
                        r"hyperparameter 'x': 7 is outside"):  # fmt: skip
         hw.resume_sweep("p", Calls(), path, monitor=False)
+
+
+# -- nested and conditional spaces --------------------------------------------------------------------------------
+NESTED = {
+    "model": hw.choice(
+        {"kernel": "rbf", "gamma": hw.uniform(0, 1), "C": hw.uniform(1, 3)},
+        {"kernel": "linear", "C": hw.uniform(1, 3)},
+    ),
+    "optimizer": {"lr": hw.choice(0.1, 0.01), "momentum": hw.uniform(0, 1)},
+    "epochs": 3,
+}
+
+
+def test_check_config_of_a_nested_space_picks_the_branch_by_its_constants_and_fills_the_rest() -> None:
+    space = SearchSpace(NESTED)
+    assert space.check_config({"model": {"kernel": "linear", "C": 2}, "optimizer": {"lr": 0.01}}) == {
+        "model": {"kernel": "linear", "C": 2.0},
+        "optimizer": {"lr": 0.01, "momentum": 0.5},
+        "epochs": 3,
+    }
+    assert space.check_config({}) == {  # the first branch, every default
+        "model": {"kernel": "rbf", "gamma": 0.5, "C": 2.0},
+        "optimizer": {"lr": 0.1, "momentum": 0.5},
+        "epochs": 3,
+    }
+    assert space.check_config({"model": {"gamma": 0.2}})["model"] == {"kernel": "rbf", "gamma": 0.2, "C": 2.0}
+    for _ in range(20):  # whatever the space proposes comes back unchanged
+        proposed = space.sample(np.random.default_rng(_))
+        assert space.check_config(proposed) == proposed
+
+
+@pytest.mark.parametrize(
+    ("point", "message"),
+    [
+        ({"model": {"kernel": "linear", "gamma": 0.5}}, "'model'.*matches none of its branches"),
+        ({"model": {"kernel": "poly"}}, "matches none of its branches"),
+        ({"model": "rbf"}, "'model' is a choice of branches in the space: give a dict"),
+        ({"optimizer": {"lr": 0.5}}, "'optimizer.lr'"),
+        ({"optimizer": {"moment": 0.5}}, "'optimizer' has no parameter 'moment' \\(did you mean 'momentum'\\?\\)"),
+        ({"optimizer": 0.1}, "'optimizer' is a group in the space"),
+        ({"model": {"kernel": "rbf", "gamma": 2.0}}, "'model.gamma'"),
+    ],
+)
+def test_check_config_of_a_nested_space_names_the_place_of_a_bad_value(point: dict[str, Any], message: str) -> None:
+    with pytest.raises(SearchSpaceError, match=message):
+        SearchSpace(NESTED).check_config(point)
+
+
+def test_points_of_a_nested_space_run_first_as_nested_dicts() -> None:
+    received: list[dict[str, Any]] = []
+
+    def train(model: dict[str, Any], optimizer: dict[str, Any], epochs: int) -> float:
+        received.append({"model": model, "optimizer": optimizer})
+        return model["C"] + optimizer["momentum"]
+
+    point = {"model": {"kernel": "linear", "C": 1.5}, "optimizer": {"lr": 0.01, "momentum": 0.25}}
+    run = hw.run_sweep(
+        train,
+        NESTED,
+        metric="score",
+        sampler="bayesian",
+        seed=0,
+        max_total_runs=4,
+        backend="threads",
+        max_concurrent_runs=1,
+        storage=None,
+        points_to_evaluate=[point],
+    )
+    assert received[0] == point and run.trials[0].params == {**point, "epochs": 3}
+    assert len(run.trials) == 4 and all(t.status is TrialStatus.COMPLETED for t in run.trials)

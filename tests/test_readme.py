@@ -9,6 +9,7 @@ The fenced blocks are read from ``README.md`` and handled by the section they ar
   nbclient in a fresh kernel (as ``tests/test_notebooks.py`` runs the tutorials).
 - "From plain Python" (python): the blocks form a script, run twice in a new process, as a
   user runs it again.
+- "Conditional and nested spaces" (python): the block runs in this process (threads backend, no file).
 - "Architecture" (no language): every file and folder it names exists.
 
 A block anywhere else, or a command this file does not know, fails
@@ -39,6 +40,7 @@ NOTEBOOK_SECTION = "In a notebook"
 SCRIPT_SECTION = "From plain Python (no Jupyter needed)"
 ARCHITECTURE_SECTION = "Architecture"
 OBJECTIVES_SECTION = "Several objectives"
+CONDITIONAL_SECTION = "Conditional and nested spaces"
 
 #: The (section, fence language) pairs this file runs, with the test that runs them.
 HANDLED = {
@@ -47,6 +49,7 @@ HANDLED = {
     (SCRIPT_SECTION, "python"): "test_plain_python_example_runs_and_runs_again",
     (ARCHITECTURE_SECTION, ""): "test_architecture_names_existing_files",
     (OBJECTIVES_SECTION, "python"): "test_several_objectives_example_runs",
+    (CONDITIONAL_SECTION, "python"): "test_conditional_space_example_runs",
 }
 
 #: The shell commands of the README's bash blocks this file checks, with the test that checks each.
@@ -285,6 +288,21 @@ def test_several_objectives_example_runs(capsys: pytest.CaptureFixture[str]) -> 
     assert printed[-1].startswith("hypervolume ") and len(printed) > 2  # the front's children, then the volume
     frame = scope["frame"]
     assert frame["pareto"].sum() == len(printed) - 1  # type: ignore[attr-defined]
+
+
+# -- "Conditional and nested spaces" ---------------------------------------------------------------------------
+
+
+def test_conditional_space_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    (block,) = blocks_of(CONDITIONAL_SECTION, "python")
+    namespace: dict[str, object] = {}
+    exec(compile(block.code, "README.md", "exec"), namespace)  # the README's own example
+    best, table = capsys.readouterr().out.split("\n", 1)
+    model = ast.literal_eval(best)["model"]
+    assert set(model) == ({"kernel", "gamma", "C"} if model["kernel"] == "rbf" else {"kernel", "C"})
+    frame = namespace["run"].to_dataframe()  # type: ignore[attr-defined]
+    assert set(frame["model.kernel"]) == {"rbf", "linear"}
+    assert frame.loc[frame["model.kernel"] == "linear", "model.gamma"].isna().all() and "NaN" in table
 
 
 # -- "Architecture" --------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ Whatever its algorithm, a sampler built by name (as ``run_sweep``, the magic and
 - reads any history: trials still running, failed, canceled or with NaN metrics;
 - accepts the sweep's task (several objectives, constraints) and still proposes points of its space,
   reproducibly; a sampler that uses no metric (random, Sobol, grid) proposes exactly what it would without it.
+- over a conditional space (choices of branches, groups), proposes valid nested configurations only: a
+  branch, then only that branch's parameters (a finite one lists every configuration once).
 
 A new sampler is registered once and this module runs it; tests of one sampler's own algorithm stay in
 ``test_samplers.py`` and ``test_bayesian.py``.
@@ -75,6 +77,20 @@ EVERY_EXPRESSION: dict[str, Any] = {
     "scale": lognormal(0, 0.5),
     "gain": qlognormal(0, 1, 0.5),
 }
+#: Choices of branches (nested too), a parameter shared by two branches, a group and constants; 34 configurations.
+CONDITIONAL: dict[str, Any] = {
+    "model": choice(
+        {"kernel": "rbf", "gamma": finrange(0.1, 1.0, 3), "C": choice(1, 10)},
+        {"kernel": "linear", "C": choice(1, 10)},
+        {
+            "kernel": "poly",
+            "degree": intrange(2, 4),
+            "opt": choice({"name": "sgd", "momentum": finrange(0.0, 0.9, 2)}, {"name": "adam"}),
+        },
+    ),
+    "optimizer": {"lr": choice(0.01, 0.1), "nesterov": True},
+    "epochs": 3,
+}
 SMALL_FINITE: dict[str, Any] = {"act": choice("relu", "tanh"), "layers": intrange(1, 3), "epochs": 3}  # 6 points
 
 
@@ -93,8 +109,8 @@ def build_over_every_expression(name: str, seed: int | None) -> Sampler:
 
 
 def score(space: SearchSpace, params: Mapping[str, Any]) -> float:
-    """A deterministic metric of any point: peaks at unit coordinates 0.3."""
-    return -float(np.sum((space.to_unit(params) - 0.3) ** 2))
+    """A deterministic metric of any point: peaks at unit coordinates 0.3 (of the active parameters)."""
+    return -float(np.nansum((space.to_unit(params) - 0.3) ** 2))
 
 
 def run_loop(
@@ -276,3 +292,41 @@ def test_a_task_with_objectives_and_constraints_is_accepted(name: str) -> None:
     assert first == proposals(TASK)
     if name in ("random", "sobol", "grid"):
         assert first == proposals(None), "a sampler that uses no metric ignores the task"
+
+
+def assert_valid_nested(space: SearchSpace, params: Mapping[str, Any]) -> None:
+    """A configuration of a conditional space: its branches' parameters only, each in its support."""
+    assert list(params) == list(space) and params["epochs"] == 3
+    assert params["optimizer"]["nesterov"] is True and set(params["optimizer"]) == {"lr", "nesterov"}
+    model = params["model"]
+    expected = {"rbf": {"kernel", "gamma", "C"}, "linear": {"kernel", "C"}, "poly": {"kernel", "degree", "opt"}}
+    assert set(model) == expected[model["kernel"]], "exactly the parameters of the branch taken"
+    if model["kernel"] == "poly":
+        assert set(model["opt"]) == ({"name", "momentum"} if model["opt"]["name"] == "sgd" else {"name"})
+    flat = space.flat_values(params)  # raises for a configuration of no branch
+    values = {d.name: d.expression for d in space.dimensions if not d.is_branch}
+    assert all(in_support(values[n], v) for n, v in flat.items() if n in values)
+    assert space.from_unit(space.to_unit(params)) == params
+    assert json.loads(json.dumps(params)) == params
+
+
+def test_a_conditional_space_gets_valid_nested_configurations(name: str) -> None:
+    sampler = build(name, CONDITIONAL, seed=1)
+    history = run_loop(sampler, 14)  # past the Bayesian sampler's initial points: its model proposes too
+    assert len(history) == 14
+    for record in history:
+        assert_valid_nested(sampler.space, record.params)
+    assert len({r.params["model"]["kernel"] for r in history}) >= 2, "more than one branch is explored"
+
+
+def test_a_conditional_sweep_resumes_and_a_finite_one_lists_every_configuration_once(name: str) -> None:
+    original = build(name, CONDITIONAL, seed=5)
+    stored = run_loop(original, 4)
+    rebuilt = sampler_from_json(json.loads(json.dumps(original.to_json())))
+    assert rebuilt.space == original.space
+    n = 40 if rebuilt.max_trials() is not None else 12  # past the grid's 34 points, or the Bayesian's 10 initial
+    resumed = run_loop(rebuilt, n, history=stored)
+    assert [r.params for r in resumed] == [r.params for r in run_loop(original, n, history=stored)]
+    if rebuilt.max_trials() is not None:
+        keys = [json.dumps(r.params, sort_keys=True) for r in resumed]
+        assert len(keys) == len(set(keys)) == rebuilt.max_trials() == 34

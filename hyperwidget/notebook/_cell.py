@@ -251,7 +251,13 @@ def _target_name(statement: ast.stmt) -> str | None:
 def _is_space_assignment(statement: ast.stmt, namespace: Mapping[str, Any]) -> bool:
     if _target_name(statement) is None:
         return False
-    value = statement.value  # type: ignore[attr-defined]
+    return _is_space_value(statement.value, namespace)  # type: ignore[attr-defined]
+
+
+def _is_space_value(value: ast.expr, namespace: Mapping[str, Any]) -> bool:
+    """A call of a search-space function, or a dict literal holding one (a group: ``opt = {"lr": uniform(0, 1)}``)."""
+    if isinstance(value, ast.Dict):
+        return any(v is not None and _is_space_value(v, namespace) for v in value.values)
     if not isinstance(value, ast.Call):
         return False
     factories = expression_factories()
@@ -324,7 +330,7 @@ def _evaluate_declaration(
             raise CellError(f"declaring {name!r} failed: {type(exc).__name__}: {exc}", lineno=statement.lineno) from exc
     for warning in caught:
         warnings.warn_explicit(warning.message, warning.category, filename, statement.lineno)
-    if not isinstance(value, _space.Expression):
+    if not isinstance(value, (_space.Expression, dict)):
         raise CellError(
             f"{name!r} must be a search-space expression such as choice(...) or uniform(...), "
             f"got {type(value).__name__} {value!r}.",

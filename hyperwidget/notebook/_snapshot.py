@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from hyperwidget.names import flat_params
 from hyperwidget.pareto import dominates
 from hyperwidget.results import BestSoFarPoint, best_so_far
 from hyperwidget.trial import Goal, Series, TrialRecord, TrialStatus
@@ -120,7 +121,7 @@ def row(record: TrialRecord, metric: str, goal: Goal, known: Known | None = None
         "best": _best(series, goal, known),
         "step": len(series),
     }
-    for name, value in record.params.items():
+    for name, value in _flat(record.params).items():
         key = _PARAM_KEYS.get(name) or _PARAM_KEYS.setdefault(name, f"param:{name}")
         plain = type(value) in _PLAIN or (type(value) is float and value - value == 0.0)
         out[key] = value if plain else jsonable(value)
@@ -165,7 +166,7 @@ def trial_detail(record: TrialRecord, metric: str, files: Sequence[str] | None =
         "id": record.id,
         "index": record.index,
         "status": record.status._value_,
-        "params": {name: jsonable(value) for name, value in record.params.items()},
+        "params": {name: jsonable(value) for name, value in _flat(record.params).items()},
         "metrics": metrics,
         "lengths": lengths,
         "error": error,
@@ -267,8 +268,9 @@ class Table:
             self._known[rid] = (record.metrics.get(self.metric, ()), new["best"])
             built[rid] = record
             counts[new["status"]] += 1
-            if not record.params.keys() <= names.keys():
-                names.update(dict.fromkeys(record.params))
+            params = _flat(record.params)
+            if not params.keys() <= names.keys():
+                names.update(dict.fromkeys(params))
         if finished:
             self._fold(best_so_far(finished, self.metric, self.goal, self.feasible, after=self.best))
         moved = self._fold_front(finished) - latest.keys() if finished and self.objectives else set()
@@ -432,7 +434,10 @@ def frame(rows: Sequence[Row], sweep: Mapping[str, Any], best_id: str | None, no
     data: dict[str, list[Any]] = {}
     for key, label, kind in sweep.get("columns") or COLUMNS:
         if kind == "params":
-            data.update({name: [_fmt(r.get(f"param:{name}")) for r in rows] for name in names})
+            # a parameter of a branch the trial did not take is blank
+            for name in names:
+                column = f"param:{name}"
+                data[name] = [_fmt(r[column]) if column in r else "" for r in rows]
         elif kind in _STATIC_CELL:
             data[label.format(metric=metric)] = [_STATIC_CELL[kind](r, key, best_id, now) for r in rows]
     return pd.DataFrame(data)
@@ -632,6 +637,15 @@ def _marks(r: Row, best: str | None) -> str:
     """The marks before a static row's number: ★ for the best row, ◆ for a Pareto front member."""
     marks = ("★" if r["id"] == best else "") + (FRONT_MARK if r.get("front") else "")
     return f"{marks}\u00a0" if marks else ""  # a no-break space
+
+
+def _flat(params: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``params`` with nested dicts flattened to ``"model.gamma"`` columns (itself when there is none:
+    the common case costs one type check per parameter)."""
+    for value in params.values():
+        if type(value) is dict:
+            return flat_params(params)
+    return params
 
 
 def _fmt(value: Any) -> str:

@@ -54,6 +54,11 @@ class GridParameterSampling(Sampler):
     - Repeated ``choice`` options are one grid point.
     - The sweep's constraints and objectives (``self.task``) are ignored: the
       order does not depend on any metric.
+    - A choice of branches (a conditional space) lists each branch's own grid,
+      one branch after the other; the parameters of the other branches take no
+      value, so no configuration is proposed twice, and identical branches are
+      one branch. ``{"m": choice({"k": "a", "x": choice(1, 2)}, {"k": "b"})}``
+      has 3 points.
 
     Examples
     --------
@@ -61,15 +66,16 @@ class GridParameterSampling(Sampler):
     >>> grid = GridParameterSampling({"bs": choice(16, 32), "layers": choice(1, 2, 3)})
     >>> grid.max_trials(), grid.point(0), grid.point(1)
     (6, {'bs': 16, 'layers': 1}, {'bs': 16, 'layers': 2})
+    >>> svm = GridParameterSampling({"m": choice({"k": "a", "x": choice(1, 2)}, {"k": "b"})})
+    >>> [svm.point(i) for i in range(svm.max_trials())]
+    [{'m': {'k': 'a', 'x': 1}}, {'m': {'k': 'a', 'x': 2}}, {'m': {'k': 'b'}}]
     """
 
     name = "grid"
 
     def __init__(self, parameter_space: Mapping[str, Any], properties: Mapping[str, Any] | None = None) -> None:
         super().__init__(parameter_space, seed=None)
-        self._axes = [_support(name, expr) for name, expr in zip(self.space.names, self.space.expressions, strict=True)]
-        self._sizes = [len(axis) for axis in self._axes]
-        self._size = math.prod(self._sizes)
+        self._size = self.space.grid_size() or 0
         self._lock = threading.Lock()
         self._reset()
 
@@ -86,16 +92,7 @@ class GridParameterSampling(Sampler):
         """Grid point ``index`` (0-based, ``itertools.product`` order), with the constants."""
         if not 0 <= index < self._size:
             raise IndexError(f"grid point {index} out of range: the grid has {self._size} points.")
-        digits = []
-        for size in reversed(self._sizes):
-            index, digit = divmod(index, size)
-            digits.append(digit)
-        values = [axis[digit] for axis, digit in zip(self._axes, reversed(digits), strict=True)]
-        return self._assemble(values)
-
-    def _assemble(self, values: list[Any]) -> dict[str, Any]:
-        by_name = dict(zip(self.space.names, values, strict=True))
-        return {name: by_name.get(name, value) for name, value in self.space.items()}
+        return self.space.grid_point(index)
 
     def suggest(self, history: Sequence[TrialRecord], metric: str, goal: Goal) -> dict[str, Any] | None:
         """The first grid point no trial of ``history`` has, or ``None`` when the grid is exhausted."""
@@ -123,6 +120,11 @@ class GridParameterSampling(Sampler):
         self._last_id = history[-1].id if history else None
 
     def _key(self, params: Mapping[str, Any]) -> str:
+        if not self.space.is_flat:
+            try:
+                params = self.space.flat_values(params)
+            except SearchSpaceError:
+                params = {}  # not a configuration of this space: matches no grid point
         values = []
         for name in self.space.names:
             value = params.get(name, params.get(name.lstrip("-"), _MISSING))

@@ -36,8 +36,10 @@ The package holds one concept per module (dependencies point downward):
 ``Expression`` ABC), :mod:`._hyperdrive` (``choice``, ``randint`` and the
 uniform family), :mod:`._gaussian` (the normal family), :mod:`._natural`
 (natural-bound types), :mod:`._points` (a hand-written configuration's values
-checked against their expressions, for ``SearchSpace.check_config``) and
-:mod:`._search_space` (``SearchSpace`` and the JSON form). Import from
+checked against their expressions, for ``SearchSpace.check_config``), :mod:`._tree`
+(nested and conditional spaces: groups and choices of branches, flattened to
+:class:`Dimension` s named ``"model.gamma"``) and :mod:`._search_space`
+(``SearchSpace`` and the JSON form). Import from
 ``hyperwidget.space``; the private modules may move.
 """
 
@@ -73,9 +75,11 @@ from hyperwidget.space._natural import (
     logfinrange,
 )
 from hyperwidget.space._search_space import SearchSpace, expression_from_json, register_expression
+from hyperwidget.space._tree import Dimension
 
 __all__ = [
     "Choice",
+    "Dimension",
     "Expression",
     "FinRange",
     "GridValues",

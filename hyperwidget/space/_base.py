@@ -14,7 +14,7 @@ import math
 import os
 import sys
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -101,6 +101,23 @@ def _check_plain(where: str, value: Any, fix: str) -> None:
             f"{where}: {value!r} is not plain data (a finite number, string, bool, None, or a list or "
             f"dict of those); {fix}"
         ) from None
+
+
+def _holds_expression(value: Any) -> bool:
+    """Whether ``value`` is an expression, or a dict holding one at any depth (a group or a branch)."""
+    if isinstance(value, Expression):
+        return True
+    return isinstance(value, Mapping) and any(_holds_expression(v) for v in value.values())
+
+
+def node_to_json(value: Any) -> Any:
+    """The stored form of a space entry: ``[kind, args]`` for an expression, ``{"group": {...}}`` for a dict
+    holding expressions, ``{"constant": value}`` for plain data."""
+    if isinstance(value, Expression):
+        return value.to_json()
+    if isinstance(value, Mapping) and _holds_expression(value):
+        return {"group": {key: node_to_json(v) for key, v in value.items()}}
+    return {"constant": value}
 
 
 def _snap(value: float) -> float:

@@ -9,13 +9,16 @@ The four normal-law expressions of HyperDrive's ten live in :mod:`._gaussian`.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import warnings
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
 from hyperwidget.errors import HyperwidgetWarning, SearchSpaceError
+from hyperwidget.names import check_param_name
 from hyperwidget.space._base import (
     _MAX_EXPONENT,
     _MIN_EXPONENT,
@@ -28,6 +31,7 @@ from hyperwidget.space._base import (
     _check_span,
     _check_steps,
     _Finite,
+    _holds_expression,
     _index,
     _is_int,
     _key,
@@ -35,9 +39,38 @@ from hyperwidget.space._base import (
     _quantize,
     _step_range,
     _user_stacklevel,
+    node_to_json,
 )
 
 # --------------------------------------------------------------------------- HyperDrive's bounded six
+
+
+def _check_branches(options: tuple[Any, ...]) -> None:
+    """Every option of a choice of branches is a non-empty dict of string keys and valid entries."""
+    for i, option in enumerate(options):
+        if not isinstance(option, Mapping):
+            raise SearchSpaceError(
+                f"choice: option {i} ({option!r}) is not a dict, but other options are branches (dicts holding "
+                "expressions); make every option a dict, e.g. {'kind': " + repr(option) + "}."
+            )
+        _check_branch_entries(f"choice option {i}", option)
+
+
+def _check_branch_entries(where: str, mapping: Mapping[Any, Any]) -> None:
+    if not mapping:
+        raise SearchSpaceError(
+            f"{where}: an empty dict declares no parameter; give it a key, e.g. {{'kind': 'none'}}, or drop it."
+        )
+    for key, value in mapping.items():
+        if not isinstance(key, str):
+            raise SearchSpaceError(
+                f"{where}: key {key!r} is a {type(key).__name__}; hyperparameter names are strings, e.g. {str(key)!r}."
+            )
+        check_param_name(key)
+        if isinstance(value, Mapping) and _holds_expression(value):
+            _check_branch_entries(f"{where}, group {key!r}", value)
+        elif not isinstance(value, Expression):
+            _check_plain(f"{where}, key {key!r}", value, "wrap the options in choice(...).")
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -46,6 +79,22 @@ class Choice(Expression):
 
     Options must be plain data (they are stored as JSON). A repeated option is
     drawn more often by random sampling, but is one grid point.
+
+    A choice among dicts that hold expressions is a choice of **branches** (a
+    conditional space): the trial receives the chosen dict with its expressions
+    sampled, and the other branches' parameters are absent. Every option must then
+    be a non-empty dict with string keys (a plain option such as ``"none"`` is
+    written as a branch, ``{"kind": "none"}``); values may be expressions,
+    constants, nested dicts (groups) and further choices of branches. A choice
+    of plain dicts (no expression inside) stays a plain choice.
+
+    Examples
+    --------
+    >>> svm = choice({"kernel": "rbf", "gamma": loguniform(-9, 0)}, {"kernel": "linear"})
+    >>> svm.is_branching, len(svm.options)
+    (True, 2)
+    >>> choice({"kernel": "rbf"}, {"kernel": "linear"}).is_branching  # plain dicts: a plain choice
+    False
     """
 
     kind: ClassVar[str] = "choice"
@@ -64,8 +113,16 @@ class Choice(Expression):
         if not self.values:
             raise SearchSpaceError("choice: needs at least one option, got none; e.g. choice(16, 32, 64).")
         object.__setattr__(self, "values", tuple(_plain(v) for v in self.values))
+        if any(isinstance(o, Mapping) and _holds_expression(o) for o in self.values):
+            _check_branches(self.values)
+            return
         for option in self.values:
             _check_plain("choice", option, "store a name or an index instead and look the object up in the trial.")
+
+    @property
+    def is_branching(self) -> bool:
+        """True for a choice of branches (dicts holding expressions): a conditional space."""
+        return any(isinstance(o, Mapping) and _holds_expression(o) for o in self.values)
 
     @property
     def options(self) -> tuple[Any, ...]:
@@ -76,19 +133,32 @@ class Choice(Expression):
         return self.values[_index(u, len(self.values))]
 
     def to_unit(self, value: Any) -> float:
-        keys = [_key(v) for v in self.values]
-        if _key(value) not in keys:
+        keys = self._keys()
+        if self._key_of(value) not in keys:
             raise SearchSpaceError(f"{self!r}: {value!r} is not one of the options.")
-        return (keys.index(_key(value)) + 0.5) / len(self.values)
+        return (keys.index(self._key_of(value)) + 0.5) / len(self.values)
 
     def sample(self, rng: np.random.Generator) -> Any:
         return self.values[_index(float(rng.random()), len(self.values))]
 
     def grid_values(self) -> list[Any]:
+        """The distinct options (for a choice of branches: the distinct branch declarations)."""
         distinct: dict[str, Any] = {}
-        for option in self.values:
-            distinct.setdefault(_key(option), option)
+        for key, option in zip(self._keys(), self.values, strict=True):
+            distinct.setdefault(key, option)
         return list(distinct.values())
+
+    def _key_of(self, option: Any) -> str:
+        return json.dumps(node_to_json(option), sort_keys=True) if self.is_branching else _key(option)
+
+    def _keys(self) -> list[str]:
+        return [self._key_of(option) for option in self.values]
+
+    def to_json(self) -> list[Any]:
+        """``["choice", [options]]``; a choice of branches is ``["branches", [[{key: node}, ...]]]``."""
+        if self.is_branching:
+            return ["branches", [[{k: node_to_json(v) for k, v in o.items()} for o in self.values]]]
+        return super().to_json()
 
     @property
     def bounds(self) -> None:

@@ -1,4 +1,5 @@
-"""Known configurations checked against a space: one value (:func:`check_value`) or a default (:func:`default_value`).
+"""Known configurations checked against a space: one value (:func:`check_value`), a default
+(:func:`default_value`), or a whole entry of a nested space (:func:`check_node`).
 
 A sweep's ``points_to_evaluate`` and ``run.enqueue`` hand the engine configurations
 written by hand; :meth:`SearchSpace.check_config` reads each through these two
@@ -9,12 +10,14 @@ functions. They use only the public interface of :class:`Expression`
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hyperwidget.errors import SearchSpaceError
-from hyperwidget.space._base import Expression, _is_number, _key, _snap
+from hyperwidget.names import SEPARATOR
+from hyperwidget.space._base import Expression, _holds_expression, _is_number, _key, _snap
 from hyperwidget.space._hyperdrive import Choice
 
 #: Relative slack when a value is compared with a bound or a value of a finite support: ``math.exp(-9)``
@@ -118,3 +121,77 @@ def _listed(values: Sequence[Any]) -> str:
         return ", ".join(repr(v) for v in values)
     head = ", ".join(repr(v) for v in values[:3])
     return f"{head}, ..., {values[-1]!r} ({len(values)} values)"
+
+
+#: A value the configuration leaves out (``None`` is a value a constant may hold).
+MISSING: Any = object()
+
+
+def same_constant(given: Any, constant: Any) -> bool:
+    """Whether a configuration's value is the space's constant (``1 == 1.0``, but ``True`` is not ``1``)."""
+    return isinstance(given, bool) == isinstance(constant, bool) and bool(given == constant)
+
+
+def check_node(path: str, node: Any, value: Any = MISSING) -> Any:
+    """One entry of a space given by hand (``MISSING`` when left out), as the space holds it.
+
+    ``node`` is an expression, a constant, a group (a dict holding expressions) or a
+    choice of branches. A group is checked key by key; a choice of branches takes the
+    first branch whose keys hold every key given and whose constants agree with the
+    values given (the first branch when nothing is given), then is checked as a group.
+    Left-out parameters take their defaults (:func:`default_value`).
+    """
+    if isinstance(node, Choice) and node.is_branching:
+        return _check_branching(path, node, _as_dict(path, value, "a choice of branches"))
+    if isinstance(node, Expression):
+        return default_value(node) if value is MISSING else check_value(path, node, value)
+    if isinstance(node, Mapping) and _holds_expression(node):
+        return check_group(path, node, _as_dict(path, value, "a group"))
+    if value is not MISSING and not same_constant(value, node):
+        raise SearchSpaceError(
+            f"hyperparameter {path!r} is the constant {node!r} in the space, got {value!r}; "
+            f"leave it out of the configuration, or make it an expression such as choice({node!r}, ...)."
+        )
+    return node
+
+
+def check_group(path: str, group: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """A group's (or a branch's) configuration: every key of ``group``, each checked; unknown keys refused."""
+    unknown = [key for key in given if key not in group]
+    if unknown:
+        close = difflib.get_close_matches(str(unknown[0]), [str(k) for k in group], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise SearchSpaceError(
+            f"{path!r} has no parameter {unknown[0]!r}{hint}; its keys are {', '.join(map(repr, group))}."
+        )
+    return {key: check_node(f"{path}{SEPARATOR}{key}", child, given.get(key, MISSING)) for key, child in group.items()}
+
+
+def _check_branching(path: str, choice: Choice, given: Mapping[str, Any]) -> dict[str, Any]:
+    for branch in choice.options:
+        if set(given) <= set(branch) and all(
+            same_constant(given[key], value)
+            for key, value in branch.items()
+            if key in given and not _holds_expression(value)
+        ):
+            return check_group(path, branch, given)
+    described = "; ".join(_describe_branch(branch) for branch in choice.options)
+    raise SearchSpaceError(
+        f"hyperparameter {path!r}: {dict(given)!r} matches none of its branches ({described}); give the keys of "
+        "one branch, with its constants as declared."
+    )
+
+
+def _describe_branch(branch: Mapping[str, Any]) -> str:
+    constants = {k: v for k, v in branch.items() if not _holds_expression(v)}
+    return f"keys {sorted(branch)}" + (f" with {constants!r}" if constants else "")
+
+
+def _as_dict(path: str, value: Any, what: str) -> Mapping[str, Any]:
+    if value is MISSING:
+        return {}
+    if not isinstance(value, Mapping):
+        raise SearchSpaceError(
+            f"hyperparameter {path!r} is {what} in the space: give a dict of its parameters, got {value!r}."
+        )
+    return value

@@ -321,6 +321,19 @@ test("raw values from the kernel are formatted in the front end", () => {
   for (const text of [">0.1235<", ">0.9877<", ">1.2346e-5<", ">2.5 s<"]) assert.ok(cells.includes(text), cells);
 });
 
+test("a parameter of a branch the trial did not take is blank, sorts last and leaves a gap in the plot", () => {
+  const columns = cols(["model.kernel", "model.gamma"]);
+  const rbf = row({ id: "a", "param:model.kernel": "rbf", "param:model.gamma": 0.01 });
+  const { "param:model.gamma": _, ...linear } = row({ id: "b", index: 1, "param:model.kernel": "linear" });
+  const gamma = /** @type {import("../monitor.js").Column} */ (columns.find((c) => c.key === "param:model.gamma"));
+  assert.equal(cellHtml(linear, gamma, ctx).text, '<td class="hw-param"></td>');
+  assert.equal(cellHtml(rbf, gamma, ctx).text, '<td class="hw-param">0.01</td>');
+  assert.equal(cellHtml(row({ "param:model.gamma": null }), gamma, ctx).text, '<td class="hw-param">None</td>');
+  assert.deepEqual(sortRows([linear, rbf], gamma, "desc", 0).map((r) => r.id), ["a", "b"]);
+  const [axis] = pcAxes([rbf, linear], ["model.gamma"], "acc");
+  assert.equal(axisPos(axis, /** @type {*} */ (linear)["param:model.gamma"]), null);
+});
+
 test("a row without a curve draws its one latest value", () => {
   const { curve, ...single } = row({ latest: 0.3 });
   assert.match(cellHtml(single, col("curve"), ctx).text, /<circle /);

@@ -16,6 +16,16 @@ Every expression becomes one column:
 Snapping is vectorised for the ten HyperDrive expressions; any other type
 (the natural-bound ones, user-registered ones) gets a table of
 ``to_unit(from_unit(u))`` built once per sampler.
+
+A conditional space (a choice of branches) adds one categorical column per
+choice, holding the branch index. A parameter of a branch not taken is
+**inactive**: its column holds a fixed value outside the active range
+(:data:`INACTIVE` for a unit column, :data:`INACTIVE_OPTION` for a categorical
+one), so two configurations lacking it agree on it and differ from every
+configuration that has it, rather than being imputed with random values. Every
+candidate the acquisition optimiser scores passes through :meth:`Encoder.snap`,
+which sets the inactive columns of the branches it takes, so only valid
+configurations are scored and proposed (and ``decode`` reads the branch first).
 """
 
 from __future__ import annotations
@@ -30,6 +40,10 @@ from scipy.special import ndtr, ndtri
 from hyperwidget import space as sp
 
 _EPS = 1e-12
+#: The value of an inactive unit column (a parameter of a branch not taken): outside [0, 1].
+INACTIVE = -0.5
+#: The value of an inactive categorical column: no option's index.
+INACTIVE_OPTION = -1.0
 
 
 def _is_ordinal_choice(expr: sp.Expression) -> bool:
@@ -140,6 +154,9 @@ class Encoder:
             dtype=int,
         )
         self._snappers = [self._snapper(e, cat) for e, cat in zip(self.expressions, self.is_cat, strict=True)]
+        self.inactive = np.where(self.is_cat, INACTIVE_OPTION, INACTIVE)
+        # Per conditional column, the branch decisions (column, branch) of each place it is declared.
+        self._conditions = [(j, d.paths) for j, d in enumerate(space.dimensions) if d.paths != ((),)]
 
     @staticmethod
     def _snapper(expr: sp.Expression, categorical: bool) -> Any:
@@ -154,9 +171,12 @@ class Encoder:
     # -- observations ---------------------------------------------------------------------------
     def encode(self, params: Mapping[str, Any]) -> np.ndarray:
         """The cube point of a configuration; raises ``ValueError``/``KeyError`` if it is not in the space."""
-        row = np.empty(self.dims)
+        row = self.inactive.copy()
+        values = params if self.space.is_flat else self.space.flat_values(params)
         for j, (name, expr) in enumerate(zip(self.space.names, self.expressions, strict=True)):
-            value = params[name]
+            if not self.space.is_flat and name not in values:
+                continue  # a parameter of a branch not taken
+            value = values[name]
             if self.is_cat[j]:
                 row[j] = self._option_index(expr, value)
             else:
@@ -201,14 +221,24 @@ class Encoder:
         points = np.clip(points, 0.0, 1.0)
         flip_p = min(0.5, 1.0 / max(self.dims, 1))
         for j in np.flatnonzero(self.is_cat):
-            flip = rng.random(len(points)) < flip_p
+            # An inactive column is redrawn too: it holds an option again if its branch is taken now.
+            flip = (rng.random(len(points)) < flip_p) | (centers[:, j] < 0)
             points[:, j] = np.where(flip, rng.integers(self.n_options[j], size=len(points)), centers[:, j])
         return self.snap(points)
 
     def snap(self, points: np.ndarray) -> np.ndarray:
-        """Move every rounded column to the coordinate of the value it rounds to."""
+        """Move every rounded column to the coordinate of the value it rounds to, and every column of a
+        branch not taken to its inactive value."""
         out = points.copy()
         for j, (expr, snapper) in enumerate(zip(self.expressions, self._snappers, strict=True)):
             if snapper is not None:
                 out[:, j] = snapper(expr, points[:, j])
+        for j, paths in self._conditions:  # in column order: a choice's column before its branches'
+            active = np.zeros(len(out), dtype=bool)
+            for path in paths:
+                taken = np.ones(len(out), dtype=bool)
+                for column, branch in path:
+                    taken &= out[:, column] == branch
+                active |= taken
+            out[~active, j] = self.inactive[j]
         return out
