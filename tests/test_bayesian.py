@@ -27,7 +27,7 @@ from hyperwidget.space import (
     randint,
     uniform,
 )
-from hyperwidget.trial import Goal, TrialRecord, TrialStatus
+from hyperwidget.trial import Constraint, Goal, SearchTask, TrialRecord, TrialStatus
 
 Loss = Callable[[Mapping[str, Any]], float]
 
@@ -313,11 +313,11 @@ def test_training_data_follows_the_documented_rules() -> None:
         record(7, {"x": 0.8}, None, TrialStatus.QUEUED),
         record(8, {"y": 0.9}, 0.0),  # not in the space: skipped
     ]
-    x, loss, failed, pending = sampler._training_data(history, "loss", Goal.MAXIMIZE)
-    np.testing.assert_allclose(x[:, 0], [0.1, 0.2, 0.3])
-    np.testing.assert_allclose(loss, [-1.0, -2.0, -3.0])  # last value, as a loss to minimise
-    np.testing.assert_allclose(failed[:, 0], [0.4, 0.5])
-    np.testing.assert_allclose(pending[:, 0], [0.7, 0.8])
+    data = sampler._training_data(history, [("loss", Goal.MAXIMIZE)])
+    np.testing.assert_allclose(data.x[:, 0], [0.1, 0.2, 0.3])
+    np.testing.assert_allclose(data.losses[:, 0], [-1.0, -2.0, -3.0])  # last value, as a loss to minimise
+    np.testing.assert_allclose(data.failed[:, 0], [0.4, 0.5])
+    np.testing.assert_allclose(data.pending[:, 0], [0.7, 0.8])
 
 
 # -- warm start -----------------------------------------------------------------------------------
@@ -350,3 +350,214 @@ def test_properties_json_and_errors() -> None:
     with pytest.raises(SweepConfigError, match="n_initial must be a positive int, got 0"):
         BayesianParameterSampling(space, n_initial=0)
     assert BayesianParameterSampling({"epochs": 3}).suggest([], "loss", Goal.MINIMIZE) == {"epochs": 3}
+
+
+# -- constraints ----------------------------------------------------------------------------------
+SQUARE = {"x": uniform(0, 1), "y": uniform(0, 1)}
+#: The loss is best at (0.8, 0.8), where the latency is 1.6: the feasible optimum is 0.18, at (0.5, 0.5).
+LATENCY_TASK = SearchTask((("loss", Goal.MINIMIZE),), (Constraint.parse("latency <= 1"),))
+
+
+def _loss_and_latency(p: Mapping[str, Any]) -> dict[str, float]:
+    return {"loss": (p["x"] - 0.8) ** 2 + (p["y"] - 0.8) ** 2, "latency": p["x"] + p["y"]}
+
+
+def run_metrics(
+    sampler: Any, metrics: Callable[[Mapping[str, Any]], Mapping[str, float]], evals: int
+) -> list[TrialRecord]:
+    """The engine's loop for a trial that logs several metrics (the sampler's task names them)."""
+    history: list[TrialRecord] = []
+    for i in range(evals):
+        params = sampler.suggest(history, "loss", Goal.MINIMIZE)
+        values = {name: (value,) for name, value in metrics(params).items()}
+        history.append(TrialRecord(f"t{i}", i, dict(params), TrialStatus.COMPLETED, values))
+    return history
+
+
+def with_task(sampler: BayesianParameterSampling, task: SearchTask) -> BayesianParameterSampling:
+    sampler.set_task(task)
+    return sampler
+
+
+def best_feasible(history: list[TrialRecord], task: SearchTask) -> float:
+    return min((r.last("loss") for r in history if all(c.satisfied_by(r) for c in task.constraints)), default=math.inf)
+
+
+def test_a_constraint_keeps_late_proposals_feasible_and_beats_random_search() -> None:
+    late_feasible = wins = 0
+    seeds = range(5)
+    for seed in seeds:
+        bayes = run_metrics(
+            with_task(BayesianParameterSampling(SQUARE, seed=seed), LATENCY_TASK), _loss_and_latency, 20
+        )
+        rand = run_metrics(RandomParameterSampling(SQUARE, seed=seed), _loss_and_latency, 20)
+        late_feasible += sum(LATENCY_TASK.constraints[0].satisfied_by(r) for r in bayes[-10:])
+        wins += best_feasible(bayes, LATENCY_TASK) < best_feasible(rand, LATENCY_TASK)
+    # Random search is feasible half the time; the unconstrained optimum is deep in the infeasible half.
+    assert binomtest(late_feasible, 10 * len(seeds), 0.5, alternative="greater").pvalue < 0.01, late_feasible
+    assert binomtest(wins, len(seeds), 0.5, alternative="greater").pvalue < 0.05, f"{wins}/{len(seeds)} wins"
+
+
+def test_without_a_feasible_trial_it_heads_for_likely_feasibility() -> None:
+    """Gelbart's rule: while nothing is feasible, the probability of feasibility alone is maximised."""
+    task = SearchTask((("loss", Goal.MINIMIZE),), (Constraint.parse("latency <= 0.3"),))
+    rng = np.random.default_rng(0)
+    points = [p for p in ({"x": float(a), "y": float(b)} for a, b in rng.random((40, 2))) if p["x"] + p["y"] > 0.6]
+    history = [
+        TrialRecord(f"t{i}", i, p, TrialStatus.COMPLETED, {k: (v,) for k, v in _loss_and_latency(p).items()})
+        for i, p in enumerate(points[:12])
+    ]
+    for seed in range(3):
+        params = with_task(BayesianParameterSampling(SQUARE, seed=seed), task).suggest(history, "loss", "min")
+        assert params["x"] + params["y"] < min(r.last("latency") for r in history), params
+
+
+def test_a_constraint_no_trial_logs_leaves_the_proposals_unchanged() -> None:
+    """Nothing to learn from yet: the sampler proposes what it would without the constraint."""
+    task = SearchTask((("loss", Goal.MINIMIZE),), (Constraint.parse("memory <= 2"),))
+    space, loss = PROBLEMS[1]
+    plain = [r.params for r in run(BayesianParameterSampling(space, seed=3, n_initial=5), loss, 12)]
+    constrained = [
+        r.params for r in run(with_task(BayesianParameterSampling(space, seed=3, n_initial=5), task), loss, 12)
+    ]
+    assert constrained == plain
+
+
+def test_a_one_objective_task_without_constraints_changes_nothing() -> None:
+    """The published single-objective figures stay valid: the engine always sets a task now."""
+    task = SearchTask((("loss", Goal.MINIMIZE),))
+    for space, loss in PROBLEMS[:2]:
+        plain = run(BayesianParameterSampling(space, seed=1, n_initial=5), loss, 12)
+        tasked = run(with_task(BayesianParameterSampling(space, seed=1, n_initial=5), task), loss, 12)
+        assert [r.params for r in tasked] == [r.params for r in plain]
+
+
+def test_constraint_data_follows_the_documented_rules() -> None:
+    task = SearchTask((("loss", Goal.MINIMIZE),), (Constraint.parse("latency <= 5"), Constraint.parse("acc > 0.9")))
+    sampler = BayesianParameterSampling({"x": uniform(0, 1)}, seed=0)
+    history = [
+        TrialRecord("a", 0, {"x": 0.1}, TrialStatus.COMPLETED, {"loss": (1.0,), "latency": (9.0, 4.0), "acc": (0.95,)}),
+        TrialRecord("b", 1, {"x": 0.2}, TrialStatus.COMPLETED, {"loss": (2.0,), "latency": (7.0,), "acc": (0.99,)}),
+        TrialRecord("c", 2, {"x": 0.3}, TrialStatus.COMPLETED, {"loss": (3.0,), "latency": (math.nan,), "acc": (0.5,)}),
+        TrialRecord("d", 3, {"x": 0.4}, TrialStatus.FAILED, {"latency": (1.0,)}),
+        TrialRecord("e", 4, {"x": 0.5}, TrialStatus.CRASHED),
+    ]
+    data = sampler._training_data(history, task.objectives, task.constraints)
+    np.testing.assert_array_equal(data.feasible, [True, False, False])  # final values; NaN is infeasible
+    # One row per scored then failed trial: sign * (value - bound), NaN where no final value was logged.
+    np.testing.assert_allclose(
+        data.slack, [[-1.0, -0.05], [2.0, -0.09], [math.nan, 0.4], [-4.0, math.nan], [math.nan, math.nan]]
+    )
+    from hyperwidget.samplers._gp.constraints import worst_for_missing
+
+    np.testing.assert_allclose(worst_for_missing(data.slack[:, 0]), [-1.0, 2.0, 2.0, -4.0, 2.0])
+
+
+def test_nan_failed_and_running_trials_with_a_constraint_give_valid_spread_proposals() -> None:
+    history = run_metrics(with_task(BayesianParameterSampling(SQUARE, seed=2), LATENCY_TASK), _loss_and_latency, 12)
+    history[3] = history[3].replace(status=TrialStatus.FAILED, metrics={})
+    history[5] = history[5].replace(metrics={"loss": (math.nan,), "latency": (0.5,)})
+    history[7] = history[7].replace(metrics={"loss": (0.3,), "latency": (math.inf,)})
+    history[8] = history[8].replace(metrics={"loss": (0.3,)})  # never logged the constrained metric
+    sampler = with_task(BayesianParameterSampling(SQUARE, seed=2), LATENCY_TASK)
+    pending: list[TrialRecord] = []
+    for _ in range(3):
+        params = sampler.suggest(history + pending, "loss", Goal.MINIMIZE)
+        assert 0 <= params["x"] <= 1 and 0 <= params["y"] <= 1
+        pending.append(TrialRecord(f"p{len(pending)}", len(history) + len(pending), params, TrialStatus.RUNNING))
+    points = np.array([_unit(SQUARE, r.params) for r in pending])
+    assert min(np.linalg.norm(points[i] - points[j]) for i in range(3) for j in range(i)) > 0.05
+
+
+# -- several objectives ---------------------------------------------------------------------------
+#: ZDT1 in two dimensions: ``loss`` and ``cost`` conflict; the Pareto front is y = 0, any x.
+TWO_OBJECTIVES = SearchTask((("loss", Goal.MINIMIZE), ("cost", Goal.MINIMIZE)))
+
+
+def _loss_and_cost(p: Mapping[str, Any]) -> dict[str, float]:
+    g = 1 + 4 * p["y"]
+    return {"loss": p["x"], "cost": g * (1 - math.sqrt(p["x"] / g))}
+
+
+def front_size(history: list[TrialRecord], names: tuple[str, str] = ("loss", "cost")) -> int:
+    """The number of distinct non-dominated points (both metrics minimised)."""
+    points = {(r.last(names[0]), r.last(names[1])) for r in history}
+    return sum(not any(q[0] <= p[0] and q[1] <= p[1] and q != p for q in points) for p in points)
+
+
+def test_two_objectives_spread_proposals_along_the_front() -> None:
+    """ParEGO against single-objective BO on the first metric, which chases one end of the front."""
+    multi, single = [], []
+    for seed in range(3):
+        sampler = with_task(BayesianParameterSampling(SQUARE, seed=seed), TWO_OBJECTIVES)
+        multi.append(front_size(run_metrics(sampler, _loss_and_cost, 20)))
+        single.append(front_size(run_metrics(BayesianParameterSampling(SQUARE, seed=seed), _loss_and_cost, 20)))
+    assert all(m > s for m, s in zip(multi, single, strict=True)), (multi, single)
+    assert sum(multi) >= 2 * sum(single), (multi, single)
+
+
+def test_several_objectives_and_a_constraint_are_reproducible_for_a_seed() -> None:
+    task = SearchTask(TWO_OBJECTIVES.objectives, (Constraint.parse("latency <= 1.2"),))
+
+    def metrics(p: Mapping[str, Any]) -> dict[str, float]:
+        return {**_loss_and_cost(p), "latency": p["x"] + p["y"]}
+
+    def proposals(seed: int) -> list[dict[str, Any]]:
+        sampler = with_task(BayesianParameterSampling(SQUARE, seed=seed, n_initial=4), task)
+        return [r.params for r in run_metrics(sampler, metrics, 10)]
+
+    first = proposals(5)
+    assert first == proposals(5)
+    assert first != proposals(6)
+    # A proposal (its weight vector included) depends only on the seed, its index and the history.
+    history = run_metrics(with_task(BayesianParameterSampling(SQUARE, seed=5, n_initial=4), task), metrics, 10)
+    again = with_task(BayesianParameterSampling(SQUARE, seed=5, n_initial=4), task)
+    assert again.suggest(history[:7], "loss", Goal.MINIMIZE) == history[7].params
+
+
+def test_several_objectives_tolerate_missing_values_failures_and_running_trials() -> None:
+    history = run_metrics(with_task(BayesianParameterSampling(SQUARE, seed=1), TWO_OBJECTIVES), _loss_and_cost, 12)
+    history[2] = history[2].replace(metrics={"loss": (0.1,)})  # the second objective never logged
+    history[4] = history[4].replace(metrics={"loss": (0.1,), "cost": (math.nan,)})
+    history[6] = history[6].replace(status=TrialStatus.CRASHED, metrics={})
+    sampler = with_task(BayesianParameterSampling(SQUARE, seed=1), TWO_OBJECTIVES)
+    data = sampler._training_data(history, TWO_OBJECTIVES.objectives)
+    assert (len(data.x), len(data.failed)) == (9, 3)  # a trial missing one objective counts as failed
+    pending: list[TrialRecord] = []
+    for _ in range(3):
+        params = sampler.suggest(history + pending, "loss", Goal.MINIMIZE)
+        assert 0 <= params["x"] <= 1 and 0 <= params["y"] <= 1
+        pending.append(TrialRecord(f"p{len(pending)}", len(history) + len(pending), params, TrialStatus.RUNNING))
+    points = np.array([_unit(SQUARE, r.params) for r in pending])
+    assert min(np.linalg.norm(points[i] - points[j]) for i in range(3) for j in range(i)) > 0.05
+
+
+def test_the_chebyshev_scalarisation_reaches_every_front_point_and_no_dominated_one() -> None:
+    from hyperwidget.samplers._gp.multi import chebyshev, simplex_weights
+
+    # Three front points (the middle one on a non-convex part, which a weighted sum never picks)
+    # and one dominated point; the second objective is on a 100 times larger scale.
+    losses = np.array([[0.0, 100.0], [0.8, 80.0], [1.0, 0.0], [0.9, 90.0]])
+    rng = np.random.default_rng(0)
+    winners = {int(np.argmin(chebyshev(losses, simplex_weights(2, rng)))) for _ in range(200)}
+    assert winners == {0, 1, 2}
+    weights = simplex_weights(3, np.random.default_rng(1))
+    assert weights.shape == (3,) and np.all(weights >= 0) and math.isclose(weights.sum(), 1.0)
+
+
+def test_a_sweep_passes_its_constraints_to_the_bayesian_sampler() -> None:
+    from hyperwidget import log, run_sweep
+
+    def objective(x: float, y: float) -> dict[str, float]:
+        metrics = _loss_and_latency({"x": x, "y": y})
+        log("latency", 5 * metrics["latency"])  # "latency <= 5" is x + y <= 1
+        return {"loss": metrics["loss"]}
+
+    run = run_sweep(
+        objective, SQUARE, metric="loss", goal="minimize", sampler="bayesian(n_initial=5)", seed=0,
+        constraints=["latency <= 5"], backend="threads", max_total_runs=16, max_concurrent_runs=1,
+        storage=None, monitor=False,
+    )  # fmt: skip
+    late = sorted(run.trials, key=lambda r: r.index)[-6:]
+    # The unconstrained optimum has latency 8: the late proposals stay at or within the bound.
+    assert sum(r.last("latency") <= 5.25 for r in late) >= 5, [r.last("latency") for r in late]

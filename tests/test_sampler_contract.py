@@ -10,7 +10,9 @@ Whatever its algorithm, a sampler built by name (as ``run_sweep``, the magic and
 - is stored as plain data (``to_json``) that :func:`sampler_from_json` rebuilds into the same sampler;
 - rebuilt from that data, continues the sweep as the original would have (a resumed sweep), repeating
   no grid point;
-- reads any history: trials still running, failed, canceled or with NaN metrics.
+- reads any history: trials still running, failed, canceled or with NaN metrics;
+- accepts the sweep's task (several objectives, constraints) and still proposes points of its space,
+  reproducibly; a sampler that uses no metric (random, Sobol, grid) proposes exactly what it would without it.
 
 A new sampler is registered once and this module runs it; tests of one sampler's own algorithm stay in
 ``test_samplers.py`` and ``test_bayesian.py``.
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -46,7 +48,7 @@ from hyperwidget.space import (
     randint,
     uniform,
 )
-from hyperwidget.trial import Goal, TrialRecord, TrialStatus
+from hyperwidget.trial import Constraint, Goal, SearchTask, TrialRecord, TrialStatus
 
 #: Every sampler name that ``run_sweep(sampler=...)``, ``%%sweep --sampler`` and stored sweeps accept.
 NAMES = sorted(SAMPLERS)
@@ -96,10 +98,15 @@ def score(space: SearchSpace, params: Mapping[str, Any]) -> float:
 
 
 def run_loop(
-    sampler: Sampler, n: int, history: list[TrialRecord] | None = None, concurrency: int = 2
+    sampler: Sampler,
+    n: int,
+    history: list[TrialRecord] | None = None,
+    concurrency: int = 2,
+    extra: Callable[[SearchSpace, Mapping[str, Any]], Mapping[str, float]] | None = None,
 ) -> list[TrialRecord]:
     """The engine's loop, until ``n`` trials exist or the sampler is exhausted: keep ``concurrency`` trials
-    running and finish the oldest first; ``suggest`` sees running trials (no metric) and finished ones."""
+    running and finish the oldest first; ``suggest`` sees running trials (no metric) and finished ones
+    (``acc``, and the ``extra`` metrics of their parameters)."""
     history = list(history or [])
     running: list[int] = []
     while True:
@@ -117,6 +124,8 @@ def run_loop(
         history[i] = (
             history[i].replace(status=TrialStatus.COMPLETED).with_value("acc", score(sampler.space, history[i].params))
         )
+        for metric, value in (extra(sampler.space, history[i].params) if extra else {}).items():
+            history[i] = history[i].with_value(metric, value)
 
 
 def in_support(expression: Any, value: Any) -> bool:
@@ -240,3 +249,30 @@ def test_failed_canceled_and_nan_trials_are_a_valid_history(name: str) -> None:
 def test_a_space_of_constants_only(name: str) -> None:
     sampler = build(name, {"epochs": 3, "opt": "adam"}, 0)
     assert sampler.suggest([], "acc", Goal.MAXIMIZE) == {"epochs": 3, "opt": "adam"}
+
+
+#: Two objectives (``acc`` as in ``run_loop``, and ``cost``) and two constraints (``mem`` is never logged).
+TASK = SearchTask(
+    (("acc", Goal.MAXIMIZE), ("cost", Goal.MINIMIZE)), (Constraint.parse("latency <= 0.5"), Constraint.parse("mem < 9"))
+)
+
+
+def task_metrics(space: SearchSpace, params: Mapping[str, Any]) -> dict[str, float]:
+    unit = space.to_unit(params)
+    return {"cost": float(np.sum(unit)), "latency": float(unit[0])}
+
+
+def test_a_task_with_objectives_and_constraints_is_accepted(name: str) -> None:
+    def proposals(task: SearchTask | None) -> list[dict[str, Any]]:
+        sampler = build(name, FINITE, seed=4)
+        if task is not None:
+            sampler.set_task(task)
+        history = run_loop(sampler, 14, extra=task_metrics)
+        for record in history:
+            assert_in_space(sampler.space, record.params)
+        return [r.params for r in history]
+
+    first = proposals(TASK)
+    assert first == proposals(TASK)
+    if name in ("random", "sobol", "grid"):
+        assert first == proposals(None), "a sampler that uses no metric ignores the task"

@@ -6,6 +6,7 @@ history into training data and a proposal back into a configuration.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -15,12 +16,34 @@ import numpy as np
 from hyperwidget.errors import SweepConfigError
 from hyperwidget.samplers._base import Sampler
 from hyperwidget.space import SearchSpace
-from hyperwidget.trial import Goal, TrialRecord, TrialStatus
+from hyperwidget.trial import Constraint, Goal, TrialRecord, TrialStatus
 
 _VALUE_STATES = (TrialStatus.COMPLETED, TrialStatus.STOPPED_EARLY, TrialStatus.TIMED_OUT, TrialStatus.CANCELED)
 _FAILURE_STATES = (TrialStatus.FAILED, TrialStatus.CRASHED)
 _MAX_MODEL_POINTS = 300
+_MAX_CONSTRAINT_POINTS = 100
 _UCB_PERIOD = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingData:
+    """The history as arrays of unit-cube points, one row per trial.
+
+    ``x`` holds the trials with a finite value of every objective and
+    ``losses`` those values as losses (one column per objective, lower is
+    better); ``failed`` the finished trials without them; ``pending`` the
+    queued and running ones. ``slack`` has one row per trial of ``x`` then of
+    ``failed`` and one column per constraint that some trial has logged
+    (``sign * (value - bound)``, feasible when ``<= 0``; ``nan`` when not
+    logged); ``feasible`` tells which trials of ``x`` meet those constraints.
+    """
+
+    x: np.ndarray
+    losses: np.ndarray
+    failed: np.ndarray
+    pending: np.ndarray
+    slack: np.ndarray
+    feasible: np.ndarray
 
 
 class BayesianParameterSampling(Sampler):
@@ -75,6 +98,29 @@ class BayesianParameterSampling(Sampler):
     about a basin and stalls on rugged or multi-funnel losses (Rastrigin,
     Schaffer, Gallagher, the attractive sector); the bound keeps some
     proposals on promising but uncertain regions.
+
+    **Constraints** (``self.task.constraints``, set by the engine from the
+    sweep's ``constraints``, e.g. ``"latency <= 5"``): one more GP per
+    constrained metric, fitted on the final values of the finished trials (a
+    trial that failed or never logged the metric counts as the worst value
+    seen), gives the probability that a point is feasible, and its log is added
+    to the acquisition: log EI x PoF (Gardner et al. 2014), and the bound plus
+    log PoF on the exploratory proposals. The EI incumbent is the best
+    *feasible* trial; while no trial is feasible, proposals maximise the
+    probability of feasibility alone (Gelbart et al. 2014). Infeasible trials
+    still train the objective's GP. A constraint whose metric no trial has
+    logged yet is left out until one does. Each constraint's GP conditions on
+    at most 100 trials (those nearest the bound and a spread of the others).
+
+    **Several objectives** (``self.task.objectives``, two or more): ParEGO
+    (Knowles 2006). Each proposal draws a weight vector uniformly from the
+    simplex with its own generator (so it is reproducible), normalises every
+    objective to [0, 1] by its observed range (signed by its goal), and models
+    their augmented Chebyshev scalarisation (``rho = 0.05``) as the single
+    objective above; as the weights vary, proposals spread along the Pareto
+    front. A trial missing one objective's value counts as failed. Constraints
+    combine with it as above. Without a task, or with one objective and no
+    constraint, proposals are exactly those of the single-objective sampler.
 
     The targets are standardised and passed through a Yeo-Johnson power
     transform, which tames the heavy tails of losses such as Rosenbrock's or
@@ -138,12 +184,27 @@ class BayesianParameterSampling(Sampler):
         index = len(history)
         if self.space.dims == 0:
             return self.space.from_unit([])
-        goal = Goal.parse(goal)
-        x, loss, failed, pending = self._training_data(history, metric, goal)
-        if index < self.n_initial or len(loss) < 2:
+        objectives, constraints = self._aims(metric, Goal.parse(goal))
+        data = self._training_data(history, objectives, constraints)
+        if index < self.n_initial or len(data.x) < 2:
             return self._sobol(index)
+        rng = self.rng(index)
+        if len(objectives) == 1:
+            loss = data.losses[:, 0]
+        else:
+            from hyperwidget.samplers._gp.multi import chebyshev, simplex_weights
+
+            loss = chebyshev(data.losses, simplex_weights(len(objectives), rng))
         explore = index % _UCB_PERIOD == _UCB_PERIOD - 1
-        return self._model_proposal(x, loss, failed, pending, self.rng(index), explore)
+        return self._model_proposal(data, loss, rng, explore)
+
+    def _aims(self, metric: str, goal: Goal) -> tuple[tuple[tuple[str, Goal], ...], tuple[Constraint, ...]]:
+        """The objectives (``suggest``'s metric alone unless the task has several) and the constraints."""
+        task = self.task
+        if task is None:
+            return ((metric, goal),), ()
+        objectives = task.objectives if task.is_multi_objective else ((metric, goal),)
+        return tuple((name, Goal.parse(g)) for name, g in objectives), tuple(task.constraints)
 
     def _sobol(self, index: int) -> dict[str, Any]:
         from scipy.stats import qmc
@@ -154,55 +215,62 @@ class BayesianParameterSampling(Sampler):
         return self.space.from_unit(engine.random(1)[0])
 
     def _model_proposal(
-        self,
-        x: np.ndarray,
-        loss: np.ndarray,
-        failed: np.ndarray,
-        pending: np.ndarray,
-        rng: np.random.Generator,
-        explore: bool,
+        self, data: TrainingData, loss: np.ndarray, rng: np.random.Generator, explore: bool
     ) -> dict[str, Any]:
         # Imported first so that scipy's BLAS is loaded when threadpoolctl looks for it.
         import hyperwidget.samplers._gp.acquisition  # noqa: F401
 
         with _blas_single_thread():
-            return self._fit_and_maximise(x, loss, failed, pending, rng, explore)
+            return self._fit_and_maximise(data, loss, rng, explore)
 
     def _fit_and_maximise(
-        self,
-        x: np.ndarray,
-        loss: np.ndarray,
-        failed: np.ndarray,
-        pending: np.ndarray,
-        rng: np.random.Generator,
-        explore: bool,
+        self, data: TrainingData, loss: np.ndarray, rng: np.random.Generator, explore: bool
     ) -> dict[str, Any]:
-        """Fit the GP and maximise log EI, or the confidence bound when ``explore``."""
+        """Fit the GP of ``loss`` (one per scored trial) and maximise log EI, or the confidence bound
+        when ``explore``; with constraints, plus the log probability of feasibility."""
         from hyperwidget.samplers._gp.acquisition import optimize_acquisition, ucb_beta
         from hyperwidget.samplers._gp.gp import GaussianProcess, fit_hyperparameters, subset
 
         encoder = self.encoder
+        x, failed, pending = data.x, data.failed, data.pending
         y = _warp(loss)
         x_all = np.vstack([x, failed]) if len(failed) else x
         y_all = np.r_[y, np.full(len(failed), y.max())]
         taken = np.vstack([x_all, pending]) if len(pending) else x_all
+        feasibility = self._feasibility_model(x_all, data.slack)
         if len(y_all) > _MAX_MODEL_POINTS:
             # The posterior costs O(n^3) to build and O(n^2) per candidate: past a few hundred
             # trials, condition on the best half and an even spread of the others.
             x_all, y_all = subset(x_all, y_all, _MAX_MODEL_POINTS)
         hyper = fit_hyperparameters(x_all, y_all, encoder.is_cat, maxiter=self.max_fit_iterations)
         gp = GaussianProcess(x_all, y_all, encoder.is_cat, hyper)
-        best = float(y.min())
         if len(pending):
             believed, _ = gp.predict(pending)
-            gp = gp.condition(pending, np.maximum(believed, best))
-        anchors = x[np.argsort(y, kind="stable")[:5]]
-        beta = ucb_beta(len(gp.y), x.shape[1]) if explore else None
-        point = optimize_acquisition(gp, encoder, best, anchors, rng, taken, ucb=beta, avoid=pending)
+            gp = gp.condition(pending, np.maximum(believed, float(y.min())))
+        best, anchors = _incumbent_and_anchors(data, y)
+        log_feasibility = feasibility.log_probability if feasibility is not None else None
+        beta = ucb_beta(len(gp.y), x.shape[1]) if explore and best is not None else None
+
+        def maximise(ucb: float | None) -> np.ndarray:
+            return optimize_acquisition(
+                gp, encoder, best, anchors, rng, taken, ucb=ucb, avoid=pending, log_feasibility=log_feasibility
+            )
+
+        point = maximise(beta)
         if beta is not None and np.any(np.all(np.abs(taken - point) < 1e-9, axis=1)):
             # In a discrete space the bound can peak at a tried point (nothing left to learn): use log EI.
-            point = optimize_acquisition(gp, encoder, best, anchors, rng, taken, avoid=pending)
+            point = maximise(None)
         return encoder.decode(point)
+
+    def _feasibility_model(self, x_all: np.ndarray, slack: np.ndarray) -> Any:
+        """The constraints' model on the finished trials, or ``None`` without (observed) constraints."""
+        if slack.shape[1] == 0:
+            return None
+        from hyperwidget.samplers._gp.constraints import FeasibilityModel
+
+        return FeasibilityModel(
+            x_all, slack, self.encoder.is_cat, maxiter=self.max_fit_iterations, max_points=_MAX_CONSTRAINT_POINTS
+        )
 
     # -- history -> training data ---------------------------------------------------------------
     @property
@@ -215,33 +283,52 @@ class BayesianParameterSampling(Sampler):
         return self._encoder
 
     def _training_data(
-        self, history: Sequence[TrialRecord], metric: str, goal: Goal
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Cube points and losses of scored trials, then points of failed and of pending trials."""
-        d = self.space.dims
-        scored: list[np.ndarray] = []
-        losses: list[float] = []
-        failed: list[np.ndarray] = []
-        pending: list[np.ndarray] = []
+        self,
+        history: Sequence[TrialRecord],
+        objectives: Sequence[tuple[str, Goal]],
+        constraints: Sequence[Constraint] = (),
+    ) -> TrainingData:
+        """The history as cube points, losses, slacks and feasibility (the rules of the class Notes)."""
+        d, m = self.space.dims, len(objectives)
+        rows: dict[str, list[np.ndarray]] = {"scored": [], "failed": [], "pending": []}
+        losses: list[list[float]] = []
+        finished: list[TrialRecord] = []  # scored, then failed: the rows of the constraints' model
+        failed_records: list[TrialRecord] = []
         for record in history:
             row = self._encode(record)
             if row is None:
                 continue
             status = record.status
             if not status.is_finished:
-                pending.append(row)
+                rows["pending"].append(row)
                 continue
-            value = record.last(metric) if status in _VALUE_STATES else math.nan
-            if math.isfinite(value):
-                scored.append(row)
-                losses.append(goal.sign() * value)
+            values = [record.last(name) if status in _VALUE_STATES else math.nan for name, _ in objectives]
+            if all(math.isfinite(v) for v in values):
+                rows["scored"].append(row)
+                losses.append([goal.sign() * v for v, (_, goal) in zip(values, objectives, strict=True)])
+                finished.append(record)
             elif status in _FAILURE_STATES or status in (TrialStatus.COMPLETED, TrialStatus.TIMED_OUT):
-                failed.append(row)
+                rows["failed"].append(row)
+                failed_records.append(record)
 
-        def stack(rows: list[np.ndarray]) -> np.ndarray:
-            return np.array(rows, dtype=float).reshape(len(rows), d)
+        def stack(found: list[np.ndarray]) -> np.ndarray:
+            return np.array(found, dtype=float).reshape(len(found), d)
 
-        return stack(scored), np.array(losses, dtype=float), stack(failed), stack(pending)
+        finished += failed_records
+        slack = np.array([[_slack(c, r) for c in constraints] for r in finished], dtype=float)
+        slack = slack.reshape(len(finished), len(constraints))
+        observed = np.isfinite(slack).any(axis=0)  # a metric no trial has logged yet cannot be modelled
+        modelled = [c for c, keep in zip(constraints, observed, strict=True) if keep]
+        n = len(rows["scored"])
+        feasible = np.array([all(c.satisfied_by(r) for c in modelled) for r in finished[:n]], dtype=bool)
+        return TrainingData(
+            x=stack(rows["scored"]),
+            losses=np.array(losses, dtype=float).reshape(n, m),
+            failed=stack(rows["failed"]),
+            pending=stack(rows["pending"]),
+            slack=slack[:, observed],
+            feasible=feasible,
+        )
 
     def _encode(self, record: TrialRecord) -> np.ndarray | None:
         """The cube point of a record's parameters (memoised per record id), or None if not in the space."""
@@ -291,6 +378,39 @@ def _blas_single_thread() -> Any:
     if _CONTROLLER is None:
         _CONTROLLER = ThreadpoolController()
     return _CONTROLLER.limit(limits=1, user_api="blas")
+
+
+def _incumbent_and_anchors(data: TrainingData, y: np.ndarray) -> tuple[float | None, np.ndarray]:
+    """The incumbent target and up to five good points to search around (best first).
+
+    With constraints the incumbent is the best *feasible* target, ``None`` when
+    no trial is feasible (the proposal then maximises the probability of
+    feasibility alone, Gelbart et al. 2014); the anchors are the feasible trials
+    by target, then the others by how far they break the constraints.
+    """
+    if data.slack.shape[1] == 0:
+        return float(y.min()), data.x[np.argsort(y, kind="stable")[:5]]
+    best = float(y[data.feasible].min()) if data.feasible.any() else None
+    return best, data.x[np.lexsort((y, _violation(data.slack[: len(y)])))[:5]]
+
+
+def _slack(constraint: Constraint, record: TrialRecord) -> float:
+    """``sign * (value - bound)``, feasible when ``<= 0``; ``nan`` when the final value is missing or not finite."""
+    value = record.last(constraint.metric)
+    if not math.isfinite(value):
+        return math.nan
+    sign = 1.0 if constraint.op in ("<=", "<") else -1.0
+    return sign * (value - constraint.bound)
+
+
+def _violation(slack: np.ndarray) -> np.ndarray:
+    """How far each row breaks its constraints: the positive slacks in units of each column's spread
+    (``inf`` for a missing value)."""
+    finite = np.where(np.isfinite(slack), slack, np.nan)
+    spread = np.nanstd(finite, axis=0) if len(slack) else np.ones(slack.shape[1])
+    spread = np.where(spread > 0, spread, 1.0)
+    excess = np.where(np.isfinite(slack), np.maximum(slack, 0.0), np.inf) / spread
+    return excess.sum(axis=1)
 
 
 def _warp(loss: np.ndarray) -> np.ndarray:

@@ -52,6 +52,8 @@ class GridParameterSampling(Sampler):
     - ``max_total_runs`` below :meth:`max_trials` cuts the grid short: the
       first ``max_total_runs`` points are run.
     - Repeated ``choice`` options are one grid point.
+    - The sweep's constraints and objectives (``self.task``) are ignored: the
+      order does not depend on any metric.
 
     Examples
     --------

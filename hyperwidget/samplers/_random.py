@@ -61,6 +61,8 @@ class RandomParameterSampling(Sampler):
     finish, and resuming from the stored history continues it exactly.
     Random sampling can propose a configuration twice over a finite space
     (as HyperDrive's does); use :class:`GridParameterSampling` to enumerate.
+    The sweep's constraints and extra objectives (``self.task``) are ignored:
+    the proposals do not depend on any metric.
 
     Examples
     --------

@@ -21,6 +21,7 @@ time of a proposal. The measurements behind these numbers are in
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from scipy.special import erfcx, log_ndtr
@@ -78,7 +79,7 @@ def negative_lower_bound(gp: GaussianProcess, xs: np.ndarray, beta: float) -> np
 def optimize_acquisition(
     gp: GaussianProcess,
     encoder: Encoder,
-    best: float,
+    best: float | None,
     anchors: np.ndarray,
     rng: np.random.Generator,
     taken: np.ndarray | None = None,
@@ -88,13 +89,15 @@ def optimize_acquisition(
     n_steps: int = 32,
     ucb: float | None = None,
     avoid: np.ndarray | None = None,
+    log_feasibility: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
     """The cube point with the largest acquisition value found within a fixed budget.
 
     Parameters
     ----------
     gp, encoder, best
-        The model, the space's encoder and the incumbent target value.
+        The model, the space's encoder and the incumbent target value
+        (``None`` when no trial is feasible: only ``log_feasibility`` counts).
     anchors : ndarray
         Good observed points (best first); the search also perturbs them.
     rng : numpy.random.Generator
@@ -113,12 +116,24 @@ def optimize_acquisition(
         concurrent proposals spread out even when the believer's fantasy
         leaves the acquisition's peak where it was (it does once the model is
         sure of a basin).
+    log_feasibility : callable, optional
+        The log probability that a point meets the constraints (log PoF),
+        added to the acquisition: log EI + log PoF is the log of EI x PoF
+        (Gardner et al. 2014); the bound plus log PoF is the log of
+        ``exp(bound) x PoF``. With ``best=None`` log PoF alone is maximised.
     """
 
+    def objective_term(xs: np.ndarray) -> np.ndarray:
+        if ucb is not None:
+            return negative_lower_bound(gp, xs, ucb)
+        if best is None:
+            return np.zeros(len(xs))
+        return log_expected_improvement(gp, xs, best)
+
     def raw(xs: np.ndarray) -> np.ndarray:
-        if ucb is None:
-            return log_expected_improvement(gp, xs, best)
-        return negative_lower_bound(gp, xs, ucb)
+        if log_feasibility is None:
+            return objective_term(xs)
+        return objective_term(xs) + log_feasibility(xs)
 
     def acquisition(xs: np.ndarray) -> np.ndarray:
         score = raw(xs)
