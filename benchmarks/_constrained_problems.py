@@ -198,7 +198,7 @@ def welded_beam(x: np.ndarray) -> tuple[float, tuple[float, ...]]:
 
 # -- the real task: a model-size bound -----------------------------------------------------------
 TABLES = Path(__file__).resolve().parent / "results" / "tables"
-HGB_LEAF_BUDGET = 200
+HGB_LEAF_BUDGET = 50
 #: The task's space: four integers, each the base-2 logarithm of a setting (a grid of 600 configurations).
 HGB_SPACE = {
     "log2_learning_rate": quniform(-6, -1, 1),  # 1/64 .. 1/2

@@ -108,7 +108,7 @@ def run_all(
 
 
 def read_journal(journal: Path) -> list[dict[str, Any]]:
-    """Each (problem, method, seed)'s latest run in the journal, without failed runs."""
+    """Each (problem, method, seed)'s latest run in the journal (failed runs included, with their error)."""
     latest: dict[tuple[str, str, int], dict[str, Any]] = {}
     if journal.exists():
         for line in journal.read_text().splitlines():
@@ -277,3 +277,14 @@ def times_lines(times: Mapping[str, Mapping[str, float]], n_finished: int = 200)
     for label, t in times.items():
         lines.append(f"| {label} | {1000 * t['wall']:.0f} ms | {1000 * t['cpu']:.0f} ms |")
     return lines
+
+
+# -- output ---------------------------------------------------------------------------------------
+DRAFT_HEADING = "## README section (draft)"
+
+
+def write_report(path: Path, report: str) -> None:
+    """Write ``report`` to ``path``, keeping the hand-written README draft at the end of the old file."""
+    old = path.read_text() if path.exists() else ""
+    draft = old[old.index(DRAFT_HEADING) :] if DRAFT_HEADING in old else ""
+    path.write_text(report + ("\n" + draft if draft else ""))

@@ -53,6 +53,7 @@ from _task_bench import (
     read_journal,
     run_all,
     times_lines,
+    write_report,
 )
 
 METHODS = ["hw-bayesian", "hw-random", "optuna-tpe", "optuna-gp", "optuna-random"]
@@ -70,6 +71,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=HERE / "results", help="output folder")
     parser.add_argument("--note", default="", help="a paragraph printed under the report's title (e.g. provenance)")
     parser.add_argument("--report-only", action="store_true", help="rebuild the report from the journal")
+    parser.add_argument(
+        "--resume", action="store_true", help="skip the (problem, method, seed) runs already in the journal"
+    )
     parser.add_argument("--no-timing", action="store_true", help="skip timing the proposals")
     args = parser.parse_args(argv)
     if args.quick:
@@ -246,7 +250,11 @@ def main(argv: list[str] | None = None) -> None:
     if not args.report_only:
         seeds_of = {"optuna-gp": args.gp_seeds} if args.gp_seeds else {}
         print(f"hyperwidget commit {hyperwidget_commit()}", flush=True)
-        run_all(plan(names, args.methods or METHODS, args.seeds, seeds_of), catalogue.__getitem__, args.evals, journal)
+        tasks = plan(names, args.methods or METHODS, args.seeds, seeds_of)
+        if args.resume:
+            done = {(r["problem"], r["method"], r["seed"]) for r in read_journal(journal) if not r["error"]}
+            tasks = [t for t in tasks if t not in done]
+        run_all(tasks, catalogue.__getitem__, args.evals, journal)
     runs = read_journal(journal)
     problems = {n: catalogue[n] for n in catalogue if any(r["problem"] == n for r in runs)}
     methods = [m for m in METHODS if any(r["method"] == m for r in runs)]
@@ -255,7 +263,7 @@ def main(argv: list[str] | None = None) -> None:
     summary.update(machine=machine(), proposal_seconds=times, note=args.note, wall_seconds=time.time() - started)
     (args.out / f"{stem}.json").write_text(json.dumps(summary, indent=1))
     report = markdown(summary, times, args.note)
-    (args.out / f"{stem}.md").write_text(report)
+    write_report(args.out / f"{stem}.md", report)
     print(report)
 
 

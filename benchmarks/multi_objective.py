@@ -53,8 +53,11 @@ from _task_bench import (
     read_journal,
     run_all,
     times_lines,
+    write_report,
 )
 
+#: A method's median at a budget needs this many runs that long (``--gp-evals`` makes optuna-gp's shorter).
+MIN_SEEDS = 3
 METHODS = ["hw-bayesian", "hw-random", "optuna-tpe", "optuna-gp", "optuna-nsga2", "optuna-random"]
 QUICK_PROBLEMS = ["zdt1-d4", "dtlz2-m3-d6"]
 
@@ -63,6 +66,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=10, help="seeds 0..n-1 per (problem, method) (default 10)")
     parser.add_argument("--gp-seeds", type=int, help="fewer seeds for optuna-gp, the slowest method")
+    parser.add_argument("--gp-evals", type=int, help="fewer evaluations for optuna-gp's runs")
     parser.add_argument("--evals", type=int, default=100, help="evaluations per run (default 100)")
     parser.add_argument(
         "--checkpoints", type=int, nargs="*", default=[50, 100], help="evaluation counts scored (default 50 100)"
@@ -73,6 +77,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=HERE / "results", help="output folder")
     parser.add_argument("--note", default="", help="a paragraph printed under the report's title (e.g. provenance)")
     parser.add_argument("--report-only", action="store_true", help="rebuild the report from the journal")
+    parser.add_argument(
+        "--resume", action="store_true", help="skip the (problem, method, seed) runs already in the journal"
+    )
     parser.add_argument("--no-timing", action="store_true", help="skip timing the proposals")
     parser.add_argument("--timing", action="store_true", help="only time the proposals (no runs, no report)")
     args = parser.parse_args(argv)
@@ -91,7 +98,7 @@ def hypervolumes(runs: list[dict[str, Any]], problems: dict[str, Any], evals: in
             problem = problems[run["problem"]]
             points = np.array(run["values"][:evals])[:, : len(problem.reference)]
             table[run["problem"]].setdefault(run["method"], []).append(hypervolume(points, problem.reference))
-    return table
+    return {p: {m: v for m, v in by.items() if len(v) >= MIN_SEEDS} for p, by in table.items()}
 
 
 def summarise(runs: list[dict[str, Any]], problems: dict[str, Any], methods: list[str], checkpoints: list[int]) -> dict:
@@ -140,7 +147,8 @@ PROTOCOL = (
     "50, so 100 evaluations are its first two generations). A run's hypervolume at n evaluations is that of "
     "its first n points (exact, against the problem's fixed reference point); a problem's ranks compare the "
     "methods' median hypervolumes over seeds (ties share the mean rank). 'front' is the hypervolume of the "
-    "problem's true Pareto front (for mlp-digits, of the grid's own front): the most any run can reach."
+    "problem's true Pareto front (for mlp-digits, of the grid's own front): the most any run can reach. "
+    f"A method is shown at a budget when at least {MIN_SEEDS} of its runs were that long."
 )
 
 
@@ -244,7 +252,13 @@ def main(argv: list[str] | None = None) -> None:
     if not args.report_only:
         seeds_of = {"optuna-gp": args.gp_seeds} if args.gp_seeds else {}
         print(f"hyperwidget commit {hyperwidget_commit()}", flush=True)
-        run_all(plan(names, args.methods or METHODS, args.seeds, seeds_of), catalogue.__getitem__, args.evals, journal)
+        tasks = plan(names, args.methods or METHODS, args.seeds, seeds_of)
+        if args.resume:
+            done = {(r["problem"], r["method"], r["seed"]) for r in read_journal(journal) if not r["error"]}
+            tasks = [t for t in tasks if t not in done]
+        short = [t for t in tasks if args.gp_evals and t[1] == "optuna-gp"]
+        run_all([t for t in tasks if t not in short], catalogue.__getitem__, args.evals, journal)
+        run_all(short, catalogue.__getitem__, args.gp_evals or args.evals, journal)
     runs = read_journal(journal)
     problems = {n: catalogue[n] for n in catalogue if any(r["problem"] == n for r in runs)}
     methods = [m for m in METHODS if any(r["method"] == m for r in runs)]
@@ -254,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
     summary.update(machine=machine(), proposal_seconds=times, note=args.note, wall_seconds=time.time() - started)
     (args.out / f"{stem}.json").write_text(json.dumps(summary, indent=1))
     report = markdown(summary, times, args.note)
-    (args.out / f"{stem}.md").write_text(report)
+    write_report(args.out / f"{stem}.md", report)
     print(report)
 
 
