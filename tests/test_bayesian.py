@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from scipy.stats import binomtest
+from scipy.stats import binomtest, skew
 
 from hyperwidget.errors import SweepConfigError
 from hyperwidget.samplers import BayesianParameterSampling, RandomParameterSampling, sampler_from_json
@@ -451,6 +451,21 @@ def test_constraint_data_follows_the_documented_rules() -> None:
     from hyperwidget.samplers._gp.constraints import worst_for_missing
 
     np.testing.assert_allclose(worst_for_missing(data.slack[:, 0]), [-1.0, 2.0, 2.0, -4.0, 2.0])
+
+
+def test_a_constraint_bound_is_warped_with_its_values() -> None:
+    """A heavy-tailed metric is warped (its bound with it, so feasibility is unchanged); an even one is not."""
+    from hyperwidget.samplers._gp.warping import warp_with_threshold
+
+    rng = np.random.default_rng(0)
+    heavy = np.exp(6 * rng.random(40))  # a latency over orders of magnitude, bound 50
+    warped, bound = warp_with_threshold(heavy, 50.0)
+    np.testing.assert_array_equal(warped <= bound, heavy <= 50.0)
+    assert abs(skew(warped)) < 0.5 * skew(heavy), (skew(warped), skew(heavy))  # the tail is pulled in
+    even = rng.random(40)
+    plain, plain_bound = warp_with_threshold(even, 0.5)
+    np.testing.assert_allclose(plain, (even - even.mean()) / even.std())
+    assert math.isclose(plain_bound, (0.5 - even.mean()) / even.std())
 
 
 def test_nan_failed_and_running_trials_with_a_constraint_give_valid_spread_proposals() -> None:

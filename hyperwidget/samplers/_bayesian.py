@@ -103,14 +103,18 @@ class BayesianParameterSampling(Sampler):
     sweep's ``constraints``, e.g. ``"latency <= 5"``): one more GP per
     constrained metric, fitted on the final values of the finished trials (a
     trial that failed or never logged the metric counts as the worst value
-    seen), gives the probability that a point is feasible, and its log is added
-    to the acquisition: log EI x PoF (Gardner et al. 2014), and the bound plus
-    log PoF on the exploratory proposals. The EI incumbent is the best
-    *feasible* trial; while no trial is feasible, proposals maximise the
-    probability of feasibility alone (Gelbart et al. 2014). Infeasible trials
+    seen), gives the probability that a point is feasible (PoF), and its log
+    is added to the acquisition: ``log(EI x PoF)`` (Gardner et al. 2014), and
+    the bound plus ``log PoF`` on the exploratory proposals. The EI incumbent
+    is the best *feasible* trial; while no trial is feasible, proposals
+    maximise the PoF alone (Gelbart et al. 2014). Infeasible trials
     still train the objective's GP. A constraint whose metric no trial has
-    logged yet is left out until one does. Each constraint's GP conditions on
-    at most 100 trials (those nearest the bound and a spread of the others).
+    logged yet is left out until one does. A constraint's values are warped
+    like the targets (below) when that fits them clearly better, e.g. a
+    latency spanning orders of magnitude; its GP is fitted on at most 50
+    trials and conditions on at most 100 (those nearest the bound and a
+    spread of the others), so a constraint costs less than half as much as
+    the objective's model.
 
     **Several objectives** (``self.task.objectives``, two or more): ParEGO
     (Knowles 2006). Each proposal draws a weight vector uniformly from the
@@ -230,10 +234,11 @@ class BayesianParameterSampling(Sampler):
         when ``explore``; with constraints, plus the log probability of feasibility."""
         from hyperwidget.samplers._gp.acquisition import optimize_acquisition, ucb_beta
         from hyperwidget.samplers._gp.gp import GaussianProcess, fit_hyperparameters, subset
+        from hyperwidget.samplers._gp.warping import warp
 
         encoder = self.encoder
         x, failed, pending = data.x, data.failed, data.pending
-        y = _warp(loss)
+        y = warp(loss)
         x_all = np.vstack([x, failed]) if len(failed) else x
         y_all = np.r_[y, np.full(len(failed), y.max())]
         taken = np.vstack([x_all, pending]) if len(pending) else x_all
@@ -289,46 +294,33 @@ class BayesianParameterSampling(Sampler):
         constraints: Sequence[Constraint] = (),
     ) -> TrainingData:
         """The history as cube points, losses, slacks and feasibility (the rules of the class Notes)."""
-        d, m = self.space.dims, len(objectives)
-        rows: dict[str, list[np.ndarray]] = {"scored": [], "failed": [], "pending": []}
-        losses: list[list[float]] = []
-        finished: list[TrialRecord] = []  # scored, then failed: the rows of the constraints' model
-        failed_records: list[TrialRecord] = []
+        scored: list[tuple[np.ndarray, TrialRecord]] = []
+        failed: list[tuple[np.ndarray, TrialRecord]] = []
+        pending: list[np.ndarray] = []
         for record in history:
             row = self._encode(record)
             if row is None:
                 continue
             status = record.status
             if not status.is_finished:
-                rows["pending"].append(row)
-                continue
-            values = [record.last(name) if status in _VALUE_STATES else math.nan for name, _ in objectives]
-            if all(math.isfinite(v) for v in values):
-                rows["scored"].append(row)
-                losses.append([goal.sign() * v for v, (_, goal) in zip(values, objectives, strict=True)])
-                finished.append(record)
+                pending.append(row)
+            elif status in _VALUE_STATES and all(math.isfinite(record.last(name)) for name, _ in objectives):
+                scored.append((row, record))
             elif status in _FAILURE_STATES or status in (TrialStatus.COMPLETED, TrialStatus.TIMED_OUT):
-                rows["failed"].append(row)
-                failed_records.append(record)
-
-        def stack(found: list[np.ndarray]) -> np.ndarray:
-            return np.array(found, dtype=float).reshape(len(found), d)
-
-        finished += failed_records
-        slack = np.array([[_slack(c, r) for c in constraints] for r in finished], dtype=float)
-        slack = slack.reshape(len(finished), len(constraints))
-        observed = np.isfinite(slack).any(axis=0)  # a metric no trial has logged yet cannot be modelled
-        modelled = [c for c, keep in zip(constraints, observed, strict=True) if keep]
-        n = len(rows["scored"])
-        feasible = np.array([all(c.satisfied_by(r) for c in modelled) for r in finished[:n]], dtype=bool)
+                failed.append((row, record))
+        losses = [[goal.sign() * record.last(name) for name, goal in objectives] for _, record in scored]
+        slack, feasible = _constraint_columns([r for _, r in scored], [r for _, r in failed], constraints)
         return TrainingData(
-            x=stack(rows["scored"]),
-            losses=np.array(losses, dtype=float).reshape(n, m),
-            failed=stack(rows["failed"]),
-            pending=stack(rows["pending"]),
-            slack=slack[:, observed],
+            x=self._stack([row for row, _ in scored]),
+            losses=np.array(losses, dtype=float).reshape(len(scored), len(objectives)),
+            failed=self._stack([row for row, _ in failed]),
+            pending=self._stack(pending),
+            slack=slack,
             feasible=feasible,
         )
+
+    def _stack(self, rows: list[np.ndarray]) -> np.ndarray:
+        return np.array(rows, dtype=float).reshape(len(rows), self.space.dims)
 
     def _encode(self, record: TrialRecord) -> np.ndarray | None:
         """The cube point of a record's parameters (memoised per record id), or None if not in the space."""
@@ -391,7 +383,21 @@ def _incumbent_and_anchors(data: TrainingData, y: np.ndarray) -> tuple[float | N
     if data.slack.shape[1] == 0:
         return float(y.min()), data.x[np.argsort(y, kind="stable")[:5]]
     best = float(y[data.feasible].min()) if data.feasible.any() else None
-    return best, data.x[np.lexsort((y, _violation(data.slack[: len(y)])))[:5]]
+    return best, data.x[np.lexsort((y, _violation(data.slack)[: len(y)]))[:5]]
+
+
+def _constraint_columns(
+    scored: Sequence[TrialRecord], failed: Sequence[TrialRecord], constraints: Sequence[Constraint]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The slacks of the scored then the failed trials, for the constraints some trial has logged
+    (a metric no trial has logged yet cannot be modelled), and which scored trials meet them."""
+    records = [*scored, *failed]
+    slack = np.array([[_slack(c, r) for c in constraints] for r in records], dtype=float)
+    slack = slack.reshape(len(records), len(constraints))
+    observed = np.isfinite(slack).any(axis=0)
+    modelled = [c for c, keep in zip(constraints, observed, strict=True) if keep]
+    feasible = np.array([all(c.satisfied_by(r) for c in modelled) for r in scored], dtype=bool)
+    return slack[:, observed], feasible
 
 
 def _slack(constraint: Constraint, record: TrialRecord) -> float:
@@ -405,44 +411,9 @@ def _slack(constraint: Constraint, record: TrialRecord) -> float:
 
 def _violation(slack: np.ndarray) -> np.ndarray:
     """How far each row breaks its constraints: the positive slacks in units of each column's spread
-    (``inf`` for a missing value)."""
-    finite = np.where(np.isfinite(slack), slack, np.nan)
-    spread = np.nanstd(finite, axis=0) if len(slack) else np.ones(slack.shape[1])
+    (``inf`` for a missing value). Every column has a finite value."""
+    finite = np.isfinite(slack)
+    spread = np.array([np.std(column[ok]) for column, ok in zip(slack.T, finite.T, strict=True)])
     spread = np.where(spread > 0, spread, 1.0)
-    excess = np.where(np.isfinite(slack), np.maximum(slack, 0.0), np.inf) / spread
+    excess = np.where(finite, np.maximum(slack, 0.0), np.inf) / spread
     return excess.sum(axis=1)
-
-
-def _warp(loss: np.ndarray) -> np.ndarray:
-    """Standardise, Yeo-Johnson transform and standardise again (lower is still better).
-
-    The transform's ``lambda`` maximises the Gaussian likelihood over a grid of
-    81 values in [-2, 2], vectorised (in place of ``scipy.stats.yeojohnson``'s
-    bounded search, which is much slower).
-    """
-    y = _standardise(loss)
-    if np.ptp(y) == 0 or len(y) < 3:
-        return y
-    lambdas = np.linspace(-2.0, 2.0, 81)[:, None]
-    candidates = _yeo_johnson(y[None, :], lambdas)
-    variance = candidates.var(axis=1)
-    with np.errstate(divide="ignore"):
-        log_lik = -0.5 * len(y) * np.log(variance) + (lambdas[:, 0] - 1) * np.sum(np.sign(y) * np.log1p(np.abs(y)))
-    log_lik[~np.isfinite(log_lik)] = -np.inf
-    return _standardise(candidates[int(np.argmax(log_lik))])
-
-
-def _yeo_johnson(y: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """The Yeo-Johnson transform of ``y`` (1 x n) for every ``lam`` (k x 1)."""
-    pos = y >= 0
-    yp, yn = np.log1p(np.where(pos, y, 0.0)), np.log1p(np.where(pos, 0.0, -y))
-    lam_p = np.where(np.abs(lam) < 1e-8, 1.0, lam)
-    lam_n = np.where(np.abs(lam - 2) < 1e-8, 1.0, 2 - lam)
-    out_p = np.where(np.abs(lam) < 1e-8, yp, np.expm1(lam_p * yp) / lam_p)
-    out_n = np.where(np.abs(lam - 2) < 1e-8, -yn, -np.expm1(lam_n * yn) / lam_n)
-    return np.where(pos, out_p, out_n)
-
-
-def _standardise(y: np.ndarray) -> np.ndarray:
-    std = float(np.std(y))
-    return (y - np.mean(y)) / (std if std > 0 and math.isfinite(std) else 1.0)

@@ -15,22 +15,29 @@ import numpy as np
 from scipy.special import log_ndtr
 
 from hyperwidget.samplers._gp.gp import GaussianProcess, fit_hyperparameters, subset
+from hyperwidget.samplers._gp.warping import warp_with_threshold
+
+#: Points the hyperparameter fit of a constraint's GP uses at most (its posterior may use more).
+FIT_POINTS = 50
 
 
 class _SlackModel:
-    """A GP of one standardised slack, with the feasibility threshold in the same units."""
+    """A GP of one warped slack (:mod:`.warping`), with the feasibility threshold mapped alike."""
 
     def __init__(self, x: np.ndarray, slack: np.ndarray, is_cat: np.ndarray, maxiter: int, max_points: int) -> None:
-        center, scale = float(np.mean(slack)), float(np.std(slack))
-        scale = scale if scale > 0 else 1.0
-        y = (slack - center) / scale
-        self.threshold = -center / scale
-        if len(y) > max_points:
-            # The half nearest the threshold (they draw the boundary) and an even spread of the others.
-            keep, _ = subset(np.arange(len(y)), np.abs(y - self.threshold), max_points)
-            x, y = x[keep], y[keep]
-        hyper = fit_hyperparameters(x, y, is_cat, maxiter=maxiter)
+        y, self.threshold = warp_with_threshold(slack, 0.0)
+        x, y = self._near_threshold(x, y, max_points)
+        fit_x, fit_y = self._near_threshold(x, y, FIT_POINTS)
+        hyper = fit_hyperparameters(fit_x, fit_y, is_cat, maxiter=maxiter, max_points=FIT_POINTS)
         self.gp = GaussianProcess(x, y, is_cat, hyper)
+
+    def _near_threshold(self, x: np.ndarray, y: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """At most ``size`` points: the half nearest the threshold (they draw the boundary), and an
+        even spread of the others."""
+        if len(y) <= size:
+            return x, y
+        keep, _ = subset(np.arange(len(y)), np.abs(y - self.threshold), size)
+        return x[keep], y[keep]
 
     def log_probability(self, xs: np.ndarray) -> np.ndarray:
         mean, var = self.gp.predict(xs)
