@@ -208,7 +208,7 @@ def half_lines(summary: Mapping[str, Any], methods: Sequence[str], label: str) -
     n = len(summary["problems"])
     ranked = sorted(summary["mean_rank"], key=lambda m: summary["mean_rank"][m])
     lines = [
-        f"Mean rank on the {label} ({n} problems): "
+        f"Mean rank over {label} ({n} problems): "
         + ", ".join(f"{m} {summary['mean_rank'][m]:.2f}" for m in ranked)
         + ".",
         "",
@@ -218,7 +218,11 @@ def half_lines(summary: Mapping[str, Any], methods: Sequence[str], label: str) -
         ),
         "",
         f"{OURS} against each peer (problems where its median is better / equal / worse): "
-        + "; ".join(f"{peer} {v['wins']}/{v['ties']}/{v['losses']}" for peer, v in summary["versus"].items())
+        + "; ".join(
+            f"{peer} {v['wins']}/{v['ties']}/{v['losses']}"
+            for peer, v in summary["versus"].items()
+            if v["wins"] + v["ties"] + v["losses"]
+        )
         + ".",
     ]
     return lines

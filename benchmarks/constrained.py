@@ -188,10 +188,10 @@ def markdown(summary: dict, times: dict | None, note: str) -> str:
         *_problem_lines(summary),
         "",
     ]
-    for half, label in ((TUNING, "tuning half"), (HELD_OUT, "held-out half")):
+    for half, label in ((TUNING, "the tuning half"), (HELD_OUT, "the held-out half")):
         problems = summary["halves"][half]["problems"]
         lines += [
-            f"## Median best feasible regret, {label} (lower is better; rank in parentheses)",
+            f"## Median best feasible regret on {label} (lower is better; rank in parentheses)",
             "",
             *median_table(summary["median_regret"], summary["ranks"], problems, methods, _fmt),
             "",

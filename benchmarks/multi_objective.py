@@ -188,10 +188,10 @@ def markdown(summary: dict, times: dict | None, note: str) -> str:
     front = {p: _fmt(p, v["best_hv"]) for p, v in summary["problems"].items()}
     for evals in summary["checkpoints"]:
         budget = summary["by_budget"][str(evals)]
-        for half, label in ((TUNING, "tuning half"), (HELD_OUT, "held-out half")):
+        for half, label in ((TUNING, "the tuning half"), (HELD_OUT, "the held-out half")):
             problems = budget["halves"][half]["problems"]
             lines += [
-                f"## Median hypervolume at {evals} evaluations, {label} (higher is better; rank in parentheses)",
+                f"## Median hypervolume at {evals} evaluations on {label} (higher is better; rank in parentheses)",
                 "",
                 *median_table(budget["median_hypervolume"], budget["ranks"], problems, methods, _fmt, front, "front"),
                 "",
