@@ -228,6 +228,18 @@ def half_lines(summary: Mapping[str, Any], methods: Sequence[str], label: str) -
     return lines
 
 
+def seeds_text(counts: Mapping[str, Mapping[str, int]]) -> str:
+    """How many seeds each method's medians are over, e.g. ``hw-bayesian 10, optuna-gp 5-10``."""
+    per_method: dict[str, list[int]] = {}
+    for by in counts.values():
+        for method, n in by.items():
+            per_method.setdefault(method, []).append(n)
+    return ", ".join(
+        f"{m} {min(ns)}" if min(ns) == max(ns) else f"{m} {min(ns)}-{max(ns)} (by problem)"
+        for m, ns in per_method.items()
+    )
+
+
 # -- decision time --------------------------------------------------------------------------------
 def proposal_times(
     cases: Mapping[str, tuple[Any, Sequence[str], Sequence[str]]], n_finished: int = 200, repeats: int = 7

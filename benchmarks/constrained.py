@@ -52,6 +52,7 @@ from _task_bench import (
     ranks,
     read_journal,
     run_all,
+    seeds_text,
     times_lines,
     write_report,
 )
@@ -72,7 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--note", default="", help="a paragraph printed under the report's title (e.g. provenance)")
     parser.add_argument("--report-only", action="store_true", help="rebuild the report from the journal")
     parser.add_argument(
-        "--resume", action="store_true", help="skip the (problem, method, seed) runs already in the journal"
+        "--resume", action="store_true", help="skip the (problem, method, seed) runs the journal has, as long"
     )
     parser.add_argument("--no-timing", action="store_true", help="skip timing the proposals")
     args = parser.parse_args(argv)
@@ -116,6 +117,7 @@ def summarise(runs: list[dict[str, Any]], problems: dict[str, Any], methods: lis
         },
         "methods": methods,
         "seeds": {m: sorted({r["seed"] for r in runs if r["method"] == m}) for m in methods},
+        "seed_counts": {p: {m: len(v) for m, v in by.items()} for p, by in scores.items()},
         "regrets": scores,
         "median_regret": table,
         "ranks": rank_table,
@@ -168,8 +170,7 @@ def _feasible_lines(summary: dict) -> list[str]:
 
 def markdown(summary: dict, times: dict | None, note: str) -> str:
     methods = summary["methods"]
-    seeds = {m: len(s) for m, s in summary["seeds"].items()}
-    seed_text = ", ".join(f"{m} {n}" for m, n in seeds.items())
+    seed_text = seeds_text(summary["seed_counts"])
     n_all, n_best = len(summary["problems"]), len(summary["all"]["best"])
     lines = [
         "# Constrained benchmark",
@@ -227,7 +228,7 @@ def markdown(summary: dict, times: dict | None, note: str) -> str:
 def timing_cases() -> dict[str, tuple[Any, tuple[str, ...], tuple[str, ...]]]:
     problems = all_problems(include_tasks=False)
     return {
-        f"{name} (1 objective, {problems[name].n_constraints} constraints)": (
+        f"{name} (1 objective, {problems[name].n_constraints} constraint{'s' * (problems[name].n_constraints > 1)})": (
             problems[name],
             problems[name].objectives,
             problems[name].constraints,
@@ -252,7 +253,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"hyperwidget commit {hyperwidget_commit()}", flush=True)
         tasks = plan(names, args.methods or METHODS, args.seeds, seeds_of)
         if args.resume:
-            done = {(r["problem"], r["method"], r["seed"]) for r in read_journal(journal) if not r["error"]}
+            done = {
+                (r["problem"], r["method"], r["seed"])
+                for r in read_journal(journal)
+                if not r["error"] and len(r["values"]) >= args.evals
+            }
             tasks = [t for t in tasks if t not in done]
         run_all(tasks, catalogue.__getitem__, args.evals, journal)
     runs = read_journal(journal)

@@ -52,6 +52,7 @@ from _task_bench import (
     ranks,
     read_journal,
     run_all,
+    seeds_text,
     times_lines,
     write_report,
 )
@@ -78,7 +79,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--note", default="", help="a paragraph printed under the report's title (e.g. provenance)")
     parser.add_argument("--report-only", action="store_true", help="rebuild the report from the journal")
     parser.add_argument(
-        "--resume", action="store_true", help="skip the (problem, method, seed) runs already in the journal"
+        "--resume", action="store_true", help="skip the (problem, method, seed) runs the journal has, as long"
     )
     parser.add_argument("--no-timing", action="store_true", help="skip timing the proposals")
     parser.add_argument("--timing", action="store_true", help="only time the proposals (no runs, no report)")
@@ -126,6 +127,11 @@ def summarise(runs: list[dict[str, Any]], problems: dict[str, Any], methods: lis
         },
         "methods": methods,
         "seeds": {m: sorted({r["seed"] for r in runs if r["method"] == m}) for m in methods},
+        "seed_counts": {
+            f"{p} at {evals}": {m: len(v) for m, v in by.items()}
+            for evals in checkpoints
+            for p, by in by_budget[str(evals)]["hypervolumes"].items()
+        },
         "by_budget": by_budget,
         "mean_seconds_per_run": {
             m: float(np.mean([r["seconds"] for r in runs if r["method"] == m]))
@@ -166,7 +172,7 @@ def _problem_lines(summary: dict) -> list[str]:
 
 def markdown(summary: dict, times: dict | None, note: str) -> str:
     methods = summary["methods"]
-    seed_text = ", ".join(f"{m} {len(s)}" for m, s in summary["seeds"].items())
+    seed_text = seeds_text(summary["seed_counts"])
     n_all = len(summary["problems"])
     lines = [
         "# Multi-objective benchmark",
@@ -254,7 +260,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"hyperwidget commit {hyperwidget_commit()}", flush=True)
         tasks = plan(names, args.methods or METHODS, args.seeds, seeds_of)
         if args.resume:
-            done = {(r["problem"], r["method"], r["seed"]) for r in read_journal(journal) if not r["error"]}
+            done = {
+                (r["problem"], r["method"], r["seed"])
+                for r in read_journal(journal)
+                if not r["error"]
+                and len(r["values"]) >= (args.gp_evals or args.evals if r["method"] == "optuna-gp" else args.evals)
+            }
             tasks = [t for t in tasks if t not in done]
         short = [t for t in tasks if args.gp_evals and t[1] == "optuna-gp"]
         run_all([t for t in tasks if t not in short], catalogue.__getitem__, args.evals, journal)
