@@ -51,5 +51,22 @@ fi
 
 echo "== JavaScript tests (node --test)"
 node --test js/test/
-echo "== Python tests (pytest)"
-"$PYTHON" -m pytest "$@"
+if [ "$#" -gt 0 ]; then  # arguments (test files, -k, -m, ...): one plain pytest run of what they select
+    echo "== Python tests (pytest $*)"
+    "$PYTHON" -m pytest "$@"
+    exit
+fi
+# The whole suite in three passes; the script fails if any fails. First every test not marked `serial`, in two
+# processes (pytest-xdist; `loadgroup` keeps the tests of one `xdist_group` in one process, e.g. the two mypy runs
+# that share a cache). Then the `serial` ones, alone on the machine: the browser tests' frame-time bounds, and
+# the tests that kill workers or drivers and bound how long that takes.
+status=0
+echo "== Python tests not marked serial (pytest, two processes)"
+"$PYTHON" -m pytest -n 2 --dist loadgroup -m "not serial" || status=$?
+echo "== Python tests marked serial, but the browser tests (pytest, one process)"
+"$PYTHON" -m pytest -m serial --ignore=tests/browser || status=$?
+# The browser tests last, in a process of their own: run in one process before test_faults, they left its
+# Ctrl-C tests without their KeyboardInterrupt (the interrupt never reached the sweep), which they get alone.
+echo "== Browser tests (pytest, one process)"
+"$PYTHON" -m pytest -m serial tests/browser || status=$?
+exit "$status"

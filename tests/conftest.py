@@ -17,6 +17,14 @@ import pytest
 _ROOT = Path(__file__).resolve().parents[1]
 _entry_points_dir: str | None = None
 
+# One OpenMP thread for scikit-learn (and OpenBLAS, which reads it too) in this process and every process it
+# starts (trial workers, kernels, scripts); set before anything imports them. The tests fit models on a few
+# hundred rows, where a team of OpenMP threads costs more than the work: on two busy cores, spinning threads made
+# a 5-trial SweepSearchCV fit on iris ~15x slower. And under pytest-xdist two test processes share the two cores
+# (scikit-learn's own conftest limits each xdist worker's pools likewise). A test that needs wider pools sets them
+# with threadpoolctl (tests/test_engine.py does).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Make this checkout's MLflow entry points visible when the installed hyperwidget lacks them.

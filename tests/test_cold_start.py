@@ -13,6 +13,8 @@ import hyperwidget as hw
 from hyperwidget.notebook import _snapshot
 from hyperwidget.trial import TrialStatus
 
+pytestmark = pytest.mark.serial  # times trials to within a second: run alone (scripts/test.sh)
+
 
 def _kill_the_loky_pool() -> None:
     """Shut loky's reusable pool down, so that the next sweep starts fresh worker processes."""

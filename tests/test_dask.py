@@ -12,7 +12,7 @@ import hyperwidget as hw
 from hyperwidget import SweepConfigError
 
 distributed = pytest.importorskip("distributed")
-pytestmark = [pytest.mark.dask, pytest.mark.slow]
+pytestmark = [pytest.mark.dask, pytest.mark.slow, pytest.mark.serial]  # kills workers; wall-clock bounds
 
 
 @pytest.fixture(scope="module")

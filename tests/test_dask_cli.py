@@ -24,7 +24,7 @@ import hyperwidget as hw
 from hyperwidget.policies import BanditPolicy
 
 distributed = pytest.importorskip("distributed")
-pytestmark = [pytest.mark.dask, pytest.mark.slow]
+pytestmark = [pytest.mark.dask, pytest.mark.slow, pytest.mark.serial]  # kills workers; wall-clock bounds
 
 _DASK = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")
 

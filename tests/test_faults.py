@@ -16,6 +16,8 @@ import hyperwidget as hw
 from hyperwidget import engine
 from hyperwidget.samplers import Sampler
 
+pytestmark = pytest.mark.serial  # kills worker processes, with wall-clock bounds: run alone (scripts/test.sh)
+
 
 class Scripted(Sampler):
     """Proposes the given kinds in order (x grows with the index)."""

@@ -110,8 +110,11 @@ def _background_run(n: int, delay: float = 0.01) -> tuple[FakeRun, list]:
 
 
 def test_run_with_monitor_prints_progress_and_the_final_table_outside_jupyter(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # a terminal 100 columns wide (the width print_final_table assumes when it cannot tell; pytest-xdist's
+    # workers say COLUMNS=80), where the table's progress line fits on one line
+    monkeypatch.setenv("COLUMNS", "100")
     assert not live.widget_frontend_available()
     run, (start,) = _background_run(30)
     assert live.run_with_monitor(start) is run

@@ -323,6 +323,7 @@ HW_LOG_TRAIN = textwrap.dedent("""
 """)
 
 
+@pytest.mark.xdist_group("mlflow_server")  # one server for both, in one test process
 def test_a_script_logging_with_hw_log_and_mlflow_is_mirrored_to_the_mlflow_server_of_the_environment(
     mlflow_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -369,6 +370,7 @@ V2_TRAIN = textwrap.dedent("""
 """)
 
 
+@pytest.mark.xdist_group("mlflow_server")  # one server for both, in one test process
 def test_the_seed_v2_sweep_job_with_an_mlflow_script_mirrors_to_an_mlflow_server(
     mlflow_server: str, tmp_path: Path
 ) -> None:

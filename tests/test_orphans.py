@@ -21,6 +21,8 @@ import pytest
 import hyperwidget as hw
 from hyperwidget.results import SweepResults
 
+pytestmark = pytest.mark.serial  # kills drivers, with wall-clock bounds: run alone (scripts/test.sh)
+
 TESTS = str(Path(__file__).resolve().parent)
 GONE_WITHIN = 10.0
 

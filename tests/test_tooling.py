@@ -49,6 +49,7 @@ def test_ruff_format_is_applied() -> None:
     _check(result, "run `ruff format .`")
 
 
+@pytest.mark.xdist_group("mypy")  # with tests/test_init.py's mypy run, in one worker: they share the cache
 def test_mypy_passes() -> None:
     # The incremental cache lives in .mypy_cache (gitignored): a rerun takes seconds, a cold one under a minute.
     result = _run("mypy", "--no-color-output", "--no-error-summary", timeout=300)

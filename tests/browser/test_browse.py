@@ -31,7 +31,7 @@ from _lab import ARTIFACTS, REPO, XSS, Page, Server
 from hyperwidget.storage import SqliteStorage
 from hyperwidget.trial import TrialRecord, TrialStatus
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.browser, pytest.mark.serial, pytest.mark.timeout(300)]  # frame-time bounds
 
 HOSTILE = f"{XSS}&sweep"
 BROWSE = 'import hyperwidget as hw\nb = hw.browse("sweeps.db")\nb'

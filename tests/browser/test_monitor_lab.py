@@ -31,7 +31,7 @@ from _lab import (  # noqa: E402 - after the skips
     sample_rows_while_running,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.browser, pytest.mark.serial, pytest.mark.timeout(300)]  # frame-time bounds
 
 API_SWEEP = f"""\
 def objective(lr, name):

@@ -22,7 +22,7 @@ pytest.importorskip("playwright.sync_api")
 
 from _lab import ARTIFACTS, HUGE_SWEEP, REPO, SETUP, TIME_ACTION, XSS, Page, Server, median
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.browser, pytest.mark.serial, pytest.mark.timeout(300)]  # frame-time bounds
 
 #: 60 trials, 2 at a time; each logs 6 values with a step; the ones with lr > 0.85
 #: fail with an error naming their (possibly hostile) name; each writes one output file.

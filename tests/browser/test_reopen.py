@@ -21,7 +21,7 @@ pytest.importorskip("playwright.sync_api")
 
 from _lab import ARTIFACTS, CHROMIUM, SETUP, XSS, Page, Server  # noqa: E402 - after the skips
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.browser, pytest.mark.serial, pytest.mark.timeout(300)]  # frame-time bounds
 
 SAVE_WIDGET_STATE = {"@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings": {"saveState": True}}
 ERROR_LINE = "Error displaying widget"
