@@ -58,6 +58,13 @@ def _declared_entry_points(group: str) -> dict[str, str]:
     return dict(re.findall(r'^(\w+) = "([\w.:]+)"$', table, flags=re.MULTILINE))
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every browser test is ``serial`` too (scripts/test.sh runs them alone, last), marked or not."""
+    for item in items:
+        if item.get_closest_marker("browser") is not None or "tests/browser/" in item.nodeid:
+            item.add_marker(pytest.mark.serial)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _entry_points_dir is not None:
         shutil.rmtree(_entry_points_dir, ignore_errors=True)
