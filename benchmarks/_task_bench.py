@@ -10,6 +10,7 @@ the others'. Scores are computed from the stored metrics, never during the run.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -304,3 +305,52 @@ def write_report(path: Path, report: str) -> None:
     old = path.read_text() if path.exists() else ""
     draft = old[old.index(DRAFT_HEADING) :] if DRAFT_HEADING in old else ""
     path.write_text(report + ("\n" + draft if draft else ""))
+
+
+# -- command line ---------------------------------------------------------------------------------
+def common_arguments(parser: argparse.ArgumentParser, methods: Sequence[str], evals: int, quick: str) -> None:
+    """The options both benchmarks take (``quick`` describes what ``--quick`` runs)."""
+    add = parser.add_argument
+    add("--seeds", type=int, default=10, help="seeds 0..n-1 per (problem, method) (default 10)")
+    add("--gp-seeds", type=int, help="fewer seeds for optuna-gp, the slowest method")
+    add("--evals", type=int, default=evals, help=f"evaluations per run (default {evals})")
+    add("--problems", nargs="*", help="problem names (default: all)")
+    add("--methods", nargs="*", choices=methods, help="methods to run (default: all)")
+    add("--quick", action="store_true", help=f"{quick}, for development")
+    add("--out", type=Path, default=Path(__file__).resolve().parent / "results", help="output folder")
+    add("--note", default="", help="a paragraph printed under the report's title (e.g. provenance)")
+    add("--report-only", action="store_true", help="rebuild the report from the journal")
+    add("--resume", action="store_true", help="skip the (problem, method, seed) runs the journal has, as long")
+    add("--no-timing", action="store_true", help="skip timing the proposals")
+
+
+def chosen_problems(catalogue: Mapping[str, Any], names: Sequence[str] | None) -> list[str]:
+    """``names`` (all of ``catalogue`` when empty), refusing unknown ones."""
+    names = list(names or catalogue)
+    unknown = set(names) - set(catalogue)
+    if unknown:
+        raise SystemExit(f"unknown problems {sorted(unknown)}; choose from {', '.join(catalogue)}")
+    return names
+
+
+def without_finished(
+    tasks: Sequence[tuple[str, str, int]], journal: Path, evals_of: Callable[[str], int]
+) -> list[tuple[str, str, int]]:
+    """``tasks`` less those the journal holds a complete run of (``evals_of(method)`` evaluations, no error)."""
+    done = {
+        (r["problem"], r["method"], r["seed"])
+        for r in read_journal(journal)
+        if not r["error"] and len(r["values"]) >= evals_of(r["method"])
+    }
+    return [t for t in tasks if t not in done]
+
+
+def write_outputs(
+    out: Path, stem: str, summary: dict[str, Any], times: Any, note: str, started: float, markdown: Callable
+) -> None:
+    """Complete ``summary`` with the machine and timings, write ``<stem>.json`` and ``<stem>.md``, print the report."""
+    summary.update(machine=machine(), proposal_seconds=times, note=note, wall_seconds=time.time() - started)
+    (out / f"{stem}.json").write_text(json.dumps(summary, indent=1))
+    report = markdown(summary, times, note)
+    write_report(out / f"{stem}.md", report)
+    print(report)

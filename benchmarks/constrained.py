@@ -27,7 +27,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -41,10 +40,11 @@ import numpy as np
 from _constrained_problems import HELD_OUT, TUNING, all_problems
 from _task_bench import (
     OURS,
+    chosen_problems,
+    common_arguments,
     half_lines,
     half_summary,
     hyperwidget_commit,
-    machine,
     median_table,
     medians,
     plan,
@@ -54,7 +54,8 @@ from _task_bench import (
     run_all,
     seeds_text,
     times_lines,
-    write_report,
+    without_finished,
+    write_outputs,
 )
 
 METHODS = ["hw-bayesian", "hw-random", "optuna-tpe", "optuna-gp", "optuna-random"]
@@ -63,19 +64,7 @@ QUICK_PROBLEMS = ["gardner1", "gramacy", "spring"]
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, default=10, help="seeds 0..n-1 per (problem, method) (default 10)")
-    parser.add_argument("--gp-seeds", type=int, help="fewer seeds for optuna-gp, the slowest method")
-    parser.add_argument("--evals", type=int, default=50, help="evaluations per run (default 50)")
-    parser.add_argument("--problems", nargs="*", help="problem names (default: all)")
-    parser.add_argument("--methods", nargs="*", choices=METHODS, help="methods to run (default: all)")
-    parser.add_argument("--quick", action="store_true", help="2 seeds, 20 evaluations, 3 problems, for development")
-    parser.add_argument("--out", type=Path, default=HERE / "results", help="output folder")
-    parser.add_argument("--note", default="", help="a paragraph printed under the report's title (e.g. provenance)")
-    parser.add_argument("--report-only", action="store_true", help="rebuild the report from the journal")
-    parser.add_argument(
-        "--resume", action="store_true", help="skip the (problem, method, seed) runs the journal has, as long"
-    )
-    parser.add_argument("--no-timing", action="store_true", help="skip timing the proposals")
+    common_arguments(parser, METHODS, evals=50, quick="2 seeds, 20 evaluations, 3 problems")
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds, args.evals = min(args.seeds, 2), min(args.evals, 20)
@@ -255,33 +244,21 @@ def main(argv: list[str] | None = None) -> None:
     stem = "constrained_quick" if args.quick else "constrained"
     journal = args.out / f"{stem}.jsonl"
     catalogue = all_problems(include_tasks=not args.problems or "hgb-leaves" in args.problems)
-    names = args.problems or list(catalogue)
-    unknown = set(names) - set(catalogue)
-    if unknown:
-        raise SystemExit(f"unknown problems {sorted(unknown)}; choose from {', '.join(catalogue)}")
+    names = chosen_problems(catalogue, args.problems)
     started = time.time()
     if not args.report_only:
         seeds_of = {"optuna-gp": args.gp_seeds} if args.gp_seeds else {}
         print(f"hyperwidget commit {hyperwidget_commit()}", flush=True)
         tasks = plan(names, args.methods or METHODS, args.seeds, seeds_of)
         if args.resume:
-            done = {
-                (r["problem"], r["method"], r["seed"])
-                for r in read_journal(journal)
-                if not r["error"] and len(r["values"]) >= args.evals
-            }
-            tasks = [t for t in tasks if t not in done]
+            tasks = without_finished(tasks, journal, lambda method: args.evals)
         run_all(tasks, catalogue.__getitem__, args.evals, journal)
     runs = read_journal(journal)
     problems = {n: catalogue[n] for n in catalogue if any(r["problem"] == n for r in runs)}
     methods = [m for m in METHODS if any(r["method"] == m for r in runs)]
     summary = summarise(runs, problems, methods, args.evals)
     times = None if args.no_timing else proposal_times(timing_cases())
-    summary.update(machine=machine(), proposal_seconds=times, note=args.note, wall_seconds=time.time() - started)
-    (args.out / f"{stem}.json").write_text(json.dumps(summary, indent=1))
-    report = markdown(summary, times, args.note)
-    write_report(args.out / f"{stem}.md", report)
-    print(report)
+    write_outputs(args.out, stem, summary, times, args.note, started, markdown)
 
 
 if __name__ == "__main__":
