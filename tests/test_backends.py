@@ -241,19 +241,19 @@ def test_a_registered_backend_is_used_by_the_engine(monkeypatch: pytest.MonkeyPa
     try:
         run = hw.run_sweep(
             _stubborn,
-            {"duration": hw.choice(0.01, 0.5)},
+            {"duration": hw.choice(0.0, 1.5)},  # far on each side of the timeout: a loaded machine keeps them apart
             metric="duration",
             sampler="grid",
             backend="counted-threads",
             max_concurrent_runs=2,
-            trial_timeout=0.05,
+            trial_timeout=0.4,
             storage=None,
             monitor=False,
         )
     finally:
         BACKENDS.pop(_CountingThreads.name)
     assert run.config.backend == "counted-threads"
-    late = [t for t in run.trials if t.params["duration"] == 0.5]
+    late = [t for t in run.trials if t.params["duration"] == 1.5]
     assert [t.status for t in late] == [TrialStatus.TIMED_OUT] and _CountingThreads.interrupted == [late[0].id]
 
 

@@ -16,7 +16,8 @@ CELLS = [
     "                     max_concurrent_runs=2, storage=None, name='details')\n"
     "hw.RunDetails(run).show()",
     "run.wait(); print(run.status)",
-    "time.sleep(1.0)",
+    # The final table is written by a thread that watches the run: wait for it, however loaded the machine.
+    "import threading\n[t.join(30) for t in threading.enumerate() if t.name == 'hyperwidget-final-table']",
 ]
 
 
