@@ -643,7 +643,7 @@ class SweepEngine:
             if trial_id not in self._by_id:
                 raise KeyError(f"no trial {trial_id!r} in sweep {self.config.name!r}")
             record = self._get(trial_id)
-            if record.status is TrialStatus.PAUSED and trial_id not in self._inflight:
+            if record.status is TrialStatus.PAUSED:
                 self._finish(record, TrialStatus.STOPPED_EARLY, reason)
                 return
             if trial_id in self._pausing:  # the stop wins over the pause under way

@@ -205,7 +205,7 @@ _MAXIMIZE = Goal.MAXIMIZE
 
 
 _PLAIN = frozenset((str, int, bool, type(None)))  # JSON as they are, like finite floats
-_OPEN = (TrialStatus.QUEUED, TrialStatus.RUNNING)
+_OPEN = (TrialStatus.QUEUED, TrialStatus.RUNNING, TrialStatus.PAUSED)  # a paused trial may run again
 _ELIGIBLE = (TrialStatus.COMPLETED, TrialStatus.STOPPED_EARLY)  # may be on the Pareto front
 
 
