@@ -21,12 +21,13 @@ writes ``benchmarks/results/promotion.md``.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import multiprocessing
 import statistics
 import sys
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ def simulate_promotion(
     *,
     goal: Goal | str = "maximize",
     max_epochs: int | None = None,
+    stop_when: Callable[[Sequence[tuple[int, float]]], bool] | None = None,
 ) -> list[tuple[int, float]]:
     """Run a one-worker sweep driven by ``policy`` over learning curves; the trace of every epoch trained.
 
@@ -69,6 +71,9 @@ def simulate_promotion(
         Whether larger values are better (``"maximize"``, the default).
     max_epochs : int, optional
         A full training's epochs; default ``policy.max_resource``.
+    stop_when : callable, optional
+        Called with the trace after each epoch: ``True`` ends the sweep there
+        (e.g. once a target is reached and the epochs one reports on are spent).
 
     Returns
     -------
@@ -85,7 +90,8 @@ def simulate_promotion(
     records: list[TrialRecord] = []
     ids: dict[str, Hashable] = {}
     trace: list[tuple[int, float]] = []
-    while len(trace) < budget:
+    ended = stop_when or (lambda trace: False)
+    while len(trace) < budget and not (trace and ended(trace)):
         ranked = policy.promotable(records, _METRIC, goal)
         if ranked:
             record = ranked[0].replace(status=TrialStatus.RUNNING)
@@ -96,7 +102,9 @@ def simulate_promotion(
             record = TrialRecord(id=f"t{len(records)}", index=len(records), params={}, status=TrialStatus.RUNNING)
             ids[record.id] = config
             records.append(record)
-        records[record.index] = _train(policy, record, records, ids[record.id], train_curve, full, budget, trace, goal)
+        records[record.index] = _train(
+            policy, record, records, ids[record.id], train_curve, full, budget, trace, goal, ended
+        )
     return trace
 
 
@@ -110,6 +118,7 @@ def _train(
     budget: int,
     trace: list[tuple[int, float]],
     goal: Goal,
+    ended: Callable[[Sequence[tuple[int, float]]], bool],
 ) -> TrialRecord:
     """Train ``record`` epoch by epoch from where it is until it completes, is stopped, pauses or the budget ends."""
     while len(trace) < budget:
@@ -118,6 +127,8 @@ def _train(
         trace.append((len(trace) + 1, value))
         record = record.with_value(_METRIC, value)
         records[record.index] = record
+        if ended(trace):
+            break
         if epoch >= full:
             return record.replace(status=TrialStatus.COMPLETED)
         if policy.on_report(record, records, _METRIC, goal):
@@ -149,14 +160,25 @@ def run_seed(seed: int, n_trials: int, budget: int) -> list[dict[str, Any]]:
     bank = et.CurveBank(seed)
     target = max(max(bank.full_curve(i)) for i in range(n_trials))
     cap_epochs, cap_configs = n_trials * et.EPOCHS, 10 * n_trials
+    good = target * (1 - et.TOLERANCE)
+
+    def done(trace: Sequence[tuple[int, float]]) -> bool:  # as early_termination: target reached, budget spent
+        return trace[-1][0] >= budget and any(v >= good for _, v in trace)
+
     rows = []
     for label, make in methods(et.EPOCHS):
         trace = simulate_promotion(
-            make(), range(cap_configs), lambda i, e: bank.get(int(i), e)[0], cap_epochs, max_epochs=et.EPOCHS
+            make(),
+            range(cap_configs),
+            lambda i, e: bank.get(int(i), e)[0],
+            cap_epochs,
+            max_epochs=et.EPOCHS,
+            stop_when=done,
         )
-        hit = next((n for n, v in trace if v >= target * (1 - et.TOLERANCE)), math.inf)
+        hit = next((n for n, v in trace if v >= good), math.inf)
         best = max((v for n, v in trace if n <= budget), default=math.nan)
         rows.append({"method": label, "seed": seed, "epochs_to_target": hit, "best_at_budget": best})
+    print(json.dumps(rows), flush=True)
     print(f"seed {seed}: {time.perf_counter() - started:.0f} s", flush=True)
     return rows
 

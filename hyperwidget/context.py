@@ -17,6 +17,11 @@ submitted it. A thread with no trial of its own (started before the first trial,
 or by C code) logs to the trial running in this process, when exactly one runs.
 A thread that outlives its trial never writes into a later trial: its values
 are dropped with a warning (:meth:`Run.end`).
+
+A trial keeps its state across a pause (ASHA's promotion variant) with
+:meth:`Run.save_checkpoint` and :meth:`Run.load_checkpoint`: the latest
+checkpoint lives in the trial's folder, which a Dask trial's files travel
+back to and out from.
 """
 
 from __future__ import annotations

@@ -222,13 +222,14 @@ class SweepEngine:
         return False
 
     def _next_record(self) -> TrialRecord | None:
-        # Queued records go first: known points (points_to_evaluate, enqueue) and trials to run again;
+        # Promotions go first (a policy that pauses trials), then queued records: known points (points_to_evaluate, enqueue) and trials to run again;
         # they were counted in max_total_runs when queued. Then the sampler proposes, within the budget.
-        if self._requeue:
-            return self.records[self._requeue.pop(0)]
+        # A promotion goes first, as in ASHA: a paused trial that ranks resumes before any other trial starts.
         promoted = self._promoted()
         if promoted is not None:
             return self._resume(promoted)
+        if self._requeue:
+            return self.records[self._requeue.pop(0)]
         index = len(self.records)
         if index >= self.config.max_total_runs:
             return None

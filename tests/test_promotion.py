@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -297,3 +298,36 @@ def test_script_trials_pause_and_resume_in_their_own_process(tmp_path: Path, che
         x, n = trial.params["--x"], len(trial.series("acc"))
         assert list(trial.series("acc")) == pytest.approx([value_at(x, e) for e in range(1, n + 1)])
     assert any(len(t.series("acc")) > 1 for t in run.trials)  # promoted, resumed in a new process
+
+
+# -- the benchmark's simulation -------------------------------------------------------------------------------------
+
+
+def test_the_simulation_promotes_with_the_policy_s_own_decisions_and_spends_at_most_its_budget() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from _promotion import simulate_promotion
+
+    calls: list[tuple[int, int]] = []
+
+    def curve(config: Any, epoch: int) -> float:
+        calls.append((config, epoch))
+        return value_at(config / 10, epoch)
+
+    trace = simulate_promotion(_promotion(), range(1, 10), curve, budget=40)
+    assert [n for n, _ in trace] == list(range(1, len(trace) + 1)) and len(trace) <= 40
+    by_config: dict[int, list[int]] = {}
+    for config, epoch in calls:
+        by_config.setdefault(config, []).append(epoch)
+    assert all(epochs == list(range(1, len(epochs) + 1)) for epochs in by_config.values())  # resumed, never redone
+    # with no epoch budget, it is the sweep the sequential engine runs over the same stream of configurations
+    calls.clear()
+    simulate_promotion(_promotion(), range(1, 10), curve, budget=10_000)
+    simulated = [max(e for c, e in calls if c == config) for config in range(1, 10)]
+    run = hw.run_sweep(
+        checkpointed, SPACE, metric="acc", max_total_runs=9, backend="sequential", storage=None, monitor=False,
+        points_to_evaluate=[{"x": config / 10, "epochs": 9} for config in range(1, 10)], policy=_promotion(),
+    )  # fmt: skip
+    assert [len(t.series("acc")) for t in run.trials] == simulated == [1, 1, 3, 3, 9, 9, 9, 9, 9]
+    stopping = simulate_promotion(ASHAPolicy(max_resource=9), range(1, 10), curve, budget=40)
+    assert len(stopping) <= 40 and stopping != trace
+    assert simulate_promotion(_promotion(), range(1, 10), curve, budget=5) == trace[:5]
