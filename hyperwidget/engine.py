@@ -222,9 +222,9 @@ class SweepEngine:
         return False
 
     def _next_record(self) -> TrialRecord | None:
-        # Promotions go first (a policy that pauses trials), then queued records: known points (points_to_evaluate, enqueue) and trials to run again;
+        # A promotion goes first, as in ASHA: a paused trial that ranks resumes before any other trial starts (it
+        # is no new run). Then queued records: known points (points_to_evaluate, enqueue) and trials to run again;
         # they were counted in max_total_runs when queued. Then the sampler proposes, within the budget.
-        # A promotion goes first, as in ASHA: a paused trial that ranks resumes before any other trial starts.
         promoted = self._promoted()
         if promoted is not None:
             return self._resume(promoted)
