@@ -331,3 +331,16 @@ def test_the_simulation_promotes_with_the_policy_s_own_decisions_and_spends_at_m
     stopping = simulate_promotion(ASHAPolicy(max_resource=9), range(1, 10), curve, budget=40)
     assert len(stopping) <= 40 and stopping != trace
     assert simulate_promotion(_promotion(), range(1, 10), curve, budget=5) == trace[:5]
+
+
+def test_the_monitor_shows_a_paused_trial_as_not_finished_and_not_yet_in_the_best_so_far() -> None:
+    from hyperwidget.notebook import _snapshot
+
+    table = _snapshot.Table("acc", hw.Goal.MAXIMIZE)
+    paused = _record(0, [0.9])
+    done = _record(1, [0.5, 0.6], TrialStatus.COMPLETED)
+    rows = {row["id"]: row for row in table.update([paused, done])}
+    assert rows["t0"]["status"] == "Paused" and rows["t1"]["status"] == "Completed"
+    summary = table.summary("Running", None, None, (9, None))
+    assert summary["counts"] == {"Paused": 1, "Completed": 1} and summary["n_finished"] == 1
+    assert summary["best_id"] == "t1"  # a paused trial competes once it ends

@@ -89,11 +89,21 @@ class ASHAPolicy(EarlyTerminationPolicy):
     HyperDrive's ``evaluation_interval`` and ``delay_evaluation`` do not apply:
     the rungs are the evaluation points.
 
-    In the promotion variant nothing is stopped for its rank, so the sweep's
-    ``max_total_runs`` counts configurations (a promotion is no new run) and a
-    trial never promoted ends ``StoppedEarly`` with the reason ``"not promoted:
-    paused by ..."`` when the sweep ends; :func:`~hyperwidget.policies.replay`
-    replays only the stopping variant (a promotion changes which trials run).
+    In the promotion variant nothing is stopped for its rank. The sweep's
+    ``max_total_runs`` counts configurations (a promotion is no new run); a
+    resumed trial takes one of the ``max_concurrent_runs`` slots like any trial,
+    and ``trial_timeout`` applies to each of its runs. The sweep ends when no
+    trial may start and none can be promoted (it waits for the running ones,
+    which may pause and make one promotable); a trial still paused then was
+    never promoted and ends ``StoppedEarly`` with an error starting ``"not
+    promoted before the sweep ended; "``. A canceled sweep (stop button,
+    Ctrl-C, ``max_duration_minutes``, a killed process) leaves its trials
+    ``Paused`` in the sweep file, and ``resume_sweep`` promotes them from their
+    checkpoints, as it does the "not promoted" trials of a sweep resumed with
+    more ``max_total_runs``. A value that is not finite at a rung stops the
+    trial. :func:`~hyperwidget.policies.replay` replays only the stopping
+    variant (a promotion changes which trials run); see
+    ``benchmarks/_promotion.py`` for a simulation of this one.
     """
 
     name = "asha"
