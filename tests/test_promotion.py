@@ -344,3 +344,43 @@ def test_the_monitor_shows_a_paused_trial_as_not_finished_and_not_yet_in_the_bes
     summary = table.summary("Running", None, None, (9, None))
     assert summary["counts"] == {"Paused": 1, "Completed": 1} and summary["n_finished"] == 1
     assert summary["best_id"] == "t1"  # a paused trial competes once it ends
+
+
+_DRIVER = textwrap.dedent("""
+    import os, sys
+    sys.path.insert(0, {tests!r})
+    import hyperwidget as hw
+    from hyperwidget.policies import ASHAPolicy
+    from promoted import checkpointed
+
+    class DieAtThirdPause:
+        paused = set()
+        def on_trial_update(self, record):
+            if record.status.value == "Paused":
+                self.paused.add(record.id)
+                if len(self.paused) == 3:
+                    os._exit(0)  # the kernel dies mid-sweep
+
+    hw.run_sweep(checkpointed, {{"x": hw.uniform(0, 1), "epochs": 9}}, metric="acc", max_total_runs=9,
+                 backend="sequential", seed=1, storage="k.db", name="killed", monitor=False,
+                 policy=ASHAPolicy(max_resource=9, type="promotion"), observers=[DieAtThirdPause()])
+""")
+
+
+@pytest.mark.slow
+def test_after_the_driver_died_resume_sweep_promotes_the_paused_trials_from_their_checkpoints(tmp_path: Path) -> None:
+    import subprocess
+
+    driver = tmp_path / "driver.py"
+    driver.write_text(_DRIVER.format(tests=str(Path(__file__).resolve().parent)))
+    subprocess.run([sys.executable, str(driver)], check=True, cwd=tmp_path, timeout=120)
+    before = hw.load_sweep("killed", tmp_path / "k.db")
+    assert before.status == "Interrupted"
+    assert [t.status.value for t in before.trials] == ["Paused"] * 3
+    run = hw.resume_sweep("killed", checkpointed, tmp_path / "k.db", monitor=False)
+    assert run.status == "Completed"
+    _check_promotion_sweep(run)
+    first = next(t for t in run.trials if t.id == "killed_1")  # paused before the driver died, then promoted
+    assert len(first.series("acc")) == 3
+    (checkpoint,) = tmp_path.rglob("killed_1/checkpoints/object.pkl")
+    assert pickle.loads(checkpoint.read_bytes()) == {"epoch": 3, "starts": [0, 1]}
