@@ -198,6 +198,19 @@ def summary(rows: list[dict[str, Any]], labels: list[str]) -> str:
             f"| {label} | {len(reached)}/{len(mine)} | {statistics.median(hits):g} | "
             f"{statistics.fmean(best):.4f} | {statistics.median(best):.4f} |"
         )
+    lines.append("")
+    for family in ("ASHA", "Hyperband"):
+        stop = {r["seed"]: r for r in rows if r["method"].startswith(family) and r["method"].endswith("stopping")}
+        prom = {r["seed"]: r for r in rows if r["method"].startswith(family) and r["method"].endswith("promotion")}
+        pairs = [(prom[s]["epochs_to_target"], stop[s]["epochs_to_target"]) for s in sorted(stop)]
+        fewer, same = sum(p < q for p, q in pairs), sum(p == q for p, q in pairs)
+        better = sum(prom[s]["best_at_budget"] > stop[s]["best_at_budget"] for s in stop)
+        worse = sum(prom[s]["best_at_budget"] < stop[s]["best_at_budget"] for s in stop)
+        lines.append(
+            f"- {family}, promotion vs stopping, paired by seed: fewer epochs to target on {fewer}, as many on "
+            f"{same}, more on {len(pairs) - fewer - same} of {len(pairs)} seeds; best accuracy at budget higher on "
+            f"{better}, lower on {worse}."
+        )
     return "\n".join(lines)
 
 
