@@ -17,6 +17,11 @@ submitted it. A thread with no trial of its own (started before the first trial,
 or by C code) logs to the trial running in this process, when exactly one runs.
 A thread that outlives its trial never writes into a later trial: its values
 are dropped with a warning (:meth:`Run.end`).
+
+A trial keeps its state across a pause (ASHA's promotion variant) with
+:meth:`Run.save_checkpoint` and :meth:`Run.load_checkpoint`: the latest
+checkpoint lives in the trial's folder, which a Dask trial's files travel
+back to and out from.
 """
 
 from __future__ import annotations
@@ -26,7 +31,10 @@ import functools
 import json
 import numbers
 import os
+import pickle
+import shutil
 import sys
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Mapping
@@ -51,6 +59,18 @@ ENV_INPUT_PREFIX = "HYPERWIDGET_INPUT_"
 ENV_OUTPUT_DIR = "HYPERWIDGET_OUTPUT_DIR"
 #: The output folder of a run outside any sweep, relative to the working directory (Azure's ``./outputs``).
 OFFLINE_OUTPUT_DIR = "outputs"
+#: The folder of a trial's latest checkpoint, in its trial folder (``./checkpoints`` outside a sweep).
+CHECKPOINT_DIR = "checkpoints"
+_CHECKPOINT_META = "checkpoint.json"
+_CHECKPOINT_OBJECT = "object.pkl"
+#: The file, in a resumed trial's folder, holding how many values of each metric it had recorded (JSON):
+#: written by the worker for a script's process, which reads it at its start (see ``Run.resumed``).
+RESUME_FILE = ".hyperwidget-resume.json"
+
+
+def has_checkpoint(trial_folder: str | os.PathLike[str]) -> bool:
+    """Whether ``trial_folder`` holds a checkpoint saved with :meth:`Run.save_checkpoint`."""
+    return os.path.isfile(os.path.join(trial_folder, CHECKPOINT_DIR, _CHECKPOINT_META))
 
 
 class TabularDataset:
@@ -156,6 +176,7 @@ class Run:
         trial_id: str | None = None,
         params: Mapping[str, Any] | None = None,
         output_dir: str | os.PathLike[str] | None = None,
+        resumed: Mapping[str, int] | None = None,
     ) -> None:
         self._reporter = reporter
         self.id = trial_id or "offline"
@@ -166,6 +187,9 @@ class Run:
         self._lock = threading.Lock()  # a trial's threads log one at a time; end() waits for a log under way
         self._ended = False
         self._warned_ended = False
+        #: A resumed trial's recorded values per metric (``None``: its first start); see :attr:`resumed`.
+        self._resumed = dict(resumed) if resumed is not None else None
+        self._replayed: dict[str, int] = dict(resumed or {})  # values to drop: a restart re-logs them
 
     @classmethod
     def get_context(cls) -> Run:
@@ -211,6 +235,96 @@ class Run:
         """The trial's folder (it holds :attr:`output_dir`), not created; ``None`` outside a sweep."""
         return Path(self._output_dir).parent if self._output_dir is not None else None
 
+    # -- checkpoints ------------------------------------------------------------------------------
+    @property
+    def resumed(self) -> bool:
+        """True when this run resumes a paused trial (ASHA's promotion variant), ``False`` at its first start."""
+        return self._resumed is not None
+
+    def _checkpoint_dir(self) -> Path:
+        folder = self.trial_folder
+        return (folder if folder is not None else Path.cwd()) / CHECKPOINT_DIR
+
+    def save_checkpoint(self, state: Any) -> Path:
+        """Save the trial's state as its latest checkpoint; returns the checkpoint's folder.
+
+        ``state`` is any picklable object (pickled), or the path of a file or
+        folder (copied, e.g. a model file the training wrote). The checkpoint is
+        kept in the trial's folder (``<trial folder>/checkpoints``, replacing the
+        previous one: only the latest is kept); on a Dask worker it travels back
+        with the trial's files and out again when the trial resumes. Outside a
+        sweep it goes to ``./checkpoints``.
+
+        Save before logging the epoch's metric: a policy may pause the trial at
+        that ``log`` call (ASHA's promotion variant), and the trial resumes from
+        its latest checkpoint.
+
+        Examples
+        --------
+        >>> run = Run.get_context()
+        >>> state = run.load_checkpoint() or {"epoch": 0}  # doctest: +SKIP
+        >>> for epoch in range(state["epoch"] + 1, 31):  # doctest: +SKIP
+        ...     train_one_epoch(model)
+        ...     run.save_checkpoint({"epoch": epoch, "model": model.state_dict()})
+        ...     run.log("accuracy", evaluate(model))
+        """
+        target = self._checkpoint_dir()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(_fresh_dir(target.parent, ".checkpoint-new-"))
+        try:
+            if isinstance(state, (str, os.PathLike)) and os.path.exists(state):
+                source = Path(state)
+                meta = {"kind": "path", "name": source.name}
+                if source.is_dir():
+                    shutil.copytree(source, staging / source.name, symlinks=True)
+                else:
+                    shutil.copy2(source, staging / source.name)
+            else:
+                meta = {"kind": "object", "name": _CHECKPOINT_OBJECT}
+                with open(staging / _CHECKPOINT_OBJECT, "wb") as file:
+                    pickle.dump(state, file, protocol=pickle.HIGHEST_PROTOCOL)
+            (staging / _CHECKPOINT_META).write_text(json.dumps(meta))
+            _swap_in(staging, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return target
+
+    def load_checkpoint(self) -> Any:
+        """The state of the trial's latest checkpoint, or ``None`` at the trial's first start.
+
+        The pickled object, or, for a checkpoint saved from a path, the path of
+        the copied file or folder. Only a resumed trial (:attr:`resumed`, a
+        trial promoted by ASHA's promotion variant) finds a checkpoint; so does
+        nothing outside a sweep (``None``).
+
+        A resumed trial that loads no checkpoint restarts from the beginning: the
+        values it logs again are dropped, up to the number of values of each
+        metric it had recorded (its series goes on from where it paused, without
+        repeated values), and the sweep warns. One that loads a checkpoint logs
+        every value from there on.
+        """
+        if self._resumed is None:
+            return None
+        folder = self._checkpoint_dir()
+        try:
+            meta = json.loads((folder / _CHECKPOINT_META).read_text())
+        except (OSError, ValueError):
+            return None
+        self._replayed = {}  # it goes on from its checkpoint: every value it logs is new
+        path = folder / str(meta.get("name", _CHECKPOINT_OBJECT))
+        if meta.get("kind") == "path":
+            return path
+        with open(path, "rb") as file:
+            return pickle.load(file)  # noqa: S301  (the trial's own checkpoint, written by save_checkpoint)
+
+    def _replay(self, name: str) -> bool:
+        """Whether this value of ``name`` repeats one recorded before a restart (then it is dropped)."""
+        left = self._replayed.get(name, 0)
+        if left <= 0:
+            return False
+        self._replayed[name] = left - 1
+        return True
+
     def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
         """Log one value of metric ``name``; repeated calls build a series.
 
@@ -237,6 +351,8 @@ class Run:
             return
         self.check_stop()
         number, step = _as_float(name, value), _as_step(name, step)
+        if self._replayed and self._replay(str(name)):
+            return
         with self._lock:
             if self._ended:
                 self._warn_ended(name)
@@ -326,6 +442,31 @@ class Run:
     def get_hyperparameters(self) -> dict[str, Any]:
         """The hyperparameters of this trial (empty offline)."""
         return dict(self.params)
+
+
+def _fresh_dir(parent: Path, prefix: str) -> str:
+    return tempfile.mkdtemp(prefix=prefix, dir=parent)
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Make ``staging`` the folder ``target``, replacing the one there (never a moment with a half-written one)."""
+    retired = None
+    if target.exists():
+        retired = Path(_fresh_dir(target.parent, ".checkpoint-old-"))
+        os.replace(target, retired / "old")
+    os.replace(staging, target)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
+
+
+def save_checkpoint(state: Any) -> Path:
+    """Save the current trial's latest checkpoint (see :meth:`Run.save_checkpoint`)."""
+    return Run.get_context().save_checkpoint(state)
+
+
+def load_checkpoint() -> Any:
+    """The current trial's latest checkpoint, ``None`` at its first start (see :meth:`Run.load_checkpoint`)."""
+    return Run.get_context().load_checkpoint()
 
 
 def log(name: str, value: Any, step: int | None = None) -> None:
@@ -442,7 +583,15 @@ def _process_run_from_env() -> Run | None:
         return None
     reporter = _PipeReporter(int(os.environ[ENV_REPORT_FD]), int(os.environ[ENV_ACK_FD]))
     params = json.loads(os.environ.get(ENV_PARAMS, "{}"))
-    run = Run(reporter, os.environ.get(ENV_TRIAL_ID), params, output_dir=os.environ.get(ENV_OUTPUT_DIR))
+    output_dir = os.environ.get(ENV_OUTPUT_DIR)
+    resumed = None
+    if output_dir:
+        try:  # written by the worker when the trial resumes (see RESUME_FILE)
+            with open(os.path.join(os.path.dirname(output_dir), RESUME_FILE)) as file:
+                resumed = {str(k): int(v) for k, v in json.load(file).items()}
+        except (OSError, ValueError, AttributeError):
+            resumed = None
+    run = Run(reporter, os.environ.get(ENV_TRIAL_ID), params, output_dir=output_dir, resumed=resumed)
     previous_hook = sys.excepthook
 
     def quiet_stop(kind: type[BaseException], exc: BaseException, tb: Any) -> None:

@@ -23,16 +23,20 @@ from typing import TYPE_CHECKING, Any
 import cloudpickle
 
 from hyperwidget.config import SweepConfig
+from hyperwidget.context import CHECKPOINT_DIR, has_checkpoint
 from hyperwidget.errors import HyperwidgetWarning, SweepConfigError
 from hyperwidget.executor import (
     ENV_SHIPPED_BYTES,
+    LATER,
     Interruption,
+    Later,
     ShippedFiles,
     TrialExecutor,
     TrialOutcome,
     TrialTask,
     WorkerLost,
     backend_names,
+    collect_files,
     get_backend,
     register_local_host,
     restore_files,
@@ -53,6 +57,10 @@ logger = logging.getLogger("hyperwidget")
 #: Seconds a canceled or timed-out trial gets to reach its next ``log`` call before its worker is killed.
 GRACE_SECONDS = 2.0
 _MAX_ATTEMPTS = 3
+#: How the error of a trial paused by ASHA's promotion variant, and never promoted, begins once the sweep ended
+#: (status ``StoppedEarly``); a sweep resumed with a promotion policy makes such a trial ``Paused`` again.
+NOT_PROMOTED = "not promoted before the sweep ended; "
+_OPEN_RUNS = (TrialStatus.QUEUED, TrialStatus.RUNNING)
 
 
 class SweepEngine:
@@ -88,9 +96,13 @@ class SweepEngine:
         self._runs_root = str(runs_dir) if runs_dir is not None else None  # joined per trial without pathlib
         self.backend = get_backend(config.backend)
         self.lock = threading.RLock()
-        self.records: list[TrialRecord] = list(trials)
+        self.records: list[TrialRecord] = [self._reopened(r) for r in trials]
         self._by_id = {r.id: r.index for r in self.records}
-        self._requeue = [r.index for r in self.records if not r.status.is_finished]
+        # Paused trials wait for a promotion (see _promoted), not in this queue.
+        self._requeue = [r.index for r in self.records if r.status in _OPEN_RUNS]
+        self._pausing: set[str] = set()  # trials told to pause, not yet ended
+        self._resumes: dict[str, dict[str, int]] = {}  # promoted trials not yet handed out: their values per metric
+        self._warned_restart = False
         self._exhausted = False  # next_task said "nothing more": the executor asks no more (see enqueue)
         self._inflight: set[str] = set()
         self._lost: dict[str, float] = {}
@@ -122,6 +134,22 @@ class SweepEngine:
             self._queue_point(params)
 
     # -- records ------------------------------------------------------------------------------
+    def _reopened(self, record: TrialRecord) -> TrialRecord:
+        """A stored trial as this engine takes it: one paused and never promoted is ``Paused`` again.
+
+        That is, when this sweep's policy pauses trials (a resumed sweep of ASHA's
+        promotion variant): the trial may now be promoted from its checkpoint.
+        """
+        error = record.error or ""
+        if not (
+            self.config.policy.pauses and record.status is TrialStatus.STOPPED_EARLY and error.startswith(NOT_PROMOTED)
+        ):
+            return record
+        record = record.replace(status=TrialStatus.PAUSED, error=error[len(NOT_PROMOTED) :])
+        if self.storage is not None:
+            self.storage.save_trial(self.config.name, record)
+        return record
+
     def _get(self, trial_id: str) -> TrialRecord:
         return self.records[self._by_id[trial_id]]
 
@@ -162,18 +190,28 @@ class SweepEngine:
                 logger.exception("hyperwidget observer %r failed in %s", method, event)
 
     # -- handing out trials (called from joblib's dispatch thread) ---------------------------
-    def next_task(self) -> TrialTask | None:
-        """The next trial to run, or ``None`` when the sweep has nothing more to start."""
+    def next_task(self) -> TrialTask | Later | None:
+        """The next trial to run, or ``None`` when the sweep has nothing more to start.
+
+        ``LATER`` (a policy that pauses trials only): nothing to start now, but a
+        trial still running may pause and make one promotable; ask again later.
+        """
         with self.lock:
             if self.cancel_reason or self._out_of_time():
                 self._exhausted = True
                 return None
             record = self._next_record()
+            if record is None and self._may_promote_later():
+                return LATER
             self._exhausted = record is None
             if record is None:
                 return None
             self._inflight.add(record.id)
             return self._task(record)
+
+    def _may_promote_later(self) -> bool:
+        """Whether a trial in flight may yet pause (or end) and make a paused trial promotable."""
+        return self.config.policy.pauses and bool(self._inflight)
 
     def _out_of_time(self) -> bool:
         limit = self.config.max_duration_minutes
@@ -184,8 +222,12 @@ class SweepEngine:
         return False
 
     def _next_record(self) -> TrialRecord | None:
-        # Queued records go first: known points (points_to_evaluate, enqueue) and trials to run again;
+        # A promotion goes first, as in ASHA: a paused trial that ranks resumes before any other trial starts (it
+        # is no new run). Then queued records: known points (points_to_evaluate, enqueue) and trials to run again;
         # they were counted in max_total_runs when queued. Then the sampler proposes, within the budget.
+        promoted = self._promoted()
+        if promoted is not None:
+            return self._resume(promoted)
         if self._requeue:
             return self.records[self._requeue.pop(0)]
         index = len(self.records)
@@ -204,6 +246,75 @@ class SweepEngine:
         self._by_id[record.id] = index
         self._update(record)
         return record
+
+    # -- pausing and promoting (ASHA's promotion variant) ------------------------------------------
+    def _promoted(self) -> TrialRecord | None:
+        """The paused trial the policy promotes now, or ``None``; one whose end is not yet through is left."""
+        if not self.config.policy.pauses:
+            return None
+        try:
+            ranked = self.config.policy.promotable(self.records, self.config.metric, self.config.goal)
+        except Exception:
+            logger.exception(
+                "hyperwidget: policy %r failed to rank paused trials; none is promoted", self.config.policy
+            )
+            return None
+        return next((r for r in ranked if r.id not in self._inflight and r.status is TrialStatus.PAUSED), None)
+
+    def _resume(self, record: TrialRecord) -> TrialRecord:
+        """Queue a promoted trial again: same id, index and series; its task says it resumes (see :meth:`_task`).
+
+        A promotion is no new run: ``max_total_runs`` counts configurations. The
+        resumed trial takes a slot like any trial.
+        """
+        self._resumes[record.id] = {name: len(series) for name, series in record.metrics.items()}
+        if not has_checkpoint(self._trial_folder(record.id)):
+            self._warn_restart(record)
+        record = record.replace(status=TrialStatus.QUEUED, error=None, ended_at=None, worker=None)
+        self._update(record)
+        return record
+
+    def _trial_folder(self, trial_id: str) -> str:
+        """The trial's folder on this machine (where a worker elsewhere sends its files back)."""
+        root = self._runs_root if self._runs_root is not None else os.path.join(os.getcwd(), "hyperwidget_runs")
+        return os.path.join(root, trial_id)
+
+    def _warn_restart(self, record: TrialRecord) -> None:
+        """Warn once: a promoted trial with no checkpoint restarts from the beginning."""
+        logger.info("hyperwidget: trial %s has no checkpoint; promoted, it restarts from the beginning", record.id)
+        if self._warned_restart:
+            return
+        self._warned_restart = True
+        counts = ", ".join(f"{len(v)} of {k!r}" for k, v in record.metrics.items()) or "none"
+        warnings.warn(
+            f"trial {record.id} is promoted by {type(self.config.policy).__name__} but saved no checkpoint, so "
+            f"it restarts from the beginning; the values it logs again ({counts}) are not recorded twice. "
+            "Save its state with Run.get_context().save_checkpoint(state) before each log of the metric and "
+            "start from Run.get_context().load_checkpoint() (None at the first start).",
+            HyperwidgetWarning,
+            stacklevel=2,
+        )
+
+    def _pause(self, record: TrialRecord, reason: str) -> None:
+        """Record a trial that ended after the policy paused it: ``Paused``, until a promotion resumes it.
+
+        It stays in flight until its outcome is through (a Dask trial's files,
+        its checkpoint among them, come back with it).
+        """
+        self._pausing.discard(record.id)
+        self._stops.pop(record.id, None)
+        metrics = {name: tuple(series) for name, series in record.metrics.items()}
+        steps = {name: tuple(series) for name, series in record.steps.items()}
+        self._update(
+            record.replace(status=TrialStatus.PAUSED, error=reason, ended_at=time.time(), metrics=metrics, steps=steps)
+        )
+
+    def _end_paused(self) -> None:
+        """At the sweep's end, the trials still paused were never promoted: ``StoppedEarly``, said so."""
+        with self.lock:
+            for record in list(self.records):
+                if record.status is TrialStatus.PAUSED:
+                    self._finish(record, TrialStatus.STOPPED_EARLY, NOT_PROMOTED + (record.error or "paused"))
 
     def _queue_point(self, params: Mapping[str, Any]) -> TrialRecord:
         """Make a known configuration the next trial: a ``Queued`` record, stored, run before new proposals.
@@ -268,6 +379,7 @@ class SweepEngine:
         )
 
     def _task(self, record: TrialRecord) -> TrialTask:
+        resume = self._resumes.pop(record.id, None)
         return TrialTask(
             trial_id=record.id,
             params=dict(record.params),
@@ -281,7 +393,25 @@ class SweepEngine:
             dask_channel=getattr(self._server, "dask_channel", None),
             workdir=os.path.join(self._runs_root, record.id) if self._runs_root else None,
             ship_files_limit=shipped_bytes_limit() if self.backend.ships_files else None,
+            resume=resume,
+            inbound=self._checkpoint_files(record.id) if resume is not None and self.backend.ships_files else None,
         )
+
+    def _checkpoint_files(self, trial_id: str) -> ShippedFiles | None:
+        """A resumed trial's checkpoint, to go out to the Dask worker that resumes it (within the shipped limit)."""
+        folder = Path(self._trial_folder(trial_id), CHECKPOINT_DIR)
+        if self.runs_dir is None or not folder.is_dir():
+            return None
+        shipped = collect_files(folder, shipped_bytes_limit())
+        if shipped.left_behind:
+            warnings.warn(
+                f"trial {trial_id}: its checkpoint is larger than the {shipped_bytes_limit() / 2**20:g} MiB a trial's "
+                f"files may take to a Dask worker (${ENV_SHIPPED_BYTES}); it resumes without it.",
+                HyperwidgetWarning,
+                stacklevel=2,
+            )
+            return None
+        return ShippedFiles(tuple((f"{CHECKPOINT_DIR}/{name}", data) for name, data in shipped.files))
 
     # -- the trial host (called by trials, possibly from several threads) ---------------------
     def trial_started(self, trial_id: str, worker: str) -> bool:
@@ -298,12 +428,14 @@ class SweepEngine:
     def trial_value(self, trial_id: str, name: str, value: float, step: int | None = None) -> str | None:
         with self.lock:
             record = self._get(trial_id)
-            if record.status.is_finished:
+            if record.status.is_finished or record.status is TrialStatus.PAUSED:
                 return record.error or "canceled: the trial already ended"
             record = self._append(record, name, value, step)
             reason = self._stops.get(trial_id) or self.cancel_reason
             if not reason and name == self.config.metric:
                 reason = self._apply_policy(record)
+                if not reason and (reason := self._pause_reason(record)):
+                    self._pausing.add(trial_id)
             if reason:
                 self._stops[trial_id] = reason
             self._update(record, values_only=True)
@@ -323,6 +455,15 @@ class SweepEngine:
             logger.exception("hyperwidget: policy %r failed; the trial goes on", self.config.policy)
             return None
 
+    def _pause_reason(self, record: TrialRecord) -> str | None:
+        if not self.config.policy.pauses:
+            return None
+        try:
+            return self.config.policy.pause_reason(record, self.records, self.config.metric, self.config.goal)
+        except Exception:
+            logger.exception("hyperwidget: policy %r failed; the trial goes on", self.config.policy)
+            return None
+
     def trial_poll(self, trial_id: str) -> str | None:
         with self.lock:
             return self._stops.get(trial_id) or self.cancel_reason
@@ -330,12 +471,17 @@ class SweepEngine:
     def trial_ended(self, trial_id: str, status: str, error: str | None, returned: Mapping[str, float]) -> None:
         with self.lock:
             record = self._get(trial_id)
-            if record.status.is_finished:
+            if record.status.is_finished or record.status is TrialStatus.PAUSED:
                 return
             for name, value in returned.items():
                 series = record.series(name)
                 if not series or series[-1] != value:
                     record = self._append(record, name, value)
+            # Paused only when the pause stopped it: a trial that returned (it reached its end first) completed.
+            if trial_id in self._pausing and status == TrialStatus.STOPPED_EARLY.value:
+                self._pause(record, self._stops.get(trial_id) or "paused")
+                return
+            self._pausing.discard(trial_id)
             final, error = self._judge(record, TrialStatus(status), error)
             self._finish(record, final, error)
             self._check_policy_use(record, final)
@@ -446,7 +592,7 @@ class SweepEngine:
         each is rerun, and that rerun does not count toward its attempts.
         """
         with self.lock:
-            victims = [self._get(t) for t in sorted(self._inflight) if not self._get(t).status.is_finished]
+            victims = [self._get(t) for t in sorted(self._inflight) if self._get(t).status in _OPEN_RUNS]
             culprits = self._culprits(victims)
             engine_kill = self._killed_at is not None
             for record in victims:
@@ -478,6 +624,7 @@ class SweepEngine:
     def _rerun(self, record: TrialRecord, attempts: int) -> None:
         """Queue an innocent trial again, from the start, with the same hyperparameters (``attempts``: its runs)."""
         self._attempts[record.id] = attempts
+        self._pausing.discard(record.id)
         if self.storage is not None:
             self.storage.clear_values(self.config.name, record.id)
         self._update(record.replace(status=TrialStatus.QUEUED, metrics={}, steps={}, started_at=None, worker=None))
@@ -492,10 +639,17 @@ class SweepEngine:
                 self._canceled_at = time.monotonic()
 
     def stop_trial(self, trial_id: str, reason: str) -> None:
-        """Ask one trial to stop at its next ``log`` call."""
+        """Ask one trial to stop at its next ``log`` call; a paused trial is stopped at once (never promoted)."""
         with self.lock:
             if trial_id not in self._by_id:
                 raise KeyError(f"no trial {trial_id!r} in sweep {self.config.name!r}")
+            record = self._get(trial_id)
+            if record.status is TrialStatus.PAUSED:
+                self._finish(record, TrialStatus.STOPPED_EARLY, reason)
+                return
+            if trial_id in self._pausing:  # the stop wins over the pause under way
+                self._pausing.discard(trial_id)
+                self._stops[trial_id] = reason
             self._stops.setdefault(trial_id, reason)
 
     def _watch(self, stop: threading.Event) -> None:
@@ -557,6 +711,8 @@ class SweepEngine:
                     self._on_worker_lost(item)
                 else:
                     self._on_outcome(item)
+            if self.cancel_reason is None:  # a canceled sweep leaves them Paused: resume_sweep may promote them
+                self._end_paused()
             if self.error is None:  # else the sampler failed: the sweep was canceled, and the error is raised
                 self.status, self.error = self._verdict()
             if self.error is not None:
@@ -616,7 +772,7 @@ class SweepEngine:
         with self.lock:
             for trial_id in list(self._inflight):
                 record = self._get(trial_id)
-                if not record.status.is_finished:
+                if record.status in _OPEN_RUNS:
                     self._finish(record, TrialStatus.CANCELED, self.cancel_reason or "canceled: the sweep ended")
                     self.backend.interrupt(record.id, record.worker)
             for index in self._requeue:

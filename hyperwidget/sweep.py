@@ -554,10 +554,11 @@ def _to_rerun(trial: TrialRecord) -> TrialRecord:
     That is a trial still queued or running when the sweep's process ended, and
     a trial canceled before it started (a known point waiting when the sweep
     was canceled, say): both run from the start, with the same hyperparameters.
+    A ``Paused`` trial (ASHA's promotion variant) stays paused.
     """
     never_started = trial.status is TrialStatus.CANCELED and trial.started_at is None
-    if trial.status.is_finished and not never_started:
-        return trial
+    if (trial.status.is_finished and not never_started) or trial.status is TrialStatus.PAUSED:
+        return trial  # a paused trial waits for its promotion, from its checkpoint
     return trial.replace(
         status=TrialStatus.QUEUED, metrics={}, steps={}, started_at=None, ended_at=None, error=None, worker=None
     )

@@ -57,6 +57,8 @@ class TrialStatus(str, enum.Enum):
 
     QUEUED = "Queued"
     RUNNING = "Running"
+    #: Waiting at a rung of ASHA's promotion variant: not finished, resumed (same id) when promoted.
+    PAUSED = "Paused"
     COMPLETED = "Completed"
     STOPPED_EARLY = "StoppedEarly"
     FAILED = "Failed"
@@ -66,7 +68,7 @@ class TrialStatus(str, enum.Enum):
 
     @property
     def is_finished(self) -> bool:
-        """True for every terminal state."""
+        """True for every terminal state (``Paused`` is not one: a paused trial may be resumed)."""
         return self not in _OPEN
 
     @property
@@ -77,7 +79,7 @@ class TrialStatus(str, enum.Enum):
 
 # Members read once: looking one up on its enum class costs about 0.2 µs, and these checks run per trial and per value.
 _MAXIMIZE = Goal.MAXIMIZE
-_OPEN = (TrialStatus.QUEUED, TrialStatus.RUNNING)
+_OPEN = (TrialStatus.QUEUED, TrialStatus.RUNNING, TrialStatus.PAUSED)
 _FAILURES = (TrialStatus.FAILED, TrialStatus.TIMED_OUT, TrialStatus.CRASHED)
 
 

@@ -89,12 +89,13 @@ function interpolate(value) {
 export const STATUS_INFO = Object.freeze({
   Queued: { label: "queued", css: "queued", order: 0 },
   Running: { label: "running", css: "running", order: 1 },
-  Completed: { label: "completed", css: "completed", order: 2 },
-  StoppedEarly: { label: "stopped early", css: "stopped", order: 3 },
-  Canceled: { label: "canceled", css: "canceled", order: 4 },
-  Failed: { label: "failed", css: "failed", order: 5 },
-  TimedOut: { label: "timed out", css: "failed", order: 6 },
-  Crashed: { label: "crashed", css: "failed", order: 7 },
+  Paused: { label: "paused", css: "paused", order: 2 },
+  Completed: { label: "completed", css: "completed", order: 3 },
+  StoppedEarly: { label: "stopped early", css: "stopped", order: 4 },
+  Canceled: { label: "canceled", css: "canceled", order: 5 },
+  Failed: { label: "failed", css: "failed", order: 6 },
+  TimedOut: { label: "timed out", css: "failed", order: 7 },
+  Crashed: { label: "crashed", css: "failed", order: 8 },
 });
 
 /** @param {string} status @returns {{label: string, css: string, order: number}} */
@@ -102,9 +103,9 @@ export function statusInfo(status) {
   return STATUS_INFO[/** @type {keyof STATUS_INFO} */ (status)] ?? { label: String(status ?? "unknown").toLowerCase(), css: "unknown", order: 99 };
 }
 
-/** True while a trial may still be stopped. @param {string} status */
+/** True while a trial may still be stopped (a Paused trial waits for a promotion). @param {string} status */
 export function isActive(status) {
-  return status === "Queued" || status === "Running";
+  return status === "Queued" || status === "Running" || status === "Paused";
 }
 
 /** A metric value with 4 significant digits; "—" when missing. @param {*} value */
@@ -866,6 +867,7 @@ export function progressHtml(summary, elapsed) {
   const status = summary.status ?? "";
   const parts = [total !== null ? `${finished} of ${total} finished` : `${finished} finished`];
   if (counts.Running) parts.push(`${counts.Running} running`);
+  if (counts.Paused) parts.push(`${counts.Paused} paused`);
   if (counts.Queued) parts.push(`${counts.Queued} queued`);
   const notStarted = total !== null ? Math.max(0, total - (summary.n_trials ?? 0)) : 0;
   /** @type {string[]} */

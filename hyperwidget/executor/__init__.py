@@ -21,20 +21,23 @@ from hyperwidget.executor._outputs import (
     ENV_SHIPPED_BYTES,
     SHIPPED_BYTES_LIMIT,
     ShippedFiles,
+    collect_files,
     restore_files,
     shipped_bytes_limit,
 )
-from hyperwidget.executor._worker import TrialOutcome, TrialTask, execute_trial
+from hyperwidget.executor._worker import LATER, Later, TrialOutcome, TrialTask, execute_trial
 
 __all__ = [
     "BACKENDS",
     "DEFAULT_BACKEND",
     "ENV_SHIPPED_BYTES",
+    "LATER",
     "SHIPPED_BYTES_LIMIT",
     "Backend",
     "ChannelServer",
     "DaskBackend",
     "Interruption",
+    "Later",
     "LokyBackend",
     "SequentialBackend",
     "ShippedFiles",
@@ -46,6 +49,7 @@ __all__ = [
     "backend_for_compute_target",
     "backend_names",
     "check_backend",
+    "collect_files",
     "dask_client",
     "execute_trial",
     "get_backend",

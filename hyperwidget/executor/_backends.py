@@ -33,7 +33,7 @@ from hyperwidget.registry import Entry, Registry
 
 if TYPE_CHECKING:
     from hyperwidget.executor._channel import TrialHost
-    from hyperwidget.executor._worker import TrialOutcome, TrialTask
+    from hyperwidget.executor._worker import Later, TrialOutcome, TrialTask
 
 #: The backend of a sweep that names none (Azure's ``"local"`` compute target too).
 DEFAULT_BACKEND = "loky"
@@ -111,7 +111,9 @@ class Backend:
         """
         return ChannelServer(host, "127.0.0.1")
 
-    def run_tasks(self, next_task: Callable[[], TrialTask | None], n_jobs: int) -> Iterator[TrialOutcome] | None:
+    def run_tasks(
+        self, next_task: Callable[[], TrialTask | Later | None], n_jobs: int
+    ) -> Iterator[TrialOutcome] | None:
         """Run the trial tasks without joblib, yielding outcomes; ``None`` (the default): joblib runs them."""
         return None
 
@@ -185,12 +187,16 @@ class ThreadBackend(Backend):
     def __init__(self) -> None:
         self._runner: ThreadRunner | None = None
 
-    def run_tasks(self, next_task: Callable[[], TrialTask | None], n_jobs: int) -> Iterator[TrialOutcome] | None:
+    def run_tasks(
+        self, next_task: Callable[[], TrialTask | Later | None], n_jobs: int
+    ) -> Iterator[TrialOutcome] | None:
         self._runner = ThreadRunner(n_jobs)
         return self._run(self._runner, next_task, n_jobs)
 
     @staticmethod
-    def _run(runner: ThreadRunner, next_task: Callable[[], TrialTask | None], n_jobs: int) -> Iterator[TrialOutcome]:
+    def _run(
+        runner: ThreadRunner, next_task: Callable[[], TrialTask | Later | None], n_jobs: int
+    ) -> Iterator[TrialOutcome]:
         """The runner's outcomes, with BLAS pools shared between the concurrent trials (:func:`_blas_share`)."""
         with _blas_share(n_jobs) if n_jobs > 1 else contextlib.nullcontext():
             yield from runner.run(next_task, execute_trial)
@@ -303,7 +309,9 @@ class DaskBackend(Backend):
         self._server = DaskChannelServer(host, dask_client())
         return self._server
 
-    def run_tasks(self, next_task: Callable[[], TrialTask | None], n_jobs: int) -> Iterator[TrialOutcome] | None:
+    def run_tasks(
+        self, next_task: Callable[[], TrialTask | Later | None], n_jobs: int
+    ) -> Iterator[TrialOutcome] | None:
         from hyperwidget.executor._dask_runner import DaskRunner
 
         self._runner = DaskRunner(dask_client(), n_jobs, self._server.has_ended)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from hyperwidget.executor._worker import TrialOutcome, TrialTask
+from hyperwidget.executor._worker import LATER, Later, TrialOutcome, TrialTask
 
 #: Seconds the sweep waits, after a trial's task returned, for its values and end to come through the channel.
 END_SECONDS = 30.0
@@ -35,23 +35,29 @@ class DaskRunner:
         self._wake.set()
 
     def run(
-        self, next_task: Callable[[], TrialTask | None], execute: Callable[[TrialTask], TrialOutcome]
+        self, next_task: Callable[[], TrialTask | Later | None], execute: Callable[[TrialTask], TrialOutcome]
     ) -> Iterator[TrialOutcome]:
-        """Yield each trial's outcome in completion order until ``next_task`` returns ``None``."""
+        """Yield each trial's outcome in completion order until ``next_task`` returns ``None``.
+
+        :data:`~hyperwidget.executor._worker.LATER` leaves the slot free until the next round.
+        """
         futures: dict[str, Any] = {}
         finishing: dict[str, tuple[TrialOutcome, float]] = {}  # done, its values maybe not all recorded yet
         exhausted = False
         try:
             while True:
-                while not exhausted and len(futures) + len(finishing) < self._n_jobs:
+                later = False
+                while not exhausted and not later and len(futures) + len(finishing) < self._n_jobs:
                     task = next_task()
                     if task is None:
                         exhausted = True
+                    elif task is LATER:
+                        later = True
                     else:
                         futures[task.trial_id] = self._submit(execute, task)
-                if not futures and not finishing:
+                if not futures and not finishing and exhausted:
                     return
-                self._wake.wait(0.02 if finishing else 0.5)
+                self._wake.wait(0.02 if finishing or not futures else 0.5)
                 self._wake.clear()
                 while not self._abandoned.empty():
                     trial_id = self._abandoned.get()

@@ -18,7 +18,7 @@ from typing import Any
 from joblib import Parallel, delayed
 
 from hyperwidget.executor._backends import DEFAULT_BACKEND, Backend, get_backend
-from hyperwidget.executor._worker import TrialOutcome, TrialTask, execute_trial
+from hyperwidget.executor._worker import LATER, Later, TrialOutcome, TrialTask, execute_trial, idle
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,8 +45,12 @@ class TrialExecutor:
         self.backend.check()
         self.n_jobs = self.backend.limit_concurrency(n_jobs)
 
-    def run(self, next_task: Callable[[], TrialTask | None]) -> Iterator[TrialOutcome | WorkerLost]:
+    def run(self, next_task: Callable[[], TrialTask | Later | None]) -> Iterator[TrialOutcome | WorkerLost]:
         """Yield each trial's outcome; ``next_task`` returning ``None`` ends the run.
+
+        :data:`~hyperwidget.executor._worker.LATER` (nothing to start yet) gives
+        the free slot an idle task (:func:`~hyperwidget.executor._worker.idle`),
+        after which it asks again: joblib's generator must never block.
 
         ``next_task`` is called from joblib's dispatch thread, so it must be
         thread-safe. A :class:`WorkerLost` item means the in-flight trials were
@@ -71,6 +75,6 @@ class TrialExecutor:
                 yield WorkerLost(f"{type(error).__name__}: {error}")
 
     @staticmethod
-    def _tasks(next_task: Callable[[], TrialTask | None]) -> Iterator[Any]:
+    def _tasks(next_task: Callable[[], TrialTask | Later | None]) -> Iterator[Any]:
         while (task := next_task()) is not None:
-            yield delayed(execute_trial)(task)
+            yield delayed(idle)() if task is LATER else delayed(execute_trial)(task)

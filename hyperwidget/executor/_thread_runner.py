@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 
-from hyperwidget.executor._worker import TrialOutcome, TrialTask
+from hyperwidget.executor._worker import LATER, Later, TrialOutcome, TrialTask
 
 #: Seconds between two checks for a Ctrl-C while the sweep's thread waits for its trials.
 _TICK = 0.5
+#: Seconds before asking again when the sweep said LATER and no trial of this runner runs.
+_LATER_TICK = 0.02
 
 
 class ThreadRunner:
@@ -42,9 +45,12 @@ class ThreadRunner:
         self._events.put(trial_id)
 
     def run(
-        self, next_task: Callable[[], TrialTask | None], execute: Callable[[TrialTask], TrialOutcome]
+        self, next_task: Callable[[], TrialTask | Later | None], execute: Callable[[TrialTask], TrialOutcome]
     ) -> Iterator[TrialOutcome]:
         """Yield each trial's outcome in completion order until ``next_task`` returns ``None``.
+
+        :data:`~hyperwidget.executor._worker.LATER` leaves the slot free until the
+        next trial's end (or a tick, when none runs), then ``next_task`` is asked again.
 
         An abandoned trial yields a skipped ``Canceled`` outcome (the sweep already
         recorded how it ended); the outcome its thread returns later is dropped.
@@ -52,15 +58,21 @@ class ThreadRunner:
         running: set[str] = set()
         exhausted = False
         while True:
-            while not exhausted and len(running) < self._n_jobs:
+            later = False
+            while not exhausted and not later and len(running) < self._n_jobs:
                 task = next_task()
                 if task is None:
                     exhausted = True
+                elif task is LATER:
+                    later = True
                 else:
                     running.add(task.trial_id)
                     self._start(execute, task)
             if not running:
-                return
+                if exhausted:
+                    return
+                time.sleep(_LATER_TICK)  # nothing runs here, yet the sweep waits (e.g. for a late outcome)
+                continue
             item = self._next_event()
             trial_id = item.trial_id if isinstance(item, TrialOutcome) else item
             if trial_id not in running:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import enum
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -23,12 +25,12 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from hyperwidget.context import Run, enter_trial, leave_trial
+from hyperwidget.context import CHECKPOINT_DIR, RESUME_FILE, Run, enter_trial, leave_trial
 from hyperwidget.errors import TrialInterrupted, TrialStopped, TrialTimeout
 from hyperwidget.executor import _interrupt
 from hyperwidget.executor._channel import Channel, SocketChannel, connect
 from hyperwidget.executor._dask import DaskChannel
-from hyperwidget.executor._outputs import ShippedFiles, collect_files
+from hyperwidget.executor._outputs import ShippedFiles, collect_files, restore_files
 from hyperwidget.objective import Script, normalize_returned, stop_status
 from hyperwidget.tracking import function_trial_tracking
 
@@ -37,6 +39,22 @@ _OBJECTIVE_CACHE: dict[str, Any] = {}
 PARENT_WATCH_SECONDS = 0.5
 _WATCHED: dict[int, int] = {}  # pid of this process -> the parent it watches (a forked child starts over)
 _WATCHED_LOCK = threading.Lock()
+
+
+class Later(enum.Enum):
+    """What ``next_task`` returns when it has nothing to start now, but may have once a running trial ends.
+
+    ASHA's promotion variant: a trial that pauses may make another one (or
+    itself) promotable. The runners ask again after the next trial's end, or a
+    moment later; ``None`` still means that the sweep starts nothing more.
+    """
+
+    LATER = "later"
+
+
+LATER = Later.LATER
+#: Seconds an idle task waits in a joblib worker, whose slot had nothing to run, before the slot asks again.
+IDLE_SECONDS = 0.05
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +75,10 @@ class TrialTask:
     #: When set (Dask), the trial runs in a temporary folder of its worker and at most this many bytes of
     #: its files come back with its outcome (:mod:`~hyperwidget.executor._outputs`); else it runs in ``workdir``.
     ship_files_limit: int | None = None
+    #: A resumed (promoted) trial: how many values of each metric it has recorded; ``None`` at its first start.
+    resume: Mapping[str, int] | None = None
+    #: Files to put in the trial's folder before it runs (a resumed Dask trial's checkpoint).
+    inbound: ShippedFiles | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,6 +160,12 @@ def warm_up(objective_blob: bytes | None) -> int:
     return os.getpid()
 
 
+def idle(seconds: float = IDLE_SECONDS) -> TrialOutcome:
+    """A joblib worker's task when the sweep has nothing to start yet (:data:`LATER`): wait, run nothing."""
+    time.sleep(seconds)
+    return TrialOutcome("", "Skipped", skipped=True)
+
+
 def execute_trial(task: TrialTask) -> TrialOutcome:
     """Run one trial and report it; returns its outcome and never raises for a trial failure."""
     channel = (
@@ -154,6 +182,7 @@ def execute_trial(task: TrialTask) -> TrialOutcome:
         if not channel.start(task.trial_id, worker_label()):
             return TrialOutcome(task.trial_id, "Skipped", skipped=True)
         with _trial_folder(task) as folder:
+            _prepare_checkpoints(folder, task, isinstance(objective, Script))
             outcome = _run_in(folder, task, channel, objective, load_error)
             if task.ship_files_limit is not None:
                 outcome = dataclasses.replace(outcome, shipped=collect_files(Path(folder), task.ship_files_limit))
@@ -178,6 +207,26 @@ def _trial_folder(task: TrialTask) -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _prepare_checkpoints(folder: str, task: TrialTask, script: bool) -> None:
+    """Before a trial runs: at its first start, no checkpoint of an older trial of that id is left in its folder;
+    a resumed trial gets its checkpoint (shipped, on Dask), and a script's process learns that it resumes."""
+    if task.resume is None:
+        if os.path.isdir(os.path.join(folder, CHECKPOINT_DIR)):
+            shutil.rmtree(os.path.join(folder, CHECKPOINT_DIR), ignore_errors=True)
+    elif task.inbound is not None:
+        restore_files(task.inbound, Path(folder))
+    if not script:  # a function's Run is told directly (see _run_in)
+        return
+    marker = os.path.join(folder, RESUME_FILE)
+    if task.resume is None:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(marker)
+    else:
+        os.makedirs(folder, exist_ok=True)
+        with open(marker, "w") as file:
+            json.dump(dict(task.resume), file)
+
+
 def _loaded(task: TrialTask) -> tuple[Any, str | None]:
     """The task's objective, or ``None`` and the traceback of why it cannot be loaded in this worker."""
     try:
@@ -189,7 +238,9 @@ def _loaded(task: TrialTask) -> tuple[Any, str | None]:
 def _run_in(folder: str, task: TrialTask, channel: Channel, objective: Any, load_error: str | None) -> TrialOutcome:
     """Run the trial with ``folder`` as its folder (its ``output_dir`` is ``folder/outputs``) and report its end."""
     outputs = os.path.join(folder, "outputs")
-    run = Run(_ChannelReporter(channel, task.trial_id), task.trial_id, task.params, output_dir=outputs)
+    run = Run(
+        _ChannelReporter(channel, task.trial_id), task.trial_id, task.params, output_dir=outputs, resumed=task.resume
+    )
     try:
         if load_error is not None:
             outcome = TrialOutcome(task.trial_id, "Failed", load_error)

@@ -205,7 +205,8 @@ _MAXIMIZE = Goal.MAXIMIZE
 
 
 _PLAIN = frozenset((str, int, bool, type(None)))  # JSON as they are, like finite floats
-_OPEN = (TrialStatus.QUEUED, TrialStatus.RUNNING)
+_OPEN = (TrialStatus.QUEUED, TrialStatus.RUNNING, TrialStatus.PAUSED)  # a paused trial may run again
+_OPEN_NAMES = frozenset(status.value for status in _OPEN)
 _ELIGIBLE = (TrialStatus.COMPLETED, TrialStatus.STOPPED_EARLY)  # may be on the Pareto front
 
 
@@ -386,7 +387,7 @@ class Table:
                 "status": status,
                 "counts": counts,
                 "n_trials": sum(counts.values()),
-                "n_finished": sum(n for s, n in counts.items() if s not in ("Queued", "Running")),
+                "n_finished": sum(n for s, n in counts.items() if s not in _OPEN_NAMES),
                 "best_id": None if best is None else best.id,
                 "best_value": None if self.best is None else finite_or_none(self.best.best),
                 "best_chart": [[x, y, t] for x, y, t in downsample(self.chart, MAX_CHART_POINTS)],

@@ -1,4 +1,4 @@
-"""Asynchronous successive halving (ASHA), stopping variant, over a resource the trial reports."""
+"""Asynchronous successive halving (ASHA) over a resource the trial reports: stopping and promotion variants."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from typing import Any
 
 from hyperwidget.errors import SweepConfigError
 from hyperwidget.policies._base import EarlyTerminationPolicy, _fmt
-from hyperwidget.trial import Goal, TrialRecord
+from hyperwidget.trial import Goal, TrialRecord, TrialStatus
+
+#: The variants of ASHA and Hyperband (Syne Tune's ``HyperbandScheduler(type=...)``).
+TYPES = ("stopping", "promotion")
 
 
 def _check_number(owner: str, name: str, value: Any, minimum: float, integer: bool) -> Any:
@@ -46,6 +49,17 @@ class ASHAPolicy(EarlyTerminationPolicy):
     ``SuccessiveHalvingPruner`` ranking rule, so the first trials are never held
     back waiting for peers, as HyperDrive never pauses a run.
 
+    With ``type="promotion"`` it is the promotion variant instead (Li et al.
+    2020; Syne Tune ``type="promotion"``): a trial *pauses* at each rung it
+    reaches (status ``Paused``), and each time a worker frees the sweep first
+    resumes a paused trial that ranks among the best ``floor(n / reduction_factor)``
+    of the ``n`` values recorded at its rung (higher rungs first, then the
+    better value), before it samples a new configuration. A resumed trial keeps
+    its id and series and is called again: it should load its state with
+    ``Run.get_context().load_checkpoint()`` (saved with ``save_checkpoint``
+    before each ``log`` of the metric), else it restarts from the beginning
+    (see :meth:`hyperwidget.context.Run.load_checkpoint`).
+
     Parameters
     ----------
     max_resource : int
@@ -55,6 +69,10 @@ class ASHAPolicy(EarlyTerminationPolicy):
     grace_period : int, optional
         Syne Tune's and Ray Tune's name for ``min_resource`` (keyword only);
         give one or the other.
+    type : {"stopping", "promotion"}
+        The variant (keyword only): ``"stopping"`` (the default) stops a trial
+        that does not rank at a rung; ``"promotion"`` pauses every trial at each
+        rung and resumes the ones that rank, as they come to rank.
     reduction_factor : float
         ``eta`` >= 2: rungs grow by this factor and ``1/eta`` of trials go on.
     resource_attr : str, optional
@@ -70,6 +88,22 @@ class ASHAPolicy(EarlyTerminationPolicy):
     in the trial's favour. A NaN/inf value at a rung stops the trial.
     HyperDrive's ``evaluation_interval`` and ``delay_evaluation`` do not apply:
     the rungs are the evaluation points.
+
+    In the promotion variant nothing is stopped for its rank. The sweep's
+    ``max_total_runs`` counts configurations (a promotion is no new run); a
+    resumed trial takes one of the ``max_concurrent_runs`` slots like any trial,
+    and ``trial_timeout`` applies to each of its runs. The sweep ends when no
+    trial may start and none can be promoted (it waits for the running ones,
+    which may pause and make one promotable); a trial still paused then was
+    never promoted and ends ``StoppedEarly`` with an error starting ``"not
+    promoted before the sweep ended; "``. A canceled sweep (stop button,
+    Ctrl-C, ``max_duration_minutes``, a killed process) leaves its trials
+    ``Paused`` in the sweep file, and ``resume_sweep`` promotes them from their
+    checkpoints, as it does the "not promoted" trials of a sweep resumed with
+    more ``max_total_runs``. A value that is not finite at a rung stops the
+    trial. :func:`~hyperwidget.policies.replay` replays only the stopping
+    variant (a promotion changes which trials run); see
+    ``benchmarks/_promotion.py`` for a simulation of this one.
     """
 
     name = "asha"
@@ -82,8 +116,15 @@ class ASHAPolicy(EarlyTerminationPolicy):
         resource_attr: str | None = None,
         *,
         grace_period: int | None = None,
+        type: str = "stopping",
     ) -> None:
-        owner = type(self).__name__
+        owner = self.__class__.__name__
+        if type not in TYPES:
+            raise SweepConfigError(
+                f"{owner}: type must be 'stopping' (stop a trial that does not rank at a rung) or 'promotion' "
+                f"(pause it at each rung, resume it when it ranks), got type={type!r}."
+            )
+        self.type = type
         min_resource = _grace_period_alias(owner, min_resource, grace_period)
         self.max_resource = _check_number(owner, "max_resource", max_resource, 1, integer=True)
         named = "min_resource" if grace_period is None else "grace_period"
@@ -125,6 +166,9 @@ class ASHAPolicy(EarlyTerminationPolicy):
     def rung_value(self, trial: TrialRecord, metric: str, level: float) -> tuple[int, float] | None:
         """``(interval, value)`` of ``trial`` at the rung ``level``, or ``None`` if not reached."""
         series = trial.series(metric)
+        if self.resource_attr is None:  # the resource is the interval: the rung's interval is known
+            k = max(1, math.ceil(level))
+            return (k, series[k - 1]) if len(series) >= k else None
         for k in range(1, len(series) + 1):
             resource = self.resource(trial, metric, k)
             if resource is not None and resource >= level:
@@ -154,6 +198,8 @@ class ASHAPolicy(EarlyTerminationPolicy):
         head = f"stopped by {self.name} policy at interval {interval} (rung {level:g})"
         if not math.isfinite(value):
             return f"{head}: {value} is not a finite value of {metric!r}"
+        if self.pauses:  # the promotion variant pauses instead (see pause_reason)
+            return None
         values = [value]
         for peer in peers:
             at_rung = self.rung_value(peer, metric, level)
@@ -171,3 +217,70 @@ class ASHAPolicy(EarlyTerminationPolicy):
 
     def _bracket_text(self, bracket: int) -> str:
         return ""
+
+    # -- the promotion variant -----------------------------------------------------------------
+    @property
+    def pauses(self) -> bool:
+        """Whether this is the promotion variant (``type="promotion"``)."""
+        return self.type == "promotion"
+
+    def paused_rung(self, trial: TrialRecord, metric: str) -> float | None:
+        """The highest rung of its bracket that ``trial``'s series reached (``None``: none yet)."""
+        reached = None
+        for level in self.rung_levels(self.bracket_of(trial)):
+            if self.rung_value(trial, metric, level) is None:
+                break
+            reached = level
+        return reached
+
+    def pause_reason(
+        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str
+    ) -> str | None:
+        """In the promotion variant, the reason to pause ``trial`` when its latest value first reached a rung."""
+        interval = len(trial.series(metric))
+        if not self.pauses or interval == 0:
+            return None
+        bracket = self.bracket_of(trial)
+        for level in self.rung_levels(bracket):
+            reached = self.rung_value(trial, metric, level)
+            if reached is None or reached[0] > interval:
+                return None
+            if reached[0] == interval:
+                return (
+                    f"paused by {self.name} policy at interval {interval} (rung {level:g})"
+                    f"{self._bracket_text(bracket)}: resumes once it ranks in the top 1/{self.reduction_factor:g} "
+                    "of the trials at this rung"
+                )
+        return None
+
+    def promotable(self, trials: Sequence[TrialRecord], metric: str, goal: Goal | str) -> list[TrialRecord]:
+        """The ``Paused`` trials that rank in the top ``floor(n / eta)`` of the ``n`` values at their rung.
+
+        Best first: the highest rung first (the trial closest to a full training),
+        then the better value, then the lower index. Each is paused at this rung
+        (it reached no higher one), so it has not been promoted from it yet.
+        """
+        if not self.pauses:
+            return []
+        goal = Goal.parse(goal)
+        paused = [t for t in trials if t.status is TrialStatus.PAUSED]
+        found: list[tuple[float, float, int, TrialRecord]] = []
+        for bracket in sorted({self.bracket_of(t) for t in paused}):
+            members = [t for t in trials if self.bracket_of(t) == bracket]
+            waiting = {t.id: self.paused_rung(t, metric) for t in paused if self.bracket_of(t) == bracket}
+            for level in sorted({v for v in waiting.values() if v is not None}):
+                ranked = self._top_at(members, metric, goal, level)
+                found += [(-level, goal.sign() * v, t.index, t) for v, t in ranked if waiting.get(t.id) == level]
+        return [t for *_, t in sorted(found, key=lambda item: item[:3])]
+
+    def _top_at(
+        self, members: Sequence[TrialRecord], metric: str, goal: Goal, level: float
+    ) -> list[tuple[float, TrialRecord]]:
+        """The best ``floor(n / eta)`` ``(value, trial)`` of the ``n`` finite values recorded at rung ``level``."""
+        values = []
+        for trial in members:
+            at_rung = self.rung_value(trial, metric, level)
+            if at_rung is not None and math.isfinite(at_rung[1]):
+                values.append((at_rung[1], trial))
+        keep = int(len(values) // self.reduction_factor)
+        return sorted(values, key=lambda vt: goal.sign() * vt[0])[:keep]

@@ -63,6 +63,11 @@ class EarlyTerminationPolicy(abc.ABC):
     #: Whether the policy acts on intermediate values (the engine warns when a trial logged none).
     uses_intermediate_values: bool = True
 
+    @property
+    def pauses(self) -> bool:
+        """Whether the policy pauses trials and promotes them later (ASHA's promotion variant); ``False`` here."""
+        return False
+
     @abc.abstractmethod
     def on_report(self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str) -> str | None:
         """Called after ``trial`` logged a value of ``metric``; returns a stop reason or ``None``.
@@ -71,6 +76,20 @@ class EarlyTerminationPolicy(abc.ABC):
         is a :class:`~hyperwidget.trial.Goal` or a string such as ``"maximize"``
         (``Goal.parse(goal)`` gives the enum).
         """
+
+    def pause_reason(
+        self, trial: TrialRecord, trials: Sequence[TrialRecord], metric: str, goal: Goal | str
+    ) -> str | None:
+        """Called after :meth:`on_report` kept ``trial`` going: a reason to pause it, or ``None`` (never, here).
+
+        A paused trial ends its current run (its function raises ``TrialStopped``
+        with this reason) and waits, ``Paused``, until :meth:`promotable` names it.
+        """
+        return None
+
+    def promotable(self, trials: Sequence[TrialRecord], metric: str, goal: Goal | str) -> list[TrialRecord]:
+        """The ``Paused`` trials that may go on now, the first to resume first (none, here)."""
+        return []
 
     def check_trial_end(self, trial: TrialRecord, metric: str) -> str | None:
         """A warning text when ``trial`` ended having logged ``metric`` at most once, else ``None``.

@@ -37,8 +37,10 @@ class HyperbandPolicy(ASHAPolicy):
 
     Parameters
     ----------
-    max_resource, min_resource, reduction_factor, resource_attr, grace_period
-        As for :class:`ASHAPolicy`.
+    max_resource, min_resource, reduction_factor, resource_attr, grace_period, type
+        As for :class:`ASHAPolicy`; ``type="promotion"`` pauses and promotes trials
+        within each bracket (a paused trial ranks only among its bracket's trials,
+        and the one at the highest rung over all brackets is promoted first).
     brackets : int, optional
         Number of brackets; default ``floor(log_eta(max_resource / min_resource)) + 1``,
         Hyperband's ``s_max + 1`` (also the maximum allowed).
@@ -66,8 +68,11 @@ class HyperbandPolicy(ASHAPolicy):
         brackets: int | None = None,
         *,
         grace_period: int | None = None,
+        type: str = "stopping",
     ) -> None:
-        super().__init__(max_resource, min_resource, reduction_factor, resource_attr, grace_period=grace_period)
+        super().__init__(
+            max_resource, min_resource, reduction_factor, resource_attr, grace_period=grace_period, type=type
+        )
         most = math.floor(math.log(self.max_resource / self.min_resource, self.reduction_factor) + 1e-9) + 1
         if brackets is not None and (
             isinstance(brackets, bool) or not isinstance(brackets, int) or not 1 <= brackets <= most

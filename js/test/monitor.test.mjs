@@ -29,6 +29,7 @@ import monitor, {
   formatNumber,
   formatParam,
   headerHtml,
+  isActive,
   html,
   nextSort,
   pageOf,
@@ -154,6 +155,16 @@ test("statusInfo colours the six user-facing states differently", () => {
   assert.equal(new Set(css).size, 6);
   assert.equal(statusInfo("StoppedEarly").label, "stopped early");
   assert.equal(statusInfo("Weird").css, "unknown");
+});
+
+test("a Paused trial has its own colour, may still be stopped and is not counted finished", () => {
+  assert.equal(statusInfo("Paused").label, "paused");
+  assert.equal(statusInfo("Paused").css, "paused");
+  assert.ok(isActive("Paused") && !isActive("StoppedEarly"));
+  assert.ok(statusInfo("Running").order < statusInfo("Paused").order && statusInfo("Paused").order < statusInfo("Completed").order);
+  const text = progressHtml({ counts: { Completed: 2, Paused: 3, Running: 1 }, max_total_runs: 9, n_trials: 6, status: "Running" }, 0).text;
+  assert.match(text, /2 of 9 finished/);
+  assert.match(text, /3 paused/);
 });
 
 test("sortRows sorts numbers, keeps missing values last in both directions", () => {
