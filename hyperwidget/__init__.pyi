@@ -6,7 +6,7 @@
 from .api import load_sweep, resume_sweep, run_sweep, start_sweep
 from .config import SweepConfig
 from .console import ConsoleProgress
-from .context import Run, log, output_dir
+from .context import Run, load_checkpoint, log, output_dir, save_checkpoint
 
 # errors
 from .errors import (
@@ -178,6 +178,7 @@ __all__ = [
     "compare_policies",
     "finrange",
     "intrange",
+    "load_checkpoint",
     "load_ipython_extension",
     "load_sweep",
     "log",
@@ -199,6 +200,7 @@ __all__ = [
     "replay",
     "resume_sweep",
     "run_sweep",
+    "save_checkpoint",
     "start_sweep",
     "uniform",
 ]
