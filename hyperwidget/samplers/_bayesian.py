@@ -23,6 +23,11 @@ _FAILURE_STATES = (TrialStatus.FAILED, TrialStatus.CRASHED)
 _MAX_MODEL_POINTS = 300
 _MAX_CONSTRAINT_POINTS = 100
 _UCB_PERIOD = 3
+#: From this many columns on, local candidates around the incumbent join the acquisition search.
+_HIGH_DIMS = 8
+#: From this many columns on, every proposal maximises log EI (no confidence-bound member).
+_NO_UCB_DIMS = 16
+_LOCAL_CANDIDATES = 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,7 +204,7 @@ class BayesianParameterSampling(Sampler):
             from hyperwidget.samplers._gp.multi import chebyshev, simplex_weights
 
             loss = chebyshev(data.losses, simplex_weights(len(objectives), rng))
-        explore = index % _UCB_PERIOD == _UCB_PERIOD - 1
+        explore = index % _UCB_PERIOD == _UCB_PERIOD - 1 and self.space.dims < _NO_UCB_DIMS
         return self._model_proposal(data, loss, rng, explore)
 
     def _aims(self, metric: str, goal: Goal) -> tuple[tuple[tuple[str, Goal], ...], tuple[Constraint, ...]]:
@@ -256,10 +261,14 @@ class BayesianParameterSampling(Sampler):
         log_feasibility = feasibility.log_probability if feasibility is not None else None
         beta = ucb_beta(len(gp.y), x.shape[1]) if explore and best is not None else None
 
+        high = x.shape[1] >= _HIGH_DIMS
+        search = {"n_random": 2048 - _LOCAL_CANDIDATES, "n_local": _LOCAL_CANDIDATES} if high else {}
+
         def maximise(ucb: float | None) -> np.ndarray:
             return optimize_acquisition(
-                gp, encoder, best, anchors, rng, taken, ucb=ucb, avoid=pending, log_feasibility=log_feasibility
-            )
+                gp, encoder, best, anchors, rng, taken, ucb=ucb, avoid=pending, log_feasibility=log_feasibility,
+                **search,
+            )  # fmt: skip
 
         point = maximise(beta)
         if beta is not None and np.any(np.all(np.abs(taken - point) < 1e-9, axis=1)):
