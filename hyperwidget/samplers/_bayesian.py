@@ -23,11 +23,8 @@ _FAILURE_STATES = (TrialStatus.FAILED, TrialStatus.CRASHED)
 _MAX_MODEL_POINTS = 300
 _MAX_CONSTRAINT_POINTS = 100
 _UCB_PERIOD = 3
-#: From this many columns on, local candidates around the incumbent join the acquisition search.
-_HIGH_DIMS = 8
-#: From this many columns on, every proposal maximises log EI (no confidence-bound member).
+#: From this many hyperparameters on, every proposal maximises log EI (no confidence-bound member).
 _NO_UCB_DIMS = 16
-_LOCAL_CANDIDATES = 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,12 +94,18 @@ class BayesianParameterSampling(Sampler):
       sweep with another space) are skipped.
 
     Acquisition is a fixed portfolio: proposal ``i`` maximises log expected
-    improvement, except every third one (``i % 3 == 2``) which maximises the
+    improvement, except (below 16 hyperparameters) every third one (``i % 3 == 2``) which maximises the
     GP-UCB confidence bound (Srinivas et al. 2010, with the usual fifth of
     their ``beta``). Log EI alone becomes greedy once the model is confident
     about a basin and stalls on rugged or multi-funnel losses (Rastrigin,
     Schaffer, Gallagher, the attractive sector); the bound keeps some
     proposals on promising but uncertain regions.
+
+    **Higher dimensions.** The GP's lengthscale prior grows with ``sqrt(d)``
+    (see :mod:`hyperwidget.samplers._gp.gp`), and from 16 hyperparameters on
+    every proposal maximises log EI: the bound's ``beta`` grows with ``d``,
+    and in that many dimensions its proposals go to barely explored corners
+    of the cube, which a budget of a few dozen trials cannot afford.
 
     **Constraints** (``self.task.constraints``, set by the engine from the
     sweep's ``constraints``, e.g. ``"latency <= 5"``): one more GP per
@@ -261,14 +264,10 @@ class BayesianParameterSampling(Sampler):
         log_feasibility = feasibility.log_probability if feasibility is not None else None
         beta = ucb_beta(len(gp.y), x.shape[1]) if explore and best is not None else None
 
-        high = x.shape[1] >= _HIGH_DIMS
-        search = {"n_random": 2048 - _LOCAL_CANDIDATES, "n_local": _LOCAL_CANDIDATES} if high else {}
-
         def maximise(ucb: float | None) -> np.ndarray:
             return optimize_acquisition(
-                gp, encoder, best, anchors, rng, taken, ucb=ucb, avoid=pending, log_feasibility=log_feasibility,
-                **search,
-            )  # fmt: skip
+                gp, encoder, best, anchors, rng, taken, ucb=ucb, avoid=pending, log_feasibility=log_feasibility
+            )
 
         point = maximise(beta)
         if beta is not None and np.any(np.all(np.abs(taken - point) < 1e-9, axis=1)):

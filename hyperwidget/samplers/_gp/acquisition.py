@@ -16,14 +16,9 @@ budget is fixed (about 5 000 acquisition values: 2 048 random points, 256
 perturbations, 8 rounds of 32 steps from each of 10 starts), which bounds the
 time of a proposal.
 
-In higher dimensions (the caller decides; the sampler does from 8 columns on)
-random points almost never land where the acquisition peaks, which is next to
-the incumbent: half of the random points are then replaced by ``n_local``
-*local* candidates around the best observed point, each moving a random
-subset of the columns by Gaussian steps shaped by the GP's lengthscales
-(the candidate generation of TuRBO, Eriksson et al. 2019, without its trust
-region). The measurements behind these numbers are in
-``benchmarks/results/design_notes.md``.
+The measurements behind these numbers are in ``benchmarks/results/design_notes.md``
+(also the alternatives tried for higher dimensions: TuRBO-style local
+candidates, a trust region, a gradient polish).
 """
 
 from __future__ import annotations
@@ -39,8 +34,6 @@ from hyperwidget.samplers._gp.gp import GaussianProcess
 
 #: Candidates closer than this (Euclidean, in the unit cube) to a running trial are not proposed.
 AVOID_RADIUS = 0.1
-#: Step sizes (fractions of the cube, times each column's relative lengthscale) of the local candidates.
-_LOCAL_SCALES = (0.05, 0.2)
 _C1 = 0.5 * math.log(2 * math.pi)
 _C2 = 0.5 * math.log(math.pi / 2)
 
@@ -100,7 +93,6 @@ def optimize_acquisition(
     ucb: float | None = None,
     avoid: np.ndarray | None = None,
     log_feasibility: Callable[[np.ndarray], np.ndarray] | None = None,
-    n_local: int = 0,
 ) -> np.ndarray:
     """The cube point with the largest acquisition value found within a fixed budget.
 
@@ -132,8 +124,6 @@ def optimize_acquisition(
         added to the acquisition: log EI + log PoF is the log of EI x PoF
         (Gardner et al. 2014); the bound plus log PoF is the log of
         ``exp(bound) x PoF``. With ``best=None`` log PoF alone is maximised.
-    n_local : int
-        Number of local candidates around ``anchors[0]`` (:func:`local_candidates`), added to the pool.
     """
 
     def objective_term(xs: np.ndarray) -> np.ndarray:
@@ -159,8 +149,6 @@ def optimize_acquisition(
     for scale in (0.02, 0.1):
         centers = np.repeat(anchors, max(1, 128 // max(len(anchors), 1)), axis=0)
         pool.append(encoder.perturb(centers, scale, rng))
-    if n_local and len(anchors):
-        pool.append(local_candidates(encoder, anchors[0], gp.hyper.lengthscales, n_local, rng))
     cand = np.vstack(pool)
     score = acquisition(cand)
     order = np.argsort(-score, kind="stable")[:n_starts]
@@ -180,32 +168,6 @@ def optimize_acquisition(
     if not np.isfinite(finalist_scores).any():  # every candidate is beside a running trial
         finalist_scores = raw(finalists)
     return _best_untaken(finalists, finalist_scores, taken)
-
-
-def local_candidates(
-    encoder: Encoder, center: np.ndarray, lengthscales: np.ndarray, m: int, rng: np.random.Generator
-) -> np.ndarray:
-    """``m`` snapped points around ``center``, half with small and half with larger steps.
-
-    Each point moves a random number (uniform in ``1..d``) of randomly chosen
-    columns; a continuous or rounded column moves by a Gaussian step of
-    ``scale * l_j / geomean(l)`` (``l`` the lengthscales, the ratio clipped to
-    [0.1, 10]), reflected into the cube; a categorical column that moves is
-    redrawn with probability 1/2.
-    """
-    d = encoder.dims
-    shape = np.clip(lengthscales / np.exp(np.mean(np.log(lengthscales))), 0.1, 10.0)
-    per = max(1, m // len(_LOCAL_SCALES))
-    centers = np.repeat(center[None, :], per * len(_LOCAL_SCALES), axis=0)
-    scales = np.repeat(np.array(_LOCAL_SCALES), per)[:, None] * shape
-    k = rng.integers(1, d + 1, size=len(centers))
-    mask = rng.random(centers.shape).argsort(1) < k[:, None]
-    points = centers + mask * rng.normal(0.0, 1.0, size=centers.shape) * scales
-    points = np.clip(1.0 - np.abs(1.0 - np.abs(points)), 0.0, 1.0)
-    for j in np.flatnonzero(encoder.is_cat):
-        flip = (mask[:, j] & (rng.random(len(points)) < 0.5)) | (centers[:, j] < 0)
-        points[:, j] = np.where(flip, rng.integers(encoder.n_options[j], size=len(points)), centers[:, j])
-    return encoder.snap(points)
 
 
 def _best_untaken(points: np.ndarray, scores: np.ndarray, taken: np.ndarray | None) -> np.ndarray:
