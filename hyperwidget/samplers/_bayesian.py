@@ -94,9 +94,9 @@ class BayesianParameterSampling(Sampler):
       sweep with another space) are skipped.
 
     Acquisition is a fixed portfolio: proposal ``i`` maximises log expected
-    improvement, except (below 16 hyperparameters) every third one (``i % 3 == 2``) which maximises the
-    GP-UCB confidence bound (Srinivas et al. 2010, with the usual fifth of
-    their ``beta``). Log EI alone becomes greedy once the model is confident
+    improvement, except every third one (``i % 3 == 2``, below 16
+    hyperparameters) which maximises the GP-UCB confidence bound (Srinivas
+    et al. 2010, with the usual fifth of their ``beta``). Log EI alone becomes greedy once the model is confident
     about a basin and stalls on rugged or multi-funnel losses (Rastrigin,
     Schaffer, Gallagher, the attractive sector); the bound keeps some
     proposals on promising but uncertain regions.
