@@ -233,6 +233,42 @@ def test_confidence_bound_trades_mean_for_spread() -> None:
     assert np.argmax(negative_lower_bound(gp, xs, 9.0)) == 1
 
 
+def _search_settings(monkeypatch: pytest.MonkeyPatch, dims: int, evals: int) -> list[dict[str, Any]]:
+    """The keyword arguments of every acquisition search of a run in ``dims`` dimensions."""
+    import hyperwidget.samplers._gp.acquisition as acquisition
+
+    calls: list[dict[str, Any]] = []
+    original = acquisition.optimize_acquisition
+
+    def spy(*args: Any, **kwargs: Any) -> np.ndarray:
+        calls.append(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(acquisition, "optimize_acquisition", spy)
+    space = {f"x{i}": uniform(-1.0, 1.0) for i in range(dims)}
+    run(BayesianParameterSampling(space, seed=0, n_initial=5), lambda p: sum(v * v for v in p.values()), evals)
+    return calls
+
+
+def test_from_16_hyperparameters_every_proposal_maximises_log_ei(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Proposals 5..8 use the model; in 15 dimensions 5 and 8 maximise the bound, in 16 none does.
+    fifteen = _search_settings(monkeypatch, 15, 9)
+    assert [c.get("ucb") is not None for c in fifteen] == [True, False, False, True]
+    sixteen = _search_settings(monkeypatch, 16, 9)
+    assert len(sixteen) == 4 and all(c.get("ucb") is None for c in sixteen)
+
+
+def test_high_dimensional_proposals_depend_only_on_seed_index_and_history() -> None:
+    space = {f"x{i}": uniform(-1.0, 1.0) for i in range(20)}
+
+    def loss(p: Mapping[str, Any]) -> float:
+        return sum((v - 0.3) ** 2 for v in p.values())
+
+    history = run(BayesianParameterSampling(space, seed=3, n_initial=5), loss, 9)
+    again = BayesianParameterSampling(space, seed=3, n_initial=5).suggest(history[:7], "loss", Goal.MINIMIZE)
+    assert again == history[7].params
+
+
 # -- concurrency ----------------------------------------------------------------------------------
 def _unit(space: Mapping[str, Any], params: Mapping[str, Any]) -> np.ndarray:
     return SearchSpace(space).to_unit(params)

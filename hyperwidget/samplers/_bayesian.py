@@ -23,6 +23,8 @@ _FAILURE_STATES = (TrialStatus.FAILED, TrialStatus.CRASHED)
 _MAX_MODEL_POINTS = 300
 _MAX_CONSTRAINT_POINTS = 100
 _UCB_PERIOD = 3
+#: From this many hyperparameters on, every proposal maximises log EI (no confidence-bound member).
+_NO_UCB_DIMS = 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,12 +94,18 @@ class BayesianParameterSampling(Sampler):
       sweep with another space) are skipped.
 
     Acquisition is a fixed portfolio: proposal ``i`` maximises log expected
-    improvement, except every third one (``i % 3 == 2``) which maximises the
-    GP-UCB confidence bound (Srinivas et al. 2010, with the usual fifth of
-    their ``beta``). Log EI alone becomes greedy once the model is confident
+    improvement, except every third one (``i % 3 == 2``, below 16
+    hyperparameters) which maximises the GP-UCB confidence bound (Srinivas
+    et al. 2010, with the usual fifth of their ``beta``). Log EI alone becomes greedy once the model is confident
     about a basin and stalls on rugged or multi-funnel losses (Rastrigin,
     Schaffer, Gallagher, the attractive sector); the bound keeps some
     proposals on promising but uncertain regions.
+
+    **Higher dimensions.** The GP's lengthscale prior grows with ``sqrt(d)``
+    (see :mod:`hyperwidget.samplers._gp.gp`), and from 16 hyperparameters on
+    every proposal maximises log EI: the bound's ``beta`` grows with ``d``,
+    and in that many dimensions its proposals go to barely explored corners
+    of the cube, which a budget of a few dozen trials cannot afford.
 
     **Constraints** (``self.task.constraints``, set by the engine from the
     sweep's ``constraints``, e.g. ``"latency <= 5"``): one more GP per
@@ -199,7 +207,7 @@ class BayesianParameterSampling(Sampler):
             from hyperwidget.samplers._gp.multi import chebyshev, simplex_weights
 
             loss = chebyshev(data.losses, simplex_weights(len(objectives), rng))
-        explore = index % _UCB_PERIOD == _UCB_PERIOD - 1
+        explore = index % _UCB_PERIOD == _UCB_PERIOD - 1 and self.space.dims < _NO_UCB_DIMS
         return self._model_proposal(data, loss, rng, explore)
 
     def _aims(self, metric: str, goal: Goal) -> tuple[tuple[tuple[str, Goal], ...], tuple[Constraint, ...]]:

@@ -14,8 +14,11 @@ rounds of shrinking-step local search from the best few candidates. Every
 candidate is snapped to a runnable configuration before it is scored. The
 budget is fixed (about 5 000 acquisition values: 2 048 random points, 256
 perturbations, 8 rounds of 32 steps from each of 10 starts), which bounds the
-time of a proposal. The measurements behind these numbers are in
-``benchmarks/results/design_notes.md``.
+time of a proposal.
+
+The measurements behind these numbers are in ``benchmarks/results/design_notes.md``
+(also the alternatives tried for higher dimensions: TuRBO-style local
+candidates, a trust region, a gradient polish).
 """
 
 from __future__ import annotations
