@@ -101,8 +101,11 @@ class BayesianParameterSampling(Sampler):
     Schaffer, Gallagher, the attractive sector); the bound keeps some
     proposals on promising but uncertain regions.
 
-    **Higher dimensions.** The GP's lengthscale prior grows with ``sqrt(d)``
-    (see :mod:`hyperwidget.samplers._gp.gp`), and from 16 hyperparameters on
+    **Higher dimensions.** The GP's lengthscale prior grows with ``sqrt(d)``,
+    centred on ``0.3 sqrt(d)`` below 10 hyperparameters and ``0.15 sqrt(d)``
+    from 10 on, where a few dozen trials leave the model few points per
+    dimension and a more local model finds better points (see
+    :mod:`hyperwidget.samplers._gp.gp`); and from 16 hyperparameters on
     every proposal maximises log EI: the bound's ``beta`` grows with ``d``,
     and in that many dimensions its proposals go to barely explored corners
     of the cube, which a budget of a few dozen trials cannot afford.
