@@ -53,6 +53,7 @@ from .policies import (
     TruncationSelectionPolicy,
     compare_policies,
     replay,
+    suggest_policy,
 )
 from .results import ChildRun, Constraint, SweepResults
 
@@ -200,5 +201,6 @@ __all__ = [
     "resume_sweep",
     "run_sweep",
     "start_sweep",
+    "suggest_policy",
     "uniform",
 ]
