@@ -60,8 +60,9 @@ USUAL: dict[str, Callable[[], EarlyTerminationPolicy]] = {
 }
 #: The suggestion variants: keyword arguments of ``suggest_policy``.
 ADVICE: dict[str, dict[str, Any]] = {
-    "suggest_policy()": {},
-    "suggest_policy(keep_top=3)": {"keep_top": 3},
+    "suggest_policy(resamples=0)": {"resamples": 0},
+    "suggest_policy() (resamples=10)": {},
+    "suggest_policy(keep_top=3) (resamples=10)": {"keep_top": 3},
 }
 
 
@@ -106,8 +107,9 @@ def evaluate(sweeps: dict[int, list[TrialRecord]]) -> list[dict[str, Any]]:
 def summary_table(rows: list[dict[str, Any]], half: str) -> str:
     methods = list(dict.fromkeys(r["method"] for r in rows))
     lines = [
-        "| method | mean epochs saved | median epochs saved | best kept (pairs) | mean loss | worst loss |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| method | mean epochs saved | median epochs saved | best kept (pairs) | mean loss | worst loss "
+        "| CPU s per choice |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for method in methods:
         mine = [r for r in rows if r["method"] == method and r["half"] == half]
@@ -115,27 +117,28 @@ def summary_table(rows: list[dict[str, Any]], half: str) -> str:
         losses = [r["loss"] for r in mine]
         lines.append(
             f"| {method} | {statistics.fmean(saved):.1%} | {statistics.median(saved):.1%} | "
-            f"{sum(r['kept'] for r in mine)}/{len(mine)} | {statistics.fmean(losses):.4f} | {max(losses):.4f} |"
+            f"{sum(r['kept'] for r in mine)}/{len(mine)} | {statistics.fmean(losses):.4f} | {max(losses):.4f} | "
+            + (f"{statistics.fmean(r['cpu'] for r in mine):.1f} |" if "cpu" in mine[0] else "- |")
         )
     return "\n".join(lines)
 
 
 def per_pair_table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| tuned on seed | suggested (keep_top=1) | held-out saved | held-out loss |", "|---|---|---:|---:|"]
+    lines = ["| tuned on seed | suggest_policy() | held-out saved | held-out loss |", "|---|---|---:|---:|"]
     for r in rows:
-        if r["method"] == "suggest_policy()" and r["half"] == "held-out":
+        if r["method"] == "suggest_policy() (resamples=10)" and r["half"] == "held-out":
             lines.append(f"| {r['pair']} | `{r['policy']}` | {r['saved']:.1%} | {r['loss']:.4f} |")
     return "\n".join(lines)
 
 
 def write_report(args: Any, rows: list[dict[str, Any]], wall: float, cpu: float) -> None:
-    advice_cpu = statistics.fmean(r["cpu"] for r in rows if "cpu" in r)
     first, last = args.first_seed, args.first_seed + args.seeds - 1
     command = f"--seeds {args.seeds} --first-seed {first} --trials {args.trials} --jobs {args.jobs}"
     text = f"""# Policy advice benchmark
 
 `python3 benchmarks/policy_advice.py {command}`
-({wall:.0f} s wall, {cpu:.0f} s CPU in this process plus the training workers, on a shared 2-core machine).
+({wall:.0f} s wall and {cpu:.0f} s CPU in the main process, training excluded, on a shared 2-core machine; training
+a sweep takes about 15 s CPU per seed; curves already in `--cache` are not trained again).
 
 **Task.** The MLP learning-curve task of `benchmarks/early_termination.py`: `MLPClassifier(solver="sgd")` trained
 epoch by epoch on digits, validation accuracy after each of {EPOCHS} epochs, random search. Seeds {first}..{last}:
@@ -145,8 +148,10 @@ for each, a full sweep of {args.trials} configurations, run without early termin
 policy from the recorded curves of seed s (the default candidate grid of `compare_policies`, about 60 settings of
 bandit, median, truncation and ASHA); that policy is replayed over seed s+1's curves, which played no part in the
 choice (held-out), next to the usual HyperDrive settings. "Tuning" replays the same policies over seed s (for the
-suggestion: the sweep it was chosen on). Per sweep: the share of epochs saved and the loss of the best accuracy
-(recorded best minus the best still logged; 0 = the best result is kept). A choice costs {advice_cpu:.1f} s CPU.
+suggestion: the sweep it was chosen on). `resamples=10` (the default of `suggest_policy`) also requires a
+candidate to keep the best result on 10 bootstrap resamples of the tuning sweep (trials drawn with replacement, in a
+random order); `resamples=0` ranks on the recorded sweep alone. Per sweep: the share of epochs saved and the loss of
+the best accuracy (recorded best minus the best still logged; 0 = the best result is kept).
 
 ## Held-out: the choice from seed s replayed on seed s+1
 

@@ -71,9 +71,22 @@ def test_suggest_policy_never_picks_a_policy_that_stops_the_eventual_best():
     chosen = suggest_policy(LATE_BLOOMER, metric="acc", goal="max")  # from the default grid
     report = replay(LATE_BLOOMER, chosen, "acc", "max")
     assert report.best_value_kept == 0.9 and report.compute_saved_fraction > 0
-    table = compare_policies(LATE_BLOOMER, None, "acc", "max")
+    table = compare_policies(LATE_BLOOMER, None, "acc", "max", resamples=10)  # what suggest_policy ranks
     assert report.compute_saved_fraction == table.loc[table["safe"], "compute_saved_fraction"].max()
     assert not table["safe"].all()  # the grid has candidates that stop t2
+
+
+def test_resampled_sweeps_expose_a_setting_that_only_the_recorded_order_flatters():
+    # t0 ends best but starts slowly; recorded first, it leads alone at interval 1 and the tight bandit spares it.
+    # In a sweep where t1 runs before it, the same bandit stops t0 at interval 1 (0.3 < 0.6 / 1.1).
+    trials = sweep([0.3, 0.5, 0.7, 0.95], [0.6] * 4, [0.1] * 4)
+    recorded = compare_policies(trials, [TIGHT], "acc", "max")
+    assert recorded["safe"].tolist() == [True] and recorded["kept_rate"].tolist() == [1.0]
+    resampled = compare_policies(trials, [TIGHT, NoTerminationPolicy()], "acc", "max", resamples=10)
+    assert resampled["safe"].tolist() == [True, False]  # ranked: no termination first now
+    assert resampled["kept_rate"].tolist()[0] == 1.0 and 0 < resampled["kept_rate"].tolist()[1] < 1
+    assert isinstance(suggest_policy(trials, [TIGHT], "acc", "max"), NoTerminationPolicy)  # resamples=10 by default
+    assert suggest_policy(trials, [TIGHT], "acc", "max", resamples=0) is TIGHT
 
 
 def test_suggest_policy_falls_back_to_no_termination():
@@ -129,6 +142,8 @@ def test_advice_errors_name_the_setting():
         compare_policies(LATE_BLOOMER, None, "acc", "max", tolerance=-0.1)
     with pytest.raises(SweepConfigError, match=r"keep_top must be an int >= 1, got keep_top=0"):
         suggest_policy(LATE_BLOOMER, None, "acc", "max", keep_top=0)
+    with pytest.raises(SweepConfigError, match=r"resamples must be an int >= 0, got resamples=-1"):
+        compare_policies(LATE_BLOOMER, [LOOSE], "acc", "max", resamples=-1)
     with pytest.raises(SweepConfigError, match="policies must be a list of EarlyTerminationPolicy"):
         compare_policies(LATE_BLOOMER, "bandit", "acc", "max")  # type: ignore[arg-type]
     with pytest.raises(SweepConfigError, match="every item of policies must be an EarlyTerminationPolicy"):

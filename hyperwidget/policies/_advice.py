@@ -10,6 +10,7 @@ then the others. :func:`suggest_policy` returns the top one.
 from __future__ import annotations
 
 import math
+import random
 import warnings
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from hyperwidget.policies._asha import ASHAPolicy
 from hyperwidget.policies._bandit import BanditPolicy
 from hyperwidget.policies._base import EarlyTerminationPolicy, NoTerminationPolicy
 from hyperwidget.policies._median import MedianStoppingPolicy
-from hyperwidget.policies._replay import ReplayReport, _unpack, replay
+from hyperwidget.policies._replay import ReplayReport, _simulate, _unpack, replay
 from hyperwidget.policies._truncation import TruncationSelectionPolicy
 from hyperwidget.trial import Goal, TrialRecord, TrialStatus
 
@@ -38,6 +39,7 @@ ASHA_ETAS = (3, 4)
 _COLUMNS = [
     "rank", "policy", "name", "safe", "compute_saved_fraction", "intervals_saved", "intervals_recorded", "stopped",
     "trials", "best_kept", "best_trial_survived", "best_value_recorded", "best_value_kept", "loss", "seconds_saved",
+    "kept_rate",
 ]  # fmt: skip
 
 
@@ -128,6 +130,8 @@ def compare_policies(
     *,
     tolerance: float = 0.0,
     keep_top: int = 1,
+    resamples: int = 0,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Replay candidate policies over a finished sweep and rank them: safe ones first, by compute saved.
 
@@ -152,6 +156,16 @@ def compare_policies(
         ``k``-th best recorded one, for ``k = 1..keep_top``. Default 1 (only the
         overall best); a larger value asks for a margin (the runner-up could win
         the next sweep).
+    resamples : int, optional
+        Also replay each candidate over this many *resampled sweeps*: the
+        recorded trials drawn with replacement, as many as recorded, in a random
+        order, run one after another. A resampled sweep stands in for the next
+        sweep of the same task (other draws of configurations, another order);
+        a candidate is ``safe`` only if it keeps the best result(s) of the
+        recorded sweep and of every resampled one. Default 0 (the recorded
+        sweep only); ``suggest_policy`` uses 10.
+    seed : int, optional
+        Seed of the resampling.
 
     Returns
     -------
@@ -165,7 +179,9 @@ def compare_policies(
         ``stopped``, ``trials``; ``best_kept`` (the overall best within
         ``tolerance``); ``best_trial_survived`` (the best trial ran to its
         end); ``best_value_recorded``, ``best_value_kept``; ``loss`` (how much
-        worse the kept best is, >= 0); ``seconds_saved``.
+        worse the kept best is, >= 0); ``seconds_saved``; ``kept_rate``, the
+        share of the recorded and resampled sweeps in which the candidate keeps
+        the best result(s) (1 or 0 without resamples).
 
     Raises
     ------
@@ -195,12 +211,18 @@ def compare_policies(
     import pandas as pd
 
     tolerance = _check_tolerance("compare_policies", tolerance)
-    keep_top = _check_keep_top("compare_policies", keep_top)
+    keep_top = _check_count("compare_policies", "keep_top", keep_top, 1, "keep_top=3")
     records, metric, parsed = _unpack(trials, metric, goal)
     if not any(math.isfinite(t.best(metric, parsed)) for t in records):
         raise SweepConfigError(f"compare_policies: no trial logged a finite value of {metric!r}; nothing to compare.")
     candidates = _check_policies(policies) if policies is not None else candidate_policies(records, metric, parsed)
+    resamples = _check_count("compare_policies", "resamples", resamples, 0, "resamples=10")
+    others = [_resample(records, random.Random(f"{seed}:{k}")) for k in range(resamples)]
     rows = [_row(replay(records, policy, metric, parsed), tolerance, keep_top) for policy in candidates]
+    for row in rows:
+        kept = [_kept_on(other, row["policy"], metric, parsed, tolerance, keep_top) for other in others]
+        row["kept_rate"] = (row["safe"] + sum(kept)) / (1 + len(others))
+        row["safe"] = row["kept_rate"] == 1.0
     order = sorted(range(len(rows)), key=lambda i: _rank_key(rows[i], i))
     ranked = [rows[i] | {"rank": rank} for rank, i in enumerate(order, start=1)]
     return pd.DataFrame(ranked, columns=_COLUMNS)
@@ -214,6 +236,8 @@ def suggest_policy(
     *,
     tolerance: float = 0.0,
     keep_top: int = 1,
+    resamples: int = 10,
+    seed: int = 0,
 ) -> EarlyTerminationPolicy:
     """The policy that would have saved the most compute on a finished sweep without losing its best result.
 
@@ -263,7 +287,9 @@ def suggest_policy(
             UserWarning,
             stacklevel=2,
         )
-    table = compare_policies(records, policies, metric, parsed, tolerance=tolerance, keep_top=keep_top)
+    table = compare_policies(
+        records, policies, metric, parsed, tolerance=tolerance, keep_top=keep_top, resamples=resamples, seed=seed
+    )
     top = table.iloc[0]
     if bool(top["safe"]) and top["intervals_saved"] > 0:
         return top["policy"]  # type: ignore[no-any-return]
@@ -303,13 +329,32 @@ def _loss(goal: Goal, recorded: float, kept: float) -> float:
 
 
 def _top_kept(report: ReplayReport, tolerance: float, keep_top: int) -> bool:
-    """Whether the ``keep_top`` best trial results are each kept within ``tolerance``."""
-    goal = report.goal
+    """Whether the ``keep_top`` best trial results of a replay are each kept within ``tolerance``."""
     recorded, kept = [], []
     for row in report.table.itertuples():
         curve = report.curves[row.trial_id]
+        recorded.append(report.goal.best_of(curve))
+        kept.append(report.goal.best_of(curve[: row.intervals_used]))
+    return _tops_kept(report.goal, recorded, kept, tolerance, keep_top)
+
+
+def _kept_on(
+    records: Sequence[TrialRecord], policy: EarlyTerminationPolicy, metric: str, goal: Goal, tolerance: float,
+    keep_top: int,
+) -> bool:  # fmt: skip
+    """:func:`_top_kept` of ``replay(records, policy)``, without building the report's table (the fast path)."""
+    stops = _simulate(records, policy, metric, goal)
+    recorded, kept = [], []
+    for t in records:
+        curve = t.series(metric)
+        used = stops[t.id][0] if t.id in stops else len(curve)
         recorded.append(goal.best_of(curve))
-        kept.append(goal.best_of(curve[: row.intervals_used]))
+        kept.append(goal.best_of(curve[:used]))
+    return _tops_kept(goal, recorded, kept, tolerance, keep_top)
+
+
+def _tops_kept(goal: Goal, recorded: list[float], kept: list[float], tolerance: float, keep_top: int) -> bool:
+    """Whether the k-th best of ``kept`` is within ``tolerance`` of the k-th best of ``recorded``, k <= keep_top."""
 
     def top(values: list[float]) -> list[float]:
         finite = sorted((v for v in values if math.isfinite(v)), key=lambda v: v * goal.sign())
@@ -338,10 +383,16 @@ def _check_tolerance(owner: str, value: Any) -> float:
     return float(value)
 
 
-def _check_keep_top(owner: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SweepConfigError(f"{owner}: keep_top must be an int >= 1, got keep_top={value!r}; e.g. keep_top=3.")
+def _check_count(owner: str, name: str, value: Any, minimum: int, example: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SweepConfigError(f"{owner}: {name} must be an int >= {minimum}, got {name}={value!r}; e.g. {example}.")
     return value
+
+
+def _resample(records: Sequence[TrialRecord], rng: random.Random) -> list[TrialRecord]:
+    """The trials drawn with replacement, in a random order, as a sequential sweep (no times)."""
+    drawn = [records[rng.randrange(len(records))] for _ in records]
+    return [t.replace(id=f"r{i}", index=i, started_at=None, ended_at=None) for i, t in enumerate(drawn)]
 
 
 def _check_policies(policies: Any) -> list[EarlyTerminationPolicy]:
