@@ -71,7 +71,7 @@ def test_suggest_policy_never_picks_a_policy_that_stops_the_eventual_best():
     chosen = suggest_policy(LATE_BLOOMER, metric="acc", goal="max")  # from the default grid
     report = replay(LATE_BLOOMER, chosen, "acc", "max")
     assert report.best_value_kept == 0.9 and report.compute_saved_fraction > 0
-    table = compare_policies(LATE_BLOOMER, None, "acc", "max", resamples=10)  # what suggest_policy ranks
+    table = compare_policies(LATE_BLOOMER, None, "acc", "max", resamples=10, keep_top=3)  # what suggest_policy ranks
     assert report.compute_saved_fraction == table.loc[table["safe"], "compute_saved_fraction"].max()
     assert not table["safe"].all()  # the grid has candidates that stop t2
 
