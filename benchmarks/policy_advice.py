@@ -60,9 +60,9 @@ USUAL: dict[str, Callable[[], EarlyTerminationPolicy]] = {
 }
 #: The suggestion variants: keyword arguments of ``suggest_policy``.
 ADVICE: dict[str, dict[str, Any]] = {
-    "suggest_policy(resamples=0)": {"resamples": 0},
-    "suggest_policy() (resamples=10)": {},
-    "suggest_policy(keep_top=3) (resamples=10)": {"keep_top": 3},
+    "suggest_policy(resamples=0, keep_top=1)": {"resamples": 0, "keep_top": 1},
+    "suggest_policy(resamples=10, keep_top=1)": {"resamples": 10, "keep_top": 1},
+    "suggest_policy(resamples=10, keep_top=3)": {"resamples": 10, "keep_top": 3},
 }
 
 
@@ -124,9 +124,10 @@ def summary_table(rows: list[dict[str, Any]], half: str) -> str:
 
 
 def per_pair_table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| tuned on seed | suggest_policy() | held-out saved | held-out loss |", "|---|---|---:|---:|"]
+    lines = ["| tuned on seed | suggest_policy(resamples=10, keep_top=3) | held-out saved | held-out loss |"]
+    lines.append("|---|---|---:|---:|")
     for r in rows:
-        if r["method"] == "suggest_policy() (resamples=10)" and r["half"] == "held-out":
+        if r["method"] == "suggest_policy(resamples=10, keep_top=3)" and r["half"] == "held-out":
             lines.append(f"| {r['pair']} | `{r['policy']}` | {r['saved']:.1%} | {r['loss']:.4f} |")
     return "\n".join(lines)
 
@@ -148,10 +149,11 @@ for each, a full sweep of {args.trials} configurations, run without early termin
 policy from the recorded curves of seed s (the default candidate grid of `compare_policies`, about 60 settings of
 bandit, median, truncation and ASHA); that policy is replayed over seed s+1's curves, which played no part in the
 choice (held-out), next to the usual HyperDrive settings. "Tuning" replays the same policies over seed s (for the
-suggestion: the sweep it was chosen on). `resamples=10` (the default of `suggest_policy`) also requires a
-candidate to keep the best result on 10 bootstrap resamples of the tuning sweep (trials drawn with replacement, in a
-random order); `resamples=0` ranks on the recorded sweep alone. Per sweep: the share of epochs saved and the loss of
-the best accuracy (recorded best minus the best still logged; 0 = the best result is kept).
+suggestion: the sweep it was chosen on). `resamples=10` also requires a candidate to keep the best result on 10
+bootstrap resamples of the tuning sweep (trials drawn with replacement, in a random order); `resamples=0` ranks on
+the recorded sweep alone; `keep_top=3` requires the three best trial results to be kept, not only the best. Per
+sweep: the share of epochs saved and the loss of the best accuracy (recorded best minus the best still logged; 0 =
+the best result is kept).
 
 ## Held-out: the choice from seed s replayed on seed s+1
 
