@@ -266,8 +266,10 @@ def suggest_policy(
     A replay of one sweep is evidence about that task only, measured on curves
     that ran to the end: the suggestion fits this sweep's curves, and a
     different search space, data set or budget changes them. Re-check it on
-    later sweeps (``compare_policies`` on their recorded curves); ask for a
-    margin with ``keep_top=3`` or a ``tolerance`` when the best trials are close.
+    later sweeps (``compare_policies`` on their recorded curves). The margin of
+    the defaults costs savings (64 % instead of 83 % of the epochs in the
+    benchmark); ``resamples=0, keep_top=1`` gives the most aggressive setting
+    that keeps this sweep's best result, ``tolerance`` accepts a small loss.
 
     Examples
     --------
