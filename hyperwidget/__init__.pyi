@@ -53,6 +53,7 @@ from .policies import (
     TruncationSelectionPolicy,
     compare_policies,
     replay,
+    suggest_policy,
 )
 from .results import ChildRun, Constraint, SweepResults
 
@@ -202,5 +203,6 @@ __all__ = [
     "run_sweep",
     "save_checkpoint",
     "start_sweep",
+    "suggest_policy",
     "uniform",
 ]

@@ -113,9 +113,11 @@ def test_replay_errors_name_the_missing_setting():
 
 def test_compare_policies_gives_one_row_per_setting():
     trials = [rec(0, [0.9] * 4), rec(1, [0.7] * 4), rec(2, [0.78] * 4)]
-    table = compare_policies(trials, [BanditPolicy(slack_factor=s) for s in (0.05, 0.2)], "acc", "max")
+    table = compare_policies(trials, [BanditPolicy(slack_factor=s) for s in (0.2, 0.05)], "acc", "max")
+    assert [p.slack_factor for p in table["policy"]] == [0.05, 0.2]  # ranked: both safe, the larger saving first
     assert table["stopped"].tolist() == [2, 1]
     assert table["compute_saved_fraction"].tolist() == pytest.approx([6 / 12, 3 / 12])
+    assert table["rank"].tolist() == [1, 2]
 
 
 def test_plot_replay_marks_each_would_be_stop():

@@ -4,7 +4,9 @@ HyperDrive's :class:`BanditPolicy`, :class:`MedianStoppingPolicy`,
 :class:`TruncationSelectionPolicy` and :class:`NoTerminationPolicy`, the
 multi-fidelity :class:`ASHAPolicy` and :class:`HyperbandPolicy`, and the
 what-if :func:`replay` of any of them over a finished sweep (drawn by
-:func:`hyperwidget.plots.plot_replay`).
+:func:`hyperwidget.plots.plot_replay`), and the advice built on it:
+:func:`compare_policies` ranks candidate settings by compute saved without
+losing the best result, :func:`suggest_policy` picks one.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from hyperwidget.errors import SweepConfigError
+from hyperwidget.policies._advice import candidate_policies, compare_policies, suggest_policy
 from hyperwidget.policies._asha import ASHAPolicy
 from hyperwidget.policies._bandit import BanditPolicy
 from hyperwidget.policies._base import EarlyTerminationPolicy, NoTerminationPolicy
 from hyperwidget.policies._hyperband import HyperbandPolicy
 from hyperwidget.policies._median import MedianStoppingPolicy
-from hyperwidget.policies._replay import ReplayReport, compare_policies, replay
+from hyperwidget.policies._replay import ReplayReport, replay
 from hyperwidget.policies._truncation import TruncationSelectionPolicy
 from hyperwidget.registry import Entry, Registry
 
@@ -92,8 +95,10 @@ __all__ = [
     "NoTerminationPolicy",
     "ReplayReport",
     "TruncationSelectionPolicy",
+    "candidate_policies",
     "compare_policies",
     "make_policy",
     "policy_from_json",
     "replay",
+    "suggest_policy",
 ]

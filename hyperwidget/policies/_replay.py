@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hyperwidget.errors import SweepConfigError
@@ -155,19 +155,6 @@ def replay(
     table = _table(trials, stops, metric, goal)
     curves = {t.id: tuple(t.series(metric)) for t in trials}
     return ReplayReport(policy=policy, metric=metric, goal=goal, table=table, curves=curves)
-
-
-def compare_policies(
-    trials: Sequence[TrialRecord] | Any,
-    policies: Iterable[EarlyTerminationPolicy],
-    metric: str | None = None,
-    goal: Goal | str | None = None,
-) -> pd.DataFrame:
-    """One :attr:`ReplayReport.summary` row per policy, e.g. to pick ``slack_factor`` from evidence."""
-    import pandas as pd
-
-    rows = [replay(trials, policy, metric, goal).summary for policy in policies]
-    return pd.DataFrame(rows)
 
 
 def _unpack(source: Any, metric: str | None, goal: Goal | str | None) -> tuple[list[TrialRecord], str, Goal]:
