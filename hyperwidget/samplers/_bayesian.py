@@ -153,6 +153,8 @@ class BayesianParameterSampling(Sampler):
     """
 
     name = "bayesian"
+    #: How rung values become targets under a multi-fidelity policy (``hyperwidget.samplers._gp.fidelity.MODES``).
+    _fidelity_mode = "highest"
 
     def __init__(
         self,
@@ -308,7 +310,16 @@ class BayesianParameterSampling(Sampler):
                 scored.append((row, record))
             elif status in _FAILURE_STATES or status in (TrialStatus.COMPLETED, TrialStatus.TIMED_OUT):
                 failed.append((row, record))
-        losses = [[goal.sign() * record.last(name) for name, goal in objectives] for _, record in scored]
+        fidelity = self.task.fidelity if self.task is not None else None
+        if fidelity is not None and len(objectives) == 1:
+            # Multi-fidelity policy: stopped trials are read at their rungs (see _gp.fidelity), not at their last value.
+            from hyperwidget.samplers._gp.fidelity import rung_losses
+
+            (name, goal), records = objectives[0], [r for _, r in scored]
+            keep, rung = rung_losses(records, name, goal, fidelity, self.n_initial, self._fidelity_mode)
+            scored, losses = [scored[i] for i in keep], rung[:, None].tolist()
+        else:
+            losses = [[goal.sign() * record.last(name) for name, goal in objectives] for _, record in scored]
         slack, feasible = _constraint_columns([r for _, r in scored], [r for _, r in failed], constraints)
         return TrainingData(
             x=self._stack([row for row, _ in scored]),
