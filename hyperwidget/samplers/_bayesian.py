@@ -90,6 +90,12 @@ class BayesianParameterSampling(Sampler):
       is sure of a basin.
     - Records whose parameters are not in the space (e.g. a history from a
       sweep with another space) are skipped.
+    - **With ASHA or Hyperband** (``self.task.fidelity``, set by the engine from
+      the policy) the rules above hold, but a trial counts with its value at a
+      rung instead of its last value: the model is fitted on the highest rung
+      (the full training included) that at least ``n_initial`` trials reached,
+      each with its value there, as in BOHB (:mod:`hyperwidget.samplers._gp.fidelity`;
+      ``benchmarks/multi_fidelity.py`` measures it). Single-objective sweeps only.
 
     Acquisition is a fixed portfolio: proposal ``i`` maximises log expected
     improvement, except every third one (``i % 3 == 2``) which maximises the
