@@ -377,6 +377,65 @@ def run_method(method: Any, bank: CurveBank, target: float, cap_epochs: int, cap
     return Outcome(bank.task.name, method.label, bank.seed, math.inf, index, decisions)
 
 
+def promotion_available() -> bool:
+    """Whether ASHA's promotion variant and its simulation (``benchmarks/_promotion.py``, branch ``promote``) exist."""
+    import inspect
+
+    return PROMOTION.exists() and "type" in inspect.signature(ASHAPolicy).parameters
+
+
+def promotion_methods() -> list[tuple[str, Callable[[dict[str, Any], int], Sampler], bool]]:
+    """(label, sampler, multi-fidelity) of the rows run with ASHA's promotion variant."""
+    if not promotion_available():
+        return []
+    mode = BayesianParameterSampling._fidelity_mode
+    return [
+        ("hw random + ASHA promotion", lambda space, seed: RandomParameterSampling(space, seed=seed), False),
+        (f"hw bayesian multi-fidelity + ASHA promotion ({mode})", _bayesian, True),
+    ]
+
+
+def run_promotion(
+    label: str, make: Callable[[dict[str, Any], int], Sampler], multi_fidelity: bool, bank: CurveBank, target: float,
+    cap_epochs: int, cap_configs: int,
+) -> Outcome:  # fmt: skip
+    """A sampler with ASHA's promotion variant, through ``_promotion.simulate_promotion`` (one worker).
+
+    The sampler sees the sweep's history rebuilt from the curves trained so far: a trial trained fully is
+    Completed, the others (stopped or paused) are read at their rungs (or by their last value without fidelity).
+    """
+    from _promotion import simulate_promotion  # type: ignore[import-not-found]
+
+    policy = ASHAPolicy(max_resource=STEPS, min_resource=1, reduction_factor=3, type="promotion")  # type: ignore[call-arg]
+    sampler = make(hw_space(bank.task.params), bank.seed)
+    sampler.set_task(SearchTask(((METRIC, Goal.MAXIMIZE),), fidelity=fidelity_of(policy) if multi_fidelity else None))
+    curves: list[tuple[dict[str, Any], list[float]]] = []
+    cpu = [0.0]
+
+    def stream() -> Iterator[int]:
+        for index in range(cap_configs):
+            history = [
+                TrialRecord(f"t{i}", i, params, TrialStatus.COMPLETED if len(v) == STEPS else TrialStatus.STOPPED_EARLY,
+                            metrics={METRIC: tuple(v)})
+                for i, (params, v) in enumerate(curves)
+            ]  # fmt: skip
+            start = time.process_time()
+            params = sampler.suggest(history, METRIC, Goal.MAXIMIZE)
+            cpu[0] += time.process_time() - start
+            assert params is not None
+            curves.append((params, []))
+            yield index
+
+    def train(index: Any, epoch: int) -> float:
+        value = bank.get(curves[index][0], epoch)
+        curves[index][1].append(value)
+        return value
+
+    trace = simulate_promotion(policy, stream(), train, cap_epochs, max_epochs=STEPS)
+    hit = next((n for n, v in trace if v >= target * (1 - TOLERANCE)), math.inf)
+    return Outcome(bank.task.name, label, bank.seed, hit, len(curves), cpu[0])
+
+
 def run_seed(task_name: str, seed: int, n_trials: int, labels: list[str] | None) -> list[Outcome]:
     started = time.perf_counter()
     task = TASKS[task_name]
@@ -384,6 +443,11 @@ def run_seed(task_name: str, seed: int, n_trials: int, labels: list[str] | None)
     target = max(max(bank.full_curve(task.reference_config(seed, i))) for i in range(n_trials))
     chosen = [m for m in methods() if labels is None or m.label in labels]
     outcomes = [run_method(m, bank, target, n_trials * STEPS, 10 * n_trials) for m in chosen]
+    outcomes += [
+        run_promotion(label, make, mf, bank, target, n_trials * STEPS, 10 * n_trials)
+        for label, make, mf in promotion_methods()
+        if labels is None or label in labels
+    ]
     text = " ".join(f"{o.epochs_to_target:.0f}" for o in outcomes)
     print(f"{task_name} seed {seed}: reference {target:.4f}; epochs {text}; "
           f"{time.perf_counter() - started:.0f} s wall", flush=True)  # fmt: skip
@@ -467,8 +531,12 @@ def choose_mode(tuning: list[Outcome]) -> tuple[str, str]:
 
 
 def promotion_note() -> str:
-    if PROMOTION.exists():
-        return "`benchmarks/_promotion.py` exists but its rows are not wired in this run."
+    if promotion_available():
+        return (
+            "The rows `... + ASHA promotion` above run ASHA's promotion variant (pause/resume, branch `promote`) "
+            "through `benchmarks/_promotion.simulate_promotion`, the sampler seeing the history rebuilt from the "
+            "curves trained so far."
+        )
     return (
         "Pending: the ASHA promotion variant (pause/resume) and its simulation `benchmarks/_promotion.py` are being "
         "built on branch `promote`; its rows (random / hw bayesian multi-fidelity + ASHA promotion) go here."
@@ -543,7 +611,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         args.seeds, args.gbm_seeds, args.trials = 2, 1, 12
     args.out.mkdir(parents=True, exist_ok=True)
-    labels = [m.label for m in methods() if args.methods is None or m.label in args.methods]
+    labels = [m.label for m in methods()] + [label for label, _, _ in promotion_methods()]
+    labels = [label for label in labels if args.methods is None or label in args.methods]
     if args.report_only:
         stored = [json.loads(line) for line in (args.out / "multi_fidelity.jsonl").read_text().splitlines()]
         print(write_report(args, [Outcome(**o) for o in stored], labels, math.nan, math.nan))
