@@ -509,6 +509,9 @@ def target_lines(outcomes: list[Outcome], method: str) -> list[str]:
     lines = []
     mine = rows[method]
     for base in (TPE_SHA, MAIN_BO):
+        if base not in rows:
+            lines.append(f"- vs {base}: not run")
+            continue
         theirs = rows[base]
         ratio = mine["median epochs to target"] / theirs["median epochs to target"]
         low, high = bootstrap_ratio(outcomes, method, base)
