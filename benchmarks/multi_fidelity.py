@@ -592,6 +592,14 @@ target there (ties: "highest"), here **{mode}**, which is the sampler's default.
 
 {body}
 
+### Syne Tune
+
+syne-tune 0.16.0 requires xgboost (and with it nvidia-nccl-cu12, 350 MB), so it was kept out of the shared venv:
+`python -m venv /work/venv-st`, a `.pth` file there adding `/work/venv`'s site-packages, then
+`/work/venv-st/bin/pip install syne-tune==0.16.0 autograd` (`pip check`: only torch's pre-existing setuptools
+complaint); the benchmark ran with `/work/venv-st/bin/python`. Syne Tune 0.16.0's baselines have BOHB but no
+Hyper-Tune (its multi-fidelity model-based ones are BOHB, ASHABORE and ASHACQR), so only BOHB is compared.
+
 ### ASHA promotion variant
 
 {promotion_note()}
