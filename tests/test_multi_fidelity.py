@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import hyperwidget as hw
 from hyperwidget.config import fidelity_of
@@ -38,7 +39,9 @@ def _history() -> list[TrialRecord]:
 
 def test_fidelity_comes_from_asha_and_hyperband_policies_only() -> None:
     assert fidelity_of(ASHAPolicy(max_resource=30)) == Fidelity(None, (1.0, 3.0, 9.0, 27.0), 30.0)
-    assert fidelity_of(HyperbandPolicy(max_resource=27, resource_attr="epoch")) == Fidelity("epoch", (1.0, 3.0, 9.0), 27.0)
+    assert fidelity_of(HyperbandPolicy(max_resource=27, resource_attr="epoch")) == Fidelity(
+        "epoch", (1.0, 3.0, 9.0), 27.0
+    )
     assert fidelity_of(BanditPolicy(slack_factor=0.1)) is None
     assert fidelity_of(MedianStoppingPolicy()) is None
 
@@ -116,3 +119,14 @@ def test_bayesian_with_asha_end_to_end_and_resumed(tmp_path: Path) -> None:
     resumed = hw.resume_sweep("mf", _curve, db, max_total_runs=13, monitor=False)
     assert resumed.config.sampler.task.fidelity == Fidelity(None, (1.0, 3.0), 9.0)
     assert len(resumed.trials) == 13 and all(t.status.is_finished for t in resumed.trials)
+
+
+def test_a_paused_trial_counts_at_its_rungs_under_a_multi_fidelity_policy() -> None:
+    paused = getattr(TrialStatus, "PAUSED", None)
+    if paused is None:
+        pytest.skip("no Paused status (ASHA's promotion variant, branch promote, is not merged)")
+    history = [r.replace(status=paused) if r.status is TrialStatus.STOPPED_EARLY else r for r in _history()]
+    sampler = BayesianParameterSampling({"x": uniform(0, 1)}, seed=0, n_initial=3)
+    sampler.set_task(SearchTask(((ACC, Goal.MAXIMIZE),), fidelity=FIDELITY))
+    data = sampler._training_data(history, ((ACC, Goal.MAXIMIZE),))
+    assert len(data.x) == 5 and len(data.pending) == 0

@@ -20,6 +20,7 @@ from hyperwidget.trial import Constraint, Goal, TrialRecord, TrialStatus
 
 _VALUE_STATES = (TrialStatus.COMPLETED, TrialStatus.STOPPED_EARLY, TrialStatus.TIMED_OUT, TrialStatus.CANCELED)
 _FAILURE_STATES = (TrialStatus.FAILED, TrialStatus.CRASHED)
+_LIVE_STATES = (TrialStatus.QUEUED, TrialStatus.RUNNING)
 _MAX_MODEL_POINTS = 300
 _MAX_CONSTRAINT_POINTS = 100
 _UCB_PERIOD = 3
@@ -96,6 +97,7 @@ class BayesianParameterSampling(Sampler):
       (the full training included) that at least ``n_initial`` trials reached,
       each with its value there, as in BOHB (:mod:`hyperwidget.samplers._gp.fidelity`;
       ``benchmarks/multi_fidelity.py`` measures it). Single-objective sweeps only.
+      A trial paused by a promotion variant of the policy counts like a stopped one.
 
     Acquisition is a fixed portfolio: proposal ``i`` maximises log expected
     improvement, except every third one (``i % 3 == 2``) which maximises the
@@ -305,18 +307,20 @@ class BayesianParameterSampling(Sampler):
         scored: list[tuple[np.ndarray, TrialRecord]] = []
         failed: list[tuple[np.ndarray, TrialRecord]] = []
         pending: list[np.ndarray] = []
+        fidelity = self.task.fidelity if self.task is not None else None
         for record in history:
             row = self._encode(record)
             if row is None:
                 continue
             status = record.status
+            if fidelity is not None and not status.is_finished and status not in _LIVE_STATES:
+                status = TrialStatus.STOPPED_EARLY  # paused by ASHA's promotion variant: read at its rungs
             if not status.is_finished:
                 pending.append(row)
             elif status in _VALUE_STATES and all(math.isfinite(record.last(name)) for name, _ in objectives):
                 scored.append((row, record))
             elif status in _FAILURE_STATES or status in (TrialStatus.COMPLETED, TrialStatus.TIMED_OUT):
                 failed.append((row, record))
-        fidelity = self.task.fidelity if self.task is not None else None
         if fidelity is not None and len(objectives) == 1:
             # Multi-fidelity policy: stopped trials are read at their rungs (see _gp.fidelity), not at their last value.
             from hyperwidget.samplers._gp.fidelity import rung_losses
