@@ -37,6 +37,7 @@ import json
 import math
 import multiprocessing
 import os
+import shlex
 import statistics
 import sys
 import time
@@ -538,21 +539,25 @@ def promotion_note() -> str:
         return (
             "The rows `... + ASHA promotion` above run ASHA's promotion variant (pause/resume, branch `promote`) "
             "through `benchmarks/_promotion.simulate_promotion`, the sampler seeing the history rebuilt from the "
-            "curves trained so far."
+            "curves trained so far. They need ASHA's promotion variant (branch `promote`): without it they are "
+            "left out."
         )
     return (
-        "Pending: the ASHA promotion variant (pause/resume) and its simulation `benchmarks/_promotion.py` are being "
-        "built on branch `promote`; its rows (random / hw bayesian multi-fidelity + ASHA promotion) go here."
+        "Not run here: ASHA's promotion variant (pause/resume) and `benchmarks/_promotion.py` are on branch "
+        "`promote`; with both merged, `run_promotion` adds rows random / hw bayesian multi-fidelity + ASHA promotion."
     )
 
 
-def write_report(args: Any, outcomes: list[Outcome], labels: list[str], wall: float, cpu: float) -> str:
+def write_report(args: Any, outcomes: list[Outcome], labels: list[str], runs: list[dict[str, Any]]) -> str:
     half = args.seeds // 2
     tuning = [o for o in outcomes if o.task == "mlp" and o.seed < half]
     held_mlp = [o for o in outcomes if o.task == "mlp" and o.seed >= half]
     held_gbm = [o for o in outcomes if o.task == "gbm"]
-    st = "installed" if syne_tune_available() else "NOT installed: rows left out"
+    st = "installed" if any(o.method.startswith("syne-tune") for o in outcomes) else "NOT installed: rows left out"
     mode, chosen = choose_mode(tuning)
+    commands = "\n".join(
+        f"- `{r['command']}`: {r['wall']:.0f} s wall, {r['cpu']:.0f} s CPU (all processes)" for r in runs
+    )
     sections = []
     for title, part in (
         (f"Tuning half: task mlp, seeds 0..{half - 1}", tuning),
@@ -568,8 +573,9 @@ def write_report(args: Any, outcomes: list[Outcome], labels: list[str], wall: fl
     body = "\n\n".join(sections)
     text = f"""# Multi-fidelity benchmark: model-based search with early termination
 
-`nice -n 10 python3 benchmarks/multi_fidelity.py --seeds {args.seeds} --gbm-seeds {args.gbm_seeds} --trials {args.trials} --jobs {args.jobs}`
-({wall:.0f} s wall, {cpu:.0f} s CPU over all processes, on a shared 2-core machine; syne-tune {st}).
+{commands}
+
+(on a shared, heavily loaded 2-core machine; syne-tune {st}).
 
 **Tasks.** `mlp`: the learning-curve task of `early_termination.py` (MLP on digits, `partial_fit`, 30 epochs).
 `gbm`: `HistGradientBoostingClassifier(warm_start=True)`, 5 boosting rounds per step, 30 steps, on a
@@ -603,7 +609,7 @@ Hyper-Tune (its multi-fidelity model-based ones are BOHB, ASHABORE and ASHACQR),
 ### ASHA promotion variant
 
 {promotion_note()}
-"""  # noqa: E501 - the command line is one line of markdown
+"""
     (args.out / "multi_fidelity.md").write_text(text)
     return text
 
@@ -617,26 +623,33 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--methods", nargs="*", help="only these method labels")
     parser.add_argument("--quick", action="store_true", help="2 + 1 seeds, 12 trials: a smoke run")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--append", action="store_true", help="add these outcomes to the stored ones")
     parser.add_argument("--report-only", action="store_true", help="rewrite the report from the stored outcomes")
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds, args.gbm_seeds, args.trials = 2, 1, 12
     args.out.mkdir(parents=True, exist_ok=True)
-    labels = [m.label for m in methods()] + [label for label, _, _ in promotion_methods()]
-    labels = [label for label in labels if args.methods is None or label in args.methods]
-    if args.report_only:
-        stored = [json.loads(line) for line in (args.out / "multi_fidelity.jsonl").read_text().splitlines()]
-        print(write_report(args, [Outcome(**o) for o in stored], labels, math.nan, math.nan))
-        return
-    units = [("mlp", s) for s in range(args.seeds)] + [("gbm", s) for s in range(args.gbm_seeds)]
-    started, cpu0 = time.perf_counter(), _children_cpu()
-    with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
-        per_unit = pool.starmap(run_seed, [(t, s, args.trials, args.methods) for t, s in units], chunksize=1)
-    outcomes = [o for unit in per_unit for o in unit]
-    cpu = _children_cpu() - cpu0 + time.process_time()
-    with (args.out / "multi_fidelity.jsonl").open("w") as f:
-        f.writelines(json.dumps(dataclasses.asdict(o)) + "\n" for o in outcomes)
-    print(write_report(args, outcomes, labels, time.perf_counter() - started, cpu))
+    outcomes_path, runs_path = args.out / "multi_fidelity.jsonl", args.out / "multi_fidelity_runs.json"
+    stored = [Outcome(**json.loads(line)) for line in outcomes_path.read_text().splitlines()] if (
+        args.append or args.report_only
+    ) else []  # fmt: skip
+    runs = json.loads(runs_path.read_text()) if (args.append or args.report_only) and runs_path.exists() else []
+    if not args.report_only:
+        units = [("mlp", s) for s in range(args.seeds)] + [("gbm", s) for s in range(args.gbm_seeds)]
+        started, cpu0 = time.perf_counter(), _children_cpu()
+        with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
+            per_unit = pool.starmap(run_seed, [(t, s, args.trials, args.methods) for t, s in units], chunksize=1)
+        stored += [o for unit in per_unit for o in unit]
+        command = "nice -n 10 python3 benchmarks/multi_fidelity.py " + shlex.join(
+            sys.argv[1:] if argv is None else argv
+        )
+        runs.append({"command": command, "wall": time.perf_counter() - started,
+                     "cpu": _children_cpu() - cpu0 + time.process_time()})  # fmt: skip
+        outcomes_path.write_text("".join(json.dumps(dataclasses.asdict(o)) + "\n" for o in stored))
+        runs_path.write_text(json.dumps(runs, indent=1) + "\n")
+    everything = [m.label for m in methods()] + [label for label, _, _ in promotion_methods()]
+    labels = [label for label in everything if any(o.method == label for o in stored)]
+    print(write_report(args, stored, labels, runs))
 
 
 def _children_cpu() -> float:
