@@ -549,7 +549,10 @@ def promotion_note() -> str:
 
 
 def write_report(args: Any, outcomes: list[Outcome], labels: list[str], runs: list[dict[str, Any]]) -> str:
-    half = args.seeds // 2
+    # The halves follow the seeds stored (the first run's --seeds): a later --append run cannot move them.
+    n_mlp = 1 + max((o.seed for o in outcomes if o.task == "mlp"), default=-1)
+    n_gbm = 1 + max((o.seed for o in outcomes if o.task == "gbm"), default=-1)
+    half = n_mlp // 2
     tuning = [o for o in outcomes if o.task == "mlp" and o.seed < half]
     held_mlp = [o for o in outcomes if o.task == "mlp" and o.seed >= half]
     held_gbm = [o for o in outcomes if o.task == "gbm"]
@@ -561,8 +564,8 @@ def write_report(args: Any, outcomes: list[Outcome], labels: list[str], runs: li
     sections = []
     for title, part in (
         (f"Tuning half: task mlp, seeds 0..{half - 1}", tuning),
-        (f"Held-out half: task mlp, seeds {half}..{args.seeds - 1}", held_mlp),
-        (f"Held-out half: task gbm, seeds 0..{args.gbm_seeds - 1} (never tuned on)", held_gbm),
+        (f"Held-out half: task mlp, seeds {half}..{n_mlp - 1}", held_mlp),
+        (f"Held-out half: task gbm, seeds 0..{n_gbm - 1} (never tuned on)", held_gbm),
     ):
         if not part:
             continue
@@ -590,7 +593,7 @@ is the best accuracy of full training over the first {args.trials} configuration
 `ASHAPolicy(max_resource=30, min_resource=1, reduction_factor=3)`; the single-fidelity Bayesian row is the sampler
 without a fidelity in its task, i.e. main's code path. Decision CPU = CPU seconds of proposals and stop decisions.
 
-**Halves** (fixed before tuning): tuning = `mlp` seeds 0..{half - 1}; held-out = `mlp` seeds {half}..{args.seeds - 1}
+**Halves** (fixed before tuning): tuning = `mlp` seeds 0..{half - 1}; held-out = `mlp` seeds {half}..{n_mlp - 1}
 and all of `gbm`. The only choice made on the tuning half is the rung mode: the one with the lower median epochs to
 target there (ties: "highest"), here **{mode}**, which is the sampler's default.
 
