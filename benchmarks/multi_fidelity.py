@@ -323,8 +323,11 @@ def methods() -> list[Any]:
         OptunaMethod("optuna TPE + Hyperband(1..30, eta=3)", lambda: p.HyperbandPruner(1, STEPS, 3)),
     ]
     if syne_tune_available():
-        rows.append(SyneTuneMethod("syne-tune BOHB (ASHA stopping, eta=3)", "BOHB"))
+        rows.append(SyneTuneMethod(SYNE_TUNE_BOHB, "BOHB"))
     return rows
+
+
+SYNE_TUNE_BOHB = "syne-tune BOHB (ASHA stopping, eta=3)"
 
 
 def _bayesian(space: dict[str, Any], seed: int) -> Sampler:
@@ -389,11 +392,18 @@ def promotion_methods() -> list[tuple[str, Callable[[dict[str, Any], int], Sampl
     """(label, sampler, multi-fidelity) of the rows run with ASHA's promotion variant."""
     if not promotion_available():
         return []
-    mode = BayesianParameterSampling._fidelity_mode
+    random_label, bayesian_label = promotion_labels()
     return [
-        ("hw random + ASHA promotion", lambda space, seed: RandomParameterSampling(space, seed=seed), False),
-        (f"hw bayesian multi-fidelity + ASHA promotion ({mode})", _bayesian, True),
+        (random_label, lambda space, seed: RandomParameterSampling(space, seed=seed), False),
+        (bayesian_label, _bayesian, True),
     ]
+
+
+def promotion_labels() -> list[str]:
+    return ["hw random + ASHA promotion", f"hw bayesian multi-fidelity + ASHA promotion ({_MODE})"]
+
+
+_MODE = BayesianParameterSampling._fidelity_mode
 
 
 def run_promotion(
@@ -498,7 +508,7 @@ def bootstrap_ratio(outcomes: list[Outcome], method: str, base: str, draws: int 
     for _ in range(draws):
         sample = rng.choice(seeds, size=len(seeds))
         ratios.append(np.median([mine[s] for s in sample]) / np.median([theirs[s] for s in sample]))
-    low, high = np.percentile(ratios, [2.5, 97.5])
+    low, high = np.quantile(ratios, [0.025, 0.975], method="nearest")  # no interpolation: inf stays inf
     return float(low), float(high)
 
 
@@ -534,8 +544,21 @@ def choose_mode(tuning: list[Outcome]) -> tuple[str, str]:
     return mode, MF_MODES[mode]
 
 
-def promotion_note() -> str:
-    if promotion_available():
+def per_seed_table(outcomes: list[Outcome], labels: list[str]) -> str:
+    """Epochs to target, a row per (task, seed) and a column per method (numbered as in the tables above)."""
+    by = {(o.task, o.seed, o.method): o.epochs_to_target for o in outcomes}
+    units = sorted({(o.task, o.seed) for o in outcomes}, key=lambda u: (u[0] != "mlp", u[1]))
+    lines = ["| task | seed | " + " | ".join(f"({i + 1})" for i in range(len(labels))) + " |"]
+    lines.append("|---|---|" + "---:|" * len(labels))
+    for task, seed in units:
+        cells = [f"{by[task, seed, label]:.0f}" if (task, seed, label) in by else "" for label in labels]
+        lines.append(f"| {task} | {seed} | " + " | ".join(cells) + " |")
+    legend = "; ".join(f"({i + 1}) {label}" for i, label in enumerate(labels))
+    return "\n".join(lines) + f"\n\n{legend}."
+
+
+def promotion_note(outcomes: list[Outcome]) -> str:
+    if any(o.method in promotion_labels() for o in outcomes):
         return (
             "The rows `... + ASHA promotion` above run ASHA's promotion variant (pause/resume, branch `promote`) "
             "through `benchmarks/_promotion.simulate_promotion`, the sampler seeing the history rebuilt from the "
@@ -601,6 +624,10 @@ target there (ties: "highest"), here **{mode}**, which is the sampler's default.
 
 {body}
 
+### Epochs to target per seed
+
+{per_seed_table(outcomes, labels)}
+
 ### Syne Tune
 
 syne-tune 0.16.0 requires xgboost (and with it nvidia-nccl-cu12, 350 MB), so it was kept out of the shared venv:
@@ -611,7 +638,7 @@ Hyper-Tune (its multi-fidelity model-based ones are BOHB, ASHABORE and ASHACQR),
 
 ### ASHA promotion variant
 
-{promotion_note()}
+{promotion_note(outcomes)}
 """
     (args.out / "multi_fidelity.md").write_text(text)
     return text
@@ -650,7 +677,7 @@ def main(argv: list[str] | None = None) -> None:
                      "cpu": _children_cpu() - cpu0 + time.process_time()})  # fmt: skip
         outcomes_path.write_text("".join(json.dumps(dataclasses.asdict(o)) + "\n" for o in stored))
         runs_path.write_text(json.dumps(runs, indent=1) + "\n")
-    everything = [m.label for m in methods()] + [label for label, _, _ in promotion_methods()]
+    everything = [m.label for m in methods() if m.label != SYNE_TUNE_BOHB] + [SYNE_TUNE_BOHB, *promotion_labels()]
     labels = [label for label in everything if any(o.method == label for o in stored)]
     print(write_report(args, stored, labels, runs))
 
