@@ -562,8 +562,9 @@ def promotion_note(outcomes: list[Outcome]) -> str:
         return (
             "The rows `... + ASHA promotion` above run ASHA's promotion variant (pause/resume, branch `promote`) "
             "through `benchmarks/_promotion.simulate_promotion`, the sampler seeing the history rebuilt from the "
-            "curves trained so far. They need ASHA's promotion variant (branch `promote`): without it they are "
-            "left out."
+            "curves trained so far. `simulate_promotion` runs to the cap whatever the target, so in these rows "
+            "'median configs' and 'decision CPU' cover the whole capped run, not the run up to the target. "
+            "They need ASHA's promotion variant (branch `promote`): without it they are left out."
         )
     return (
         "Not run here: ASHA's promotion variant (pause/resume) and `benchmarks/_promotion.py` are on branch "
