@@ -596,6 +596,11 @@ def write_report(args: Any, outcomes: list[Outcome], labels: list[str], runs: li
         sections.append(
             f"### {title}\n\n{markdown_table(summarise(part, labels))}\n\n**Targets** ({chosen}):\n\n"
             + "\n".join(target_lines(part, chosen))
+            + "".join(
+                f"\n\n**Targets** ({label}):\n\n" + "\n".join(target_lines(part, label))
+                for label in promotion_labels()[1:]
+                if any(o.method == label for o in part)
+            )
         )
     body = "\n\n".join(sections)
     text = f"""# Multi-fidelity benchmark: model-based search with early termination
