@@ -18,10 +18,10 @@ from hyperwidget.errors import HyperwidgetWarning, SearchSpaceError, SweepConfig
 from hyperwidget.executor import DEFAULT_BACKEND, Backend, backend_names, check_backend, get_backend
 from hyperwidget.names import check_metric_name, check_sweep_name
 from hyperwidget.objective import FunctionObjective, Script
-from hyperwidget.policies import EarlyTerminationPolicy, NoTerminationPolicy, make_policy
+from hyperwidget.policies import ASHAPolicy, EarlyTerminationPolicy, NoTerminationPolicy, make_policy
 from hyperwidget.samplers import BayesianParameterSampling, RandomParameterSampling, Sampler, make_sampler
 from hyperwidget.space import SearchSpace
-from hyperwidget.trial import Constraint, Goal, SearchTask
+from hyperwidget.trial import Constraint, Fidelity, Goal, SearchTask
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,8 +70,22 @@ class SweepConfig:
 
     @property
     def task(self) -> SearchTask:
-        """The objectives and constraints, as the sampler sees them."""
-        return SearchTask(objectives=self.objectives, constraints=self.constraints)
+        """The objectives, constraints and the policy's fidelity (if any), as the sampler sees them."""
+        return SearchTask(objectives=self.objectives, constraints=self.constraints, fidelity=fidelity_of(self.policy))
+
+
+def fidelity_of(policy: EarlyTerminationPolicy) -> Fidelity | None:
+    """The resource and rung levels of a multi-fidelity policy (ASHA, Hyperband and their variants), else ``None``.
+
+    Hyperband's brackets use rungs of bracket 0 (each bracket's rungs are a subset of them).
+    """
+    if not isinstance(policy, ASHAPolicy):
+        return None
+    return Fidelity(
+        resource_attr=policy.resource_attr,
+        levels=tuple(float(level) for level in policy.rung_levels(0)),
+        max_resource=float(policy.max_resource),
+    )
 
 
 #: The longest ``trial_timeout`` in seconds (about 292 years): the worker's timer (``threading.Timer`` or

@@ -307,15 +307,34 @@ class Constraint:
 
 
 @dataclasses.dataclass(frozen=True)
+class Fidelity:
+    """How a multi-fidelity policy (ASHA, Hyperband) measures training: the resource and its rungs.
+
+    ``resource_attr`` is the logged metric whose k-th value is the resource at the
+    primary metric's k-th value (``None``: the resource is the interval count);
+    ``levels`` are the rung resources, increasing, all below ``max_resource``,
+    the resource of a full training.
+    """
+
+    resource_attr: str | None
+    levels: tuple[float, ...]
+    max_resource: float
+
+
+@dataclasses.dataclass(frozen=True)
 class SearchTask:
-    """What a sweep asks of its sampler: the objectives, in order, and the constraints.
+    """What a sweep asks of its sampler: the objectives, in order, the constraints and the fidelity.
 
     ``objectives[0]`` is the primary metric (the one policies, the best run and
     single-objective samplers use); a multi-objective sweep has two or more.
+    ``fidelity`` is set when the sweep's policy stops trials at rungs of a
+    resource (ASHA, Hyperband): a sampler may then read partial curves at those
+    rungs instead of taking a stopped trial's last value as final.
     """
 
     objectives: tuple[tuple[str, Goal], ...]
     constraints: tuple[Constraint, ...] = ()
+    fidelity: Fidelity | None = None
 
     @property
     def metric(self) -> str:

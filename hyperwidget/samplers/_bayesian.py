@@ -20,6 +20,7 @@ from hyperwidget.trial import Constraint, Goal, TrialRecord, TrialStatus
 
 _VALUE_STATES = (TrialStatus.COMPLETED, TrialStatus.STOPPED_EARLY, TrialStatus.TIMED_OUT, TrialStatus.CANCELED)
 _FAILURE_STATES = (TrialStatus.FAILED, TrialStatus.CRASHED)
+_LIVE_STATES = (TrialStatus.QUEUED, TrialStatus.RUNNING)
 _MAX_MODEL_POINTS = 300
 _MAX_CONSTRAINT_POINTS = 100
 _UCB_PERIOD = 3
@@ -92,6 +93,13 @@ class BayesianParameterSampling(Sampler):
       is sure of a basin.
     - Records whose parameters are not in the space (e.g. a history from a
       sweep with another space) are skipped.
+    - **With ASHA or Hyperband** (``self.task.fidelity``, set by the engine from
+      the policy) the rules above hold, but a trial counts with its value at a
+      rung instead of its last value: the model is fitted on the highest rung
+      (the full training included) that at least ``n_initial`` trials reached,
+      each with its value there, as in BOHB (:mod:`hyperwidget.samplers._gp.fidelity`;
+      ``benchmarks/multi_fidelity.py`` measures it). Single-objective sweeps only.
+      A trial paused by a promotion variant of the policy counts like a stopped one.
 
     Acquisition is a fixed portfolio: proposal ``i`` maximises log expected
     improvement, except every third one (``i % 3 == 2``, below 16
@@ -164,6 +172,8 @@ class BayesianParameterSampling(Sampler):
     """
 
     name = "bayesian"
+    #: How rung values become targets under a multi-fidelity policy (``hyperwidget.samplers._gp.fidelity.MODES``).
+    _fidelity_mode = "highest"
 
     def __init__(
         self,
@@ -308,18 +318,29 @@ class BayesianParameterSampling(Sampler):
         scored: list[tuple[np.ndarray, TrialRecord]] = []
         failed: list[tuple[np.ndarray, TrialRecord]] = []
         pending: list[np.ndarray] = []
+        fidelity = self.task.fidelity if self.task is not None else None
         for record in history:
             row = self._encode(record)
             if row is None:
                 continue
             status = record.status
+            if fidelity is not None and not status.is_finished and status not in _LIVE_STATES:
+                status = TrialStatus.STOPPED_EARLY  # paused by ASHA's promotion variant: read at its rungs
             if not status.is_finished:
                 pending.append(row)
             elif status in _VALUE_STATES and all(math.isfinite(record.last(name)) for name, _ in objectives):
                 scored.append((row, record))
             elif status in _FAILURE_STATES or status in (TrialStatus.COMPLETED, TrialStatus.TIMED_OUT):
                 failed.append((row, record))
-        losses = [[goal.sign() * record.last(name) for name, goal in objectives] for _, record in scored]
+        if fidelity is not None and len(objectives) == 1:
+            # Multi-fidelity policy: stopped trials are read at their rungs (see _gp.fidelity), not at their last value.
+            from hyperwidget.samplers._gp.fidelity import rung_losses
+
+            (name, goal), records = objectives[0], [r for _, r in scored]
+            keep, rung = rung_losses(records, name, goal, fidelity, self.n_initial, self._fidelity_mode)
+            scored, losses = [scored[i] for i in keep], rung[:, None].tolist()
+        else:
+            losses = [[goal.sign() * record.last(name) for name, goal in objectives] for _, record in scored]
         slack, feasible = _constraint_columns([r for _, r in scored], [r for _, r in failed], constraints)
         return TrainingData(
             x=self._stack([row for row, _ in scored]),
