@@ -93,7 +93,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--no-times",
         action="store_true",
-        help="reuse the proposal times of the previous summary instead of measuring them again",
+        help="reuse the proposal times of the previous summary (if any) instead of measuring them again",
     )
     args = parser.parse_args(argv)
     if args.quick:
@@ -593,9 +593,9 @@ def main(argv: list[str] | None = None) -> None:
     methods = list(dict.fromkeys(methods))
     summary = summarise(runs, problems, methods)
     previous = json.loads(summary_path.read_text()) if summary_path.exists() else {}
-    if args.no_times and previous.get("decision_seconds"):
-        summary["decision_seconds"] = previous["decision_seconds"]
-        summary["times_load"] = previous.get("times_load", previous["machine"]["load"])
+    if args.no_times:
+        summary["decision_seconds"] = previous.get("decision_seconds", {})
+        summary["times_load"] = previous.get("times_load", summary["machine"]["load"])
     else:
         summary["decision_seconds"] = decision_times()
         summary["times_load"] = list(os.getloadavg())
