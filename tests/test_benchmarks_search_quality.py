@@ -101,6 +101,19 @@ def test_journal_keeps_the_latest_run_and_complete_seeds(tmp_path):
     ]
 
 
+def test_a_seed_is_incomplete_while_a_method_has_not_run_on_a_problem(monkeypatch):
+    monkeypatch.setattr(sq, "SKIPPED_GROUPS", {"skopt-gp": ("d20",)})
+    runs = [
+        _run("branin", "hw-bayesian", 0, 1.0),
+        _run("branin", "skopt-gp", 0, 1.0),
+        _run("bbob-f10-ellipsoid-d20", "hw-bayesian", 0, 1.0),  # skopt-gp is not expected in d20
+        _run("hartmann6", "hw-bayesian", 0, 1.0),
+    ]
+    assert sq.complete_seeds(runs) == []  # hartmann6 lacks skopt-gp
+    runs.append(_run("hartmann6", "skopt-gp", 0, 1.0))
+    assert len(sq.complete_seeds(runs)) == 5
+
+
 def test_drop_runs_removes_only_the_chosen_methods_on_the_chosen_problems(tmp_path):
     journal = tmp_path / "j.jsonl"
     _write(
