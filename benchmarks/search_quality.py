@@ -114,8 +114,11 @@ def select_problems(patterns: Sequence[str] | None) -> list[str]:
 
 
 # -- runs (in worker processes) ---------------------------------------------------------------------
-def run_one(problem_name: str, method: str, seed: int, evals: int) -> dict[str, Any]:
-    """Run ``method`` on ``problem_name`` with ``seed``; never raises (errors are recorded)."""
+def run_one(problem_name: str, method: str, seed: int, evals: int, commit: str | None = None) -> dict[str, Any]:
+    """Run ``method`` on ``problem_name`` with ``seed``; never raises (errors are recorded).
+
+    ``commit`` is the hyperwidget commit at launch (the workers run the code imported then), recorded
+    for hyperwidget's methods."""
     problem = all_problems()[problem_name]
     start, start_cpu = time.perf_counter(), time.process_time()
     try:
@@ -132,7 +135,7 @@ def run_one(problem_name: str, method: str, seed: int, evals: int) -> dict[str, 
         "seconds": time.perf_counter() - start,
         "cpu_seconds": time.process_time() - start_cpu,
         "error": error,
-        "commit": hyperwidget_commit() if method.startswith("hw-") else None,
+        "commit": commit if method.startswith("hw-") else None,
     }
 
 
@@ -158,8 +161,9 @@ def plan(
 
 def run_all(tasks: Sequence[tuple[str, str, int]], evals: int, jobs: int, journal: Path) -> None:
     """Run every task, appending each result to ``journal`` as it finishes."""
+    commit = hyperwidget_commit()
     with ProcessPoolExecutor(max_workers=jobs) as pool, journal.open("a") as log:
-        futures = [pool.submit(run_one, p, m, s, evals) for p, m, s in tasks]
+        futures = [pool.submit(run_one, p, m, s, evals, commit) for p, m, s in tasks]
         for done, future in enumerate(as_completed(futures), 1):
             result = future.result()
             log.write(json.dumps(result) + "\n")
@@ -277,7 +281,8 @@ def targets(
                 continue
             best = min(by_method.values())
             runner_up = min((v, m) for m, v in by_method.items() if m != OURS)
-            numbers = f"{OURS} {by_method[OURS]:.2f}, best other {runner_up[1]} {runner_up[0]:.2f}"
+            tied = " (tied)" if runner_up[0] == by_method[OURS] else ""
+            numbers = f"{OURS} {by_method[OURS]:.2f}, best other {runner_up[1]} {runner_up[0]:.2f}{tied}"
             label = f"{half} {group}: best mean rank"
             out.append({"target": label, "numbers": numbers, "met": by_method[OURS] == best, "binding": True})
     return out
