@@ -1,23 +1,43 @@
 """Problems of the search-quality benchmark: every one is a loss to minimise over a hyperwidget space.
 
-- 8 BBOB functions from ``coco-experiment`` (instance 1) in dimensions 2 and 5,
-  on their domain ``[-5, 5]^d``; the optimum is the value at the instance's
-  ``x_opt`` (as written by ``cocoex``).
-- Branin (2-D) and Hartmann6 (6-D), with their known optima.
-- Two tuning tasks on scikit-learn's bundled data, kept cheap so that the whole
-  benchmark fits the machine (the cost is the same for every method):
+The benchmark has two halves, fixed before any tuning of the samplers (issue #16):
+the *tuning* half, on which samplers may be tuned, and the *held-out* half, which
+is only ever run. Every problem belongs to a half and to a group: ``d2``, ``d5``,
+``d10``, ``d20`` (BBOB functions of that dimension) or ``tasks``.
 
-  * ``svc-digits``: an RBF SVC on a stratified 400-sample subset of ``digits``,
-    3-fold CV multiclass hinge loss (the SVM's own loss: continuous, where the
-    error rate ties many configurations at the same few counts), over ``C`` and
-    ``gamma`` (both log-scaled);
-  * ``hgb-cancer``: a HistGradientBoostingClassifier (10 iterations, 32 bins) on
-    ``breast_cancer``, 2-fold CV log loss, over a mixed 7-D space: two
-    log-scaled reals, a real, two log-scaled integers, an integer and a
-    categorical.
+- BBOB functions from ``coco-experiment`` on their domain ``[-5, 5]^d``, in
+  dimensions 2, 5, 10 and 20; the optimum is the value at the instance's
+  ``x_opt`` (as written by ``cocoex``).
+
+  * tuning: f8 Rosenbrock, f10 ellipsoid, f15 Rastrigin, f17 Schaffer F7,
+    f21 Gallagher 101 peaks, instance 1;
+  * held-out: f2 separable ellipsoid, f9 rotated Rosenbrock, f12 bent cigar,
+    f16 Weierstrass, f22 Gallagher 21 peaks, instances 2 to 5 in rotation
+    (``2 + k mod 4`` over the 20 (dimension, function) pairs, dimensions
+    outermost), so that every function and every dimension meets every instance.
+
+- Branin (2-D) and Hartmann6 (6-D), with their known optima (tuning half).
+- Tuning tasks on scikit-learn's bundled or generated data, kept cheap (well
+  under 0.2 s an evaluation) so that the cost is the methods', not the task's:
+
+  * ``svc-digits`` (tuning): an RBF SVC on a stratified 400-sample subset of
+    ``digits``, 3-fold CV multiclass hinge loss, over ``C`` and ``gamma`` (log);
+  * ``hgb-cancer`` (tuning): a HistGradientBoostingClassifier (10 iterations,
+    32 bins) on ``breast_cancer``, 2-fold CV log loss, over two log reals, a
+    real, two log integers, an integer and a categorical;
+  * ``et-wine`` (tuning): an ExtraTreesClassifier on ``wine``, 3-fold CV log
+    loss, over the number of trees, the depth and the leaf size (log
+    integers), ``max_features`` and ``criterion`` (categoricals);
+  * ``knn-cancer`` (held-out): a k-nearest-neighbours classifier on
+    ``breast_cancer``, 3-fold CV log loss, over ``k`` (log integer), the
+    weighting, the metric and the feature scaling (categoricals);
+  * ``gb-synthetic`` (held-out): a GradientBoostingClassifier on 300 samples of
+    ``make_classification``, 2-fold CV log loss, over the number of trees (log
+    integer), the depth (integer), the learning rate (log real), the subsample
+    (real), ``max_features`` and the loss (categoricals).
 
   Their optimum is unknown: regret is measured against the best loss any
-  method found in the same benchmark run.
+  method found (over every run in the journal).
 """
 
 from __future__ import annotations
@@ -34,18 +54,20 @@ import numpy as np
 
 from hyperwidget.space import choice, loguniform, qloguniform, quniform, uniform
 
-#: BBOB functions used: separable, ill-conditioned, multi-modal and weakly structured ones.
-BBOB_FUNCTIONS = {
-    1: "sphere",
-    6: "attractive-sector",
-    8: "rosenbrock",
-    10: "ellipsoid",
-    15: "rastrigin",
-    17: "schaffer-f7",
-    20: "schwefel",
-    21: "gallagher-101",
+TUNING, HELD_OUT = "tuning", "held-out"
+HALVES = (TUNING, HELD_OUT)
+DIMENSIONS = (2, 5, 10, 20)
+GROUPS = (*(f"d{d}" for d in DIMENSIONS), "tasks")
+
+#: BBOB functions of each half.
+TUNING_FUNCTIONS = {8: "rosenbrock", 10: "ellipsoid", 15: "rastrigin", 17: "schaffer-f7", 21: "gallagher-101"}
+HELD_OUT_FUNCTIONS = {
+    2: "ellipsoid-separable",
+    9: "rosenbrock-rotated",
+    12: "bent-cigar",
+    16: "weierstrass",
+    22: "gallagher-21",
 }
-BBOB_DIMENSIONS = (2, 5)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,17 +78,18 @@ class Problem:
     space: Mapping[str, Any]
     loss: Callable[[Mapping[str, Any]], float]
     optimum: float | None
-    family: str
-    bbob: tuple[int, int] | None = None  # (function, dimension) for BBOB problems
+    half: str  # TUNING or HELD_OUT
+    group: str  # "d2", "d5", "d10", "d20" or "tasks"
+    bbob: tuple[int, int, int] | None = None  # (function, dimension, instance) for BBOB problems
 
 
 # -- BBOB ---------------------------------------------------------------------------------------
 @cache
-def _bbob(function: int, dim: int) -> tuple[Any, float]:
+def _bbob(function: int, dim: int, instance: int) -> tuple[Any, float]:
     """The cocoex problem and its optimal value (computed at the instance's x_opt)."""
     import cocoex
 
-    suite = cocoex.Suite("bbob", "", f"function_indices:{function} dimensions:{dim} instance_indices:1")
+    suite = cocoex.Suite("bbob", "", f"function_indices:{function} dimensions:{dim} instance_indices:{instance}")
     problem = suite[0]
     cwd = os.getcwd()
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,21 +103,35 @@ def _bbob(function: int, dim: int) -> tuple[Any, float]:
     return problem, float(problem(x_opt))
 
 
-def _bbob_problem(function: int, dim: int) -> Problem:
+def _bbob_problem(function: int, name: str, dim: int, instance: int, half: str) -> Problem:
     names = [f"x{i}" for i in range(dim)]
 
     def loss(params: Mapping[str, Any]) -> float:
-        problem, _ = _bbob(function, dim)
+        problem, _ = _bbob(function, dim, instance)
         return float(problem(np.array([params[n] for n in names], dtype=float)))
 
+    suffix = "" if instance == 1 else f"-i{instance}"
     return Problem(
-        name=f"bbob-f{function:02d}-{BBOB_FUNCTIONS[function]}-d{dim}",
+        name=f"bbob-f{function:02d}-{name}-d{dim}{suffix}",
         space={n: uniform(-5.0, 5.0) for n in names},
         loss=loss,
         optimum=None,  # see optimum_of(): computed by cocoex, in the process that needs it
-        family="bbob",
-        bbob=(function, dim),
+        half=half,
+        group=f"d{dim}",
+        bbob=(function, dim, instance),
     )
+
+
+def bbob_problems() -> list[Problem]:
+    """The 40 BBOB problems: per dimension, the tuning half's five functions then the held-out half's."""
+    out = []
+    k = 0
+    for dim in DIMENSIONS:
+        out += [_bbob_problem(f, name, dim, 1, TUNING) for f, name in TUNING_FUNCTIONS.items()]
+        for f, name in HELD_OUT_FUNCTIONS.items():
+            out.append(_bbob_problem(f, name, dim, 2 + k % 4, HELD_OUT))
+            k += 1
+    return out
 
 
 # -- classic test functions -----------------------------------------------------------------------
@@ -147,11 +184,8 @@ def _svc_digits(params: Mapping[str, Any]) -> float:
 
 
 def _hgb_cancer(params: Mapping[str, Any]) -> float:
-    from sklearn.datasets import load_breast_cancer
     from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-    x, y = load_breast_cancer(return_X_y=True)
     model = HistGradientBoostingClassifier(
         max_iter=10,
         max_bins=32,
@@ -165,40 +199,170 @@ def _hgb_cancer(params: Mapping[str, Any]) -> float:
         max_features=params["max_features"],
         class_weight=None if params["class_weight"] == "none" else params["class_weight"],
     )
-    cv = StratifiedKFold(2, shuffle=True, random_state=0)
+    return _cv_log_loss(model, "breast_cancer", 2)
+
+
+@cache
+def _dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A bundled or generated classification dataset, loaded once per process."""
+    from sklearn.datasets import load_breast_cancer, load_wine, make_classification
+
+    if name == "wine":
+        return load_wine(return_X_y=True)
+    if name == "breast_cancer":
+        return load_breast_cancer(return_X_y=True)
+    if name == "synthetic":
+        x, y = make_classification(
+            n_samples=300, n_features=12, n_informative=5, n_redundant=2, flip_y=0.05, random_state=0
+        )
+        return x, y
+    raise KeyError(name)
+
+
+def _cv_log_loss(model: Any, dataset: str, folds: int) -> float:
+    """Mean log loss of ``model`` over stratified ``folds``-fold CV (shuffled with a fixed seed)."""
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    x, y = _dataset(dataset)
+    cv = StratifiedKFold(folds, shuffle=True, random_state=0)
     return -float(cross_val_score(model, x, y, cv=cv, scoring="neg_log_loss").mean())
 
 
-def all_problems() -> dict[str, Problem]:
-    """Every problem of the benchmark, by name, in report order."""
-    problems = [_bbob_problem(f, d) for d in BBOB_DIMENSIONS for f in BBOB_FUNCTIONS]
-    problems += [
-        Problem("branin", {"x1": uniform(-5.0, 10.0), "x2": uniform(0.0, 15.0)}, _branin, 0.397887357729739, "classic"),
-        Problem("hartmann6", {f"x{i}": uniform(0.0, 1.0) for i in range(6)}, _hartmann6, -3.32236801141551, "classic"),
-        Problem(
-            "svc-digits",
-            {"C": loguniform(math.log(1e-2), math.log(1e3)), "gamma": loguniform(math.log(1e-4), math.log(10.0))},
-            _svc_digits,
-            None,
-            "ml",
+def _features(value: str) -> str | None:
+    return None if value == "all" else value
+
+
+def _et_wine(params: Mapping[str, Any]) -> float:
+    from sklearn.ensemble import ExtraTreesClassifier
+
+    model = ExtraTreesClassifier(
+        n_estimators=int(params["n_estimators"]),
+        max_depth=int(params["max_depth"]),
+        min_samples_leaf=int(params["min_samples_leaf"]),
+        max_features=_features(params["max_features"]),
+        criterion=params["criterion"],
+        random_state=0,
+    )
+    return _cv_log_loss(model, "wine", 3)
+
+
+def _knn_cancer(params: Mapping[str, Any]) -> float:
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
+
+    scalers = {"none": FunctionTransformer, "standard": StandardScaler, "minmax": MinMaxScaler}
+    model = make_pipeline(
+        scalers[params["scaling"]](),
+        KNeighborsClassifier(
+            n_neighbors=int(params["n_neighbors"]), weights=params["weights"], metric=params["metric"]
         ),
+    )
+    return _cv_log_loss(model, "breast_cancer", 3)
+
+
+def _gb_synthetic(params: Mapping[str, Any]) -> float:
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    model = GradientBoostingClassifier(
+        n_estimators=int(params["n_estimators"]),
+        max_depth=int(params["max_depth"]),
+        learning_rate=params["learning_rate"],
+        subsample=params["subsample"],
+        max_features=_features(params["max_features"]),
+        loss=params["loss"],
+        random_state=0,
+    )
+    return _cv_log_loss(model, "synthetic", 2)
+
+
+def _log(low: float, high: float) -> Any:
+    return loguniform(math.log(low), math.log(high))
+
+
+def _log_int(low: int, high: int) -> Any:
+    return qloguniform(math.log(low), math.log(high), 1)
+
+
+def task_problems() -> list[Problem]:
+    """Branin, Hartmann6 and the scikit-learn tasks (tuning half first)."""
+    return [
+        Problem(
+            "branin",
+            {"x1": uniform(-5.0, 10.0), "x2": uniform(0.0, 15.0)},
+            _branin,
+            0.397887357729739,
+            TUNING,
+            "tasks",
+        ),
+        Problem(
+            "hartmann6", {f"x{i}": uniform(0.0, 1.0) for i in range(6)}, _hartmann6, -3.32236801141551, TUNING, "tasks"
+        ),
+        Problem("svc-digits", {"C": _log(1e-2, 1e3), "gamma": _log(1e-4, 10.0)}, _svc_digits, None, TUNING, "tasks"),
         Problem(
             "hgb-cancer",
             {
-                "learning_rate": loguniform(math.log(0.01), math.log(1.0)),
-                "max_leaf_nodes": qloguniform(math.log(4), math.log(64), 1),
+                "learning_rate": _log(0.01, 1.0),
+                "max_leaf_nodes": _log_int(4, 64),
                 "max_depth": quniform(2, 10, 1),
-                "min_samples_leaf": qloguniform(math.log(2), math.log(64), 1),
-                "l2_regularization": loguniform(math.log(1e-4), math.log(10.0)),
+                "min_samples_leaf": _log_int(2, 64),
+                "l2_regularization": _log(1e-4, 10.0),
                 "max_features": uniform(0.3, 1.0),
                 "class_weight": choice("none", "balanced"),
             },
             _hgb_cancer,
             None,
-            "ml",
+            TUNING,
+            "tasks",
+        ),
+        Problem(
+            "et-wine",
+            {
+                "n_estimators": _log_int(4, 64),
+                "max_depth": _log_int(1, 32),
+                "min_samples_leaf": _log_int(1, 32),
+                "max_features": choice("sqrt", "log2", "all"),
+                "criterion": choice("gini", "entropy", "log_loss"),
+            },
+            _et_wine,
+            None,
+            TUNING,
+            "tasks",
+        ),
+        Problem(
+            "knn-cancer",
+            {
+                "n_neighbors": _log_int(1, 128),
+                "weights": choice("uniform", "distance"),
+                "metric": choice("euclidean", "manhattan", "chebyshev"),
+                "scaling": choice("none", "standard", "minmax"),
+            },
+            _knn_cancer,
+            None,
+            HELD_OUT,
+            "tasks",
+        ),
+        Problem(
+            "gb-synthetic",
+            {
+                "n_estimators": _log_int(5, 60),
+                "max_depth": quniform(1, 5, 1),
+                "learning_rate": _log(0.01, 1.0),
+                "subsample": uniform(0.5, 1.0),
+                "max_features": choice("sqrt", "log2", "all"),
+                "loss": choice("log_loss", "exponential"),
+            },
+            _gb_synthetic,
+            None,
+            HELD_OUT,
+            "tasks",
         ),
     ]
-    return {p.name: p for p in problems}
+
+
+def all_problems() -> dict[str, Problem]:
+    """Every problem of the benchmark, by name, in report order (BBOB by dimension, then the tasks)."""
+    return {p.name: p for p in [*bbob_problems(), *task_problems()]}
 
 
 def optimum_of(problem: Problem) -> float | None:
