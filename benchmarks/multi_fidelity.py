@@ -54,7 +54,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from early_termination import EPOCHS, METRIC, TOLERANCE, load_split, make_model, sample_config
+from early_termination import EPOCHS, METRIC, TOLERANCE, OurPolicy, load_split, make_model, sample_config
 
 from hyperwidget.config import fidelity_of
 from hyperwidget.policies import ASHAPolicy, EarlyTerminationPolicy
@@ -65,7 +65,6 @@ from hyperwidget.trial import Goal, SearchTask, TrialRecord, TrialStatus
 RESULTS = Path(__file__).resolve().parent / "results"
 STEPS = EPOCHS  # resource steps per full training, both tasks
 GBM_ROUNDS_PER_STEP = 5
-PROMOTION = Path(__file__).resolve().parent / "_promotion.py"
 
 # -- the tasks ------------------------------------------------------------------------------------
 
@@ -191,8 +190,9 @@ class CurveBank:
 # -- the methods ----------------------------------------------------------------------------------
 
 
-class HwMethod:
-    """A hyperwidget sampler and policy, driven as the engine drives them (sequential backend)."""
+class HwMethod(OurPolicy):
+    """A hyperwidget sampler and policy, driven as the engine drives them (sequential backend); values and stops
+    go through :class:`early_termination.OurPolicy`'s ``report`` and ``finish``."""
 
     def __init__(
         self, label: str, sampler: Callable[[dict[str, Any], int], Sampler], multi_fidelity: bool, mode: str = ""
@@ -214,18 +214,6 @@ class HwMethod:
         assert params is not None
         self.records.append(TrialRecord(id=f"t{index}", index=index, params=params, status=TrialStatus.RUNNING))
         return params
-
-    def report(self, step: int, value: float) -> bool:
-        record = self.records[-1].with_value(METRIC, value)
-        self.records[-1] = record
-        reason = self.policy.on_report(record, self.records, METRIC, Goal.MAXIMIZE)
-        if reason is not None:
-            self.records[-1] = record.replace(status=TrialStatus.STOPPED_EARLY)
-        return reason is not None
-
-    def finish(self, stopped: bool) -> None:
-        if not stopped:
-            self.records[-1] = self.records[-1].replace(status=TrialStatus.COMPLETED)
 
 
 class OptunaMethod:
@@ -381,17 +369,8 @@ def run_method(method: Any, bank: CurveBank, target: float, cap_epochs: int, cap
     return Outcome(bank.task.name, method.label, bank.seed, math.inf, index, decisions)
 
 
-def promotion_available() -> bool:
-    """Whether ASHA's promotion variant and its simulation (``benchmarks/_promotion.py``, branch ``promote``) exist."""
-    import inspect
-
-    return PROMOTION.exists() and "type" in inspect.signature(ASHAPolicy).parameters
-
-
 def promotion_methods() -> list[tuple[str, Callable[[dict[str, Any], int], Sampler], bool]]:
     """(label, sampler, multi-fidelity) of the rows run with ASHA's promotion variant."""
-    if not promotion_available():
-        return []
     random_label, bayesian_label = promotion_labels()
     return [
         (random_label, lambda space, seed: RandomParameterSampling(space, seed=seed), False),
@@ -560,15 +539,14 @@ def per_seed_table(outcomes: list[Outcome], labels: list[str]) -> str:
 def promotion_note(outcomes: list[Outcome]) -> str:
     if any(o.method in promotion_labels() for o in outcomes):
         return (
-            "The rows `... + ASHA promotion` above run ASHA's promotion variant (pause/resume, branch `promote`) "
+            'The rows `... + ASHA promotion` above run ASHA\'s promotion variant (`type="promotion"`, pause/resume) '
             "through `benchmarks/_promotion.simulate_promotion`, the sampler seeing the history rebuilt from the "
             "curves trained so far. `simulate_promotion` runs to the cap whatever the target, so in these rows "
-            "'median configs' and 'decision CPU' cover the whole capped run, not the run up to the target. "
-            "They need ASHA's promotion variant (branch `promote`): without it they are left out."
+            "'median configs' and 'decision CPU' cover the whole capped run, not the run up to the target."
         )
     return (
-        "Not run here: ASHA's promotion variant (pause/resume) and `benchmarks/_promotion.py` are on branch "
-        "`promote`; with both merged, `run_promotion` adds rows random / hw bayesian multi-fidelity + ASHA promotion."
+        "Not run here: pass `--methods` with the `... + ASHA promotion` labels to add the rows of ASHA's promotion "
+        "variant (`benchmarks/_promotion.py`)."
     )
 
 
