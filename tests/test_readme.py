@@ -10,6 +10,8 @@ The fenced blocks are read from ``README.md`` and handled by the section they ar
 - "From plain Python" (python): the blocks form a script, run twice in a new process, as a
   user runs it again.
 - "Conditional and nested spaces" (python): the block runs in this process (threads backend, no file).
+- "Early termination: pausing, promoting, choosing settings" (python): the blocks run in this process, in order,
+  after the data and the space of "From plain Python".
 - "Architecture" (no language): every file and folder it names exists.
 
 A block anywhere else, or a command this file does not know, fails
@@ -25,6 +27,7 @@ import re
 import shlex
 import subprocess
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +44,7 @@ SCRIPT_SECTION = "From plain Python (no Jupyter needed)"
 ARCHITECTURE_SECTION = "Architecture"
 OBJECTIVES_SECTION = "Several objectives"
 CONDITIONAL_SECTION = "Conditional and nested spaces"
+PROMOTION_SECTION = "Early termination: pausing, promoting, choosing settings"
 
 #: The (section, fence language) pairs this file runs, with the test that runs them.
 HANDLED = {
@@ -50,6 +54,7 @@ HANDLED = {
     (ARCHITECTURE_SECTION, ""): "test_architecture_names_existing_files",
     (OBJECTIVES_SECTION, "python"): "test_several_objectives_example_runs",
     (CONDITIONAL_SECTION, "python"): "test_conditional_space_example_runs",
+    (PROMOTION_SECTION, "python"): "test_promotion_and_settings_examples_run",
 }
 
 #: The shell commands of the README's bash blocks this file checks, with the test that checks each.
@@ -303,6 +308,50 @@ def test_conditional_space_example_runs(capsys: pytest.CaptureFixture[str]) -> N
     frame = namespace["run"].to_dataframe()  # type: ignore[attr-defined]
     assert set(frame["model.kernel"]) == {"rbf", "linear"}
     assert frame.loc[frame["model.kernel"] == "linear", "model.gamma"].isna().all() and "NaN" in table
+
+
+# -- "Early termination: pausing, promoting, choosing settings" ------------------------------------------------
+
+#: What the section's blocks take from "From plain Python": its imports, data and space.
+PLAIN_PYTHON_SETUP = """
+import numpy as np
+import hyperwidget as hw
+from sklearn.datasets import load_digits
+from sklearn.linear_model import SGDClassifier
+from sklearn.model_selection import train_test_split
+
+X, y = load_digits(return_X_y=True)
+X_train, X_val, y_train, y_val = train_test_split(X / 16, y, random_state=0)
+space = {"alpha": hw.log_uniform(1e-6, 1e-1), "eta0": hw.loguniform(-9, 0)}
+"""
+
+
+def test_promotion_and_settings_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
+    """The promotion example pauses and resumes trials from their checkpoints; the replay suggests a policy."""
+    from hyperwidget.policies import EarlyTerminationPolicy
+    from hyperwidget.trial import TrialStatus
+
+    setup = "".join(b.code for b in blocks_of(SCRIPT_SECTION, "python"))
+    assert "X_train, X_val, y_train, y_val = train_test_split(X / 16, y, random_state=0)" in setup
+    assert 'space = {"alpha": hw.log_uniform(1e-6, 1e-1), "eta0": hw.loguniform(-9, 0)}' in setup
+    scope: dict[str, object] = {}
+    exec(compile(PLAIN_PYTHON_SETUP, "setup", "exec"), scope)
+    promotion, settings = blocks_of(PROMOTION_SECTION, "python")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(compile(promotion.code, "README.md", "exec"), scope)
+    assert not [w for w in caught if "saved no checkpoint" in str(w.message)]  # every promoted trial had one
+    run = scope["run"]
+    trials = run.trials  # type: ignore[attr-defined]
+    epochs = [len(t.series("accuracy")) for t in trials]
+    # As the README says: 27 configurations in a fraction of the 729 epochs of full training, each trial ending at a
+    # rung (1, 3, 9) or at 27, every value logged once (promoted trials resumed from their checkpoints).
+    assert len(trials) == 27 and set(epochs) <= {1, 3, 9, 27} and 27 in epochs and sum(epochs) < 729 / 3
+    assert all(t.status in (TrialStatus.COMPLETED, TrialStatus.STOPPED_EARLY) for t in trials)
+    exec(compile(settings.code, "README.md", "exec"), scope)
+    table = capsys.readouterr().out
+    assert "compute_saved_fraction" in table and "True" in table  # the top rows keep the best result
+    assert isinstance(scope["policy"], EarlyTerminationPolicy)
 
 
 # -- "Architecture" --------------------------------------------------------------------------------------------
