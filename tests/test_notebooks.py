@@ -53,6 +53,7 @@ EXPECTED: dict[str, list[str]] = {
         "framed as error (best trial survives: True)",
         "candidates keep the best accuracy",
         "suggested (resamples and top 3):",
+        "ASHA, promotion",
     ],
     "05_hyperdrive_worked_example.ipynb": [
         "'status': 'Completed'",
