@@ -258,3 +258,27 @@ def _wait_for(condition: Any, timeout: float = 5.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.02)
+
+
+class _SlowToLoad:
+    """Unpickled, it sleeps: stands for an objective whose module takes long to import in a fresh worker."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (time.sleep, (1.5,))
+
+
+def test_a_worker_slow_to_load_the_objective_still_runs_its_trials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker connects to the channel only once the objective is loaded: a load longer than the time a new
+    connection has to authenticate (AUTH_SECONDS, shortened here) must not leave the trials Queued forever."""
+    monkeypatch.setattr(_channel, "AUTH_SECONDS", 0.5)
+    settings: dict[str, Any] = {"backend": "loky", "max_concurrent_runs": 2, "storage": None, "monitor": False}
+    # A pool left up by an earlier sweep gets no warm-up: the workers load the new objective in its first trials.
+    hw.run_sweep(curve, {"x": hw.choice(0.0, 1.0)}, metric="acc", sampler="grid", **settings)
+    slow = _SlowToLoad()
+
+    def objective(x: float) -> dict[str, float]:
+        assert slow is None  # the worker's copy: what unpickling returned (time.sleep's None)
+        return {"m": x}
+
+    run = hw.run_sweep(objective, {"x": hw.choice(1.0, 2.0)}, metric="m", sampler="grid", **settings)
+    assert run.status == "Completed" and [t.status.value for t in run.trials] == ["Completed", "Completed"]

@@ -168,6 +168,11 @@ def idle(seconds: float = IDLE_SECONDS) -> TrialOutcome:
 
 def execute_trial(task: TrialTask) -> TrialOutcome:
     """Run one trial and report it; returns its outcome and never raises for a trial failure."""
+    # Before connecting: unpickling the objective imports its module in a fresh worker (torch, sklearn...), which
+    # is the worker's start-up, not the trial's time (the trial stays Queued meanwhile), and can take longer than
+    # the channel gives a new connection to authenticate (AUTH_SECONDS): a worker that connected first was
+    # dropped, and its trial never ran.
+    objective, load_error = _loaded(task)
     channel = (
         connect(task.local_key, task.address, task.token)
         if task.dask_channel is None
@@ -176,9 +181,6 @@ def execute_trial(task: TrialTask) -> TrialOutcome:
     if isinstance(channel, SocketChannel):  # a worker process of a sweep on this machine (loky)
         watch_parent()
     try:
-        # Before ``start``: unpickling the objective imports its module in a fresh worker (torch, sklearn...),
-        # which is the worker's start-up, not the trial's time; the trial stays Queued meanwhile.
-        objective, load_error = _loaded(task)
         if not channel.start(task.trial_id, worker_label()):
             return TrialOutcome(task.trial_id, "Skipped", skipped=True)
         with _trial_folder(task) as folder:
