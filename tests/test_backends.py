@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
@@ -273,3 +273,34 @@ def test_the_engine_knows_no_backend_name_and_interrupts_no_thread_itself() -> N
         assert word not in source, word
     users = [p.relative_to(PACKAGE) for p in PACKAGE.rglob("*.py") if "PyThreadState_SetAsyncExc" in p.read_text()]
     assert [str(p) for p in users] == [os.path.join("executor", "_interrupt.py")]
+
+
+def test_an_interruption_arriving_in_the_trials_own_handler_stays_in_the_trial(tmp_path: Path) -> None:
+    """A second interruption can arrive while the first is being handled (before the span is forgotten): the
+    trial still ends with an outcome, and nothing escapes to the code that runs trials."""
+    from hyperwidget.context import Run
+    from hyperwidget.executor._worker import TrialTask, _run_function
+
+    class _Reporter:
+        calls = 0
+
+        def report(self, name: str, value: float, step: int | None = None) -> None:
+            return None
+
+        def poll(self) -> None:
+            return None
+
+    class _Run(Run):
+        def pending_stop(self) -> str | None:  # the handler of the first interruption asks this...
+            _Reporter.calls += 1
+            if _Reporter.calls == 1:
+                raise TrialInterrupted()  # ...and a second interruption lands right there
+            return "canceled: the sweep was canceled"
+
+    def objective(params: Any) -> None:
+        raise TrialInterrupted()
+
+    task = TrialTask(trial_id="late", params={}, metric="m")
+    outcome = _run_function(objective, task, _Run(_Reporter(), "late", {}, output_dir=str(tmp_path)))
+    assert (outcome.status, outcome.error) == ("Canceled", "canceled: the sweep was canceled")
+    assert not is_interruptible("late")

@@ -296,6 +296,41 @@ def _run_function(objective: Any, task: TrialTask, run: Run) -> TrialOutcome:
     enter_trial(run)  # the threads the trial starts log to it too (see hyperwidget.context)
     timer = _TimeoutWatchdog(run, task.timeout, task.trial_id)
     try:
+        return _call_function(objective, task, run, timer)
+    except (TrialInterrupted, TrialTimeout) as late:
+        # Delivered after the trial's own handlers (a second interruption, e.g. a cancel right after a timeout,
+        # can arrive as the interruptible span is left, before it is forgotten): still this trial's, never further.
+        return _interrupted(late, task, run)
+    finally:
+        _leave_for_good(task.trial_id)
+        leave_trial(run)
+
+
+def _interrupted(exc: BaseException, task: TrialTask, run: Run) -> TrialOutcome:
+    """The outcome of a trial ended by an interruption ``exc``."""
+    if isinstance(exc, TrialTimeout):
+        return _timed_out(task)
+    reason = run.pending_stop() or getattr(exc, "reason", None) or "canceled: the sweep ended"
+    return TrialOutcome(task.trial_id, stop_status(reason), reason)
+
+
+def _timed_out(task: TrialTask) -> TrialOutcome:
+    return TrialOutcome(task.trial_id, "TimedOut", f"stopped after trial_timeout={task.timeout} s")
+
+
+def _leave_for_good(trial_id: str) -> None:
+    """Leave the trial's interruptible span; an interruption still arriving is dropped (the outcome is decided)."""
+    while True:
+        try:
+            _interrupt.leave(trial_id)
+            return
+        except (TrialInterrupted, TrialTimeout):
+            continue
+
+
+def _call_function(objective: Any, task: TrialTask, run: Run, timer: _TimeoutWatchdog) -> TrialOutcome:
+    """Call the objective in the interruptible span; its outcome, whatever it raises (but a KeyboardInterrupt)."""
+    try:
         # function_trial_tracking: the trial's plain mlflow.log_metric calls report to it (hyperwidget.tracking)
         # the tracking scope outside the interruptible span: an interruption must not land in its bookkeeping
         with function_trial_tracking(), _interrupt.interruptible(task.trial_id), timer:
@@ -305,16 +340,13 @@ def _run_function(objective: Any, task: TrialTask, run: Run) -> TrialOutcome:
         reason = (run.pending_stop() or stop.reason) if isinstance(stop, TrialInterrupted) else stop.reason
         return TrialOutcome(task.trial_id, stop_status(reason), reason)
     except TrialTimeout:
-        return TrialOutcome(task.trial_id, "TimedOut", f"stopped after trial_timeout={task.timeout} s")
+        return _timed_out(task)
     except KeyboardInterrupt:
         if timer.fired:
-            return TrialOutcome(task.trial_id, "TimedOut", f"stopped after trial_timeout={task.timeout} s")
+            return _timed_out(task)
         raise
     except Exception as exc:
         return TrialOutcome(task.trial_id, "Failed", format_trial_error(exc))
-    finally:
-        _interrupt.leave(task.trial_id)  # idempotent: covers an interruption delivered while leaving the block
-        leave_trial(run)
 
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
