@@ -50,7 +50,7 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 import numpy as np
 from _methods import METHODS
 from _problems import GROUPS, HALVES, HELD_OUT, TUNING, all_problems, optimum_of
-from _task_bench import hyperwidget_commit, machine
+from _task_bench import hyperwidget_commit, machine, read_journal
 
 # Imported before the workers fork, so that every run uses the code as it was at launch.
 import hyperwidget.samplers._bayesian
@@ -177,15 +177,6 @@ def run_all(tasks: Sequence[tuple[str, str, int]], evals: int, jobs: int, journa
 
 
 # -- the journal ----------------------------------------------------------------------------------
-def journal_runs(journal: Path) -> list[dict[str, Any]]:
-    """Each (problem, method, seed)'s latest run in the journal (failed runs included, with their error)."""
-    latest: dict[tuple[str, str, int], dict[str, Any]] = {}
-    if journal.exists():
-        for line in journal.read_text().splitlines():
-            if line.strip():
-                run = json.loads(line)
-                latest[(run["problem"], run["method"], run["seed"])] = run
-    return list(latest.values())
 
 
 def complete_seeds(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -598,13 +589,13 @@ def main(argv: list[str] | None = None) -> None:
             journal.write_text("")
         if args.replace:
             print(f"dropped {drop_runs(journal, problems, args.methods)} runs from {journal}", flush=True)
-        done = {(r["problem"], r["method"], r["seed"]) for r in journal_runs(journal) if not r["error"]}
+        done = {(r["problem"], r["method"], r["seed"]) for r in read_journal(journal) if not r["error"]}
         tasks = plan(problems, args.methods, args.seeds, done)
         print(f"{len(tasks)} runs to do ({len(done)} already in the journal)", flush=True)
         started = time.time()
         run_all(tasks, args.evals, args.jobs, journal)
         print(f"runs took {(time.time() - started) / 60:.1f} min wall", flush=True)
-    logged = journal_runs(journal)
+    logged = read_journal(journal)
     runs = complete_seeds(logged)
     if not runs:
         raise SystemExit(f"{journal}: no seed is complete for every (problem, method) pair yet; nothing to report")

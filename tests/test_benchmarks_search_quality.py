@@ -94,7 +94,7 @@ def test_journal_keeps_the_latest_run_and_complete_seeds(tmp_path):
             _run("branin", "hw-bayesian", 1, 1.0),  # seed 1 is incomplete: optuna-tpe lacks it
         ],
     )
-    runs = sq.complete_seeds(sq.journal_runs(journal))
+    runs = sq.complete_seeds(sq.read_journal(journal))
     assert sorted((r["method"], r["seed"], r["best"]) for r in runs) == [
         ("hw-bayesian", 0, 1.0),
         ("optuna-tpe", 0, 2.0),
@@ -125,7 +125,7 @@ def test_drop_runs_removes_only_the_chosen_methods_on_the_chosen_problems(tmp_pa
         ],
     )
     assert sq.drop_runs(journal, ["branin"], ["hw-bayesian"]) == 1
-    left = {(r["problem"], r["method"]) for r in sq.journal_runs(journal)}
+    left = {(r["problem"], r["method"]) for r in sq.read_journal(journal)}
     assert left == {("hartmann6", "hw-bayesian"), ("branin", "optuna-tpe")}
 
 
