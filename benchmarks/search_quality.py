@@ -80,7 +80,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--quick", action="store_true", help="2 seeds on 5 problems, to a separate journal")
     parser.add_argument("--out", type=Path, default=HERE / "results", help="output folder")
-    parser.add_argument("--note", default="", help="a paragraph printed under the report's title (e.g. provenance)")
+    parser.add_argument(
+        "--note",
+        default="",
+        help="a paragraph under the report's title (e.g. provenance); --report-only keeps the last",
+    )
     parser.add_argument("--fresh", action="store_true", help="empty the journal before running")
     parser.add_argument(
         "--replace",
@@ -611,7 +615,8 @@ def main(argv: list[str] | None = None) -> None:
         summary["decision_seconds"] = decision_times()
         summary["times_load"] = list(os.getloadavg())
     summary["time_target"] = time_target(summary["decision_seconds"])
-    summary["note"] = args.note
+    # A rebuilt report keeps the provenance note of the runs it reads unless a new one is given.
+    summary["note"] = args.note or (previous.get("note", "") if args.report_only else "")
     summary["runs_left_out"] = len(logged) - len(runs)
     summary_path.write_text(json.dumps(summary, indent=1))
     report = markdown(summary)
