@@ -54,7 +54,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from early_termination import EPOCHS, METRIC, TOLERANCE, OurPolicy, load_split, make_model, sample_config
+from early_termination import (
+    EPOCHS,
+    METRIC,
+    TOLERANCE,
+    OptunaPruner,
+    OurPolicy,
+    load_split,
+    make_model,
+    sample_config,
+)
 
 from hyperwidget.config import fidelity_of
 from hyperwidget.policies import ASHAPolicy, EarlyTerminationPolicy
@@ -216,11 +225,9 @@ class HwMethod(OurPolicy):
         return params
 
 
-class OptunaMethod:
-    """Optuna's TPE with a pruner, through ask-and-tell."""
-
-    def __init__(self, label: str, pruner: Callable[[], Any]) -> None:
-        self.label, self.make_pruner = label, pruner
+class OptunaMethod(OptunaPruner):
+    """Optuna's TPE with a pruner, through ask-and-tell; values and prunes go through
+    :class:`early_termination.OptunaPruner`'s ``report`` and ``finish``."""
 
     def start(self, task: Task, seed: int) -> None:
         import optuna
@@ -229,8 +236,9 @@ class OptunaMethod:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.optuna = optuna
         self.study = optuna.create_study(
-            direction="maximize", pruner=self.make_pruner(), sampler=optuna.samplers.TPESampler(seed=seed)
-        )
+            direction="maximize", pruner=self.make(), sampler=optuna.samplers.TPESampler(seed=seed),
+            study_name=f"multi-fidelity-{task.name}-{seed}",  # HyperbandPruner picks brackets by hashing it
+        )  # fmt: skip
         self.distributions = {
             name: CategoricalDistribution(list(args)) if kind == "choice"
             else FloatDistribution(args[0], args[1], log=kind == "log")
@@ -241,18 +249,6 @@ class OptunaMethod:
         self.trial = self.study.ask(self.distributions)
         self.last = math.nan
         return dict(self.trial.params)
-
-    def report(self, step: int, value: float) -> bool:
-        self.trial.report(value, step=step)
-        self.last = value
-        if self.trial.should_prune():
-            self.study.tell(self.trial, state=self.optuna.trial.TrialState.PRUNED)
-            return True
-        return False
-
-    def finish(self, stopped: bool) -> None:
-        if not stopped:
-            self.study.tell(self.trial, self.last)
 
 
 class SyneTuneMethod:
